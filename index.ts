@@ -1,0 +1,19 @@
+/**
+ * Entry point: validate the stack config, build the pipeline, export what operators and later stacks
+ * need. No logic lives here; see infra/.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { parsePipelineConfig, rawConfigFromPulumi } from "./infra/config";
+import { Pipeline } from "./infra/pipeline";
+
+const namespace = pulumi.getProject();
+const config = parsePipelineConfig(rawConfigFromPulumi(pulumi.runtime.allConfig(), namespace), namespace);
+const pipeline = new Pipeline(`${namespace}-${pulumi.getStack()}`.slice(0, 40), config);
+
+export const queueArns = pipeline.platform.queueArns;
+export const jobDefinitionNames = pipeline.jobDefinitionNames;
+export const logGroupNames = pipeline.logGroupNames;
+export const computeEnvironmentArns = {
+  spot: pipeline.platform.spot.arn,
+  onDemand: pipeline.platform.onDemand.arn,
+};

@@ -1,0 +1,337 @@
+/**
+ * Stack configuration: one zod schema, defaults included, validated before any resource is declared so
+ * that a bad value fails `pulumi preview` (and the pull request) with a message naming the key, the
+ * value and the rule.
+ */
+import { CRAllocationStrategy } from "@aws-sdk/client-batch";
+import { z } from "zod";
+
+/** Retention values CloudWatch Logs accepts (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Allocation strategies Batch accepts for each compute resource type. */
+export const SPOT_ALLOCATION_STRATEGIES = [
+  CRAllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED,
+  CRAllocationStrategy.SPOT_CAPACITY_OPTIMIZED,
+  CRAllocationStrategy.BEST_FIT_PROGRESSIVE,
+  CRAllocationStrategy.BEST_FIT,
+] as const;
+export const ON_DEMAND_ALLOCATION_STRATEGIES = [
+  CRAllocationStrategy.BEST_FIT_PROGRESSIVE,
+  CRAllocationStrategy.BEST_FIT,
+] as const;
+
+const vcpus = z.number().int().min(0).max(100_000);
+// EC2 instance type names such as `optimal`, `c7i`, `m7g.2xlarge`.
+const instanceType = z.string().regex(/^(optimal|default_x86_64|default_arm64|[a-z][a-z0-9-]*(\.[a-z0-9]+)?)$/, {
+  message: "must be `optimal`, an instance family (`c7i`) or an instance type (`c7i.2xlarge`)",
+});
+const instanceTypes = z.array(instanceType).min(1).default(["optimal"]);
+
+const spotSchema = z
+  .object({
+    /** Instances kept warm. @default 0 (scale to zero when idle) */
+    minVcpus: vcpus.default(0),
+    /** @default 64 */
+    maxVcpus: vcpus.min(1).default(64),
+    /** Highest Spot price, as a percentage of the On-Demand price. @default 100 */
+    bidPercentage: z.number().int().min(1).max(100).default(100),
+    /** @default SPOT_PRICE_CAPACITY_OPTIMIZED */
+    allocationStrategy: z.enum(SPOT_ALLOCATION_STRATEGIES).default(CRAllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED),
+    instanceTypes,
+  })
+  .strict();
+
+const onDemandSchema = z
+  .object({
+    minVcpus: vcpus.default(0),
+    /** The fallback is smaller than Spot by default: it only absorbs what Spot cannot place. @default 16 */
+    maxVcpus: vcpus.min(1).default(16),
+    /** @default BEST_FIT_PROGRESSIVE */
+    allocationStrategy: z.enum(ON_DEMAND_ALLOCATION_STRATEGIES).default(CRAllocationStrategy.BEST_FIT_PROGRESSIVE),
+    instanceTypes,
+  })
+  .strict();
+
+const fargateSchema = z
+  .object({
+    /** @default false */
+    enabled: z.boolean().default(false),
+    /** @default 16 */
+    maxVcpus: vcpus.min(1).default(16),
+    /** Put a FARGATE_SPOT environment before FARGATE in the Fargate queue. @default true */
+    spotFirst: z.boolean().default(true),
+    /** Priority of the Fargate queue (Fargate cannot share a queue with EC2). @default 50 */
+    priority: z.number().int().min(0).max(1000).default(50),
+  })
+  .strict();
+
+const queueSchema = z
+  .object({
+    /** Higher runs first when queues share environments. 0 to 1000. */
+    priority: z.number().int().min(0).max(1000),
+  })
+  .strict();
+
+const networkSchema = z.discriminatedUnion("mode", [
+  z
+    .object({
+      /** The account's default VPC and its default subnets (public). Cheapest; fine for trials. */
+      mode: z.literal("default"),
+    })
+    .strict(),
+  z
+    .object({
+      /** A new VPC (awsx) with private subnets behind NAT. */
+      mode: z.literal("new"),
+      /** @default 10.0.0.0/16 */
+      cidrBlock: z
+        .string()
+        .regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/, { message: "must be an IPv4 CIDR from /16 to /24" })
+        .default("10.0.0.0/16"),
+      /** @default 2 */
+      availabilityZones: z.number().int().min(1).max(6).default(2),
+      /** `Single` is cheap, `OnePerAz` survives an AZ outage, `None` needs VPC endpoints you add. @default Single */
+      natGateways: z.enum(["None", "Single", "OnePerAz"]).default("Single"),
+    })
+    .strict(),
+  z
+    .object({
+      mode: z.literal("existing"),
+      vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { message: "must be a VPC id like vpc-0123456789abcdef0" }),
+      subnetIds: z
+        .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: "must be a subnet id like subnet-0123abcd" }))
+        .min(1),
+    })
+    .strict(),
+]);
+
+const tagKey = z.string().min(1).max(128).regex(/^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, {
+  message: "must be 1-128 letters, digits, spaces or _ . : / = + - @ and not start with `aws:`",
+});
+const tagValue = z.string().max(256).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, {
+  message: "must be at most 256 letters, digits, spaces or _ . : / = + - @",
+});
+
+/** Names usable as job definition keys in workflow specs. */
+export const JOB_DEFINITION_KEY = /^[a-z][a-zA-Z0-9-]{0,31}$/;
+/** Reserved for the no-op jobs the planner inserts to stay under Batch's 20 dependencies per job. */
+export const BARRIER_JOB_DEFINITION_KEY = "barrier";
+
+const processJobSchema = z
+  .object({
+    /** Pin a tag or digest; `:latest` makes runs unreproducible. */
+    image: z.string().min(1).refine((i) => !i.endsWith(":latest"), { message: "pin a tag or digest instead of `:latest`" }),
+    /** @default 1 */
+    vcpus: z.number().positive().default(1),
+    /** @default 2048 */
+    memoryMiB: z.number().int().min(4).default(2048),
+    command: z.array(z.string()).optional(),
+    environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a valid environment variable name" }), z.string()).default({}),
+    /** Per attempt. @default 3600 */
+    timeoutSeconds: z.number().int().min(60).default(3600),
+    /** @default 3 */
+    retryAttempts: z.number().int().min(1).max(10).default(3),
+  })
+  .strict();
+export type ProcessJobConfig = z.infer<typeof processJobSchema>;
+
+/** The original proof of concept's process job. ECR Public's mirror avoids Docker Hub's pull limits. */
+export const DEFAULT_PROCESS_JOB = {
+  image: "public.ecr.aws/docker/library/busybox:1.37",
+  command: ["echo", "hello world"],
+} as const;
+
+const pipelineConfigObject = z
+  .object({
+    network: networkSchema.default({ mode: "default" }),
+    compute: z
+      .object({
+        spot: spotSchema.default(spotSchema.parse({})),
+        onDemand: onDemandSchema.default(onDemandSchema.parse({})),
+        fargate: fargateSchema.default(fargateSchema.parse({})),
+      })
+      .strict()
+      .default({
+        spot: spotSchema.parse({}),
+        onDemand: onDemandSchema.parse({}),
+        fargate: fargateSchema.parse({}),
+      }),
+    /** Job queues sharing the EC2 environments (Spot first, then On-Demand). `high` and `low` are required. */
+    queues: z
+      .record(z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, { message: "must be 1-21 lowercase letters, digits or -" }), queueSchema)
+      .default({ high: { priority: 100 }, low: { priority: 10 } }),
+    /**
+     * Cancel a job that stays RUNNABLE this long because no environment can place it (capacity or a
+     * misconfigured resource requirement); 0 disables. Batch accepts 600 to 86,400 s. @default 3600
+     */
+    runnableTimeoutSeconds: z
+      .number()
+      .int()
+      .refine((s) => s === 0 || (s >= 600 && s <= 86_400), { message: "must be 0 (off) or from 600 to 86400" })
+      .default(3600),
+    /** Fair-share scheduling across share identifiers (`shareIdentifier` on submit). @default false */
+    fairShare: z.boolean().default(false),
+    /** Queue the start (orchestrator) job goes to. @default high */
+    startQueue: z.string().default("high"),
+    /** Queue the process jobs of a workflow go to. @default low */
+    processQueue: z.string().default("low"),
+    /** Process job definitions, by the key workflow steps use. @default { process: busybox `echo hello world` } */
+    jobDefinitions: z
+      .record(z.string().regex(JOB_DEFINITION_KEY, { message: "must be 1-32 letters, digits or -, starting lowercase" }), processJobSchema)
+      .default({ process: processJobSchema.parse(DEFAULT_PROCESS_JOB) }),
+    /** CloudWatch Logs retention of job and function logs. @default 30 */
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+      })
+      .default(30),
+    /** Tags on every resource (with the provider's default tags). */
+    tags: z.record(tagKey, tagValue).default({}),
+  })
+  .strict();
+
+export const pipelineConfigSchema = pipelineConfigObject.superRefine((cfg, ctx) => {
+    for (const required of ["high", "low"]) {
+      if (!(required in cfg.queues)) {
+        ctx.addIssue({ code: "custom", path: ["queues", required], message: `queue \`${required}\` is required` });
+      }
+    }
+    const priorities = new Map<number, string>();
+    for (const [name, q] of Object.entries(cfg.queues)) {
+      const other = priorities.get(q.priority);
+      if (other !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["queues", name, "priority"],
+          message: `priority ${q.priority} is already used by queue \`${other}\`; queues sharing environments need distinct priorities`,
+        });
+      }
+      priorities.set(q.priority, name);
+    }
+    if ((cfg.queues.high?.priority ?? 1) <= (cfg.queues.low?.priority ?? 0)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["queues", "high", "priority"],
+        message: `must be greater than queues.low.priority (${cfg.queues.low?.priority})`,
+      });
+    }
+    for (const key of ["startQueue", "processQueue"] as const) {
+      if (!(cfg[key] in cfg.queues)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `is not a queue (queues: ${Object.keys(cfg.queues).join(", ")})`,
+        });
+      }
+    }
+    if (cfg.compute.fargate.enabled && "fargate" in cfg.queues) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["queues", "fargate"],
+        message: "`fargate` is the name of the Fargate queue created by compute.fargate.enabled; rename this queue",
+      });
+    }
+    if (BARRIER_JOB_DEFINITION_KEY in cfg.jobDefinitions) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["jobDefinitions", BARRIER_JOB_DEFINITION_KEY],
+        message: `\`${BARRIER_JOB_DEFINITION_KEY}\` is reserved for the planner's no-op jobs`,
+      });
+    }
+    const envs = [
+      ["spot", cfg.compute.spot],
+      ["onDemand", cfg.compute.onDemand],
+    ] as const;
+    for (const [key, env] of envs) {
+      if (env.minVcpus > env.maxVcpus) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["compute", key, "minVcpus"],
+          message: `minVcpus = ${env.minVcpus} > maxVcpus = ${env.maxVcpus}; minVcpus cannot exceed maxVcpus`,
+        });
+      }
+    }
+    if (Object.keys(cfg.queues).length + (cfg.compute.fargate.enabled ? 1 : 0) > 50) {
+      ctx.addIssue({ code: "custom", path: ["queues"], message: "Batch allows at most 50 job queues per region" });
+    }
+  });
+
+export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+export type NetworkConfig = PipelineConfig["network"];
+
+/** A stack configuration value failed validation. The message lists every bad key. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly issues: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`Invalid stack configuration:\n${issues.map((i) => `  - ${i}`).join("\n")}`, options);
+  }
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/** Formats zod issues as `<namespace>:<key>.<path> = <value>: <rule>`, the way a user writes `pulumi config`. */
+export function formatIssues(error: z.ZodError, raw: unknown, namespace: string): string[] {
+  const describe = (path: readonly PropertyKey[], message: string) => {
+    const [top, ...rest] = path;
+    const key = `${namespace}:${String(top ?? "")}${rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}`;
+    const value = valueAt(raw, path);
+    const shown = value === undefined ? "(unset)" : JSON.stringify(value);
+    return `${key} = ${shown}: ${message}`;
+  };
+  return error.issues.flatMap((issue) =>
+    // Name each unknown key itself (usually a typo), not the object around it.
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((k) => describe([...issue.path, k], "unknown key; check the spelling against the config reference"))
+      : [describe(issue.path, issue.message)],
+  );
+}
+
+/**
+ * Validates a raw configuration object (as read from `Pulumi.<stack>.yaml`) and fills in defaults.
+ * @throws ConfigError naming every bad key, its value and the rule.
+ */
+export function parsePipelineConfig(raw: Record<string, unknown>, namespace = "batch-pipeline"): PipelineConfig {
+  const result = pipelineConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(formatIssues(result.error, raw, namespace), { cause: result.error });
+  }
+  return result.data;
+}
+
+/** The top-level stack config keys of the project namespace. */
+export const CONFIG_KEYS = Object.keys(pipelineConfigObject.shape) as ReadonlyArray<keyof PipelineConfig>;
+
+/**
+ * Collects this project's keys from the flat config map Pulumi hands the program (`ns:key` → JSON or
+ * plain string), so that an unknown key (a typo) is reported instead of silently ignored.
+ */
+export function rawConfigFromPulumi(all: Record<string, string>, namespace: string): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  const prefix = `${namespace}:`;
+  for (const [fullKey, text] of Object.entries(all)) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    try {
+      raw[key] = JSON.parse(text);
+    } catch {
+      // Plain strings are stored unquoted.
+      raw[key] = text;
+    }
+  }
+  return raw;
+}

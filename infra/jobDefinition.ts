@@ -1,0 +1,297 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  AssignPublicIp,
+  type ContainerProperties,
+  type EvaluateOnExit,
+  JobDefinitionType,
+  LogDriver,
+  type MountPoint,
+  PlatformCapability,
+  ResourceType,
+  RetryAction,
+  type Volume,
+} from "@aws-sdk/client-batch";
+import { assumeRolePolicy, policyJson } from "./iam";
+
+/**
+ * Retry Spot reclamation (the instance went away under the job), exit on everything else. Batch retries
+ * when no rule matches, so the catch-all EXIT is what stops a buggy job from burning all its attempts.
+ */
+export const DEFAULT_EVALUATE_ON_EXIT: readonly EvaluateOnExit[] = [
+  { onStatusReason: "Host EC2*", action: RetryAction.RETRY },
+  { onReason: "*", action: RetryAction.EXIT },
+];
+
+export type Platform = typeof PlatformCapability.EC2 | typeof PlatformCapability.FARGATE;
+
+export interface ContainerJobDefinitionArgs {
+  image: pulumi.Input<string>;
+  /** vCPUs per job. Fargate accepts 0.25, 0.5, 1, 2, 4, 8, 16. @default 1 */
+  vcpus?: number;
+  /** Memory per job in MiB. @default 2048 */
+  memoryMiB?: number;
+  command?: string[];
+  environment?: Record<string, pulumi.Input<string>>;
+  /** Default values for `Ref::name` placeholders in `command`. */
+  parameters?: Record<string, string>;
+  volumes?: Volume[];
+  mountPoints?: MountPoint[];
+  /** Role the container's code runs as. @default none (the job gets no AWS credentials) */
+  jobRoleArn?: pulumi.Input<string>;
+  /** @default EC2 */
+  platform?: Platform;
+  /** Fargate only: the role ECS uses to pull the image and write logs. @default a role scoped to this log group */
+  executionRoleArn?: pulumi.Input<string>;
+  /** Fargate only: needed in public subnets without a NAT gateway. @default false */
+  assignPublicIp?: boolean;
+  /** 1 to 10. @default 3 */
+  retryAttempts?: number;
+  /** At most 5 rules; end with a catch-all. @default DEFAULT_EVALUATE_ON_EXIT */
+  evaluateOnExit?: readonly EvaluateOnExit[];
+  /** Per attempt; Batch's minimum is 60. @default 3600 */
+  timeoutSeconds?: number;
+  /** Copy the job's tags to its ECS task. @default true */
+  propagateTags?: boolean;
+  /** Days to keep container output. */
+  logRetentionDays: number;
+  tags?: Record<string, string>;
+}
+
+export class JobDefinitionArgsError extends Error {
+  override readonly name = "JobDefinitionArgsError";
+}
+
+const FARGATE_MEMORY_MIB: Record<string, [min: number, max: number, step: number]> = {
+  "0.25": [512, 2048, 512],
+  "0.5": [1024, 4096, 1024],
+  "1": [2048, 8192, 1024],
+  "2": [4096, 16384, 1024],
+  "4": [8192, 30720, 1024],
+  "8": [16384, 61440, 4096],
+  "16": [32768, 122880, 8192],
+};
+
+// Object.keys would list "1" before "0.25" (integer-like keys first), so keep the order explicit.
+const FARGATE_VCPUS = Object.keys(FARGATE_MEMORY_MIB).map(Number).sort((x, y) => x - y);
+
+/** Patterns in `evaluateOnExit` may only end with `*`; Batch rejects anything else at register time. */
+function checkPattern(value: string | undefined): boolean {
+  return value === undefined || !value.slice(0, -1).includes("*");
+}
+
+/** Fills defaults and checks Batch's rules. Pure, table-tested. */
+export function resolveJobDefinitionArgs(name: string, args: ContainerJobDefinitionArgs) {
+  const a = {
+    vcpus: 1,
+    memoryMiB: 2048,
+    platform: PlatformCapability.EC2 as Platform,
+    assignPublicIp: false,
+    retryAttempts: 3,
+    evaluateOnExit: DEFAULT_EVALUATE_ON_EXIT,
+    timeoutSeconds: 3600,
+    propagateTags: true,
+    ...args,
+  };
+  const fail = (field: string, value: unknown, rule: string) => {
+    throw new JobDefinitionArgsError(`ContainerJobDefinition '${name}' has \`${field}\` = ${JSON.stringify(value)}; ${rule}`);
+  };
+  if (!(a.vcpus > 0)) fail("vcpus", a.vcpus, "vcpus must be greater than 0");
+  if (!Number.isInteger(a.memoryMiB) || a.memoryMiB < 4) fail("memoryMiB", a.memoryMiB, "memoryMiB must be a whole number of at least 4");
+  if (a.platform === PlatformCapability.FARGATE) {
+    const range = FARGATE_MEMORY_MIB[String(a.vcpus)];
+    if (!range) fail("vcpus", a.vcpus, `Fargate accepts ${FARGATE_VCPUS.join(", ")} vCPUs`);
+    const [min, max, step] = range!;
+    if (a.memoryMiB < min || a.memoryMiB > max || (a.memoryMiB - min) % step !== 0) {
+      fail("memoryMiB", a.memoryMiB, `Fargate with ${a.vcpus} vCPU accepts ${min} to ${max} MiB in steps of ${step}`);
+    }
+  } else {
+    if (!Number.isInteger(a.vcpus)) fail("vcpus", a.vcpus, "EC2 jobs take whole vCPUs");
+    if (args.executionRoleArn !== undefined) fail("executionRoleArn", "(set)", "only Fargate job definitions take an execution role");
+    if (args.assignPublicIp !== undefined) fail("assignPublicIp", args.assignPublicIp, "only Fargate job definitions assign public IPs");
+  }
+  if (!Number.isInteger(a.retryAttempts) || a.retryAttempts < 1 || a.retryAttempts > 10) {
+    fail("retryAttempts", a.retryAttempts, "Batch accepts 1 to 10 attempts");
+  }
+  if (a.evaluateOnExit.length > 5) fail("evaluateOnExit", a.evaluateOnExit.length, "Batch accepts at most 5 rules");
+  a.evaluateOnExit.forEach((rule, i) => {
+    for (const key of ["onStatusReason", "onReason", "onExitCode"] as const) {
+      if (!checkPattern(rule[key])) fail(`evaluateOnExit[${i}].${key}`, rule[key], "patterns may only end with `*`");
+    }
+  });
+  if (a.evaluateOnExit.length > 0) {
+    const last = a.evaluateOnExit[a.evaluateOnExit.length - 1]!;
+    const catchAll = [last.onStatusReason, last.onReason, last.onExitCode].filter((p) => p !== undefined);
+    if (!(catchAll.length === 1 && catchAll[0] === "*")) {
+      fail(
+        "evaluateOnExit",
+        a.evaluateOnExit,
+        "end with a catch-all rule (e.g. `{ onReason: \"*\", action: \"EXIT\" }`): Batch retries every failure no rule matches",
+      );
+    }
+  }
+  if (!Number.isInteger(a.timeoutSeconds) || a.timeoutSeconds < 60) fail("timeoutSeconds", a.timeoutSeconds, "Batch's minimum is 60 seconds");
+  return a;
+}
+
+/**
+ * Builds the `containerProperties` document, typed by the Batch SDK so a wrong field name fails `tsc`
+ * rather than the deployment.
+ */
+export function containerProperties(p: {
+  image: string;
+  vcpus: number;
+  memoryMiB: number;
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: Volume[];
+  mountPoints?: MountPoint[];
+  jobRoleArn?: string;
+  executionRoleArn?: string;
+  platform: Platform;
+  assignPublicIp: boolean;
+  logGroupName: string;
+  region: string;
+  streamPrefix: string;
+}): ContainerProperties {
+  const fargate = p.platform === PlatformCapability.FARGATE;
+  return {
+    image: p.image,
+    command: p.command,
+    resourceRequirements: [
+      { type: ResourceType.VCPU, value: String(p.vcpus) },
+      { type: ResourceType.MEMORY, value: String(p.memoryMiB) },
+    ],
+    environment: Object.entries(p.environment ?? {})
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([name, value]) => ({ name, value })),
+    volumes: p.volumes,
+    mountPoints: p.mountPoints,
+    jobRoleArn: p.jobRoleArn,
+    executionRoleArn: p.executionRoleArn,
+    logConfiguration: {
+      logDriver: LogDriver.AWSLOGS,
+      options: {
+        "awslogs-group": p.logGroupName,
+        "awslogs-region": p.region,
+        "awslogs-stream-prefix": p.streamPrefix,
+      },
+    },
+    ...(fargate
+      ? {
+          fargatePlatformConfiguration: { platformVersion: "LATEST" },
+          networkConfiguration: { assignPublicIp: p.assignPublicIp ? AssignPublicIp.ENABLED : AssignPublicIp.DISABLED },
+        }
+      : {}),
+  };
+}
+
+/**
+ * A container job definition with its own log group (with retention), a retry strategy that survives
+ * Spot reclamation, a timeout, and tag propagation. Submit it by `name` (latest active revision) or
+ * `arnPrefix`: every change registers a new revision, so the revisioned `arn` goes stale.
+ */
+export class ContainerJobDefinition extends pulumi.ComponentResource {
+  readonly definition: aws.batch.JobDefinition;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly name: pulumi.Output<string>;
+  /** `arn:…:job-definition/<name>`, without the revision: what IAM grants and SubmitJob should use. */
+  readonly arnPrefix: pulumi.Output<string>;
+  readonly executionRole?: aws.iam.Role;
+
+  constructor(name: string, args: ContainerJobDefinitionArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("batch-pipeline:batch:ContainerJobDefinition", name, {}, opts);
+    const a = resolveJobDefinitionArgs(name, args);
+    const tags = a.tags ?? {};
+    const fargate = a.platform === PlatformCapability.FARGATE;
+
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      {
+        // Batch's own default is `/aws/batch/job`; one group per definition keeps retention and access separate.
+        name: `/aws/batch/${name}`,
+        retentionInDays: a.logRetentionDays,
+        tags,
+      },
+      { parent: this },
+    );
+
+    let executionRoleArn: pulumi.Input<string> | undefined = a.executionRoleArn;
+    if (fargate && executionRoleArn === undefined) {
+      const role = new aws.iam.Role(
+        `${name}-execution-role`,
+        { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
+        { parent: this },
+      );
+      new aws.iam.RolePolicy(
+        `${name}-execution-logs`,
+        {
+          role: role.name,
+          policy: policyJson([
+            {
+              Sid: "WriteJobLogs",
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              Resource: [pulumi.interpolate`${this.logGroup.arn}:log-stream:*`],
+            },
+          ]),
+        },
+        { parent: this },
+      );
+      this.executionRole = role;
+      executionRoleArn = role.arn;
+    }
+
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    const props = pulumi
+      .all([a.image, a.jobRoleArn, executionRoleArn, pulumi.output(a.environment ?? {}), this.logGroup.name, region])
+      .apply(([image, jobRoleArn, execArn, environment, logGroupName, regionName]) =>
+        JSON.stringify(
+          containerProperties({
+            image,
+            vcpus: a.vcpus,
+            memoryMiB: a.memoryMiB,
+            command: a.command,
+            environment: environment as Record<string, string>,
+            volumes: a.volumes,
+            mountPoints: a.mountPoints,
+            jobRoleArn,
+            executionRoleArn: execArn,
+            platform: a.platform,
+            assignPublicIp: a.assignPublicIp,
+            logGroupName,
+            region: regionName,
+            streamPrefix: name,
+          }),
+        ),
+      );
+
+    this.definition = new aws.batch.JobDefinition(
+      `${name}-jd`,
+      {
+        type: JobDefinitionType.Container,
+        platformCapabilities: [a.platform],
+        containerProperties: props,
+        parameters: a.parameters,
+        retryStrategy: {
+          attempts: a.retryAttempts,
+          evaluateOnExits: a.evaluateOnExit.map((r) => ({
+            action: r.action!,
+            onExitCode: r.onExitCode,
+            onReason: r.onReason,
+            onStatusReason: r.onStatusReason,
+          })),
+        },
+        timeout: { attemptDurationSeconds: a.timeoutSeconds },
+        propagateTags: a.propagateTags,
+        // Keep old revisions ACTIVE while a DAG submitted against them may still be running.
+        deregisterOnNewRevision: false,
+        tags,
+      },
+      { parent: this },
+    );
+    this.name = this.definition.name;
+    this.arnPrefix = this.definition.arnPrefix;
+    this.registerOutputs({ name: this.name, arnPrefix: this.arnPrefix, logGroupName: this.logGroup.name });
+  }
+}

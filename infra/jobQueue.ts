@@ -1,0 +1,129 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { JobStateTimeLimitActionsAction, JQState } from "@aws-sdk/client-batch";
+import { type ComputeKind, isFargate } from "./computeEnvironment";
+
+/** What a queue needs of an environment: its ARN and whether it is Fargate. */
+export interface QueueEnvironment {
+  arn: pulumi.Input<string>;
+  kind: ComputeKind;
+}
+
+/** Reasons a RUNNABLE job will never start by itself; Batch accepts only these for CANCEL actions. */
+export const STUCK_RUNNABLE_REASONS = [
+  "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+  "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+  "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+] as const;
+
+export interface FairShareArgs {
+  /** Seconds of past usage that count against a share. @default 3600 */
+  shareDecaySeconds?: number;
+  /** vCPUs held back for share identifiers that have not run yet, as a percentage (0-99). @default 0 */
+  computeReservation?: number;
+  /** Relative weights of share identifiers; lower weight gets more. @default [] (all equal) */
+  shareDistributions?: { shareIdentifier: string; weightFactor?: number }[];
+}
+
+export interface JobQueueArgs {
+  /** Higher runs first when queues share environments. 0 to 1000. */
+  priority: number;
+  /** 1 to 3 environments in the order Batch tries them (e.g. Spot, then On-Demand). */
+  computeEnvironments: readonly QueueEnvironment[];
+  /**
+   * Cancel jobs that stay RUNNABLE this long for a reason that never resolves by itself (600 to 86,400 s).
+   * @default undefined (never)
+   */
+  runnableTimeoutSeconds?: number;
+  /** Attach a fair-share scheduling policy. @default undefined (first in, first out) */
+  fairShare?: FairShareArgs;
+  tags?: Record<string, string>;
+}
+
+export class JobQueueArgsError extends Error {
+  override readonly name = "JobQueueArgsError";
+}
+
+/** Checks Batch's queue rules before anything is created. Pure, table-tested. */
+export function validateJobQueueArgs(name: string, args: JobQueueArgs): void {
+  const fail = (field: string, value: unknown, rule: string) => {
+    throw new JobQueueArgsError(`JobQueue '${name}' has \`${field}\` = ${JSON.stringify(value)}; ${rule}`);
+  };
+  if (!Number.isInteger(args.priority) || args.priority < 0 || args.priority > 1000) {
+    fail("priority", args.priority, "priority must be a whole number from 0 to 1000");
+  }
+  const kinds = args.computeEnvironments.map((e) => e.kind);
+  if (kinds.length < 1 || kinds.length > 3) {
+    fail("computeEnvironments", kinds, "a queue takes 1 to 3 compute environments");
+  }
+  if (new Set(kinds.map(isFargate)).size > 1) {
+    fail("computeEnvironments", kinds, "a queue cannot mix Fargate and EC2 environments; use one queue for each");
+  }
+  const t = args.runnableTimeoutSeconds;
+  if (t !== undefined && (!Number.isInteger(t) || t < 600 || t > 86_400)) {
+    fail("runnableTimeoutSeconds", t, "Batch accepts 600 to 86400 seconds");
+  }
+  const reservation = args.fairShare?.computeReservation;
+  if (reservation !== undefined && (reservation < 0 || reservation > 99)) {
+    fail("fairShare.computeReservation", reservation, "must be from 0 to 99");
+  }
+}
+
+/**
+ * A Batch job queue over up to three ordered compute environments, optionally cancelling jobs that
+ * can never start and optionally scheduling by fair share.
+ */
+export class JobQueue extends pulumi.ComponentResource {
+  readonly queue: aws.batch.JobQueue;
+  readonly arn: pulumi.Output<string>;
+  readonly name: pulumi.Output<string>;
+  readonly schedulingPolicy?: aws.batch.SchedulingPolicy;
+
+  constructor(name: string, args: JobQueueArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("batch-pipeline:batch:JobQueue", name, {}, opts);
+    validateJobQueueArgs(name, args);
+    const tags = args.tags ?? {};
+
+    if (args.fairShare) {
+      this.schedulingPolicy = new aws.batch.SchedulingPolicy(
+        `${name}-fair-share`,
+        {
+          fairSharePolicy: {
+            shareDecaySeconds: args.fairShare.shareDecaySeconds ?? 3600,
+            computeReservation: args.fairShare.computeReservation ?? 0,
+            shareDistributions: args.fairShare.shareDistributions,
+          },
+          tags,
+        },
+        { parent: this },
+      );
+    }
+
+    this.queue = new aws.batch.JobQueue(
+      `${name}-queue`,
+      {
+        priority: args.priority,
+        state: JQState.ENABLED,
+        computeEnvironmentOrders: args.computeEnvironments.map((env, order) => ({
+          computeEnvironment: env.arn,
+          order,
+        })),
+        jobStateTimeLimitActions:
+          args.runnableTimeoutSeconds === undefined
+            ? undefined
+            : STUCK_RUNNABLE_REASONS.map((reason) => ({
+                action: JobStateTimeLimitActionsAction.CANCEL,
+                maxTimeSeconds: args.runnableTimeoutSeconds!,
+                reason,
+                state: "RUNNABLE",
+              })),
+        schedulingPolicyArn: this.schedulingPolicy?.arn,
+        tags,
+      },
+      { parent: this },
+    );
+    this.arn = this.queue.arn;
+    this.name = this.queue.name;
+    this.registerOutputs({ arn: this.arn, name: this.name });
+  }
+}

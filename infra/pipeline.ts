@@ -1,0 +1,64 @@
+import * as pulumi from "@pulumi/pulumi";
+import { BARRIER_JOB_DEFINITION_KEY, type PipelineConfig, type ProcessJobConfig } from "./config";
+import { ContainerJobDefinition } from "./jobDefinition";
+import { BatchPlatform } from "./platform";
+
+/** The no-op job the planner uses to fan in more than 20 dependencies. Tiny, and never retried. */
+const BARRIER_JOB: ProcessJobConfig = {
+  image: "public.ecr.aws/docker/library/busybox:1.37",
+  command: ["true"],
+  environment: {},
+  vcpus: 1,
+  memoryMiB: 128,
+  timeoutSeconds: 300,
+  retryAttempts: 1,
+};
+
+/**
+ * The whole pipeline: compute platform, queues and the process job definitions. The S3 trigger and
+ * the orchestrator attach to it.
+ */
+export class Pipeline extends pulumi.ComponentResource {
+  readonly platform: BatchPlatform;
+  /** Process job definitions by workflow key, including the planner's `barrier`. */
+  readonly jobDefinitions: Record<string, ContainerJobDefinition> = {};
+
+  constructor(name: string, config: PipelineConfig, opts: pulumi.ComponentResourceOptions = {}) {
+    super("batch-pipeline:index:Pipeline", name, {}, opts);
+    const tags = config.tags;
+    this.platform = new BatchPlatform(name, config, { parent: this });
+
+    const definitions: Record<string, ProcessJobConfig> = {
+      ...config.jobDefinitions,
+      [BARRIER_JOB_DEFINITION_KEY]: BARRIER_JOB,
+    };
+    for (const [key, job] of Object.entries(definitions)) {
+      this.jobDefinitions[key] = new ContainerJobDefinition(
+        `${name}-${key}`,
+        {
+          image: job.image,
+          vcpus: job.vcpus,
+          memoryMiB: job.memoryMiB,
+          command: job.command,
+          environment: job.environment,
+          timeoutSeconds: job.timeoutSeconds,
+          retryAttempts: job.retryAttempts,
+          logRetentionDays: config.logRetentionDays,
+          tags,
+        },
+        { parent: this },
+      );
+    }
+
+    this.registerOutputs({});
+  }
+
+  /** Job definition names by workflow key: what the orchestrator submits against. */
+  get jobDefinitionNames(): pulumi.Output<Record<string, string>> {
+    return pulumi.all(Object.fromEntries(Object.entries(this.jobDefinitions).map(([k, d]) => [k, d.name])));
+  }
+
+  get logGroupNames(): pulumi.Output<Record<string, string>> {
+    return pulumi.all(Object.fromEntries(Object.entries(this.jobDefinitions).map(([k, d]) => [k, d.logGroup.name])));
+  }
+}

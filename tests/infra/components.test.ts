@@ -1,0 +1,167 @@
+/** Each component on its own under mocks, with the options the default stack does not exercise. */
+import { beforeAll, describe, expect, it } from "vitest";
+import { type MockedStack, ofType, setupPulumiMocks, settle, valueOf } from "../mocks";
+
+let stack: MockedStack;
+let infra: {
+  ce: typeof import("../../infra/computeEnvironment");
+  jq: typeof import("../../infra/jobQueue");
+  jd: typeof import("../../infra/jobDefinition");
+  iam: typeof import("../../infra/iam");
+  aws: typeof import("@pulumi/aws");
+};
+
+beforeAll(async () => {
+  stack = await setupPulumiMocks();
+  infra = {
+    ce: await import("../../infra/computeEnvironment.js"),
+    jq: await import("../../infra/jobQueue.js"),
+    jd: await import("../../infra/jobDefinition.js"),
+    iam: await import("../../infra/iam.js"),
+    aws: await import("@pulumi/aws"),
+  };
+});
+
+describe("ComputeEnvironment", () => {
+  it("given BEST_FIT Spot, creates the Spot Fleet role and depends on its attachment", async () => {
+    const env = new infra.ce.ComputeEnvironment("bestfit", {
+      kind: "SPOT",
+      maxVcpus: 4,
+      allocationStrategy: "BEST_FIT",
+      vpcId: "vpc-1",
+      subnetIds: ["subnet-1"],
+    });
+    await valueOf(env.arn);
+    await settle();
+    const ce = ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment", "bestfit-ce")[0]!;
+    const fleetRole = ofType(stack, "aws:iam/role:Role", "bestfit-spot-fleet-role")[0]!;
+    expect(ce.inputs.computeResources.spotIamFleetRole).toBe(fleetRole.state.arn);
+    expect(ce.dependsOn).toEqual(expect.arrayContaining(["bestfit-instance-ecs", "bestfit-spot-fleet"]));
+    // BEST_FIT cannot be updated in place, so no update policy is sent.
+    expect(ce.inputs.updatePolicy).toBeUndefined();
+  });
+
+  it("given FARGATE, creates only an egress-only security group", async () => {
+    const env = new infra.ce.ComputeEnvironment("fg", { kind: "FARGATE", maxVcpus: 8, vpcId: "vpc-1", subnetIds: ["subnet-1"] });
+    await valueOf(env.arn);
+    await settle();
+    expect(env.instanceRole).toBeUndefined();
+    expect(ofType(stack, "aws:iam/role:Role", "fg-")).toHaveLength(0);
+    const sg = ofType(stack, "aws:ec2/securityGroup:SecurityGroup", "fg-sg")[0]!;
+    expect(sg.inputs.ingress ?? []).toEqual([]);
+    expect(sg.inputs.egress).toHaveLength(1);
+  });
+
+  it("refuses bad arguments before creating anything", () => {
+    const before = stack.resources.length;
+    expect(
+      () => new infra.ce.ComputeEnvironment("bad", { kind: "EC2", maxVcpus: 2, minVcpus: 4, vpcId: "v", subnetIds: [] }),
+    ).toThrow("ComputeEnvironment 'bad' has `minVcpus` = 4");
+    expect(stack.resources.length).toBe(before);
+  });
+});
+
+describe("JobQueue", () => {
+  it("given fair share, attaches a scheduling policy with the given weights", async () => {
+    const q = new infra.jq.JobQueue("fair", {
+      priority: 7,
+      computeEnvironments: [{ arn: "arn:aws:batch:eu-west-1:123456789012:compute-environment/x", kind: "SPOT" }],
+      fairShare: { shareDecaySeconds: 600, computeReservation: 10, shareDistributions: [{ shareIdentifier: "big", weightFactor: 0.5 }] },
+    });
+    await valueOf(q.arn);
+    await settle();
+    const policy = ofType(stack, "aws:batch/schedulingPolicy:SchedulingPolicy", "fair-fair-share")[0]!;
+    expect(policy.inputs.fairSharePolicy).toEqual({
+      shareDecaySeconds: 600,
+      computeReservation: 10,
+      shareDistributions: [{ shareIdentifier: "big", weightFactor: 0.5 }],
+    });
+    const queue = ofType(stack, "aws:batch/jobQueue:JobQueue", "fair-queue")[0]!;
+    expect(queue.inputs.schedulingPolicyArn).toBe(policy.state.arn);
+    expect(queue.inputs.jobStateTimeLimitActions).toBeUndefined();
+  });
+});
+
+describe("ContainerJobDefinition", () => {
+  it("given Fargate, creates an execution role that may only write this definition's logs", async () => {
+    const def = new infra.jd.ContainerJobDefinition("small", {
+      image: "busybox:1.37",
+      platform: "FARGATE",
+      vcpus: 0.25,
+      memoryMiB: 512,
+      assignPublicIp: true,
+      environment: { MODE: "fast" },
+      parameters: { input: "none" },
+      logRetentionDays: 7,
+    });
+    await valueOf(def.arnPrefix);
+    await settle();
+    const role = ofType(stack, "aws:iam/role:Role", "small-execution-role")[0]!;
+    expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "ecs-tasks.amazonaws.com" });
+    const policy = JSON.parse(ofType(stack, "aws:iam/rolePolicy:RolePolicy", "small-execution-logs")[0]!.inputs.policy);
+    const logs = ofType(stack, "aws:cloudwatch/logGroup:LogGroup", "small-logs")[0]!;
+    expect(policy.Statement).toEqual([
+      {
+        Sid: "WriteJobLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`${logs.state.arn}:log-stream:*`],
+      },
+    ]);
+    const jd = ofType(stack, "aws:batch/jobDefinition:JobDefinition", "small-jd")[0]!;
+    expect(jd.inputs.platformCapabilities).toEqual(["FARGATE"]);
+    expect(jd.inputs.parameters).toEqual({ input: "none" });
+    const props = JSON.parse(jd.inputs.containerProperties);
+    expect(props.executionRoleArn).toBe(role.state.arn);
+    expect(props.networkConfiguration).toEqual({ assignPublicIp: "ENABLED" });
+    expect(props.environment).toEqual([{ name: "MODE", value: "fast" }]);
+  });
+});
+
+describe("grantSubmitJob", () => {
+  it("allows SubmitJob on exactly one queue and one job definition (every revision), and tagging on submit", async () => {
+    const role = new infra.aws.iam.Role("submitter", { assumeRolePolicy: infra.iam.assumeRolePolicy("lambda.amazonaws.com") });
+    const queue = { arn: "arn:aws:batch:eu-west-1:123456789012:job-queue/start" };
+    const definition = { arnPrefix: "arn:aws:batch:eu-west-1:123456789012:job-definition/start" };
+    const grant = infra.iam.grantSubmitJob("submitter-grant", role, queue, definition);
+    await valueOf(grant.id);
+    await settle();
+    const recorded = ofType(stack, "aws:iam/rolePolicy:RolePolicy", "submitter-grant")[0]!;
+    expect(recorded.inputs.role).toBe(ofType(stack, "aws:iam/role:Role", "submitter")[0]!.state.name);
+    expect(JSON.parse(recorded.inputs.policy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "SubmitToQueue",
+          Effect: "Allow",
+          Action: ["batch:SubmitJob"],
+          Resource: [
+            "arn:aws:batch:eu-west-1:123456789012:job-queue/start",
+            "arn:aws:batch:eu-west-1:123456789012:job-definition/start",
+            "arn:aws:batch:eu-west-1:123456789012:job-definition/start:*",
+          ],
+        },
+        {
+          Sid: "TagOnSubmit",
+          Effect: "Allow",
+          Action: ["batch:TagResource"],
+          Resource: ["arn:aws:batch:eu-west-1:123456789012:job/*"],
+          Condition: { StringEquals: { "batch:CreateAction": "SubmitJob" } },
+        },
+      ],
+    });
+  });
+
+  it.each([
+    [{ Effect: "Allow", Action: ["batch:*"], Resource: ["*"] }, "IAM statement (no Sid) grants batch:*; name each action instead"],
+    [{ Sid: "All", Effect: "Allow", Action: "*", Resource: ["*"] }, "IAM statement All grants *"],
+    [{ Sid: "Not", Effect: "Allow", NotAction: ["iam:*"], Resource: ["*"] }, "IAM statement Not grants NotAction"],
+  ])("renderPolicy refuses %j", (statement, message) => {
+    expect(() => infra.iam.renderPolicy([statement as any])).toThrow(message);
+  });
+
+  it("renderPolicy renders scoped statements as a 2012-10-17 document", () => {
+    const statement = { Effect: "Allow" as const, Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::b/*"] };
+    expect(JSON.parse(infra.iam.renderPolicy([statement]))).toEqual({ Version: "2012-10-17", Statement: [statement] });
+  });
+});

@@ -1,0 +1,149 @@
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  DEFAULT_PROCESS_JOB,
+  parsePipelineConfig,
+  rawConfigFromPulumi,
+} from "../../infra/config";
+
+const NS = "batch-pipeline";
+
+/** Reads a stack file the way Pulumi hands config to the program: `ns:key` → JSON text. */
+function stackFileConfig(file: string): Record<string, unknown> {
+  const doc = parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  const flat = Object.fromEntries(
+    Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
+  return rawConfigFromPulumi(flat, NS);
+}
+
+function errorOf(raw: Record<string, unknown>): string {
+  try {
+    parsePipelineConfig(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("parsePipelineConfig defaults", () => {
+  it("given no config, fills in a small Spot-first stack in the default VPC", () => {
+    const cfg = parsePipelineConfig({});
+    expect(cfg.network).toEqual({ mode: "default" });
+    expect(cfg.compute.spot).toEqual({
+      minVcpus: 0,
+      maxVcpus: 64,
+      bidPercentage: 100,
+      allocationStrategy: "SPOT_PRICE_CAPACITY_OPTIMIZED",
+      instanceTypes: ["optimal"],
+    });
+    expect(cfg.compute.onDemand).toEqual({
+      minVcpus: 0,
+      maxVcpus: 16,
+      allocationStrategy: "BEST_FIT_PROGRESSIVE",
+      instanceTypes: ["optimal"],
+    });
+    expect(cfg.compute.fargate).toEqual({ enabled: false, maxVcpus: 16, spotFirst: true, priority: 50 });
+    expect(cfg.queues).toEqual({ high: { priority: 100 }, low: { priority: 10 } });
+    expect(cfg.runnableTimeoutSeconds).toBe(3600);
+    expect(cfg.fairShare).toBe(false);
+    expect(cfg.logRetentionDays).toBe(30);
+    expect(cfg.startQueue).toBe("high");
+    expect(cfg.processQueue).toBe("low");
+    expect(cfg.jobDefinitions).toEqual({
+      process: { ...DEFAULT_PROCESS_JOB, vcpus: 1, memoryMiB: 2048, environment: {}, timeoutSeconds: 3600, retryAttempts: 3 },
+    });
+    expect(cfg.tags).toEqual({});
+  });
+
+  it("given a new VPC with only the mode, defaults its CIDR, AZs and NAT", () => {
+    expect(parsePipelineConfig({ network: { mode: "new" } }).network).toEqual({
+      mode: "new",
+      cidrBlock: "10.0.0.0/16",
+      availabilityZones: 2,
+      natGateways: "Single",
+    });
+  });
+
+  it("given a partial compute block, keeps the defaults of the rest", () => {
+    const cfg = parsePipelineConfig({ compute: { spot: { maxVcpus: 8 } } });
+    expect(cfg.compute.spot.maxVcpus).toBe(8);
+    expect(cfg.compute.spot.bidPercentage).toBe(100);
+    expect(cfg.compute.onDemand.maxVcpus).toBe(16);
+  });
+});
+
+describe.each(["Pulumi.dev.yaml", "Pulumi.prod.yaml"])("the example stack %s", (file) => {
+  it("validates against the schema", () => {
+    const cfg = parsePipelineConfig(stackFileConfig(file));
+    expect(cfg.queues.high!.priority).toBeGreaterThan(cfg.queues.low!.priority);
+  });
+});
+
+describe("config errors name the key, the value and the rule", () => {
+  it.each([
+    [{ logRetentionDays: 10 }, "batch-pipeline:logRetentionDays = 10: must be one of 1, 3, 5, 7, 14, 30"],
+    [{ compute: { spot: { maxVcpus: 0 } } }, "batch-pipeline:compute.spot.maxVcpus = 0"],
+    [{ compute: { spot: { minVcpus: 8, maxVcpus: 4 } } }, "batch-pipeline:compute.spot.minVcpus = 8: minVcpus = 8 > maxVcpus = 4; minVcpus cannot exceed maxVcpus"],
+    [{ compute: { spot: { bidPercentage: 120 } } }, "batch-pipeline:compute.spot.bidPercentage = 120"],
+    [{ compute: { spot: { allocationStrategy: "FASTEST" } } }, "batch-pipeline:compute.spot.allocationStrategy = \"FASTEST\""],
+    [{ compute: { onDemand: { allocationStrategy: "SPOT_CAPACITY_OPTIMIZED" } } }, "batch-pipeline:compute.onDemand.allocationStrategy = \"SPOT_CAPACITY_OPTIMIZED\""],
+    [{ compute: { spot: { instanceTypes: ["C7I LARGE"] } } }, "batch-pipeline:compute.spot.instanceTypes[0] = \"C7I LARGE\": must be `optimal`, an instance family"],
+    [{ compute: { spot: { instanceTypes: [] } } }, "batch-pipeline:compute.spot.instanceTypes = []"],
+    [{ compute: { spot: { maxVcpu: 4 } } }, "batch-pipeline:compute.spot.maxVcpu = 4: unknown key"],
+    [{ network: { mode: "shared" } }, "batch-pipeline:network.mode = \"shared\""],
+    [{ network: { mode: "existing", vpcId: "vpc-123", subnetIds: ["subnet-0123abcd"] } }, "batch-pipeline:network.vpcId = \"vpc-123\": must be a VPC id"],
+    [{ network: { mode: "existing", vpcId: "vpc-0123abcd", subnetIds: [] } }, "batch-pipeline:network.subnetIds = []"],
+    [{ network: { mode: "new", cidrBlock: "10.0.0.0/8" } }, "batch-pipeline:network.cidrBlock = \"10.0.0.0/8\": must be an IPv4 CIDR from /16 to /24"],
+    [{ queues: { high: { priority: 100 } } }, "batch-pipeline:queues.low = (unset): queue `low` is required"],
+    [{ queues: { high: { priority: 10 }, low: { priority: 10 } } }, "batch-pipeline:queues.low.priority = 10: priority 10 is already used by queue `high`"],
+    [{ queues: { high: { priority: 5 }, low: { priority: 10 } } }, "batch-pipeline:queues.high.priority = 5: must be greater than queues.low.priority (10)"],
+    [{ queues: { high: { priority: 1001 }, low: { priority: 1 } } }, "batch-pipeline:queues.high.priority = 1001"],
+    [{ queues: { High: { priority: 100 }, high: { priority: 50 }, low: { priority: 1 } } }, "batch-pipeline:queues.High"],
+    [{ runnableTimeoutSeconds: 60 }, "batch-pipeline:runnableTimeoutSeconds = 60: must be 0 (off) or from 600 to 86400"],
+    [{ startQueue: "urgent" }, "batch-pipeline:startQueue = \"urgent\": is not a queue (queues: high, low)"],
+    [{ jobDefinitions: { barrier: { image: "busybox:1" } } }, "batch-pipeline:jobDefinitions.barrier"],
+    [{ jobDefinitions: { process: { image: "busybox:latest" } } }, "batch-pipeline:jobDefinitions.process.image = \"busybox:latest\": pin a tag or digest"],
+    [{ jobDefinitions: { process: { image: "busybox:1", timeoutSeconds: 10 } } }, "batch-pipeline:jobDefinitions.process.timeoutSeconds = 10"],
+    [{ compute: { fargate: { enabled: true } }, queues: { high: { priority: 100 }, low: { priority: 1 }, fargate: { priority: 7 } } }, "batch-pipeline:queues.fargate"],
+    [{ tags: { "aws:owner": "me" } }, "batch-pipeline:tags"],
+    [{ logRetentionDay: 7 }, "batch-pipeline:logRetentionDay = 7: unknown key"],
+  ])("%j → %s", (raw, expected) => {
+    expect(errorOf(raw as Record<string, unknown>)).toContain(expected);
+  });
+
+  it("reports every bad key at once", () => {
+    const message = errorOf({ logRetentionDays: 2, compute: { spot: { bidPercentage: 0 } } });
+    expect(message).toContain("logRetentionDays = 2");
+    expect(message).toContain("compute.spot.bidPercentage = 0");
+  });
+});
+
+describe("rawConfigFromPulumi", () => {
+  it("keeps only this project's keys and decodes JSON values", () => {
+    expect(
+      rawConfigFromPulumi(
+        {
+          "aws:region": "eu-west-1",
+          "batch-pipeline:logRetentionDays": "14",
+          "batch-pipeline:startQueue": "high",
+          "batch-pipeline:compute": '{"spot":{"maxVcpus":8}}',
+        },
+        NS,
+      ),
+    ).toEqual({ logRetentionDays: 14, startQueue: "high", compute: { spot: { maxVcpus: 8 } } });
+  });
+
+  it("exposes every top-level key the schema knows", () => {
+    expect([...CONFIG_KEYS].sort()).toEqual(
+      [
+        "compute", "fairShare", "jobDefinitions", "logRetentionDays", "network", "processQueue", "queues",
+        "runnableTimeoutSeconds", "startQueue", "tags",
+      ].sort(),
+    );
+  });
+});

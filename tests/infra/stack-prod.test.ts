@@ -1,0 +1,98 @@
+/**
+ * The program under mocks with the example production stack (Pulumi.prod.yaml): a new VPC, Fargate,
+ * fair share, a third queue, bigger sizes.
+ */
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type MockedStack, ofType, setupPulumiMocks, settle } from "../mocks";
+import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
+
+let stack: MockedStack;
+/** Logical names are `<project>-<stack>-<part>`. */
+const PREFIX = "batch-pipeline-test";
+
+beforeAll(async () => {
+  const doc = parse(readFileSync("Pulumi.prod.yaml", "utf8")) as { config: Record<string, unknown> };
+  const config = Object.fromEntries(
+    Object.entries(doc.config)
+      .filter(([k]) => k.startsWith("batch-pipeline:"))
+      .map(([k, v]) => [k.slice("batch-pipeline:".length), v]),
+  );
+  stack = await setupPulumiMocks(config);
+  await import("../../index.js");
+  await settle();
+});
+
+describe("the production example stack", () => {
+  it("places compute in the private subnets of a new awsx VPC with a NAT gateway per AZ", () => {
+    const [vpc] = ofType(stack, "awsx:ec2:Vpc");
+    expect(vpc!.inputs).toMatchObject({ cidrBlock: "10.20.0.0/16", numberOfAvailabilityZones: 3, natGateways: { strategy: "OnePerAz" } });
+    for (const env of ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment")) {
+      expect(env.inputs.computeResources.subnets).toEqual(vpc!.state.privateSubnetIds);
+    }
+  });
+
+  it("adds FARGATE_SPOT then FARGATE environments behind their own queue, never mixed with EC2", () => {
+    const envs = ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment");
+    expect(envs.map((e) => e.inputs.computeResources.type).sort()).toEqual(["EC2", "FARGATE", "FARGATE_SPOT", "SPOT"]);
+    const arnOf = (suffix: string) => envs.find((e) => e.name === `${PREFIX}${suffix}`)!.state.arn;
+    const queue = (name: string) => ofType(stack, "aws:batch/jobQueue:JobQueue", `-${name}-queue`)[0]!;
+    expect(queue("fargate").inputs.priority).toBe(50);
+    expect(queue("fargate").inputs.computeEnvironmentOrders).toEqual([
+      { computeEnvironment: arnOf("-fargate-spot-ce"), order: 0 },
+      { computeEnvironment: arnOf("-fargate-ce"), order: 1 },
+    ]);
+    for (const name of ["critical", "high", "low"]) {
+      expect(queue(name).inputs.computeEnvironmentOrders).toEqual([
+        { computeEnvironment: arnOf("-spot-ce"), order: 0 },
+        { computeEnvironment: arnOf("-ondemand-ce"), order: 1 },
+      ]);
+    }
+    // Fargate environments have no instances: no role, profile or launch template of their own.
+    expect(ofType(stack, "aws:ec2/launchTemplate:LaunchTemplate")).toHaveLength(2);
+    const fargate = envs.find((e) => e.name === `${PREFIX}-fargate-ce`)!;
+    expect(fargate.inputs.computeResources).toEqual({
+      type: "FARGATE",
+      maxVcpus: 64,
+      subnets: expect.any(Array),
+      securityGroupIds: [expect.stringMatching(/^sg-/)],
+    });
+  });
+
+  it("schedules every queue by fair share", () => {
+    const policies = ofType(stack, "aws:batch/schedulingPolicy:SchedulingPolicy");
+    const queues = ofType(stack, "aws:batch/jobQueue:JobQueue");
+    expect(policies).toHaveLength(queues.length);
+    for (const q of queues) expect(q.inputs.schedulingPolicyArn).toMatch(/scheduling-policy\//);
+    expect(policies[0]!.inputs.fairSharePolicy).toEqual({ shareDecaySeconds: 3600, computeReservation: 0 });
+  });
+
+  it("uses the configured Spot bid, instance families and sizes", () => {
+    const spot = ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment", `${PREFIX}-spot-ce`)[0]!.inputs.computeResources;
+    expect(spot).toMatchObject({ maxVcpus: 1024, bidPercentage: 80, instanceTypes: ["c7i", "m7i", "r7i", "c6i", "m6i"] });
+    const jd = ofType(stack, "aws:batch/jobDefinition:JobDefinition", "-process-jd")[0]!;
+    expect(jd.inputs.timeout).toEqual({ attemptDurationSeconds: 7200 });
+    expect(JSON.parse(jd.inputs.containerProperties).resourceRequirements).toEqual([
+      { type: "VCPU", value: "2" },
+      { type: "MEMORY", value: "4096" },
+    ]);
+    for (const g of ofType(stack, "aws:cloudwatch/logGroup:LogGroup")) expect(g.inputs.retentionInDays).toBe(365);
+  });
+
+  it("tags resources with the stack's tags", () => {
+    for (const type of ["aws:batch/computeEnvironment:ComputeEnvironment", "aws:batch/jobQueue:JobQueue", "aws:batch/jobDefinition:JobDefinition"]) {
+      for (const r of ofType(stack, type)) {
+        expect(r.inputs.tags).toMatchObject({ project: "batch-pipeline", environment: "prod", "cost-center": "data-platform" });
+      }
+    }
+  });
+
+  it("keeps IAM least-privilege: no wildcard actions, no *FullAccess policies", () => {
+    const statements = statementsOf(stack);
+    for (const { policy, statement } of statements) {
+      for (const action of asList(statement.Action)) expect(action, policy).not.toMatch(/^\*$|:\*$/);
+    }
+    for (const arn of attachedPolicyArns(stack)) expect(arn).not.toMatch(/FullAccess/);
+  });
+});

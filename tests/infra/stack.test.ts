@@ -1,0 +1,202 @@
+/**
+ * The whole program (index.ts) under Pulumi runtime mocks, with the default configuration plus a log
+ * retention: the resource graph a `pulumi preview` of a fresh stack would show.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { type MockedStack, ofType, type RecordedResource, setupPulumiMocks, settle, valueOf } from "../mocks";
+import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
+
+let stack: MockedStack;
+let program: typeof import("../../index");
+
+const one = (type: string, nameIncludes: string): RecordedResource => {
+  const found = ofType(stack, type, nameIncludes);
+  expect(found, `${type} ${nameIncludes}`).toHaveLength(1);
+  return found[0]!;
+};
+
+beforeAll(async () => {
+  stack = await setupPulumiMocks({ logRetentionDays: 14 });
+  program = await import("../../index.js");
+  await settle();
+});
+
+describe("compute environments", () => {
+  it("creates exactly two managed environments: SPOT and EC2 on-demand", () => {
+    const envs = ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment");
+    expect(envs.map((e) => e.inputs.computeResources.type).sort()).toEqual(["EC2", "SPOT"]);
+    for (const env of envs) {
+      expect(env.inputs.type).toBe("MANAGED");
+      expect(env.inputs.state).toBe("ENABLED");
+      // Never pinned: replacements are create-before-delete.
+      expect(env.inputs.name).toBeUndefined();
+      expect(env.inputs.namePrefix).toBeUndefined();
+      // The service-linked role, not a hand-made one.
+      expect(env.inputs.serviceRole).toBeUndefined();
+      expect(env.inputs.computeResources.instanceTypes).toEqual(["optimal"]);
+      expect(env.inputs.computeResources.subnets).toEqual(["subnet-0default000000a", "subnet-0default000000b", "subnet-0default000000c"]);
+      expect(env.inputs.computeResources.ec2Configurations).toEqual([{ imageType: "ECS_AL2023" }]);
+      expect(env.inputs.updatePolicy).toEqual({ terminateJobsOnUpdate: false, jobExecutionTimeoutMinutes: 30 });
+    }
+  });
+
+  it("sizes Spot and On-Demand from config defaults", () => {
+    const spot = one("aws:batch/computeEnvironment:ComputeEnvironment", "-spot-ce").inputs.computeResources;
+    expect(spot).toMatchObject({ minVcpus: 0, maxVcpus: 64, bidPercentage: 100, allocationStrategy: "SPOT_PRICE_CAPACITY_OPTIMIZED" });
+    expect(spot.spotIamFleetRole).toBeUndefined();
+    const od = one("aws:batch/computeEnvironment:ComputeEnvironment", "-ondemand-ce").inputs.computeResources;
+    expect(od).toMatchObject({ minVcpus: 0, maxVcpus: 16, allocationStrategy: "BEST_FIT_PROGRESSIVE" });
+    expect(od.bidPercentage).toBeUndefined();
+  });
+
+  it("depends on its instance role's policy attachment, so deletion never hangs", () => {
+    for (const env of ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment")) {
+      const prefix = env.name.replace(/-ce$/, "");
+      expect(env.dependsOn).toContain(`${prefix}-instance-ecs`);
+    }
+  });
+
+  it("launches instances that require IMDSv2 and encrypt EBS", () => {
+    for (const lt of ofType(stack, "aws:ec2/launchTemplate:LaunchTemplate")) {
+      expect(lt.inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpEndpoint: "enabled" });
+      expect(lt.inputs.blockDeviceMappings[0].ebs).toMatchObject({ encrypted: "true", volumeType: "gp3" });
+    }
+    const envs = ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment");
+    for (const env of envs) {
+      const lt = one("aws:ec2/launchTemplate:LaunchTemplate", env.name.replace(/-ce$/, "-lt"));
+      expect(env.inputs.computeResources.launchTemplate.launchTemplateId).toBe(lt.id);
+    }
+  });
+
+  it("puts instances in security groups without ingress", () => {
+    const groups = ofType(stack, "aws:ec2/securityGroup:SecurityGroup");
+    expect(groups).toHaveLength(2);
+    for (const sg of groups) {
+      expect(sg.inputs.ingress ?? []).toEqual([]);
+      expect(sg.inputs.vpcId).toBe("vpc-0default0000000a");
+    }
+  });
+});
+
+describe("job queues", () => {
+  it("creates high and low queues with their priorities, both trying Spot before On-Demand", () => {
+    const spot = one("aws:batch/computeEnvironment:ComputeEnvironment", "-spot-ce");
+    const od = one("aws:batch/computeEnvironment:ComputeEnvironment", "-ondemand-ce");
+    const queues = ofType(stack, "aws:batch/jobQueue:JobQueue");
+    expect(queues.map((q) => [q.name.replace(/^.*-(\w+)-queue$/, "$1"), q.inputs.priority]).sort()).toEqual([
+      ["high", 100],
+      ["low", 10],
+    ]);
+    for (const q of queues) {
+      expect(q.inputs.state).toBe("ENABLED");
+      expect(q.inputs.computeEnvironmentOrders).toEqual([
+        { computeEnvironment: spot.state.arn, order: 0 },
+        { computeEnvironment: od.state.arn, order: 1 },
+      ]);
+    }
+  });
+
+  it("cancels jobs stuck RUNNABLE for an hour for each reason that never clears by itself", () => {
+    for (const q of ofType(stack, "aws:batch/jobQueue:JobQueue")) {
+      expect(q.inputs.jobStateTimeLimitActions).toEqual(
+        ["CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE", "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"].map(
+          (reason) => ({ action: "CANCEL", maxTimeSeconds: 3600, reason, state: "RUNNABLE" }),
+        ),
+      );
+      expect(q.inputs.schedulingPolicyArn).toBeUndefined();
+    }
+  });
+});
+
+describe("job definitions and logs", () => {
+  it("registers the original process job: busybox echo hello world, with retries and a timeout", () => {
+    const jd = one("aws:batch/jobDefinition:JobDefinition", "-process-jd");
+    const logs = one("aws:cloudwatch/logGroup:LogGroup", "-process-logs");
+    expect(jd.inputs).toMatchObject({
+      type: "container",
+      platformCapabilities: ["EC2"],
+      propagateTags: true,
+      deregisterOnNewRevision: false,
+      timeout: { attemptDurationSeconds: 3600 },
+      retryStrategy: {
+        attempts: 3,
+        evaluateOnExits: [
+          { action: "RETRY", onStatusReason: "Host EC2*" },
+          { action: "EXIT", onReason: "*" },
+        ],
+      },
+    });
+    const props = JSON.parse(jd.inputs.containerProperties);
+    expect(props.image).toBe("public.ecr.aws/docker/library/busybox:1.37");
+    expect(props.command).toEqual(["echo", "hello world"]);
+    expect(props.resourceRequirements).toEqual([
+      { type: "VCPU", value: "1" },
+      { type: "MEMORY", value: "2048" },
+    ]);
+    expect(props.logConfiguration).toEqual({
+      logDriver: "awslogs",
+      options: { "awslogs-group": logs.state.name, "awslogs-region": "eu-west-1", "awslogs-stream-prefix": expect.stringMatching(/-process$/) },
+    });
+  });
+
+  it("registers the planner's barrier job, tiny and never retried", () => {
+    const jd = one("aws:batch/jobDefinition:JobDefinition", "-barrier-jd");
+    expect(jd.inputs.retryStrategy.attempts).toBe(1);
+    expect(JSON.parse(jd.inputs.containerProperties).command).toEqual(["true"]);
+  });
+
+  it("keeps every log group for the configured retention", () => {
+    const groups = ofType(stack, "aws:cloudwatch/logGroup:LogGroup");
+    expect(groups.length).toBeGreaterThanOrEqual(2);
+    for (const g of groups) {
+      expect(g.inputs.retentionInDays).toBe(14);
+      expect(g.inputs.name).toMatch(/^\/aws\/batch\/batch-pipeline-test-/);
+    }
+  });
+});
+
+describe("IAM", () => {
+  it("grants no wildcard action in any statement", () => {
+    for (const { policy, statement } of statementsOf(stack)) {
+      for (const action of asList(statement.Action)) {
+        expect(action, `${policy} ${statement.Sid}`).not.toMatch(/^\*$|:\*$/);
+      }
+      expect(statement).not.toHaveProperty("NotAction");
+    }
+  });
+
+  it("attaches no *FullAccess managed policy", () => {
+    const arns = attachedPolicyArns(stack);
+    expect(arns.length).toBeGreaterThan(0);
+    for (const arn of arns) expect(arn).not.toMatch(/FullAccess/);
+    expect(arns).toEqual(
+      expect.arrayContaining(["arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"]),
+    );
+  });
+
+  it("lets only EC2 assume the instance roles", () => {
+    for (const role of ofType(stack, "aws:iam/role:Role", "instance-role")) {
+      expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
+        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ]);
+    }
+  });
+});
+
+describe("stack outputs", () => {
+  it("exports queue ARNs, job definition names, log group names and environment ARNs", async () => {
+    const queueArns = await valueOf(program.queueArns);
+    expect(Object.keys(queueArns).sort()).toEqual(["high", "low"]);
+    expect(queueArns.high).toMatch(/^arn:aws:batch:eu-west-1:123456789012:job-queue\//);
+    const names = await valueOf(program.jobDefinitionNames);
+    expect(Object.keys(names).sort()).toEqual(["barrier", "process"]);
+    const logs = await valueOf(program.logGroupNames);
+    expect(logs.process).toMatch(/^\/aws\/batch\/batch-pipeline-test-process$/);
+    const envs = await valueOf(pulumiAll(program.computeEnvironmentArns));
+    expect(envs.spot).toMatch(/compute-environment\//);
+  });
+});
+
+function pulumiAll<T extends Record<string, unknown>>(o: T) {
+  return require("@pulumi/pulumi").all(o);
+}

@@ -1,0 +1,177 @@
+import { describe, expect, it } from "vitest";
+import { ComputeEnvironmentArgsError, resolveComputeEnvironmentArgs } from "../../infra/computeEnvironment";
+import { WildcardActionError, wildcardActions } from "../../infra/iam";
+import {
+  containerProperties,
+  DEFAULT_EVALUATE_ON_EXIT,
+  JobDefinitionArgsError,
+  resolveJobDefinitionArgs,
+} from "../../infra/jobDefinition";
+import { JobQueueArgsError, validateJobQueueArgs } from "../../infra/jobQueue";
+
+const placement = { vpcId: "vpc-1", subnetIds: ["subnet-1"] };
+
+describe("ComputeEnvironment defaults", () => {
+  it("given a SPOT environment, defaults to optimal instances, price-capacity-optimized, 100% bid, scale to zero", () => {
+    expect(resolveComputeEnvironmentArgs("spot", { kind: "SPOT", maxVcpus: 8, ...placement })).toMatchObject({
+      minVcpus: 0,
+      instanceTypes: ["optimal"],
+      allocationStrategy: "SPOT_PRICE_CAPACITY_OPTIMIZED",
+      bidPercentage: 100,
+      rootVolumeGiB: 30,
+      updateTimeoutMinutes: 30,
+    });
+  });
+  it("given an EC2 environment, defaults to BEST_FIT_PROGRESSIVE", () => {
+    expect(resolveComputeEnvironmentArgs("od", { kind: "EC2", maxVcpus: 8, ...placement }).allocationStrategy).toBe(
+      "BEST_FIT_PROGRESSIVE",
+    );
+  });
+});
+
+describe("ComputeEnvironment validation", () => {
+  it.each([
+    [{ kind: "SPOT", maxVcpus: 0 }, "ComputeEnvironment 'ce' has `maxVcpus` = 0; maxVcpus must be a whole number of at least 1"],
+    [{ kind: "SPOT", maxVcpus: 4, minVcpus: 8 }, "ComputeEnvironment 'ce' has `minVcpus` = 8; minVcpus cannot exceed maxVcpus (4)"],
+    [{ kind: "SPOT", maxVcpus: 4, minVcpus: -1 }, "`minVcpus` = -1"],
+    [{ kind: "EC2", maxVcpus: 4, allocationStrategy: "SPOT_CAPACITY_OPTIMIZED" }, "`allocationStrategy` = \"SPOT_CAPACITY_OPTIMIZED\"; EC2 environments allow BEST_FIT_PROGRESSIVE, BEST_FIT"],
+    [{ kind: "EC2", maxVcpus: 4, bidPercentage: 50 }, "`bidPercentage` = 50; only SPOT environments take a bid percentage"],
+    [{ kind: "SPOT", maxVcpus: 4, bidPercentage: 0 }, "`bidPercentage` = 0; bidPercentage must be a whole number from 1 to 100"],
+    [{ kind: "SPOT", maxVcpus: 4, instanceTypes: [] }, "`instanceTypes` = []"],
+    [{ kind: "SPOT", maxVcpus: 4, rootVolumeGiB: 8 }, "`rootVolumeGiB` = 8; the ECS-optimized AMI needs at least 30 GiB"],
+    [{ kind: "FARGATE", maxVcpus: 4, minVcpus: 2 }, "`minVcpus` = 2; Fargate environments have no minimum"],
+    [{ kind: "FARGATE_SPOT", maxVcpus: 4, instanceTypes: ["optimal"] }, "`instanceTypes` = [\"optimal\"]; Fargate environments take no instance types"],
+    [{ kind: "FARGATE", maxVcpus: 4, allocationStrategy: "BEST_FIT" }, "Fargate environments take no allocation strategy"],
+    [{ kind: "FARGATE_SPOT", maxVcpus: 4, bidPercentage: 40 }, "only SPOT environments take a bid percentage"],
+  ])("%j → %s", (args, message) => {
+    const run = () => resolveComputeEnvironmentArgs("ce", { ...placement, ...(args as any) });
+    expect(run).toThrow(ComputeEnvironmentArgsError);
+    expect(run).toThrow(message);
+  });
+});
+
+describe("JobQueue validation", () => {
+  const spot = { arn: "arn:spot", kind: "SPOT" as const };
+  const od = { arn: "arn:od", kind: "EC2" as const };
+  const fargate = { arn: "arn:f", kind: "FARGATE" as const };
+  it("given Spot then On-Demand, accepts", () => {
+    expect(() => validateJobQueueArgs("q", { priority: 10, computeEnvironments: [spot, od], runnableTimeoutSeconds: 600 })).not.toThrow();
+  });
+  it.each([
+    [{ priority: -1, computeEnvironments: [spot] }, "JobQueue 'q' has `priority` = -1; priority must be a whole number from 0 to 1000"],
+    [{ priority: 1, computeEnvironments: [] }, "`computeEnvironments` = []; a queue takes 1 to 3 compute environments"],
+    [{ priority: 1, computeEnvironments: [spot, od, spot, od] }, "a queue takes 1 to 3 compute environments"],
+    [{ priority: 1, computeEnvironments: [spot, fargate] }, "`computeEnvironments` = [\"SPOT\",\"FARGATE\"]; a queue cannot mix Fargate and EC2 environments"],
+    [{ priority: 1, computeEnvironments: [spot], runnableTimeoutSeconds: 599 }, "`runnableTimeoutSeconds` = 599; Batch accepts 600 to 86400 seconds"],
+    [{ priority: 1, computeEnvironments: [spot], runnableTimeoutSeconds: 86_401 }, "Batch accepts 600 to 86400 seconds"],
+    [{ priority: 1, computeEnvironments: [spot], fairShare: { computeReservation: 100 } }, "`fairShare.computeReservation` = 100; must be from 0 to 99"],
+  ])("%j → %s", (args, message) => {
+    const run = () => validateJobQueueArgs("q", args as any);
+    expect(run).toThrow(JobQueueArgsError);
+    expect(run).toThrow(message);
+  });
+});
+
+describe("ContainerJobDefinition defaults and validation", () => {
+  it("given only an image, retries Spot reclamation 3 times, exits on the rest, times out after an hour", () => {
+    const a = resolveJobDefinitionArgs("jd", { image: "busybox:1.37", logRetentionDays: 7 });
+    expect(a).toMatchObject({ vcpus: 1, memoryMiB: 2048, platform: "EC2", retryAttempts: 3, timeoutSeconds: 3600, propagateTags: true });
+    expect(a.evaluateOnExit).toEqual([
+      { onStatusReason: "Host EC2*", action: "RETRY" },
+      { onReason: "*", action: "EXIT" },
+    ]);
+  });
+  it.each([
+    [{ vcpus: 0 }, "ContainerJobDefinition 'jd' has `vcpus` = 0; vcpus must be greater than 0"],
+    [{ vcpus: 0.5 }, "`vcpus` = 0.5; EC2 jobs take whole vCPUs"],
+    [{ memoryMiB: 2 }, "`memoryMiB` = 2; memoryMiB must be a whole number of at least 4"],
+    [{ platform: "FARGATE", vcpus: 3 }, "`vcpus` = 3; Fargate accepts 0.25, 0.5, 1, 2, 4, 8, 16 vCPUs"],
+    [{ platform: "FARGATE", vcpus: 1, memoryMiB: 1024 }, "`memoryMiB` = 1024; Fargate with 1 vCPU accepts 2048 to 8192 MiB in steps of 1024"],
+    [{ platform: "FARGATE", vcpus: 1, memoryMiB: 2500 }, "steps of 1024"],
+    [{ executionRoleArn: "arn:role" }, "only Fargate job definitions take an execution role"],
+    [{ assignPublicIp: true }, "only Fargate job definitions assign public IPs"],
+    [{ retryAttempts: 11 }, "`retryAttempts` = 11; Batch accepts 1 to 10 attempts"],
+    [{ retryAttempts: 0 }, "`retryAttempts` = 0"],
+    [{ evaluateOnExit: Array(6).fill({ onReason: "*", action: "EXIT" }) }, "`evaluateOnExit` = 6; Batch accepts at most 5 rules"],
+    [{ evaluateOnExit: [{ onStatusReason: "*Host", action: "RETRY" }, { onReason: "*", action: "EXIT" }] }, "`evaluateOnExit[0].onStatusReason` = \"*Host\"; patterns may only end with `*`"],
+    [{ evaluateOnExit: [{ onStatusReason: "Host EC2*", action: "RETRY" }] }, "end with a catch-all rule"],
+    [{ timeoutSeconds: 30 }, "`timeoutSeconds` = 30; Batch's minimum is 60 seconds"],
+  ])("%j → %s", (args, message) => {
+    const run = () => resolveJobDefinitionArgs("jd", { image: "busybox:1.37", logRetentionDays: 7, ...(args as any) });
+    expect(run).toThrow(JobDefinitionArgsError);
+    expect(run).toThrow(message);
+  });
+  it("given valid Fargate sizes, accepts them", () => {
+    for (const [vcpus, memoryMiB] of [[0.25, 512], [0.5, 4096], [4, 30720], [16, 122880]] as const) {
+      expect(() => resolveJobDefinitionArgs("jd", { image: "i:1", logRetentionDays: 7, platform: "FARGATE", vcpus, memoryMiB })).not.toThrow();
+    }
+  });
+  it("the default retry rules are the documented Spot pattern", () => {
+    expect(DEFAULT_EVALUATE_ON_EXIT.at(-1)).toEqual({ onReason: "*", action: "EXIT" });
+  });
+});
+
+describe("containerProperties", () => {
+  const base = {
+    image: "busybox:1.37",
+    vcpus: 2,
+    memoryMiB: 4096,
+    logGroupName: "/aws/batch/p-s/process",
+    region: "eu-west-1",
+    streamPrefix: "process",
+    assignPublicIp: false,
+  };
+  it("given an EC2 job, sets resources, sorted environment and awslogs, and no Fargate fields", () => {
+    const p = containerProperties({ ...base, platform: "EC2", command: ["echo", "hi"], environment: { B: "2", A: "1" }, jobRoleArn: "arn:job" });
+    expect(p).toEqual({
+      image: "busybox:1.37",
+      command: ["echo", "hi"],
+      resourceRequirements: [
+        { type: "VCPU", value: "2" },
+        { type: "MEMORY", value: "4096" },
+      ],
+      environment: [
+        { name: "A", value: "1" },
+        { name: "B", value: "2" },
+      ],
+      volumes: undefined,
+      mountPoints: undefined,
+      jobRoleArn: "arn:job",
+      executionRoleArn: undefined,
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: { "awslogs-group": "/aws/batch/p-s/process", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "process" },
+      },
+    });
+  });
+  it("given a Fargate job, pins the platform version and sets the public IP choice", () => {
+    const p = containerProperties({ ...base, vcpus: 1, memoryMiB: 2048, platform: "FARGATE", assignPublicIp: true, executionRoleArn: "arn:exec" });
+    expect(p.fargatePlatformConfiguration).toEqual({ platformVersion: "LATEST" });
+    expect(p.networkConfiguration).toEqual({ assignPublicIp: "ENABLED" });
+    expect(p.executionRoleArn).toBe("arn:exec");
+  });
+  it("passes volumes and mount points through", () => {
+    const p = containerProperties({
+      ...base,
+      platform: "EC2",
+      volumes: [{ name: "scratch", host: { sourcePath: "/scratch" } }],
+      mountPoints: [{ sourceVolume: "scratch", containerPath: "/data", readOnly: false }],
+    });
+    expect(p.volumes).toEqual([{ name: "scratch", host: { sourcePath: "/scratch" } }]);
+    expect(p.mountPoints).toEqual([{ sourceVolume: "scratch", containerPath: "/data", readOnly: false }]);
+  });
+});
+
+describe("wildcardActions", () => {
+  it.each([
+    [["*"], ["*"]],
+    [["batch:*"], ["batch:*"]],
+    [["batch:SubmitJob", "s3:GetObject"], []],
+    [["s3:Get*"], []],
+  ])("%j → %j", (actions, expected) => {
+    expect(wildcardActions(actions)).toEqual(expected);
+  });
+  it("has a named error for policies that would use one", () => {
+    expect(new WildcardActionError("x").name).toBe("WildcardActionError");
+  });
+});
