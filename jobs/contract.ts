@@ -54,3 +54,38 @@ export interface InputObject {
 
 /** Batch job names: 1 to 128 characters, first alphanumeric, then letters, digits, `-` and `_`. */
 export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+/** Run ids are computed by the S3 trigger: 24 lowercase hex characters, one per object version. */
+export const RUN_ID_PATTERN = /^[0-9a-f]{24}$/;
+
+/**
+ * Environment the orchestrator sets on every job it submits, on top of the input object's
+ * `PIPELINE_RUN_ID`/`PIPELINE_INPUT_*` variables (same names as {@link START_JOB_ENV}).
+ * A task's index within its step is `PIPELINE_ARRAY_OFFSET + (AWS_BATCH_JOB_ARRAY_INDEX ?? 0)`,
+ * from 0 to `PIPELINE_TASK_COUNT - 1`.
+ */
+export const TASK_ENV = {
+  step: "PIPELINE_STEP",
+  /** Width of the step: how many tasks it has in total, over all of its jobs. */
+  taskCount: "PIPELINE_TASK_COUNT",
+  /** Index of this job's first task within the step (steps wider than one array job are split). */
+  arrayOffset: "PIPELINE_ARRAY_OFFSET",
+} as const;
+
+/**
+ * Exit codes of the start job. Distinct so its retry strategy (`evaluateOnExit`) retries only what may
+ * succeed next time. Also exported by jobs/cli.ts.
+ */
+export const EXIT_CODES = {
+  ok: 0,
+  /** `--wait`: a job of the DAG failed. A retry would find the same DAG, so do not retry on this. */
+  runFailed: 1,
+  /** Bad environment, flags or workflow, or a workflow that cannot be planned. Deterministic: never retry. */
+  invalidInput: 2,
+  /** Batch calls failed (after cleanup). Worth a retry. */
+  submissionFailed: 3,
+  /** Uncaught error in the orchestrator (a bug). */
+  crashed: 70,
+  /** SIGTERM while waiting; the DAG keeps running and a retried start job picks it up again. */
+  interrupted: 143,
+} as const;

@@ -1,0 +1,272 @@
+/**
+ * The start job's command line. Inputs come from the environment the S3 trigger and the job definition
+ * set (see START_JOB_ENV); flags override them, which is handy for a local `--dry-run`.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { z } from "zod";
+import { EXIT_CODES, RUN_ID_PATTERN, START_JOB_ENV, type InputObject } from "./contract";
+import { createJsonLogger, type Logger } from "./log";
+import { PlanError, planWorkflow, type Plan } from "./planner";
+import { renderPlanTree } from "./render";
+import { parseWorkflowSpecJson, WorkflowSpecError, type WorkflowSpec } from "./spec";
+import { createBatchClient, SubmissionError, submitPlan, waitForJobs, WaitError, type BatchApi } from "./submitter";
+
+export { EXIT_CODES };
+
+/** Injected so tests drive the CLI without a process, AWS or real time. */
+export interface CliDeps {
+  /** @default process.stdout */
+  stdout?: (text: string) => void;
+  /** Receives the JSON log lines. @default process.stderr */
+  stderr?: (text: string) => void;
+  /** A client, or a factory called only when AWS is needed (never on `--dry-run`). @default createBatchClient */
+  batch?: BatchApi | (() => BatchApi);
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  /** Aborted on SIGTERM by the bin entry. */
+  signal?: AbortSignal;
+}
+
+/** The environment (or flags) did not validate; `problems` names each variable. */
+export class InputError extends Error {
+  override readonly name = "InputError";
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid input:\n- ${problems.join("\n- ")}`);
+  }
+}
+
+/** Validated inputs of a run. */
+export interface StartJobInputs {
+  runId: string;
+  input: InputObject;
+  workflow: WorkflowSpec;
+  jobQueue: string;
+  jobDefinitions: Record<string, string>;
+  /** `AWS_BATCH_JOB_ATTEMPT`, 1 outside Batch. */
+  attempt: number;
+  /** `AWS_BATCH_JOB_ID`, undefined outside Batch. */
+  ownJobId?: string;
+}
+
+/** Flag → environment variable it overrides. */
+const FLAG_ENV = {
+  runId: START_JOB_ENV.runId,
+  bucket: START_JOB_ENV.bucket,
+  key: START_JOB_ENV.key,
+  versionId: START_JOB_ENV.versionId,
+  size: START_JOB_ENV.size,
+  etag: START_JOB_ENV.eTag,
+  workflow: START_JOB_ENV.workflow,
+  queue: START_JOB_ENV.processQueue,
+  jobDefinitions: START_JOB_ENV.jobDefinitions,
+} as const;
+
+const required = (rule: string) => z.string(`is required (${rule})`).min(1, `is required (${rule})`);
+const jsonObjectOfStrings = z.record(z.string(), z.string().min(1, "values must be non-empty job definition names"), "must be a JSON object");
+
+const envSchema = z.object({
+  [START_JOB_ENV.runId]: required("24 lowercase hex characters").regex(RUN_ID_PATTERN, `must match ${RUN_ID_PATTERN}`),
+  [START_JOB_ENV.bucket]: required("the input bucket name").regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
+  [START_JOB_ENV.key]: required("the decoded object key").refine((k) => Buffer.byteLength(k) <= 1024, "must be at most 1024 bytes"),
+  [START_JOB_ENV.versionId]: z.string().optional(),
+  [START_JOB_ENV.size]: required("the object size in bytes")
+    .regex(/^\d+$/, "must be a non-negative integer number of bytes")
+    .transform(Number)
+    .refine(Number.isSafeInteger, "is too large"),
+  [START_JOB_ENV.eTag]: z.string().optional(),
+  [START_JOB_ENV.workflow]: required("the workflow spec as JSON"),
+  [START_JOB_ENV.processQueue]: required("the process job queue name or ARN"),
+  [START_JOB_ENV.jobDefinitions]: required('JSON like {"process":"my-job-def"}'),
+  AWS_BATCH_JOB_ATTEMPT: z.string().regex(/^[1-9]\d*$/, "must be a positive integer").transform(Number).optional(),
+  AWS_BATCH_JOB_ID: z.string().optional(),
+});
+
+const flagFor = (variable: string) => {
+  const flag = Object.entries(FLAG_ENV).find(([, v]) => v === variable)?.[0];
+  return flag ? ` (--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)})` : "";
+};
+
+/**
+ * Validates the start job's inputs; flags win over the environment. Every problem names its variable.
+ * @throws {InputError}
+ */
+export function readInputs(env: Record<string, string | undefined>, flags: Partial<Record<keyof typeof FLAG_ENV, string>> = {}): StartJobInputs {
+  const merged: Record<string, string | undefined> = { ...env };
+  for (const [flag, variable] of Object.entries(FLAG_ENV)) {
+    const value = flags[flag as keyof typeof FLAG_ENV];
+    if (value !== undefined) merged[variable] = value;
+  }
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new InputError(parsed.error.issues.map((i) => `${String(i.path[0])}${flagFor(String(i.path[0]))} ${i.message}`));
+  }
+  const e = parsed.data;
+  let jobDefinitions: Record<string, string>;
+  try {
+    jobDefinitions = jsonObjectOfStrings.parse(JSON.parse(e[START_JOB_ENV.jobDefinitions]));
+  } catch (err) {
+    const why = err instanceof z.ZodError ? err.issues.map((i) => i.message).join("; ") : "is not valid JSON";
+    throw new InputError([`${START_JOB_ENV.jobDefinitions}${flagFor(START_JOB_ENV.jobDefinitions)} ${why}`]);
+  }
+  let workflow: WorkflowSpec;
+  try {
+    workflow = parseWorkflowSpecJson(e[START_JOB_ENV.workflow], { jobDefinitionKeys: Object.keys(jobDefinitions) });
+  } catch (err) {
+    if (!(err instanceof WorkflowSpecError)) throw err;
+    throw new InputError(err.issues.map((issue) => `${START_JOB_ENV.workflow}${flagFor(START_JOB_ENV.workflow)}: ${issue}`));
+  }
+  const runId = e[START_JOB_ENV.runId];
+  return {
+    runId,
+    input: {
+      bucket: e[START_JOB_ENV.bucket],
+      key: e[START_JOB_ENV.key],
+      ...(e[START_JOB_ENV.versionId] ? { versionId: e[START_JOB_ENV.versionId] } : {}),
+      sizeBytes: e[START_JOB_ENV.size],
+      ...(e[START_JOB_ENV.eTag] ? { eTag: e[START_JOB_ENV.eTag] } : {}),
+    },
+    workflow,
+    jobQueue: e[START_JOB_ENV.processQueue],
+    jobDefinitions,
+    attempt: e.AWS_BATCH_JOB_ATTEMPT ?? 1,
+    ...(e.AWS_BATCH_JOB_ID ? { ownJobId: e.AWS_BATCH_JOB_ID } : {}),
+  };
+}
+
+function positiveInt(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError("must be a positive integer");
+  return Number(value);
+}
+
+function buildProgram(out: (t: string) => void, err: (t: string) => void): Command {
+  return new Command()
+    .name("orchestrator")
+    .description("Plans a workflow run for one S3 object and submits it to AWS Batch as a DAG of array jobs.")
+    .option("--run-id <id>", `run id (env ${FLAG_ENV.runId})`)
+    .option("--bucket <name>", `input bucket (env ${FLAG_ENV.bucket})`)
+    .option("--key <key>", `decoded input key (env ${FLAG_ENV.key})`)
+    .option("--version-id <id>", `input version id (env ${FLAG_ENV.versionId})`)
+    .option("--size <bytes>", `input size in bytes (env ${FLAG_ENV.size})`)
+    .option("--etag <etag>", `input ETag (env ${FLAG_ENV.etag})`)
+    .option("--workflow <json>", `workflow spec JSON (env ${FLAG_ENV.workflow})`)
+    .option("--queue <name-or-arn>", `process job queue (env ${FLAG_ENV.queue})`)
+    .option("--job-definitions <json>", `job definition key → name, JSON (env ${FLAG_ENV.jobDefinitions})`)
+    .option("--dry-run", "print the plan and exit; no AWS calls", false)
+    .addOption(new Option("--format <format>", "dry-run output").choices(["tree", "json"]).default("tree"))
+    .option("--wait", "wait for the DAG and exit 0 only if every job succeeded", false)
+    .option("--poll-interval <seconds>", "with --wait: seconds between DescribeJobs polls", positiveInt, 30)
+    .option("--concurrency <n>", "SubmitJob calls in flight at once", positiveInt, 4)
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err });
+}
+
+interface CliOptions {
+  runId?: string;
+  bucket?: string;
+  key?: string;
+  versionId?: string;
+  size?: string;
+  etag?: string;
+  workflow?: string;
+  queue?: string;
+  jobDefinitions?: string;
+  dryRun: boolean;
+  format: "tree" | "json";
+  wait: boolean;
+  pollInterval: number;
+  concurrency: number;
+}
+
+/**
+ * Runs the orchestrator. `argv` holds only the arguments (no `node` and script path).
+ * @returns the process exit code (see {@link EXIT_CODES})
+ */
+export async function run(argv: readonly string[], env: Record<string, string | undefined>, deps: CliDeps = {}): Promise<number> {
+  const stdout = deps.stdout ?? ((t: string) => void process.stdout.write(t));
+  const stderr = deps.stderr ?? ((t: string) => void process.stderr.write(t));
+  const program = buildProgram(stdout, stderr);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.invalidInput;
+    throw err;
+  }
+  const opts = program.opts<CliOptions>();
+  let log: Logger = createJsonLogger({ write: (line) => stderr(`${line}\n`) });
+
+  let inputs: StartJobInputs;
+  let plan: Plan;
+  try {
+    inputs = readInputs(env, opts);
+    log = createJsonLogger({ write: (line) => stderr(`${line}\n`), base: { runId: inputs.runId, ...(inputs.ownJobId ? { batchJobId: inputs.ownJobId } : {}) } });
+    plan = planWorkflow(inputs.workflow, { runId: inputs.runId, input: inputs.input, jobDefinitions: inputs.jobDefinitions, jobQueue: inputs.jobQueue });
+  } catch (err) {
+    if (err instanceof InputError) {
+      log.error("invalid input", { problems: err.problems });
+      return EXIT_CODES.invalidInput;
+    }
+    if (err instanceof PlanError) {
+      log.error("cannot plan the workflow for this input", { error: err.message });
+      return EXIT_CODES.invalidInput;
+    }
+    throw err;
+  }
+
+  if (opts.dryRun) {
+    stdout(opts.format === "json" ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlanTree(plan)}\n`);
+    return EXIT_CODES.ok;
+  }
+
+  const batch = typeof deps.batch === "function" ? deps.batch() : (deps.batch ?? createBatchClient());
+  log.info("planned", { attempt: inputs.attempt, steps: plan.steps.map((s) => ({ step: s.name, width: s.width, jobs: s.jobIds.length })), submitJobCalls: plan.jobs.length });
+  try {
+    const submitted = await submitPlan(plan, {
+      batch,
+      log,
+      concurrency: opts.concurrency,
+      attempt: inputs.attempt,
+      ownJobId: inputs.ownJobId,
+      signal: deps.signal,
+      sleep: deps.sleep,
+    });
+    stdout(`${JSON.stringify({ runId: plan.runId, outcome: submitted.outcome, jobs: submitted.jobs })}\n`);
+    if (!opts.wait) return EXIT_CODES.ok;
+
+    const result = await waitForJobs(
+      submitted.jobs.map((j) => j.jobId),
+      { batch, log, pollIntervalMs: opts.pollInterval * 1000, sleep: abortableSleep(deps.sleep, deps.signal), now: deps.now },
+    );
+    return result.outcome === "SUCCEEDED" ? EXIT_CODES.ok : EXIT_CODES.runFailed;
+  } catch (err) {
+    if (err instanceof InterruptedError) {
+      log.warn("interrupted while waiting; the DAG keeps running", {});
+      return EXIT_CODES.interrupted;
+    }
+    log.error(err instanceof SubmissionError || err instanceof WaitError ? err.message : "unexpected error", { error: err });
+    return EXIT_CODES.submissionFailed;
+  }
+}
+
+class InterruptedError extends Error {
+  override readonly name = "InterruptedError";
+}
+
+/** A sleep that ends early, with {@link InterruptedError}, when `signal` aborts (SIGTERM). */
+function abortableSleep(sleep: ((ms: number) => Promise<void>) | undefined, signal: AbortSignal | undefined): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(new InterruptedError("aborted"));
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new InterruptedError("aborted"));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      if (sleep) void sleep(ms).then(done, reject);
+      else timer = setTimeout(done, ms);
+    });
+}

@@ -1,0 +1,343 @@
+/**
+ * Turns a workflow spec and an input object into the SubmitJob requests of one run. Pure, no I/O.
+ *
+ * Batch limits shape the plan (see shared/AWS-BATCH-FACTS.md): a step of width 1 is a plain job, up to
+ * 10,000 tasks one array job, wider steps several array jobs; a job never lists more than 20
+ * dependencies (extra ones go through a tree of no-op barrier jobs). So a fan-out/fan-in of 1,000,000
+ * tasks is about a hundred SubmitJob calls, and planning cost grows with jobs, never with tasks.
+ */
+import type { ContainerOverrides, KeyValuePair, SubmitJobCommandInput } from "@aws-sdk/client-batch";
+import { JOB_NAME_PATTERN, RUN_ID_PATTERN, START_JOB_ENV, TAG_KEYS, TASK_ENV, type InputObject } from "./contract";
+import { MAX_DEPENDENCIES_PER_JOB, MAX_STEP_WIDTH, resolveWidth, type StepSpec, type WorkflowSpec } from "./spec";
+
+/** Batch array jobs have 2 to 10,000 children. */
+export const MAX_ARRAY_SIZE = 10_000;
+/** Key in the job definitions map of the no-op job definition barrier jobs use. */
+export const BARRIER_JOB_DEFINITION_KEY = "barrier";
+/** Command of barrier jobs: they only exist to collapse dependencies, so they do nothing. */
+export const BARRIER_COMMAND: readonly string[] = ["true"];
+/** SubmitJob rejects payloads over 30 KiB; long commands or environments could get there. */
+export const MAX_SUBMIT_JOB_PAYLOAD_BYTES = 30 * 1024;
+/** AWS tagging limits. */
+export const MAX_TAGS_PER_JOB = 50;
+export const MAX_TAG_KEY_CHARS = 128;
+export const MAX_TAG_VALUE_CHARS = 256;
+
+/** A dependency on an earlier job of the same plan, by plan-local id (Batch job ids do not exist yet). */
+export interface PlannedDependency {
+  id: string;
+  /** Only between array jobs of the same size. @default a plain dependency */
+  type?: "N_TO_N";
+}
+
+/** A SubmitJob request without `dependsOn`: the submitter fills that in once it knows real job ids. */
+export type PlannedSubmitJobRequest = Omit<SubmitJobCommandInput, "dependsOn"> & {
+  jobName: string;
+  jobQueue: string;
+  jobDefinition: string;
+};
+
+/** One SubmitJob call of a plan. */
+export interface PlannedJob {
+  /** Unique within the plan; the job name is `${runId}-${id}`. */
+  id: string;
+  /** The step this job runs, or (for a barrier) the step whose dependencies it collapses. */
+  step: string;
+  kind: "task" | "barrier";
+  /** Index of this job's first task within its step. 0 for barriers. */
+  taskOffset: number;
+  /** Tasks this job runs: the array size, or 1 for a plain job. */
+  taskCount: number;
+  /** Every entry refers to a job earlier in {@link Plan.jobs}; at most 20. */
+  dependsOn: PlannedDependency[];
+  request: PlannedSubmitJobRequest;
+}
+
+/** Summary of one step of a plan. */
+export interface PlannedStep {
+  name: string;
+  width: number;
+  /** Ids of the jobs that run this step's tasks, in task order. */
+  jobIds: string[];
+  /** Ids of the barrier jobs this step waits on. */
+  barrierIds: string[];
+}
+
+/** The SubmitJob requests of one run, in an order where every dependency comes first. */
+export interface Plan {
+  runId: string;
+  jobQueue: string;
+  /** Every job name of the run starts with this; the submitter finds an earlier attempt's jobs by it. */
+  jobNamePrefix: string;
+  input: InputObject;
+  /** Steps in dependency order. */
+  steps: PlannedStep[];
+  jobs: PlannedJob[];
+  /** Tasks over all steps (barriers not counted). */
+  taskCount: number;
+}
+
+/** What a plan needs besides the workflow. */
+export interface PlanContext {
+  /** The run id: 24 lowercase hex characters (see RUN_ID_PATTERN). */
+  runId: string;
+  input: InputObject;
+  /** Job definition key → job definition name (or ARN prefix). Must include `barrier` if any step needs barriers. */
+  jobDefinitions: Record<string, string>;
+  /** Name or ARN of the queue every job goes to. */
+  jobQueue: string;
+  /**
+   * Extra tags on every job (e.g. stack or cost-centre tags). Values are sanitised like the pipeline's own.
+   * @default none
+   */
+  tags?: Record<string, string>;
+}
+
+/** The workflow cannot be planned for this input (a width over the limit, a missing job definition…). */
+export class PlanError extends Error {
+  override readonly name = "PlanError";
+}
+
+/**
+ * Plans a run. Deterministic: the same spec and context always give the same job names, which is what
+ * lets a retried start job recognise the DAG an earlier attempt submitted.
+ * @throws {PlanError}
+ */
+export function planWorkflow(spec: WorkflowSpec, ctx: PlanContext): Plan {
+  if (!RUN_ID_PATTERN.test(ctx.runId)) throw new PlanError(`runId \`${ctx.runId}\` must match ${RUN_ID_PATTERN}`);
+  const tags = buildTags(ctx);
+  const jobs: PlannedJob[] = [];
+  const planned = new Map<string, PlannedStep>();
+
+  for (const step of topologicalOrder(spec)) {
+    const width = resolveWidth(step, ctx.input);
+    if (width > MAX_STEP_WIDTH) throw new PlanError(`step \`${step.name}\`: width ${width} exceeds the limit of ${MAX_STEP_WIDTH} tasks`);
+    const chunks = splitIntoChunks(width);
+    const jobIds = chunks.map((_, k) => (chunks.length === 1 ? step.name : `${step.name}-p${k}`));
+
+    const plainDeps = step.dependsOn.filter((d) => d.type !== "N_TO_N").flatMap((d) => planned.get(d.step)!.jobIds);
+    const nToN = step.dependsOn.filter((d) => d.type === "N_TO_N").map((d) => planned.get(d.step)!);
+    for (const dep of nToN) {
+      if (dep.width !== width) {
+        throw new PlanError(`step \`${step.name}\`: N_TO_N dependency on \`${dep.name}\` needs equal widths, but they resolved to ${width} and ${dep.width}`);
+      }
+    }
+
+    const barriers = collapseDependencies(step.name, plainDeps.map((id) => ({ id })), MAX_DEPENDENCIES_PER_JOB - nToN.length);
+    for (const barrier of barriers.jobs) jobs.push(barrierJob(barrier, step.name, ctx, tags));
+
+    chunks.forEach((chunk, k) => {
+      // N_TO_N between two plain jobs is just a plain dependency; Batch only accepts the type on arrays.
+      const pairs = nToN.map((dep): PlannedDependency => (chunk.size > 1 ? { id: dep.jobIds[k], type: "N_TO_N" } : { id: dep.jobIds[k] }));
+      jobs.push(taskJob(step, jobIds[k], chunk, width, [...barriers.roots, ...pairs], ctx, tags));
+    });
+    planned.set(step.name, { name: step.name, width, jobIds, barrierIds: barriers.jobs.map((b) => b.id) });
+  }
+
+  const plan: Plan = {
+    runId: ctx.runId,
+    jobQueue: ctx.jobQueue,
+    jobNamePrefix: `${ctx.runId}-`,
+    input: ctx.input,
+    steps: [...planned.values()],
+    jobs,
+    taskCount: [...planned.values()].reduce((sum, s) => sum + s.width, 0),
+  };
+  for (const job of plan.jobs) checkRequest(job);
+  return plan;
+}
+
+/** Steps in dependency order; among independent steps the author's order is kept so plans read naturally. */
+export function topologicalOrder(spec: WorkflowSpec): StepSpec[] {
+  const done = new Set<string>();
+  const ordered: StepSpec[] = [];
+  let pending = spec.steps;
+  while (pending.length > 0) {
+    const ready = pending.filter((s) => s.dependsOn.every((d) => done.has(d.step)));
+    if (ready.length === 0) throw new PlanError(`workflow has a dependency cycle among ${pending.map((s) => s.name).join(", ")}; validate it with parseWorkflowSpec`);
+    for (const s of ready) done.add(s.name);
+    ordered.push(...ready);
+    pending = pending.filter((s) => !done.has(s.name));
+  }
+  return ordered;
+}
+
+/** A contiguous range of a step's tasks that one job runs. */
+export interface Chunk {
+  offset: number;
+  size: number;
+}
+
+/**
+ * Splits `width` tasks into as few jobs as Batch allows, of near-equal size. Equal sizes (rather than
+ * 10,000 + remainder) keep every chunk of a wide step an array job: 10,001 tasks become 5,001 + 5,000,
+ * never 10,000 + a lone job of 1, and two steps of equal width always split the same way (N_TO_N).
+ */
+export function splitIntoChunks(width: number): Chunk[] {
+  const count = Math.ceil(width / MAX_ARRAY_SIZE);
+  const base = Math.floor(width / count);
+  const larger = width % count;
+  const chunks: Chunk[] = [];
+  let offset = 0;
+  for (let k = 0; k < count; k++) {
+    const size = base + (k < larger ? 1 : 0);
+    chunks.push({ offset, size });
+    offset += size;
+  }
+  return chunks;
+}
+
+/** A barrier job before it becomes a {@link PlannedJob}. */
+export interface BarrierNode {
+  id: string;
+  dependsOn: PlannedDependency[];
+}
+
+/**
+ * Collapses `deps` until at most `slots` remain, with levels of barrier jobs that each wait on at most 20.
+ * Built once per step, so all chunks of a step share one tree.
+ */
+export function collapseDependencies(step: string, deps: PlannedDependency[], slots: number): { jobs: BarrierNode[]; roots: PlannedDependency[] } {
+  if (deps.length > 0 && slots < 1) throw new PlanError(`step \`${step}\`: no dependency slot left for plain dependencies`);
+  const jobs: BarrierNode[] = [];
+  let current = deps;
+  for (let level = 1; current.length > slots; level++) {
+    const next: PlannedDependency[] = [];
+    for (let i = 0; i * MAX_DEPENDENCIES_PER_JOB < current.length; i++) {
+      const id = `${step}-b${level}-${i}`;
+      jobs.push({ id, dependsOn: current.slice(i * MAX_DEPENDENCIES_PER_JOB, (i + 1) * MAX_DEPENDENCIES_PER_JOB) });
+      next.push({ id });
+    }
+    current = next;
+  }
+  return { jobs, roots: current };
+}
+
+function taskJob(step: StepSpec, id: string, chunk: Chunk, width: number, dependsOn: PlannedDependency[], ctx: PlanContext, tags: Record<string, string>): PlannedJob {
+  const jobDefinition = lookupJobDefinition(ctx, step.jobDefinition, `step \`${step.name}\``);
+  const input = ctx.input;
+  const pipelineParameters: Record<string, string> = {
+    runId: ctx.runId,
+    bucket: input.bucket,
+    key: input.key,
+    ...(input.versionId ? { versionId: input.versionId } : {}),
+    size: String(input.sizeBytes),
+    step: step.name,
+    taskCount: String(width),
+    arrayOffset: String(chunk.offset),
+  };
+  const environment: KeyValuePair[] = [
+    ...inputEnvironment(ctx),
+    { name: TASK_ENV.step, value: step.name },
+    { name: TASK_ENV.taskCount, value: String(width) },
+    { name: TASK_ENV.arrayOffset, value: String(chunk.offset) },
+    ...Object.entries(step.environment ?? {}).map(([name, value]) => ({ name, value })),
+  ];
+  const containerOverrides: ContainerOverrides = { environment, ...(step.command ? { command: [...step.command] } : {}) };
+  return {
+    id,
+    step: step.name,
+    kind: "task",
+    taskOffset: chunk.offset,
+    taskCount: chunk.size,
+    dependsOn,
+    request: {
+      jobName: `${ctx.runId}-${id}`,
+      jobQueue: ctx.jobQueue,
+      jobDefinition,
+      ...(chunk.size > 1 ? { arrayProperties: { size: chunk.size } } : {}),
+      parameters: { ...step.parameters, ...pipelineParameters },
+      containerOverrides,
+      tags: { ...tags, [TAG_KEYS.step]: sanitizeTagValue(step.name) },
+      propagateTags: true,
+    },
+  };
+}
+
+function barrierJob(node: BarrierNode, step: string, ctx: PlanContext, tags: Record<string, string>): PlannedJob {
+  const jobDefinition = lookupJobDefinition(
+    ctx,
+    BARRIER_JOB_DEFINITION_KEY,
+    `step \`${step}\` waits on more than ${MAX_DEPENDENCIES_PER_JOB} jobs, so it needs barrier jobs, but`,
+  );
+  return {
+    id: node.id,
+    step,
+    kind: "barrier",
+    taskOffset: 0,
+    taskCount: 1,
+    dependsOn: node.dependsOn,
+    request: {
+      jobName: `${ctx.runId}-${node.id}`,
+      jobQueue: ctx.jobQueue,
+      jobDefinition,
+      containerOverrides: {
+        command: [...BARRIER_COMMAND],
+        environment: [
+          { name: START_JOB_ENV.runId, value: ctx.runId },
+          { name: TASK_ENV.step, value: step },
+        ],
+      },
+      tags: { ...tags, [TAG_KEYS.step]: sanitizeTagValue(step) },
+      propagateTags: true,
+    },
+  };
+}
+
+function inputEnvironment(ctx: PlanContext): KeyValuePair[] {
+  const { input } = ctx;
+  return [
+    { name: START_JOB_ENV.runId, value: ctx.runId },
+    { name: START_JOB_ENV.bucket, value: input.bucket },
+    { name: START_JOB_ENV.key, value: input.key },
+    { name: START_JOB_ENV.versionId, value: input.versionId ?? "" },
+    { name: START_JOB_ENV.size, value: String(input.sizeBytes) },
+    { name: START_JOB_ENV.eTag, value: input.eTag ?? "" },
+  ];
+}
+
+function lookupJobDefinition(ctx: PlanContext, key: string, who: string): string {
+  const name = Object.hasOwn(ctx.jobDefinitions, key) ? ctx.jobDefinitions[key] : undefined;
+  if (!name) {
+    throw new PlanError(`${who} job definition key \`${key}\` is not in the job definitions map (known: ${Object.keys(ctx.jobDefinitions).join(", ") || "none"})`);
+  }
+  return name;
+}
+
+function buildTags(ctx: PlanContext): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(ctx.tags ?? {})) {
+    if (key.length === 0 || key.length > MAX_TAG_KEY_CHARS || key.toLowerCase().startsWith("aws:")) {
+      throw new PlanError(`tag key \`${key}\` must have 1 to ${MAX_TAG_KEY_CHARS} characters and not start with \`aws:\``);
+    }
+    tags[key] = sanitizeTagValue(value);
+  }
+  tags[TAG_KEYS.runId] = ctx.runId;
+  tags[TAG_KEYS.bucket] = sanitizeTagValue(ctx.input.bucket);
+  tags[TAG_KEYS.key] = sanitizeTagValue(ctx.input.key);
+  // +1 for the step tag each job adds.
+  if (Object.keys(tags).length + 1 > MAX_TAGS_PER_JOB) throw new PlanError(`jobs can carry at most ${MAX_TAGS_PER_JOB} tags, including the pipeline's 4`);
+  return tags;
+}
+
+/**
+ * AWS tag values allow letters, digits, whitespace and `_ . : / = + - @`, up to 256 characters. S3 keys
+ * allow anything, so other characters become `_` and long values are cut (by code point, so a surrogate
+ * pair is never split). The tag is for finding and costing runs; the exact key is in the job's environment.
+ */
+export function sanitizeTagValue(value: string): string {
+  const cleaned = value.replace(/[^\p{L}\p{N}\p{Z}_.:/=+\-@]/gu, "_");
+  const chars = Array.from(cleaned);
+  return chars.length <= MAX_TAG_VALUE_CHARS ? cleaned : chars.slice(0, MAX_TAG_VALUE_CHARS).join("");
+}
+
+function checkRequest(job: PlannedJob): void {
+  if (!JOB_NAME_PATTERN.test(job.request.jobName)) throw new PlanError(`job name \`${job.request.jobName}\` is not a valid Batch job name`);
+  if (job.dependsOn.length > MAX_DEPENDENCIES_PER_JOB) throw new PlanError(`job \`${job.id}\` has ${job.dependsOn.length} dependencies (limit ${MAX_DEPENDENCIES_PER_JOB})`);
+  // Measured with room for the dependsOn entries the submitter adds (a job id is 36 characters).
+  const bytes = Buffer.byteLength(JSON.stringify(job.request)) + job.dependsOn.length * 64;
+  if (bytes > MAX_SUBMIT_JOB_PAYLOAD_BYTES) {
+    throw new PlanError(`job \`${job.id}\`: its SubmitJob request is about ${bytes} bytes, over Batch's ${MAX_SUBMIT_JOB_PAYLOAD_BYTES}; shorten the step's command, environment or parameters`);
+  }
+}
+

@@ -1,0 +1,493 @@
+/**
+ * Submits a plan to AWS Batch and waits for it.
+ *
+ * Idempotency: SubmitJob has no client token, so the run's job names are the only handle on what an
+ * earlier attempt did. Before submitting, the submitter lists the run's jobs by name prefix and either
+ * reuses a complete DAG or terminates a partial one. If submission fails part-way it terminates what it
+ * submitted and throws, so the next attempt starts clean: nothing orphaned, nothing doubled.
+ */
+import {
+  BatchClient,
+  type BatchClientConfig,
+  DescribeJobsCommand,
+  ListJobsCommand,
+  SubmitJobCommand,
+  TerminateJobCommand,
+  type JobDependency,
+  type JobDetail,
+  type JobStatus,
+  type JobSummary,
+} from "@aws-sdk/client-batch";
+import { silentLogger, type Logger } from "./log";
+import type { Plan, PlannedJob } from "./planner";
+
+/** The part of a Batch client the submitter uses; a `BatchClient` or a test stub. */
+export type BatchApi = Pick<BatchClient, "send">;
+
+/** Default attempts per Batch call (first try included) before an error reaches the submitter. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+
+/**
+ * The Batch client the orchestrator uses: `retryMode: "adaptive"` retries throttling (HTTP 429
+ * TooManyRequestsException) with backoff and also rate-limits the client once it has been throttled,
+ * which suits SubmitJob's ~50 calls/s account-wide limit; `maxAttempts` 10. No endpoint or region is set
+ * here: the SDK itself honours `AWS_ENDPOINT_URL_BATCH` / `AWS_ENDPOINT_URL` (e.g. a local emulator) and
+ * `AWS_REGION`, which Batch sets in every container. `config` overrides (tests pass a `requestHandler`).
+ */
+export function createBatchClient(config: BatchClientConfig = {}): BatchClient {
+  return new BatchClient({ retryMode: "adaptive", maxAttempts: DEFAULT_MAX_ATTEMPTS, ...config });
+}
+
+/** Every TerminateJob reason starts with this, which is how a later attempt tells our cancellations apart. */
+export const TERMINATION_REASON_PREFIX = "pipeline-orchestrator:";
+
+/** Options shared by {@link submitPlan} and {@link waitForJobs}. */
+export interface BatchDeps {
+  batch: BatchApi;
+  /** @default silentLogger */
+  log?: Logger;
+  /** Injectable so tests and the benchmark run on a simulated clock. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /**
+   * How often to retry a call that still fails with throttling after the SDK's own retries, with
+   * exponential backoff and full jitter (1 s base, 20 s cap).
+   * @default 8
+   */
+  throttleRetries?: number;
+  /** Jitter source. @default Math.random */
+  random?: () => number;
+}
+
+/** Options of {@link submitPlan}. */
+export interface SubmitPlanDeps extends BatchDeps {
+  /**
+   * SubmitJob calls in flight at once. Jobs whose dependencies are all submitted go in parallel.
+   * @default 4
+   */
+  concurrency?: number;
+  /** The start job's attempt (`AWS_BATCH_JOB_ATTEMPT`), for logs and termination reasons. @default 1 */
+  attempt?: number;
+  /** The start job's own id (`AWS_BATCH_JOB_ID`): never treated as part of the DAG, never terminated. */
+  ownJobId?: string;
+  /** Aborting (e.g. on SIGTERM) stops submitting and terminates what was submitted, like a failure. */
+  signal?: AbortSignal;
+}
+
+/** A job of the plan and the Batch job that runs it. */
+export interface SubmittedJob {
+  /** Plan-local id. */
+  id: string;
+  jobName: string;
+  jobId: string;
+}
+
+/** Result of {@link submitPlan}. */
+export interface SubmitResult {
+  /** `submitted`: this call submitted the DAG. `existing`: an earlier attempt had; nothing was submitted. */
+  outcome: "submitted" | "existing";
+  /** The DAG's jobs, in plan order. */
+  jobs: SubmittedJob[];
+  /** Jobs of earlier attempts that this call terminated (a partial DAG, or stale leftovers). */
+  terminated: string[];
+}
+
+/** Submitting a plan failed; whatever this attempt submitted has been terminated (see `terminationFailures`). */
+export class SubmissionError extends Error {
+  override readonly name = "SubmissionError";
+  constructor(
+    message: string,
+    readonly details: {
+      cause: unknown;
+      /** Jobs this attempt submitted before the failure. */
+      submitted: SubmittedJob[];
+      /** Job ids that were terminated successfully. */
+      terminated: string[];
+      /** Job ids that could not be terminated: they may still run and need a manual TerminateJob. */
+      terminationFailures: string[];
+    },
+  ) {
+    super(message, { cause: details.cause });
+  }
+}
+
+/**
+ * Submits `plan`, or returns the DAG an earlier attempt of the same run already submitted.
+ *
+ * Choice for a partial DAG (an earlier attempt died between its first and last SubmitJob without
+ * cleaning up): terminate it and submit the whole plan again, rather than resume it. Resuming would
+ * make new jobs depend on old ones that may have failed or been cancelled (and a dependent of a failed
+ * job fails at once), and would mix two attempts' jobs in one DAG. A plan is at most a few hundred
+ * SubmitJob calls, so resubmitting is cheap; re-running an already finished step is the price, and
+ * steps must be idempotent anyway because Batch retries tasks.
+ *
+ * Not covered: two start jobs of the same run listing at the same moment would both submit (Batch has
+ * no conditional create). The S3 trigger deduplicates events before it submits the start job.
+ * @throws {SubmissionError} after terminating what this call submitted.
+ */
+export async function submitPlan(plan: Plan, deps: SubmitPlanDeps): Promise<SubmitResult> {
+  const log = deps.log ?? silentLogger;
+  const attempt = deps.attempt ?? 1;
+  const reason = (why: string) => `${TERMINATION_REASON_PREFIX} run ${plan.runId} attempt ${attempt}: ${why}`;
+
+  const listed = await listRunJobs(plan, deps);
+  const found = assessExistingJobs(plan, listed, deps.ownJobId);
+  if (found.unknown.length > 0) {
+    log.warn("jobs with the run's name prefix that are not in the plan; leaving them alone", { jobs: found.unknown.map(summaryFields) });
+  }
+
+  if (found.kind === "complete") {
+    // Leftovers of an attempt before the complete one; failing to stop them must not fail the run,
+    // whose DAG is in place: log them for an operator instead.
+    const { terminated, failed } = await terminateJobs(found.stale.map((j) => j.jobId!), reason("stale job of an earlier attempt"), deps);
+    if (failed.length > 0) log.error("could not terminate stale jobs of an earlier attempt", { jobIds: failed });
+    log.info("the run's DAG already exists; not submitting a second one", { attempt, jobs: found.jobs.length, terminatedStale: terminated.length });
+    return { outcome: "existing", jobs: found.jobs, terminated };
+  }
+
+  let terminated: string[] = [];
+  if (found.kind === "partial") {
+    log.warn("a partial DAG of an earlier attempt exists; terminating it and submitting the whole plan", {
+      attempt,
+      found: found.present,
+      planned: plan.jobs.length,
+      terminating: found.stale.length,
+    });
+    terminated = await terminateOrThrow(found.stale, reason("replacing a partial DAG of an earlier attempt"), deps, "the partial DAG of an earlier attempt");
+  }
+
+  const submitted: SubmittedJob[] = [];
+  try {
+    const ids = await submitInDependencyOrder(plan, deps, (job) => submitted.push(job));
+    log.info("submitted the run's DAG", { attempt, jobs: plan.jobs.length, tasks: plan.taskCount });
+    return { outcome: "submitted", jobs: plan.jobs.map((j) => ({ id: j.id, jobName: j.request.jobName, jobId: ids.get(j.id)! })), terminated };
+  } catch (cause) {
+    log.error("submission failed; terminating what this attempt submitted", { attempt, submitted: submitted.length, error: cause });
+    // Dependents first, so nothing downstream can start while its parents are being cancelled.
+    const ids = submitted.map((j) => j.jobId).reverse();
+    const result = await terminateJobs(ids, reason(`submission failed after ${submitted.length} of ${plan.jobs.length} jobs`), deps);
+    throw new SubmissionError(
+      `run ${plan.runId}: submission failed after ${submitted.length} of ${plan.jobs.length} jobs (${describeError(cause)}); ` +
+        `terminated ${result.terminated.length}` +
+        (result.failed.length > 0 ? `, could NOT terminate ${result.failed.join(", ")}` : ""),
+      { cause, submitted, terminated: result.terminated, terminationFailures: result.failed },
+    );
+  }
+}
+
+/**
+ * The run's jobs on the plan's queue. With a `filters` entry ListJobs ignores `jobStatus` and returns
+ * jobs in every status (newest first, at most 100 a page, array children not included).
+ */
+export async function listRunJobs(plan: Plan, deps: BatchDeps): Promise<JobSummary[]> {
+  const jobs: JobSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await withThrottleRetry(
+      () =>
+        deps.batch.send(
+          new ListJobsCommand({ jobQueue: plan.jobQueue, filters: [{ name: "JOB_NAME", values: [`${plan.jobNamePrefix}*`] }], nextToken }),
+        ),
+      deps,
+      "ListJobs",
+    );
+    jobs.push(...(page.jobSummaryList ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return jobs;
+}
+
+/** What an earlier attempt left behind, as decided by {@link assessExistingJobs}. */
+export type ExistingJobs =
+  | { kind: "none"; stale: JobSummary[]; unknown: JobSummary[] }
+  | { kind: "complete"; jobs: SubmittedJob[]; stale: JobSummary[]; unknown: JobSummary[] }
+  | { kind: "partial"; present: number; stale: JobSummary[]; unknown: JobSummary[] };
+
+const TERMINAL: ReadonlySet<JobStatus | undefined> = new Set<JobStatus | undefined>(["SUCCEEDED", "FAILED"]);
+
+/**
+ * Pure: decides from a ListJobs result whether the plan's DAG exists. For each planned name the newest
+ * job counts (a name can appear once per attempt). The DAG is complete when every planned name has a
+ * newest job that we did not terminate ourselves; then older unfinished jobs with those names are stale.
+ * Otherwise every unfinished job with a planned name is stale and must go before a fresh submission.
+ */
+export function assessExistingJobs(plan: Plan, listed: readonly JobSummary[], ownJobId?: string): ExistingJobs {
+  const planned = new Map(plan.jobs.map((j) => [j.request.jobName, j]));
+  const newest = new Map<string, JobSummary>();
+  const ours: JobSummary[] = [];
+  const unknown: JobSummary[] = [];
+  for (const job of listed) {
+    if (job.jobId === ownJobId) continue;
+    if (!job.jobName || !planned.has(job.jobName)) {
+      unknown.push(job);
+      continue;
+    }
+    ours.push(job);
+    const seen = newest.get(job.jobName);
+    if (!seen || (job.createdAt ?? 0) > (seen.createdAt ?? 0)) newest.set(job.jobName, job);
+  }
+  if (ours.length === 0) return { kind: "none", stale: [], unknown };
+
+  const unfinished = (j: JobSummary) => !TERMINAL.has(j.status);
+  const complete =
+    newest.size === planned.size && [...newest.values()].every((j) => !(j.statusReason ?? "").startsWith(TERMINATION_REASON_PREFIX));
+  if (complete) {
+    const current = new Set([...newest.values()].map((j) => j.jobId));
+    return {
+      kind: "complete",
+      jobs: plan.jobs.map((j) => ({ id: j.id, jobName: j.request.jobName, jobId: newest.get(j.request.jobName)!.jobId! })),
+      stale: ours.filter((j) => !current.has(j.jobId) && unfinished(j)),
+      unknown,
+    };
+  }
+  return { kind: "partial", present: newest.size, stale: ours.filter(unfinished), unknown };
+}
+
+/**
+ * Submits every job once all of its dependencies have Batch ids, at most `concurrency` at a time.
+ * Stops starting new submissions at the first failure (or abort) and rejects once the in-flight ones settle.
+ */
+async function submitInDependencyOrder(plan: Plan, deps: SubmitPlanDeps, onSubmitted: (job: SubmittedJob) => void): Promise<Map<string, string>> {
+  const concurrency = Math.max(1, deps.concurrency ?? 4);
+  const ids = new Map<string, string>();
+  const waitingOn = new Map<string, number>();
+  const dependents = new Map<string, PlannedJob[]>();
+  const ready: PlannedJob[] = [];
+  for (const job of plan.jobs) {
+    waitingOn.set(job.id, job.dependsOn.length);
+    for (const dep of job.dependsOn) {
+      const list = dependents.get(dep.id);
+      if (list) list.push(job);
+      else dependents.set(dep.id, [job]);
+    }
+    if (job.dependsOn.length === 0) ready.push(job);
+  }
+
+  return new Promise((resolve, reject) => {
+    let next = 0; // index into `ready`: shifting a long array is quadratic
+    let inFlight = 0;
+    let failure: { error: unknown } | undefined;
+    const pump = () => {
+      if (!failure && deps.signal?.aborted) failure = { error: new Error(`aborted: ${String(deps.signal.reason ?? "signal")}`) };
+      if (failure) {
+        if (inFlight === 0) reject(failure.error);
+        return;
+      }
+      if (ids.size === plan.jobs.length) return resolve(ids);
+      if (inFlight === 0 && next === ready.length) return reject(new Error("plan has a dependency on a job that is not in the plan"));
+      while (inFlight < concurrency && next < ready.length) {
+        const job = ready[next++];
+        inFlight++;
+        submitJob(job, ids, deps).then(
+          (jobId) => {
+            ids.set(job.id, jobId);
+            onSubmitted({ id: job.id, jobName: job.request.jobName, jobId });
+            for (const dependent of dependents.get(job.id) ?? []) {
+              const left = waitingOn.get(dependent.id)! - 1;
+              waitingOn.set(dependent.id, left);
+              if (left === 0) ready.push(dependent);
+            }
+          },
+          (error: unknown) => {
+            failure ??= { error };
+          },
+        ).finally(() => {
+          inFlight--;
+          pump();
+        });
+      }
+    };
+    pump();
+  });
+}
+
+async function submitJob(job: PlannedJob, ids: ReadonlyMap<string, string>, deps: SubmitPlanDeps): Promise<string> {
+  const dependsOn: JobDependency[] = job.dependsOn.map((d) => ({ jobId: ids.get(d.id)!, ...(d.type ? { type: d.type } : {}) }));
+  const input = { ...job.request, ...(dependsOn.length > 0 ? { dependsOn } : {}) };
+  const out = await withThrottleRetry(() => deps.batch.send(new SubmitJobCommand(input)), deps, `SubmitJob ${job.request.jobName}`);
+  if (!out.jobId) throw new Error(`SubmitJob ${job.request.jobName} returned no jobId`);
+  return out.jobId;
+}
+
+/** Terminates `jobIds` (concurrency 4, throttling retried) and reports which calls failed instead of throwing. */
+export async function terminateJobs(jobIds: readonly string[], reason: string, deps: BatchDeps): Promise<{ terminated: string[]; failed: string[] }> {
+  const log = deps.log ?? silentLogger;
+  const terminated: string[] = [];
+  const failed: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < jobIds.length) {
+      const jobId = jobIds[next++];
+      try {
+        await withThrottleRetry(() => deps.batch.send(new TerminateJobCommand({ jobId, reason })), deps, `TerminateJob ${jobId}`);
+        terminated.push(jobId);
+      } catch (error) {
+        log.error("could not terminate job", { jobId, error });
+        failed.push(jobId);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, jobIds.length) }, worker));
+  return { terminated, failed };
+}
+
+async function terminateOrThrow(jobs: readonly JobSummary[], reason: string, deps: SubmitPlanDeps, what: string): Promise<string[]> {
+  if (jobs.length === 0) return [];
+  const result = await terminateJobs(
+    jobs.map((j) => j.jobId!),
+    reason,
+    deps,
+  );
+  // Submitting while an old job may still run would double work; fail so the next attempt tries again.
+  if (result.failed.length > 0) {
+    throw new SubmissionError(`could not terminate ${what} (${result.failed.join(", ")}); not submitting`, {
+      cause: undefined,
+      submitted: [],
+      terminated: result.terminated,
+      terminationFailures: result.failed,
+    });
+  }
+  return result.terminated;
+}
+
+/** True for Batch's HTTP 429 `TooManyRequestsException` and generic AWS throttling errors. */
+export function isThrottlingError(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.name === "TooManyRequestsException" || e?.name === "ThrottlingException" || e?.$metadata?.httpStatusCode === 429;
+}
+
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_CAP_MS = 20_000;
+
+/**
+ * The SDK's adaptive retries come first; a throttling error that still surfaces means the account is
+ * saturated (other runs submitting too), so back off for longer rather than fail the whole run.
+ */
+async function withThrottleRetry<T>(call: () => Promise<T>, deps: BatchDeps, what: string): Promise<T> {
+  const retries = deps.throttleRetries ?? 8;
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
+  for (let retry = 0; ; retry++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isThrottlingError(error) || retry >= retries) throw error;
+      const delayMs = Math.round(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry));
+      (deps.log ?? silentLogger).warn("throttled; backing off", { call: what, retry: retry + 1, delayMs });
+      await sleep(delayMs);
+    }
+  }
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function summaryFields(job: JobSummary) {
+  return { jobName: job.jobName, jobId: job.jobId, status: job.status };
+}
+
+/** Options of {@link waitForJobs}. */
+export interface WaitDeps extends BatchDeps {
+  /** @default 30,000 (Batch state changes take tens of seconds; polling faster only costs API calls) */
+  pollIntervalMs?: number;
+  /**
+   * Polls in a row a job may be missing from DescribeJobs (it is eventually consistent just after
+   * SubmitJob) before waiting gives up.
+   * @default 5
+   */
+  maxMissingPolls?: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/** Result of {@link waitForJobs}. */
+export interface WaitResult {
+  outcome: "SUCCEEDED" | "FAILED";
+  /** Jobs per status at the last poll. */
+  counts: Partial<Record<JobStatus, number>>;
+  /** The failed jobs (empty when all succeeded). */
+  failed: { jobId: string; jobName?: string; statusReason?: string }[];
+  elapsedMs: number;
+}
+
+/** Waiting could not finish: jobs vanished from DescribeJobs. */
+export class WaitError extends Error {
+  override readonly name = "WaitError";
+}
+
+/** DescribeJobs takes at most 100 ids per call. */
+export const DESCRIBE_JOBS_BATCH = 100;
+
+/**
+ * Polls DescribeJobs until every job SUCCEEDED or any FAILED (a failed job fails its dependents, so
+ * the run cannot succeed any more). Logs each job's state transitions and the counts per state.
+ */
+export async function waitForJobs(jobIds: readonly string[], deps: WaitDeps): Promise<WaitResult> {
+  const log = deps.log ?? silentLogger;
+  const sleep = deps.sleep ?? defaultSleep;
+  const now = deps.now ?? Date.now;
+  const pollIntervalMs = deps.pollIntervalMs ?? 30_000;
+  const maxMissingPolls = deps.maxMissingPolls ?? 5;
+  const started = now();
+  const last = new Map<string, JobStatus>();
+  let missingPolls = 0;
+  let lastCountsLine = "";
+
+  for (;;) {
+    const details = await describeJobs(jobIds, deps);
+    const byId = new Map(details.map((d) => [d.jobId, d]));
+    const missing = jobIds.filter((id) => !byId.has(id));
+    missingPolls = missing.length > 0 ? missingPolls + 1 : 0;
+    if (missingPolls > maxMissingPolls) {
+      throw new WaitError(`${missing.length} job(s) not found by DescribeJobs after ${missingPolls} polls: ${missing.slice(0, 10).join(", ")}`);
+    }
+
+    const counts: Partial<Record<JobStatus, number>> = {};
+    const tasks: Record<string, number> = {};
+    for (const d of details) {
+      const status = d.status!;
+      counts[status] = (counts[status] ?? 0) + 1;
+      const before = last.get(d.jobId!);
+      if (before !== status) {
+        log.info("job state changed", { jobName: d.jobName, jobId: d.jobId, from: before ?? null, to: status, ...(d.statusReason ? { statusReason: d.statusReason } : {}) });
+        last.set(d.jobId!, status);
+      }
+      for (const [state, n] of Object.entries(d.arrayProperties?.statusSummary ?? {})) tasks[state] = (tasks[state] ?? 0) + n;
+    }
+    const countsLine = JSON.stringify([counts, tasks]);
+    if (countsLine !== lastCountsLine) {
+      log.info("progress", { jobs: counts, arrayTasks: tasks, missing: missing.length });
+      lastCountsLine = countsLine;
+    }
+
+    const failed = details.filter((d) => d.status === "FAILED");
+    if (failed.length > 0) {
+      const result: WaitResult = {
+        outcome: "FAILED",
+        counts,
+        failed: failed.map((d) => ({ jobId: d.jobId!, jobName: d.jobName, statusReason: d.statusReason })),
+        elapsedMs: now() - started,
+      };
+      log.error("the run failed", { failed: result.failed, elapsedMs: result.elapsedMs });
+      return result;
+    }
+    if (missing.length === 0 && counts.SUCCEEDED === jobIds.length) {
+      const result: WaitResult = { outcome: "SUCCEEDED", counts, failed: [], elapsedMs: now() - started };
+      log.info("the run succeeded", { jobs: jobIds.length, elapsedMs: result.elapsedMs });
+      return result;
+    }
+    await sleep(pollIntervalMs);
+  }
+}
+
+async function describeJobs(jobIds: readonly string[], deps: BatchDeps): Promise<JobDetail[]> {
+  const details: JobDetail[] = [];
+  for (let i = 0; i < jobIds.length; i += DESCRIBE_JOBS_BATCH) {
+    const jobs = jobIds.slice(i, i + DESCRIBE_JOBS_BATCH);
+    const out = await withThrottleRetry(() => deps.batch.send(new DescribeJobsCommand({ jobs })), deps, "DescribeJobs");
+    details.push(...(out.jobs ?? []));
+  }
+  return details;
+}

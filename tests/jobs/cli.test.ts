@@ -1,0 +1,182 @@
+import { BatchClient, ClientException, DescribeJobsCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { EXIT_CODES, run, type CliDeps } from "../../jobs/cli";
+import type { Plan } from "../../jobs/planner";
+import { defaultWorkflow } from "../../jobs/spec";
+import { RUN_ID } from "./fixtures";
+
+const batchMock = mockClient(BatchClient);
+
+const ENV = {
+  PIPELINE_RUN_ID: RUN_ID,
+  PIPELINE_INPUT_BUCKET: "input-bucket",
+  PIPELINE_INPUT_KEY: "incoming/data file.csv",
+  PIPELINE_INPUT_VERSION_ID: "",
+  PIPELINE_INPUT_SIZE: "2048",
+  PIPELINE_INPUT_ETAG: "abc",
+  PIPELINE_WORKFLOW: JSON.stringify(defaultWorkflow(3)),
+  PIPELINE_PROCESS_QUEUE: "process-queue",
+  PIPELINE_JOB_DEFINITIONS: JSON.stringify({ process: "process-def", barrier: "barrier-def" }),
+};
+
+/** Runs the CLI in-process, capturing stdout and the JSON log lines on stderr. */
+async function cli(argv: string[], env: Record<string, string | undefined> = ENV, deps: CliDeps = {}) {
+  let stdout = "";
+  let stderr = "";
+  const batch = vi.fn(() => new BatchClient({ region: "us-east-1" }));
+  const code = await run(argv, env, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), batch, sleep: async () => {}, ...deps });
+  const logs = stderr
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code, stdout, stderr, logs, batch };
+}
+
+beforeEach(() => {
+  batchMock.reset();
+  batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
+  batchMock.on(SubmitJobCommand).callsFake((input: SubmitJobCommandInput) => ({ jobId: `id-${input.jobName}`, jobName: input.jobName }));
+});
+
+describe("--dry-run", () => {
+  it("prints the plan as a tree without creating a Batch client", async () => {
+    const { code, stdout, batch } = await cli(["--dry-run"]);
+
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(batch).not.toHaveBeenCalled();
+    expect(batchMock.calls()).toHaveLength(0);
+    expect(stdout).toBe(
+      [
+        `run ${RUN_ID}: 3 steps, 3 SubmitJob calls, 5 tasks → queue process-queue`,
+        "input s3://input-bucket/incoming/data file.csv (2,048 bytes)",
+        "├─ prepare  1 task in 1 job",
+        "│  └─ prepare  job (task 0)  def=process-def",
+        "├─ process  3 tasks in 1 job",
+        "│  └─ process  array ×3 (tasks 0–2)  def=process-def  after prepare",
+        "└─ merge  1 task in 1 job",
+        "   └─ merge  job (task 0)  def=process-def  after process",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("elides the middle of a step with many jobs in the tree", async () => {
+    const { stdout } = await cli(["--dry-run", "--workflow", JSON.stringify(defaultWorkflow(1_000_000))]);
+    expect(stdout).toContain("│  ├─ process-p2  array ×10,000 (tasks 20,000–29,999)  def=process-def  after prepare\n│  ├─ … 94 more jobs like these …\n");
+    expect(stdout).toContain("└─ merge  1 task in 1 job, 5 barrier jobs");
+    expect(stdout).toContain("merge  job (task 0)  def=process-def  after merge-b1-0, merge-b1-1, merge-b1-2, … +2 more");
+  });
+
+  it("prints the plan as JSON, with flags overriding the environment", async () => {
+    const { code, stdout } = await cli(["--dry-run", "--format", "json", "--size", "99", "--version-id", "v7"]);
+
+    expect(code).toBe(EXIT_CODES.ok);
+    const plan = JSON.parse(stdout) as Plan;
+    expect(plan.input).toEqual({ bucket: "input-bucket", key: "incoming/data file.csv", versionId: "v7", sizeBytes: 99, eTag: "abc" });
+    expect(plan.jobs.map((j) => j.request.jobName)).toEqual([`${RUN_ID}-prepare`, `${RUN_ID}-process`, `${RUN_ID}-merge`]);
+    expect(plan.jobs[2].dependsOn).toEqual([{ id: "process" }]);
+  });
+});
+
+describe("input validation", () => {
+  it.each([
+    ["PIPELINE_INPUT_BUCKET", undefined, "PIPELINE_INPUT_BUCKET (--bucket) is required (the input bucket name)"],
+    ["PIPELINE_RUN_ID", "not-hex", "PIPELINE_RUN_ID (--run-id) must match /^[0-9a-f]{24}$/"],
+    ["PIPELINE_INPUT_SIZE", "12kB", "PIPELINE_INPUT_SIZE (--size) must be a non-negative integer number of bytes"],
+    ["PIPELINE_PROCESS_QUEUE", "", "PIPELINE_PROCESS_QUEUE (--queue) is required (the process job queue name or ARN)"],
+    ["PIPELINE_JOB_DEFINITIONS", "{process:", "PIPELINE_JOB_DEFINITIONS (--job-definitions) is not valid JSON"],
+    ["PIPELINE_JOB_DEFINITIONS", "[]", "PIPELINE_JOB_DEFINITIONS (--job-definitions) must be a JSON object"],
+    ["PIPELINE_WORKFLOW", "{", "PIPELINE_WORKFLOW (--workflow): workflow: not valid JSON"],
+    [
+      "PIPELINE_WORKFLOW",
+      JSON.stringify({ steps: [{ name: "a", jobDefinition: "nope" }] }),
+      "PIPELINE_WORKFLOW (--workflow): workflow step `a`: jobDefinition `nope` is not a known job definition key (known: process, barrier)",
+    ],
+    ["AWS_BATCH_JOB_ATTEMPT", "0", "AWS_BATCH_JOB_ATTEMPT must be a positive integer"],
+  ])("rejects %s=%j, naming the variable", async (variable, value, problem) => {
+    const { code, logs } = await cli(["--dry-run"], { ...ENV, [variable]: value });
+
+    expect(code).toBe(EXIT_CODES.invalidInput);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatchObject({ level: "error", message: "invalid input" });
+    expect(logs[0].problems).toContainEqual(expect.stringContaining(problem));
+  });
+
+  it("reports a workflow that cannot be planned for this input (barriers needed, none defined)", async () => {
+    const { code, logs } = await cli(["--dry-run", "--workflow", JSON.stringify(defaultWorkflow(1_000_000)), "--job-definitions", '{"process":"p"}']);
+    expect(code).toBe(EXIT_CODES.invalidInput);
+    expect(logs).toEqual([
+      expect.objectContaining({ runId: RUN_ID, message: "cannot plan the workflow for this input", error: expect.stringContaining("job definition key `barrier` is not in the job definitions map") }),
+    ]);
+  });
+
+  it("rejects unknown flags and formats with a usage error", async () => {
+    expect((await cli(["--dry-run", "--format", "yaml"])).code).toBe(EXIT_CODES.invalidInput);
+    const { code, stderr } = await cli(["--frobnicate"]);
+    expect(code).toBe(EXIT_CODES.invalidInput);
+    expect(stderr).toContain("unknown option '--frobnicate'");
+  });
+
+  it("prints help", async () => {
+    const { code, stdout } = await cli(["--help"]);
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(stdout).toContain("--dry-run");
+    expect(stdout).toContain("env PIPELINE_WORKFLOW");
+  });
+});
+
+describe("submitting", () => {
+  it("submits the DAG, prints the job ids and logs JSON lines with the run id", async () => {
+    const { code, stdout, logs } = await cli([], { ...ENV, AWS_BATCH_JOB_ID: "start-job", AWS_BATCH_JOB_ATTEMPT: "1" });
+
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(batchMock.commandCalls(SubmitJobCommand)).toHaveLength(3);
+    expect(JSON.parse(stdout)).toEqual({
+      runId: RUN_ID,
+      outcome: "submitted",
+      jobs: ["prepare", "process", "merge"].map((id) => ({ id, jobName: `${RUN_ID}-${id}`, jobId: `id-${RUN_ID}-${id}` })),
+    });
+    expect(logs.map((l) => l.message)).toEqual(["planned", "submitted the run's DAG"]);
+    expect(logs.every((l) => l.runId === RUN_ID && l.batchJobId === "start-job" && typeof l.time === "string")).toBe(true);
+  });
+
+  it("--wait exits 0 when every job succeeded", async () => {
+    batchMock.on(DescribeJobsCommand).callsFake(({ jobs }: { jobs: string[] }) => ({
+      jobs: jobs.map((jobId) => ({ jobId, jobName: jobId, status: "SUCCEEDED", jobQueue: "q", jobDefinition: "d", startedAt: 0 })),
+    }));
+    expect((await cli(["--wait"])).code).toBe(EXIT_CODES.ok);
+  });
+
+  it("--wait exits 1 when a job failed", async () => {
+    batchMock.on(DescribeJobsCommand).callsFake(({ jobs }: { jobs: string[] }) => ({
+      jobs: jobs.map((jobId, i) => ({ jobId, jobName: jobId, status: i === 1 ? "FAILED" : "PENDING", jobQueue: "q", jobDefinition: "d", startedAt: 0 })),
+    }));
+    const { code, logs } = await cli(["--wait", "--poll-interval", "5"]);
+    expect(code).toBe(EXIT_CODES.runFailed);
+    expect(logs.at(-1)).toMatchObject({ level: "error", message: "the run failed" });
+  });
+
+  it("--wait stops on SIGTERM without touching the DAG", async () => {
+    const controller = new AbortController();
+    batchMock.on(DescribeJobsCommand).callsFake(({ jobs }: { jobs: string[] }) => {
+      controller.abort("SIGTERM");
+      return { jobs: jobs.map((jobId) => ({ jobId, jobName: jobId, status: "RUNNING", jobQueue: "q", jobDefinition: "d", startedAt: 0 })) };
+    });
+    const { code } = await cli(["--wait"], ENV, { signal: controller.signal });
+    expect(code).toBe(EXIT_CODES.interrupted);
+    expect(batchMock.commandCalls(TerminateJobCommand)).toHaveLength(0);
+  });
+
+  it("exits 3 after cleaning up when submission fails", async () => {
+    batchMock.on(SubmitJobCommand, { jobName: `${RUN_ID}-merge` }).rejects(new ClientException({ message: "no such queue", $metadata: {} }));
+    const { code, logs } = await cli([], { ...ENV, AWS_BATCH_JOB_ATTEMPT: "2" });
+
+    expect(code).toBe(EXIT_CODES.submissionFailed);
+    expect(batchMock.commandCalls(TerminateJobCommand).map((c) => c.args[0].input.reason)).toEqual([
+      `pipeline-orchestrator: run ${RUN_ID} attempt 2: submission failed after 2 of 3 jobs`,
+      `pipeline-orchestrator: run ${RUN_ID} attempt 2: submission failed after 2 of 3 jobs`,
+    ]);
+    expect(logs.at(-1)).toMatchObject({ level: "error", message: expect.stringMatching(/^run \w+: submission failed after 2 of 3 jobs/) });
+  });
+});

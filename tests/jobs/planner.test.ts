@@ -1,0 +1,278 @@
+import { describe, expect, it } from "vitest";
+import { JOB_NAME_PATTERN, TAG_KEYS } from "../../jobs/contract";
+import { BARRIER_COMMAND, PlanError, planWorkflow, sanitizeTagValue, splitIntoChunks, type Plan, type PlannedJob } from "../../jobs/planner";
+import { defaultWorkflow, parseWorkflowSpec } from "../../jobs/spec";
+import { context, INPUT, RUN_ID } from "./fixtures";
+
+/** Invariants every plan must hold, whatever the workflow. */
+function expectValidPlan(plan: Plan): void {
+  const seen = new Map<string, PlannedJob>();
+  for (const job of plan.jobs) {
+    const { request } = job;
+    expect(request.jobName).toMatch(JOB_NAME_PATTERN);
+    expect(request.jobName).toBe(`${RUN_ID}-${job.id}`);
+    expect(seen.has(job.id), `duplicate id ${job.id}`).toBe(false);
+    expect(job.dependsOn.length).toBeLessThanOrEqual(20);
+    for (const dep of job.dependsOn) {
+      const parent = seen.get(dep.id);
+      expect(parent, `${job.id} depends on ${dep.id}, which is not earlier in the plan`).toBeDefined();
+      if (dep.type === "N_TO_N") {
+        expect(request.arrayProperties?.size).toBeGreaterThan(1);
+        expect(parent!.request.arrayProperties?.size).toBe(request.arrayProperties?.size);
+      }
+    }
+    const size = request.arrayProperties?.size;
+    if (size !== undefined) {
+      expect(size).toBeGreaterThanOrEqual(2);
+      expect(size).toBeLessThanOrEqual(10_000);
+    }
+    expect(request.tags).toMatchObject({ [TAG_KEYS.runId]: RUN_ID, [TAG_KEYS.step]: job.step, [TAG_KEYS.bucket]: INPUT.bucket });
+    expect(request.propagateTags).toBe(true);
+    expect(request.jobQueue).toBe("process-queue");
+    seen.set(job.id, job);
+  }
+}
+
+const env = (job: PlannedJob) => Object.fromEntries((job.request.containerOverrides?.environment ?? []).map((e) => [e.name, e.value]));
+const byId = (plan: Plan, id: string) => plan.jobs.find((j) => j.id === id)!;
+
+describe("planWorkflow: fan-out/fan-in (prepare → process × width → merge)", () => {
+  it.each([
+    // width, jobs, process chunk sizes, barriers, merge dependencies
+    [1, 3, [1], 0, ["process"]],
+    [2, 3, [2], 0, ["process"]],
+    [20, 3, [20], 0, ["process"]],
+    [21, 3, [21], 0, ["process"]],
+    [10_000, 3, [10_000], 0, ["process"]],
+    [10_001, 4, [5_001, 5_000], 0, ["process-p0", "process-p1"]],
+    [1_000_000, 107, Array(100).fill(10_000), 5, ["merge-b1-0", "merge-b1-1", "merge-b1-2", "merge-b1-3", "merge-b1-4"]],
+  ])("width %i → %i SubmitJob calls", (width, jobCount, chunkSizes, barrierCount, mergeDeps) => {
+    const plan = planWorkflow(defaultWorkflow(width), context());
+
+    expectValidPlan(plan);
+    expect(plan.jobs).toHaveLength(jobCount);
+    expect(plan.taskCount).toBe(width + 2);
+    const process = plan.jobs.filter((j) => j.step === "process");
+    expect(process.map((j) => j.taskCount)).toEqual(chunkSizes);
+    expect(process.map((j) => j.request.arrayProperties?.size ?? 1)).toEqual(chunkSizes);
+    // Offsets are the running sum of the chunk sizes, so task indexes cover 0..width-1 exactly once.
+    const offsets = chunkSizes.map((_, k) => chunkSizes.slice(0, k).reduce((a, b) => a + b, 0));
+    expect(process.map((j) => Number(env(j).PIPELINE_ARRAY_OFFSET))).toEqual(offsets);
+    expect(process.every((j) => env(j).PIPELINE_TASK_COUNT === String(width))).toBe(true);
+    expect(process.every((j) => j.dependsOn.length === 1 && j.dependsOn[0].id === "prepare")).toBe(true);
+    expect(plan.jobs.filter((j) => j.kind === "barrier")).toHaveLength(barrierCount);
+    expect(byId(plan, "merge").dependsOn.map((d) => d.id)).toEqual(mergeDeps);
+    expect(plan.jobs[0].id).toBe("prepare");
+    expect(plan.jobs.at(-1)!.id).toBe("merge");
+  });
+
+  it("plans a million tasks in well under a second", () => {
+    const started = performance.now();
+    const plan = planWorkflow(defaultWorkflow(1_000_000), context());
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(plan.jobs.length).toBeLessThan(120);
+  });
+
+  it("makes barrier jobs no-ops on the barrier job definition that cover every chunk once", () => {
+    const plan = planWorkflow(defaultWorkflow(1_000_000), context());
+    const barriers = plan.jobs.filter((j) => j.kind === "barrier");
+    expect(barriers.every((b) => b.request.jobDefinition === "barrier-def" && b.request.arrayProperties === undefined)).toBe(true);
+    expect(barriers[0].request.containerOverrides?.command).toEqual(BARRIER_COMMAND);
+    expect(barriers.flatMap((b) => b.dependsOn.map((d) => d.id))).toEqual(plan.steps[1].jobIds);
+  });
+
+  it("sets the task environment, parameters and command of a step", () => {
+    const plan = planWorkflow(defaultWorkflow(4), context());
+    const process = byId(plan, "process");
+    expect(process.request).toMatchObject({
+      jobName: `${RUN_ID}-process`,
+      jobDefinition: "process-def",
+      arrayProperties: { size: 4 },
+      parameters: { runId: RUN_ID, bucket: INPUT.bucket, key: INPUT.key, versionId: "v1", size: "1000", step: "process", taskCount: "4", arrayOffset: "0" },
+      containerOverrides: { command: ["echo", "hello", "world"] },
+    });
+    expect(env(process)).toEqual({
+      PIPELINE_RUN_ID: RUN_ID,
+      PIPELINE_INPUT_BUCKET: INPUT.bucket,
+      PIPELINE_INPUT_KEY: INPUT.key,
+      PIPELINE_INPUT_VERSION_ID: "v1",
+      PIPELINE_INPUT_SIZE: "1000",
+      PIPELINE_INPUT_ETAG: "abc",
+      PIPELINE_STEP: "process",
+      PIPELINE_TASK_COUNT: "4",
+      PIPELINE_ARRAY_OFFSET: "0",
+    });
+    expect(byId(plan, "prepare").request.arrayProperties).toBeUndefined();
+  });
+
+  it("is deterministic: the same inputs give the same plan (a retried start job relies on it)", () => {
+    expect(planWorkflow(defaultWorkflow(25_000), context())).toEqual(planWorkflow(defaultWorkflow(25_000), context()));
+  });
+});
+
+describe("planWorkflow: DAG shapes", () => {
+  it("plans a diamond with the join after both branches", () => {
+    const spec = parseWorkflowSpec({
+      steps: [
+        { name: "split", jobDefinition: "process" },
+        { name: "left", jobDefinition: "process", dependsOn: ["split"], width: { fixed: 10 } },
+        { name: "right", jobDefinition: "process", dependsOn: ["split"], width: { fixed: 30_000 } },
+        { name: "join", jobDefinition: "process", dependsOn: ["left", "right"] },
+      ],
+    });
+    const plan = planWorkflow(spec, context());
+    expectValidPlan(plan);
+    expect(plan.jobs.map((j) => j.id)).toEqual(["split", "left", "right-p0", "right-p1", "right-p2", "join"]);
+    expect(byId(plan, "join").dependsOn.map((d) => d.id)).toEqual(["left", "right-p0", "right-p1", "right-p2"]);
+  });
+
+  it("plans several roots and orders steps by dependency, not by how they are written", () => {
+    const spec = parseWorkflowSpec({
+      steps: [
+        { name: "report", jobDefinition: "process", dependsOn: ["a", "b"] },
+        { name: "a", jobDefinition: "process", width: { fixed: 2 } },
+        { name: "b", jobDefinition: "process" },
+      ],
+    });
+    const plan = planWorkflow(spec, context());
+    expectValidPlan(plan);
+    expect(plan.jobs.map((j) => [j.id, j.dependsOn.map((d) => d.id)])).toEqual([
+      ["a", []],
+      ["b", []],
+      ["report", ["a", "b"]],
+    ]);
+  });
+
+  it.each([
+    [20, 0, 20],
+    [21, 2, 2],
+    [400, 20, 20],
+    [401, 23, 2], // 21 first-level barriers are still too many: a second level of 2
+  ])("joins %i independent steps with %i barrier jobs and %i direct dependencies", (roots, barriers, joinDeps) => {
+    const spec = parseWorkflowSpec({
+      steps: [
+        ...Array.from({ length: roots }, (_, i) => ({ name: `r${i}`, jobDefinition: "process" })),
+        { name: "join", jobDefinition: "process", dependsOn: Array.from({ length: roots }, (_, i) => `r${i}`) },
+      ],
+    });
+    const plan = planWorkflow(spec, context());
+    expectValidPlan(plan);
+    expect(plan.jobs.filter((j) => j.kind === "barrier")).toHaveLength(barriers);
+    expect(byId(plan, "join").dependsOn).toHaveLength(joinDeps);
+  });
+
+  it("pairs chunks N_TO_N between steps of equal width, also when they are split", () => {
+    const spec = parseWorkflowSpec({
+      steps: [
+        { name: "extract", jobDefinition: "process", width: { fixed: 15_000 } },
+        { name: "transform", jobDefinition: "process", width: { fixed: 15_000 }, dependsOn: [{ step: "extract", type: "N_TO_N" }] },
+        { name: "single", jobDefinition: "process" },
+        { name: "single2", jobDefinition: "process", dependsOn: [{ step: "single", type: "N_TO_N" }] },
+      ],
+    });
+    const plan = planWorkflow(spec, context());
+    expectValidPlan(plan);
+    expect(byId(plan, "transform-p0").dependsOn).toEqual([{ id: "extract-p0", type: "N_TO_N" }]);
+    expect(byId(plan, "transform-p1").dependsOn).toEqual([{ id: "extract-p1", type: "N_TO_N" }]);
+    // Batch only accepts N_TO_N on arrays; between two plain jobs it is an ordinary dependency.
+    expect(byId(plan, "single2").dependsOn).toEqual([{ id: "single" }]);
+  });
+
+  it("keeps N_TO_N edges direct and sends plain dependencies through barriers", () => {
+    const spec = parseWorkflowSpec({
+      steps: [
+        { name: "wide", jobDefinition: "process", width: { fixed: 1_000_000 } },
+        { name: "a", jobDefinition: "process", width: { fixed: 8 } },
+        { name: "b", jobDefinition: "process", width: { fixed: 8 }, dependsOn: [{ step: "a", type: "N_TO_N" }, "wide"] },
+      ],
+    });
+    const plan = planWorkflow(spec, context());
+    expectValidPlan(plan);
+    expect(byId(plan, "b").dependsOn).toEqual([...Array.from({ length: 5 }, (_, i) => ({ id: `b-b1-${i}` })), { id: "a", type: "N_TO_N" }]);
+  });
+
+  it.each([
+    [0, 1],
+    [1, 1],
+    [999, 1],
+    [1_001, 2],
+    [30_000_000, 30_000],
+  ])("derives the width of a %i-byte object as %i tasks", (sizeBytes, width) => {
+    const spec = parseWorkflowSpec({ steps: [{ name: "chunks", jobDefinition: "process", width: { perChunkBytes: 1_000 } }] });
+    const plan = planWorkflow(spec, context({ input: { ...INPUT, sizeBytes } }));
+    expectValidPlan(plan);
+    expect(plan.steps[0].width).toBe(width);
+    expect(plan.jobs.reduce((n, j) => n + j.taskCount, 0)).toBe(width);
+  });
+});
+
+describe("planWorkflow: errors", () => {
+  it("needs the barrier job definition when a step needs barriers", () => {
+    const attempt = () => planWorkflow(defaultWorkflow(1_000_000), context({ jobDefinitions: { process: "process-def" } }));
+    expect(attempt).toThrow(PlanError);
+    expect(attempt).toThrow("step `merge` waits on more than 20 jobs, so it needs barrier jobs, but job definition key `barrier` is not in the job definitions map (known: process)");
+  });
+
+  it("names the step whose job definition key is missing", () => {
+    expect(() => planWorkflow(defaultWorkflow(3, "other"), context())).toThrow("step `prepare` job definition key `other` is not in the job definitions map");
+  });
+
+  it("rejects a run id that is not 24 lowercase hex characters", () => {
+    expect(() => planWorkflow(defaultWorkflow(3), context({ runId: "ABC" }))).toThrow(/runId `ABC` must match/);
+  });
+
+  it("rejects N_TO_N steps whose derived widths differ at plan time", () => {
+    // Hand-built (not parsed) spec: the planner re-checks what the parser cannot know in advance.
+    const spec = {
+      steps: [
+        { name: "a", jobDefinition: "process", dependsOn: [], width: { perChunkBytes: 10 } },
+        { name: "b", jobDefinition: "process", dependsOn: [{ step: "a", type: "N_TO_N" as const }], width: { perChunkBytes: 20 } },
+      ],
+    };
+    expect(() => planWorkflow(spec, context())).toThrow("step `b`: N_TO_N dependency on `a` needs equal widths, but they resolved to 50 and 100");
+  });
+
+  it("rejects requests over Batch's 30 KiB payload limit", () => {
+    const spec = parseWorkflowSpec({ steps: [{ name: "big", jobDefinition: "process", environment: { BLOB: "x".repeat(31_000) } }] });
+    expect(() => planWorkflow(spec, context())).toThrow(/job `big`: its SubmitJob request is about \d+ bytes, over Batch's 30720/);
+  });
+});
+
+describe("tags", () => {
+  it("sanitises characters AWS tags do not allow and keeps at most 256 characters", () => {
+    expect(sanitizeTagValue("in/data file (1)+v=2@x.csv")).toBe("in/data file _1_+v=2@x.csv");
+    expect(sanitizeTagValue("ключ/数据")).toBe("ключ/数据");
+    const long = "😀".repeat(300);
+    expect(Array.from(sanitizeTagValue(long))).toHaveLength(256);
+    expect(sanitizeTagValue("a".repeat(300))).toHaveLength(256);
+  });
+
+  it("puts run, step, bucket and key tags on every job, plus the caller's", () => {
+    const key = `weird#key?${"k".repeat(400)}`;
+    const plan = planWorkflow(defaultWorkflow(2), context({ input: { ...INPUT, key }, tags: { team: "data<eng>" } }));
+    expect(plan.jobs[1].request.tags).toEqual({
+      team: "data_eng_",
+      [TAG_KEYS.runId]: RUN_ID,
+      [TAG_KEYS.bucket]: INPUT.bucket,
+      [TAG_KEYS.key]: `weird_key_${"k".repeat(246)}`,
+      [TAG_KEYS.step]: "process",
+    });
+    // The exact key still reaches the task, untruncated.
+    expect(env(plan.jobs[1]).PIPELINE_INPUT_KEY).toBe(key);
+  });
+
+  it("rejects reserved or oversized tag keys", () => {
+    expect(() => planWorkflow(defaultWorkflow(2), context({ tags: { "aws:x": "1" } }))).toThrow(/tag key `aws:x`/);
+  });
+});
+
+describe("splitIntoChunks", () => {
+  it.each([
+    [1, [[0, 1]]],
+    [10_000, [[0, 10_000]]],
+    [10_001, [[0, 5_001], [5_001, 5_000]]],
+    [20_001, [[0, 6_667], [6_667, 6_667], [13_334, 6_667]]],
+  ])("splits %i tasks into near-equal chunks", (width, expected) => {
+    expect(splitIntoChunks(width).map((c) => [c.offset, c.size])).toEqual(expected);
+  });
+});

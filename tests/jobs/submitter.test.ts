@@ -1,0 +1,361 @@
+import {
+  BatchClient,
+  BatchServiceException,
+  ClientException,
+  DescribeJobsCommand,
+  ListJobsCommand,
+  SubmitJobCommand,
+  TerminateJobCommand,
+  type JobStatus,
+  type JobSummary,
+  type SubmitJobCommandInput,
+} from "@aws-sdk/client-batch";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { Logger } from "../../jobs/log";
+import { planWorkflow, type Plan } from "../../jobs/planner";
+import { defaultWorkflow, parseWorkflowSpec } from "../../jobs/spec";
+import {
+  assessExistingJobs,
+  SubmissionError,
+  submitPlan,
+  TERMINATION_REASON_PREFIX,
+  waitForJobs,
+  WaitError,
+} from "../../jobs/submitter";
+import { context, RUN_ID } from "./fixtures";
+
+const batchMock = mockClient(BatchClient);
+const batch = new BatchClient({ region: "us-east-1" });
+
+const tooManyRequests = () =>
+  new BatchServiceException({ name: "TooManyRequestsException", $fault: "client", $metadata: { httpStatusCode: 429 }, message: "Too Many Requests" });
+
+/** Batch ids derived from the job name make assertions about dependency mapping readable. */
+const idFor = (jobName: string) => `id-${jobName.slice(RUN_ID.length + 1)}`;
+
+function recordingLogger(): Logger & { lines: { level: string; message: string; fields?: Record<string, unknown> }[] } {
+  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields });
+  return { lines, info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+const submitted = () => batchMock.commandCalls(SubmitJobCommand).map((c) => c.args[0].input as SubmitJobCommandInput);
+const terminated = () => batchMock.commandCalls(TerminateJobCommand).map((c) => c.args[0].input);
+
+function summaries(plan: Plan, overrides: Partial<JobSummary> = {}, ids = (name: string) => idFor(name)): JobSummary[] {
+  return plan.jobs.map((j) => ({ jobName: j.request.jobName, jobId: ids(j.request.jobName), status: "RUNNABLE" as JobStatus, createdAt: 1_000, ...overrides }));
+}
+
+const sleep = vi.fn(async (_ms: number) => {});
+
+beforeEach(() => {
+  batchMock.reset();
+  sleep.mockClear();
+  batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
+  batchMock.on(SubmitJobCommand).callsFake((input: SubmitJobCommandInput) => ({ jobId: idFor(input.jobName!), jobName: input.jobName }));
+  batchMock.on(TerminateJobCommand).resolves({});
+});
+
+describe("submitPlan", () => {
+  it("lists the run's jobs by name prefix on the queue before submitting", async () => {
+    await submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, sleep });
+    expect(batchMock.commandCalls(ListJobsCommand).map((c) => c.args[0].input)).toEqual([
+      { jobQueue: "process-queue", filters: [{ name: "JOB_NAME", values: [`${RUN_ID}-*`] }], nextToken: undefined },
+    ]);
+  });
+
+  it("submits in dependency order and maps plan dependencies to Batch job ids", async () => {
+    const plan = planWorkflow(defaultWorkflow(10_001), context());
+
+    const result = await submitPlan(plan, { batch, sleep, concurrency: 1 });
+
+    expect(result.outcome).toBe("submitted");
+    expect(submitted().map((s) => [s.jobName, s.dependsOn, s.arrayProperties])).toEqual([
+      [`${RUN_ID}-prepare`, undefined, undefined],
+      [`${RUN_ID}-process-p0`, [{ jobId: "id-prepare" }], { size: 5_001 }],
+      [`${RUN_ID}-process-p1`, [{ jobId: "id-prepare" }], { size: 5_000 }],
+      [`${RUN_ID}-merge`, [{ jobId: "id-process-p0" }, { jobId: "id-process-p1" }], undefined],
+    ]);
+    expect(result.jobs).toEqual(plan.jobs.map((j) => ({ id: j.id, jobName: j.request.jobName, jobId: idFor(j.request.jobName) })));
+    // The request is the planned one, plus dependsOn.
+    expect(submitted()[1]).toEqual({ ...plan.jobs[1].request, dependsOn: [{ jobId: "id-prepare" }] });
+  });
+
+  it("passes N_TO_N through and submits independent jobs in parallel, never before their dependencies", async () => {
+    const spec = parseWorkflowSpec({
+      steps: [
+        { name: "a", jobDefinition: "process", width: { fixed: 4 } },
+        { name: "b", jobDefinition: "process", width: { fixed: 4 } },
+        { name: "c", jobDefinition: "process", width: { fixed: 4 }, dependsOn: [{ step: "a", type: "N_TO_N" }, "b"] },
+      ],
+    });
+    const done = new Set<string>();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    batchMock.on(SubmitJobCommand).callsFake(async (input: SubmitJobCommandInput) => {
+      for (const dep of input.dependsOn ?? []) expect(done.has(dep.jobId!)).toBe(true);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      done.add(idFor(input.jobName!));
+      return { jobId: idFor(input.jobName!), jobName: input.jobName };
+    });
+
+    await submitPlan(planWorkflow(spec, context()), { batch, sleep, concurrency: 2 });
+
+    expect(maxInFlight).toBe(2);
+    expect(submitted().at(-1)!.dependsOn).toEqual([{ jobId: "id-b" }, { jobId: "id-a", type: "N_TO_N" }]);
+  });
+
+  it("backs off and retries when throttling still surfaces after the SDK's retries", async () => {
+    batchMock
+      .on(SubmitJobCommand)
+      .rejectsOnce(tooManyRequests())
+      .callsFake((input: SubmitJobCommandInput) => ({ jobId: idFor(input.jobName!), jobName: input.jobName }));
+    const log = recordingLogger();
+
+    const result = await submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, sleep, log, random: () => 0.5, concurrency: 1 });
+
+    expect(result.outcome).toBe("submitted");
+    expect(submitted().map((s) => s.jobName)).toEqual([`${RUN_ID}-prepare`, `${RUN_ID}-prepare`, `${RUN_ID}-process`, `${RUN_ID}-merge`]);
+    expect(sleep.mock.calls).toEqual([[500]]); // full jitter: 0.5 × 1 s base
+    expect(log.lines).toContainEqual({ level: "warn", message: "throttled; backing off", fields: { call: `SubmitJob ${RUN_ID}-prepare`, retry: 1, delayMs: 500 } });
+    expect(terminated()).toEqual([]);
+  });
+
+  it("gives up after `throttleRetries`, terminates what it submitted and throws", async () => {
+    batchMock
+      .on(SubmitJobCommand, { jobName: `${RUN_ID}-merge` })
+      .rejects(tooManyRequests());
+
+    const attempt = submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, sleep, throttleRetries: 2, random: () => 1 });
+
+    await expect(attempt).rejects.toThrow(SubmissionError);
+    expect(sleep.mock.calls).toEqual([[1_000], [2_000]]);
+    expect(terminated().map((t) => t.jobId)).toEqual(["id-process", "id-prepare"]);
+  });
+
+  it("terminates everything it submitted when a submission fails part-way, then rethrows", async () => {
+    const plan = planWorkflow(defaultWorkflow(1_000_000), context());
+    const failure = new ClientException({ message: "job definition not found", $metadata: {} });
+    batchMock.on(SubmitJobCommand, { jobName: `${RUN_ID}-process-p50` }).rejects(failure);
+
+    const error = await submitPlan(plan, { batch, sleep, concurrency: 1, attempt: 2 }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SubmissionError);
+    const details = (error as SubmissionError).details;
+    expect((error as SubmissionError).cause).toBe(failure);
+    expect((error as Error).message).toMatch(/^run 0123456789abcdef01234567: submission failed after 51 of 107 jobs \(ClientException: job definition not found\); terminated 51$/);
+    expect(details.submitted.map((j) => j.id)).toEqual(["prepare", ...Array.from({ length: 50 }, (_, k) => `process-p${k}`)]);
+    // Every job submitted in this attempt is terminated, newest first, with a reason naming the run.
+    expect(terminated().map((t) => t.jobId).sort()).toEqual(details.submitted.map((j) => j.jobId).sort());
+    expect(terminated()[0]).toEqual({ jobId: "id-process-p49", reason: `${TERMINATION_REASON_PREFIX} run ${RUN_ID} attempt 2: submission failed after 51 of 107 jobs` });
+    // Nothing was submitted after the failure.
+    expect(submitted()).toHaveLength(52);
+  });
+
+  it("reports jobs it could not terminate", async () => {
+    batchMock.on(SubmitJobCommand, { jobName: `${RUN_ID}-merge` }).rejects(new ClientException({ message: "boom", $metadata: {} }));
+    batchMock.on(TerminateJobCommand, { jobId: "id-prepare" }).rejects(new ClientException({ message: "denied", $metadata: {} }));
+
+    const error = (await submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, sleep }).catch((e: unknown) => e)) as SubmissionError;
+
+    expect(error.details.terminated).toEqual(["id-process"]);
+    expect(error.details.terminationFailures).toEqual(["id-prepare"]);
+    expect(error.message).toMatch(/could NOT terminate id-prepare$/);
+  });
+
+  it("stops and cleans up when aborted (SIGTERM) mid-submission", async () => {
+    const controller = new AbortController();
+    batchMock.on(SubmitJobCommand).callsFake((input: SubmitJobCommandInput) => {
+      controller.abort("SIGTERM");
+      return { jobId: idFor(input.jobName!), jobName: input.jobName };
+    });
+
+    await expect(submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, sleep, signal: controller.signal })).rejects.toThrow(/aborted: SIGTERM/);
+    expect(submitted()).toHaveLength(1);
+    expect(terminated().map((t) => t.jobId)).toEqual(["id-prepare"]);
+  });
+
+  it("does not submit a second DAG when a retried attempt finds the complete one", async () => {
+    const plan = planWorkflow(defaultWorkflow(1_000_000), context());
+    const existing = summaries(plan, {}, (name) => `old-${name}`);
+    // ListJobs pages at 100 with a filter; the start job itself may match the prefix.
+    batchMock
+      .on(ListJobsCommand)
+      .resolvesOnce({ jobSummaryList: existing.slice(0, 100), nextToken: "page-2" })
+      .resolvesOnce({ jobSummaryList: [...existing.slice(100), { jobName: `${RUN_ID}-start`, jobId: "self", status: "RUNNING" }] });
+
+    const result = await submitPlan(plan, { batch, sleep, attempt: 2, ownJobId: "self" });
+
+    expect(result.outcome).toBe("existing");
+    expect(submitted()).toEqual([]);
+    expect(terminated()).toEqual([]);
+    expect(result.jobs.map((j) => j.jobId)).toEqual(plan.jobs.map((j) => `old-${j.request.jobName}`));
+    expect(batchMock.commandCalls(ListJobsCommand)[1].args[0].input.nextToken).toBe("page-2");
+  });
+
+  it("reuses a complete DAG even when an older attempt's leftover cannot be terminated", async () => {
+    const plan = planWorkflow(defaultWorkflow(3), context());
+    batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [...summaries(plan, { createdAt: 20 }), { jobName: `${RUN_ID}-prepare`, jobId: "older", status: "RUNNING", createdAt: 10 }] });
+    batchMock.on(TerminateJobCommand).rejects(new ClientException({ message: "denied", $metadata: {} }));
+    const log = recordingLogger();
+
+    const result = await submitPlan(plan, { batch, sleep, log });
+
+    expect(result).toMatchObject({ outcome: "existing", terminated: [] });
+    expect(terminated().map((t) => t.jobId)).toEqual(["older"]);
+    expect(submitted()).toEqual([]);
+    expect(log.lines).toContainEqual({ level: "error", message: "could not terminate stale jobs of an earlier attempt", fields: { jobIds: ["older"] } });
+  });
+
+  it("terminates a partial DAG of an earlier attempt, then submits the whole plan", async () => {
+    const plan = planWorkflow(defaultWorkflow(3), context());
+    batchMock.on(ListJobsCommand).resolves({
+      jobSummaryList: [
+        { jobName: `${RUN_ID}-process`, jobId: "old-process", status: "PENDING", createdAt: 2 },
+        { jobName: `${RUN_ID}-prepare`, jobId: "old-prepare", status: "SUCCEEDED", createdAt: 1 },
+      ],
+    });
+    const log = recordingLogger();
+
+    const result = await submitPlan(plan, { batch, sleep, attempt: 3, log });
+
+    expect(result.outcome).toBe("submitted");
+    expect(result.terminated).toEqual(["old-process"]);
+    // A finished job needs no TerminateJob; the unfinished one goes before anything new is submitted.
+    expect(terminated()).toEqual([{ jobId: "old-process", reason: `${TERMINATION_REASON_PREFIX} run ${RUN_ID} attempt 3: replacing a partial DAG of an earlier attempt` }]);
+    expect(batchMock.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      "ListJobsCommand",
+      "TerminateJobCommand",
+      "SubmitJobCommand",
+      "SubmitJobCommand",
+      "SubmitJobCommand",
+    ]);
+    expect(log.lines.map((l) => l.message)).toContain("a partial DAG of an earlier attempt exists; terminating it and submitting the whole plan");
+  });
+
+  it("refuses to submit when the partial DAG cannot be terminated", async () => {
+    const plan = planWorkflow(defaultWorkflow(3), context());
+    batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [{ jobName: `${RUN_ID}-prepare`, jobId: "old-prepare", status: "RUNNING", createdAt: 1 }] });
+    batchMock.on(TerminateJobCommand).rejects(new ClientException({ message: "denied", $metadata: {} }));
+
+    await expect(submitPlan(plan, { batch, sleep })).rejects.toThrow("could not terminate the partial DAG of an earlier attempt (old-prepare); not submitting");
+    expect(submitted()).toEqual([]);
+  });
+});
+
+describe("assessExistingJobs", () => {
+  const plan = planWorkflow(defaultWorkflow(3), context());
+  const job = (name: string, jobId: string, status: JobStatus, createdAt: number, statusReason?: string): JobSummary => ({
+    jobName: `${RUN_ID}-${name}`,
+    jobId,
+    status,
+    createdAt,
+    statusReason,
+  });
+  const reason = `${TERMINATION_REASON_PREFIX} run ${RUN_ID} attempt 1: submission failed`;
+
+  it("finds nothing when no job has a planned name", () => {
+    expect(assessExistingJobs(plan, [job("other", "x", "RUNNING", 1)]).kind).toBe("none");
+  });
+
+  it("takes the newest job per name: a complete newer attempt wins over an older terminated one", () => {
+    const found = assessExistingJobs(plan, [
+      job("merge", "new-merge", "PENDING", 20),
+      job("process", "new-process", "RUNNABLE", 20),
+      job("prepare", "new-prepare", "RUNNING", 20),
+      job("process", "old-process", "SUBMITTED", 10, reason),
+      job("prepare", "old-prepare", "FAILED", 10, reason),
+    ]);
+    expect(found.kind).toBe("complete");
+    if (found.kind !== "complete") return;
+    expect(found.jobs.map((j) => j.jobId)).toEqual(["new-prepare", "new-process", "new-merge"]);
+    // The old attempt's job is not finished yet (termination is asynchronous): terminate it again.
+    expect(found.stale.map((j) => j.jobId)).toEqual(["old-process"]);
+  });
+
+  it("treats a DAG we terminated ourselves as partial, even when every name is present", () => {
+    const found = assessExistingJobs(plan, [
+      job("merge", "m", "SUBMITTED", 20, reason),
+      job("process", "p", "FAILED", 20, reason),
+      job("prepare", "q", "SUCCEEDED", 20),
+    ]);
+    expect(found.kind).toBe("partial");
+    expect(found.stale.map((j) => j.jobId)).toEqual(["m"]);
+  });
+
+  it("ignores its own start job and reports names outside the plan", () => {
+    const found = assessExistingJobs(plan, [job("prepare", "self", "RUNNING", 1), job("start", "s", "RUNNING", 1)], "self");
+    expect(found.kind).toBe("none");
+    expect(found.unknown.map((j) => j.jobId)).toEqual(["s"]);
+  });
+});
+
+describe("waitForJobs", () => {
+  const describeReturns = (...polls: [string, JobStatus, string?][][]) => {
+    const on = batchMock.on(DescribeJobsCommand);
+    for (const poll of polls) {
+      on.resolvesOnce({ jobs: poll.map(([jobId, status, statusReason]) => ({ jobId, jobName: `${RUN_ID}-${jobId}`, status, statusReason, jobQueue: "q", jobDefinition: "d", startedAt: 0 })) });
+    }
+  };
+
+  it("polls until every job succeeded and logs each state transition", async () => {
+    describeReturns(
+      [["a", "SUBMITTED"], ["b", "SUBMITTED"]],
+      [["a", "RUNNING"], ["b", "PENDING"]],
+      [["a", "SUCCEEDED"], ["b", "RUNNABLE"]],
+      [["a", "SUCCEEDED"], ["b", "SUCCEEDED"]],
+    );
+    const log = recordingLogger();
+    let now = 0;
+
+    const result = await waitForJobs(["a", "b"], { batch, log, pollIntervalMs: 10_000, sleep: async (ms) => void (now += ms), now: () => now });
+
+    expect(result).toEqual({ outcome: "SUCCEEDED", counts: { SUCCEEDED: 2 }, failed: [], elapsedMs: 30_000 });
+    const transitions = log.lines.filter((l) => l.message === "job state changed").map((l) => [l.fields!.jobId, l.fields!.from, l.fields!.to]);
+    expect(transitions).toEqual([
+      ["a", null, "SUBMITTED"],
+      ["b", null, "SUBMITTED"],
+      ["a", "SUBMITTED", "RUNNING"],
+      ["b", "SUBMITTED", "PENDING"],
+      ["a", "RUNNING", "SUCCEEDED"],
+      ["b", "PENDING", "RUNNABLE"],
+      ["b", "RUNNABLE", "SUCCEEDED"],
+    ]);
+    expect(log.lines.filter((l) => l.message === "progress").map((l) => l.fields!.jobs)).toEqual([
+      { SUBMITTED: 2 },
+      { RUNNING: 1, PENDING: 1 },
+      { SUCCEEDED: 1, RUNNABLE: 1 },
+      { SUCCEEDED: 2 },
+    ]);
+  });
+
+  it("returns FAILED with the reason as soon as any job fails", async () => {
+    describeReturns([["a", "RUNNING"], ["b", "PENDING"]], [["a", "FAILED", "Essential container in task exited"], ["b", "PENDING"]]);
+
+    const result = await waitForJobs(["a", "b"], { batch, sleep, pollIntervalMs: 1 });
+
+    expect(result.outcome).toBe("FAILED");
+    expect(result.failed).toEqual([{ jobId: "a", jobName: `${RUN_ID}-a`, statusReason: "Essential container in task exited" }]);
+    expect(batchMock.commandCalls(DescribeJobsCommand)).toHaveLength(2);
+  });
+
+  it("describes at most 100 jobs per call", async () => {
+    const ids = Array.from({ length: 250 }, (_, i) => `j${i}`);
+    batchMock.on(DescribeJobsCommand).callsFake(({ jobs }: { jobs: string[] }) => ({
+      jobs: jobs.map((jobId) => ({ jobId, jobName: jobId, status: "SUCCEEDED", jobQueue: "q", jobDefinition: "d", startedAt: 0 })),
+    }));
+
+    await waitForJobs(ids, { batch, sleep });
+
+    expect(batchMock.commandCalls(DescribeJobsCommand).map((c) => c.args[0].input.jobs!.length)).toEqual([100, 100, 50]);
+  });
+
+  it("gives up when a job stays missing from DescribeJobs", async () => {
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [] });
+    await expect(waitForJobs(["gone"], { batch, sleep, maxMissingPolls: 2 })).rejects.toThrow(WaitError);
+    expect(batchMock.commandCalls(DescribeJobsCommand)).toHaveLength(3);
+  });
+});
