@@ -17,3 +17,7 @@ export const computeEnvironmentArns = {
   spot: pipeline.platform.spot.arn,
   onDemand: pipeline.platform.onDemand.arn,
 };
+export const startJobDefinitionName = pipeline.orchestrator.jobDefinition.name;
+export const orchestratorImage = pipeline.orchestrator.imageUri;
+export const jobStateLogGroup = pipeline.observability.stateLog.name;
+export const failureTopicArn = pipeline.observability.failureTopic.arn;

@@ -153,7 +153,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
         { parent: this },
       );
       // The ECS agent's own permissions (register the instance, pull from ECR, write awslogs);
-      // an AWS-managed service-role policy, not a *FullAccess one.
+      // an AWS-managed service-role policy scoped to what the agent does.
       const ecsAttachment = new aws.iam.RolePolicyAttachment(
         `${name}-instance-ecs`,
         { role: this.instanceRole.name, policyArn: aws.iam.ManagedPolicy.AmazonEC2ContainerServiceforEC2Role },

@@ -5,6 +5,7 @@
  */
 import { CRAllocationStrategy } from "@aws-sdk/client-batch";
 import { z } from "zod";
+import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../jobs/spec";
 
 /** Retention values CloudWatch Logs accepts (days). */
 export const LOG_RETENTION_DAYS = [
@@ -144,6 +145,70 @@ export const DEFAULT_PROCESS_JOB = {
   command: ["echo", "hello world"],
 } as const;
 
+const prefix = z
+  .string()
+  .max(1024)
+  .refine((p) => !p.startsWith("/"), { message: "S3 keys do not start with `/`" });
+
+const triggerSchema = z
+  .object({
+    /** Only keys under this prefix start a run. Must not be empty: outputs go elsewhere. @default incoming/ */
+    prefix: prefix.default("incoming/"),
+    /** Only keys ending with this start a run (e.g. `.csv`). @default "" (any) */
+    suffix: z.string().max(1024).default(""),
+    /** Where jobs write results; never under `prefix`, so the pipeline cannot trigger itself. @default results/ */
+    outputPrefix: prefix.default("results/"),
+    /** Delete old versions of overwritten objects after this many days; 0 keeps them. @default 30 */
+    noncurrentVersionExpirationDays: z.number().int().min(0).default(30),
+    /** Delete objects this many days after creation; 0 keeps them. @default 0 */
+    expireObjectsAfterDays: z.number().int().min(0).default(0),
+    /** How long a submitted object version is remembered, so a re-delivered event submits nothing. @default 7 */
+    idempotencyDays: z.number().int().min(1).max(365).default(7),
+    /**
+     * Concurrent Lambda executions. Batch allows about 50 SubmitJob calls per second per account;
+     * this keeps a burst of uploads from throttling the orchestrators' own submissions. @default 10
+     */
+    maxConcurrency: z.number().int().min(1).max(1000).default(10),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.prefix === "") {
+      ctx.addIssue({ code: "custom", path: ["prefix"], message: "must not be empty: every key, outputs included, would trigger a run" });
+    }
+    if (t.outputPrefix.startsWith(t.prefix) || (t.outputPrefix !== "" && t.prefix.startsWith(t.outputPrefix))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["outputPrefix"],
+        message: `must not overlap trigger.prefix (${JSON.stringify(t.prefix)}): results written there would start new runs`,
+      });
+    }
+  });
+
+const orchestratorSchema = z
+  .object({
+    /**
+     * A prebuilt orchestrator image (e.g. from your CI). When unset, `pulumi up` builds jobs/Dockerfile
+     * with Docker and pushes it to the stack's ECR repository.
+     */
+    image: z.string().min(1).refine((i) => !i.endsWith(":latest"), { message: "pin a tag or digest instead of `:latest`" }).optional(),
+    /** @default 1 */
+    vcpus: z.number().int().min(1).default(1),
+    /** Planning a million tasks needs well under 256 MiB. @default 1024 */
+    memoryMiB: z.number().int().min(256).default(1024),
+    /** Also wait for the DAG and fail the start job if it fails (holds a vCPU for the whole run). @default false */
+    wait: z.boolean().default(false),
+    /** Per attempt. @default 3600 */
+    timeoutSeconds: z.number().int().min(60).default(3600),
+  })
+  .strict();
+
+const notificationsSchema = z
+  .object({
+    /** Email subscribed to failure alerts (failed jobs, dead-lettered events); confirm the subscription mail. */
+    email: z.email().optional(),
+  })
+  .strict();
+
 const pipelineConfigObject = z
   .object({
     network: networkSchema.default({ mode: "default" }),
@@ -182,6 +247,11 @@ const pipelineConfigObject = z
     jobDefinitions: z
       .record(z.string().regex(JOB_DEFINITION_KEY, { message: "must be 1-32 letters, digits or -, starting lowercase" }), processJobSchema)
       .default({ process: processJobSchema.parse(DEFAULT_PROCESS_JOB) }),
+    trigger: triggerSchema.default(triggerSchema.parse({})),
+    orchestrator: orchestratorSchema.default(orchestratorSchema.parse({})),
+    /** The DAG each object runs through; validated at preview. @default prepare → 3 × process → merge */
+    workflow: z.unknown().default(DEFAULT_WORKFLOW),
+    notifications: notificationsSchema.default({}),
     /** CloudWatch Logs retention of job and function logs. @default 30 */
     logRetentionDays: z
       .number()
@@ -195,7 +265,14 @@ const pipelineConfigObject = z
   })
   .strict();
 
-export const pipelineConfigSchema = pipelineConfigObject.superRefine((cfg, ctx) => {
+export const pipelineConfigSchema = pipelineConfigObject
+  .superRefine((cfg, ctx) => {
+    try {
+      parseWorkflowSpec(cfg.workflow, { jobDefinitionKeys: Object.keys(cfg.jobDefinitions) });
+    } catch (e) {
+      if (!(e instanceof WorkflowSpecError)) throw e;
+      for (const issue of e.issues) ctx.addIssue({ code: "custom", path: ["workflow"], message: issue });
+    }
     for (const required of ["high", "low"]) {
       if (!(required in cfg.queues)) {
         ctx.addIssue({ code: "custom", path: ["queues", required], message: `queue \`${required}\` is required` });
@@ -259,9 +336,14 @@ export const pipelineConfigSchema = pipelineConfigObject.superRefine((cfg, ctx) 
     if (Object.keys(cfg.queues).length + (cfg.compute.fargate.enabled ? 1 : 0) > 50) {
       ctx.addIssue({ code: "custom", path: ["queues"], message: "Batch allows at most 50 job queues per region" });
     }
-  });
+  })
+  // Only reached when valid: hand the rest of the program the typed workflow.
+  .transform((cfg) => ({
+    ...cfg,
+    workflow: parseWorkflowSpec(cfg.workflow, { jobDefinitionKeys: Object.keys(cfg.jobDefinitions) }) as WorkflowSpec,
+  }));
 
-export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
 export type NetworkConfig = PipelineConfig["network"];
 
 /** A stack configuration value failed validation. The message lists every bad key. */
@@ -289,6 +371,8 @@ export function formatIssues(error: z.ZodError, raw: unknown, namespace: string)
   const describe = (path: readonly PropertyKey[], message: string) => {
     const [top, ...rest] = path;
     const key = `${namespace}:${String(top ?? "")}${rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}`;
+    // Workflow messages name the step and field themselves; echoing the whole spec would bury them.
+    if (top === "workflow") return `${key}: ${message}`;
     const value = valueAt(raw, path);
     const shown = value === undefined ? "(unset)" : JSON.stringify(value);
     return `${key} = ${shown}: ${message}`;

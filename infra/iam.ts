@@ -17,9 +17,13 @@ export function wildcardActions(actions: readonly string[]): string[] {
   return actions.filter((a) => a === "*" || /^[a-z0-9-]+:\*$/i.test(a));
 }
 
-/** Renders a policy document, refusing wildcard actions (and NotAction, which is a wildcard in disguise). */
+/**
+ * Renders a policy document, refusing Allow statements with wildcard actions (and NotAction, a wildcard
+ * in disguise). Deny statements may use wildcards: denying broadly is the safe direction.
+ */
 export function renderPolicy(statements: readonly PolicyStatement[]): string {
   for (const s of statements) {
+    if (s.Effect === "Deny") continue;
     const actions = s.Action === undefined ? [] : Array.isArray(s.Action) ? s.Action : [s.Action];
     const bad = wildcardActions(actions as string[]);
     if (bad.length > 0 || s.NotAction !== undefined) {

@@ -288,7 +288,9 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
         deregisterOnNewRevision: false,
         tags,
       },
-      { parent: this },
+      // Children do not inherit a component's dependsOn; a definition is "ready" only when what the
+      // caller waits for (e.g. its job role's policy) exists.
+      { parent: this, dependsOn: opts.dependsOn },
     );
     this.name = this.definition.name;
     this.arnPrefix = this.definition.arnPrefix;

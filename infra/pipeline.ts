@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BARRIER_JOB_DEFINITION_KEY, type PipelineConfig, type ProcessJobConfig } from "./config";
 import { ContainerJobDefinition } from "./jobDefinition";
+import { Observability } from "./observability";
+import { Orchestrator } from "./orchestrator";
 import { BatchPlatform } from "./platform";
 
 /** The no-op job the planner uses to fan in more than 20 dependencies. Tiny, and never retried. */
@@ -22,6 +24,8 @@ export class Pipeline extends pulumi.ComponentResource {
   readonly platform: BatchPlatform;
   /** Process job definitions by workflow key, including the planner's `barrier`. */
   readonly jobDefinitions: Record<string, ContainerJobDefinition> = {};
+  readonly orchestrator: Orchestrator;
+  readonly observability: Observability;
 
   constructor(name: string, config: PipelineConfig, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:index:Pipeline", name, {}, opts);
@@ -50,6 +54,30 @@ export class Pipeline extends pulumi.ComponentResource {
       );
     }
 
+    this.orchestrator = new Orchestrator(
+      `${name}-orchestrator`,
+      {
+        processQueue: this.platform.queue(config.processQueue),
+        jobDefinitions: this.jobDefinitions,
+        workflow: config.workflow,
+        settings: config.orchestrator,
+        logRetentionDays: config.logRetentionDays,
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.observability = new Observability(
+      `${name}-obs`,
+      {
+        queueArns: Object.values(this.platform.queues).map((q) => q.arn),
+        logRetentionDays: config.logRetentionDays,
+        email: config.notifications.email,
+        tags,
+      },
+      { parent: this },
+    );
+
     this.registerOutputs({});
   }
 
@@ -58,7 +86,9 @@ export class Pipeline extends pulumi.ComponentResource {
     return pulumi.all(Object.fromEntries(Object.entries(this.jobDefinitions).map(([k, d]) => [k, d.name])));
   }
 
+  /** Container log groups by job definition key, the start job's as `start`. */
   get logGroupNames(): pulumi.Output<Record<string, string>> {
-    return pulumi.all(Object.fromEntries(Object.entries(this.jobDefinitions).map(([k, d]) => [k, d.logGroup.name])));
+    const definitions = { ...this.jobDefinitions, start: this.orchestrator.jobDefinition };
+    return pulumi.all(Object.fromEntries(Object.entries(definitions).map(([k, d]) => [k, d.logGroup.name])));
   }
 }

@@ -160,6 +160,11 @@ describe("grantSubmitJob", () => {
     expect(() => infra.iam.renderPolicy([statement as any])).toThrow(message);
   });
 
+  it("renderPolicy lets Deny statements be broad", () => {
+    const deny = { Effect: "Deny" as const, Principal: "*", Action: ["s3:*"], Resource: ["arn:aws:s3:::b"] };
+    expect(JSON.parse(infra.iam.renderPolicy([deny])).Statement).toEqual([deny]);
+  });
+
   it("renderPolicy renders scoped statements as a 2012-10-17 document", () => {
     const statement = { Effect: "Allow" as const, Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::b/*"] };
     expect(JSON.parse(infra.iam.renderPolicy([statement]))).toEqual({ Version: "2012-10-17", Statement: [statement] });

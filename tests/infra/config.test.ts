@@ -123,6 +123,45 @@ describe("config errors name the key, the value and the rule", () => {
   });
 });
 
+describe("workflow and trigger config", () => {
+  it("given no workflow, runs the original shape: prepare → 3 × process → merge", () => {
+    const { workflow } = parsePipelineConfig({});
+    expect(workflow.steps.map((s) => [s.name, s.width, s.dependsOn.map((d) => d.step)])).toEqual([
+      ["prepare", { fixed: 1 }, []],
+      ["process", { fixed: 3 }, ["prepare"]],
+      ["merge", { fixed: 1 }, ["process"]],
+    ]);
+  });
+
+  it("given a workflow naming an unknown job definition, fails naming the step", () => {
+    expect(errorOf({ workflow: { steps: [{ name: "a", jobDefinition: "gpu" }] } })).toContain(
+      "batch-pipeline:workflow: workflow step `a`: jobDefinition `gpu` is not a known job definition key (known: process)",
+    );
+  });
+
+  it("given a workflow over a user job definition, accepts it", () => {
+    const cfg = parsePipelineConfig({
+      jobDefinitions: { gpu: { image: "my/image:1.0" } },
+      workflow: { steps: [{ name: "train", jobDefinition: "gpu", width: { fixed: 4 } }] },
+    });
+    expect(cfg.workflow.steps[0]!.jobDefinition).toBe("gpu");
+  });
+
+  it.each([
+    [{ trigger: { prefix: "" } }, "batch-pipeline:trigger.prefix = \"\": must not be empty"],
+    [{ trigger: { prefix: "in/", outputPrefix: "in/out/" } }, "batch-pipeline:trigger.outputPrefix = \"in/out/\": must not overlap trigger.prefix (\"in/\")"],
+    [{ trigger: { prefix: "data/in/", outputPrefix: "data/" } }, "must not overlap trigger.prefix"],
+    [{ trigger: { prefix: "/in/" } }, "S3 keys do not start with `/`"],
+    [{ trigger: { idempotencyDays: 0 } }, "batch-pipeline:trigger.idempotencyDays = 0"],
+    [{ trigger: { maxConcurrency: 0 } }, "batch-pipeline:trigger.maxConcurrency = 0"],
+    [{ orchestrator: { image: "repo/orchestrator:latest" } }, "batch-pipeline:orchestrator.image = \"repo/orchestrator:latest\": pin a tag or digest"],
+    [{ orchestrator: { memoryMiB: 128 } }, "batch-pipeline:orchestrator.memoryMiB = 128"],
+    [{ notifications: { email: "not-an-email" } }, "batch-pipeline:notifications.email = \"not-an-email\""],
+  ])("%j → %s", (raw, expected) => {
+    expect(errorOf(raw as Record<string, unknown>)).toContain(expected);
+  });
+});
+
 describe("rawConfigFromPulumi", () => {
   it("keeps only this project's keys and decodes JSON values", () => {
     expect(
@@ -141,8 +180,8 @@ describe("rawConfigFromPulumi", () => {
   it("exposes every top-level key the schema knows", () => {
     expect([...CONFIG_KEYS].sort()).toEqual(
       [
-        "compute", "fairShare", "jobDefinitions", "logRetentionDays", "network", "processQueue", "queues",
-        "runnableTimeoutSeconds", "startQueue", "tags",
+        "compute", "fairShare", "jobDefinitions", "logRetentionDays", "network", "notifications", "orchestrator",
+        "processQueue", "queues", "runnableTimeoutSeconds", "startQueue", "tags", "trigger", "workflow",
       ].sort(),
     );
   });

@@ -150,7 +150,7 @@ describe("job definitions and logs", () => {
     expect(groups.length).toBeGreaterThanOrEqual(2);
     for (const g of groups) {
       expect(g.inputs.retentionInDays).toBe(14);
-      expect(g.inputs.name).toMatch(/^\/aws\/batch\/batch-pipeline-test-/);
+      expect(g.inputs.name).toMatch(/^\/aws\/(batch|events|lambda)\/batch-pipeline-test-/);
     }
   });
 });
@@ -183,11 +183,100 @@ describe("IAM", () => {
   });
 });
 
+describe("orchestrator (start job)", () => {
+  it("stores its image in an ECR repository with immutable tags, scan on push and a lifecycle", () => {
+    const repo = one("aws:ecr/repository:Repository", "-orchestrator-repo");
+    expect(repo.inputs).toMatchObject({ imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+    const lifecycle = JSON.parse(one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "-orchestrator-repo-lifecycle").inputs.policy);
+    expect(lifecycle.rules.map((r: any) => r.selection.tagStatus)).toEqual(["untagged", "any"]);
+  });
+
+  it("builds jobs/Dockerfile for linux/amd64, tagged by a hash of its sources", () => {
+    const image = one("awsx:ecr:Image", "-orchestrator-image");
+    expect(image.inputs.platform).toBe("linux/amd64");
+    expect(image.inputs.dockerfile).toMatch(/jobs\/Dockerfile$/);
+    expect(image.inputs.imageTag).toMatch(/^[0-9a-f]{16}$/);
+    expect(image.inputs.repositoryUrl).toBe(one("aws:ecr/repository:Repository", "-orchestrator-repo").state.repositoryUrl);
+  });
+
+  it("defines the start job with the built image, the workflow, the process queue and the definitions it may use", () => {
+    const jd = one("aws:batch/jobDefinition:JobDefinition", "-orchestrator-start-jd");
+    const props = JSON.parse(jd.inputs.containerProperties);
+    expect(props.image).toBe(one("awsx:ecr:Image", "-orchestrator-image").state.imageUri);
+    expect(props.jobRoleArn).toBe(one("aws:iam/role:Role", "-orchestrator-job-role").state.arn);
+    const env = Object.fromEntries(props.environment.map((e: any) => [e.name, e.value]));
+    expect(JSON.parse(env.PIPELINE_WORKFLOW).steps.map((s: any) => [s.name, s.width])).toEqual([
+      ["prepare", { fixed: 1 }],
+      ["process", { fixed: 3 }],
+      ["merge", { fixed: 1 }],
+    ]);
+    expect(env.PIPELINE_PROCESS_QUEUE).toBe(one("aws:batch/jobQueue:JobQueue", "-low-queue").state.arn);
+    expect(JSON.parse(env.PIPELINE_JOB_DEFINITIONS)).toEqual({
+      process: one("aws:batch/jobDefinition:JobDefinition", "-process-jd").state.name,
+      barrier: one("aws:batch/jobDefinition:JobDefinition", "-barrier-jd").state.name,
+    });
+    expect(jd.inputs.retryStrategy.evaluateOnExits).toEqual([
+      { action: "RETRY", onStatusReason: "Host EC2*" },
+      { action: "RETRY", onExitCode: "3" },
+      { action: "EXIT", onReason: "*" },
+    ]);
+    expect(jd.dependsOn).toContain("batch-pipeline-test-orchestrator-job-policy");
+  });
+
+  it("lets the start job submit only to the process queue, only the process and barrier definitions", () => {
+    const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "-orchestrator-job-policy").inputs.policy);
+    const low = one("aws:batch/jobQueue:JobQueue", "-low-queue").state.arn;
+    const prefixes = ["-process-jd", "-barrier-jd"].map((n) => one("aws:batch/jobDefinition:JobDefinition", n).state.arnPrefix);
+    const byId = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
+    expect(byId.SubmitToQueue.Action).toEqual(["batch:SubmitJob"]);
+    expect(byId.SubmitToQueue.Resource).toEqual([low, ...prefixes.flatMap((p: string) => [p, `${p}:*`])]);
+    expect(byId.TagOnSubmit.Condition).toEqual({ StringEquals: { "batch:CreateAction": "SubmitJob" } });
+    expect(byId.ReadJobs.Action).toEqual(["batch:ListJobs", "batch:DescribeJobs"]);
+    expect(byId.CancelOwnRunJobs).toEqual({
+      Sid: "CancelOwnRunJobs",
+      Effect: "Allow",
+      Action: ["batch:TerminateJob", "batch:CancelJob"],
+      Resource: ["arn:aws:batch:eu-west-1:123456789012:job/*"],
+    });
+    expect(Object.keys(byId).sort()).toEqual(["CancelOwnRunJobs", "ReadJobs", "SubmitToQueue", "TagOnSubmit"]);
+  });
+});
+
+describe("observability", () => {
+  it("records every job state change of the pipeline's queues in a log group", () => {
+    const rule = one("aws:cloudwatch/eventRule:EventRule", "-obs-job-states");
+    const queues = ofType(stack, "aws:batch/jobQueue:JobQueue").map((q) => q.state.arn);
+    expect(JSON.parse(rule.inputs.eventPattern)).toEqual({
+      source: ["aws.batch"],
+      "detail-type": ["Batch Job State Change"],
+      detail: { jobQueue: queues, status: ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"] },
+    });
+    const log = one("aws:cloudwatch/logGroup:LogGroup", "-obs-job-states");
+    expect(log.inputs.name).toBe("/aws/events/batch-pipeline-test-obs/job-states");
+    const target = one("aws:cloudwatch/eventTarget:EventTarget", "-obs-job-states-log");
+    expect(target.inputs.arn).toBe(log.state.arn);
+    expect(target.dependsOn).toContain("batch-pipeline-test-obs-events-to-logs");
+  });
+
+  it("publishes failed jobs to an encrypted SNS topic only that rule may publish to", () => {
+    const rule = one("aws:cloudwatch/eventRule:EventRule", "-obs-job-failed");
+    expect(JSON.parse(rule.inputs.eventPattern).detail.status).toEqual(["FAILED"]);
+    const topic = one("aws:sns/topicPolicy:TopicPolicy", "-obs-failures-policy");
+    const statement = JSON.parse(topic.inputs.policy).Statement[0];
+    expect(statement.Action).toEqual(["sns:Publish"]);
+    expect(statement.Condition).toEqual({ ArnEquals: { "aws:SourceArn": rule.state.arn } });
+    expect(one("aws:sns/topic:Topic", "-obs-failures").inputs.kmsMasterKeyId).toBe("alias/aws/sns");
+  });
+});
+
 describe("stack outputs", () => {
   it("exports queue ARNs, job definition names, log group names and environment ARNs", async () => {
     const queueArns = await valueOf(program.queueArns);
     expect(Object.keys(queueArns).sort()).toEqual(["high", "low"]);
     expect(queueArns.high).toMatch(/^arn:aws:batch:eu-west-1:123456789012:job-queue\//);
+    expect(await valueOf(program.startJobDefinitionName)).toMatch(/-orchestrator-start-jd-/);
+    expect(await valueOf(program.orchestratorImage)).toMatch(/dkr\.ecr\..*@sha256:/);
+    expect(await valueOf(program.jobStateLogGroup)).toBe("/aws/events/batch-pipeline-test-obs/job-states");
     const names = await valueOf(program.jobDefinitionNames);
     expect(Object.keys(names).sort()).toEqual(["barrier", "process"]);
     const logs = await valueOf(program.logGroupNames);

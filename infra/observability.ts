@@ -1,0 +1,129 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { JobStatus } from "@aws-sdk/client-batch";
+import { policyJson } from "./iam";
+
+export interface ObservabilityArgs {
+  /** Job state changes of jobs on these queues are recorded. */
+  queueArns: pulumi.Input<string>[];
+  logRetentionDays: number;
+  /** Subscribed to the failure topic. @default none */
+  email?: string;
+  tags?: Record<string, string>;
+}
+
+/** The states a job passes through; the audit log records every transition. */
+export const JOB_STATES = [
+  JobStatus.SUBMITTED,
+  JobStatus.PENDING,
+  JobStatus.RUNNABLE,
+  JobStatus.STARTING,
+  JobStatus.RUNNING,
+  JobStatus.SUCCEEDED,
+  JobStatus.FAILED,
+] as const;
+
+/**
+ * Makes job states observable: every "Batch Job State Change" event of the pipeline's queues lands in
+ * a CloudWatch log group (queryable with Logs Insights), and FAILED jobs are published to an SNS topic.
+ */
+export class Observability extends pulumi.ComponentResource {
+  readonly stateLog: aws.cloudwatch.LogGroup;
+  readonly failureTopic: aws.sns.Topic;
+
+  constructor(name: string, args: ObservabilityArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("batch-pipeline:observability:Observability", name, {}, opts);
+    const tags = args.tags ?? {};
+
+    // EventBridge can only deliver to log groups whose name starts with /aws/events/.
+    this.stateLog = new aws.cloudwatch.LogGroup(
+      `${name}-job-states`,
+      { name: `/aws/events/${name}/job-states`, retentionInDays: args.logRetentionDays, tags },
+      { parent: this },
+    );
+    this.failureTopic = new aws.sns.Topic(
+      `${name}-failures`,
+      { kmsMasterKeyId: "alias/aws/sns", tags },
+      { parent: this },
+    );
+    if (args.email) {
+      new aws.sns.TopicSubscription(
+        `${name}-failures-email`,
+        { topic: this.failureTopic.arn, protocol: "email", endpoint: args.email },
+        { parent: this },
+      );
+    }
+
+    const pattern = (states: readonly string[]) =>
+      pulumi.all(args.queueArns).apply((queues) =>
+        JSON.stringify({
+          source: ["aws.batch"],
+          "detail-type": ["Batch Job State Change"],
+          detail: { jobQueue: queues, status: states },
+        }),
+      );
+
+    const allStates = new aws.cloudwatch.EventRule(
+      `${name}-job-states`,
+      { description: `Every job state change on ${name}'s queues`, eventPattern: pattern(JOB_STATES), tags },
+      { parent: this },
+    );
+    const logPolicy = new aws.cloudwatch.LogResourcePolicy(
+      `${name}-events-to-logs`,
+      {
+        policyName: `${name}-events-to-logs`,
+        policyDocument: policyJson([
+          {
+            Sid: "EventBridgeWritesJobStates",
+            Effect: "Allow",
+            Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: [pulumi.interpolate`${this.stateLog.arn}:*`],
+          },
+        ]),
+      },
+      { parent: this },
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-job-states-log`,
+      { rule: allStates.name, arn: this.stateLog.arn },
+      { parent: this, dependsOn: [logPolicy] },
+    );
+
+    const failed = new aws.cloudwatch.EventRule(
+      `${name}-job-failed`,
+      { description: `Failed jobs on ${name}'s queues`, eventPattern: pattern([JobStatus.FAILED]), tags },
+      { parent: this },
+    );
+    const topicPolicy = new aws.sns.TopicPolicy(
+      `${name}-failures-policy`,
+      {
+        arn: this.failureTopic.arn,
+        policy: policyJson([
+          {
+            Sid: "EventBridgePublishesFailures",
+            Effect: "Allow",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: ["sns:Publish"],
+            Resource: [this.failureTopic.arn],
+            Condition: { ArnEquals: { "aws:SourceArn": failed.arn } },
+          },
+        ]),
+      },
+      { parent: this },
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-job-failed-sns`,
+      {
+        rule: failed.name,
+        arn: this.failureTopic.arn,
+        inputTransformer: {
+          inputPaths: { job: "$.detail.jobName", id: "$.detail.jobId", reason: "$.detail.statusReason", queue: "$.detail.jobQueue" },
+          inputTemplate: '"Batch job <job> (<id>) on <queue> FAILED: <reason>"',
+        },
+      },
+      { parent: this, dependsOn: [topicPolicy] },
+    );
+    this.registerOutputs({ stateLogName: this.stateLog.name, failureTopicArn: this.failureTopic.arn });
+  }
+}

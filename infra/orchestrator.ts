@@ -1,0 +1,202 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import * as path from "node:path";
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import { RetryAction } from "@aws-sdk/client-batch";
+import { EXIT_CODES, START_JOB_ENV } from "../jobs/contract";
+import type { WorkflowSpec } from "../jobs/spec";
+import type { PipelineConfig } from "./config";
+import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
+import { ContainerJobDefinition, DEFAULT_EVALUATE_ON_EXIT } from "./jobDefinition";
+import type { JobQueue } from "./jobQueue";
+
+/** Batch rejects job definitions over 24 KiB; leave room for the rest of the definition. */
+export const MAX_WORKFLOW_JSON_BYTES = 16 * 1024;
+
+export class OrchestratorArgsError extends Error {
+  override readonly name = "OrchestratorArgsError";
+}
+
+export interface OrchestratorArgs {
+  /** Queue the process jobs go to: the only queue the orchestrator may submit to. */
+  processQueue: JobQueue;
+  /** Process job definitions by workflow key (the planner's `barrier` included). */
+  jobDefinitions: Record<string, ContainerJobDefinition>;
+  workflow: WorkflowSpec;
+  settings: PipelineConfig["orchestrator"];
+  logRetentionDays: number;
+  tags?: Record<string, string>;
+}
+
+/** The JSON the start job reads from PIPELINE_WORKFLOW, checked against Batch's size limit. */
+export function workflowJson(workflow: WorkflowSpec): string {
+  const json = JSON.stringify(workflow);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_WORKFLOW_JSON_BYTES) {
+    throw new OrchestratorArgsError(
+      `The workflow spec is ${bytes} bytes as JSON; the start job definition holds at most ${MAX_WORKFLOW_JSON_BYTES} (Batch limits a job definition to 24 KiB)`,
+    );
+  }
+  return json;
+}
+
+/** Start job retries: Spot reclamation, and a submission that failed and was rolled back (exit 3). */
+export const START_JOB_EVALUATE_ON_EXIT = [
+  DEFAULT_EVALUATE_ON_EXIT[0]!,
+  { onExitCode: String(EXIT_CODES.submissionFailed), action: RetryAction.RETRY },
+  { onReason: "*", action: RetryAction.EXIT },
+];
+
+/**
+ * A content hash of everything the image is built from, used as its tag: the repository's tags are
+ * immutable, so an unchanged build reuses its tag and a changed one gets a new one.
+ */
+export function sourceHash(root: string, entries: readonly string[]): string {
+  const hash = createHash("sha256");
+  const walk = (rel: string) => {
+    const abs = path.join(root, rel);
+    if (statSync(abs).isDirectory()) {
+      for (const child of readdirSync(abs).sort()) walk(path.join(rel, child));
+    } else {
+      hash.update(rel.split(path.sep).join("/")).update("\0").update(readFileSync(abs)).update("\0");
+    }
+  };
+  for (const entry of entries) walk(entry);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** What the image is built from (mirrors the COPY lines of jobs/Dockerfile). */
+export const IMAGE_SOURCES = ["package.json", "package-lock.json", "tsconfig.json", "jobs"] as const;
+
+/**
+ * The start job: its image (built from jobs/Dockerfile into an ECR repository with immutable tags,
+ * scan on push and a lifecycle policy, unless a prebuilt image is configured), a job role that may only
+ * submit, inspect and cancel jobs on the process queue, and the job definition the S3 trigger submits.
+ */
+export class Orchestrator extends pulumi.ComponentResource {
+  readonly repository?: aws.ecr.Repository;
+  readonly imageUri: pulumi.Output<string>;
+  readonly jobRole: aws.iam.Role;
+  readonly jobDefinition: ContainerJobDefinition;
+
+  constructor(name: string, args: OrchestratorArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("batch-pipeline:orchestrator:Orchestrator", name, {}, opts);
+    const tags = args.tags ?? {};
+    const workflow = workflowJson(args.workflow);
+
+    if (args.settings.image) {
+      this.imageUri = pulumi.output(args.settings.image);
+    } else {
+      this.repository = new aws.ecr.Repository(
+        `${name}-repo`,
+        {
+          imageTagMutability: "IMMUTABLE",
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfigurations: [{ encryptionType: "AES256" }],
+          tags,
+        },
+        { parent: this },
+      );
+      new aws.ecr.LifecyclePolicy(
+        `${name}-repo-lifecycle`,
+        {
+          repository: this.repository.name,
+          policy: JSON.stringify({
+            rules: [
+              {
+                rulePriority: 1,
+                description: "Drop untagged layers after a week",
+                selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+                action: { type: "expire" },
+              },
+              {
+                rulePriority: 2,
+                description: "Keep the 20 newest images (older start jobs may still reference one)",
+                selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 20 },
+                action: { type: "expire" },
+              },
+            ],
+          }),
+        },
+        { parent: this },
+      );
+      const root = path.resolve(__dirname, "..");
+      const image = new awsx.ecr.Image(
+        `${name}-image`,
+        {
+          repositoryUrl: this.repository.repositoryUrl,
+          context: root,
+          dockerfile: path.join(root, "jobs", "Dockerfile"),
+          platform: "linux/amd64",
+          imageTag: sourceHash(root, IMAGE_SOURCES),
+        },
+        { parent: this },
+      );
+      // awsx returns the digest form (repo@sha256:…): the job definition pins exactly what was built.
+      this.imageUri = image.imageUri;
+    }
+
+    this.jobRole = new aws.iam.Role(
+      `${name}-job-role`,
+      { description: `Start job of ${name}: submits one run's DAG`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
+      { parent: this },
+    );
+    const definitions = Object.values(args.jobDefinitions);
+    const jobArns = args.processQueue.arn.apply((q) => q.replace(/:job-queue\/.*$/, ":job/*"));
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-job-policy`,
+      {
+        role: this.jobRole.name,
+        policy: policyJson(
+          pulumi.all([submitJobStatements([args.processQueue], definitions), jobArns]).apply(([submit, jobs]): PolicyStatement[] => [
+            ...(submit as PolicyStatement[]),
+            {
+              // Finding a run's jobs (idempotency) and following their states. These actions support no
+              // resource scoping in IAM, so `*` here is the narrowest resource there is.
+              Sid: "ReadJobs",
+              Effect: "Allow",
+              Action: ["batch:ListJobs", "batch:DescribeJobs"],
+              Resource: ["*"],
+            },
+            {
+              // Rolling back a half-submitted DAG. TerminateJob has no queue condition key; job ARNs are the scope.
+              Sid: "CancelOwnRunJobs",
+              Effect: "Allow",
+              Action: ["batch:TerminateJob", "batch:CancelJob"],
+              Resource: [jobs],
+            },
+          ]),
+        ),
+      },
+      { parent: this },
+    );
+
+    this.jobDefinition = new ContainerJobDefinition(
+      `${name}-start`,
+      {
+        image: this.imageUri,
+        vcpus: args.settings.vcpus,
+        memoryMiB: args.settings.memoryMiB,
+        command: args.settings.wait ? ["--wait"] : undefined,
+        environment: {
+          [START_JOB_ENV.workflow]: workflow,
+          [START_JOB_ENV.processQueue]: args.processQueue.arn,
+          [START_JOB_ENV.jobDefinitions]: pulumi
+            .all(Object.fromEntries(Object.entries(args.jobDefinitions).map(([k, d]) => [k, d.name])))
+            .apply((names) => JSON.stringify(names)),
+        },
+        jobRoleArn: this.jobRole.arn,
+        retryAttempts: 3,
+        evaluateOnExit: START_JOB_EVALUATE_ON_EXIT,
+        timeoutSeconds: args.settings.timeoutSeconds,
+        logRetentionDays: args.logRetentionDays,
+        tags,
+      },
+      // The first start job must not run before its role may submit.
+      { parent: this, dependsOn: [rolePolicy] },
+    );
+    this.registerOutputs({ imageUri: this.imageUri, jobDefinitionName: this.jobDefinition.name });
+  }
+}
