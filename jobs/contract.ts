@@ -22,6 +22,8 @@ export const START_JOB_ENV = {
   processQueue: "PIPELINE_PROCESS_QUEUE",
   /** Set by infra: JSON object mapping a workflow job definition key to a job definition name. */
   jobDefinitions: "PIPELINE_JOB_DEFINITIONS",
+  /** Set by infra: JSON object of the stack's tags, added to every process job (cost allocation). Optional. */
+  jobTags: "PIPELINE_JOB_TAGS",
 } as const;
 
 /** Batch job parameters of the start job (the same values as the environment, for `Ref::` substitution). */
@@ -89,3 +91,18 @@ export const EXIT_CODES = {
   /** SIGTERM while waiting; the DAG keeps running and a retried start job picks it up again. */
   interrupted: 143,
 } as const;
+
+/** AWS tag values: at most 256 characters. */
+export const MAX_TAG_VALUE_CHARS = 256;
+
+/**
+ * AWS tag values allow letters, digits, whitespace and `_ . : / = + - @`, up to 256 characters. S3 keys
+ * allow anything, so other characters become `_` and long values are cut (by code point, so a surrogate
+ * pair is never split). The tag is for finding and costing runs; the exact key is in the job's environment.
+ * Shared by the S3 trigger and the planner, so a run's jobs and its start job carry the same tags.
+ */
+export function sanitizeTagValue(value: string): string {
+  const cleaned = value.replace(/[^\p{L}\p{N}\p{Z}_.:/=+\-@]/gu, "_");
+  const chars = Array.from(cleaned);
+  return chars.length <= MAX_TAG_VALUE_CHARS ? cleaned : chars.slice(0, MAX_TAG_VALUE_CHARS).join("");
+}

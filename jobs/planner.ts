@@ -7,7 +7,9 @@
  * tasks is about a hundred SubmitJob calls, and planning cost grows with jobs, never with tasks.
  */
 import type { ContainerOverrides, KeyValuePair, SubmitJobCommandInput } from "@aws-sdk/client-batch";
-import { JOB_NAME_PATTERN, RUN_ID_PATTERN, START_JOB_ENV, TAG_KEYS, TASK_ENV, type InputObject } from "./contract";
+import { JOB_NAME_PATTERN, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, sanitizeTagValue, START_JOB_ENV, TAG_KEYS, TASK_ENV, type InputObject } from "./contract";
+
+export { MAX_TAG_VALUE_CHARS, sanitizeTagValue };
 import { MAX_DEPENDENCIES_PER_JOB, MAX_STEP_WIDTH, resolveWidth, type StepSpec, type WorkflowSpec } from "./spec";
 
 /** Batch array jobs have 2 to 10,000 children. */
@@ -21,7 +23,7 @@ export const MAX_SUBMIT_JOB_PAYLOAD_BYTES = 30 * 1024;
 /** AWS tagging limits. */
 export const MAX_TAGS_PER_JOB = 50;
 export const MAX_TAG_KEY_CHARS = 128;
-export const MAX_TAG_VALUE_CHARS = 256;
+
 
 /** A dependency on an earlier job of the same plan, by plan-local id (Batch job ids do not exist yet). */
 export interface PlannedDependency {
@@ -318,17 +320,6 @@ function buildTags(ctx: PlanContext): Record<string, string> {
   // +1 for the step tag each job adds.
   if (Object.keys(tags).length + 1 > MAX_TAGS_PER_JOB) throw new PlanError(`jobs can carry at most ${MAX_TAGS_PER_JOB} tags, including the pipeline's 4`);
   return tags;
-}
-
-/**
- * AWS tag values allow letters, digits, whitespace and `_ . : / = + - @`, up to 256 characters. S3 keys
- * allow anything, so other characters become `_` and long values are cut (by code point, so a surrogate
- * pair is never split). The tag is for finding and costing runs; the exact key is in the job's environment.
- */
-export function sanitizeTagValue(value: string): string {
-  const cleaned = value.replace(/[^\p{L}\p{N}\p{Z}_.:/=+\-@]/gu, "_");
-  const chars = Array.from(cleaned);
-  return chars.length <= MAX_TAG_VALUE_CHARS ? cleaned : chars.slice(0, MAX_TAG_VALUE_CHARS).join("");
 }
 
 function checkRequest(job: PlannedJob): void {
