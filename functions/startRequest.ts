@@ -1,0 +1,121 @@
+/**
+ * The start job's identity (run id, job name) and its SubmitJob request.
+ *
+ * Runs inside the serialized inline Lambda: no value imports of npm packages or Node builtins here
+ * (SHA-256 comes from the Web Crypto global).
+ */
+import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
+import { sanitizeTagValue, START_JOB_ENV, START_JOB_PARAMETERS, TAG_KEYS } from "../jobs/contract";
+import type { CreatedObject } from "./objectEvents";
+
+/** Batch job names have at most 128 characters. */
+export const MAX_JOB_NAME_CHARS = 128;
+/** Length of a run id (see `RUN_ID_PATTERN` in jobs/contract.ts). */
+export const RUN_ID_CHARS = 24;
+/** Every start job's name starts with this, which also guarantees the alphanumeric first character Batch needs. */
+export const START_JOB_NAME_PREFIX = "start";
+/** Value of the `pipeline:step` tag on start jobs. */
+export const START_STEP_TAG = "start";
+/** Batch allows 50 tags per job; the pipeline uses 4 of them. */
+export const MAX_EXTRA_TAGS = 46;
+
+/** What identifies one object version: the run id is derived from exactly these. */
+export type ObjectVersion = Pick<CreatedObject, "bucket" | "key" | "versionId" | "sequencer">;
+
+/**
+ * The deterministic id of the run for one object version: the first 24 hex characters of the SHA-256
+ * of bucket, key and version id. Unversioned objects (and the `null` version of a bucket whose
+ * versioning is suspended, which every overwrite reuses) use S3's event sequencer instead, which is
+ * unique per write of a key. JSON framing keeps `("a/b", "c")` and `("a", "b/c")` apart.
+ */
+export async function computeRunId(object: ObjectVersion): Promise<string> {
+  const realVersion = object.versionId !== undefined && object.versionId !== "null" ? object.versionId : undefined;
+  const discriminator = realVersion !== undefined
+    ? ["version", realVersion]
+    : object.sequencer !== undefined
+      ? ["sequencer", object.sequencer]
+      : ["version", object.versionId ?? ""];
+  const material = new TextEncoder().encode(JSON.stringify(["run/v1", object.bucket, object.key, ...discriminator]));
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", material));
+  let hex = "";
+  for (const byte of digest.subarray(0, RUN_ID_CHARS / 2)) hex += byte.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/**
+ * `start-<readable tail of the key's last segment>-<runId>`: always a valid Batch job name (1 to 128
+ * characters, first alphanumeric, then letters, digits, `-`, `_`). Accents are folded to ASCII, any other
+ * run of characters becomes `-`, and the tail keeps the END of the name (extensions and counters tell
+ * files apart). A key with nothing readable gives `start-<runId>`; the run id keeps names unique.
+ */
+export function startJobName(key: string, runId: string): string {
+  const budget = MAX_JOB_NAME_CHARS - START_JOB_NAME_PREFIX.length - runId.length - 2;
+  const segments = key.split("/").filter((s) => s !== "");
+  const lastSegment = segments.length > 0 ? segments[segments.length - 1]! : "";
+  const readable = lastSegment
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^A-Za-z0-9_-]+/g, "-")
+    .slice(-budget)
+    .replace(/^[-_]+|[-_]+$/g, "");
+  return readable === "" ? `${START_JOB_NAME_PREFIX}-${runId}` : `${START_JOB_NAME_PREFIX}-${readable}-${runId}`;
+}
+
+/** Where and how the start job is submitted. */
+export interface StartJobTarget {
+  /** Name or ARN of the start queue. */
+  jobQueue: string;
+  /** Name (latest active revision) or ARN of the start job definition. */
+  jobDefinition: string;
+  /**
+   * Extra cost-allocation tags (e.g. project, stack). The pipeline's own `pipeline:*` tags win on a clash.
+   * @default {}
+   */
+  tags?: Readonly<Record<string, string>>;
+  /**
+   * Fair-share identifier, required by Batch when the start queue has a scheduling policy.
+   * @default undefined (no share identifier)
+   */
+  shareIdentifier?: string;
+}
+
+/**
+ * The SubmitJob request for one object version's start job. The object is passed twice: as environment
+ * overrides (what the orchestrator reads) and as parameters (for `Ref::` in the job definition's command).
+ */
+export function buildStartJobRequest(object: CreatedObject, runId: string, target: StartJobTarget): SubmitJobCommandInput {
+  const versionId = object.versionId ?? "";
+  const size = String(object.sizeBytes);
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(target.tags ?? {})) tags[k] = sanitizeTagValue(v);
+  tags[TAG_KEYS.runId] = runId;
+  tags[TAG_KEYS.bucket] = sanitizeTagValue(object.bucket);
+  tags[TAG_KEYS.key] = sanitizeTagValue(object.key);
+  tags[TAG_KEYS.step] = START_STEP_TAG;
+  return {
+    jobName: startJobName(object.key, runId),
+    jobQueue: target.jobQueue,
+    jobDefinition: target.jobDefinition,
+    ...(target.shareIdentifier ? { shareIdentifier: target.shareIdentifier } : {}),
+    parameters: {
+      [START_JOB_PARAMETERS.runId]: runId,
+      [START_JOB_PARAMETERS.bucket]: object.bucket,
+      [START_JOB_PARAMETERS.key]: object.key,
+      [START_JOB_PARAMETERS.versionId]: versionId,
+      [START_JOB_PARAMETERS.size]: size,
+    },
+    containerOverrides: {
+      environment: [
+        { name: START_JOB_ENV.runId, value: runId },
+        { name: START_JOB_ENV.bucket, value: object.bucket },
+        { name: START_JOB_ENV.key, value: object.key },
+        { name: START_JOB_ENV.versionId, value: versionId },
+        { name: START_JOB_ENV.size, value: size },
+        { name: START_JOB_ENV.eTag, value: object.eTag ?? "" },
+      ],
+    },
+    tags,
+    // The orchestrator's containers (ECS tasks) get the same tags, so their cost is attributed too.
+    propagateTags: true,
+  };
+}

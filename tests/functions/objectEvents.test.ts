@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { decodeS3Key, parseTriggerEvent, UnsupportedEventError } from "../../functions/objectEvents";
+import { BUCKET, eventBridge, record, s3Event, testEvent } from "./s3Fixtures";
+
+describe("decodeS3Key", () => {
+  it.each([
+    ["incoming/plain.csv", "incoming/plain.csv"],
+    ["incoming/a+b.csv", "incoming/a b.csv"],
+    ["incoming/a%2Bb.csv", "incoming/a+b.csv"],
+    ["incoming/a%2B+b.csv", "incoming/a+ b.csv"],
+    ["incoming/caf%C3%A9+%E6%95%B0%E6%8D%AE.csv", "incoming/café 数据.csv"],
+    ["incoming/100%25.csv", "incoming/100%.csv"],
+    ["incoming/%F0%9F%93%8A.csv", "incoming/📊.csv"],
+  ])("given %s, returns %s", (encoded, decoded) => {
+    expect(decodeS3Key(encoded)).toBe(decoded);
+  });
+});
+
+describe("parseTriggerEvent: S3 notifications", () => {
+  it("given one versioned record, returns the object with its decoded key, size, eTag, version and sequencer", () => {
+    const parsed = parseTriggerEvent(s3Event(record("incoming/my+file%2B1.csv", { versionId: "v1", size: 42, eTag: "abc", sequencer: "0A" })));
+    expect(parsed).toEqual({
+      created: [
+        { index: 0, eventName: "ObjectCreated:Put", bucket: BUCKET, key: "incoming/my file+1.csv", sizeBytes: 42, versionId: "v1", eTag: "abc", sequencer: "0A" },
+      ],
+      ignored: [],
+      invalid: [],
+    });
+  });
+
+  it("given several records, returns every one in order", () => {
+    const parsed = parseTriggerEvent(s3Event(record("incoming/a.csv"), record("incoming/b.csv"), record("incoming/c.csv")));
+    expect(parsed.created.map((o) => [o.index, o.key])).toEqual([
+      [0, "incoming/a.csv"],
+      [1, "incoming/b.csv"],
+      [2, "incoming/c.csv"],
+    ]);
+  });
+
+  it("given a zero-byte object, keeps size 0", () => {
+    expect(parseTriggerEvent(s3Event(record("incoming/empty", { size: 0 }))).created[0]!.sizeBytes).toBe(0);
+  });
+
+  it("given an unversioned bucket, has no version id but the sequencer", () => {
+    const [object] = parseTriggerEvent(s3Event(record("incoming/u.csv", { sequencer: "0055AED6DCD90281E5" }))).created;
+    expect(object).not.toHaveProperty("versionId");
+    expect(object!.sequencer).toBe("0055AED6DCD90281E5");
+  });
+
+  it.each(["ObjectCreated:Put", "ObjectCreated:Post", "ObjectCreated:Copy", "ObjectCreated:CompleteMultipartUpload", "s3:ObjectCreated:Put"])(
+    "given %s, treats it as a creation",
+    (eventName) => {
+      expect(parseTriggerEvent(s3Event(record("incoming/x", { eventName }))).created).toHaveLength(1);
+    },
+  );
+
+  it("given ObjectRemoved and restore events, ignores them with the reason", () => {
+    const parsed = parseTriggerEvent(
+      s3Event(record("incoming/gone+now.csv", { eventName: "ObjectRemoved:Delete" }), record("incoming/r.csv", { eventName: "ObjectRestore:Completed" })),
+    );
+    expect(parsed.created).toEqual([]);
+    expect(parsed.ignored).toEqual([
+      { index: 0, reason: "not-object-created", eventName: "ObjectRemoved:Delete", bucket: BUCKET, key: "incoming/gone now.csv" },
+      { index: 1, reason: "not-object-created", eventName: "ObjectRestore:Completed", bucket: BUCKET, key: "incoming/r.csv" },
+    ]);
+  });
+
+  it("given s3:TestEvent, ignores it", () => {
+    expect(parseTriggerEvent(testEvent)).toEqual({
+      created: [],
+      ignored: [{ index: 0, reason: "test-event", eventName: "s3:TestEvent", bucket: BUCKET }],
+      invalid: [],
+    });
+  });
+
+  it("given a key under the ignored prefix, ignores it even though the notification delivered it", () => {
+    const parsed = parseTriggerEvent(s3Event(record("results/run/out.csv"), record("incoming/in.csv")), { ignorePrefix: "results/" });
+    expect(parsed.created.map((o) => o.key)).toEqual(["incoming/in.csv"]);
+    expect(parsed.ignored).toEqual([{ index: 0, reason: "ignored-prefix", eventName: "ObjectCreated:Put", bucket: BUCKET, key: "results/run/out.csv" }]);
+  });
+
+  it("given unreadable records among good ones, reports them as invalid and keeps the good ones", () => {
+    const noSize = record("incoming/nosize.csv");
+    delete (noSize.s3.object as { size?: number }).size;
+    const noIdentity = record("incoming/noid.csv");
+    delete (noIdentity.s3.object as { sequencer?: string }).sequencer;
+    const parsed = parseTriggerEvent(s3Event(record("incoming/ok.csv"), record("incoming/bad%E0%A4%A.csv"), noSize, noIdentity, "junk" as never));
+    expect(parsed.created.map((o) => o.key)).toEqual(["incoming/ok.csv"]);
+    expect(parsed.invalid.map((r) => r.index)).toEqual([1, 2, 3, 4]);
+    expect(parsed.invalid[0]!.message).toMatch(/malformed URL-encoded key/);
+    expect(parsed.invalid[1]!.message).toMatch(/no valid object size/);
+    expect(parsed.invalid[2]!.message).toMatch(/neither a version id nor a sequencer/);
+    expect(parsed.invalid[3]!.message).toMatch(/not an object/);
+  });
+
+  it.each([[null], ["text"], [{ hello: "world" }], [{ source: "aws.ec2", "detail-type": "EC2 Instance State-change Notification", detail: {} }]])(
+    "given %j, throws UnsupportedEventError",
+    (event) => {
+      expect(() => parseTriggerEvent(event)).toThrow(UnsupportedEventError);
+    },
+  );
+});
+
+describe("parseTriggerEvent: EventBridge", () => {
+  it("given Object Created, returns the object with the key as is (not URL-decoded)", () => {
+    const parsed = parseTriggerEvent(eventBridge("incoming/a+b %2B.csv", { versionId: "v9", size: 0, sequencer: "0B", etag: "e1" }));
+    expect(parsed.created).toEqual([
+      { index: 0, eventName: "Object Created", bucket: BUCKET, key: "incoming/a+b %2B.csv", sizeBytes: 0, versionId: "v9", eTag: "e1", sequencer: "0B" },
+    ]);
+  });
+
+  it("given Object Deleted, ignores it", () => {
+    const parsed = parseTriggerEvent(eventBridge("incoming/x.csv", { detailType: "Object Deleted" }));
+    expect(parsed.created).toEqual([]);
+    expect(parsed.ignored).toEqual([{ index: 0, reason: "not-object-created", eventName: "Object Deleted", bucket: BUCKET, key: "incoming/x.csv" }]);
+  });
+});
