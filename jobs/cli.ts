@@ -42,6 +42,8 @@ export interface StartJobInputs {
   workflow: WorkflowSpec;
   jobQueue: string;
   jobDefinitions: Record<string, string>;
+  /** Extra tags for every process job (`PIPELINE_JOB_TAGS`). */
+  tags: Record<string, string>;
   /** `AWS_BATCH_JOB_ATTEMPT`, 1 outside Batch. */
   attempt: number;
   /** `AWS_BATCH_JOB_ID`, undefined outside Batch. */
@@ -77,6 +79,7 @@ const envSchema = z.object({
   [START_JOB_ENV.workflow]: required("the workflow spec as JSON"),
   [START_JOB_ENV.processQueue]: required("the process job queue name or ARN"),
   [START_JOB_ENV.jobDefinitions]: required('JSON like {"process":"my-job-def"}'),
+  [START_JOB_ENV.jobTags]: z.string().optional(),
   AWS_BATCH_JOB_ATTEMPT: z.string().regex(/^[1-9]\d*$/, "must be a positive integer").transform(Number).optional(),
   AWS_BATCH_JOB_ID: z.string().optional(),
 });
@@ -115,8 +118,19 @@ export function readInputs(env: Record<string, string | undefined>, flags: Parti
     if (!(err instanceof WorkflowSpecError)) throw err;
     throw new InputError(err.issues.map((issue) => `${START_JOB_ENV.workflow}${flagFor(START_JOB_ENV.workflow)}: ${issue}`));
   }
+  let tags: Record<string, string> = {};
+  const rawTags = e[START_JOB_ENV.jobTags]?.trim();
+  if (rawTags) {
+    try {
+      tags = z.record(z.string(), z.string(), "must be a JSON object").parse(JSON.parse(rawTags));
+    } catch (err) {
+      const why = err instanceof z.ZodError ? "must be a JSON object of string tags" : "is not valid JSON";
+      throw new InputError([`${START_JOB_ENV.jobTags} ${why}`]);
+    }
+  }
   const runId = e[START_JOB_ENV.runId];
   return {
+    tags,
     runId,
     input: {
       bucket: e[START_JOB_ENV.bucket],
@@ -199,7 +213,7 @@ export async function run(argv: readonly string[], env: Record<string, string | 
   try {
     inputs = readInputs(env, opts);
     log = createJsonLogger({ write: (line) => stderr(`${line}\n`), base: { runId: inputs.runId, ...(inputs.ownJobId ? { batchJobId: inputs.ownJobId } : {}) } });
-    plan = planWorkflow(inputs.workflow, { runId: inputs.runId, input: inputs.input, jobDefinitions: inputs.jobDefinitions, jobQueue: inputs.jobQueue });
+    plan = planWorkflow(inputs.workflow, { runId: inputs.runId, input: inputs.input, jobDefinitions: inputs.jobDefinitions, jobQueue: inputs.jobQueue, tags: inputs.tags });
   } catch (err) {
     if (err instanceof InputError) {
       log.error("invalid input", { problems: err.problems });

@@ -94,6 +94,8 @@ describe("input validation", () => {
       "PIPELINE_WORKFLOW (--workflow): workflow step `a`: jobDefinition `nope` is not a known job definition key (known: process, barrier)",
     ],
     ["AWS_BATCH_JOB_ATTEMPT", "0", "AWS_BATCH_JOB_ATTEMPT must be a positive integer"],
+    ["PIPELINE_JOB_TAGS", "{team:", "PIPELINE_JOB_TAGS is not valid JSON"],
+    ["PIPELINE_JOB_TAGS", '{"team": 7}', "PIPELINE_JOB_TAGS must be a JSON object of string tags"],
   ])("rejects %s=%j, naming the variable", async (variable, value, problem) => {
     const { code, logs } = await cli(["--dry-run"], { ...ENV, [variable]: value });
 
@@ -139,6 +141,15 @@ describe("submitting", () => {
     });
     expect(logs.map((l) => l.message)).toEqual(["planned", "submitted the run's DAG"]);
     expect(logs.every((l) => l.runId === RUN_ID && l.batchJobId === "start-job" && typeof l.time === "string")).toBe(true);
+  });
+
+  it("adds the stack's tags (PIPELINE_JOB_TAGS) to every process job", async () => {
+    const { code } = await cli([], { ...ENV, PIPELINE_JOB_TAGS: JSON.stringify({ "cost-center": "data" }) });
+
+    expect(code).toBe(EXIT_CODES.ok);
+    for (const call of batchMock.commandCalls(SubmitJobCommand)) {
+      expect(call.args[0].input.tags).toMatchObject({ "cost-center": "data", "pipeline:run-id": RUN_ID });
+    }
   });
 
   it("--wait exits 0 when every job succeeded", async () => {
