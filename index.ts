@@ -21,3 +21,6 @@ export const startJobDefinitionName = pipeline.orchestrator.jobDefinition.name;
 export const orchestratorImage = pipeline.orchestrator.imageUri;
 export const jobStateLogGroup = pipeline.observability.stateLog.name;
 export const failureTopicArn = pipeline.observability.failureTopic.arn;
+export const inputBucketName = pipeline.inputBucket.name;
+export const triggerFunctionName = pipeline.trigger.function.name;
+export const deadLetterQueueUrl = pipeline.trigger.deadLetterQueue.url;

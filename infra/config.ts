@@ -169,6 +169,14 @@ const triggerSchema = z
      * this keeps a burst of uploads from throttling the orchestrators' own submissions. @default 10
      */
     maxConcurrency: z.number().int().min(1).max(1000).default(10),
+    /**
+     * The Powertools for AWS Lambda (TypeScript) layer. By default it is looked up in AWS's public SSM
+     * parameter for the exact version in package.json; set it where that parameter does not exist.
+     */
+    powertoolsLayerArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/, { message: "must be a Lambda layer version ARN" })
+      .optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -237,8 +245,6 @@ const pipelineConfigObject = z
       .int()
       .refine((s) => s === 0 || (s >= 600 && s <= 86_400), { message: "must be 0 (off) or from 600 to 86400" })
       .default(3600),
-    /** Fair-share scheduling across share identifiers (`shareIdentifier` on submit). @default false */
-    fairShare: z.boolean().default(false),
     /** Queue the start (orchestrator) job goes to. @default high */
     startQueue: z.string().default("high"),
     /** Queue the process jobs of a workflow go to. @default low */

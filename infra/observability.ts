@@ -7,6 +7,8 @@ export interface ObservabilityArgs {
   /** Job state changes of jobs on these queues are recorded. */
   queueArns: pulumi.Input<string>[];
   logRetentionDays: number;
+  /** Alarmed on (to the failure topic) as soon as it holds a message. @default none */
+  deadLetterQueue?: aws.sqs.Queue;
   /** Subscribed to the failure topic. @default none */
   email?: string;
   tags?: Record<string, string>;
@@ -108,6 +110,14 @@ export class Observability extends pulumi.ComponentResource {
             Resource: [this.failureTopic.arn],
             Condition: { ArnEquals: { "aws:SourceArn": failed.arn } },
           },
+          {
+            Sid: "CloudWatchPublishesAlarms",
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["sns:Publish"],
+            Resource: [this.failureTopic.arn],
+            Condition: { StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, { parent: this }).accountId } },
+          },
         ]),
       },
       { parent: this },
@@ -124,6 +134,26 @@ export class Observability extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [topicPolicy] },
     );
+    if (args.deadLetterQueue) {
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-dlq-not-empty`,
+        {
+          alarmDescription: "S3 events the trigger could not submit after its retries; see README, Operations",
+          namespace: "AWS/SQS",
+          metricName: "ApproximateNumberOfMessagesVisible",
+          dimensions: { QueueName: args.deadLetterQueue.name },
+          statistic: "Maximum",
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: 0,
+          comparisonOperator: "GreaterThanThreshold",
+          treatMissingData: "notBreaching",
+          alarmActions: [this.failureTopic.arn],
+          tags,
+        },
+        { parent: this },
+      );
+    }
     this.registerOutputs({ stateLogName: this.stateLog.name, failureTopicArn: this.failureTopic.arn });
   }
 }

@@ -186,6 +186,7 @@ export class Orchestrator extends pulumi.ComponentResource {
           [START_JOB_ENV.jobDefinitions]: pulumi
             .all(Object.fromEntries(Object.entries(args.jobDefinitions).map(([k, d]) => [k, d.name])))
             .apply((names) => JSON.stringify(names)),
+          [START_JOB_ENV.jobTags]: JSON.stringify(tags),
         },
         jobRoleArn: this.jobRole.arn,
         retryAttempts: 3,

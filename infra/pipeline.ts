@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BARRIER_JOB_DEFINITION_KEY, type PipelineConfig, type ProcessJobConfig } from "./config";
 import { ContainerJobDefinition } from "./jobDefinition";
+import { InputBucket } from "./inputBucket";
 import { Observability } from "./observability";
 import { Orchestrator } from "./orchestrator";
 import { BatchPlatform } from "./platform";
+import { Trigger } from "./trigger";
 
 /** The no-op job the planner uses to fan in more than 20 dependencies. Tiny, and never retried. */
 const BARRIER_JOB: ProcessJobConfig = {
@@ -26,6 +28,8 @@ export class Pipeline extends pulumi.ComponentResource {
   readonly jobDefinitions: Record<string, ContainerJobDefinition> = {};
   readonly orchestrator: Orchestrator;
   readonly observability: Observability;
+  readonly inputBucket: InputBucket;
+  readonly trigger: Trigger;
 
   constructor(name: string, config: PipelineConfig, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:index:Pipeline", name, {}, opts);
@@ -67,12 +71,36 @@ export class Pipeline extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    this.inputBucket = new InputBucket(
+      `${name}-input`,
+      {
+        noncurrentVersionExpirationDays: config.trigger.noncurrentVersionExpirationDays,
+        expireObjectsAfterDays: config.trigger.expireObjectsAfterDays,
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.trigger = new Trigger(
+      `${name}-trigger`,
+      {
+        bucket: this.inputBucket,
+        startQueue: this.platform.queue(config.startQueue),
+        startJobDefinition: this.orchestrator.jobDefinition,
+        settings: config.trigger,
+        logRetentionDays: config.logRetentionDays,
+        tags,
+      },
+      { parent: this },
+    );
+
     this.observability = new Observability(
       `${name}-obs`,
       {
         queueArns: Object.values(this.platform.queues).map((q) => q.arn),
         logRetentionDays: config.logRetentionDays,
         email: config.notifications.email,
+        deadLetterQueue: this.trigger.deadLetterQueue,
         tags,
       },
       { parent: this },

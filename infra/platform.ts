@@ -7,7 +7,7 @@ import { Network } from "./network";
 
 export type PlatformConfig = Pick<
   PipelineConfig,
-  "network" | "compute" | "queues" | "runnableTimeoutSeconds" | "fairShare" | "tags"
+  "network" | "compute" | "queues" | "runnableTimeoutSeconds" | "tags"
 >;
 
 /** Name of the Fargate queue, created when `compute.fargate.enabled`. */
@@ -40,7 +40,6 @@ export class BatchPlatform extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const fairShare = config.fairShare ? {} : undefined;
     const runnableTimeoutSeconds = config.runnableTimeoutSeconds === 0 ? undefined : config.runnableTimeoutSeconds;
     for (const [queueName, queue] of Object.entries(config.queues)) {
       this.queues[queueName] = new JobQueue(
@@ -50,7 +49,6 @@ export class BatchPlatform extends pulumi.ComponentResource {
           // Spot first: cheapest capacity; On-Demand takes only what Spot cannot place.
           computeEnvironments: [this.spot, this.onDemand],
           runnableTimeoutSeconds,
-          fairShare,
           tags,
         },
         { parent: this },
@@ -70,7 +68,7 @@ export class BatchPlatform extends pulumi.ComponentResource {
       }
       this.queues[FARGATE_QUEUE] = new JobQueue(
         `${name}-${FARGATE_QUEUE}`,
-        { priority: fargate.priority, computeEnvironments: this.fargate, runnableTimeoutSeconds, fairShare, tags },
+        { priority: fargate.priority, computeEnvironments: this.fargate, runnableTimeoutSeconds, tags },
         { parent: this },
       );
     }

@@ -68,6 +68,12 @@ function fakeResource(type: string, name: string, inputs: Record<string, any>): 
       };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { id: physical, state: { name: physical, arn: arn("logs", `log-group:${physical}`) } };
+    case "aws:lambda/permission:Permission":
+    case "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig":
+    case "aws:s3/bucketNotification:BucketNotification":
+      return { id: `${name}-${hex(name, 8)}`, state: {} };
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return { id: physical, state: { arn: arn("cloudwatch", `alarm:${physical}`) } };
     case "aws:s3/bucket:Bucket":
     case "aws:s3/bucketV2:BucketV2": {
       const bucket = inputs.bucket ?? `${name}-${hex(name, 7)}`;
@@ -112,6 +118,9 @@ function fakeCall(token: string, inputs: Record<string, any>): Record<string, an
       return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
     case "aws:ec2/getVpc:getVpc":
       return { id: "vpc-0default0000000a", cidrBlock: "172.31.0.0/16", default: true, arn: arn("ec2", "vpc/vpc-0default0000000a") };
+    case "aws:ssm/getParameter:getParameter":
+      // The public Powertools layer parameters hold layer version ARNs.
+      return { id: inputs.name, name: inputs.name, type: "String", value: `arn:aws:lambda:${REGION}:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44`, arn: arn("ssm", `parameter${inputs.name}`) };
     case "aws:ec2/getSubnets:getSubnets":
       return { id: REGION, ids: ["subnet-0default000000a", "subnet-0default000000b", "subnet-0default000000c"], filters: inputs.filters };
     default:

@@ -50,7 +50,6 @@ describe("parsePipelineConfig defaults", () => {
     expect(cfg.compute.fargate).toEqual({ enabled: false, maxVcpus: 16, spotFirst: true, priority: 50 });
     expect(cfg.queues).toEqual({ high: { priority: 100 }, low: { priority: 10 } });
     expect(cfg.runnableTimeoutSeconds).toBe(3600);
-    expect(cfg.fairShare).toBe(false);
     expect(cfg.logRetentionDays).toBe(30);
     expect(cfg.startQueue).toBe("high");
     expect(cfg.processQueue).toBe("low");
@@ -180,7 +179,7 @@ describe("rawConfigFromPulumi", () => {
   it("exposes every top-level key the schema knows", () => {
     expect([...CONFIG_KEYS].sort()).toEqual(
       [
-        "compute", "fairShare", "jobDefinitions", "logRetentionDays", "network", "notifications", "orchestrator",
+        "compute", "jobDefinitions", "logRetentionDays", "network", "notifications", "orchestrator",
         "processQueue", "queues", "runnableTimeoutSeconds", "startQueue", "tags", "trigger", "workflow",
       ].sort(),
     );

@@ -1,6 +1,6 @@
 /**
  * The program under mocks with the example production stack (Pulumi.prod.yaml): a new VPC, Fargate,
- * fair share, a third queue, bigger sizes.
+ * a third queue, bigger sizes.
  */
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
@@ -60,14 +60,6 @@ describe("the production example stack", () => {
     });
   });
 
-  it("schedules every queue by fair share", () => {
-    const policies = ofType(stack, "aws:batch/schedulingPolicy:SchedulingPolicy");
-    const queues = ofType(stack, "aws:batch/jobQueue:JobQueue");
-    expect(policies).toHaveLength(queues.length);
-    for (const q of queues) expect(q.inputs.schedulingPolicyArn).toMatch(/scheduling-policy\//);
-    expect(policies[0]!.inputs.fairSharePolicy).toEqual({ shareDecaySeconds: 3600, computeReservation: 0 });
-  });
-
   it("uses the configured Spot bid, instance families and sizes", () => {
     const spot = ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment", `${PREFIX}-spot-ce`)[0]!.inputs.computeResources;
     expect(spot).toMatchObject({ maxVcpus: 1024, bidPercentage: 80, instanceTypes: ["c7i", "m7i", "r7i", "c6i", "m6i"] });
@@ -86,6 +78,15 @@ describe("the production example stack", () => {
         expect(r.inputs.tags).toMatchObject({ project: "batch-pipeline", environment: "prod", "cost-center": "data-platform" });
       }
     }
+  });
+
+  it("hands the stack's tags to the trigger and the orchestrator, so every job of a run carries them", () => {
+    const expected = { project: "batch-pipeline", environment: "prod", "cost-center": "data-platform" };
+    const fn = ofType(stack, "aws:lambda/function:Function", "-trigger-fn")[0]!;
+    expect(JSON.parse(fn.inputs.environment.variables.START_JOB_TAGS)).toEqual(expected);
+    const start = ofType(stack, "aws:batch/jobDefinition:JobDefinition", "-orchestrator-start-jd")[0]!;
+    const env = Object.fromEntries(JSON.parse(start.inputs.containerProperties).environment.map((e: any) => [e.name, e.value]));
+    expect(JSON.parse(env.PIPELINE_JOB_TAGS)).toEqual(expected);
   });
 
   it("keeps IAM least-privilege: no wildcard actions, no *FullAccess policies", () => {

@@ -157,7 +157,10 @@ describe("job definitions and logs", () => {
 
 describe("IAM", () => {
   it("grants no wildcard action in any statement", () => {
-    for (const { policy, statement } of statementsOf(stack)) {
+    const statements = statementsOf(stack);
+    // The trigger's and the start job's policies at least.
+    expect(statements.length).toBeGreaterThanOrEqual(9);
+    for (const { policy, statement } of statements) {
       for (const action of asList(statement.Action)) {
         expect(action, `${policy} ${statement.Sid}`).not.toMatch(/^\*$|:\*$/);
       }
@@ -210,6 +213,7 @@ describe("orchestrator (start job)", () => {
       ["process", { fixed: 3 }],
       ["merge", { fixed: 1 }],
     ]);
+    expect(JSON.parse(env.PIPELINE_JOB_TAGS)).toEqual({});
     expect(env.PIPELINE_PROCESS_QUEUE).toBe(one("aws:batch/jobQueue:JobQueue", "-low-queue").state.arn);
     expect(JSON.parse(env.PIPELINE_JOB_DEFINITIONS)).toEqual({
       process: one("aws:batch/jobDefinition:JobDefinition", "-process-jd").state.name,
@@ -239,6 +243,132 @@ describe("orchestrator (start job)", () => {
       Resource: ["arn:aws:batch:eu-west-1:123456789012:job/*"],
     });
     expect(Object.keys(byId).sort()).toEqual(["CancelOwnRunJobs", "ReadJobs", "SubmitToQueue", "TagOnSubmit"]);
+  });
+});
+
+describe("input bucket", () => {
+  it("is versioned, encrypted, private, owner-enforced and TLS-only", () => {
+    const bucket = one("aws:s3/bucket:Bucket", "-input").state.bucket;
+    expect(one("aws:s3/bucketVersioning:BucketVersioning", "-input-versioning").inputs).toMatchObject({ bucket, versioningConfiguration: { status: "Enabled" } });
+    expect(one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "-input-encryption").inputs.rules[0]).toMatchObject({
+      applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" },
+    });
+    expect(one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "-input-public-access").inputs).toMatchObject({
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    expect(one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "-input-ownership").inputs.rule).toEqual({ objectOwnership: "BucketOwnerEnforced" });
+    const policy = JSON.parse(one("aws:s3/bucketPolicy:BucketPolicy", "-input-tls-only").inputs.policy);
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({ Effect: "Deny", Principal: "*", Action: ["s3:*"], Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+    ]);
+  });
+
+  it("aborts stale uploads and expires old versions after 30 days", () => {
+    const rules = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-input-lifecycle").inputs.rules;
+    expect(rules.map((r: any) => r.id)).toEqual(["abort-incomplete-uploads", "expire-old-versions"]);
+    expect(rules[1].noncurrentVersionExpiration).toEqual({ noncurrentDays: 30 });
+  });
+});
+
+describe("S3 trigger", () => {
+  const fn = () => one("aws:lambda/function:Function", "-trigger-fn");
+
+  it("runs the inline callback on nodejs22.x with its own scoped role, JSON logs to its own log group", () => {
+    const f = fn().inputs;
+    expect(f.runtime).toBe("nodejs22.x");
+    expect(f.handler).toBe("__index.handler");
+    expect(f.role).toBe(one("aws:iam/role:Role", "-trigger-role").state.arn);
+    expect(f.reservedConcurrentExecutions).toBe(10);
+    expect(f.loggingConfig).toMatchObject({ logFormat: "JSON", logGroup: one("aws:cloudwatch/logGroup:LogGroup", "-trigger-logs").state.name });
+    // Powertools comes from AWS's layer of the exact pinned version.
+    expect(f.layers).toEqual(["arn:aws:lambda:eu-west-1:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44"]);
+    const pinned = require("../../package.json").dependencies["@aws-lambda-powertools/idempotency"];
+    expect(stack.calls).toContainEqual({
+      token: "aws:ssm/getParameter:getParameter",
+      inputs: expect.objectContaining({ name: `/aws/service/powertools/typescript/generic/all/${pinned}` }),
+    });
+  });
+
+  it("tells the handler the start queue, start job definition, idempotency table and ignored prefix", async () => {
+    const { TRIGGER_ENV } = await import("../../infra/triggerHandler.js");
+    const vars = fn().inputs.environment.variables;
+    expect(vars[TRIGGER_ENV.startQueue]).toBe(one("aws:batch/jobQueue:JobQueue", "-high-queue").state.arn);
+    expect(vars[TRIGGER_ENV.startJobDefinition]).toBe(one("aws:batch/jobDefinition:JobDefinition", "-orchestrator-start-jd").state.name);
+    expect(vars[TRIGGER_ENV.idempotencyTable]).toBe(one("aws:dynamodb/table:Table", "-trigger-idempotency").state.name);
+    expect(vars[TRIGGER_ENV.idempotencySeconds]).toBe(String(7 * 24 * 3600));
+    expect(vars[TRIGGER_ENV.ignorePrefix]).toBe("results/");
+    expect(JSON.parse(vars[TRIGGER_ENV.jobTags])).toEqual({});
+  });
+
+  it("creates no role or policy attachment of its own (CallbackFunction's default would attach nine broad policies)", () => {
+    expect(ofType(stack, "aws:iam/role:Role", "-trigger-fn")).toEqual([]);
+    expect(ofType(stack, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "-trigger")).toEqual([]);
+  });
+
+  it("may submit only the start job definition to the start queue, and touch only its table, DLQ and logs", () => {
+    const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "-trigger-policy").inputs.policy);
+    const byId = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
+    const start = one("aws:batch/jobDefinition:JobDefinition", "-orchestrator-start-jd").state.arnPrefix;
+    expect(byId.SubmitToQueue.Resource).toEqual([one("aws:batch/jobQueue:JobQueue", "-high-queue").state.arn, start, `${start}:*`]);
+    expect(byId.Idempotency).toEqual({
+      Sid: "Idempotency",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+      Resource: [one("aws:dynamodb/table:Table", "-trigger-idempotency").state.arn],
+    });
+    expect(byId.DeadLetter).toEqual({ Sid: "DeadLetter", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [one("aws:sqs/queue:Queue", "-trigger-dlq").state.arn] });
+    expect(byId.OwnLogs.Resource).toEqual([`${one("aws:cloudwatch/logGroup:LogGroup", "-trigger-logs").state.arn}:*`]);
+    expect(Object.keys(byId).sort()).toEqual(["DeadLetter", "Idempotency", "OwnLogs", "SubmitToQueue", "TagOnSubmit"]);
+  });
+
+  it("remembers submissions in a DynamoDB table keyed on id, expiring on `expiration`", () => {
+    expect(one("aws:dynamodb/table:Table", "-trigger-idempotency").inputs).toMatchObject({
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "id",
+      attributes: [{ name: "id", type: "S" }],
+      ttl: { attributeName: "expiration", enabled: true },
+      serverSideEncryption: { enabled: true },
+    });
+  });
+
+  it("sends events that fail after two retries to the dead-letter queue", () => {
+    const config = one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "-trigger-async").inputs;
+    expect(config).toMatchObject({
+      functionName: fn().state.name,
+      maximumRetryAttempts: 2,
+      destinationConfig: { onFailure: { destination: one("aws:sqs/queue:Queue", "-trigger-dlq").state.arn } },
+    });
+    expect(one("aws:sqs/queue:Queue", "-trigger-dlq").inputs).toMatchObject({ messageRetentionSeconds: 1_209_600, sqsManagedSseEnabled: true });
+  });
+
+  it("is invoked by S3 for created objects under the prefix, wired only after the permission exists", () => {
+    const permission = one("aws:lambda/permission:Permission", "-trigger-s3-invoke");
+    expect(permission.inputs).toMatchObject({
+      action: "lambda:InvokeFunction",
+      principal: "s3.amazonaws.com",
+      sourceArn: one("aws:s3/bucket:Bucket", "-input").state.arn,
+      sourceAccount: "123456789012",
+    });
+    const notification = one("aws:s3/bucketNotification:BucketNotification", "-trigger-notification");
+    expect(notification.inputs.lambdaFunctions).toEqual([
+      { lambdaFunctionArn: fn().state.arn, events: ["s3:ObjectCreated:*"], filterPrefix: "incoming/" },
+    ]);
+    expect(notification.dependsOn).toContain(permission.name);
+  });
+
+  it("alarms to the failure topic when the dead-letter queue holds a message", () => {
+    const alarm = one("aws:cloudwatch/metricAlarm:MetricAlarm", "-obs-dlq-not-empty").inputs;
+    expect(alarm).toMatchObject({
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: one("aws:sqs/queue:Queue", "-trigger-dlq").state.name },
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      alarmActions: [one("aws:sns/topic:Topic", "-obs-failures").state.arn],
+    });
   });
 });
 
@@ -277,6 +407,9 @@ describe("stack outputs", () => {
     expect(await valueOf(program.startJobDefinitionName)).toMatch(/-orchestrator-start-jd-/);
     expect(await valueOf(program.orchestratorImage)).toMatch(/dkr\.ecr\..*@sha256:/);
     expect(await valueOf(program.jobStateLogGroup)).toBe("/aws/events/batch-pipeline-test-obs/job-states");
+    expect(await valueOf(program.inputBucketName)).toMatch(/^batch-pipeline-test-input-/);
+    expect(await valueOf(program.deadLetterQueueUrl)).toMatch(/^https:\/\/sqs\./);
+    expect(await valueOf(program.triggerFunctionName)).toMatch(/-trigger-fn-/);
     const names = await valueOf(program.jobDefinitionNames);
     expect(Object.keys(names).sort()).toEqual(["barrier", "process"]);
     const logs = await valueOf(program.logGroupNames);

@@ -1,0 +1,102 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { PipelineConfig } from "./config";
+import { policyJson } from "./iam";
+
+export type InputBucketSettings = Pick<
+  PipelineConfig["trigger"],
+  "noncurrentVersionExpirationDays" | "expireObjectsAfterDays"
+>;
+
+/** Lifecycle rules for the settings; empty when nothing expires. Pure, table-tested. */
+export function lifecycleRules(s: InputBucketSettings): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+  const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [
+    {
+      // Failed multipart uploads are invisible and billed forever unless aborted.
+      id: "abort-incomplete-uploads",
+      status: "Enabled",
+      filter: {},
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+    },
+  ];
+  if (s.noncurrentVersionExpirationDays > 0) {
+    rules.push({
+      id: "expire-old-versions",
+      status: "Enabled",
+      filter: {},
+      noncurrentVersionExpiration: { noncurrentDays: s.noncurrentVersionExpirationDays },
+    });
+  }
+  if (s.expireObjectsAfterDays > 0) {
+    rules.push({ id: "expire-objects", status: "Enabled", filter: {}, expiration: { days: s.expireObjectsAfterDays } });
+  }
+  return rules;
+}
+
+/**
+ * The bucket objects land in: private (public access blocked, ACLs disabled), encrypted, TLS only, and
+ * versioned so each upload of a key is a distinct object version with its own run.
+ */
+export class InputBucket extends pulumi.ComponentResource {
+  readonly bucket: aws.s3.Bucket;
+  readonly name: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
+  /** Resolves once versioning, encryption and the policy are in place: wire notifications after it. */
+  readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: InputBucketSettings & { tags?: Record<string, string> }, opts: pulumi.ComponentResourceOptions = {}) {
+    super("batch-pipeline:storage:InputBucket", name, {}, opts);
+    const tags = args.tags ?? {};
+    this.bucket = new aws.s3.Bucket(`${name}`, { forceDestroy: false, tags }, { parent: this });
+    this.name = this.bucket.bucket;
+    this.arn = this.bucket.arn;
+    const bucket = this.bucket.id;
+
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-public-access`,
+      { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      { parent: this },
+    );
+    const ownership = new aws.s3.BucketOwnershipControls(
+      `${name}-ownership`,
+      { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      { parent: this },
+    );
+    const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-encryption`,
+      { bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
+      { parent: this },
+    );
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-versioning`,
+      { bucket, versioningConfiguration: { status: "Enabled" } },
+      { parent: this },
+    );
+    const policy = new aws.s3.BucketPolicy(
+      `${name}-tls-only`,
+      {
+        bucket,
+        policy: policyJson([
+          {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: ["s3:*"],
+            Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ]),
+      },
+      // S3 rejects a bucket policy while the public access block is being applied.
+      { parent: this, dependsOn: [publicAccess] },
+    );
+    const lifecycle = new aws.s3.BucketLifecycleConfiguration(
+      `${name}-lifecycle`,
+      { bucket, rules: lifecycleRules(args) },
+      // Noncurrent-version rules need versioning first.
+      { parent: this, dependsOn: [versioning] },
+    );
+    this.ready = [publicAccess, ownership, encryption, versioning, policy, lifecycle];
+    this.registerOutputs({ name: this.name, arn: this.arn });
+  }
+}

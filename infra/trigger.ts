@@ -1,0 +1,189 @@
+import { readFileSync } from "node:fs";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { PipelineConfig } from "./config";
+import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
+import type { InputBucket } from "./inputBucket";
+import type { ContainerJobDefinition } from "./jobDefinition";
+import type { JobQueue } from "./jobQueue";
+import { lambdaExcludedPackages, powertoolsLayerParameter, powertoolsVersion } from "./lambdaPackages";
+import { triggerHandlerFactory, TRIGGER_ENV } from "./triggerHandler";
+
+export interface TriggerArgs {
+  bucket: InputBucket;
+  startQueue: JobQueue;
+  startJobDefinition: ContainerJobDefinition;
+  settings: PipelineConfig["trigger"];
+  logRetentionDays: number;
+  tags?: Record<string, string>;
+}
+
+/**
+ * The S3 trigger: an inline callback Lambda that turns "object created" events into exactly one start
+ * job per object version. It may submit only the start job definition to the start queue, remembers
+ * submissions in a DynamoDB table (with TTL) so re-delivered events submit nothing, and sends events
+ * that still fail after Lambda's retries to an SQS dead-letter queue.
+ */
+export class Trigger extends pulumi.ComponentResource {
+  readonly function: aws.lambda.CallbackFunction<unknown, unknown>;
+  readonly role: aws.iam.Role;
+  readonly idempotencyTable: aws.dynamodb.Table;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly notification: aws.s3.BucketNotification;
+
+  constructor(name: string, args: TriggerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("batch-pipeline:trigger:Trigger", name, {}, opts);
+    const tags = args.tags ?? {};
+    const s = args.settings;
+
+    this.idempotencyTable = new aws.dynamodb.Table(
+      `${name}-idempotency`,
+      {
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: "id",
+        attributes: [{ name: "id", type: "S" }],
+        ttl: { attributeName: "expiration", enabled: true },
+        serverSideEncryption: { enabled: true },
+        pointInTimeRecovery: { enabled: true },
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.deadLetterQueue = new aws.sqs.Queue(
+      `${name}-dlq`,
+      {
+        // The longest SQS keeps anything: two weeks to notice, fix and redrive.
+        messageRetentionSeconds: 14 * 24 * 3600,
+        sqsManagedSseEnabled: true,
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/aws/lambda/${name}`, retentionInDays: args.logRetentionDays, tags },
+      { parent: this },
+    );
+
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      { description: `S3 trigger ${name}: submits start jobs`, assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), tags },
+      { parent: this },
+    );
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: this.role.name,
+        policy: policyJson(
+          pulumi
+            .all([
+              submitJobStatements([args.startQueue], [args.startJobDefinition]),
+              this.idempotencyTable.arn,
+              this.deadLetterQueue.arn,
+              this.logGroup.arn,
+            ])
+            .apply(([submit, table, dlq, logs]): PolicyStatement[] => [
+              ...(submit as PolicyStatement[]),
+              {
+                // Exactly what Powertools' DynamoDB persistence layer calls.
+                Sid: "Idempotency",
+                Effect: "Allow",
+                Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                Resource: [table],
+              },
+              { Sid: "DeadLetter", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [dlq] },
+              { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${logs}:*`] },
+            ]),
+        ),
+      },
+      { parent: this },
+    );
+
+    // Pulumi resolves the packages to upload from ./package.json of the working directory; so do we.
+    const dependencies: Record<string, string> = JSON.parse(readFileSync("package.json", "utf8")).dependencies;
+    const powertoolsLayer =
+      s.powertoolsLayerArn ??
+      aws.ssm.getParameterOutput({ name: powertoolsLayerParameter(powertoolsVersion(dependencies)) }, { parent: this }).value;
+
+    this.function = new aws.lambda.CallbackFunction(
+      `${name}-fn`,
+      {
+        role: this.role,
+        runtime: aws.lambda.Runtime.NodeJS22dX,
+        architectures: ["arm64"],
+        memorySize: 256,
+        timeout: 60,
+        reservedConcurrentExecutions: s.maxConcurrency,
+        callbackFactory: triggerHandlerFactory,
+        // The upload is the serialized handler only: the SDK is in the runtime, Powertools in its layer.
+        codePathOptions: { extraExcludePackages: lambdaExcludedPackages(dependencies) },
+        layers: [powertoolsLayer],
+        environment: {
+          variables: {
+            [TRIGGER_ENV.startQueue]: args.startQueue.arn,
+            [TRIGGER_ENV.startJobDefinition]: args.startJobDefinition.name,
+            [TRIGGER_ENV.idempotencyTable]: this.idempotencyTable.name,
+            [TRIGGER_ENV.idempotencySeconds]: String(s.idempotencyDays * 24 * 3600),
+            [TRIGGER_ENV.ignorePrefix]: s.outputPrefix,
+            // The stack's tags follow each run (start job, then every process job) for cost allocation.
+            [TRIGGER_ENV.jobTags]: JSON.stringify(tags),
+          },
+        },
+        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+        tags,
+      },
+      // Lambda must not run before it may write its logs and submit.
+      { parent: this, dependsOn: [rolePolicy] },
+    );
+
+    new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-async`,
+      {
+        functionName: this.function.name,
+        // Lambda's maximum: the first attempt plus two retries, then the dead-letter queue.
+        maximumRetryAttempts: 2,
+        maximumEventAgeInSeconds: 6 * 3600,
+        destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
+      },
+      { parent: this },
+    );
+
+    const permission = new aws.lambda.Permission(
+      `${name}-s3-invoke`,
+      {
+        action: "lambda:InvokeFunction",
+        function: this.function.name,
+        principal: "s3.amazonaws.com",
+        sourceArn: args.bucket.arn,
+        sourceAccount: aws.getCallerIdentityOutput({}, { parent: this }).accountId,
+      },
+      { parent: this },
+    );
+
+    this.notification = new aws.s3.BucketNotification(
+      `${name}-notification`,
+      {
+        bucket: args.bucket.bucket.id,
+        lambdaFunctions: [
+          {
+            lambdaFunctionArn: this.function.arn,
+            events: ["s3:ObjectCreated:*"],
+            filterPrefix: s.prefix,
+            filterSuffix: s.suffix === "" ? undefined : s.suffix,
+          },
+        ],
+      },
+      // S3 checks it may invoke the function when the notification is saved.
+      { parent: this, dependsOn: [permission, ...args.bucket.ready] },
+    );
+
+    this.registerOutputs({
+      functionName: this.function.name,
+      deadLetterQueueUrl: this.deadLetterQueue.url,
+      idempotencyTableName: this.idempotencyTable.name,
+    });
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * A tiny AWS-compatible endpoint on 127.0.0.1 for tests that run real SDK clients in another process
+ * (AWS_ENDPOINT_URL points here). It speaks just enough of two services:
+ * - Batch (REST-JSON): SubmitJob, recording each request;
+ * - DynamoDB (JSON 1.0): GetItem, PutItem (with Powertools' "does not exist or expired" condition),
+ *   UpdateItem (SET a = :v, …) and DeleteItem on an in-memory table.
+ * Any other call answers 400 so a test sees exactly what the code under test tried to do.
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+type AttributeValue = { S?: string; N?: string; BOOL?: boolean; NULL?: boolean; M?: Record<string, AttributeValue> };
+type Item = Record<string, AttributeValue>;
+
+export interface StubCall {
+  service: "batch" | "dynamodb";
+  operation: string;
+  body: any;
+}
+
+export interface AwsStub {
+  url: string;
+  calls: StubCall[];
+  /** SubmitJob bodies, in order. */
+  submitted: any[];
+  /** Items by partition key value. */
+  table: Map<string, Item>;
+  /** Fail the next `n` SubmitJob calls with HTTP 429 TooManyRequestsException. */
+  throttleNext(n: number): void;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const num = (v: AttributeValue | undefined) => (v?.N === undefined ? undefined : Number(v.N));
+
+export async function startAwsStub(): Promise<AwsStub> {
+  const calls: StubCall[] = [];
+  const submitted: any[] = [];
+  const table = new Map<string, Item>();
+  let throttle = 0;
+  let jobCounter = 0;
+
+  const server: Server = createServer(async (req, res) => {
+    const text = await readBody(req);
+    const body = text === "" ? {} : JSON.parse(text);
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/x-amz-json-1.0", ...headers });
+      res.end(JSON.stringify(payload));
+    };
+    const target = req.headers["x-amz-target"];
+    if (typeof target === "string" && target.startsWith("DynamoDB_20120810.")) {
+      const operation = target.slice("DynamoDB_20120810.".length);
+      calls.push({ service: "dynamodb", operation, body });
+      const key = (k: Item) => Object.values(k)[0]!.S!;
+      switch (operation) {
+        case "GetItem": {
+          const item = table.get(key(body.Key));
+          return send(200, item ? { Item: item } : {});
+        }
+        case "PutItem": {
+          const id = key({ id: body.Item.id });
+          const existing = table.get(id);
+          const now = num(body.ExpressionAttributeValues?.[":now"]) ?? Date.now() / 1000;
+          const nowMs = num(body.ExpressionAttributeValues?.[":now_in_millis"]) ?? Date.now();
+          const expired = existing && (num(existing.expiration)! < now ||
+            (existing.status?.S === "INPROGRESS" && existing.in_progress_expiration !== undefined && num(existing.in_progress_expiration)! < nowMs));
+          if (existing && body.ConditionExpression && !expired) {
+            return send(400, {
+              __type: "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+              message: "The conditional request failed",
+              ...(body.ReturnValuesOnConditionCheckFailure === "ALL_OLD" ? { Item: existing } : {}),
+            });
+          }
+          table.set(id, body.Item);
+          return send(200, {});
+        }
+        case "UpdateItem": {
+          const id = key(body.Key);
+          const item: Item = { ...(table.get(id) ?? body.Key) };
+          const assignments = String(body.UpdateExpression).replace(/^SET\s+/i, "").split(",");
+          for (const assignment of assignments) {
+            const [name, value] = assignment.split("=").map((s: string) => s.trim());
+            item[body.ExpressionAttributeNames?.[name!] ?? name!] = body.ExpressionAttributeValues[value!];
+          }
+          table.set(id, item);
+          return send(200, {});
+        }
+        case "DeleteItem":
+          table.delete(key(body.Key));
+          return send(200, {});
+        default:
+          return send(400, { __type: "UnknownOperationException", message: operation });
+      }
+    }
+    if (req.method === "POST" && req.url?.startsWith("/v1/submitjob")) {
+      calls.push({ service: "batch", operation: "SubmitJob", body });
+      if (throttle > 0) {
+        throttle--;
+        return send(429, { message: "Too Many Requests" }, { "x-amzn-errortype": "TooManyRequestsException", "content-type": "application/json" });
+      }
+      submitted.push(body);
+      const jobId = `00000000-0000-4000-8000-${String(++jobCounter).padStart(12, "0")}`;
+      return send(200, { jobId, jobName: body.jobName, jobArn: `arn:aws:batch:eu-west-1:123456789012:job/${jobId}` }, { "content-type": "application/json" });
+    }
+    calls.push({ service: "batch", operation: `${req.method} ${req.url}`, body });
+    return send(400, { __type: "UnknownOperationException", message: `${req.method} ${req.url}` });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    submitted,
+    table,
+    throttleNext: (n) => {
+      throttle = n;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
