@@ -1,7 +1,8 @@
 /**
  * A tiny AWS-compatible endpoint on 127.0.0.1 for tests that run real SDK clients in another process
  * (AWS_ENDPOINT_URL points here). It speaks just enough of two services:
- * - Batch (REST-JSON): SubmitJob, recording each request;
+ * - Batch (REST-JSON): SubmitJob, recording each request, and ListJobs with a JOB_NAME prefix filter
+ *   over the jobs submitted so far (all SUBMITTED);
  * - DynamoDB (JSON 1.0): GetItem, PutItem (with Powertools' "does not exist or expired" condition),
  *   UpdateItem (SET a = :v, …) and DeleteItem on an in-memory table.
  * Any other call answers 400 so a test sees exactly what the code under test tried to do.
@@ -44,6 +45,7 @@ export async function startAwsStub(): Promise<AwsStub> {
   const table = new Map<string, Item>();
   let throttle = 0;
   let jobCounter = 0;
+  const jobs: { jobId: string; jobName: string; createdAt: number; status: string }[] = [];
 
   const server: Server = createServer(async (req, res) => {
     const text = await readBody(req);
@@ -105,7 +107,15 @@ export async function startAwsStub(): Promise<AwsStub> {
       }
       submitted.push(body);
       const jobId = `00000000-0000-4000-8000-${String(++jobCounter).padStart(12, "0")}`;
+      jobs.push({ jobId, jobName: body.jobName, createdAt: jobCounter, status: "SUBMITTED" });
       return send(200, { jobId, jobName: body.jobName, jobArn: `arn:aws:batch:eu-west-1:123456789012:job/${jobId}` }, { "content-type": "application/json" });
+    }
+    if (req.method === "POST" && req.url?.startsWith("/v1/listjobs")) {
+      calls.push({ service: "batch", operation: "ListJobs", body });
+      const filter = (body.filters ?? []).find((f: { name: string }) => f.name === "JOB_NAME");
+      const prefix = filter ? String(filter.values[0]).replace(/\*$/, "") : "";
+      const jobSummaryList = jobs.filter((j) => j.jobName.startsWith(prefix)).reverse();
+      return send(200, { jobSummaryList }, { "content-type": "application/json" });
     }
     calls.push({ service: "batch", operation: `${req.method} ${req.url}`, body });
     return send(400, { __type: "UnknownOperationException", message: `${req.method} ${req.url}` });

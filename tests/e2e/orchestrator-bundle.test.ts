@@ -1,0 +1,107 @@
+/**
+ * The start job's container entry point as the image runs it: jobs/main.ts bundled by jobs/build.mjs
+ * (what jobs/Dockerfile does), started in a fresh Node process with the environment the trigger and
+ * the start job definition give it, against a local AWS-compatible endpoint. Docker is not available
+ * here, so this is as close to the image as the tests get.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultWorkflow } from "../../jobs/spec";
+import { type AwsStub, startAwsStub } from "./awsStub";
+
+const run = promisify(execFile);
+const root = path.resolve(__dirname, "../..");
+let dir: string;
+let bundle: string;
+let stub: AwsStub;
+
+const RUN_ID = "0123456789abcdef01234567";
+const env = () => ({
+  PATH: process.env.PATH,
+  AWS_ENDPOINT_URL: stub.url,
+  AWS_REGION: "eu-west-1",
+  AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+  AWS_SECRET_ACCESS_KEY: "secret",
+  AWS_BATCH_JOB_ID: "start-job-id",
+  AWS_BATCH_JOB_ATTEMPT: "1",
+  PIPELINE_RUN_ID: RUN_ID,
+  PIPELINE_INPUT_BUCKET: "input-bucket",
+  PIPELINE_INPUT_KEY: "incoming/data file.csv",
+  PIPELINE_INPUT_VERSION_ID: "v1",
+  PIPELINE_INPUT_SIZE: "4096",
+  PIPELINE_INPUT_ETAG: "abc",
+  PIPELINE_WORKFLOW: JSON.stringify(defaultWorkflow(3)),
+  PIPELINE_PROCESS_QUEUE: "arn:aws:batch:eu-west-1:123456789012:job-queue/low",
+  PIPELINE_JOB_DEFINITIONS: JSON.stringify({ process: "process-def", barrier: "barrier-def" }),
+  PIPELINE_JOB_TAGS: JSON.stringify({ environment: "test" }),
+});
+
+async function orchestrator(args: string[], extra: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bundle, ...args], { env: { ...env(), ...extra } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "orchestrator-"));
+  bundle = path.join(dir, "orchestrator.js");
+  await run(process.execPath, [path.join(root, "jobs", "build.mjs")], { env: { ...process.env, ORCHESTRATOR_OUTFILE: bundle } });
+  stub = await startAwsStub();
+}, 120_000);
+
+afterAll(async () => {
+  await stub?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the bundled orchestrator (the image's entry point)", () => {
+  it("is one self-contained file", () => {
+    expect(statSync(bundle).size).toBeGreaterThan(100_000);
+    expect(statSync(bundle).size).toBeLessThan(5 * 1024 * 1024);
+  });
+
+  it("--dry-run prints the plan without calling AWS", async () => {
+    const { code, stdout } = await orchestrator(["--dry-run", "--format", "json"]);
+    expect(code).toBe(0);
+    const plan = JSON.parse(stdout);
+    expect(plan.jobs.map((j: any) => [j.id, j.request.arrayProperties?.size ?? 1])).toEqual([
+      ["prepare", 1],
+      ["process", 3],
+      ["merge", 1],
+    ]);
+    expect(stub.calls).toHaveLength(0);
+  });
+
+  it("submits prepare → array of 3 → merge with real dependency ids, then finds the same DAG on a retried attempt", async () => {
+    const first = await orchestrator([]);
+    expect(first.code).toBe(0);
+    expect(stub.submitted.map((s) => s.jobName)).toEqual([`${RUN_ID}-prepare`, `${RUN_ID}-process`, `${RUN_ID}-merge`]);
+    const [prepare, process_, merge] = stub.submitted;
+    expect(prepare.dependsOn).toBeUndefined();
+    expect(process_.arrayProperties).toEqual({ size: 3 });
+    const ids = JSON.parse(first.stdout).jobs.map((j: any) => j.jobId);
+    expect(process_.dependsOn).toEqual([{ jobId: ids[0] }]);
+    expect(merge.dependsOn).toEqual([{ jobId: ids[1] }]);
+    expect(merge.tags).toMatchObject({ environment: "test", "pipeline:run-id": RUN_ID, "pipeline:step": "merge" });
+
+    // Batch retries the start job: the complete DAG exists, so nothing is submitted twice.
+    const retried = await orchestrator([], { AWS_BATCH_JOB_ATTEMPT: "2" });
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout).outcome).toBe("existing");
+    expect(stub.submitted).toHaveLength(3);
+  });
+
+  it("exits 2 naming the variable when an input is bad", async () => {
+    const { code, stderr } = await orchestrator(["--dry-run"], { PIPELINE_INPUT_SIZE: "big" });
+    expect(code).toBe(2);
+    expect(stderr).toContain("PIPELINE_INPUT_SIZE");
+  });
+});
