@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CRAllocationStrategy, CRType } from "@aws-sdk/client-batch";
 import { assumeRolePolicy } from "./iam";
+import { argsFailer } from "./argsError";
 
 /** The managed compute resource types this component builds. */
 export type ComputeKind = typeof CRType.SPOT | typeof CRType.EC2 | typeof CRType.FARGATE | typeof CRType.FARGATE_SPOT;
@@ -63,11 +64,7 @@ export function resolveComputeEnvironmentArgs(name: string, args: ComputeEnviron
     updateTimeoutMinutes: 30,
     ...args,
   };
-  const fail = (field: string, value: unknown, rule: string) => {
-    throw new ComputeEnvironmentArgsError(
-      `ComputeEnvironment '${name}' has \`${field}\` = ${JSON.stringify(value)}; ${rule}`,
-    );
-  };
+  const fail = argsFailer(ComputeEnvironmentArgsError, "ComputeEnvironment", name);
   if (!Number.isInteger(resolved.maxVcpus) || resolved.maxVcpus < 1) {
     fail("maxVcpus", resolved.maxVcpus, "maxVcpus must be a whole number of at least 1");
   }

@@ -13,6 +13,7 @@ import {
   type Volume,
 } from "@aws-sdk/client-batch";
 import { assumeRolePolicy, policyJson } from "./iam";
+import { argsFailer } from "./argsError";
 
 /**
  * Retry Spot reclamation (the instance went away under the job), exit on everything else. Batch retries
@@ -93,15 +94,13 @@ export function resolveJobDefinitionArgs(name: string, args: ContainerJobDefinit
     propagateTags: true,
     ...args,
   };
-  const fail = (field: string, value: unknown, rule: string) => {
-    throw new JobDefinitionArgsError(`ContainerJobDefinition '${name}' has \`${field}\` = ${JSON.stringify(value)}; ${rule}`);
-  };
+  const fail = argsFailer(JobDefinitionArgsError, "ContainerJobDefinition", name);
   if (!(a.vcpus > 0)) fail("vcpus", a.vcpus, "vcpus must be greater than 0");
   if (!Number.isInteger(a.memoryMiB) || a.memoryMiB < 4) fail("memoryMiB", a.memoryMiB, "memoryMiB must be a whole number of at least 4");
   if (a.platform === PlatformCapability.FARGATE) {
     const range = FARGATE_MEMORY_MIB[String(a.vcpus)];
     if (!range) fail("vcpus", a.vcpus, `Fargate accepts ${FARGATE_VCPUS.join(", ")} vCPUs`);
-    const [min, max, step] = range!;
+    const [min, max, step] = range;
     if (a.memoryMiB < min || a.memoryMiB > max || (a.memoryMiB - min) % step !== 0) {
       fail("memoryMiB", a.memoryMiB, `Fargate with ${a.vcpus} vCPU accepts ${min} to ${max} MiB in steps of ${step}`);
     }

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JobStateTimeLimitActionsAction, JQState } from "@aws-sdk/client-batch";
 import { type ComputeKind, isFargate } from "./computeEnvironment";
+import { argsFailer } from "./argsError";
 
 /** What a queue needs of an environment: its ARN and whether it is Fargate. */
 export interface QueueEnvironment {
@@ -46,9 +47,7 @@ export class JobQueueArgsError extends Error {
 
 /** Checks Batch's queue rules before anything is created. Pure, table-tested. */
 export function validateJobQueueArgs(name: string, args: JobQueueArgs): void {
-  const fail = (field: string, value: unknown, rule: string) => {
-    throw new JobQueueArgsError(`JobQueue '${name}' has \`${field}\` = ${JSON.stringify(value)}; ${rule}`);
-  };
+  const fail = argsFailer(JobQueueArgsError, "JobQueue", name);
   if (!Number.isInteger(args.priority) || args.priority < 0 || args.priority > 1000) {
     fail("priority", args.priority, "priority must be a whole number from 0 to 1000");
   }

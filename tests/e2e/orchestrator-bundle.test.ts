@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultWorkflow } from "../../jobs/spec";
+import { RUN_ID, startJobEnv } from "../jobs/fixtures";
 import { type AwsStub, startAwsStub } from "./awsStub";
+import { runNode } from "./node";
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, "../..");
@@ -19,8 +20,13 @@ let dir: string;
 let bundle: string;
 let stub: AwsStub;
 
-const RUN_ID = "0123456789abcdef01234567";
 const env = () => ({
+  ...startJobEnv({
+    PIPELINE_INPUT_VERSION_ID: "v1",
+    PIPELINE_INPUT_SIZE: "4096",
+    PIPELINE_PROCESS_QUEUE: "arn:aws:batch:eu-west-1:123456789012:job-queue/low",
+    PIPELINE_JOB_TAGS: JSON.stringify({ environment: "test" }),
+  }),
   PATH: process.env.PATH,
   AWS_ENDPOINT_URL: stub.url,
   AWS_REGION: "eu-west-1",
@@ -28,27 +34,9 @@ const env = () => ({
   AWS_SECRET_ACCESS_KEY: "secret",
   AWS_BATCH_JOB_ID: "start-job-id",
   AWS_BATCH_JOB_ATTEMPT: "1",
-  PIPELINE_RUN_ID: RUN_ID,
-  PIPELINE_INPUT_BUCKET: "input-bucket",
-  PIPELINE_INPUT_KEY: "incoming/data file.csv",
-  PIPELINE_INPUT_VERSION_ID: "v1",
-  PIPELINE_INPUT_SIZE: "4096",
-  PIPELINE_INPUT_ETAG: "abc",
-  PIPELINE_WORKFLOW: JSON.stringify(defaultWorkflow(3)),
-  PIPELINE_PROCESS_QUEUE: "arn:aws:batch:eu-west-1:123456789012:job-queue/low",
-  PIPELINE_JOB_DEFINITIONS: JSON.stringify({ process: "process-def", barrier: "barrier-def" }),
-  PIPELINE_JOB_TAGS: JSON.stringify({ environment: "test" }),
 });
 
-async function orchestrator(args: string[], extra: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bundle, ...args], { env: { ...env(), ...extra } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const orchestrator = (args: string[], extra: Record<string, string> = {}) => runNode([bundle, ...args], { env: { ...env(), ...extra } });
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "orchestrator-"));

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsStub, startAwsStub } from "./awsStub";
+import { lastJsonLine, runNode } from "./node";
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, "../..");
@@ -36,8 +37,9 @@ function s3Event(...records: { key: string; versionId?: string; size?: number; e
 }
 
 async function invoke(event: unknown): Promise<{ ok: boolean; result?: any; error?: { name: string; message: string }; loadMs: number }> {
-  const child = execFile(process.execPath, [path.join(root, "scripts", "lambda-invoke.cjs"), dir], {
+  const out = await runNode([path.join(root, "scripts", "lambda-invoke.cjs"), dir], {
     cwd: dir,
+    input: JSON.stringify(event),
     env: {
       PATH: process.env.PATH,
       AWS_ENDPOINT_URL: stub.url,
@@ -52,21 +54,14 @@ async function invoke(event: unknown): Promise<{ ok: boolean; result?: any; erro
       IGNORE_PREFIX: "results/",
     },
   });
-  child.stdin!.end(JSON.stringify(event));
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
-  const code = await new Promise<number>((resolve) => child.on("close", resolve));
-  if (code !== 0) throw new Error(`lambda-invoke exited ${code}: ${err}`);
-  const lines = out.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]!);
+  if (out.code !== 0) throw new Error(`lambda-invoke exited ${out.code}: ${out.stderr}`);
+  return lastJsonLine(out.stdout);
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "lambda-"));
   const { stdout } = await run(process.execPath, [path.join(root, "scripts", "lambda-package.cjs"), dir], { cwd: root });
-  summary = JSON.parse(stdout.trim().split("\n").pop()!);
+  summary = lastJsonLine(stdout);
   // Stand-in for the Lambda runtime's SDK and the Powertools layer: the same packages, resolved from here.
   symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
   stub = await startAwsStub();

@@ -38,6 +38,11 @@ import {
 import { BUCKET, eventBridge, record, s3Event, testEvent } from "./s3Fixtures";
 
 let batchMock = mockClient(BatchClient);
+
+/** What DynamoDB throws when Powertools' conditional PutItem finds a live record (ALL_OLD returns it). */
+const conditionFailed = (Item: Record<string, AttributeValue>) =>
+  new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: { httpStatusCode: 400 }, Item });
+
 const dynamoMock = mockClient(DynamoDBClient);
 
 const QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/start";
@@ -301,7 +306,7 @@ function dynamoTable(): Map<string, Item> {
       num(existing.expiration)! < now ||
       ((existing.status as { S: string }).S === "INPROGRESS" && existing.in_progress_expiration !== undefined && num(existing.in_progress_expiration)! < nowMs);
     if (!claimable) {
-      throw new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: { httpStatusCode: 400 }, Item: existing });
+      throw conditionFailed(existing);
     }
     items.set(id, input.Item!);
     return { $metadata: {} };
@@ -384,15 +389,11 @@ describe("buildTriggerHandlerFromEnv: Powertools idempotency over DynamoDB (mock
     const runId = await computeRunId({ bucket: BUCKET, key: "incoming/q.csv", versionId: "v2" });
     const stored = { runId, jobId: "job-earlier", jobName: `start-q-csv-${runId}` };
     dynamoMock.on(PutItemCommand).rejects(
-      new ConditionalCheckFailedException({
-        message: "The conditional request failed",
-        $metadata: {},
-        Item: {
-          id: { S: idempotencyKey(runId) },
-          status: { S: "COMPLETED" },
-          expiration: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-          data: { M: { runId: { S: runId }, jobId: { S: "job-earlier" }, jobName: { S: stored.jobName } } },
-        },
+      conditionFailed({
+        id: { S: idempotencyKey(runId) },
+        status: { S: "COMPLETED" },
+        expiration: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+        data: { M: { runId: { S: runId }, jobId: { S: "job-earlier" }, jobName: { S: stored.jobName } } },
       }),
     );
     const { handler } = powertoolsHandler();
@@ -407,15 +408,11 @@ describe("buildTriggerHandlerFromEnv: Powertools idempotency over DynamoDB (mock
   it("given another invocation is submitting the same version right now, fails the record so Lambda retries it later", async () => {
     const runId = await computeRunId({ bucket: BUCKET, key: "incoming/r.csv", versionId: "v3" });
     dynamoMock.on(PutItemCommand).rejects(
-      new ConditionalCheckFailedException({
-        message: "The conditional request failed",
-        $metadata: {},
-        Item: {
-          id: { S: idempotencyKey(runId) },
-          status: { S: "INPROGRESS" },
-          expiration: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-          in_progress_expiration: { N: String(Date.now() + 60_000) },
-        },
+      conditionFailed({
+        id: { S: idempotencyKey(runId) },
+        status: { S: "INPROGRESS" },
+        expiration: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+        in_progress_expiration: { N: String(Date.now() + 60_000) },
       }),
     );
     const { handler } = powertoolsHandler();

@@ -4,21 +4,11 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { EXIT_CODES, run, type CliDeps } from "../../jobs/cli";
 import type { Plan } from "../../jobs/planner";
 import { defaultWorkflow } from "../../jobs/spec";
-import { RUN_ID } from "./fixtures";
+import { RUN_ID, startJobEnv } from "./fixtures";
 
 const batchMock = mockClient(BatchClient);
 
-const ENV = {
-  PIPELINE_RUN_ID: RUN_ID,
-  PIPELINE_INPUT_BUCKET: "input-bucket",
-  PIPELINE_INPUT_KEY: "incoming/data file.csv",
-  PIPELINE_INPUT_VERSION_ID: "",
-  PIPELINE_INPUT_SIZE: "2048",
-  PIPELINE_INPUT_ETAG: "abc",
-  PIPELINE_WORKFLOW: JSON.stringify(defaultWorkflow(3)),
-  PIPELINE_PROCESS_QUEUE: "process-queue",
-  PIPELINE_JOB_DEFINITIONS: JSON.stringify({ process: "process-def", barrier: "barrier-def" }),
-};
+const ENV = startJobEnv();
 
 /** Runs the CLI in-process, capturing stdout and the JSON log lines on stderr. */
 async function cli(argv: string[], env: Record<string, string | undefined> = ENV, deps: CliDeps = {}) {

@@ -1,0 +1,24 @@
+/** Runs a Node script in a fresh process, as the Lambda runtime or the container would. */
+import { execFile } from "node:child_process";
+
+export interface NodeRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runNode(
+  args: string[],
+  opts: { env: Record<string, string | undefined>; cwd?: string; input?: string },
+): Promise<NodeRun> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, args, { env: opts.env, cwd: opts.cwd }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin!.end(opts.input ?? "");
+  });
+}
+
+/** The last line of stdout, parsed: the scripts print their result as one JSON line. */
+export const lastJsonLine = <T>(stdout: string): T => JSON.parse(stdout.trim().split("\n").pop()!) as T;
