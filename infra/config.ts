@@ -5,6 +5,7 @@
  */
 import { CRAllocationStrategy } from "@aws-sdk/client-batch";
 import { z } from "zod";
+import { MAX_EXTRA_TAGS } from "../functions/startRequest";
 import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../jobs/spec";
 
 /** Retention values CloudWatch Logs accepts (days). */
@@ -267,7 +268,15 @@ const pipelineConfigObject = z
       })
       .default(30),
     /** Tags on every resource (with the provider's default tags). */
-    tags: z.record(tagKey, tagValue).default({}),
+    tags: z
+      .record(tagKey, tagValue)
+      .refine((t) => Object.keys(t).length <= MAX_EXTRA_TAGS, {
+        message: `at most ${MAX_EXTRA_TAGS} tags: every job also carries the pipeline's own 4 and AWS allows 50`,
+      })
+      .refine((t) => Object.keys(t).every((k) => !k.toLowerCase().startsWith("pipeline:")), {
+        message: "keys starting with `pipeline:` are the pipeline's own",
+      })
+      .default({}),
   })
   .strict();
 

@@ -110,6 +110,8 @@ describe("config errors name the key, the value and the rule", () => {
     [{ jobDefinitions: { process: { image: "busybox:1", timeoutSeconds: 10 } } }, "batch-pipeline:jobDefinitions.process.timeoutSeconds = 10"],
     [{ compute: { fargate: { enabled: true } }, queues: { high: { priority: 100 }, low: { priority: 1 }, fargate: { priority: 7 } } }, "batch-pipeline:queues.fargate"],
     [{ tags: { "aws:owner": "me" } }, "batch-pipeline:tags"],
+    [{ tags: { "pipeline:run-id": "x" } }, "keys starting with `pipeline:` are the pipeline's own"],
+    [{ tags: Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, "v"])) }, "at most 46 tags"],
     [{ logRetentionDay: 7 }, "batch-pipeline:logRetentionDay = 7: unknown key"],
   ])("%j → %s", (raw, expected) => {
     expect(errorOf(raw as Record<string, unknown>)).toContain(expected);
