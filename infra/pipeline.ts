@@ -1,5 +1,8 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { TASK_ENV } from "../jobs/contract";
 import { BARRIER_JOB_DEFINITION_KEY, type PipelineConfig, type ProcessJobConfig } from "./config";
+import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
 import { ContainerJobDefinition } from "./jobDefinition";
 import { InputBucket } from "./inputBucket";
 import { Observability } from "./observability";
@@ -19,6 +22,38 @@ const BARRIER_JOB: ProcessJobConfig = {
 };
 
 /**
+ * What process jobs may do with the data: read object versions under the trigger prefix, write (and
+ * read back) under the output prefix, list just those two prefixes.
+ */
+export function processJobStatements(
+  bucketArn: pulumi.Input<string>,
+  triggerPrefix: string,
+  outputPrefix: string,
+): pulumi.Output<PolicyStatement[]> {
+  return pulumi.output(bucketArn).apply((bucket): PolicyStatement[] => [
+    {
+      Sid: "ReadInputs",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:GetObjectVersion"],
+      Resource: [`${bucket}/${triggerPrefix}*`, `${bucket}/${outputPrefix}*`],
+    },
+    {
+      Sid: "WriteResults",
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+      Resource: [`${bucket}/${outputPrefix}*`],
+    },
+    {
+      Sid: "ListOwnPrefixes",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: [bucket],
+      Condition: { StringLike: { "s3:prefix": [`${triggerPrefix}*`, `${outputPrefix}*`] } },
+    },
+  ]);
+}
+
+/**
  * The whole pipeline: compute platform, queues and the process job definitions. The S3 trigger and
  * the orchestrator attach to it.
  */
@@ -29,12 +64,44 @@ export class Pipeline extends pulumi.ComponentResource {
   readonly orchestrator: Orchestrator;
   readonly observability: Observability;
   readonly inputBucket: InputBucket;
+  /** The role process jobs run as: read the trigger prefix, write the output prefix. */
+  readonly processJobRole: aws.iam.Role;
   readonly trigger: Trigger;
 
   constructor(name: string, config: PipelineConfig, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:index:Pipeline", name, {}, opts);
     const tags = config.tags;
     this.platform = new BatchPlatform(name, config, { parent: this });
+
+    this.inputBucket = new InputBucket(
+      `${name}-input`,
+      {
+        noncurrentVersionExpirationDays: config.trigger.noncurrentVersionExpirationDays,
+        expireObjectsAfterDays: config.trigger.expireObjectsAfterDays,
+        tags,
+      },
+      { parent: this },
+    );
+
+    // Process jobs may read what triggered them and write results, and nothing else: in particular they
+    // cannot write under the trigger prefix, so the pipeline can never start itself.
+    this.processJobRole = new aws.iam.Role(
+      `${name}-process-role`,
+      { description: `Process jobs of ${name}: read inputs, write results`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
+      { parent: this },
+    );
+    const processPolicy = new aws.iam.RolePolicy(
+      `${name}-process-policy`,
+      {
+        role: this.processJobRole.name,
+        policy: policyJson(processJobStatements(this.inputBucket.arn, config.trigger.prefix, config.trigger.outputPrefix)),
+      },
+      { parent: this },
+    );
+    const dataEnvironment = {
+      [TASK_ENV.outputBucket]: this.inputBucket.name,
+      [TASK_ENV.outputPrefix]: config.trigger.outputPrefix,
+    };
 
     const definitions: Record<string, ProcessJobConfig> = {
       ...config.jobDefinitions,
@@ -48,13 +115,14 @@ export class Pipeline extends pulumi.ComponentResource {
           vcpus: job.vcpus,
           memoryMiB: job.memoryMiB,
           command: job.command,
-          environment: job.environment,
+          environment: key === BARRIER_JOB_DEFINITION_KEY ? job.environment : { ...job.environment, ...dataEnvironment },
+          jobRoleArn: key === BARRIER_JOB_DEFINITION_KEY ? undefined : this.processJobRole.arn,
           timeoutSeconds: job.timeoutSeconds,
           retryAttempts: job.retryAttempts,
           logRetentionDays: config.logRetentionDays,
           tags,
         },
-        { parent: this },
+        { parent: this, dependsOn: [processPolicy] },
       );
     }
 
@@ -66,16 +134,6 @@ export class Pipeline extends pulumi.ComponentResource {
         workflow: config.workflow,
         settings: config.orchestrator,
         logRetentionDays: config.logRetentionDays,
-        tags,
-      },
-      { parent: this },
-    );
-
-    this.inputBucket = new InputBucket(
-      `${name}-input`,
-      {
-        noncurrentVersionExpirationDays: config.trigger.noncurrentVersionExpirationDays,
-        expireObjectsAfterDays: config.trigger.expireObjectsAfterDays,
         tags,
       },
       { parent: this },

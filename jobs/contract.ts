@@ -72,6 +72,9 @@ export const TASK_ENV = {
   taskCount: "PIPELINE_TASK_COUNT",
   /** Index of this job's first task within the step (steps wider than one array job are split). */
   arrayOffset: "PIPELINE_ARRAY_OFFSET",
+  /** Set by infra on process job definitions: where results go (the only place jobs may write). */
+  outputBucket: "PIPELINE_OUTPUT_BUCKET",
+  outputPrefix: "PIPELINE_OUTPUT_PREFIX",
 } as const;
 
 /**

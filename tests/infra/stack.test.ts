@@ -139,10 +139,41 @@ describe("job definitions and logs", () => {
     });
   });
 
-  it("registers the planner's barrier job, tiny and never retried", () => {
+  it("registers the planner's barrier job, tiny, never retried and without AWS credentials", () => {
     const jd = one("aws:batch/jobDefinition:JobDefinition", "-barrier-jd");
     expect(jd.inputs.retryStrategy.attempts).toBe(1);
-    expect(JSON.parse(jd.inputs.containerProperties).command).toEqual(["true"]);
+    const props = JSON.parse(jd.inputs.containerProperties);
+    expect(props.command).toEqual(["true"]);
+    expect(props.jobRoleArn).toBeUndefined();
+  });
+
+  it("runs process jobs as a role that reads the trigger prefix and writes only the output prefix", () => {
+    const props = JSON.parse(one("aws:batch/jobDefinition:JobDefinition", "-process-jd").inputs.containerProperties);
+    const role = one("aws:iam/role:Role", "-process-role");
+    expect(props.jobRoleArn).toBe(role.state.arn);
+    const bucket = one("aws:s3/bucket:Bucket", "-input").state;
+    expect(props.environment).toEqual(
+      expect.arrayContaining([
+        { name: "PIPELINE_OUTPUT_BUCKET", value: bucket.bucket },
+        { name: "PIPELINE_OUTPUT_PREFIX", value: "results/" },
+      ]),
+    );
+    const statements = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "-process-policy").inputs.policy).Statement;
+    expect(statements).toEqual([
+      { Sid: "ReadInputs", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: [`${bucket.arn}/incoming/*`, `${bucket.arn}/results/*`] },
+      { Sid: "WriteResults", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [`${bucket.arn}/results/*`] },
+      { Sid: "ListOwnPrefixes", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucket.arn], Condition: { StringLike: { "s3:prefix": ["incoming/*", "results/*"] } } },
+    ]);
+  });
+
+  it("lets no role write under the trigger prefix: the pipeline cannot trigger itself", () => {
+    for (const { policy, statement } of statementsOf(stack)) {
+      if (!asList(statement.Action).some((a) => a.startsWith("s3:Put"))) continue;
+      for (const resource of asList(statement.Resource)) {
+        expect(resource, policy).not.toMatch(/\/incoming\//);
+        expect(resource, `${policy}: whole bucket`).not.toMatch(/^arn:aws:s3:::[^/]+\/\*$/);
+      }
+    }
   });
 
   it("keeps every log group for the configured retention", () => {
