@@ -4,11 +4,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parsePipelineConfig, rawConfigFromPulumi } from "./infra/config";
+import { resourcePrefix } from "./infra/naming";
 import { Pipeline } from "./infra/pipeline";
 
 const namespace = pulumi.getProject();
 const config = parsePipelineConfig(rawConfigFromPulumi(pulumi.runtime.allConfig(), namespace), namespace);
-const pipeline = new Pipeline(`${namespace}-${pulumi.getStack()}`.slice(0, 40), config);
+const pipeline = new Pipeline(resourcePrefix(namespace, pulumi.getStack()), config);
 
 export const queueArns = pipeline.platform.queueArns;
 export const jobDefinitionNames = pipeline.jobDefinitionNames;

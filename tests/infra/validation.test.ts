@@ -8,6 +8,7 @@ import {
   resolveJobDefinitionArgs,
 } from "../../infra/jobDefinition";
 import { JobQueueArgsError, validateJobQueueArgs } from "../../infra/jobQueue";
+import { MAX_PREFIX_CHARS, resourcePrefix } from "../../infra/naming";
 
 const placement = { vpcId: "vpc-1", subnetIds: ["subnet-1"] };
 
@@ -173,5 +174,22 @@ describe("wildcardActions", () => {
   });
   it("has a named error for policies that would use one", () => {
     expect(new WildcardActionError("x").name).toBe("WildcardActionError");
+  });
+});
+
+describe("resourcePrefix", () => {
+  it.each([
+    ["batch-pipeline", "dev", "batch-pipeline-dev"],
+    ["batch-pipeline", "Prod_EU", "batch-pipeline-prod-eu"],
+    ["batch-pipeline", "feature/JIRA-123.x", "batch-pipeline-feature-jira"],
+    ["batch-pipeline", "production-europe-west", "batch-pipeline-production-eu"],
+    ["__", "__", "pipeline"],
+  ])("%s + %s → %s", (project, stack, prefix) => {
+    expect(resourcePrefix(project, stack)).toBe(prefix);
+  });
+  it("leaves room for the longest suffix and Pulumi's random part within IAM's 64 characters", () => {
+    const longest = resourcePrefix("batch-pipeline", "x".repeat(100)) + "-ondemand-instance-profile" + "-1234567";
+    expect(resourcePrefix("a", "b".repeat(100)).length).toBeLessThanOrEqual(MAX_PREFIX_CHARS);
+    expect(longest.length).toBeLessThanOrEqual(64);
   });
 });
