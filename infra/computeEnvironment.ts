@@ -217,12 +217,13 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
       }
     }
 
-    // Infrastructure updates (new AMI, launch template) only apply in place with these strategies.
+    // Infrastructure updates (new AMI, launch template) of EC2 environments only apply in place with
+    // these strategies; Fargate has no instances to update.
     const updatable =
-      isFargate(a.kind) ||
-      a.allocationStrategy === CRAllocationStrategy.BEST_FIT_PROGRESSIVE ||
+      !isFargate(a.kind) &&
+      (a.allocationStrategy === CRAllocationStrategy.BEST_FIT_PROGRESSIVE ||
       a.allocationStrategy === CRAllocationStrategy.SPOT_CAPACITY_OPTIMIZED ||
-      a.allocationStrategy === CRAllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED;
+      a.allocationStrategy === CRAllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED);
 
     this.environment = new aws.batch.ComputeEnvironment(
       `${name}-ce`,

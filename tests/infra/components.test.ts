@@ -50,6 +50,9 @@ describe("ComputeEnvironment", () => {
     const sg = ofType(stack, "aws:ec2/securityGroup:SecurityGroup", "fg-sg")[0]!;
     expect(sg.inputs.ingress ?? []).toEqual([]);
     expect(sg.inputs.egress).toHaveLength(1);
+    const ce = ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment", "fg-ce")[0]!;
+    expect(ce.inputs.updatePolicy).toBeUndefined();
+    expect(ce.inputs.computeResources.launchTemplate).toBeUndefined();
   });
 
   it("refuses bad arguments before creating anything", () => {
