@@ -43,11 +43,10 @@ export class Observability extends pulumi.ComponentResource {
       { name: `/aws/events/${name}/job-states`, retentionInDays: args.logRetentionDays, tags },
       { parent: this },
     );
-    this.failureTopic = new aws.sns.Topic(
-      `${name}-failures`,
-      { kmsMasterKeyId: "alias/aws/sns", tags },
-      { parent: this },
-    );
+    // Not encrypted with the AWS-managed `aws/sns` key: EventBridge and CloudWatch alarms cannot publish
+    // to topics using it (their principals are not in that key's policy). Messages carry job names and
+    // status reasons only.
+    this.failureTopic = new aws.sns.Topic(`${name}-failures`, { tags }, { parent: this });
     if (args.email) {
       new aws.sns.TopicSubscription(
         `${name}-failures-email`,

@@ -419,14 +419,15 @@ describe("observability", () => {
     expect(target.dependsOn).toContain("batch-pipeline-test-obs-events-to-logs");
   });
 
-  it("publishes failed jobs to an encrypted SNS topic only that rule may publish to", () => {
+  it("publishes failed jobs to an SNS topic only that rule (and the account's alarms) may publish to", () => {
     const rule = one("aws:cloudwatch/eventRule:EventRule", "-obs-job-failed");
     expect(JSON.parse(rule.inputs.eventPattern).detail.status).toEqual(["FAILED"]);
     const topic = one("aws:sns/topicPolicy:TopicPolicy", "-obs-failures-policy");
     const statement = JSON.parse(topic.inputs.policy).Statement[0];
     expect(statement.Action).toEqual(["sns:Publish"]);
     expect(statement.Condition).toEqual({ ArnEquals: { "aws:SourceArn": rule.state.arn } });
-    expect(one("aws:sns/topic:Topic", "-obs-failures").inputs.kmsMasterKeyId).toBe("alias/aws/sns");
+    // EventBridge and CloudWatch cannot publish to a topic encrypted with the AWS-managed key.
+    expect(one("aws:sns/topic:Topic", "-obs-failures").inputs.kmsMasterKeyId).toBeUndefined();
   });
 });
 
