@@ -167,9 +167,10 @@ const triggerSchema = z
     idempotencyDays: z.number().int().min(1).max(365).default(7),
     /**
      * Concurrent Lambda executions. Batch allows about 50 SubmitJob calls per second per account;
-     * this keeps a burst of uploads from throttling the orchestrators' own submissions. @default 10
+     * this keeps a burst of uploads from throttling the orchestrators' own submissions. 0 reserves
+     * nothing (for accounts whose concurrency quota is too small to reserve from). @default 10
      */
-    maxConcurrency: z.number().int().min(1).max(1000).default(10),
+    maxConcurrency: z.number().int().min(0).max(1000).default(10),
     /**
      * The Powertools for AWS Lambda (TypeScript) layer. By default it is looked up in AWS's public SSM
      * parameter for the exact version in package.json; set it where that parameter does not exist.

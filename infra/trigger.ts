@@ -116,7 +116,7 @@ export class Trigger extends pulumi.ComponentResource {
         architectures: ["arm64"],
         memorySize: 256,
         timeout: 60,
-        reservedConcurrentExecutions: s.maxConcurrency,
+        reservedConcurrentExecutions: s.maxConcurrency === 0 ? undefined : s.maxConcurrency,
         callbackFactory: triggerHandlerFactory,
         // The upload is the serialized handler only: the SDK is in the runtime, Powertools in its layer.
         codePathOptions: { extraExcludePackages: lambdaExcludedPackages(dependencies) },

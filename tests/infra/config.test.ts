@@ -154,7 +154,7 @@ describe("workflow and trigger config", () => {
     [{ trigger: { prefix: "data/in/", outputPrefix: "data/" } }, "must not overlap trigger.prefix"],
     [{ trigger: { prefix: "/in/" } }, "S3 keys do not start with `/`"],
     [{ trigger: { idempotencyDays: 0 } }, "batch-pipeline:trigger.idempotencyDays = 0"],
-    [{ trigger: { maxConcurrency: 0 } }, "batch-pipeline:trigger.maxConcurrency = 0"],
+    [{ trigger: { maxConcurrency: -1 } }, "batch-pipeline:trigger.maxConcurrency = -1"],
     [{ orchestrator: { image: "repo/orchestrator:latest" } }, "batch-pipeline:orchestrator.image = \"repo/orchestrator:latest\": pin a tag or digest"],
     [{ orchestrator: { memoryMiB: 128 } }, "batch-pipeline:orchestrator.memoryMiB = 128"],
     [{ notifications: { email: "not-an-email" } }, "batch-pipeline:notifications.email = \"not-an-email\""],
