@@ -122,7 +122,8 @@ export class Orchestrator extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const root = path.resolve(__dirname, "..");
+      // Pulumi runs the program from the project directory (where Pulumi.yaml and package.json are).
+      const root = process.cwd();
       const image = new awsx.ecr.Image(
         `${name}-image`,
         {
