@@ -161,7 +161,9 @@ export function containerProperties(p: {
       { type: ResourceType.VCPU, value: String(p.vcpus) },
       { type: ResourceType.MEMORY, value: String(p.memoryMiB) },
     ],
-    environment: Object.entries(p.environment ?? {})
+    // Batch on EC2 does not reliably set AWS_REGION (older ECS agents never did) and the JS SDK v3 has no
+    // metadata fallback, so every container is told its region explicitly.
+    environment: Object.entries({ ...p.environment, AWS_REGION: p.region, AWS_DEFAULT_REGION: p.region })
       .sort(([x], [y]) => x.localeCompare(y))
       .map(([name, value]) => ({ name, value })),
     volumes: p.volumes,

@@ -117,7 +117,11 @@ describe("ContainerJobDefinition", () => {
     const props = JSON.parse(jd.inputs.containerProperties);
     expect(props.executionRoleArn).toBe(role.state.arn);
     expect(props.networkConfiguration).toEqual({ assignPublicIp: "ENABLED" });
-    expect(props.environment).toEqual([{ name: "MODE", value: "fast" }]);
+    expect(props.environment).toEqual([
+      { name: "AWS_DEFAULT_REGION", value: "eu-west-1" },
+      { name: "AWS_REGION", value: "eu-west-1" },
+      { name: "MODE", value: "fast" },
+    ]);
   });
 });
 

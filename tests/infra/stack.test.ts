@@ -245,6 +245,8 @@ describe("orchestrator (start job)", () => {
       ["merge", { fixed: 1 }],
     ]);
     expect(JSON.parse(env.PIPELINE_JOB_TAGS)).toEqual({});
+    // Batch on EC2 does not reliably set it, and the SDK needs it.
+    expect(env.AWS_REGION).toBe("eu-west-1");
     expect(env.PIPELINE_PROCESS_QUEUE).toBe(one("aws:batch/jobQueue:JobQueue", "-low-queue").state.arn);
     expect(JSON.parse(env.PIPELINE_JOB_DEFINITIONS)).toEqual({
       process: one("aws:batch/jobDefinition:JobDefinition", "-process-jd").state.name,

@@ -133,6 +133,8 @@ describe("containerProperties", () => {
       ],
       environment: [
         { name: "A", value: "1" },
+        { name: "AWS_DEFAULT_REGION", value: "eu-west-1" },
+        { name: "AWS_REGION", value: "eu-west-1" },
         { name: "B", value: "2" },
       ],
       volumes: undefined,
