@@ -79,6 +79,11 @@ const nonEmpty = (v: unknown): string | undefined => (typeof v === "string" && v
 export function parseTriggerEvent(event: unknown, options: ParseOptions = {}): ParsedTriggerEvent {
   const out: ParsedTriggerEvent = { created: [], ignored: [], invalid: [] };
   if (!isObject(event)) throw new UnsupportedEventError(`expected an S3 or EventBridge event object, got ${event === null ? "null" : typeof event}`);
+  // A message from the on-failure destination (the dead-letter queue) wraps the original event in an
+  // invocation record; re-invoking the function with it redrives that event.
+  if (isObject(event.requestContext) && isObject(event.requestPayload)) {
+    return parseTriggerEvent(event.requestPayload, options);
+  }
 
   if (Array.isArray(event.Records)) {
     event.Records.forEach((record: unknown, index) => classify(out, index, () => fromNotificationRecord(record, index), options));

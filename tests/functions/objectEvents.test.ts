@@ -115,3 +115,19 @@ describe("parseTriggerEvent: EventBridge", () => {
     expect(parsed.ignored).toEqual([{ index: 0, reason: "not-object-created", eventName: "Object Deleted", bucket: BUCKET, key: "incoming/x.csv" }]);
   });
 });
+
+describe("parseTriggerEvent: a dead-lettered invocation record (redrive)", () => {
+  it("unwraps the original event from what the on-failure destination stored", () => {
+    const original = s3Event(record("incoming/a+b.csv", { versionId: "v1" }));
+    const deadLettered = {
+      version: "1.0",
+      timestamp: "2026-11-28T10:00:00.000Z",
+      requestContext: { requestId: "r-1", functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:trigger:$LATEST", condition: "RetriesExhausted", approximateInvokeCount: 3 },
+      requestPayload: original,
+      responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
+      responsePayload: { errorType: "TriggerRecordsFailedError", errorMessage: "…" },
+    };
+    expect(parseTriggerEvent(deadLettered)).toEqual(parseTriggerEvent(original));
+    expect(parseTriggerEvent(deadLettered).created.map((c) => c.key)).toEqual(["incoming/a b.csv"]);
+  });
+});
