@@ -169,8 +169,9 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
           metadataOptions: {
             httpEndpoint: "enabled",
             httpTokens: "required",
-            // 2 hops so containers on the bridge network still reach IMDS for their credentials.
-            httpPutResponseHopLimit: 2,
+            // 1 hop: the ECS agent (host network) reaches IMDS, containers on the bridge network do not,
+            // so a job gets only its own job role's credentials, never the instance role's.
+            httpPutResponseHopLimit: 1,
           },
           blockDeviceMappings: [
             {

@@ -55,12 +55,12 @@ export class Observability extends pulumi.ComponentResource {
       );
     }
 
-    const pattern = (states: readonly string[]) =>
+    const pattern = (states: readonly string[], extra: Record<string, unknown> = {}) =>
       pulumi.all(args.queueArns).apply((queues) =>
         JSON.stringify({
           source: ["aws.batch"],
           "detail-type": ["Batch Job State Change"],
-          detail: { jobQueue: queues, status: states },
+          detail: { jobQueue: queues, status: states, ...extra },
         }),
       );
 
@@ -91,9 +91,12 @@ export class Observability extends pulumi.ComponentResource {
       { parent: this, dependsOn: [logPolicy] },
     );
 
+    // Children of an array job carry `arrayProperties.index`; their parent (and every plain job) does not.
+    // Alerting on the parent alone keeps a failed 10,000-task step at one message, not 10,000.
+    const failedPattern = pattern([JobStatus.FAILED], { arrayProperties: { index: [{ exists: false }] } });
     const failed = new aws.cloudwatch.EventRule(
       `${name}-job-failed`,
-      { description: `Failed jobs on ${name}'s queues`, eventPattern: pattern([JobStatus.FAILED]), tags },
+      { description: `Failed jobs on ${name}'s queues`, eventPattern: failedPattern, tags },
       { parent: this },
     );
     const topicPolicy = new aws.sns.TopicPolicy(

@@ -58,7 +58,7 @@ describe("compute environments", () => {
 
   it("launches instances that require IMDSv2 and encrypt EBS", () => {
     for (const lt of ofType(stack, "aws:ec2/launchTemplate:LaunchTemplate")) {
-      expect(lt.inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpEndpoint: "enabled" });
+      expect(lt.inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 });
       expect(lt.inputs.blockDeviceMappings[0].ebs).toMatchObject({ encrypted: "true", volumeType: "gp3" });
     }
     const envs = ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment");
@@ -423,7 +423,10 @@ describe("observability", () => {
 
   it("publishes failed jobs to an SNS topic only that rule (and the account's alarms) may publish to", () => {
     const rule = one("aws:cloudwatch/eventRule:EventRule", "-obs-job-failed");
-    expect(JSON.parse(rule.inputs.eventPattern).detail.status).toEqual(["FAILED"]);
+    const detail = JSON.parse(rule.inputs.eventPattern).detail;
+    expect(detail.status).toEqual(["FAILED"]);
+    // one alert per failed array job, not one per failed child
+    expect(detail.arrayProperties).toEqual({ index: [{ exists: false }] });
     const topic = one("aws:sns/topicPolicy:TopicPolicy", "-obs-failures-policy");
     const statement = JSON.parse(topic.inputs.policy).Statement[0];
     expect(statement.Action).toEqual(["sns:Publish"]);
