@@ -185,7 +185,9 @@ const triggerSchema = z
     if (t.prefix === "") {
       ctx.addIssue({ code: "custom", path: ["prefix"], message: "must not be empty: every key, outputs included, would trigger a run" });
     }
-    if (t.outputPrefix.startsWith(t.prefix) || (t.outputPrefix !== "" && t.prefix.startsWith(t.outputPrefix))) {
+    if (t.outputPrefix === "") {
+      ctx.addIssue({ code: "custom", path: ["outputPrefix"], message: "must not be empty: results would land under every prefix, trigger.prefix included" });
+    } else if (t.outputPrefix.startsWith(t.prefix) || (t.outputPrefix !== "" && t.prefix.startsWith(t.outputPrefix))) {
       ctx.addIssue({
         code: "custom",
         path: ["outputPrefix"],

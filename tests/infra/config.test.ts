@@ -152,6 +152,7 @@ describe("workflow and trigger config", () => {
     [{ trigger: { prefix: "" } }, "batch-pipeline:trigger.prefix = \"\": must not be empty"],
     [{ trigger: { prefix: "in/", outputPrefix: "in/out/" } }, "batch-pipeline:trigger.outputPrefix = \"in/out/\": must not overlap trigger.prefix (\"in/\")"],
     [{ trigger: { prefix: "data/in/", outputPrefix: "data/" } }, "must not overlap trigger.prefix"],
+    [{ trigger: { outputPrefix: "" } }, 'batch-pipeline:trigger.outputPrefix = "": must not be empty'],
     [{ trigger: { prefix: "/in/" } }, "S3 keys do not start with `/`"],
     [{ trigger: { idempotencyDays: 0 } }, "batch-pipeline:trigger.idempotencyDays = 0"],
     [{ trigger: { maxConcurrency: -1 } }, "batch-pipeline:trigger.maxConcurrency = -1"],
