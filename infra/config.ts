@@ -6,7 +6,11 @@
 import { CRAllocationStrategy } from "@aws-sdk/client-batch";
 import { z } from "zod";
 import { MAX_EXTRA_TAGS } from "../functions/startRequest";
+import { fargateSizeProblem } from "./fargate";
 import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../jobs/spec";
+
+/** Name of the Fargate queue, created when `compute.fargate.enabled`. */
+export const FARGATE_QUEUE = "fargate";
 
 /** Retention values CloudWatch Logs accepts (days). */
 export const LOG_RETENTION_DAYS = [
@@ -67,6 +71,11 @@ const fargateSchema = z
     spotFirst: z.boolean().default(true),
     /** Priority of the Fargate queue (Fargate cannot share a queue with EC2). @default 50 */
     priority: z.number().int().min(0).max(1000).default(50),
+    /**
+     * Give Fargate tasks a public IP, which they need to pull images and reach AWS APIs from a public
+     * subnet without a NAT gateway. @default true with `network.mode: default`, false otherwise
+     */
+    assignPublicIp: z.boolean().optional(),
   })
   .strict();
 
@@ -249,9 +258,9 @@ const pipelineConfigObject = z
       .int()
       .refine((s) => s === 0 || (s >= 600 && s <= 86_400), { message: "must be 0 (off) or from 600 to 86400" })
       .default(3600),
-    /** Queue the start (orchestrator) job goes to. @default high */
+    /** Queue the start (orchestrator) job goes to; `fargate` runs it on Fargate. @default high */
     startQueue: z.string().default("high"),
-    /** Queue the process jobs of a workflow go to. @default low */
+    /** Queue the process jobs of a workflow go to; `fargate` makes every process definition a Fargate one. @default low */
     processQueue: z.string().default("low"),
     /** Process job definitions, by the key workflow steps use. @default { process: busybox `echo hello world` } */
     jobDefinitions: z
@@ -315,16 +324,37 @@ export const pipelineConfigSchema = pipelineConfigObject
         message: `must be greater than queues.low.priority (${cfg.queues.low?.priority})`,
       });
     }
+    const queueNames = [...Object.keys(cfg.queues), ...(cfg.compute.fargate.enabled ? [FARGATE_QUEUE] : [])];
     for (const key of ["startQueue", "processQueue"] as const) {
-      if (!(cfg[key] in cfg.queues)) {
+      if (!queueNames.includes(cfg[key])) {
         ctx.addIssue({
           code: "custom",
           path: [key],
-          message: `is not a queue (queues: ${Object.keys(cfg.queues).join(", ")})`,
+          message:
+            cfg[key] === FARGATE_QUEUE
+              ? "the `fargate` queue exists only with compute.fargate.enabled: true"
+              : `is not a queue (queues: ${queueNames.join(", ")})`,
         });
       }
     }
-    if (cfg.compute.fargate.enabled && "fargate" in cfg.queues) {
+    // Definitions submitted to the Fargate queue are Fargate definitions: their sizes must be ones Fargate runs.
+    if (cfg.processQueue === FARGATE_QUEUE) {
+      for (const [key, job] of Object.entries(cfg.jobDefinitions)) {
+        const problem = fargateSizeProblem(job.vcpus, job.memoryMiB);
+        if (problem) ctx.addIssue({ code: "custom", path: ["jobDefinitions", key, problem.field], message: `${problem.rule} (processQueue is \`fargate\`)` });
+      }
+    } else {
+      for (const [key, job] of Object.entries(cfg.jobDefinitions)) {
+        if (!Number.isInteger(job.vcpus)) {
+          ctx.addIssue({ code: "custom", path: ["jobDefinitions", key, "vcpus"], message: "EC2 jobs take whole vCPUs (fractions need processQueue `fargate`)" });
+        }
+      }
+    }
+    if (cfg.startQueue === FARGATE_QUEUE) {
+      const problem = fargateSizeProblem(cfg.orchestrator.vcpus, cfg.orchestrator.memoryMiB);
+      if (problem) ctx.addIssue({ code: "custom", path: ["orchestrator", problem.field], message: `${problem.rule} (startQueue is \`fargate\`)` });
+    }
+    if (cfg.compute.fargate.enabled && FARGATE_QUEUE in cfg.queues) {
       ctx.addIssue({
         code: "custom",
         path: ["queues", "fargate"],

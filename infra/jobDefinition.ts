@@ -12,15 +12,22 @@ import {
   RetryAction,
   type Volume,
 } from "@aws-sdk/client-batch";
-import { assumeRolePolicy, policyJson } from "./iam";
+import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
 import { argsFailer } from "./argsError";
+import { fargateSizeProblem } from "./fargate";
 
 /**
- * Retry Spot reclamation (the instance went away under the job), exit on everything else. Batch retries
- * when no rule matches, so the catch-all EXIT is what stops a buggy job from burning all its attempts.
+ * Retry Spot reclamation, exit on everything else: an EC2 Spot instance taken back under the job
+ * (`Host EC2 (instance …) terminated.`) or a FARGATE_SPOT task interrupted (ECS's stop reason
+ * `Your Spot Task was interrupted.`). Batch retries when no rule matches, so the catch-all EXIT is what
+ * stops a buggy job from burning all its attempts.
  */
-export const DEFAULT_EVALUATE_ON_EXIT: readonly EvaluateOnExit[] = [
+export const SPOT_RECLAIMED_RULES: readonly EvaluateOnExit[] = [
   { onStatusReason: "Host EC2*", action: RetryAction.RETRY },
+  { onStatusReason: "Your Spot Task was interrupted*", action: RetryAction.RETRY },
+];
+export const DEFAULT_EVALUATE_ON_EXIT: readonly EvaluateOnExit[] = [
+  ...SPOT_RECLAIMED_RULES,
   { onReason: "*", action: RetryAction.EXIT },
 ];
 
@@ -63,22 +70,16 @@ export class JobDefinitionArgsError extends Error {
   override readonly name = "JobDefinitionArgsError";
 }
 
-const FARGATE_MEMORY_MIB: Record<string, [min: number, max: number, step: number]> = {
-  "0.25": [512, 2048, 512],
-  "0.5": [1024, 4096, 1024],
-  "1": [2048, 8192, 1024],
-  "2": [4096, 16384, 1024],
-  "4": [8192, 30720, 1024],
-  "8": [16384, 61440, 4096],
-  "16": [32768, 122880, 8192],
-};
-
-// Object.keys would list "1" before "0.25" (integer-like keys first), so keep the order explicit.
-const FARGATE_VCPUS = Object.keys(FARGATE_MEMORY_MIB).map(Number).sort((x, y) => x - y);
 
 /** Patterns in `evaluateOnExit` may only end with `*`; Batch rejects anything else at register time. */
 function checkPattern(value: string | undefined): boolean {
   return value === undefined || !value.slice(0, -1).includes("*");
+}
+
+/** A component's `dependsOn`, for passing on to its children (they do not inherit it). */
+function dependencies(dependsOn: pulumi.ComponentResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
+  if (dependsOn === undefined) return [];
+  return Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Input<pulumi.Resource>];
 }
 
 /** Fills defaults and checks Batch's rules. Pure, table-tested. */
@@ -92,18 +93,15 @@ export function resolveJobDefinitionArgs(name: string, args: ContainerJobDefinit
     evaluateOnExit: DEFAULT_EVALUATE_ON_EXIT,
     timeoutSeconds: 3600,
     propagateTags: true,
-    ...args,
+    // An explicit `undefined` means "the default", not "unset the default".
+    ...(Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)) as ContainerJobDefinitionArgs),
   };
   const fail = argsFailer(JobDefinitionArgsError, "ContainerJobDefinition", name);
   if (!(a.vcpus > 0)) fail("vcpus", a.vcpus, "vcpus must be greater than 0");
   if (!Number.isInteger(a.memoryMiB) || a.memoryMiB < 4) fail("memoryMiB", a.memoryMiB, "memoryMiB must be a whole number of at least 4");
   if (a.platform === PlatformCapability.FARGATE) {
-    const range = FARGATE_MEMORY_MIB[String(a.vcpus)];
-    if (!range) fail("vcpus", a.vcpus, `Fargate accepts ${FARGATE_VCPUS.join(", ")} vCPUs`);
-    const [min, max, step] = range;
-    if (a.memoryMiB < min || a.memoryMiB > max || (a.memoryMiB - min) % step !== 0) {
-      fail("memoryMiB", a.memoryMiB, `Fargate with ${a.vcpus} vCPU accepts ${min} to ${max} MiB in steps of ${step}`);
-    }
+    const problem = fargateSizeProblem(a.vcpus, a.memoryMiB);
+    if (problem) fail(problem.field, a[problem.field], problem.rule);
   } else {
     if (!Number.isInteger(a.vcpus)) fail("vcpus", a.vcpus, "EC2 jobs take whole vCPUs");
     if (args.executionRoleArn !== undefined) fail("executionRoleArn", "(set)", "only Fargate job definitions take an execution role");
@@ -131,6 +129,33 @@ export function resolveJobDefinitionArgs(name: string, args: ContainerJobDefinit
   }
   if (!Number.isInteger(a.timeoutSeconds) || a.timeoutSeconds < 60) fail("timeoutSeconds", a.timeoutSeconds, "Batch's minimum is 60 seconds");
   return a;
+}
+
+const PRIVATE_ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._\/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
+
+/**
+ * What a Fargate execution role needs: write this definition's log streams, and pull the image when it
+ * lives in a private ECR repository (that repository only). `ecr:GetAuthorizationToken` is account-wide
+ * by design: IAM supports no resource for it.
+ */
+export function executionRoleStatements(logGroupArn: string, image: string, partition: string): PolicyStatement[] {
+  const statements: PolicyStatement[] = [
+    { Sid: "WriteJobLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${logGroupArn}:log-stream:*`] },
+  ];
+  const ecr = PRIVATE_ECR_IMAGE.exec(image);
+  if (ecr) {
+    const [, account, region, , repository] = ecr;
+    statements.push(
+      { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+      {
+        Sid: "PullJobImage",
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        Resource: [`arn:${partition}:ecr:${region}:${account}:repository/${repository}`],
+      },
+    );
+  }
+  return statements;
 }
 
 /**
@@ -218,24 +243,21 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
     );
 
     let executionRoleArn: pulumi.Input<string> | undefined = a.executionRoleArn;
+    let executionPolicy: aws.iam.RolePolicy | undefined;
     if (fargate && executionRoleArn === undefined) {
       const role = new aws.iam.Role(
         `${name}-execution-role`,
         { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
         { parent: this },
       );
-      new aws.iam.RolePolicy(
-        `${name}-execution-logs`,
+      const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+      executionPolicy = new aws.iam.RolePolicy(
+        `${name}-execution-policy`,
         {
           role: role.name,
-          policy: policyJson([
-            {
-              Sid: "WriteJobLogs",
-              Effect: "Allow",
-              Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-              Resource: [pulumi.interpolate`${this.logGroup.arn}:log-stream:*`],
-            },
-          ]),
+          policy: policyJson(
+            pulumi.all([this.logGroup.arn, a.image, partition]).apply(([logGroupArn, image, p]) => executionRoleStatements(logGroupArn, image, p)),
+          ),
         },
         { parent: this },
       );
@@ -291,7 +313,7 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
       },
       // Children do not inherit a component's dependsOn; a definition is "ready" only when what the
       // caller waits for (e.g. its job role's policy) exists.
-      { parent: this, dependsOn: opts.dependsOn },
+      { parent: this, dependsOn: [...dependencies(opts.dependsOn), ...(executionPolicy ? [executionPolicy] : [])] },
     );
     this.name = this.definition.name;
     this.arnPrefix = this.definition.arnPrefix;

@@ -9,7 +9,7 @@ import { EXIT_CODES, START_JOB_ENV } from "../jobs/contract";
 import type { WorkflowSpec } from "../jobs/spec";
 import type { PipelineConfig } from "./config";
 import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
-import { ContainerJobDefinition, DEFAULT_EVALUATE_ON_EXIT } from "./jobDefinition";
+import { ContainerJobDefinition, type Platform, SPOT_RECLAIMED_RULES } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
 
 /** Batch rejects job definitions over 24 KiB; leave room for the rest of the definition. */
@@ -26,6 +26,10 @@ export interface OrchestratorArgs {
   jobDefinitions: Record<string, ContainerJobDefinition>;
   workflow: WorkflowSpec;
   settings: PipelineConfig["orchestrator"];
+  /** Where the start job runs: the start queue's platform. @default EC2 */
+  platform?: Platform;
+  /** Fargate only: give the task a public IP (public subnets without NAT). */
+  assignPublicIp?: boolean;
   logRetentionDays: number;
   tags?: Record<string, string>;
 }
@@ -44,7 +48,7 @@ export function workflowJson(workflow: WorkflowSpec): string {
 
 /** Start job retries: Spot reclamation, and a submission that failed and was rolled back (exit 3). */
 export const START_JOB_EVALUATE_ON_EXIT = [
-  DEFAULT_EVALUATE_ON_EXIT[0]!,
+  ...SPOT_RECLAIMED_RULES,
   { onExitCode: String(EXIT_CODES.submissionFailed), action: RetryAction.RETRY },
   { onReason: "*", action: RetryAction.EXIT },
 ];
@@ -190,6 +194,8 @@ export class Orchestrator extends pulumi.ComponentResource {
           [START_JOB_ENV.jobTags]: JSON.stringify(tags),
         },
         jobRoleArn: this.jobRole.arn,
+        platform: args.platform,
+        assignPublicIp: args.assignPublicIp,
         retryAttempts: 3,
         evaluateOnExit: START_JOB_EVALUATE_ON_EXIT,
         timeoutSeconds: args.settings.timeoutSeconds,

@@ -1,25 +1,32 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { PlatformCapability } from "@aws-sdk/client-batch";
 import { TASK_ENV } from "../jobs/contract";
 import { BARRIER_JOB_DEFINITION_KEY, type PipelineConfig, type ProcessJobConfig } from "./config";
 import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
-import { ContainerJobDefinition } from "./jobDefinition";
+import { ContainerJobDefinition, type Platform } from "./jobDefinition";
 import { InputBucket } from "./inputBucket";
 import { Observability } from "./observability";
 import { Orchestrator } from "./orchestrator";
 import { BatchPlatform } from "./platform";
 import { Trigger } from "./trigger";
 
-/** The no-op job the planner uses to fan in more than 20 dependencies. Tiny, and never retried. */
-const BARRIER_JOB: ProcessJobConfig = {
-  image: "public.ecr.aws/docker/library/busybox:1.37",
-  command: ["true"],
-  environment: {},
-  vcpus: 1,
-  memoryMiB: 128,
-  timeoutSeconds: 300,
-  retryAttempts: 1,
-};
+/**
+ * The no-op job the planner uses to fan in more than 20 dependencies: tiny, and retried only when Spot
+ * takes its capacity away. On Fargate, the smallest size Fargate runs.
+ */
+export function barrierJob(platform: Platform): ProcessJobConfig {
+  const fargate = platform === PlatformCapability.FARGATE;
+  return {
+    image: "public.ecr.aws/docker/library/busybox:1.37",
+    command: ["true"],
+    environment: {},
+    vcpus: fargate ? 0.25 : 1,
+    memoryMiB: fargate ? 512 : 128,
+    timeoutSeconds: 300,
+    retryAttempts: 2,
+  };
+}
 
 /**
  * What process jobs may do with the data: read object versions under the trigger prefix, write (and
@@ -103,9 +110,16 @@ export class Pipeline extends pulumi.ComponentResource {
       [TASK_ENV.outputPrefix]: config.trigger.outputPrefix,
     };
 
+    // Process definitions run where the process queue's environments are; Fargate ones also need to
+    // know whether their tasks get a public IP (public subnets without NAT).
+    const processPlatform = this.platform.platformOf(config.processQueue);
+    const fargateNetwork = (platform: Platform) =>
+      platform === PlatformCapability.FARGATE
+        ? { platform, assignPublicIp: config.compute.fargate.assignPublicIp ?? this.platform.network.publicSubnets }
+        : { platform };
     const definitions: Record<string, ProcessJobConfig> = {
       ...config.jobDefinitions,
-      [BARRIER_JOB_DEFINITION_KEY]: BARRIER_JOB,
+      [BARRIER_JOB_DEFINITION_KEY]: barrierJob(processPlatform),
     };
     for (const [key, job] of Object.entries(definitions)) {
       this.jobDefinitions[key] = new ContainerJobDefinition(
@@ -119,6 +133,7 @@ export class Pipeline extends pulumi.ComponentResource {
           jobRoleArn: key === BARRIER_JOB_DEFINITION_KEY ? undefined : this.processJobRole.arn,
           timeoutSeconds: job.timeoutSeconds,
           retryAttempts: job.retryAttempts,
+          ...fargateNetwork(processPlatform),
           logRetentionDays: config.logRetentionDays,
           tags,
         },
@@ -130,6 +145,7 @@ export class Pipeline extends pulumi.ComponentResource {
       `${name}-orchestrator`,
       {
         processQueue: this.platform.queue(config.processQueue),
+        ...fargateNetwork(this.platform.platformOf(config.startQueue)),
         jobDefinitions: this.jobDefinitions,
         workflow: config.workflow,
         settings: config.orchestrator,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CRType } from "@aws-sdk/client-batch";
+import { CRType, PlatformCapability } from "@aws-sdk/client-batch";
 import { ComputeEnvironment } from "./computeEnvironment";
-import type { PipelineConfig } from "./config";
+import { FARGATE_QUEUE, type PipelineConfig } from "./config";
 import { JobQueue } from "./jobQueue";
 import { Network } from "./network";
 
@@ -10,8 +10,7 @@ export type PlatformConfig = Pick<
   "network" | "compute" | "queues" | "runnableTimeoutSeconds" | "tags"
 >;
 
-/** Name of the Fargate queue, created when `compute.fargate.enabled`. */
-export const FARGATE_QUEUE = "fargate";
+export { FARGATE_QUEUE };
 
 /**
  * The compute platform: the network, a Spot environment with an On-Demand fallback behind it, the
@@ -79,6 +78,12 @@ export class BatchPlatform extends pulumi.ComponentResource {
   /** Queue ARNs by config name. */
   get queueArns(): pulumi.Output<Record<string, string>> {
     return pulumi.all(Object.fromEntries(Object.entries(this.queues).map(([k, q]) => [k, q.arn])));
+  }
+
+  /** The platform a job definition needs to run on queue `name`. */
+  platformOf(name: string): typeof PlatformCapability.EC2 | typeof PlatformCapability.FARGATE {
+    this.queue(name);
+    return name === FARGATE_QUEUE ? PlatformCapability.FARGATE : PlatformCapability.EC2;
   }
 
   queue(name: string): JobQueue {

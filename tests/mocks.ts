@@ -102,7 +102,8 @@ function fakeResource(type: string, name: string, inputs: Record<string, any>): 
         },
       };
     case "awsx:ecr:Image":
-      return { id: `${name}-id`, state: { imageUri: `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com/orchestrator@sha256:${hex(name, 64)}` } };
+      // awsx returns the pushed image by digest, in the repository it was given.
+      return { id: `${name}-id`, state: { imageUri: `${inputs.repositoryUrl ?? `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com/orchestrator`}@sha256:${hex(name, 64)}` } };
     default:
       return { id: `${name}-id`, state: { arn: arn("unknown", name) } };
   }

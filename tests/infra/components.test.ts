@@ -86,7 +86,7 @@ describe("JobQueue", () => {
 });
 
 describe("ContainerJobDefinition", () => {
-  it("given Fargate, creates an execution role that may only write this definition's logs", async () => {
+  it("given Fargate and a public image, creates an execution role that may only write this definition's logs", async () => {
     const def = new infra.jd.ContainerJobDefinition("small", {
       image: "busybox:1.37",
       platform: "FARGATE",
@@ -101,7 +101,7 @@ describe("ContainerJobDefinition", () => {
     await settle();
     const role = ofType(stack, "aws:iam/role:Role", "small-execution-role")[0]!;
     expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "ecs-tasks.amazonaws.com" });
-    const policy = JSON.parse(ofType(stack, "aws:iam/rolePolicy:RolePolicy", "small-execution-logs")[0]!.inputs.policy);
+    const policy = JSON.parse(ofType(stack, "aws:iam/rolePolicy:RolePolicy", "small-execution-policy")[0]!.inputs.policy);
     const logs = ofType(stack, "aws:cloudwatch/logGroup:LogGroup", "small-logs")[0]!;
     expect(policy.Statement).toEqual([
       {

@@ -48,6 +48,7 @@ describe("parsePipelineConfig defaults", () => {
       instanceTypes: ["optimal"],
     });
     expect(cfg.compute.fargate).toEqual({ enabled: false, maxVcpus: 16, spotFirst: true, priority: 50 });
+    expect(cfg.compute.fargate.assignPublicIp).toBeUndefined();
     expect(cfg.queues).toEqual({ high: { priority: 100 }, low: { priority: 10 } });
     expect(cfg.runnableTimeoutSeconds).toBe(3600);
     expect(cfg.logRetentionDays).toBe(30);
@@ -109,6 +110,12 @@ describe("config errors name the key, the value and the rule", () => {
     [{ jobDefinitions: { process: { image: "busybox:latest" } } }, "batch-pipeline:jobDefinitions.process.image = \"busybox:latest\": pin a tag or digest"],
     [{ jobDefinitions: { process: { image: "busybox:1", timeoutSeconds: 10 } } }, "batch-pipeline:jobDefinitions.process.timeoutSeconds = 10"],
     [{ compute: { fargate: { enabled: true } }, queues: { high: { priority: 100 }, low: { priority: 1 }, fargate: { priority: 7 } } }, "batch-pipeline:queues.fargate"],
+    [{ processQueue: "fargate" }, 'batch-pipeline:processQueue = "fargate": the `fargate` queue exists only with compute.fargate.enabled: true'],
+    [{ compute: { fargate: { enabled: true } }, processQueue: "fargate", jobDefinitions: { process: { image: "busybox:1", vcpus: 3 } } }, "batch-pipeline:jobDefinitions.process.vcpus = 3: Fargate accepts 0.25, 0.5, 1, 2, 4, 8, 16 vCPUs (processQueue is `fargate`)"],
+    [{ compute: { fargate: { enabled: true } }, processQueue: "fargate", jobDefinitions: { process: { image: "busybox:1", vcpus: 1, memoryMiB: 1000 } } }, "batch-pipeline:jobDefinitions.process.memoryMiB = 1000: Fargate with 1 vCPU accepts 2048 to 8192 MiB"],
+    [{ compute: { fargate: { enabled: true } }, startQueue: "fargate" }, "batch-pipeline:orchestrator.memoryMiB = (unset): Fargate with 1 vCPU accepts 2048 to 8192 MiB in steps of 1024 (startQueue is `fargate`)"],
+    [{ jobDefinitions: { process: { image: "busybox:1", vcpus: 0.5 } } }, "batch-pipeline:jobDefinitions.process.vcpus = 0.5: EC2 jobs take whole vCPUs"],
+    [{ compute: { fargate: { enabled: true, assignPublicIp: "yes" } } }, "batch-pipeline:compute.fargate.assignPublicIp = \"yes\""],
     [{ tags: { "aws:owner": "me" } }, "batch-pipeline:tags"],
     [{ tags: { "pipeline:run-id": "x" } }, "keys starting with `pipeline:` are the pipeline's own"],
     [{ tags: Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, "v"])) }, "at most 46 tags"],

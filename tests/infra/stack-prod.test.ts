@@ -60,6 +60,29 @@ describe("the production example stack", () => {
     });
   });
 
+  it("runs the start job on Fargate: in the private subnets without a public IP, pulling only its own image", () => {
+    const start = ofType(stack, "aws:batch/jobDefinition:JobDefinition", "-orchestrator-start-jd")[0]!;
+    expect(start.inputs.platformCapabilities).toEqual(["FARGATE"]);
+    const props = JSON.parse(start.inputs.containerProperties);
+    expect(props.networkConfiguration).toEqual({ assignPublicIp: "DISABLED" });
+    expect(props.resourceRequirements).toEqual([
+      { type: "VCPU", value: "1" },
+      { type: "MEMORY", value: "2048" },
+    ]);
+    const role = ofType(stack, "aws:iam/role:Role", "-orchestrator-start-execution-role")[0]!;
+    expect(props.executionRoleArn).toBe(role.state.arn);
+    const repo = ofType(stack, "aws:ecr/repository:Repository")[0]!;
+    expect(props.image).toMatch(new RegExp(`^${repo.state.repositoryUrl}@sha256:[0-9a-f]{64}$`));
+    const policy = JSON.parse(ofType(stack, "aws:iam/rolePolicy:RolePolicy", "-orchestrator-start-execution-policy")[0]!.inputs.policy);
+    expect(policy.Statement.find((s: any) => s.Sid === "PullJobImage").Resource).toEqual([repo.state.arn]);
+    expect(start.dependsOn).toContain(`${PREFIX}-orchestrator-start-execution-policy`);
+    // the trigger submits it to the Fargate queue; the process jobs stay on EC2 Spot
+    const fargateQueue = ofType(stack, "aws:batch/jobQueue:JobQueue", "-fargate-queue")[0]!;
+    const fn = ofType(stack, "aws:lambda/function:Function", "-trigger-fn")[0]!;
+    expect(fn.inputs.environment.variables.START_QUEUE).toBe(fargateQueue.state.arn);
+    expect(ofType(stack, "aws:batch/jobDefinition:JobDefinition", "-process-jd")[0]!.inputs.platformCapabilities).toEqual(["EC2"]);
+  });
+
   it("uses the configured Spot bid, instance families and sizes", () => {
     const spot = ofType(stack, "aws:batch/computeEnvironment:ComputeEnvironment", `${PREFIX}-spot-ce`)[0]!.inputs.computeResources;
     expect(spot).toMatchObject({ maxVcpus: 1024, bidPercentage: 80, instanceTypes: ["c7i", "m7i", "r7i", "c6i", "m6i"] });

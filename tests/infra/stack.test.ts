@@ -122,6 +122,7 @@ describe("job definitions and logs", () => {
         attempts: 3,
         evaluateOnExits: [
           { action: "RETRY", onStatusReason: "Host EC2*" },
+          { action: "RETRY", onStatusReason: "Your Spot Task was interrupted*" },
           { action: "EXIT", onReason: "*" },
         ],
       },
@@ -139,11 +140,17 @@ describe("job definitions and logs", () => {
     });
   });
 
-  it("registers the planner's barrier job, tiny, never retried and without AWS credentials", () => {
+  it("registers the planner's barrier job, tiny, retried only on Spot reclamation, without AWS credentials", () => {
     const jd = one("aws:batch/jobDefinition:JobDefinition", "-barrier-jd");
-    expect(jd.inputs.retryStrategy.attempts).toBe(1);
+    expect(jd.inputs.platformCapabilities).toEqual(["EC2"]);
+    expect(jd.inputs.retryStrategy.attempts).toBe(2);
+    expect(jd.inputs.retryStrategy.evaluateOnExits.at(-1)).toEqual({ action: "EXIT", onReason: "*" });
     const props = JSON.parse(jd.inputs.containerProperties);
     expect(props.command).toEqual(["true"]);
+    expect(props.resourceRequirements).toEqual([
+      { type: "VCPU", value: "1" },
+      { type: "MEMORY", value: "128" },
+    ]);
     expect(props.jobRoleArn).toBeUndefined();
   });
 
@@ -254,6 +261,7 @@ describe("orchestrator (start job)", () => {
     });
     expect(jd.inputs.retryStrategy.evaluateOnExits).toEqual([
       { action: "RETRY", onStatusReason: "Host EC2*" },
+      { action: "RETRY", onStatusReason: "Your Spot Task was interrupted*" },
       { action: "RETRY", onExitCode: "3" },
       { action: "EXIT", onReason: "*" },
     ]);

@@ -4,6 +4,7 @@ import { WildcardActionError, wildcardActions } from "../../infra/iam";
 import {
   containerProperties,
   DEFAULT_EVALUATE_ON_EXIT,
+  executionRoleStatements,
   JobDefinitionArgsError,
   resolveJobDefinitionArgs,
 } from "../../infra/jobDefinition";
@@ -79,6 +80,7 @@ describe("ContainerJobDefinition defaults and validation", () => {
     expect(a).toMatchObject({ vcpus: 1, memoryMiB: 2048, platform: "EC2", retryAttempts: 3, timeoutSeconds: 3600, propagateTags: true });
     expect(a.evaluateOnExit).toEqual([
       { onStatusReason: "Host EC2*", action: "RETRY" },
+      { onStatusReason: "Your Spot Task was interrupted*", action: "RETRY" },
       { onReason: "*", action: "EXIT" },
     ]);
   });
@@ -89,6 +91,7 @@ describe("ContainerJobDefinition defaults and validation", () => {
     [{ platform: "FARGATE", vcpus: 3 }, "`vcpus` = 3; Fargate accepts 0.25, 0.5, 1, 2, 4, 8, 16 vCPUs"],
     [{ platform: "FARGATE", vcpus: 1, memoryMiB: 1024 }, "`memoryMiB` = 1024; Fargate with 1 vCPU accepts 2048 to 8192 MiB in steps of 1024"],
     [{ platform: "FARGATE", vcpus: 1, memoryMiB: 2500 }, "steps of 1024"],
+    [{ platform: "FARGATE", vcpus: 0.25, memoryMiB: 1536 }, "`memoryMiB` = 1536; Fargate with 0.25 vCPU accepts 512, 1024 or 2048 MiB"],
     [{ executionRoleArn: "arn:role" }, "only Fargate job definitions take an execution role"],
     [{ assignPublicIp: true }, "only Fargate job definitions assign public IPs"],
     [{ retryAttempts: 11 }, "`retryAttempts` = 11; Batch accepts 1 to 10 attempts"],
@@ -107,6 +110,23 @@ describe("ContainerJobDefinition defaults and validation", () => {
       expect(() => resolveJobDefinitionArgs("jd", { image: "i:1", logRetentionDays: 7, platform: "FARGATE", vcpus, memoryMiB })).not.toThrow();
     }
   });
+  it.each([
+    ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/orchestrator@sha256:" + "a".repeat(64), "arn:aws:ecr:eu-west-1:123456789012:repository/team/orchestrator"],
+    ["210987654321.dkr.ecr.us-east-1.amazonaws.com/jobs:1.2.3", "arn:aws:ecr:us-east-1:210987654321:repository/jobs"],
+  ])("a Fargate execution role pulls the private ECR image %s from that repository only", (image, repositoryArn) => {
+    const statements = executionRoleStatements("arn:aws:logs:eu-west-1:123456789012:log-group:/aws/batch/x", image, "aws");
+    expect(statements).toEqual([
+      { Sid: "WriteJobLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/batch/x:log-stream:*"] },
+      { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+      { Sid: "PullJobImage", Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: [repositoryArn] },
+    ]);
+  });
+  it.each(["public.ecr.aws/docker/library/busybox:1.37", "busybox:1.37", "ghcr.io/acme/tool:2"])(
+    "a Fargate execution role for the public image %s only writes logs",
+    (image) => {
+      expect(executionRoleStatements("arn:aws:logs:r:1:log-group:g", image, "aws").map((s) => s.Sid)).toEqual(["WriteJobLogs"]);
+    },
+  );
   it("the default retry rules are the documented Spot pattern", () => {
     expect(DEFAULT_EVALUATE_ON_EXIT.at(-1)).toEqual({ onReason: "*", action: "EXIT" });
   });
