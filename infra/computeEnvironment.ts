@@ -130,6 +130,10 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // The provider's ManagedPolicy enum hard-codes the `aws` partition; GovCloud and China need theirs.
+    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+    const managedPolicyArn = (path: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${path}`;
+
     let computeResources: aws.types.input.batch.ComputeEnvironmentComputeResources;
     const dependsOn: pulumi.Resource[] = [];
     if (isFargate(a.kind)) {
@@ -153,7 +157,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
       // an AWS-managed service-role policy scoped to what the agent does.
       const ecsAttachment = new aws.iam.RolePolicyAttachment(
         `${name}-instance-ecs`,
-        { role: this.instanceRole.name, policyArn: aws.iam.ManagedPolicy.AmazonEC2ContainerServiceforEC2Role },
+        { role: this.instanceRole.name, policyArn: managedPolicyArn("service-role/AmazonEC2ContainerServiceforEC2Role") },
         { parent: this },
       );
       dependsOn.push(ecsAttachment);
@@ -210,7 +214,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
         );
         const fleetAttachment = new aws.iam.RolePolicyAttachment(
           `${name}-spot-fleet`,
-          { role: fleetRole.name, policyArn: aws.iam.ManagedPolicy.AmazonEC2SpotFleetTaggingRole },
+          { role: fleetRole.name, policyArn: managedPolicyArn("service-role/AmazonEC2SpotFleetTaggingRole") },
           { parent: this },
         );
         dependsOn.push(fleetAttachment);

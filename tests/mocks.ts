@@ -109,14 +109,14 @@ function fakeResource(type: string, name: string, inputs: Record<string, any>): 
   }
 }
 
-function fakeCall(token: string, inputs: Record<string, any>): Record<string, any> {
+function fakeCall(token: string, inputs: Record<string, any>, partition: string): Record<string, any> {
   switch (token) {
     case "aws:index/getRegion:getRegion":
       return { id: REGION, name: REGION, region: REGION, endpoint: `ec2.${REGION}.amazonaws.com`, description: "Europe (Ireland)" };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { id: ACCOUNT_ID, accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/ci`, userId: "AIDAEXAMPLE" };
     case "aws:index/getPartition:getPartition":
-      return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+      return { id: partition, partition, dnsSuffix: partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
     case "aws:ec2/getVpc:getVpc":
       return { id: "vpc-0default0000000a", cidrBlock: "172.31.0.0/16", default: true, arn: arn("ec2", "vpc/vpc-0default0000000a") };
     case "aws:ssm/getParameter:getParameter":
@@ -134,6 +134,8 @@ export interface MockedStack {
   resources: RecordedResource[];
   /** Every provider function call, in order. */
   calls: { token: string; inputs: Record<string, any> }[];
+  /** What `aws.getPartition` answers; set it to test GovCloud (`aws-us-gov`) or China (`aws-cn`). */
+  partition: string;
 }
 
 /**
@@ -141,7 +143,7 @@ export interface MockedStack {
  * `{ logRetentionDays: 14 }` becomes `batch-pipeline:logRetentionDays`.
  */
 export async function setupPulumiMocks(config: Record<string, unknown> = {}): Promise<MockedStack> {
-  const stack: MockedStack = { resources: [], calls: [] };
+  const stack: MockedStack = { resources: [], calls: [], partition: "aws" };
   const edges = new Map<string, { dependsOn: string[]; parent?: string }>();
   pulumi.runtime.setAllConfig(
     Object.fromEntries(
@@ -159,7 +161,7 @@ export async function setupPulumiMocks(config: Record<string, unknown> = {}): Pr
       },
       call: (args: pulumi.runtime.MockCallArgs) => {
         stack.calls.push({ token: args.token, inputs: args.inputs });
-        return fakeCall(args.token, args.inputs);
+        return fakeCall(args.token, args.inputs, stack.partition);
       },
     },
     PROJECT,

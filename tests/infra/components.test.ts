@@ -41,6 +41,22 @@ describe("ComputeEnvironment", () => {
     expect(ce.inputs.updatePolicy).toBeUndefined();
   });
 
+  it("given a GovCloud account, attaches the managed policies of that partition", async () => {
+    stack.partition = "aws-us-gov";
+    try {
+      const env = new infra.ce.ComputeEnvironment("gov", { kind: "SPOT", maxVcpus: 4, allocationStrategy: "BEST_FIT", vpcId: "vpc-1", subnetIds: ["subnet-1"] });
+      await valueOf(env.arn);
+      await settle();
+    } finally {
+      stack.partition = "aws";
+    }
+    const attached = ofType(stack, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "gov-").map((a) => a.inputs.policyArn).sort();
+    expect(attached).toEqual([
+      "arn:aws-us-gov:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+      "arn:aws-us-gov:iam::aws:policy/service-role/AmazonEC2SpotFleetTaggingRole",
+    ]);
+  });
+
   it("given FARGATE, creates only an egress-only security group", async () => {
     const env = new infra.ce.ComputeEnvironment("fg", { kind: "FARGATE", maxVcpus: 8, vpcId: "vpc-1", subnetIds: ["subnet-1"] });
     await valueOf(env.arn);
