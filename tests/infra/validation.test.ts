@@ -201,13 +201,21 @@ describe("wildcardActions", () => {
 
 describe("resourcePrefix", () => {
   it.each([
-    ["batch-pipeline", "dev", "batch-pipeline-dev"],
-    ["batch-pipeline", "Prod_EU", "batch-pipeline-prod-eu"],
-    ["batch-pipeline", "feature/JIRA-123.x", "batch-pipeline-feature-jira"],
-    ["batch-pipeline", "production-europe-west", "batch-pipeline-production-eu"],
-    ["__", "__", "pipeline"],
+    ["batch-pipeline", "dev", /^batch-pipeline-dev$/],
+    ["batch-pipeline", "Prod_EU", /^batch-pipeline-prod-e-[0-9a-f]{6}$/],
+    ["batch-pipeline", "feature/JIRA-123.x", /^batch-pipeline-featur-[0-9a-f]{6}$/],
+    ["batch-pipeline", "production-europe-west", /^batch-pipeline-produc-[0-9a-f]{6}$/],
+    ["__", "__", /^pipeline-[0-9a-f]{6}$/],
   ])("%s + %s → %s", (project, stack, prefix) => {
-    expect(resourcePrefix(project, stack)).toBe(prefix);
+    expect(resourcePrefix(project, stack)).toMatch(prefix);
+    expect(resourcePrefix(project, stack)).toMatch(/^[a-z0-9][a-z0-9-]{0,27}$/);
+  });
+  it.each([
+    ["production-europe-west", "production-europe-east"],
+    ["prod_eu", "prod-eu"],
+    ["prod.eu", "prod-eu"],
+  ])("gives stacks %s and %s different prefixes (fixed names such as log groups must not collide)", (a, b) => {
+    expect(resourcePrefix("batch-pipeline", a)).not.toBe(resourcePrefix("batch-pipeline", b));
   });
   it("leaves room for the longest suffix and Pulumi's random part within IAM's 64 characters", () => {
     const longest = resourcePrefix("batch-pipeline", "x".repeat(100)) + "-ondemand-instance-profile" + "-1234567";
