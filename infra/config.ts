@@ -36,6 +36,11 @@ const instanceType = z.string().regex(/^(optimal|default_x86_64|default_arm64|[a
 });
 const instanceTypes = z.array(instanceType).min(1).default(["optimal"]);
 
+/** Graviton (arm64) instance types and families: `a1`, `m7g`, `c6gn`, `x2gd`, `im4gn`, `default_arm64`. */
+export function isArm64InstanceType(type: string): boolean {
+  return type === "default_arm64" || /^(a1|[a-z]+\d+g[a-z]*)(\.|$)/.test(type);
+}
+
 const spotSchema = z
   .object({
     /** Instances kept warm. @default 0 (scale to zero when idle) */
@@ -373,6 +378,18 @@ export const pipelineConfigSchema = pipelineConfigObject
       ["onDemand", cfg.compute.onDemand],
     ] as const;
     for (const [key, env] of envs) {
+      // The start job runs on the EC2 environments unless it is on Fargate, and its image is linux/amd64.
+      if (cfg.startQueue !== FARGATE_QUEUE) {
+        env.instanceTypes.forEach((type, i) => {
+          if (isArm64InstanceType(type)) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["compute", key, "instanceTypes", i],
+              message: "is an arm64 (Graviton) type, but the orchestrator image is linux/amd64 and runs here; use x86_64 types or startQueue `fargate`",
+            });
+          }
+        });
+      }
       if (env.minVcpus > env.maxVcpus) {
         ctx.addIssue({
           code: "custom",

@@ -5,6 +5,7 @@ import {
   CONFIG_KEYS,
   ConfigError,
   DEFAULT_PROCESS_JOB,
+  isArm64InstanceType,
   parsePipelineConfig,
   rawConfigFromPulumi,
 } from "../../infra/config";
@@ -116,12 +117,27 @@ describe("config errors name the key, the value and the rule", () => {
     [{ compute: { fargate: { enabled: true } }, startQueue: "fargate" }, "batch-pipeline:orchestrator.memoryMiB = (unset): Fargate with 1 vCPU accepts 2048 to 8192 MiB in steps of 1024 (startQueue is `fargate`)"],
     [{ jobDefinitions: { process: { image: "busybox:1", vcpus: 0.5 } } }, "batch-pipeline:jobDefinitions.process.vcpus = 0.5: EC2 jobs take whole vCPUs"],
     [{ compute: { fargate: { enabled: true, assignPublicIp: "yes" } } }, "batch-pipeline:compute.fargate.assignPublicIp = \"yes\""],
+    [{ compute: { spot: { instanceTypes: ["c7i", "m7g"] } } }, 'batch-pipeline:compute.spot.instanceTypes[1] = "m7g": is an arm64 (Graviton) type'],
+    [{ compute: { onDemand: { instanceTypes: ["default_arm64"] } } }, 'batch-pipeline:compute.onDemand.instanceTypes[0] = "default_arm64": is an arm64'],
     [{ tags: { "aws:owner": "me" } }, "batch-pipeline:tags"],
     [{ tags: { "pipeline:run-id": "x" } }, "keys starting with `pipeline:` are the pipeline's own"],
     [{ tags: Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, "v"])) }, "at most 46 tags"],
     [{ logRetentionDay: 7 }, "batch-pipeline:logRetentionDay = 7: unknown key"],
   ])("%j → %s", (raw, expected) => {
     expect(errorOf(raw as Record<string, unknown>)).toContain(expected);
+  });
+
+  it.each([
+    ["m7g", true], ["c6gn.2xlarge", true], ["x2gd", true], ["im4gn", true], ["is4gen", true], ["t4g.micro", true], ["a1", true], ["hpc7g", true], ["g5g", true],
+    ["optimal", false], ["default_x86_64", false], ["c7i", false], ["m7a.large", false], ["g5", false], ["p4d", false], ["trn1", false], ["m7i-flex", false], ["r7iz", false],
+  ])("recognizes %s as arm64: %s", (type, arm) => {
+    expect(isArm64InstanceType(type as string)).toBe(arm);
+  });
+
+  it("allows Graviton EC2 environments when the start job runs on Fargate", () => {
+    expect(() =>
+      parsePipelineConfig({ compute: { spot: { instanceTypes: ["m7g"] }, fargate: { enabled: true } }, startQueue: "fargate", orchestrator: { memoryMiB: 2048 } }),
+    ).not.toThrow();
   });
 
   it("reports every bad key at once", () => {
