@@ -232,6 +232,11 @@ const notificationsSchema = z
   .object({
     /** Email subscribed to failure alerts (failed jobs, dead-lettered events); confirm the subscription mail. */
     email: z.email().optional(),
+    /**
+     * Log the state changes of every array child in the job-state log group (about 5 events per task:
+     * ~6 million for a 1,000,000-task run). false keeps plain jobs and array parents only. @default true
+     */
+    arrayChildStates: z.boolean().default(true),
   })
   .strict();
 
@@ -275,7 +280,7 @@ const pipelineConfigObject = z
     orchestrator: orchestratorSchema.default(orchestratorSchema.parse({})),
     /** The DAG each object runs through; validated at preview. @default prepare → 3 × process → merge */
     workflow: z.unknown().default(DEFAULT_WORKFLOW),
-    notifications: notificationsSchema.default({}),
+    notifications: notificationsSchema.default(notificationsSchema.parse({})),
     /** CloudWatch Logs retention of job and function logs. @default 30 */
     logRetentionDays: z
       .number()

@@ -11,6 +11,11 @@ export interface ObservabilityArgs {
   deadLetterQueue?: aws.sqs.Queue;
   /** Subscribed to the failure topic. @default none */
   email?: string;
+  /**
+   * Record the state changes of every array child too (about 5 events per task). Off, the log keeps
+   * plain jobs and array parents, whose events carry the children's status summary. @default true
+   */
+  arrayChildStates?: boolean;
   tags?: Record<string, string>;
 }
 
@@ -64,9 +69,15 @@ export class Observability extends pulumi.ComponentResource {
         }),
       );
 
+    // Children of an array job carry `arrayProperties.index`; their parent (and every plain job) does not.
+    const notArrayChild = { arrayProperties: { index: [{ exists: false }] } };
     const allStates = new aws.cloudwatch.EventRule(
       `${name}-job-states`,
-      { description: `Every job state change on ${name}'s queues`, eventPattern: pattern(JOB_STATES), tags },
+      {
+        description: `Every job state change on ${name}'s queues`,
+        eventPattern: pattern(JOB_STATES, args.arrayChildStates === false ? notArrayChild : {}),
+        tags,
+      },
       { parent: this },
     );
     const logPolicy = new aws.cloudwatch.LogResourcePolicy(
@@ -91,9 +102,8 @@ export class Observability extends pulumi.ComponentResource {
       { parent: this, dependsOn: [logPolicy] },
     );
 
-    // Children of an array job carry `arrayProperties.index`; their parent (and every plain job) does not.
-    // Alerting on the parent alone keeps a failed 10,000-task step at one message, not 10,000.
-    const failedPattern = pattern([JobStatus.FAILED], { arrayProperties: { index: [{ exists: false }] } });
+    // Alerting on the array parent alone keeps a failed 10,000-task step at one message, not 10,000.
+    const failedPattern = pattern([JobStatus.FAILED], notArrayChild);
     const failed = new aws.cloudwatch.EventRule(
       `${name}-job-failed`,
       { description: `Failed jobs on ${name}'s queues`, eventPattern: failedPattern, tags },

@@ -174,6 +174,7 @@ export class Pipeline extends pulumi.ComponentResource {
         queueArns: Object.values(this.platform.queues).map((q) => q.arn),
         logRetentionDays: config.logRetentionDays,
         email: config.notifications.email,
+        arrayChildStates: config.notifications.arrayChildStates,
         deadLetterQueue: this.trigger.deadLetterQueue,
         tags,
       },

@@ -19,6 +19,7 @@ beforeAll(async () => {
   stack = await setupPulumiMocks({
     compute: { fargate: { enabled: true, spotFirst: true } },
     processQueue: "fargate",
+    notifications: { arrayChildStates: false },
     jobDefinitions: { process: { image: "public.ecr.aws/docker/library/busybox:1.37", command: ["echo", "hello world"], vcpus: 0.5, memoryMiB: 1024 } },
   });
   await import("../../index.js");
@@ -74,6 +75,13 @@ describe("process jobs on Fargate", () => {
     ]);
     // The start job itself stays on the EC2 `high` queue by default.
     expect(one("aws:batch/jobDefinition:JobDefinition", "-orchestrator-start-jd").inputs.platformCapabilities).toEqual(["EC2"]);
+  });
+
+  it("given notifications.arrayChildStates false, logs plain jobs and array parents only", () => {
+    const rule = one("aws:cloudwatch/eventRule:EventRule", "-obs-job-states");
+    const detail = JSON.parse(rule.inputs.eventPattern).detail;
+    expect(detail.arrayProperties).toEqual({ index: [{ exists: false }] });
+    expect(detail.jobQueue).toHaveLength(3);
   });
 
   it("keeps IAM least-privilege: no wildcard actions, no *FullAccess policies", () => {
