@@ -382,6 +382,17 @@ export const pipelineConfigSchema = pipelineConfigObject
       ["spot", cfg.compute.spot],
       ["onDemand", cfg.compute.onDemand],
     ] as const;
+    // Batch rejects a queue whose environments differ in architecture, and every EC2 queue holds both.
+    const arch = (types: readonly string[]) => [...new Set(types.map((t) => (isArm64InstanceType(t) ? "arm64" : "x86_64")))];
+    const spotArch = arch(cfg.compute.spot.instanceTypes);
+    const onDemandArch = arch(cfg.compute.onDemand.instanceTypes);
+    if (spotArch.length > 1 || onDemandArch.length > 1 || spotArch[0] !== onDemandArch[0]) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["compute", "onDemand", "instanceTypes"],
+        message: `Spot (${spotArch.join(" + ")}) and On-Demand (${onDemandArch.join(" + ")}) share every EC2 queue, and Batch requires one architecture per queue`,
+      });
+    }
     for (const [key, env] of envs) {
       // The start job runs on the EC2 environments unless it is on Fargate, and its image is linux/amd64.
       if (cfg.startQueue !== FARGATE_QUEUE) {

@@ -135,9 +135,16 @@ describe("config errors name the key, the value and the rule", () => {
   });
 
   it("allows Graviton EC2 environments when the start job runs on Fargate", () => {
+    const graviton = { instanceTypes: ["m7g", "c7g"] };
     expect(() =>
-      parsePipelineConfig({ compute: { spot: { instanceTypes: ["m7g"] }, fargate: { enabled: true } }, startQueue: "fargate", orchestrator: { memoryMiB: 2048 } }),
+      parsePipelineConfig({ compute: { spot: graviton, onDemand: graviton, fargate: { enabled: true } }, startQueue: "fargate", orchestrator: { memoryMiB: 2048 } }),
     ).not.toThrow();
+  });
+
+  it("refuses Spot and On-Demand of different architectures: they share every EC2 queue", () => {
+    expect(errorOf({ compute: { spot: { instanceTypes: ["m7g"] }, fargate: { enabled: true } }, startQueue: "fargate", orchestrator: { memoryMiB: 2048 } })).toContain(
+      'batch-pipeline:compute.onDemand.instanceTypes = (unset): Spot (arm64) and On-Demand (x86_64) share every EC2 queue, and Batch requires one architecture per queue',
+    );
   });
 
   it("reports every bad key at once", () => {
