@@ -76,10 +76,17 @@ function checkPattern(value: string | undefined): boolean {
   return value === undefined || !value.slice(0, -1).includes("*");
 }
 
-/** A component's `dependsOn`, for passing on to its children (they do not inherit it). */
-function dependencies(dependsOn: pulumi.ComponentResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
-  if (dependsOn === undefined) return [];
-  return Array.isArray(dependsOn) ? dependsOn : [dependsOn as pulumi.Input<pulumi.Resource>];
+type DependsOn = pulumi.ResourceOptions["dependsOn"];
+
+/** A component's `dependsOn` (children do not inherit it) plus `extra`, in any form Pulumi accepts. */
+function withDependency(dependsOn: DependsOn, extra: pulumi.Resource | undefined): DependsOn {
+  if (extra === undefined) return dependsOn;
+  if (dependsOn === undefined) return [extra];
+  if (Array.isArray(dependsOn)) return [...dependsOn, extra];
+  if (pulumi.Output.isInstance(dependsOn)) {
+    return (dependsOn as pulumi.Output<pulumi.Input<pulumi.Resource>[] | pulumi.Resource>).apply((d) => [...(Array.isArray(d) ? d : [d]), extra]);
+  }
+  return [dependsOn as pulumi.Resource, extra];
 }
 
 /** Fills defaults and checks Batch's rules. Pure, table-tested. */
@@ -313,7 +320,7 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
       },
       // Children do not inherit a component's dependsOn; a definition is "ready" only when what the
       // caller waits for (e.g. its job role's policy) exists.
-      { parent: this, dependsOn: [...dependencies(opts.dependsOn), ...(executionPolicy ? [executionPolicy] : [])] },
+      { parent: this, dependsOn: withDependency(opts.dependsOn, executionPolicy) },
     );
     this.name = this.definition.name;
     this.arnPrefix = this.definition.arnPrefix;

@@ -9,6 +9,7 @@ let infra: {
   jd: typeof import("../../infra/jobDefinition");
   iam: typeof import("../../infra/iam");
   aws: typeof import("@pulumi/aws");
+  pulumi: typeof import("@pulumi/pulumi");
 };
 
 beforeAll(async () => {
@@ -19,6 +20,7 @@ beforeAll(async () => {
     jd: await import("../../infra/jobDefinition.js"),
     iam: await import("../../infra/iam.js"),
     aws: await import("@pulumi/aws"),
+    pulumi: await import("@pulumi/pulumi"),
   };
 });
 
@@ -138,6 +140,26 @@ describe("ContainerJobDefinition", () => {
       { name: "AWS_REGION", value: "eu-west-1" },
       { name: "MODE", value: "fast" },
     ]);
+  });
+});
+
+describe("ContainerJobDefinition dependencies", () => {
+  it.each([
+    ["a list", (r: any) => [r]],
+    ["one resource", (r: any) => r],
+    ["an output of a list", (r: any) => infra.pulumi.output([r])],
+  ])("given dependsOn as %s, the definition waits for it and for its execution policy", async (label, wrap) => {
+    const name = `deps-${label.replace(/\s+/g, "-")}`;
+    const before = new infra.aws.sqs.Queue(`${name}-first`);
+    const def = new infra.jd.ContainerJobDefinition(
+      name,
+      { image: "busybox:1.37", platform: "FARGATE", vcpus: 0.25, memoryMiB: 512, logRetentionDays: 7 },
+      { dependsOn: wrap(before) },
+    );
+    await valueOf(def.arnPrefix);
+    await settle();
+    const jd = ofType(stack, "aws:batch/jobDefinition:JobDefinition", `${name}-jd`)[0]!;
+    expect(jd.dependsOn).toEqual(expect.arrayContaining([`${name}-first`, `${name}-execution-policy`]));
   });
 });
 

@@ -75,7 +75,8 @@ describe("the production example stack", () => {
     expect(props.image).toMatch(new RegExp(`^${repo.state.repositoryUrl}@sha256:[0-9a-f]{64}$`));
     const policy = JSON.parse(ofType(stack, "aws:iam/rolePolicy:RolePolicy", "-orchestrator-start-execution-policy")[0]!.inputs.policy);
     expect(policy.Statement.find((s: any) => s.Sid === "PullJobImage").Resource).toEqual([repo.state.arn]);
-    expect(start.dependsOn).toContain(`${PREFIX}-orchestrator-start-execution-policy`);
+    // ready only once both its execution role and its job role may act
+    expect(start.dependsOn).toEqual(expect.arrayContaining([`${PREFIX}-orchestrator-start-execution-policy`, `${PREFIX}-orchestrator-job-policy`]));
     // the trigger submits it to the Fargate queue; the process jobs stay on EC2 Spot
     const fargateQueue = ofType(stack, "aws:batch/jobQueue:JobQueue", "-fargate-queue")[0]!;
     const fn = ofType(stack, "aws:lambda/function:Function", "-trigger-fn")[0]!;
