@@ -9,7 +9,7 @@ import { createJsonLogger, type Logger } from "./log";
 import { PlanError, planWorkflow, type Plan } from "./planner";
 import { renderPlanTree } from "./render";
 import { parseWorkflowSpecJson, WorkflowSpecError, type WorkflowSpec } from "./spec";
-import { createBatchClient, SubmissionError, submitPlan, waitForJobs, WaitError, type BatchApi } from "./submitter";
+import { createBatchClient, findOwningStartJob, SubmissionError, submitPlan, waitForJobs, WaitError, type BatchApi } from "./submitter";
 
 export { EXIT_CODES };
 
@@ -234,6 +234,14 @@ export async function run(argv: readonly string[], env: Record<string, string | 
   const batch = typeof deps.batch === "function" ? deps.batch() : (deps.batch ?? createBatchClient());
   log.info("planned", { attempt: inputs.attempt, steps: plan.steps.map((s) => ({ step: s.name, width: s.width, jobs: s.jobIds.length })), submitJobCalls: plan.jobs.length });
   try {
+    if (inputs.ownJobId) {
+      const owner = await findOwningStartJob(inputs.ownJobId, { batch, log, sleep: deps.sleep });
+      if (owner) {
+        log.warn("an older start job of this run owns it; exiting without submitting", { owner: owner.jobId, ownerStatus: owner.status });
+        stdout(`${JSON.stringify({ runId: plan.runId, outcome: "duplicate", owner: owner.jobId })}\n`);
+        return EXIT_CODES.ok;
+      }
+    }
     const submitted = await submitPlan(plan, {
       batch,
       log,

@@ -120,8 +120,8 @@ export class SubmissionError extends Error {
  * SubmitJob calls, so resubmitting is cheap; re-running an already finished step is the price, and
  * steps must be idempotent anyway because Batch retries tasks.
  *
- * Not covered: two start jobs of the same run listing at the same moment would both submit (Batch has
- * no conditional create). The S3 trigger deduplicates events before it submits the start job.
+ * Two start jobs of the same run must not both get here: Batch has no conditional create, so two
+ * listing at the same moment would both submit. The CLI calls {@link findOwningStartJob} first.
  * @throws {SubmissionError} after terminating what this call submitted.
  */
 export async function submitPlan(plan: Plan, deps: SubmitPlanDeps): Promise<SubmitResult> {
@@ -179,14 +179,16 @@ export async function submitPlan(plan: Plan, deps: SubmitPlanDeps): Promise<Subm
  * jobs in every status (newest first, at most 100 a page, array children not included).
  */
 export async function listRunJobs(plan: Plan, deps: BatchDeps): Promise<JobSummary[]> {
+  return listJobsNamed(plan.jobQueue, `${plan.jobNamePrefix}*`, deps);
+}
+
+/** Every job on `jobQueue` whose name matches `name` (exact, or a prefix ending in `*`), all pages. */
+async function listJobsNamed(jobQueue: string, name: string, deps: BatchDeps): Promise<JobSummary[]> {
   const jobs: JobSummary[] = [];
   let nextToken: string | undefined;
   do {
     const page = await withThrottleRetry(
-      () =>
-        deps.batch.send(
-          new ListJobsCommand({ jobQueue: plan.jobQueue, filters: [{ name: "JOB_NAME", values: [`${plan.jobNamePrefix}*`] }], nextToken }),
-        ),
+      () => deps.batch.send(new ListJobsCommand({ jobQueue, filters: [{ name: "JOB_NAME", values: [name] }], nextToken })),
       deps,
       "ListJobs",
     );
@@ -194,6 +196,45 @@ export async function listRunJobs(plan: Plan, deps: BatchDeps): Promise<JobSumma
     nextToken = page.nextToken;
   } while (nextToken);
   return jobs;
+}
+
+/** A start job as far as deciding which one owns a run is concerned. */
+export type StartJobRef = Pick<JobSummary, "jobId" | "createdAt" | "status">;
+
+/**
+ * Pure: the start job that owns the run, when it is not `own`. Every start job of one run has the same
+ * name. The oldest one that has not FAILED owns the run (ties broken by job id); FAILED ones gave up and
+ * do not count. Returns undefined when `own` is the owner.
+ */
+export function startJobOwner(own: StartJobRef, namesakes: readonly StartJobRef[]): StartJobRef | undefined {
+  const key = (j: StartJobRef) => [j.createdAt ?? Number.MAX_SAFE_INTEGER, j.jobId ?? ""] as const;
+  const before = (a: StartJobRef, b: StartJobRef) => {
+    const [ta, ia] = key(a);
+    const [tb, ib] = key(b);
+    return ta < tb || (ta === tb && ia < ib);
+  };
+  let owner: StartJobRef | undefined;
+  for (const job of namesakes) {
+    if (job.jobId === own.jobId || job.status === "FAILED") continue;
+    if (before(job, own) && (!owner || before(job, owner))) owner = job;
+  }
+  return owner;
+}
+
+/**
+ * Another start job of the same run that owns it, or undefined when this one (`ownJobId`) does.
+ *
+ * Normally a run has one start job (the trigger deduplicates events). A second one appears when the
+ * trigger's SubmitJob reached Batch but its response was lost and Lambda retried; run at the same
+ * time, both would find no DAG and both would submit one. So each start job looks for namesakes on its
+ * own queue first, and only the oldest live one goes on.
+ */
+export async function findOwningStartJob(ownJobId: string, deps: BatchDeps): Promise<StartJobRef | undefined> {
+  const described = await withThrottleRetry(() => deps.batch.send(new DescribeJobsCommand({ jobs: [ownJobId] })), deps, "DescribeJobs");
+  const own = described.jobs?.[0];
+  if (!own?.jobName || !own.jobQueue) throw new Error(`DescribeJobs did not return this start job (${ownJobId})`);
+  const namesakes = await listJobsNamed(own.jobQueue, own.jobName, deps);
+  return startJobOwner(own, namesakes);
 }
 
 /** What an earlier attempt left behind, as decided by {@link assessExistingJobs}. */

@@ -1,8 +1,9 @@
 /**
  * A tiny AWS-compatible endpoint on 127.0.0.1 for tests that run real SDK clients in another process
  * (AWS_ENDPOINT_URL points here). It speaks just enough of two services:
- * - Batch (REST-JSON): SubmitJob, recording each request, and ListJobs with a JOB_NAME prefix filter
- *   over the jobs submitted so far (all SUBMITTED);
+ * - Batch (REST-JSON): SubmitJob, recording each request; ListJobs on a queue with a JOB_NAME filter
+ *   (exact, or a prefix ending in `*`) and DescribeJobs, over the jobs submitted so far (all SUBMITTED)
+ *   and those a test added with `addJob` (e.g. the start job the orchestrator runs as);
  * - DynamoDB (JSON 1.0): GetItem, PutItem (with Powertools' "does not exist or expired" condition),
  *   UpdateItem (SET a = :v, …) and DeleteItem on an in-memory table.
  * Any other call answers 400 so a test sees exactly what the code under test tried to do.
@@ -19,6 +20,14 @@ export interface StubCall {
   body: any;
 }
 
+export interface StubJob {
+  jobId: string;
+  jobName: string;
+  jobQueue: string;
+  createdAt: number;
+  status: string;
+}
+
 export interface AwsStub {
   url: string;
   calls: StubCall[];
@@ -26,6 +35,8 @@ export interface AwsStub {
   submitted: any[];
   /** Items by partition key value. */
   table: Map<string, Item>;
+  /** Makes Batch know a job the test did not submit through the stub (e.g. a start job). */
+  addJob(job: StubJob): void;
   /** Fail the next `n` SubmitJob calls with HTTP 429 TooManyRequestsException. */
   throttleNext(n: number): void;
   close(): Promise<void>;
@@ -45,7 +56,7 @@ export async function startAwsStub(): Promise<AwsStub> {
   const table = new Map<string, Item>();
   let throttle = 0;
   let jobCounter = 0;
-  const jobs: { jobId: string; jobName: string; createdAt: number; status: string }[] = [];
+  const jobs: StubJob[] = [];
 
   const server: Server = createServer(async (req, res) => {
     const text = await readBody(req);
@@ -107,15 +118,21 @@ export async function startAwsStub(): Promise<AwsStub> {
       }
       submitted.push(body);
       const jobId = `00000000-0000-4000-8000-${String(++jobCounter).padStart(12, "0")}`;
-      jobs.push({ jobId, jobName: body.jobName, createdAt: jobCounter, status: "SUBMITTED" });
+      jobs.push({ jobId, jobName: body.jobName, jobQueue: body.jobQueue, createdAt: jobCounter, status: "SUBMITTED" });
       return send(200, { jobId, jobName: body.jobName, jobArn: `arn:aws:batch:eu-west-1:123456789012:job/${jobId}` }, { "content-type": "application/json" });
     }
     if (req.method === "POST" && req.url?.startsWith("/v1/listjobs")) {
       calls.push({ service: "batch", operation: "ListJobs", body });
       const filter = (body.filters ?? []).find((f: { name: string }) => f.name === "JOB_NAME");
-      const prefix = filter ? String(filter.values[0]).replace(/\*$/, "") : "";
-      const jobSummaryList = jobs.filter((j) => j.jobName.startsWith(prefix)).reverse();
+      const pattern = filter ? String(filter.values[0]) : "*";
+      const matches = (name: string) => (pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern);
+      const jobSummaryList = jobs.filter((j) => j.jobQueue === body.jobQueue && matches(j.jobName)).reverse();
       return send(200, { jobSummaryList }, { "content-type": "application/json" });
+    }
+    if (req.method === "POST" && req.url?.startsWith("/v1/describejobs")) {
+      calls.push({ service: "batch", operation: "DescribeJobs", body });
+      const found = jobs.filter((j) => (body.jobs as string[]).includes(j.jobId));
+      return send(200, { jobs: found.map((j) => ({ ...j, jobDefinition: "stub", startedAt: 0 })) }, { "content-type": "application/json" });
     }
     calls.push({ service: "batch", operation: `${req.method} ${req.url}`, body });
     return send(400, { __type: "UnknownOperationException", message: `${req.method} ${req.url}` });
@@ -128,6 +145,9 @@ export async function startAwsStub(): Promise<AwsStub> {
     calls,
     submitted,
     table,
+    addJob: (job) => {
+      jobs.push(job);
+    },
     throttleNext: (n) => {
       throttle = n;
     },

@@ -20,6 +20,9 @@ let dir: string;
 let bundle: string;
 let stub: AwsStub;
 
+const START_NAME = `start-data-file-${RUN_ID}`;
+const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
+
 const env = () => ({
   ...startJobEnv({
     PIPELINE_INPUT_VERSION_ID: "v1",
@@ -43,6 +46,8 @@ beforeAll(async () => {
   bundle = path.join(dir, "orchestrator.js");
   await run(process.execPath, [path.join(root, "jobs", "build.mjs")], { env: { ...process.env, ORCHESTRATOR_OUTFILE: bundle } });
   stub = await startAwsStub();
+  // The start job the orchestrator runs as, as Batch knows it.
+  stub.addJob({ jobId: "start-job-id", jobName: START_NAME, jobQueue: START_QUEUE, createdAt: 1, status: "RUNNING" });
 }, 120_000);
 
 afterAll(async () => {
@@ -85,6 +90,19 @@ describe("the bundled orchestrator (the image's entry point)", () => {
     expect(retried.code).toBe(0);
     expect(JSON.parse(retried.stdout).outcome).toBe("existing");
     expect(stub.submitted).toHaveLength(3);
+  });
+
+  it("a second start job of the same run (a lost SubmitJob response) submits nothing", async () => {
+    const before = stub.submitted.length;
+    stub.addJob({ jobId: "start-job-duplicate", jobName: START_NAME, jobQueue: START_QUEUE, createdAt: 2, status: "RUNNING" });
+    const duplicate = await orchestrator([], { AWS_BATCH_JOB_ID: "start-job-duplicate" });
+    expect(duplicate.code).toBe(0);
+    expect(JSON.parse(duplicate.stdout)).toEqual({ runId: RUN_ID, outcome: "duplicate", owner: "start-job-id" });
+    expect(stub.submitted).toHaveLength(before);
+    expect(stub.calls.filter((c) => c.operation === "ListJobs").at(-1)!.body).toEqual({
+      jobQueue: START_QUEUE,
+      filters: [{ name: "JOB_NAME", values: [START_NAME] }],
+    });
   });
 
   it("exits 2 naming the variable when an input is bad", async () => {

@@ -1,4 +1,4 @@
-import { BatchClient, ClientException, DescribeJobsCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
+import { BatchClient, ClientException, DescribeJobsCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand, type JobStatus, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { EXIT_CODES, run, type CliDeps } from "../../jobs/cli";
@@ -119,7 +119,20 @@ describe("input validation", () => {
 });
 
 describe("submitting", () => {
+  const START_NAME = `start-data-file-${RUN_ID}`;
+  const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
+  /** Batch as a start job sees itself: DescribeJobs of its own id, and its namesakes on the start queue. */
+  function startJobs(jobs: { jobId: string; createdAt: number; status: JobStatus }[]) {
+    batchMock.on(DescribeJobsCommand).callsFake(({ jobs: ids }: { jobs: string[] }) => ({
+      jobs: jobs.filter((j) => ids.includes(j.jobId)).map((j) => ({ ...j, jobName: START_NAME, jobQueue: START_QUEUE, jobDefinition: "start", startedAt: 0 })),
+    }));
+    batchMock
+      .on(ListJobsCommand, { jobQueue: START_QUEUE, filters: [{ name: "JOB_NAME", values: [START_NAME] }] })
+      .resolves({ jobSummaryList: jobs.map((j) => ({ ...j, jobName: START_NAME })) });
+  }
+
   it("submits the DAG, prints the job ids and logs JSON lines with the run id", async () => {
+    startJobs([{ jobId: "start-job", createdAt: 1000, status: "RUNNING" }]);
     const { code, stdout, logs } = await cli([], { ...ENV, AWS_BATCH_JOB_ID: "start-job", AWS_BATCH_JOB_ATTEMPT: "1" });
 
     expect(code).toBe(EXIT_CODES.ok);
@@ -131,6 +144,39 @@ describe("submitting", () => {
     });
     expect(logs.map((l) => l.message)).toEqual(["planned", "submitted the run's DAG"]);
     expect(logs.every((l) => l.runId === RUN_ID && l.batchJobId === "start-job" && typeof l.time === "string")).toBe(true);
+  });
+
+  it("given an older live start job of the same run (a lost SubmitJob response), exits 0 without submitting", async () => {
+    startJobs([
+      { jobId: "first", createdAt: 1000, status: "RUNNING" },
+      { jobId: "second", createdAt: 1001, status: "RUNNING" },
+    ]);
+    const { code, stdout, logs } = await cli([], { ...ENV, AWS_BATCH_JOB_ID: "second" });
+
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(stdout)).toEqual({ runId: RUN_ID, outcome: "duplicate", owner: "first" });
+    expect(batchMock.commandCalls(SubmitJobCommand)).toHaveLength(0);
+    expect(batchMock.commandCalls(TerminateJobCommand)).toHaveLength(0);
+    expect(logs.at(-1)).toMatchObject({ level: "warn", owner: "first", ownerStatus: "RUNNING" });
+  });
+
+  it("given only a FAILED older start job of the run, takes the run over and submits", async () => {
+    startJobs([
+      { jobId: "gave-up", createdAt: 1000, status: "FAILED" },
+      { jobId: "again", createdAt: 5000, status: "RUNNING" },
+    ]);
+    const { code, stdout } = await cli([], { ...ENV, AWS_BATCH_JOB_ID: "again" });
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(stdout).outcome).toBe("submitted");
+    expect(batchMock.commandCalls(SubmitJobCommand)).toHaveLength(3);
+  });
+
+  it("exits 3 (retry) when it cannot see itself in Batch", async () => {
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [] });
+    const { code, logs } = await cli([], { ...ENV, AWS_BATCH_JOB_ID: "ghost" });
+    expect(code).toBe(EXIT_CODES.submissionFailed);
+    expect(batchMock.commandCalls(SubmitJobCommand)).toHaveLength(0);
+    expect(JSON.stringify(logs.at(-1))).toContain("DescribeJobs did not return this start job (ghost)");
   });
 
   it("adds the stack's tags (PIPELINE_JOB_TAGS) to every process job", async () => {

@@ -17,6 +17,7 @@ import { planWorkflow, type Plan } from "../../jobs/planner";
 import { defaultWorkflow, parseWorkflowSpec } from "../../jobs/spec";
 import {
   assessExistingJobs,
+  startJobOwner,
   SubmissionError,
   submitPlan,
   TERMINATION_REASON_PREFIX,
@@ -290,6 +291,23 @@ describe("assessExistingJobs", () => {
     const found = assessExistingJobs(plan, [job("prepare", "self", "RUNNING", 1), job("start", "s", "RUNNING", 1)], "self");
     expect(found.kind).toBe("none");
     expect(found.unknown.map((j) => j.jobId)).toEqual(["s"]);
+  });
+});
+
+describe("startJobOwner (which of a run's start jobs submits its DAG)", () => {
+  const job = (jobId: string, createdAt: number, status: JobStatus = "RUNNING") => ({ jobId, createdAt, status });
+  it.each([
+    ["alone", job("me", 10), [job("me", 10)], undefined],
+    ["the older of two live ones", job("me", 10), [job("me", 10), job("later", 20)], undefined],
+    ["younger than a live one", job("me", 20), [job("first", 10), job("me", 20)], "first"],
+    ["younger than a RUNNABLE one (it owns the run, even before it runs)", job("me", 20), [job("first", 10, "RUNNABLE"), job("me", 20)], "first"],
+    ["younger than a SUCCEEDED one (its DAG exists)", job("me", 20), [job("first", 10, "SUCCEEDED"), job("me", 20)], "first"],
+    ["younger than a FAILED one only (it gave up)", job("me", 20), [job("first", 10, "FAILED"), job("me", 20)], undefined],
+    ["created in the same millisecond, larger id", job("b", 10), [job("a", 10), job("b", 10)], "a"],
+    ["created in the same millisecond, smaller id", job("a", 10), [job("a", 10), job("b", 10)], undefined],
+    ["third of three", job("c", 30), [job("c", 30), job("b", 20), job("a", 10)], "a"],
+  ] as const)("%s → owner %s", (_label, own, namesakes, owner) => {
+    expect(startJobOwner(own, namesakes)?.jobId).toBe(owner);
   });
 });
 
