@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CRAllocationStrategy, CRType } from "@aws-sdk/client-batch";
+import { roleNaming } from "./naming";
 import { assumeRolePolicy } from "./iam";
 import { argsFailer } from "./argsError";
 
@@ -147,6 +148,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
       this.instanceRole = new aws.iam.Role(
         `${name}-instance-role`,
         {
+          ...roleNaming(`${name}-instance-role`),
           description: `EC2 instances of Batch compute environment ${name}`,
           assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"),
           tags,
@@ -209,7 +211,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
         // Only BEST_FIT Spot goes through the legacy Spot Fleet API, which needs its own role.
         const fleetRole = new aws.iam.Role(
           `${name}-spot-fleet-role`,
-          { assumeRolePolicy: assumeRolePolicy("spotfleet.amazonaws.com"), tags },
+          { ...roleNaming(`${name}-spot-fleet-role`), assumeRolePolicy: assumeRolePolicy("spotfleet.amazonaws.com"), tags },
           { parent: this },
         );
         const fleetAttachment = new aws.iam.RolePolicyAttachment(

@@ -12,6 +12,7 @@ import {
   RetryAction,
   type Volume,
 } from "@aws-sdk/client-batch";
+import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
 import { argsFailer } from "./argsError";
 import { fargateSizeProblem } from "./fargate";
@@ -253,13 +254,13 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
     let executionPolicy: aws.iam.RolePolicy | undefined;
     if (fargate && executionRoleArn === undefined) {
       const role = new aws.iam.Role(
-        `${name}-execution-role`,
-        { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
+        `${name}-exec-role`,
+        { ...roleNaming(`${name}-exec-role`), assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
         { parent: this },
       );
       const partition = aws.getPartitionOutput({}, { parent: this }).partition;
       executionPolicy = new aws.iam.RolePolicy(
-        `${name}-execution-policy`,
+        `${name}-exec-policy`,
         {
           role: role.name,
           policy: policyJson(

@@ -8,6 +8,7 @@ import { RetryAction } from "@aws-sdk/client-batch";
 import { EXIT_CODES, START_JOB_ENV } from "../jobs/contract";
 import type { WorkflowSpec } from "../jobs/spec";
 import type { PipelineConfig } from "./config";
+import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
 import { ContainerJobDefinition, type Platform, SPOT_RECLAIMED_RULES } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
@@ -145,7 +146,7 @@ export class Orchestrator extends pulumi.ComponentResource {
 
     this.jobRole = new aws.iam.Role(
       `${name}-job-role`,
-      { description: `Start job of ${name}: submits one run's DAG`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
+      { ...roleNaming(`${name}-job-role`), description: `Start job of ${name}: submits one run's DAG`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
       { parent: this },
     );
     const definitions = Object.values(args.jobDefinitions);

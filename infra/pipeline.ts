@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { TASK_ENV } from "../jobs/contract";
 import { BARRIER_JOB_DEFINITION_KEY, type PipelineConfig, type ProcessJobConfig } from "./config";
+import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
 import { ContainerJobDefinition, type Platform } from "./jobDefinition";
 import { InputBucket } from "./inputBucket";
@@ -94,7 +95,7 @@ export class Pipeline extends pulumi.ComponentResource {
     // cannot write under the trigger prefix, so the pipeline can never start itself.
     this.processJobRole = new aws.iam.Role(
       `${name}-process-role`,
-      { description: `Process jobs of ${name}: read inputs, write results`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
+      { ...roleNaming(`${name}-process-role`), description: `Process jobs of ${name}: read inputs, write results`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
       { parent: this },
     );
     const processPolicy = new aws.iam.RolePolicy(

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PipelineConfig } from "./config";
+import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
 import type { InputBucket } from "./inputBucket";
 import type { ContainerJobDefinition } from "./jobDefinition";
@@ -70,7 +71,7 @@ export class Trigger extends pulumi.ComponentResource {
 
     this.role = new aws.iam.Role(
       `${name}-role`,
-      { description: `S3 trigger ${name}: submits start jobs`, assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), tags },
+      { ...roleNaming(`${name}-role`), description: `S3 trigger ${name}: submits start jobs`, assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), tags },
       { parent: this },
     );
     const rolePolicy = new aws.iam.RolePolicy(

@@ -140,9 +140,9 @@ export interface MockedStack {
 
 /**
  * Installs the mocks and the stack config. Config keys are given without the project namespace:
- * `{ logRetentionDays: 14 }` becomes `batch-pipeline:logRetentionDays`.
+ * `{ logRetentionDays: 14 }` becomes `batch-pipeline:logRetentionDays`. The stack is `test` unless given.
  */
-export async function setupPulumiMocks(config: Record<string, unknown> = {}): Promise<MockedStack> {
+export async function setupPulumiMocks(config: Record<string, unknown> = {}, options: { stack?: string } = {}): Promise<MockedStack> {
   const stack: MockedStack = { resources: [], calls: [], partition: "aws" };
   const edges = new Map<string, { dependsOn: string[]; parent?: string }>();
   pulumi.runtime.setAllConfig(
@@ -165,7 +165,7 @@ export async function setupPulumiMocks(config: Record<string, unknown> = {}): Pr
       },
     },
     PROJECT,
-    STACK,
+    options.stack ?? STACK,
     false,
   );
   // Mocks are not told a resource's dependencies; the monitor's request carries them (explicit

@@ -117,9 +117,9 @@ describe("ContainerJobDefinition", () => {
     });
     await valueOf(def.arnPrefix);
     await settle();
-    const role = ofType(stack, "aws:iam/role:Role", "small-execution-role")[0]!;
+    const role = ofType(stack, "aws:iam/role:Role", "small-exec-role")[0]!;
     expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: "ecs-tasks.amazonaws.com" });
-    const policy = JSON.parse(ofType(stack, "aws:iam/rolePolicy:RolePolicy", "small-execution-policy")[0]!.inputs.policy);
+    const policy = JSON.parse(ofType(stack, "aws:iam/rolePolicy:RolePolicy", "small-exec-policy")[0]!.inputs.policy);
     const logs = ofType(stack, "aws:cloudwatch/logGroup:LogGroup", "small-logs")[0]!;
     expect(policy.Statement).toEqual([
       {
@@ -159,7 +159,7 @@ describe("ContainerJobDefinition dependencies", () => {
     await valueOf(def.arnPrefix);
     await settle();
     const jd = ofType(stack, "aws:batch/jobDefinition:JobDefinition", `${name}-jd`)[0]!;
-    expect(jd.dependsOn).toEqual(expect.arrayContaining([`${name}-first`, `${name}-execution-policy`]));
+    expect(jd.dependsOn).toEqual(expect.arrayContaining([`${name}-first`, `${name}-exec-policy`]));
   });
 });
 

@@ -51,10 +51,10 @@ describe("process jobs on Fargate", () => {
 
   it("gives each Fargate definition an execution role that writes its own logs only (public images need no ECR pull)", () => {
     const process = one("aws:batch/jobDefinition:JobDefinition", "-process-jd");
-    const role = one("aws:iam/role:Role", "-process-execution-role");
+    const role = one("aws:iam/role:Role", "-process-exec-role");
     expect(propsOf(process).executionRoleArn).toBe(role.state.arn);
     const logs = one("aws:cloudwatch/logGroup:LogGroup", "-process-logs");
-    const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "-process-execution-policy").inputs.policy);
+    const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "-process-exec-policy").inputs.policy);
     expect(policy.Statement).toEqual([
       { Sid: "WriteJobLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${logs.state.arn}:log-stream:*`] },
     ]);

@@ -5,12 +5,13 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type MockedStack, ofType, setupPulumiMocks, settle } from "../mocks";
+import { resourcePrefix } from "../../infra/naming";
+import { type MockedStack, ofType, PROJECT, setupPulumiMocks, settle, STACK } from "../mocks";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 
 let stack: MockedStack;
 /** Logical names are `<project>-<stack>-<part>`. */
-const PREFIX = "batch-pipeline-test";
+const PREFIX = resourcePrefix(PROJECT, STACK);
 
 beforeAll(async () => {
   const doc = parse(readFileSync("Pulumi.prod.yaml", "utf8")) as { config: Record<string, unknown> };
@@ -69,14 +70,14 @@ describe("the production example stack", () => {
       { type: "VCPU", value: "1" },
       { type: "MEMORY", value: "2048" },
     ]);
-    const role = ofType(stack, "aws:iam/role:Role", "-orchestrator-start-execution-role")[0]!;
+    const role = ofType(stack, "aws:iam/role:Role", "-orchestrator-start-exec-role")[0]!;
     expect(props.executionRoleArn).toBe(role.state.arn);
     const repo = ofType(stack, "aws:ecr/repository:Repository")[0]!;
     expect(props.image).toMatch(new RegExp(`^${repo.state.repositoryUrl}@sha256:[0-9a-f]{64}$`));
-    const policy = JSON.parse(ofType(stack, "aws:iam/rolePolicy:RolePolicy", "-orchestrator-start-execution-policy")[0]!.inputs.policy);
+    const policy = JSON.parse(ofType(stack, "aws:iam/rolePolicy:RolePolicy", "-orchestrator-start-exec-policy")[0]!.inputs.policy);
     expect(policy.Statement.find((s: any) => s.Sid === "PullJobImage").Resource).toEqual([repo.state.arn]);
     // ready only once both its execution role and its job role may act
-    expect(start.dependsOn).toEqual(expect.arrayContaining([`${PREFIX}-orchestrator-start-execution-policy`, `${PREFIX}-orchestrator-job-policy`]));
+    expect(start.dependsOn).toEqual(expect.arrayContaining([`${PREFIX}-orchestrator-start-exec-policy`, `${PREFIX}-orchestrator-job-policy`]));
     // the trigger submits it to the Fargate queue; the process jobs stay on EC2 Spot
     const fargateQueue = ofType(stack, "aws:batch/jobQueue:JobQueue", "-fargate-queue")[0]!;
     const fn = ofType(stack, "aws:lambda/function:Function", "-trigger-fn")[0]!;

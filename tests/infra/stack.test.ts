@@ -3,10 +3,13 @@
  * retention: the resource graph a `pulumi preview` of a fresh stack would show.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { type MockedStack, ofType, type RecordedResource, setupPulumiMocks, settle, valueOf } from "../mocks";
+import { resourcePrefix } from "../../infra/naming";
+import { type MockedStack, ofType, PROJECT, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 
 let stack: MockedStack;
+/** Every logical name starts with the stack's resource prefix. */
+const PREFIX = resourcePrefix(PROJECT, STACK);
 let program: typeof import("../../index");
 
 const one = (type: string, nameIncludes: string): RecordedResource => {
@@ -188,7 +191,7 @@ describe("job definitions and logs", () => {
     expect(groups.length).toBeGreaterThanOrEqual(2);
     for (const g of groups) {
       expect(g.inputs.retentionInDays).toBe(14);
-      expect(g.inputs.name).toMatch(/^\/aws\/(batch|events|lambda)\/batch-pipeline-test-/);
+      expect(g.inputs.name).toMatch(new RegExp(`^/aws/(batch|events|lambda)/${PREFIX}-`));
     }
   });
 });
@@ -265,7 +268,7 @@ describe("orchestrator (start job)", () => {
       { action: "RETRY", onExitCode: "3" },
       { action: "EXIT", onReason: "*" },
     ]);
-    expect(jd.dependsOn).toContain("batch-pipeline-test-orchestrator-job-policy");
+    expect(jd.dependsOn).toContain(`${PREFIX}-orchestrator-job-policy`);
   });
 
   it("lets the start job submit only to the process queue, only the process and barrier definitions", () => {
@@ -423,10 +426,10 @@ describe("observability", () => {
       detail: { jobQueue: queues, status: ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"] },
     });
     const log = one("aws:cloudwatch/logGroup:LogGroup", "-obs-job-states");
-    expect(log.inputs.name).toBe("/aws/events/batch-pipeline-test-obs/job-states");
+    expect(log.inputs.name).toBe(`/aws/events/${PREFIX}-obs/job-states`);
     const target = one("aws:cloudwatch/eventTarget:EventTarget", "-obs-job-states-log");
     expect(target.inputs.arn).toBe(log.state.arn);
-    expect(target.dependsOn).toContain("batch-pipeline-test-obs-events-to-logs");
+    expect(target.dependsOn).toContain(`${PREFIX}-obs-events-to-logs`);
   });
 
   it("publishes failed jobs to an SNS topic only that rule (and the account's alarms) may publish to", () => {
@@ -451,14 +454,14 @@ describe("stack outputs", () => {
     expect(queueArns.high).toMatch(/^arn:aws:batch:eu-west-1:123456789012:job-queue\//);
     expect(await valueOf(program.startJobDefinitionName)).toMatch(/-orchestrator-start-jd-/);
     expect(await valueOf(program.orchestratorImage)).toMatch(/dkr\.ecr\..*@sha256:/);
-    expect(await valueOf(program.jobStateLogGroup)).toBe("/aws/events/batch-pipeline-test-obs/job-states");
-    expect(await valueOf(program.inputBucketName)).toMatch(/^batch-pipeline-test-input-/);
+    expect(await valueOf(program.jobStateLogGroup)).toBe(`/aws/events/${PREFIX}-obs/job-states`);
+    expect(await valueOf(program.inputBucketName)).toMatch(new RegExp(`^${PREFIX}-input-`));
     expect(await valueOf(program.deadLetterQueueUrl)).toMatch(/^https:\/\/sqs\./);
     expect(await valueOf(program.triggerFunctionName)).toMatch(/-trigger-fn-/);
     const names = await valueOf(program.jobDefinitionNames);
     expect(Object.keys(names).sort()).toEqual(["barrier", "process"]);
     const logs = await valueOf(program.logGroupNames);
-    expect(logs.process).toMatch(/^\/aws\/batch\/batch-pipeline-test-process$/);
+    expect(logs.process).toBe(`/aws/batch/${PREFIX}-process`);
     const envs = await valueOf(pulumiAll(program.computeEnvironmentArns));
     expect(envs.spot).toMatch(/compute-environment\//);
   });

@@ -9,7 +9,7 @@ import {
   resolveJobDefinitionArgs,
 } from "../../infra/jobDefinition";
 import { JobQueueArgsError, validateJobQueueArgs } from "../../infra/jobQueue";
-import { MAX_PREFIX_CHARS, resourcePrefix } from "../../infra/naming";
+import { MAX_PREFIX_CHARS, resourcePrefix, roleNaming } from "../../infra/naming";
 
 const placement = { vpcId: "vpc-1", subnetIds: ["subnet-1"] };
 
@@ -201,7 +201,7 @@ describe("wildcardActions", () => {
 
 describe("resourcePrefix", () => {
   it.each([
-    ["batch-pipeline", "dev", /^batch-pipeline-dev$/],
+    ["batch-pipeline", "dev", /^batch-pipeline-dev-[0-9a-f]{6}$/],
     ["batch-pipeline", "Prod_EU", /^batch-pipeline-prod-e-[0-9a-f]{6}$/],
     ["batch-pipeline", "feature/JIRA-123.x", /^batch-pipeline-featur-[0-9a-f]{6}$/],
     ["batch-pipeline", "production-europe-west", /^batch-pipeline-produc-[0-9a-f]{6}$/],
@@ -217,9 +217,21 @@ describe("resourcePrefix", () => {
   ])("gives stacks %s and %s different prefixes (fixed names such as log groups must not collide)", (a, b) => {
     expect(resourcePrefix("batch-pipeline", a)).not.toBe(resourcePrefix("batch-pipeline", b));
   });
-  it("leaves room for the longest suffix and Pulumi's random part within IAM's 64 characters", () => {
-    const longest = resourcePrefix("batch-pipeline", "x".repeat(100)) + "-ondemand-instance-profile" + "-1234567";
+  it("tells project `p` + stack `eu-prod` from project `p-eu` + stack `prod`", () => {
+    expect(resourcePrefix("batch-pipeline", "eu-prod")).not.toBe(resourcePrefix("batch-pipeline-eu", "prod"));
+  });
+  it("is at most MAX_PREFIX_CHARS long", () => {
     expect(resourcePrefix("a", "b".repeat(100)).length).toBeLessThanOrEqual(MAX_PREFIX_CHARS);
-    expect(longest.length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe("roleNaming", () => {
+  it("leaves a role to Pulumi's autonaming when the name and its 8 random characters fit IAM's 64", () => {
+    expect(roleNaming("x".repeat(56))).toEqual({});
+  });
+  it.each([57, 64, 100])("gives a %i-character logical name a namePrefix of at most 38 characters, ending in -", (length) => {
+    const { namePrefix } = roleNaming(`${"a".repeat(30)}-${"b".repeat(length - 31)}`);
+    expect(namePrefix).toMatch(/^a{30}-b{6}-$/);
+    expect(namePrefix!.length).toBeLessThanOrEqual(38);
   });
 });
