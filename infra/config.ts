@@ -364,11 +364,11 @@ export const pipelineConfigSchema = pipelineConfigObject
       const problem = fargateSizeProblem(cfg.orchestrator.vcpus, cfg.orchestrator.memoryMiB);
       if (problem) ctx.addIssue({ code: "custom", path: ["orchestrator", problem.field], message: `${problem.rule} (startQueue is \`fargate\`)` });
     }
-    if (cfg.compute.fargate.enabled && FARGATE_QUEUE in cfg.queues) {
+    if (FARGATE_QUEUE in cfg.queues) {
       ctx.addIssue({
         code: "custom",
-        path: ["queues", "fargate"],
-        message: "`fargate` is the name of the Fargate queue created by compute.fargate.enabled; rename this queue",
+        path: ["queues", FARGATE_QUEUE],
+        message: "`fargate` is reserved for the Fargate queue (compute.fargate.enabled); rename this queue",
       });
     }
     if (BARRIER_JOB_DEFINITION_KEY in cfg.jobDefinitions) {
@@ -382,16 +382,45 @@ export const pipelineConfigSchema = pipelineConfigObject
       ["spot", cfg.compute.spot],
       ["onDemand", cfg.compute.onDemand],
     ] as const;
-    // Batch rejects a queue whose environments differ in architecture, and every EC2 queue holds both.
-    const arch = (types: readonly string[]) => [...new Set(types.map((t) => (isArm64InstanceType(t) ? "arm64" : "x86_64")))];
-    const spotArch = arch(cfg.compute.spot.instanceTypes);
-    const onDemandArch = arch(cfg.compute.onDemand.instanceTypes);
-    if (spotArch.length > 1 || onDemandArch.length > 1 || spotArch[0] !== onDemandArch[0]) {
+    // Batch requires one architecture per queue, and every EC2 queue holds both environments.
+    const archOf = (t: string) => (isArm64InstanceType(t) ? "arm64" : "x86_64");
+    const archs = { spot: new Set(cfg.compute.spot.instanceTypes.map(archOf)), onDemand: new Set(cfg.compute.onDemand.instanceTypes.map(archOf)) };
+    for (const key of ["spot", "onDemand"] as const) {
+      if (archs[key].size > 1) {
+        const arm = cfg.compute[key].instanceTypes.filter(isArm64InstanceType);
+        ctx.addIssue({
+          code: "custom",
+          path: ["compute", key, "instanceTypes"],
+          message: `mixes arm64 (${arm.join(", ")}) with x86_64 types; Batch requires one architecture per queue`,
+        });
+      }
+    }
+    if (archs.spot.size === 1 && archs.onDemand.size === 1 && [...archs.spot][0] !== [...archs.onDemand][0]) {
       ctx.addIssue({
         code: "custom",
         path: ["compute", "onDemand", "instanceTypes"],
-        message: `Spot (${spotArch.join(" + ")}) and On-Demand (${onDemandArch.join(" + ")}) share every EC2 queue, and Batch requires one architecture per queue`,
+        message: `are ${[...archs.onDemand][0]} but compute.spot.instanceTypes are ${[...archs.spot][0]}; both environments serve every EC2 queue, and Batch requires one architecture per queue`,
       });
+    }
+    // A job bigger than every environment it can go to stays RUNNABLE until runnableTimeoutSeconds.
+    const ec2MaxVcpus = Math.max(cfg.compute.spot.maxVcpus, cfg.compute.onDemand.maxVcpus);
+    const fitRule = (queue: string) =>
+      queue === FARGATE_QUEUE
+        ? { max: cfg.compute.fargate.maxVcpus, where: "compute.fargate.maxVcpus" }
+        : { max: ec2MaxVcpus, where: "the larger of compute.spot.maxVcpus and compute.onDemand.maxVcpus" };
+    {
+      const { max, where } = fitRule(cfg.processQueue);
+      for (const [key, job] of Object.entries(cfg.jobDefinitions)) {
+        if (job.vcpus > max) {
+          ctx.addIssue({ code: "custom", path: ["jobDefinitions", key, "vcpus"], message: `exceeds ${where} (${max}); the job could never be placed` });
+        }
+      }
+    }
+    {
+      const { max, where } = fitRule(cfg.startQueue);
+      if (cfg.orchestrator.vcpus > max) {
+        ctx.addIssue({ code: "custom", path: ["orchestrator", "vcpus"], message: `exceeds ${where} (${max}); the start job could never be placed` });
+      }
     }
     for (const [key, env] of envs) {
       // The start job runs on the EC2 environments unless it is on Fargate, and its image is linux/amd64.

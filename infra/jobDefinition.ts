@@ -139,7 +139,12 @@ export function resolveJobDefinitionArgs(name: string, args: ContainerJobDefinit
   return a;
 }
 
-const PRIVATE_ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._\/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
+/**
+ * A private ECR image: `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repo>`, the FIPS form
+ * (`dkr.ecr-fips`) and the dual-stack form (`<account>.dkr-ecr.<region>.on.aws`), by tag or digest.
+ */
+const PRIVATE_ECR_IMAGE =
+  /^(\d{12})\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|on\.aws)\/([a-z0-9._\/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 
 /**
  * What a Fargate execution role needs: write this definition's log streams, and pull the image when it
@@ -152,7 +157,7 @@ export function executionRoleStatements(logGroupArn: string, image: string, part
   ];
   const ecr = PRIVATE_ECR_IMAGE.exec(image);
   if (ecr) {
-    const [, account, region, , repository] = ecr;
+    const [, account, region, repository] = ecr;
     statements.push(
       { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
       {

@@ -77,10 +77,13 @@ export class JobQueue extends pulumi.ComponentResource {
   readonly arn: pulumi.Output<string>;
   readonly name: pulumi.Output<string>;
   readonly schedulingPolicy?: aws.batch.SchedulingPolicy;
+  /** Whether the queue's environments are Fargate (job definitions for it must be too). */
+  readonly fargate: boolean;
 
   constructor(name: string, args: JobQueueArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:batch:JobQueue", name, {}, opts);
     validateJobQueueArgs(name, args);
+    this.fargate = isFargate(args.computeEnvironments[0]!.kind);
     const tags = args.tags ?? {};
 
     if (args.fairShare) {

@@ -80,10 +80,9 @@ export class BatchPlatform extends pulumi.ComponentResource {
     return pulumi.all(Object.fromEntries(Object.entries(this.queues).map(([k, q]) => [k, q.arn])));
   }
 
-  /** The platform a job definition needs to run on queue `name`. */
+  /** The platform a job definition needs to run on queue `name`: that of the queue's environments. */
   platformOf(name: string): typeof PlatformCapability.EC2 | typeof PlatformCapability.FARGATE {
-    this.queue(name);
-    return name === FARGATE_QUEUE ? PlatformCapability.FARGATE : PlatformCapability.EC2;
+    return this.queue(name).fargate ? PlatformCapability.FARGATE : PlatformCapability.EC2;
   }
 
   queue(name: string): JobQueue {

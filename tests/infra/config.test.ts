@@ -111,6 +111,11 @@ describe("config errors name the key, the value and the rule", () => {
     [{ jobDefinitions: { process: { image: "busybox:latest" } } }, "batch-pipeline:jobDefinitions.process.image = \"busybox:latest\": pin a tag or digest"],
     [{ jobDefinitions: { process: { image: "busybox:1", timeoutSeconds: 10 } } }, "batch-pipeline:jobDefinitions.process.timeoutSeconds = 10"],
     [{ compute: { fargate: { enabled: true } }, queues: { high: { priority: 100 }, low: { priority: 1 }, fargate: { priority: 7 } } }, "batch-pipeline:queues.fargate"],
+    [{ queues: { high: { priority: 100 }, low: { priority: 1 }, fargate: { priority: 7 } } }, "batch-pipeline:queues.fargate = {\"priority\":7}: `fargate` is reserved for the Fargate queue"],
+    [{ jobDefinitions: { process: { image: "busybox:1", vcpus: 96 } } }, "batch-pipeline:jobDefinitions.process.vcpus = 96: exceeds the larger of compute.spot.maxVcpus and compute.onDemand.maxVcpus (64); the job could never be placed"],
+    [{ compute: { fargate: { enabled: true, maxVcpus: 4 } }, processQueue: "fargate", jobDefinitions: { process: { image: "busybox:1", vcpus: 8, memoryMiB: 16384 } } }, "batch-pipeline:jobDefinitions.process.vcpus = 8: exceeds compute.fargate.maxVcpus (4)"],
+    [{ compute: { fargate: { enabled: true, maxVcpus: 1 } }, startQueue: "fargate", orchestrator: { vcpus: 2, memoryMiB: 4096 } }, "batch-pipeline:orchestrator.vcpus = 2: exceeds compute.fargate.maxVcpus (1); the start job could never be placed"],
+    [{ compute: { spot: { instanceTypes: ["c7i", "c7g", "m7g"] }, fargate: { enabled: true } }, startQueue: "fargate", orchestrator: { memoryMiB: 2048 } }, 'batch-pipeline:compute.spot.instanceTypes = ["c7i","c7g","m7g"]: mixes arm64 (c7g, m7g) with x86_64 types'],
     [{ processQueue: "fargate" }, 'batch-pipeline:processQueue = "fargate": the `fargate` queue exists only with compute.fargate.enabled: true'],
     [{ compute: { fargate: { enabled: true } }, processQueue: "fargate", jobDefinitions: { process: { image: "busybox:1", vcpus: 3 } } }, "batch-pipeline:jobDefinitions.process.vcpus = 3: Fargate accepts 0.25, 0.5, 1, 2, 4, 8, 16 vCPUs (processQueue is `fargate`)"],
     [{ compute: { fargate: { enabled: true } }, processQueue: "fargate", jobDefinitions: { process: { image: "busybox:1", vcpus: 1, memoryMiB: 1000 } } }, "batch-pipeline:jobDefinitions.process.memoryMiB = 1000: Fargate with 1 vCPU accepts 2048 to 8192 MiB"],
@@ -143,7 +148,7 @@ describe("config errors name the key, the value and the rule", () => {
 
   it("refuses Spot and On-Demand of different architectures: they share every EC2 queue", () => {
     expect(errorOf({ compute: { spot: { instanceTypes: ["m7g"] }, fargate: { enabled: true } }, startQueue: "fargate", orchestrator: { memoryMiB: 2048 } })).toContain(
-      'batch-pipeline:compute.onDemand.instanceTypes = (unset): Spot (arm64) and On-Demand (x86_64) share every EC2 queue, and Batch requires one architecture per queue',
+      "batch-pipeline:compute.onDemand.instanceTypes = (unset): are x86_64 but compute.spot.instanceTypes are arm64; both environments serve every EC2 queue",
     );
   });
 

@@ -113,6 +113,8 @@ describe("ContainerJobDefinition defaults and validation", () => {
   it.each([
     ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/orchestrator@sha256:" + "a".repeat(64), "arn:aws:ecr:eu-west-1:123456789012:repository/team/orchestrator"],
     ["210987654321.dkr.ecr.us-east-1.amazonaws.com/jobs:1.2.3", "arn:aws:ecr:us-east-1:210987654321:repository/jobs"],
+    ["210987654321.dkr.ecr-fips.us-east-1.amazonaws.com/jobs:1.2.3", "arn:aws:ecr:us-east-1:210987654321:repository/jobs"],
+    ["210987654321.dkr-ecr.us-east-1.on.aws/team/jobs@sha256:" + "b".repeat(64), "arn:aws:ecr:us-east-1:210987654321:repository/team/jobs"],
   ])("a Fargate execution role pulls the private ECR image %s from that repository only", (image, repositoryArn) => {
     const statements = executionRoleStatements("arn:aws:logs:eu-west-1:123456789012:log-group:/aws/batch/x", image, "aws");
     expect(statements).toEqual([
