@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parsePipelineConfig } from "../infra/config";
+import { resourcePrefix } from "../infra/naming";
 
 /** Keys whose values are maps or specs are documented as a whole, not per entry. */
 const WHOLE_VALUES = new Set(["queues", "jobDefinitions", "tags", "workflow"]);
@@ -38,5 +39,11 @@ describe("README configuration reference", () => {
     expect(row("compute.onDemand.maxVcpus")).toBe(`\`${cfg.compute.onDemand.maxVcpus}\``);
     expect(row("trigger.prefix")).toBe(`\`${cfg.trigger.prefix}\``);
     expect(row("runnableTimeoutSeconds")).toBe(`\`${cfg.runnableTimeoutSeconds}\``);
+  });
+});
+
+describe("README examples", () => {
+  it("shows the resource prefix the code gives stack `dev`", () => {
+    expect(fullReadme).toContain(`\`${resourcePrefix("batch-pipeline", "dev")}\` for stack \`dev\``);
   });
 });
