@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { type MockedStack, ofType, type RecordedResource, setupPulumiMocks, settle } from "../mocks";
+import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 
 let stack: MockedStack;
@@ -80,8 +81,16 @@ describe("process jobs on Fargate", () => {
   it("given notifications.arrayChildStates false, logs plain jobs and array parents only", () => {
     const rule = one("aws:cloudwatch/eventRule:EventRule", "-obs-job-states");
     const detail = JSON.parse(rule.inputs.eventPattern).detail;
-    expect(detail.arrayProperties).toEqual({ index: [{ exists: false }] });
     expect(detail.jobQueue).toHaveLength(3);
+    const pattern = JSON.parse(rule.inputs.eventPattern);
+    const event = (extra: Record<string, unknown>) => ({
+      source: "aws.batch",
+      "detail-type": "Batch Job State Change",
+      detail: { jobQueue: detail.jobQueue[2], status: "RUNNING", ...extra },
+    });
+    expect(matchesPattern(pattern, event({}))).toBe(true);
+    expect(matchesPattern(pattern, event({ arrayProperties: { size: 10_000 } }))).toBe(true);
+    expect(matchesPattern(pattern, event({ arrayProperties: { index: 9_999 } }))).toBe(false);
   });
 
   it("keeps IAM least-privilege: no wildcard actions, no *FullAccess policies", () => {

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
 import { type MockedStack, ofType, PROJECT, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
+import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 
 let stack: MockedStack;
@@ -437,7 +438,18 @@ describe("observability", () => {
     const detail = JSON.parse(rule.inputs.eventPattern).detail;
     expect(detail.status).toEqual(["FAILED"]);
     // one alert per failed array job, not one per failed child
-    expect(detail.arrayProperties).toEqual({ index: [{ exists: false }] });
+    const pattern = JSON.parse(rule.inputs.eventPattern);
+    const queue = detail.jobQueue[0];
+    const event = (jobDetail: Record<string, unknown>) => ({
+      source: "aws.batch",
+      "detail-type": "Batch Job State Change",
+      detail: { jobName: "r-process", jobId: "j-1", jobQueue: queue, status: "FAILED", statusReason: "Essential container in task exited", ...jobDetail },
+    });
+    expect(matchesPattern(pattern, event({}))).toBe(true); // a plain job
+    expect(matchesPattern(pattern, event({ arrayProperties: { size: 3, statusSummary: { FAILED: 1, SUCCEEDED: 2 } } }))).toBe(true); // the parent
+    expect(matchesPattern(pattern, event({ arrayProperties: { index: 2 } }))).toBe(false); // a child
+    expect(matchesPattern(pattern, event({ status: "SUCCEEDED" }))).toBe(false);
+    expect(matchesPattern(pattern, event({ jobQueue: "arn:aws:batch:eu-west-1:123456789012:job-queue/someone-elses" }))).toBe(false);
     const topic = one("aws:sns/topicPolicy:TopicPolicy", "-obs-failures-policy");
     const statement = JSON.parse(topic.inputs.policy).Statement[0];
     expect(statement.Action).toEqual(["sns:Publish"]);
