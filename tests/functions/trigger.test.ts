@@ -17,6 +17,7 @@ import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dyn
 import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { advanceUntil } from "../support/fakeTime";
 import { computeRunId } from "../../functions/startRequest";
 import {
   buildTriggerHandler,
@@ -581,8 +582,9 @@ describe("throttled SubmitJob", () => {
       (r) => ((settled = true), r),
       (e: unknown) => ((settled = true), e),
     );
-    // Backoff and the adaptive rate limiter wait on timers: advance virtual time until it gives up.
-    for (let i = 0; i < 200 && !settled; i++) await vi.advanceTimersByTimeAsync(1_000);
+    // Backoff and the adaptive rate limiter wait on timers, the run id's hash on the thread pool:
+    // advance virtual time, and let real work finish, until it gives up.
+    await advanceUntil(() => settled);
 
     expect(settled).toBe(true);
     expect(endpoint.attempts).toHaveLength(SUBMIT_JOB_RETRY.maxAttempts);

@@ -1,5 +1,6 @@
 import { SubmitJobCommand } from "@aws-sdk/client-batch";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { advanceUntil } from "../support/fakeTime";
 import { createBatchClient } from "../../jobs/submitter";
 
 // aws-sdk-client-mock replaces `send` and so skips the SDK's retry middleware; these tests drive a real
@@ -47,7 +48,7 @@ describe("createBatchClient", () => {
       .then((out) => ({ out, error: undefined }), (error: unknown) => ({ out: undefined, error }))
       .finally(() => (settled = true));
     // Timers get scheduled only as the middleware stack gets to them: keep advancing until the call ends.
-    for (let i = 0; i < 100 && !settled; i++) await vi.advanceTimersByTimeAsync(1_000);
+    await advanceUntil(() => settled);
     return { ...(await sent), attempts };
   }
 

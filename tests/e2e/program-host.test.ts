@@ -1,0 +1,90 @@
+/**
+ * The program as `pulumi preview` loads it, not as vitest does: scripts/load-program.cjs registers
+ * ts-node with the project's TypeScript and tsconfig exactly like the Pulumi Node language host
+ * (type checking on) and requires index.ts in a fresh Node process, with the runtime mocks standing in
+ * for the engine. The inline Lambda that process serializes is then loaded in another fresh process and
+ * invoked with an S3 event against a local AWS-compatible endpoint.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AwsStub, startAwsStub } from "./awsStub";
+import { lastJsonLine, runNode } from "./node";
+
+const root = path.resolve(__dirname, "../..");
+let dir: string;
+let stub: AwsStub;
+let loaded: { stack: string; loadMs: number; resources: Record<string, number>; handlers: { file: string; bytes: number }[]; error?: string };
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "program-"));
+  const out = await runNode([path.join(root, "scripts", "load-program.cjs"), path.join(root, "Pulumi.dev.yaml"), dir], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    cwd: root,
+  });
+  loaded = lastJsonLine(out.stdout);
+  if (out.code !== 0) throw new Error(`load-program exited ${out.code}: ${loaded.error ?? out.stderr}`);
+  stub = await startAwsStub();
+}, 120_000);
+
+afterAll(async () => {
+  await stub?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the program under the language host's ts-node", () => {
+  it("type-checks and declares the dev stack: Spot and On-Demand, two queues, three job definitions, one Lambda", () => {
+    expect(loaded.stack).toBe("dev");
+    expect(loaded.resources).toMatchObject({
+      "aws:batch/computeEnvironment:ComputeEnvironment": 2,
+      "aws:batch/jobQueue:JobQueue": 2,
+      "aws:batch/jobDefinition:JobDefinition": 3,
+      "aws:lambda/function:Function": 1,
+      "aws:s3/bucketNotification:BucketNotification": 1,
+    });
+    expect(loaded.handlers).toHaveLength(1);
+  });
+
+  it("serializes a trigger Lambda that submits the start job for an S3 event", async () => {
+    const lambdaDir = path.join(dir, "lambda");
+    mkdirSync(lambdaDir);
+    copyFileSync(loaded.handlers[0]!.file, path.join(lambdaDir, "__index.js"));
+    // Stand-in for the Lambda runtime's SDK and the Powertools layer.
+    symlinkSync(path.join(root, "node_modules"), path.join(lambdaDir, "node_modules"), "dir");
+    const event = {
+      Records: [
+        {
+          eventVersion: "2.1",
+          eventSource: "aws:s3",
+          awsRegion: "eu-west-1",
+          eventName: "ObjectCreated:Put",
+          s3: { bucket: { name: "input-bucket" }, object: { key: "incoming/a+b.csv", size: 5, eTag: "e", versionId: "v1", sequencer: "01" } },
+        },
+      ],
+    };
+    const out = await runNode([path.join(root, "scripts", "lambda-invoke.cjs"), lambdaDir], {
+      cwd: lambdaDir,
+      input: JSON.stringify(event),
+      env: {
+        PATH: process.env.PATH,
+        AWS_ENDPOINT_URL: stub.url,
+        AWS_REGION: "eu-west-1",
+        AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+        AWS_SECRET_ACCESS_KEY: "secret",
+        AWS_LAMBDA_FUNCTION_NAME: "trigger",
+        START_QUEUE: "arn:aws:batch:eu-west-1:123456789012:job-queue/high",
+        START_JOB_DEFINITION: "start-def",
+        IDEMPOTENCY_TABLE: "idempotency",
+        IDEMPOTENCY_TTL_SECONDS: "604800",
+        IGNORE_PREFIX: "results/",
+      },
+    });
+    const result = lastJsonLine<{ ok: boolean; error?: unknown }>(out.stdout);
+    expect(result, out.stderr).toMatchObject({ ok: true });
+    expect(stub.submitted.map((s) => s.jobDefinition)).toEqual(["start-def"]);
+    expect(stub.submitted[0].containerOverrides.environment).toEqual(
+      expect.arrayContaining([{ name: "PIPELINE_INPUT_KEY", value: "incoming/a b.csv" }]),
+    );
+  });
+});
