@@ -198,21 +198,41 @@ export interface BarrierNode {
 /**
  * Collapses `deps` until at most `slots` remain, with levels of barrier jobs that each wait on at most 20.
  * Built once per step, so all chunks of a step share one tree.
+ *
+ * Each barrier turns up to 20 dependencies into 1, so at least ceil((n - slots) / 19) are needed. When
+ * that many fit in one level (they do while it is at most `slots`), the last level builds exactly that
+ * many and leaves the other dependencies direct; below it, levels are full barriers of 20 and pass the
+ * remainder up. No barrier waits on a single job, and the depth is that of a full 20-ary tree.
  */
 export function collapseDependencies(step: string, deps: PlannedDependency[], slots: number): { jobs: BarrierNode[]; roots: PlannedDependency[] } {
   if (deps.length > 0 && slots < 1) throw new PlanError(`step \`${step}\`: no dependency slot left for plain dependencies`);
   const jobs: BarrierNode[] = [];
   let current = deps;
   for (let level = 1; current.length > slots; level++) {
+    const needed = Math.ceil((current.length - slots) / (MAX_DEPENDENCIES_PER_JOB - 1));
+    // Last level: `needed` barriers absorb just enough (n - slots + needed) that the rest plus them fit.
+    // Otherwise: as many full barriers as there are, the remainder passed through to the next level.
+    const sizes =
+      needed <= slots
+        ? splitEvenly(current.length - slots + needed, needed)
+        : Array.from({ length: Math.floor(current.length / MAX_DEPENDENCIES_PER_JOB) }, () => MAX_DEPENDENCIES_PER_JOB);
     const next: PlannedDependency[] = [];
-    for (let i = 0; i * MAX_DEPENDENCIES_PER_JOB < current.length; i++) {
+    let taken = 0;
+    sizes.forEach((size, i) => {
       const id = `${step}-b${level}-${i}`;
-      jobs.push({ id, dependsOn: current.slice(i * MAX_DEPENDENCIES_PER_JOB, (i + 1) * MAX_DEPENDENCIES_PER_JOB) });
+      jobs.push({ id, dependsOn: current.slice(taken, taken + size) });
       next.push({ id });
-    }
-    current = next;
+      taken += size;
+    });
+    current = [...next, ...current.slice(taken)];
   }
   return { jobs, roots: current };
+}
+
+/** `total` split into `parts` sizes differing by at most one, larger first. */
+function splitEvenly(total: number, parts: number): number[] {
+  const base = Math.floor(total / parts);
+  return Array.from({ length: parts }, (_, i) => base + (i < total % parts ? 1 : 0));
 }
 
 function taskJob(step: StepSpec, id: string, chunk: Chunk, width: number, dependsOn: PlannedDependency[], ctx: PlanContext, tags: Record<string, string>): PlannedJob {

@@ -45,7 +45,8 @@ describe("planWorkflow: fan-out/fan-in (prepare → process × width → merge)"
     [21, 3, [21], 0, ["process"]],
     [10_000, 3, [10_000], 0, ["process"]],
     [10_001, 4, [5_001, 5_000], 0, ["process-p0", "process-p1"]],
-    [1_000_000, 107, Array(100).fill(10_000), 5, ["merge-b1-0", "merge-b1-1", "merge-b1-2", "merge-b1-3", "merge-b1-4"]],
+    // 100 chunks into 20 slots: 5 barriers (the minimum, ceil(80 / 19)) take 85 chunks, 15 stay direct.
+    [1_000_000, 107, Array(100).fill(10_000), 5, [...Array.from({ length: 5 }, (_, i) => `merge-b1-${i}`), ...Array.from({ length: 15 }, (_, i) => `process-p${85 + i}`)]],
   ])("width %i → %i SubmitJob calls", (width, jobCount, chunkSizes, barrierCount, mergeDeps) => {
     const plan = planWorkflow(defaultWorkflow(width), context());
 
@@ -78,7 +79,11 @@ describe("planWorkflow: fan-out/fan-in (prepare → process × width → merge)"
     const barriers = plan.jobs.filter((j) => j.kind === "barrier");
     expect(barriers.every((b) => b.request.jobDefinition === "barrier-def" && b.request.arrayProperties === undefined)).toBe(true);
     expect(barriers[0].request.containerOverrides?.command).toEqual(BARRIER_COMMAND);
-    expect(barriers.flatMap((b) => b.dependsOn.map((d) => d.id))).toEqual(plan.steps[1].jobIds);
+    // Every chunk reaches merge exactly once: through one barrier or directly.
+    const barrierIds = new Set(barriers.map((b) => b.id));
+    const leaves = [...barriers.flatMap((b) => b.dependsOn), ...byId(plan, "merge").dependsOn].map((d) => d.id).filter((id) => !barrierIds.has(id));
+    expect(leaves).toEqual(plan.steps[1].jobIds);
+    expect(barriers.every((b) => b.dependsOn.length >= 2 && b.dependsOn.length <= 20)).toBe(true);
   });
 
   it("sets the task environment, parameters and command of a step", () => {
@@ -144,10 +149,14 @@ describe("planWorkflow: DAG shapes", () => {
   });
 
   it.each([
+    // The minimum is ceil((n - 20) / 19): each barrier turns up to 20 dependencies into 1.
     [20, 0, 20],
-    [21, 2, 2],
+    [21, 1, 20], // one barrier over 2 of them
+    [39, 1, 20],
+    [40, 2, 20],
     [400, 20, 20],
-    [401, 23, 2], // 21 first-level barriers are still too many: a second level of 2
+    [401, 21, 20], // 20 full barriers + 1 direct is 21: a second level joins 2 of them
+    [1_000, 52, 20], // 50 full barriers, then 2 more over 32 of those 50
   ])("joins %i independent steps with %i barrier jobs and %i direct dependencies", (roots, barriers, joinDeps) => {
     const spec = parseWorkflowSpec({
       steps: [
@@ -159,6 +168,13 @@ describe("planWorkflow: DAG shapes", () => {
     expectValidPlan(plan);
     expect(plan.jobs.filter((j) => j.kind === "barrier")).toHaveLength(barriers);
     expect(byId(plan, "join").dependsOn).toHaveLength(joinDeps);
+    expect(barriers).toBe(Math.max(0, Math.ceil((roots - 20) / 19)));
+    // Each root is waited on exactly once, and no barrier waits on a single job.
+    const barrierJobs = plan.jobs.filter((j) => j.kind === "barrier");
+    const ids = new Set(barrierJobs.map((b) => b.id));
+    const leaves = [...barrierJobs.flatMap((b) => b.dependsOn), ...byId(plan, "join").dependsOn].map((d) => d.id).filter((id) => !ids.has(id));
+    expect(leaves.sort()).toEqual(Array.from({ length: roots }, (_, i) => `r${i}`).sort());
+    expect(barrierJobs.every((b) => b.dependsOn.length >= 2)).toBe(true);
   });
 
   it("pairs chunks N_TO_N between steps of equal width, also when they are split", () => {
@@ -188,7 +204,12 @@ describe("planWorkflow: DAG shapes", () => {
     });
     const plan = planWorkflow(spec, context());
     expectValidPlan(plan);
-    expect(byId(plan, "b").dependsOn).toEqual([...Array.from({ length: 5 }, (_, i) => ({ id: `b-b1-${i}` })), { id: "a", type: "N_TO_N" }]);
+    // 100 chunks into the 19 slots N_TO_N leaves: 5 barriers over 86 of them, 14 direct.
+    expect(byId(plan, "b").dependsOn).toEqual([
+      ...Array.from({ length: 5 }, (_, i) => ({ id: `b-b1-${i}` })),
+      ...Array.from({ length: 14 }, (_, i) => ({ id: `wide-p${86 + i}` })),
+      { id: "a", type: "N_TO_N" },
+    ]);
   });
 
   it.each([
