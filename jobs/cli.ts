@@ -234,13 +234,16 @@ export async function run(argv: readonly string[], env: Record<string, string | 
   const batch = typeof deps.batch === "function" ? deps.batch() : (deps.batch ?? createBatchClient());
   log.info("planned", { attempt: inputs.attempt, steps: plan.steps.map((s) => ({ step: s.name, width: s.width, jobs: s.jobIds.length })), submitJobCalls: plan.jobs.length });
   try {
-    if (inputs.ownJobId) {
-      const owner = await findOwningStartJob(inputs.ownJobId, { batch, log, sleep: deps.sleep });
-      if (owner) {
-        log.warn("an older start job of this run owns it; exiting without submitting", { owner: owner.jobId, ownerStatus: owner.status });
+    // Another live start job of this run owns it. Without --wait, stand aside. With --wait, the exit code
+    // must be the run's: follow the owner until it ends, then look again (its DAG is then found below).
+    for (let owner = inputs.ownJobId ? await findOwningStartJob(inputs.ownJobId, { batch, log, sleep: deps.sleep }) : undefined; owner; ) {
+      log.warn("an older start job of this run owns it; not submitting", { owner: owner.jobId, ownerStatus: owner.status, wait: opts.wait });
+      if (!opts.wait) {
         stdout(`${JSON.stringify({ runId: plan.runId, outcome: "duplicate", owner: owner.jobId })}\n`);
         return EXIT_CODES.ok;
       }
+      await waitForJobs([owner.jobId!], { batch, log, pollIntervalMs: opts.pollInterval * 1000, sleep: abortableSleep(deps.sleep, deps.signal), now: deps.now });
+      owner = await findOwningStartJob(inputs.ownJobId!, { batch, log, sleep: deps.sleep });
     }
     const submitted = await submitPlan(plan, {
       batch,

@@ -201,10 +201,14 @@ async function listJobsNamed(jobQueue: string, name: string, deps: BatchDeps): P
 /** A start job as far as deciding which one owns a run is concerned. */
 export type StartJobRef = Pick<JobSummary, "jobId" | "createdAt" | "status">;
 
+/** States in which a start job may still submit (or be submitting) its run's DAG. */
+const LIVE: ReadonlySet<JobStatus | undefined> = new Set<JobStatus | undefined>(["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"]);
+
 /**
  * Pure: the start job that owns the run, when it is not `own`. Every start job of one run has the same
- * name. The oldest one that has not FAILED owns the run (ties broken by job id); FAILED ones gave up and
- * do not count. Returns undefined when `own` is the owner.
+ * name. The oldest live one owns the run (ties broken by job id). Finished ones do not count: one that
+ * SUCCEEDED either submitted the DAG (which {@link submitPlan} then finds) or stood aside as a duplicate,
+ * and one that FAILED gave up. Returns undefined when `own` is the owner.
  */
 export function startJobOwner(own: StartJobRef, namesakes: readonly StartJobRef[]): StartJobRef | undefined {
   const key = (j: StartJobRef) => [j.createdAt ?? Number.MAX_SAFE_INTEGER, j.jobId ?? ""] as const;
@@ -215,7 +219,7 @@ export function startJobOwner(own: StartJobRef, namesakes: readonly StartJobRef[
   };
   let owner: StartJobRef | undefined;
   for (const job of namesakes) {
-    if (job.jobId === own.jobId || job.status === "FAILED") continue;
+    if (job.jobId === own.jobId || !LIVE.has(job.status)) continue;
     if (before(job, own) && (!owner || before(job, owner))) owner = job;
   }
   return owner;

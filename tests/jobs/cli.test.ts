@@ -160,6 +160,28 @@ describe("submitting", () => {
     expect(logs.at(-1)).toMatchObject({ level: "warn", owner: "first", ownerStatus: "RUNNING" });
   });
 
+  it("--wait: follows an older owner until it gives up, then takes the run over, submits and waits for it", async () => {
+    const status: Record<string, JobStatus> = { first: "RUNNING", second: "RUNNING" };
+    let ownerPolls = 0;
+    batchMock.on(DescribeJobsCommand).callsFake(({ jobs: ids }: { jobs: string[] }) => ({
+      jobs: ids.map((jobId) => {
+        if (jobId === "first" && ++ownerPolls === 3) status.first = "FAILED"; // its submissions kept failing
+        const start = jobId in status;
+        return { jobId, jobName: start ? START_NAME : jobId, jobQueue: start ? START_QUEUE : "process-queue", jobDefinition: "d", startedAt: 0, createdAt: jobId === "first" ? 1000 : 2000, status: status[jobId] ?? "SUCCEEDED" };
+      }),
+    }));
+    batchMock
+      .on(ListJobsCommand, { jobQueue: START_QUEUE, filters: [{ name: "JOB_NAME", values: [START_NAME] }] })
+      .callsFake(() => ({ jobSummaryList: Object.entries(status).map(([jobId, s]) => ({ jobId, jobName: START_NAME, createdAt: jobId === "first" ? 1000 : 2000, status: s })) }));
+
+    const { code, stdout } = await cli(["--wait"], { ...ENV, AWS_BATCH_JOB_ID: "second" });
+
+    expect(code).toBe(EXIT_CODES.ok);
+    expect(ownerPolls).toBeGreaterThanOrEqual(3);
+    expect(JSON.parse(stdout).outcome).toBe("submitted");
+    expect(batchMock.commandCalls(SubmitJobCommand)).toHaveLength(3);
+  });
+
   it("given only a FAILED older start job of the run, takes the run over and submits", async () => {
     startJobs([
       { jobId: "gave-up", createdAt: 1000, status: "FAILED" },
