@@ -9,6 +9,9 @@ import { MAX_EXTRA_TAGS } from "../functions/startRequest";
 import { fargateSizeProblem } from "./fargate";
 import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../jobs/spec";
 
+/** Size cap of the stack's tags as JSON (see `tags`). */
+export const MAX_TAGS_JSON_BYTES = 2048;
+
 /** Name of the Fargate queue, created when `compute.fargate.enabled`. */
 export const FARGATE_QUEUE = "fargate";
 
@@ -298,6 +301,11 @@ const pipelineConfigObject = z
       .refine((t) => Object.keys(t).every((k) => !k.toLowerCase().startsWith("pipeline:")), {
         message: "keys starting with `pipeline:` are the pipeline's own",
       })
+      // They travel as JSON in the trigger Lambda's environment (4 KB for all variables) and in the start
+      // job definition (24 KiB, the workflow included).
+      .refine((t) => Buffer.byteLength(JSON.stringify(t)) <= MAX_TAGS_JSON_BYTES, {
+        message: `at most ${MAX_TAGS_JSON_BYTES} bytes as JSON: the tags travel in the Lambda's 4 KB environment`,
+      })
       .default({}),
   })
   .strict();
@@ -376,6 +384,13 @@ export const pipelineConfigSchema = pipelineConfigObject
         code: "custom",
         path: ["jobDefinitions", BARRIER_JOB_DEFINITION_KEY],
         message: `\`${BARRIER_JOB_DEFINITION_KEY}\` is reserved for the planner's no-op jobs`,
+      });
+    }
+    for (const key of Object.keys(cfg.jobDefinitions).filter((k) => /^orchestrator(-|$)/.test(k))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["jobDefinitions", key],
+        message: "keys starting with `orchestrator` are reserved: the start job's definition and log group are named so",
       });
     }
     const envs = [

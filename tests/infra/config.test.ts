@@ -108,6 +108,7 @@ describe("config errors name the key, the value and the rule", () => {
     [{ runnableTimeoutSeconds: 60 }, "batch-pipeline:runnableTimeoutSeconds = 60: must be 0 (off) or from 600 to 86400"],
     [{ startQueue: "urgent" }, "batch-pipeline:startQueue = \"urgent\": is not a queue (queues: high, low)"],
     [{ jobDefinitions: { barrier: { image: "busybox:1" } } }, "batch-pipeline:jobDefinitions.barrier"],
+    [{ jobDefinitions: { process: { image: "busybox:1" }, "orchestrator-start": { image: "busybox:1" } } }, 'batch-pipeline:jobDefinitions.orchestrator-start = {"image":"busybox:1"}: keys starting with `orchestrator` are reserved'],
     [{ jobDefinitions: { process: { image: "busybox:latest" } } }, "batch-pipeline:jobDefinitions.process.image = \"busybox:latest\": pin a tag or digest"],
     [{ jobDefinitions: { process: { image: "busybox:1", timeoutSeconds: 10 } } }, "batch-pipeline:jobDefinitions.process.timeoutSeconds = 10"],
     [{ compute: { fargate: { enabled: true } }, queues: { high: { priority: 100 }, low: { priority: 1 }, fargate: { priority: 7 } } }, "batch-pipeline:queues.fargate"],
@@ -127,6 +128,7 @@ describe("config errors name the key, the value and the rule", () => {
     [{ tags: { "aws:owner": "me" } }, "batch-pipeline:tags"],
     [{ tags: { "pipeline:run-id": "x" } }, "keys starting with `pipeline:` are the pipeline's own"],
     [{ tags: Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, "v"])) }, "at most 46 tags"],
+    [{ tags: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, "v".repeat(250)])) }, "at most 2048 bytes as JSON: the tags travel in the Lambda's 4 KB environment"],
     [{ logRetentionDay: 7 }, "batch-pipeline:logRetentionDay = 7: unknown key"],
   ])("%j → %s", (raw, expected) => {
     expect(errorOf(raw as Record<string, unknown>)).toContain(expected);

@@ -80,6 +80,22 @@ describe("names at their longest", () => {
     expect(tooLong).toEqual([]);
   });
 
+  it("never gives two resources of a type the same fixed name (AWS would refuse the second)", () => {
+    const seen = new Map<string, string>();
+    const clashes: string[] = [];
+    for (const r of stack.resources) {
+      for (const field of ["name", "policyName", "bucket"]) {
+        const fixed = r.inputs[field];
+        if (typeof fixed !== "string") continue;
+        const key = `${r.type} ${field}=${fixed}`;
+        if (seen.has(key)) clashes.push(`${key}: ${seen.get(key)} and ${r.name}`);
+        seen.set(key, r.name);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(5);
+    expect(clashes).toEqual([]);
+  });
+
   it("keeps the long Fargate definition's execution role under IAM's limit with a provider-made unique name", () => {
     const role = stack.resources.find((r) => r.type === "aws:iam/role:Role" && r.name.endsWith(`-${LONG_KEY}-exec-role`))!;
     expect(role.inputs.namePrefix).toMatch(/^[a-z0-9-]{1,37}-$/);
