@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
  * of the exact project and stack names.
  */
 export const MAX_PREFIX_CHARS = 28;
+const RESERVED_STARTS = /^(sg-|sthree-|amzn-s3-demo-)/;
 const HASH_CHARS = 6;
 
 export function resourcePrefix(project: string, stack: string): string {
@@ -23,7 +24,10 @@ export function resourcePrefix(project: string, stack: string): string {
   // share their first 21 characters, and project `p` + stack `eu-prod` reads like `p-eu` + `prod`.
   const hash = createHash("sha256").update(`${project}\0${stack}`).digest("hex").slice(0, HASH_CHARS);
   const head = cleaned.slice(0, MAX_PREFIX_CHARS - HASH_CHARS - 1).replace(/-$/, "");
-  return head === "" ? `pipeline-${hash}` : `${head}-${hash}`;
+  // Names AWS refuses to start with: security groups `sg-`; S3 buckets `sthree-`, `amzn-s3-demo-` (cleaning
+  // already turns `xn--` into `xn-`).
+  if (head === "" || RESERVED_STARTS.test(head)) return `pipeline-${hash}`;
+  return `${head}-${hash}`;
 }
 
 /** IAM role names stop at 64 characters. */

@@ -208,6 +208,9 @@ describe("resourcePrefix", () => {
     ["batch-pipeline", "feature/JIRA-123.x", /^batch-pipeline-featur-[0-9a-f]{6}$/],
     ["batch-pipeline", "production-europe-west", /^batch-pipeline-produc-[0-9a-f]{6}$/],
     ["__", "__", /^pipeline-[0-9a-f]{6}$/],
+    ["sg-tools", "dev", /^pipeline-[0-9a-f]{6}$/], // security group names may not start with sg-
+    ["amzn-s3-demo-x", "dev", /^pipeline-[0-9a-f]{6}$/], // nor S3 buckets with amzn-s3-demo-
+    ["sthree-x", "dev", /^pipeline-[0-9a-f]{6}$/],
   ])("%s + %s → %s", (project, stack, prefix) => {
     expect(resourcePrefix(project, stack)).toMatch(prefix);
     expect(resourcePrefix(project, stack)).toMatch(/^[a-z0-9][a-z0-9-]{0,27}$/);
