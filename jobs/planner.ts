@@ -202,7 +202,8 @@ export interface BarrierNode {
  * Each barrier turns up to 20 dependencies into 1, so at least ceil((n - slots) / 19) are needed. When
  * that many fit in one level (they do while it is at most `slots`), the last level builds exactly that
  * many and leaves the other dependencies direct; below it, levels are full barriers of 20 and pass the
- * remainder up. No barrier waits on a single job, and the depth is that of a full 20-ary tree.
+ * remainder up. No barrier waits on a single job. The tree is at most one level deeper than a full
+ * 20-ary tree over the same dependencies (a level of barriers costs one more scheduling round).
  */
 export function collapseDependencies(step: string, deps: PlannedDependency[], slots: number): { jobs: BarrierNode[]; roots: PlannedDependency[] } {
   if (deps.length > 0 && slots < 1) throw new PlanError(`step \`${step}\`: no dependency slot left for plain dependencies`);
