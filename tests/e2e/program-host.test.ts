@@ -5,7 +5,7 @@
  * for the engine. The inline Lambda that process serializes is then loaded in another fresh process and
  * invoked with an S3 event against a local AWS-compatible endpoint.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,6 +44,14 @@ describe("the program under the language host's ts-node", () => {
       "aws:s3/bucketNotification:BucketNotification": 1,
     });
     expect(loaded.handlers).toHaveLength(1);
+  });
+
+  it("serializes a trigger Lambda that loads only what the runtime and the Powertools layer provide", () => {
+    const code = readFileSync(loaded.handlers[0]!.file, "utf8");
+    const required = [...new Set([...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!))].sort();
+    expect(required.length).toBeGreaterThan(0);
+    for (const name of required) expect(name).toMatch(/^(node:[a-z_/]+|[a-z_]+|@aws-sdk\/[a-z0-9-]+|@aws-lambda-powertools\/[a-z0-9-/]+)$/);
+    expect(code).not.toMatch(/__vi_import|__vite_ssr/);
   });
 
   it("serializes a trigger Lambda that submits the start job for an S3 event", async () => {
