@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsStub, startAwsStub } from "./awsStub";
+import { invokeLambda, s3Event } from "./lambda";
 import { lastJsonLine, runNode } from "./node";
 
 const root = path.resolve(__dirname, "../..");
@@ -60,36 +61,8 @@ describe("the program under the language host's ts-node", () => {
     copyFileSync(loaded.handlers[0]!.file, path.join(lambdaDir, "__index.js"));
     // Stand-in for the Lambda runtime's SDK and the Powertools layer.
     symlinkSync(path.join(root, "node_modules"), path.join(lambdaDir, "node_modules"), "dir");
-    const event = {
-      Records: [
-        {
-          eventVersion: "2.1",
-          eventSource: "aws:s3",
-          awsRegion: "eu-west-1",
-          eventName: "ObjectCreated:Put",
-          s3: { bucket: { name: "input-bucket" }, object: { key: "incoming/a+b.csv", size: 5, eTag: "e", versionId: "v1", sequencer: "01" } },
-        },
-      ],
-    };
-    const out = await runNode([path.join(root, "scripts", "lambda-invoke.cjs"), lambdaDir], {
-      cwd: lambdaDir,
-      input: JSON.stringify(event),
-      env: {
-        PATH: process.env.PATH,
-        AWS_ENDPOINT_URL: stub.url,
-        AWS_REGION: "eu-west-1",
-        AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-        AWS_SECRET_ACCESS_KEY: "secret",
-        AWS_LAMBDA_FUNCTION_NAME: "trigger",
-        START_QUEUE: "arn:aws:batch:eu-west-1:123456789012:job-queue/high",
-        START_JOB_DEFINITION: "start-def",
-        IDEMPOTENCY_TABLE: "idempotency",
-        IDEMPOTENCY_TTL_SECONDS: "604800",
-        IGNORE_PREFIX: "results/",
-      },
-    });
-    const result = lastJsonLine<{ ok: boolean; error?: unknown }>(out.stdout);
-    expect(result, out.stderr).toMatchObject({ ok: true });
+    const result = await invokeLambda(lambdaDir, s3Event({ key: "incoming/a+b.csv", versionId: "v1", size: 5 }), stub.url);
+    expect(result).toMatchObject({ ok: true });
     expect(stub.submitted.map((s) => s.jobDefinition)).toEqual(["start-def"]);
     expect(stub.submitted[0].containerOverrides.environment).toEqual(
       expect.arrayContaining([{ name: "PIPELINE_INPUT_KEY", value: "incoming/a b.csv" }]),

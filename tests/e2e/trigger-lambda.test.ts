@@ -11,7 +11,8 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsStub, startAwsStub } from "./awsStub";
-import { lastJsonLine, runNode } from "./node";
+import { type Invocation, invokeLambda, s3Event, START_QUEUE } from "./lambda";
+import { lastJsonLine } from "./node";
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, "../..");
@@ -19,44 +20,7 @@ let dir: string;
 let stub: AwsStub;
 let summary: { indexBytes: number; packages: { path: string }[]; zippedBytes: number };
 
-const QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
-
-function s3Event(...records: { key: string; versionId?: string; size?: number; eventName?: string }[]) {
-  return {
-    Records: records.map((r) => ({
-      eventVersion: "2.1",
-      eventSource: "aws:s3",
-      awsRegion: "eu-west-1",
-      eventName: r.eventName ?? "ObjectCreated:Put",
-      s3: {
-        bucket: { name: "input-bucket", arn: "arn:aws:s3:::input-bucket" },
-        object: { key: r.key, size: r.size ?? 10, eTag: "abc", versionId: r.versionId, sequencer: "00A1" },
-      },
-    })),
-  };
-}
-
-async function invoke(event: unknown): Promise<{ ok: boolean; result?: any; error?: { name: string; message: string }; loadMs: number }> {
-  const out = await runNode([path.join(root, "scripts", "lambda-invoke.cjs"), dir], {
-    cwd: dir,
-    input: JSON.stringify(event),
-    env: {
-      PATH: process.env.PATH,
-      AWS_ENDPOINT_URL: stub.url,
-      AWS_REGION: "eu-west-1",
-      AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-      AWS_SECRET_ACCESS_KEY: "secret",
-      AWS_LAMBDA_FUNCTION_NAME: "trigger",
-      START_QUEUE: QUEUE,
-      START_JOB_DEFINITION: "start-def",
-      IDEMPOTENCY_TABLE: "idempotency",
-      IDEMPOTENCY_TTL_SECONDS: "604800",
-      IGNORE_PREFIX: "results/",
-    },
-  });
-  if (out.code !== 0) throw new Error(`lambda-invoke exited ${out.code}: ${out.stderr}`);
-  return lastJsonLine(out.stdout);
-}
+const invoke = (event: unknown): Promise<Invocation> => invokeLambda(dir, event, stub.url);
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "lambda-"));
@@ -88,7 +52,7 @@ describe("the serialized trigger Lambda", () => {
     expect(out.ok).toBe(true);
     expect(stub.submitted).toHaveLength(1);
     const body = stub.submitted[0];
-    expect(body.jobQueue).toBe(QUEUE);
+    expect(body.jobQueue).toBe(START_QUEUE);
     expect(body.jobDefinition).toBe("start-def");
     expect(body.jobName).toMatch(/^start-[A-Za-z0-9_-]*-[0-9a-f]{24}$/);
     const env = Object.fromEntries(body.containerOverrides.environment.map((e: any) => [e.name, e.value]));

@@ -1,0 +1,56 @@
+/** Invoking a serialized trigger Lambda in a fresh Node process, as the Lambda runtime would. */
+import * as path from "node:path";
+import { lastJsonLine, runNode } from "./node";
+
+const root = path.resolve(__dirname, "../..");
+
+export const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
+
+/** An S3 notification for objects of `input-bucket`. */
+export function s3Event(...records: { key: string; versionId?: string; size?: number; eventName?: string }[]) {
+  return {
+    Records: records.map((r) => ({
+      eventVersion: "2.1",
+      eventSource: "aws:s3",
+      awsRegion: "eu-west-1",
+      eventName: r.eventName ?? "ObjectCreated:Put",
+      s3: {
+        bucket: { name: "input-bucket", arn: "arn:aws:s3:::input-bucket" },
+        object: { key: r.key, size: r.size ?? 10, eTag: "abc", versionId: r.versionId, sequencer: "00A1" },
+      },
+    })),
+  };
+}
+
+export interface Invocation {
+  ok: boolean;
+  result?: any;
+  error?: { name: string; message: string };
+  loadMs: number;
+}
+
+/**
+ * Loads `<dir>/__index.js` in a fresh process (scripts/lambda-invoke.cjs) and invokes its handler with
+ * `event`, its AWS clients pointed at `endpoint`, with the environment infra/trigger.ts gives it.
+ */
+export async function invokeLambda(dir: string, event: unknown, endpoint: string): Promise<Invocation> {
+  const out = await runNode([path.join(root, "scripts", "lambda-invoke.cjs"), dir], {
+    cwd: dir,
+    input: JSON.stringify(event),
+    env: {
+      PATH: process.env.PATH,
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "secret",
+      AWS_LAMBDA_FUNCTION_NAME: "trigger",
+      START_QUEUE,
+      START_JOB_DEFINITION: "start-def",
+      IDEMPOTENCY_TABLE: "idempotency",
+      IDEMPOTENCY_TTL_SECONDS: "604800",
+      IGNORE_PREFIX: "results/",
+    },
+  });
+  if (out.code !== 0) throw new Error(`lambda-invoke exited ${out.code}: ${out.stderr}`);
+  return lastJsonLine(out.stdout);
+}
