@@ -355,23 +355,24 @@ export const pipelineConfigSchema = pipelineConfigObject
         });
       }
     }
-    // Definitions submitted to the Fargate queue are Fargate definitions: their sizes must be ones Fargate runs.
-    if (cfg.processQueue === FARGATE_QUEUE) {
-      for (const [key, job] of Object.entries(cfg.jobDefinitions)) {
-        const problem = fargateSizeProblem(job.vcpus, job.memoryMiB);
-        if (problem) ctx.addIssue({ code: "custom", path: ["jobDefinitions", key, problem.field], message: `${problem.rule} (processQueue is \`fargate\`)` });
+    // A job must be a size its queue's environments run: Fargate's table on the Fargate queue (its
+    // definitions are Fargate definitions), whole vCPUs on EC2, and no more vCPUs than the environments
+    // have (it would stay RUNNABLE until runnableTimeoutSeconds).
+    const ec2MaxVcpus = Math.max(cfg.compute.spot.maxVcpus, cfg.compute.onDemand.maxVcpus);
+    const checkSize = (queueKey: "startQueue" | "processQueue", size: { vcpus: number; memoryMiB: number }, path: string[], what: string) => {
+      const fargate = cfg[queueKey] === FARGATE_QUEUE;
+      const problem = fargate ? fargateSizeProblem(size.vcpus, size.memoryMiB) : undefined;
+      if (problem) ctx.addIssue({ code: "custom", path: [...path, problem.field], message: `${problem.rule} (${queueKey} is \`fargate\`)` });
+      if (!fargate && !Number.isInteger(size.vcpus)) {
+        ctx.addIssue({ code: "custom", path: [...path, "vcpus"], message: `EC2 jobs take whole vCPUs (fractions need ${queueKey} \`fargate\`)` });
       }
-    } else {
-      for (const [key, job] of Object.entries(cfg.jobDefinitions)) {
-        if (!Number.isInteger(job.vcpus)) {
-          ctx.addIssue({ code: "custom", path: ["jobDefinitions", key, "vcpus"], message: "EC2 jobs take whole vCPUs (fractions need processQueue `fargate`)" });
-        }
-      }
-    }
-    if (cfg.startQueue === FARGATE_QUEUE) {
-      const problem = fargateSizeProblem(cfg.orchestrator.vcpus, cfg.orchestrator.memoryMiB);
-      if (problem) ctx.addIssue({ code: "custom", path: ["orchestrator", problem.field], message: `${problem.rule} (startQueue is \`fargate\`)` });
-    }
+      const [max, where] = fargate
+        ? [cfg.compute.fargate.maxVcpus, "compute.fargate.maxVcpus"]
+        : [ec2MaxVcpus, "the larger of compute.spot.maxVcpus and compute.onDemand.maxVcpus"];
+      if (size.vcpus > max) ctx.addIssue({ code: "custom", path: [...path, "vcpus"], message: `exceeds ${where} (${max}); ${what} could never be placed` });
+    };
+    for (const [key, job] of Object.entries(cfg.jobDefinitions)) checkSize("processQueue", job, ["jobDefinitions", key], "the job");
+    checkSize("startQueue", cfg.orchestrator, ["orchestrator"], "the start job");
     if (FARGATE_QUEUE in cfg.queues) {
       ctx.addIssue({
         code: "custom",
@@ -416,26 +417,6 @@ export const pipelineConfigSchema = pipelineConfigObject
         path: ["compute", "onDemand", "instanceTypes"],
         message: `are ${[...archs.onDemand][0]} but compute.spot.instanceTypes are ${[...archs.spot][0]}; both environments serve every EC2 queue, and Batch requires one architecture per queue`,
       });
-    }
-    // A job bigger than every environment it can go to stays RUNNABLE until runnableTimeoutSeconds.
-    const ec2MaxVcpus = Math.max(cfg.compute.spot.maxVcpus, cfg.compute.onDemand.maxVcpus);
-    const fitRule = (queue: string) =>
-      queue === FARGATE_QUEUE
-        ? { max: cfg.compute.fargate.maxVcpus, where: "compute.fargate.maxVcpus" }
-        : { max: ec2MaxVcpus, where: "the larger of compute.spot.maxVcpus and compute.onDemand.maxVcpus" };
-    {
-      const { max, where } = fitRule(cfg.processQueue);
-      for (const [key, job] of Object.entries(cfg.jobDefinitions)) {
-        if (job.vcpus > max) {
-          ctx.addIssue({ code: "custom", path: ["jobDefinitions", key, "vcpus"], message: `exceeds ${where} (${max}); the job could never be placed` });
-        }
-      }
-    }
-    {
-      const { max, where } = fitRule(cfg.startQueue);
-      if (cfg.orchestrator.vcpus > max) {
-        ctx.addIssue({ code: "custom", path: ["orchestrator", "vcpus"], message: `exceeds ${where} (${max}); the start job could never be placed` });
-      }
     }
     for (const [key, env] of envs) {
       // The start job runs on the EC2 environments unless it is on Fargate, and its image is linux/amd64.

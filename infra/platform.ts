@@ -10,7 +10,6 @@ export type PlatformConfig = Pick<
   "network" | "compute" | "queues" | "runnableTimeoutSeconds" | "tags"
 >;
 
-export { FARGATE_QUEUE };
 
 /**
  * The compute platform: the network, a Spot environment with an On-Demand fallback behind it, the
