@@ -10,7 +10,6 @@ export type PlatformConfig = Pick<
   "network" | "compute" | "queues" | "runnableTimeoutSeconds" | "tags"
 >;
 
-
 /**
  * The compute platform: the network, a Spot environment with an On-Demand fallback behind it, the
  * queues that share them, and optionally Fargate environments with a queue of their own (Batch does
