@@ -236,31 +236,28 @@ export async function run(argv: readonly string[], env: Record<string, string | 
   try {
     // Another live start job of this run owns it. Without --wait, stand aside. With --wait, the exit code
     // must be the run's: follow the owner until it ends, then look again (its DAG is then found below).
-    for (let owner = inputs.ownJobId ? await findOwningStartJob(inputs.ownJobId, { batch, log, sleep: deps.sleep }) : undefined; owner; ) {
+    const batchDeps = { batch, log, sleep: deps.sleep };
+    const waitDeps = { batch, log, pollIntervalMs: opts.pollInterval * 1000, sleep: abortableSleep(deps.sleep, deps.signal), now: deps.now };
+    for (let owner = inputs.ownJobId ? await findOwningStartJob(inputs.ownJobId, batchDeps) : undefined; owner; ) {
       log.warn("an older start job of this run owns it; not submitting", { owner: owner.jobId, ownerStatus: owner.status, wait: opts.wait });
       if (!opts.wait) {
         stdout(`${JSON.stringify({ runId: plan.runId, outcome: "duplicate", owner: owner.jobId })}\n`);
         return EXIT_CODES.ok;
       }
-      await waitForJobs([owner.jobId!], { batch, log, pollIntervalMs: opts.pollInterval * 1000, sleep: abortableSleep(deps.sleep, deps.signal), now: deps.now });
-      owner = await findOwningStartJob(inputs.ownJobId!, { batch, log, sleep: deps.sleep });
+      await waitForJobs([owner.jobId!], waitDeps);
+      owner = await findOwningStartJob(inputs.ownJobId!, batchDeps);
     }
     const submitted = await submitPlan(plan, {
-      batch,
-      log,
+      ...batchDeps,
       concurrency: opts.concurrency,
       attempt: inputs.attempt,
       ownJobId: inputs.ownJobId,
       signal: deps.signal,
-      sleep: deps.sleep,
     });
     stdout(`${JSON.stringify({ runId: plan.runId, outcome: submitted.outcome, jobs: submitted.jobs })}\n`);
     if (!opts.wait) return EXIT_CODES.ok;
 
-    const result = await waitForJobs(
-      submitted.jobs.map((j) => j.jobId),
-      { batch, log, pollIntervalMs: opts.pollInterval * 1000, sleep: abortableSleep(deps.sleep, deps.signal), now: deps.now },
-    );
+    const result = await waitForJobs(submitted.jobs.map((j) => j.jobId), waitDeps);
     return result.outcome === "SUCCEEDED" ? EXIT_CODES.ok : EXIT_CODES.runFailed;
   } catch (err) {
     if (err instanceof InterruptedError) {

@@ -201,9 +201,6 @@ async function listJobsNamed(jobQueue: string, name: string, deps: BatchDeps): P
 /** A start job as far as deciding which one owns a run is concerned. */
 export type StartJobRef = Pick<JobSummary, "jobId" | "createdAt" | "status">;
 
-/** States in which a start job may still submit (or be submitting) its run's DAG. */
-const LIVE: ReadonlySet<JobStatus | undefined> = new Set<JobStatus | undefined>(["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"]);
-
 /**
  * Pure: the start job that owns the run, when it is not `own`. Every start job of one run has the same
  * name. The oldest live one owns the run (ties broken by job id). Finished ones do not count: one that
@@ -219,7 +216,8 @@ export function startJobOwner(own: StartJobRef, namesakes: readonly StartJobRef[
   };
   let owner: StartJobRef | undefined;
   for (const job of namesakes) {
-    if (job.jobId === own.jobId || !LIVE.has(job.status)) continue;
+    // Live: may still submit (or be submitting) the run's DAG.
+    if (job.jobId === own.jobId || job.status === undefined || TERMINAL.has(job.status)) continue;
     if (before(job, own) && (!owner || before(job, owner))) owner = job;
   }
   return owner;
