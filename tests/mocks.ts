@@ -7,6 +7,7 @@
  * imports are hoisted, and resources created before mocks are set never resolve.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { expect } from "vitest";
 
 export const ACCOUNT_ID = "123456789012";
 export const REGION = "eu-west-1";
@@ -192,6 +193,13 @@ export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
 /** The resources of one type, optionally whose logical name contains `nameIncludes`. */
 export function ofType(stack: MockedStack, type: string, nameIncludes = ""): RecordedResource[] {
   return stack.resources.filter((r) => r.type === type && r.name.includes(nameIncludes));
+}
+
+/** The one resource of `type` whose logical name contains `nameIncludes`; fails the test otherwise. */
+export function oneOf(stack: MockedStack, type: string, nameIncludes: string): RecordedResource {
+  const found = ofType(stack, type, nameIncludes);
+  expect(found, `${type} ${nameIncludes}`).toHaveLength(1);
+  return found[0]!;
 }
 
 /** Waits until Pulumi has registered every resource the program created so far. */

@@ -3,17 +3,13 @@
  * who sets `compute.fargate.enabled` and `processQueue: fargate` gets from `pulumi preview`.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { type MockedStack, ofType, type RecordedResource, setupPulumiMocks, settle } from "../mocks";
+import { type MockedStack, ofType, oneOf, type RecordedResource, setupPulumiMocks, settle } from "../mocks";
 import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 
 let stack: MockedStack;
 
-const one = (type: string, nameIncludes: string): RecordedResource => {
-  const found = ofType(stack, type, nameIncludes);
-  expect(found, `${type} ${nameIncludes}`).toHaveLength(1);
-  return found[0]!;
-};
+const one = (type: string, nameIncludes: string): RecordedResource => oneOf(stack, type, nameIncludes);
 const propsOf = (r: RecordedResource) => JSON.parse(r.inputs.containerProperties);
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
-import { type MockedStack, ofType, PROJECT, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
+import { type MockedStack, ofType, oneOf, PROJECT, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
 import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 
@@ -13,11 +13,7 @@ let stack: MockedStack;
 const PREFIX = resourcePrefix(PROJECT, STACK);
 let program: typeof import("../../index");
 
-const one = (type: string, nameIncludes: string): RecordedResource => {
-  const found = ofType(stack, type, nameIncludes);
-  expect(found, `${type} ${nameIncludes}`).toHaveLength(1);
-  return found[0]!;
-};
+const one = (type: string, nameIncludes: string): RecordedResource => oneOf(stack, type, nameIncludes);
 
 beforeAll(async () => {
   stack = await setupPulumiMocks({ logRetentionDays: 14 });
