@@ -7,7 +7,6 @@
  * imports are hoisted, and resources created before mocks are set never resolve.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { expect } from "vitest";
 
 export const ACCOUNT_ID = "123456789012";
 export const REGION = "eu-west-1";
@@ -195,10 +194,13 @@ export function ofType(stack: MockedStack, type: string, nameIncludes = ""): Rec
   return stack.resources.filter((r) => r.type === type && r.name.includes(nameIncludes));
 }
 
-/** The one resource of `type` whose logical name contains `nameIncludes`; fails the test otherwise. */
+/**
+ * The one resource of `type` whose logical name contains `nameIncludes`; throws (failing the test)
+ * otherwise. No vitest import here: scripts/load-program.cjs loads this module outside vitest.
+ */
 export function oneOf(stack: MockedStack, type: string, nameIncludes: string): RecordedResource {
   const found = ofType(stack, type, nameIncludes);
-  expect(found, `${type} ${nameIncludes}`).toHaveLength(1);
+  if (found.length !== 1) throw new Error(`expected one ${type} named *${nameIncludes}*, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
   return found[0]!;
 }
 
