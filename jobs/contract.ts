@@ -4,6 +4,12 @@
  * capture in the serialized Lambda and cheap to load in the container.
  */
 
+/**
+ * Name of the variable that carries the stack's id (its resource prefix) to both the trigger and the
+ * start job: they tag every job they submit with it ({@link TAG_KEYS.stack}).
+ */
+export const STACK_ENV = "PIPELINE_STACK";
+
 /** Environment variables of the start job. */
 export const START_JOB_ENV = {
   /** Deterministic id of one workflow run: one per object version. */
@@ -24,6 +30,11 @@ export const START_JOB_ENV = {
   jobDefinitions: "PIPELINE_JOB_DEFINITIONS",
   /** Set by infra: JSON object of the stack's tags, added to every process job (cost allocation). Optional. */
   jobTags: "PIPELINE_JOB_TAGS",
+  /**
+   * Set by infra: the stack's resource prefix, the value of the {@link TAG_KEYS.stack} tag on every job.
+   * The start job's role may terminate only jobs that carry it.
+   */
+  stack: STACK_ENV,
 } as const;
 
 /** Batch job parameters of the start job (the same values as the environment, for `Ref::` substitution). */
@@ -35,13 +46,24 @@ export const START_JOB_PARAMETERS = {
   size: "size",
 } as const;
 
-/** Tag keys the pipeline puts on every job it submits (cost allocation and tracing). */
+/**
+ * Tag keys the pipeline puts on every job it submits (cost allocation and tracing). `stack` is also
+ * what IAM keys on: the orchestrator may terminate only jobs tagged with its own stack
+ * (`aws:ResourceTag/pipeline:stack`), and submitters may send only these keys and the stack's own tags
+ * (`aws:TagKeys`).
+ */
 export const TAG_KEYS = {
   runId: "pipeline:run-id",
   bucket: "pipeline:input-bucket",
   key: "pipeline:input-key",
   step: "pipeline:step",
+  stack: "pipeline:stack",
 } as const;
+
+/** Batch: a job's tags, with those of its job definition when `propagateTags` is on, are at most 50. */
+export const MAX_TAGS_PER_JOB = 50;
+/** How many of those the pipeline itself uses on every job ({@link TAG_KEYS}). */
+export const PIPELINE_TAG_COUNT = Object.keys(TAG_KEYS).length;
 
 /** The object a run processes. */
 export interface InputObject {
@@ -108,4 +130,12 @@ export function sanitizeTagValue(value: string): string {
   const cleaned = value.replace(/[^\p{L}\p{N}\p{Z}_.:/=+\-@]/gu, "_");
   const chars = Array.from(cleaned);
   return chars.length <= MAX_TAG_VALUE_CHARS ? cleaned : chars.slice(0, MAX_TAG_VALUE_CHARS).join("");
+}
+
+/**
+ * Every tag key a job of the pipeline can carry: the stack's own tags and {@link TAG_KEYS}. The
+ * submitters' IAM grants allow exactly these (`aws:TagKeys`), so a key outside this list is denied.
+ */
+export function jobTagKeys(stackTags: Readonly<Record<string, string>>): string[] {
+  return [...new Set([...Object.keys(stackTags), ...Object.values(TAG_KEYS)])].sort();
 }
