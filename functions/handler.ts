@@ -12,6 +12,7 @@ import type { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/i
 import type { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import type { Context } from "aws-lambda";
+import { MAX_TAG_VALUE_CHARS, sanitizeTagValue, STACK_ENV, TAG_KEYS } from "../jobs/contract";
 import { type CreatedObject, type IgnoredRecord, parseTriggerEvent } from "./objectEvents";
 import { buildStartJobRequest, computeRunId, MAX_EXTRA_TAGS, type StartJobTarget } from "./startRequest";
 
@@ -27,6 +28,12 @@ export const TRIGGER_ENV = {
   startJobDefinition: "START_JOB_DEFINITION",
   /** Required. Name of the idempotency table (schema: {@link IDEMPOTENCY_TABLE_SCHEMA}). */
   idempotencyTable: "IDEMPOTENCY_TABLE",
+  /**
+   * Required. The stack's id (its resource prefix), the value of the {@link TAG_KEYS.stack} tag on every
+   * start job: IAM lets the orchestrator terminate only jobs tagged with its own stack. 1 to 256
+   * characters that a tag value allows.
+   */
+  stack: STACK_ENV,
   /** Optional. How long a submitted object version is remembered, in seconds. @default 604800 (7 days) */
   idempotencySeconds: "IDEMPOTENCY_TTL_SECONDS",
   /** Optional. Keys under this prefix never start a run (where the pipeline writes). @default "" (none) */
@@ -97,6 +104,14 @@ export function parseTriggerSettings(env: Readonly<Record<string, string | undef
   const startQueue = required(TRIGGER_ENV.startQueue);
   const startJobDefinition = required(TRIGGER_ENV.startJobDefinition);
   const tableName = required(TRIGGER_ENV.idempotencyTable);
+  const stack = required(TRIGGER_ENV.stack);
+  // Sent unchanged (a sanitized value would no longer match the IAM condition), so it must already be
+  // a tag value: what sanitizeTagValue leaves as it is.
+  if (stack && sanitizeTagValue(stack) !== stack) {
+    problems.push(
+      `\`${TRIGGER_ENV.stack}\` must be a tag value for \`${TAG_KEYS.stack}\` (at most ${MAX_TAG_VALUE_CHARS} letters, digits, spaces or _ . : / = + - @), got ${JSON.stringify(stack)}`,
+    );
+  }
 
   let expiresAfterSeconds = DEFAULT_IDEMPOTENCY_SECONDS;
   const rawSeconds = env[TRIGGER_ENV.idempotencySeconds]?.trim();
@@ -127,7 +142,7 @@ export function parseTriggerSettings(env: Readonly<Record<string, string | undef
   if (problems.length > 0) throw new TriggerConfigError(problems);
   const shareIdentifier = env[TRIGGER_ENV.shareIdentifier]?.trim();
   return {
-    target: { jobQueue: startQueue, jobDefinition: startJobDefinition, tags, ...(shareIdentifier ? { shareIdentifier } : {}) },
+    target: { jobQueue: startQueue, jobDefinition: startJobDefinition, stack, tags, ...(shareIdentifier ? { shareIdentifier } : {}) },
     ignorePrefix: env[TRIGGER_ENV.ignorePrefix] ?? "",
     idempotency: { tableName, expiresAfterSeconds },
   };

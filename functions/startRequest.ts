@@ -5,7 +5,7 @@
  * (SHA-256 comes from the Web Crypto global).
  */
 import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
-import { sanitizeTagValue, START_JOB_ENV, START_JOB_PARAMETERS, TAG_KEYS } from "../jobs/contract";
+import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, sanitizeTagValue, START_JOB_ENV, START_JOB_PARAMETERS, TAG_KEYS } from "../jobs/contract";
 import type { CreatedObject } from "./objectEvents";
 
 /** Batch job names have at most 128 characters. */
@@ -16,8 +16,12 @@ export const RUN_ID_CHARS = 24;
 export const START_JOB_NAME_PREFIX = "start";
 /** Value of the `pipeline:step` tag on start jobs. */
 export const START_STEP_TAG = "start";
-/** Batch allows 50 tags per job; the pipeline uses 4 of them. */
-export const MAX_EXTRA_TAGS = 46;
+/**
+ * Extra tags a job can carry: Batch allows {@link MAX_TAGS_PER_JOB} per job and the pipeline uses
+ * {@link PIPELINE_TAG_COUNT} of them ({@link TAG_KEYS}). The stack config has a tighter budget, since
+ * with `propagateTags` the job definition's tags count too (see `tags` in infra/config.ts).
+ */
+export const MAX_EXTRA_TAGS = MAX_TAGS_PER_JOB - PIPELINE_TAG_COUNT;
 
 /** What identifies one object version: the run id is derived from exactly these. */
 export type ObjectVersion = Pick<CreatedObject, "bucket" | "key" | "versionId" | "sequencer">;
@@ -68,7 +72,13 @@ export interface StartJobTarget {
   /** Name (latest active revision) or ARN of the start job definition. */
   jobDefinition: string;
   /**
-   * Extra cost-allocation tags (e.g. project, stack). The pipeline's own `pipeline:*` tags win on a clash.
+   * The stack's id, the value of the {@link TAG_KEYS.stack} tag: the orchestrator's role may terminate
+   * only jobs that carry its own stack's tag. Sent as is (never sanitized), so it must already be a
+   * valid tag value.
+   */
+  stack: string;
+  /**
+   * Extra cost-allocation tags (e.g. project, environment). The pipeline's own `pipeline:*` tags win on a clash.
    * @default {}
    */
   tags?: Readonly<Record<string, string>>;
@@ -92,6 +102,7 @@ export function buildStartJobRequest(object: CreatedObject, runId: string, targe
   tags[TAG_KEYS.bucket] = sanitizeTagValue(object.bucket);
   tags[TAG_KEYS.key] = sanitizeTagValue(object.key);
   tags[TAG_KEYS.step] = START_STEP_TAG;
+  tags[TAG_KEYS.stack] = target.stack;
   return {
     jobName: startJobName(object.key, runId),
     jobQueue: target.jobQueue,

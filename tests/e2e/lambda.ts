@@ -5,6 +5,8 @@ import { lastJsonLine, runNode } from "./node";
 const root = path.resolve(__dirname, "../..");
 
 export const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
+/** The stack id infra/trigger.ts gives the Lambda (`PIPELINE_STACK`, its resource prefix). */
+export const STACK = "batch-pipeline-dev-628b23";
 
 /** An S3 notification for objects of `input-bucket`. */
 export function s3Event(...records: { key: string; versionId?: string; size?: number; eventName?: string }[]) {
@@ -49,6 +51,7 @@ export async function invokeLambda(dir: string, event: unknown, endpoint: string
       IDEMPOTENCY_TABLE: "idempotency",
       IDEMPOTENCY_TTL_SECONDS: "604800",
       IGNORE_PREFIX: "results/",
+      PIPELINE_STACK: STACK,
     },
   });
   if (out.code !== 0) throw new Error(`lambda-invoke exited ${out.code}: ${out.stderr}`);

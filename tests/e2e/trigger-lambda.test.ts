@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsStub, startAwsStub } from "./awsStub";
-import { type Invocation, invokeLambda, s3Event, START_QUEUE } from "./lambda";
+import { type Invocation, invokeLambda, s3Event, STACK, START_QUEUE } from "./lambda";
 import { lastJsonLine } from "./node";
 
 const run = promisify(execFile);
@@ -63,6 +63,8 @@ describe("the serialized trigger Lambda", () => {
       PIPELINE_INPUT_SIZE: "2048",
     });
     expect(env.PIPELINE_RUN_ID).toMatch(/^[0-9a-f]{24}$/);
+    // The orchestrator's role may terminate only jobs tagged with its own stack (pipeline:stack).
+    expect(body.tags).toMatchObject({ "pipeline:stack": STACK, "pipeline:step": "start", "pipeline:run-id": env.PIPELINE_RUN_ID });
     // Powertools recorded the run: a conditional put, then the completed result.
     const ops = stub.calls.filter((c) => c.service === "dynamodb").map((c) => c.operation);
     expect(ops).toEqual(["PutItem", "UpdateItem"]);

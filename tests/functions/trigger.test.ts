@@ -18,6 +18,7 @@ import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { advanceUntil } from "../support/fakeTime";
+import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, STACK_ENV, TAG_KEYS } from "../../jobs/contract";
 import { computeRunId } from "../../functions/startRequest";
 import {
   buildTriggerHandler,
@@ -49,10 +50,12 @@ const dynamoMock = mockClient(DynamoDBClient);
 const QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/start";
 const DEFINITION = "pipeline-start";
 const TABLE = "trigger-idempotency";
+const STACK = "batch-pipeline-test-1a2b3c";
 const ENV = {
   [TRIGGER_ENV.startQueue]: QUEUE,
   [TRIGGER_ENV.startJobDefinition]: DEFINITION,
   [TRIGGER_ENV.idempotencyTable]: TABLE,
+  [TRIGGER_ENV.stack]: STACK,
   [TRIGGER_ENV.idempotencySeconds]: "3600",
   [TRIGGER_ENV.ignorePrefix]: "results/",
 };
@@ -107,7 +110,7 @@ function memoryHandler(log = recordingLogger()) {
   const handler = createTriggerHandler({
     batch: new Batch({ region: "eu-west-1" }),
     idempotency,
-    config: { target: { jobQueue: QUEUE, jobDefinition: DEFINITION }, ignorePrefix: "results/" },
+    config: { target: { jobQueue: QUEUE, jobDefinition: DEFINITION, stack: STACK }, ignorePrefix: "results/" },
     log,
   });
   return { handler, idempotency, log };
@@ -125,8 +128,8 @@ afterEach(() => {
 
 describe("parseTriggerSettings", () => {
   it("given the required variables, applies the defaults", () => {
-    expect(parseTriggerSettings({ START_QUEUE: "q", START_JOB_DEFINITION: "d", IDEMPOTENCY_TABLE: "t" })).toEqual({
-      target: { jobQueue: "q", jobDefinition: "d", tags: {} },
+    expect(parseTriggerSettings({ START_QUEUE: "q", START_JOB_DEFINITION: "d", IDEMPOTENCY_TABLE: "t", PIPELINE_STACK: "s" })).toEqual({
+      target: { jobQueue: "q", jobDefinition: "d", stack: "s", tags: {} },
       ignorePrefix: "",
       idempotency: { tableName: "t", expiresAfterSeconds: DEFAULT_IDEMPOTENCY_SECONDS },
     });
@@ -134,14 +137,45 @@ describe("parseTriggerSettings", () => {
 
   it("given optional tags and share identifier, reads them", () => {
     const settings = parseTriggerSettings({ ...ENV, [TRIGGER_ENV.jobTags]: '{"project":"genomics"}', [TRIGGER_ENV.shareIdentifier]: "blue" });
-    expect(settings.target).toEqual({ jobQueue: QUEUE, jobDefinition: DEFINITION, tags: { project: "genomics" }, shareIdentifier: "blue" });
+    expect(settings.target).toEqual({ jobQueue: QUEUE, jobDefinition: DEFINITION, stack: STACK, tags: { project: "genomics" }, shareIdentifier: "blue" });
     expect(settings.idempotency.expiresAfterSeconds).toBe(3600);
   });
 
   it("given nothing, names every missing variable", () => {
     expect(() => parseTriggerSettings({})).toThrow(
-      new TriggerConfigError(["`START_QUEUE` is required", "`START_JOB_DEFINITION` is required", "`IDEMPOTENCY_TABLE` is required"]),
+      new TriggerConfigError(["`START_QUEUE` is required", "`START_JOB_DEFINITION` is required", "`IDEMPOTENCY_TABLE` is required", "`PIPELINE_STACK` is required"]),
     );
+  });
+
+  it("reads the stack from the contract's variable (STACK_ENV), the one infra sets", () => {
+    expect(TRIGGER_ENV.stack).toBe(STACK_ENV);
+    expect(STACK_ENV).toBe("PIPELINE_STACK");
+  });
+
+  // AWS tag values are at most 256 Unicode characters (AWS Batch user guide, "Tag restrictions"); the
+  // stack tag is sent unchanged because IAM compares it with the stack's id.
+  it.each([
+    ["one character", true, "a"],
+    ["256 characters (the limit)", true, "s".repeat(256)],
+    ["256 non-ASCII letters", true, "é".repeat(256)],
+    ["257 characters (one past)", false, "s".repeat(257)],
+    ["a character tags reject", false, "dev|prod"],
+    ["only spaces (required)", false, "   "],
+  ])("given PIPELINE_STACK of %s, accepts it: %s", (_label, ok, value) => {
+    const run = () => parseTriggerSettings({ ...ENV, [TRIGGER_ENV.stack]: value });
+    if (ok) expect(run().target.stack).toBe(value);
+    else expect(run).toThrow(/`PIPELINE_STACK` (is required|must be a tag value for `pipeline:stack`)/);
+  });
+
+  // Batch: at most 50 tags per job; every start job carries the pipeline's own 5 (TAG_KEYS).
+  it.each([
+    [MAX_TAGS_PER_JOB - PIPELINE_TAG_COUNT, true],
+    [MAX_TAGS_PER_JOB - PIPELINE_TAG_COUNT + 1, false],
+  ])("given %i START_JOB_TAGS (50 per job, the pipeline's own 5 included), accepts them: %s", (count, ok) => {
+    const tags = JSON.stringify(Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, "v"])));
+    const run = () => parseTriggerSettings({ ...ENV, [TRIGGER_ENV.jobTags]: tags });
+    if (ok) expect(Object.keys(run().target.tags!)).toHaveLength(count);
+    else expect(run).toThrow("`START_JOB_TAGS` must be a JSON object of at most 45 string tags");
   });
 
   it.each([
@@ -184,7 +218,14 @@ describe("createTriggerHandler: event shapes (in-memory idempotency)", () => {
             { name: "PIPELINE_INPUT_ETAG", value: "etag-1" },
           ],
         },
-        tags: { "pipeline:run-id": runId, "pipeline:input-bucket": BUCKET, "pipeline:input-key": "incoming/my file+1.csv", "pipeline:step": "start" },
+        tags: {
+          "pipeline:run-id": runId,
+          "pipeline:input-bucket": BUCKET,
+          "pipeline:input-key": "incoming/my file+1.csv",
+          "pipeline:step": "start",
+          // What the orchestrator's IAM keys on: it may terminate only jobs tagged with its own stack.
+          [TAG_KEYS.stack]: STACK,
+        },
         propagateTags: true,
       },
     ]);
@@ -542,7 +583,7 @@ describe("throttled SubmitJob", () => {
     return createTriggerHandler({
       batch: new Batch({ ...SUBMIT_JOB_RETRY, ...offline, requestHandler: endpoint.requestHandler, ...batch }),
       idempotency: memoryIdempotency(),
-      config: { target: { jobQueue: QUEUE, jobDefinition: DEFINITION } },
+      config: { target: { jobQueue: QUEUE, jobDefinition: DEFINITION, stack: STACK } },
       log: recordingLogger(),
     });
   }
