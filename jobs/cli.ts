@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
-import { EXIT_CODES, RUN_ID_PATTERN, START_JOB_ENV, type InputObject } from "./contract";
+import { EXIT_CODES, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, START_JOB_ENV, type InputObject } from "./contract";
 import { createJsonLogger, type Logger } from "./log";
 import { PlanError, planWorkflow, type Plan } from "./planner";
 import { renderPlanTree } from "./render";
@@ -44,6 +44,8 @@ export interface StartJobInputs {
   jobDefinitions: Record<string, string>;
   /** Extra tags for every process job (`PIPELINE_JOB_TAGS`). */
   tags: Record<string, string>;
+  /** The stack's id (`PIPELINE_STACK`): the `pipeline:stack` tag of every job, which IAM keys on. */
+  stack: string;
   /** `AWS_BATCH_JOB_ATTEMPT`, 1 outside Batch. */
   attempt: number;
   /** `AWS_BATCH_JOB_ID`, undefined outside Batch. */
@@ -61,9 +63,12 @@ const FLAG_ENV = {
   workflow: START_JOB_ENV.workflow,
   queue: START_JOB_ENV.processQueue,
   jobDefinitions: START_JOB_ENV.jobDefinitions,
+  stack: START_JOB_ENV.stack,
 } as const;
 
 const required = (rule: string) => z.string(`is required (${rule})`).min(1, `is required (${rule})`);
+/** AWS tag values: letters, digits, whitespace and `_ . : / = + - @`, 1 to 256 characters. */
+const TAG_VALUE = /^[\p{L}\p{N}\p{Z}_.:/=+\-@]+$/u;
 const jsonObjectOfStrings = z.record(z.string(), z.string().min(1, "values must be non-empty job definition names"), "must be a JSON object");
 
 const envSchema = z.object({
@@ -80,6 +85,9 @@ const envSchema = z.object({
   [START_JOB_ENV.processQueue]: required("the process job queue name or ARN"),
   [START_JOB_ENV.jobDefinitions]: required('JSON like {"process":"my-job-def"}'),
   [START_JOB_ENV.jobTags]: z.string().optional(),
+  [START_JOB_ENV.stack]: required("the stack's id, a tag value")
+    .refine((v) => Array.from(v).length <= MAX_TAG_VALUE_CHARS, `must be at most ${MAX_TAG_VALUE_CHARS} characters (an AWS tag value)`)
+    .regex(TAG_VALUE, "must be an AWS tag value (letters, digits, spaces and _ . : / = + - @)"),
   AWS_BATCH_JOB_ATTEMPT: z.string().regex(/^[1-9]\d*$/, "must be a positive integer").transform(Number).optional(),
   AWS_BATCH_JOB_ID: z.string().optional(),
 });
@@ -131,6 +139,7 @@ export function readInputs(env: Record<string, string | undefined>, flags: Parti
   const runId = e[START_JOB_ENV.runId];
   return {
     tags,
+    stack: e[START_JOB_ENV.stack],
     runId,
     input: {
       bucket: e[START_JOB_ENV.bucket],
@@ -165,6 +174,7 @@ function buildProgram(out: (t: string) => void, err: (t: string) => void): Comma
     .option("--workflow <json>", `workflow spec JSON (env ${FLAG_ENV.workflow})`)
     .option("--queue <name-or-arn>", `process job queue (env ${FLAG_ENV.queue})`)
     .option("--job-definitions <json>", `job definition key → name, JSON (env ${FLAG_ENV.jobDefinitions})`)
+    .option("--stack <id>", `the stack's id, tagged on every job (env ${FLAG_ENV.stack})`)
     .option("--dry-run", "print the plan and exit; no AWS calls", false)
     .addOption(new Option("--format <format>", "dry-run output").choices(["tree", "json"]).default("tree"))
     .option("--wait", "wait for the DAG and exit 0 only if every job succeeded", false)
@@ -184,6 +194,7 @@ interface CliOptions {
   workflow?: string;
   queue?: string;
   jobDefinitions?: string;
+  stack?: string;
   dryRun: boolean;
   format: "tree" | "json";
   wait: boolean;
@@ -213,7 +224,14 @@ export async function run(argv: readonly string[], env: Record<string, string | 
   try {
     inputs = readInputs(env, opts);
     log = createJsonLogger({ write: (line) => stderr(`${line}\n`), base: { runId: inputs.runId, ...(inputs.ownJobId ? { batchJobId: inputs.ownJobId } : {}) } });
-    plan = planWorkflow(inputs.workflow, { runId: inputs.runId, input: inputs.input, jobDefinitions: inputs.jobDefinitions, jobQueue: inputs.jobQueue, tags: inputs.tags });
+    plan = planWorkflow(inputs.workflow, {
+      runId: inputs.runId,
+      input: inputs.input,
+      jobDefinitions: inputs.jobDefinitions,
+      jobQueue: inputs.jobQueue,
+      stack: inputs.stack,
+      tags: inputs.tags,
+    });
   } catch (err) {
     if (err instanceof InputError) {
       log.error("invalid input", { problems: err.problems });

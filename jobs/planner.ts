@@ -5,11 +5,26 @@
  * 10,000 tasks one array job, wider steps several array jobs; a job never lists more than 20
  * dependencies (extra ones go through a tree of no-op barrier jobs). So a fan-out/fan-in of 1,000,000
  * tasks is about a hundred SubmitJob calls, and planning cost grows with jobs, never with tasks.
+ * Every job must also be able to start: its container overrides fit ECS's 8,192 characters with room for
+ * what Batch adds, which SubmitJob does not check.
  */
 import type { ContainerOverrides, KeyValuePair, SubmitJobCommandInput } from "@aws-sdk/client-batch";
-import { JOB_NAME_PATTERN, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, sanitizeTagValue, START_JOB_ENV, TAG_KEYS, TASK_ENV, type InputObject } from "./contract";
+import {
+  CONTAINER_OVERRIDES_HEADROOM_CHARS,
+  JOB_NAME_PATTERN,
+  MAX_CONTAINER_OVERRIDES_CHARS,
+  MAX_TAG_VALUE_CHARS,
+  MAX_TAGS_PER_JOB,
+  PIPELINE_TAG_COUNT,
+  RUN_ID_PATTERN,
+  sanitizeTagValue,
+  START_JOB_ENV,
+  TAG_KEYS,
+  TASK_ENV,
+  type InputObject,
+} from "./contract";
 
-export { MAX_TAG_VALUE_CHARS, sanitizeTagValue };
+export { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS_PER_JOB, sanitizeTagValue };
 import { MAX_DEPENDENCIES_PER_JOB, MAX_STEP_WIDTH, resolveWidth, type StepSpec, type WorkflowSpec } from "./spec";
 
 /** Batch array jobs have 2 to 10,000 children. */
@@ -20,10 +35,8 @@ export const BARRIER_JOB_DEFINITION_KEY = "barrier";
 export const BARRIER_COMMAND: readonly string[] = ["true"];
 /** SubmitJob rejects payloads over 30 KiB; long commands or environments could get there. */
 export const MAX_SUBMIT_JOB_PAYLOAD_BYTES = 30 * 1024;
-/** AWS tagging limits. */
-export const MAX_TAGS_PER_JOB = 50;
+/** AWS tag keys: at most 128 characters. */
 export const MAX_TAG_KEY_CHARS = 128;
-
 
 /** A dependency on an earlier job of the same plan, by plan-local id (Batch job ids do not exist yet). */
 export interface PlannedDependency {
@@ -88,6 +101,11 @@ export interface PlanContext {
   jobDefinitions: Record<string, string>;
   /** Name or ARN of the queue every job goes to. */
   jobQueue: string;
+  /**
+   * The stack's id (`PIPELINE_STACK`): the value of the {@link TAG_KEYS.stack} tag on every job, which
+   * the start job's IAM role keys on. Must already be a valid tag value: it is never rewritten.
+   */
+  stack: string;
   /**
    * Extra tags on every job (e.g. stack or cost-centre tags). Values are sanitised like the pipeline's own.
    * @default none
@@ -335,11 +353,22 @@ function buildTags(ctx: PlanContext): Record<string, string> {
     }
     tags[key] = sanitizeTagValue(value);
   }
+  // IAM compares the tag with the stack's id exactly, so a value that sanitising would change is an error.
+  const stackChars = Array.from(ctx.stack).length;
+  if (stackChars === 0 || stackChars > MAX_TAG_VALUE_CHARS || sanitizeTagValue(ctx.stack) !== ctx.stack) {
+    throw new PlanError(
+      `stack \`${ctx.stack}\` must be an AWS tag value: 1 to ${MAX_TAG_VALUE_CHARS} letters, digits, spaces and _ . : / = + - @`,
+    );
+  }
   tags[TAG_KEYS.runId] = ctx.runId;
   tags[TAG_KEYS.bucket] = sanitizeTagValue(ctx.input.bucket);
   tags[TAG_KEYS.key] = sanitizeTagValue(ctx.input.key);
-  // +1 for the step tag each job adds.
-  if (Object.keys(tags).length + 1 > MAX_TAGS_PER_JOB) throw new PlanError(`jobs can carry at most ${MAX_TAGS_PER_JOB} tags, including the pipeline's 4`);
+  tags[TAG_KEYS.stack] = ctx.stack;
+  // The step tag each job adds is the one pipeline tag not set yet.
+  const count = new Set([...Object.keys(tags), TAG_KEYS.step]).size;
+  if (count > MAX_TAGS_PER_JOB) {
+    throw new PlanError(`jobs can carry at most ${MAX_TAGS_PER_JOB} tags, including the pipeline's ${PIPELINE_TAG_COUNT}; ${count} given`);
+  }
   return tags;
 }
 
@@ -351,5 +380,51 @@ function checkRequest(job: PlannedJob): void {
   if (bytes > MAX_SUBMIT_JOB_PAYLOAD_BYTES) {
     throw new PlanError(`job \`${job.id}\`: its SubmitJob request is about ${bytes} bytes, over Batch's ${MAX_SUBMIT_JOB_PAYLOAD_BYTES}; shorten the step's command, environment or parameters`);
   }
+  // SubmitJob takes what ECS then refuses to start: check what ECS checks.
+  const overrides = containerOverridesLength(job.request);
+  if (overrides + CONTAINER_OVERRIDES_HEADROOM_CHARS > MAX_CONTAINER_OVERRIDES_CHARS) {
+    throw new PlanError(
+      `step \`${job.step}\`, job \`${job.id}\`: its container overrides are ${overrides} characters as JSON, ` +
+        `${overrides + CONTAINER_OVERRIDES_HEADROOM_CHARS} with the ${CONTAINER_OVERRIDES_HEADROOM_CHARS} that Batch adds, over ECS's limit of ${MAX_CONTAINER_OVERRIDES_CHARS} ` +
+        `("Container Overrides length must be at most ${MAX_CONTAINER_OVERRIDES_CHARS}": Batch would accept the job and it would fail at start); ` +
+        "shorten the step's command or environment, or the input key",
+    );
+  }
 }
 
+
+/**
+ * Length of a request's container overrides as ECS measures them (JSON), before Batch adds its own
+ * variables ({@link CONTAINER_OVERRIDES_HEADROOM_CHARS}). `Ref::name` placeholders in the command count
+ * with their parameter substituted, as Batch sends them to ECS; substituted wherever they occur in an
+ * argument, which is never less than Batch does. Counted in UTF-8 bytes, never fewer than characters, so the
+ * check holds whichever ECS counts.
+ */
+export function containerOverridesLength(request: Pick<SubmitJobCommandInput, "containerOverrides" | "parameters">): number {
+  const overrides = request.containerOverrides ?? {};
+  const names = Object.keys(request.parameters ?? {}).sort((a, b) => b.length - a.length);
+  const substitute = (arg: string) => names.reduce((out, name) => out.replaceAll(`Ref::${name}`, request.parameters![name]), arg);
+  const command = overrides.command?.map(substitute);
+  return Buffer.byteLength(JSON.stringify(command ? { ...overrides, command } : overrides));
+}
+
+/**
+ * The largest input object a run can get, for planning a stack's workflow before any object exists (e.g.
+ * at `pulumi preview`, to fail naming the step rather than at the first upload): a key of 1,024 bytes
+ * (S3's maximum) of single-byte characters that JSON does not escape, a 63-character bucket name, a long
+ * version id (as in the S3 documentation's examples), a multipart ETag of 10,000 parts and the largest
+ * size the start job accepts (`Number.MAX_SAFE_INTEGER`, which also gives size-derived steps their
+ * largest width). A key of characters JSON escapes (`"`, `\`, control characters) is longer still as JSON;
+ * the start job refuses to plan for such an object (exit code `invalidInput`) rather than submit jobs that
+ * cannot start.
+ */
+export function worstCaseInput(overrides: Partial<InputObject> = {}): InputObject {
+  return {
+    bucket: "b".repeat(63),
+    key: "k".repeat(1024),
+    versionId: "3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo",
+    sizeBytes: Number.MAX_SAFE_INTEGER,
+    eTag: `${"f".repeat(32)}-10000`,
+    ...overrides,
+  };
+}

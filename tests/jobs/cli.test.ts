@@ -86,6 +86,10 @@ describe("input validation", () => {
     ["AWS_BATCH_JOB_ATTEMPT", "0", "AWS_BATCH_JOB_ATTEMPT must be a positive integer"],
     ["PIPELINE_JOB_TAGS", "{team:", "PIPELINE_JOB_TAGS is not valid JSON"],
     ["PIPELINE_JOB_TAGS", '{"team": 7}', "PIPELINE_JOB_TAGS must be a JSON object of string tags"],
+    ["PIPELINE_STACK", undefined, "PIPELINE_STACK (--stack) is required (the stack's id, a tag value)"],
+    ["PIPELINE_STACK", "", "PIPELINE_STACK (--stack) is required (the stack's id, a tag value)"],
+    ["PIPELINE_STACK", "acme,prod", "PIPELINE_STACK (--stack) must be an AWS tag value (letters, digits, spaces and _ . : / = + - @)"],
+    ["PIPELINE_STACK", "s".repeat(257), "PIPELINE_STACK (--stack) must be at most 256 characters (an AWS tag value)"],
   ])("rejects %s=%j, naming the variable", async (variable, value, problem) => {
     const { code, logs } = await cli(["--dry-run"], { ...ENV, [variable]: value });
 
@@ -201,12 +205,13 @@ describe("submitting", () => {
     expect(JSON.stringify(logs.at(-1))).toContain("DescribeJobs did not return this start job (ghost)");
   });
 
-  it("adds the stack's tags (PIPELINE_JOB_TAGS) to every process job", async () => {
-    const { code } = await cli([], { ...ENV, PIPELINE_JOB_TAGS: JSON.stringify({ "cost-center": "data" }) });
+  it("adds the stack's tags (PIPELINE_JOB_TAGS) and its id (PIPELINE_STACK, what IAM keys on) to every process job", async () => {
+    const { code } = await cli([], { ...ENV, PIPELINE_JOB_TAGS: JSON.stringify({ "cost-center": "data" }), PIPELINE_STACK: "acme-prod" });
 
     expect(code).toBe(EXIT_CODES.ok);
+    expect(batchMock.commandCalls(SubmitJobCommand)).toHaveLength(3);
     for (const call of batchMock.commandCalls(SubmitJobCommand)) {
-      expect(call.args[0].input.tags).toMatchObject({ "cost-center": "data", "pipeline:run-id": RUN_ID });
+      expect(call.args[0].input.tags).toMatchObject({ "cost-center": "data", "pipeline:run-id": RUN_ID, "pipeline:stack": "acme-prod" });
     }
   });
 

@@ -3,6 +3,8 @@ import type { PlanContext } from "../../jobs/planner";
 import { defaultWorkflow } from "../../jobs/spec";
 
 export const RUN_ID = "0123456789abcdef01234567";
+/** The stack's id, as infra sets it in `PIPELINE_STACK`. */
+export const STACK = "pipeline-test";
 
 export const INPUT: InputObject = { bucket: "input-bucket", key: "incoming/data file.csv", versionId: "v1", sizeBytes: 1000, eTag: "abc" };
 
@@ -12,6 +14,7 @@ export function context(overrides: Partial<PlanContext> = {}): PlanContext {
     input: INPUT,
     jobDefinitions: { process: "process-def", barrier: "barrier-def" },
     jobQueue: "process-queue",
+    stack: STACK,
     ...overrides,
   };
 }
@@ -28,6 +31,7 @@ export function startJobEnv(overrides: Record<string, string | undefined> = {}):
     PIPELINE_WORKFLOW: JSON.stringify(defaultWorkflow(3)),
     PIPELINE_PROCESS_QUEUE: "process-queue",
     PIPELINE_JOB_DEFINITIONS: JSON.stringify({ process: "process-def", barrier: "barrier-def" }),
+    PIPELINE_STACK: STACK,
     ...overrides,
   };
 }

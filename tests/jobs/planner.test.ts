@@ -1,8 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { JOB_NAME_PATTERN, TAG_KEYS } from "../../jobs/contract";
-import { BARRIER_COMMAND, PlanError, planWorkflow, sanitizeTagValue, splitIntoChunks, type Plan, type PlannedJob } from "../../jobs/planner";
+import { BATCH_INJECTED_ENVIRONMENT_WORST_CASE, CONTAINER_OVERRIDES_HEADROOM_CHARS, JOB_NAME_PATTERN, TAG_KEYS } from "../../jobs/contract";
+import {
+  BARRIER_COMMAND,
+  containerOverridesLength,
+  MAX_CONTAINER_OVERRIDES_CHARS,
+  PlanError,
+  planWorkflow,
+  sanitizeTagValue,
+  splitIntoChunks,
+  worstCaseInput,
+  type Plan,
+  type PlannedJob,
+} from "../../jobs/planner";
 import { defaultWorkflow, parseWorkflowSpec } from "../../jobs/spec";
-import { context, INPUT, RUN_ID } from "./fixtures";
+import { context, INPUT, RUN_ID, STACK } from "./fixtures";
 
 /** Invariants every plan must hold, whatever the workflow. */
 function expectValidPlan(plan: Plan): void {
@@ -26,7 +37,8 @@ function expectValidPlan(plan: Plan): void {
       expect(size).toBeGreaterThanOrEqual(2);
       expect(size).toBeLessThanOrEqual(10_000);
     }
-    expect(request.tags).toMatchObject({ [TAG_KEYS.runId]: RUN_ID, [TAG_KEYS.step]: job.step, [TAG_KEYS.bucket]: INPUT.bucket });
+    expect(request.tags).toMatchObject({ [TAG_KEYS.runId]: RUN_ID, [TAG_KEYS.step]: job.step, [TAG_KEYS.bucket]: INPUT.bucket, [TAG_KEYS.stack]: STACK });
+    expect(containerOverridesLength(request) + CONTAINER_OVERRIDES_HEADROOM_CHARS).toBeLessThanOrEqual(MAX_CONTAINER_OVERRIDES_CHARS);
     expect(request.propagateTags).toBe(true);
     expect(request.jobQueue).toBe("process-queue");
     seen.set(job.id, job);
@@ -268,7 +280,7 @@ describe("tags", () => {
     expect(sanitizeTagValue("a".repeat(300))).toHaveLength(256);
   });
 
-  it("puts run, step, bucket and key tags on every job, plus the caller's", () => {
+  it("puts run, step, bucket, key and stack tags on every job, plus the caller's", () => {
     const key = `weird#key?${"k".repeat(400)}`;
     const plan = planWorkflow(defaultWorkflow(2), context({ input: { ...INPUT, key }, tags: { team: "data<eng>" } }));
     expect(plan.jobs[1].request.tags).toEqual({
@@ -276,6 +288,7 @@ describe("tags", () => {
       [TAG_KEYS.runId]: RUN_ID,
       [TAG_KEYS.bucket]: INPUT.bucket,
       [TAG_KEYS.key]: `weird_key_${"k".repeat(246)}`,
+      [TAG_KEYS.stack]: STACK,
       [TAG_KEYS.step]: "process",
     });
     // The exact key still reaches the task, untruncated.
@@ -284,6 +297,27 @@ describe("tags", () => {
 
   it("rejects reserved or oversized tag keys", () => {
     expect(() => planWorkflow(defaultWorkflow(2), context({ tags: { "aws:x": "1" } }))).toThrow(/tag key `aws:x`/);
+  });
+
+  it("tags every job, barriers included, with the stack's id, unchanged (IAM compares it exactly)", () => {
+    const plan = planWorkflow(defaultWorkflow(1_000_000), context({ stack: "acme-prod 2" }));
+    expect(plan.jobs.filter((j) => j.kind === "barrier").length).toBeGreaterThan(0);
+    expect(plan.jobs.every((j) => j.request.tags![TAG_KEYS.stack] === "acme-prod 2")).toBe(true);
+  });
+
+  it.each([
+    ["", "empty"],
+    ["acme,prod", "a character tags do not allow"],
+    ["s".repeat(257), "over 256 characters"],
+  ])("rejects the stack id %j (%s): AWS tag values are 1 to 256 letters, digits, spaces and _ . : / = + - @", (stack) => {
+    expect(() => planWorkflow(defaultWorkflow(2), context({ stack }))).toThrow(/^stack `.*` must be an AWS tag value: 1 to 256 letters/);
+  });
+
+  // Batch: at most 50 tags per job (with the job definition's when propagateTags is on); the pipeline uses 5.
+  it("allows 45 tags of the caller's next to the pipeline's 5, not 46", () => {
+    const tags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${i}`, "v"]));
+    expect(planWorkflow(defaultWorkflow(2), context({ tags: tags(45) })).jobs[0].request.tags).toHaveProperty(TAG_KEYS.stack, STACK);
+    expect(() => planWorkflow(defaultWorkflow(2), context({ tags: tags(46) }))).toThrow("jobs can carry at most 50 tags, including the pipeline's 5; 51 given");
   });
 });
 
@@ -295,5 +329,85 @@ describe("splitIntoChunks", () => {
     [20_001, [[0, 6_667], [6_667, 6_667], [13_334, 6_667]]],
   ])("splits %i tasks into near-equal chunks", (width, expected) => {
     expect(splitIntoChunks(width).map((c) => [c.offset, c.size])).toEqual(expected);
+  });
+});
+
+// ECS RunTask refuses container overrides over 8,192 characters ("Container Overrides length must be at
+// most 8192", ECS API reference `overrides`; Netflix/metaflow#977, ASFHyP3/hyp3#3041). SubmitJob accepts
+// such a job and it FAILS at task start, so the planner refuses it, with room for what Batch adds.
+describe("container overrides: ECS's 8,192-character limit", () => {
+  const withPad = (pad: string) => parseWorkflowSpec({ steps: [{ name: "edge", jobDefinition: "process", command: ["run"], environment: { PAD: pad } }] });
+  const measured = (plan: Plan) => containerOverridesLength(plan.jobs[0].request) + CONTAINER_OVERRIDES_HEADROOM_CHARS;
+  const room = MAX_CONTAINER_OVERRIDES_CHARS - measured(planWorkflow(withPad(""), context()));
+
+  it("derives the headroom from the longest values of the variables Batch injects", () => {
+    const entries = BATCH_INJECTED_ENVIRONMENT_WORST_CASE.map((e) => JSON.stringify(e).length + 1); // + the joining comma
+    expect(CONTAINER_OVERRIDES_HEADROOM_CHARS).toBe(entries.reduce((a, b) => a + b, 0));
+    const byName = Object.fromEntries(BATCH_INJECTED_ENVIRONMENT_WORST_CASE.map((e) => [e.name, e.value]));
+    expect(byName.AWS_BATCH_JOB_ID).toHaveLength(36 + 1 + 4);
+    expect(byName.AWS_BATCH_JQ_NAME).toHaveLength(128);
+    expect(byName.AWS_BATCH_CE_NAME).toHaveLength(128);
+    expect(byName.AWS_BATCH_JOB_ATTEMPT).toBe("10");
+  });
+
+  it("plans a job exactly at the limit", () => {
+    const plan = planWorkflow(withPad("x".repeat(room)), context());
+    expect(measured(plan)).toBe(8192);
+  });
+
+  it("refuses a job one character past the limit, naming the step, the size and the limit", () => {
+    const attempt = () => planWorkflow(withPad("x".repeat(room + 1)), context());
+    expect(attempt).toThrow(PlanError);
+    expect(attempt).toThrow(
+      new RegExp(`^step \`edge\`, job \`edge\`: its container overrides are ${8193 - CONTAINER_OVERRIDES_HEADROOM_CHARS} characters as JSON, 8193 with the ${CONTAINER_OVERRIDES_HEADROOM_CHARS} that Batch adds, over ECS's limit of 8192`),
+    );
+  });
+
+  it("counts multi-byte characters by their UTF-8 bytes (never fewer than characters)", () => {
+    expect(() => planWorkflow(withPad("é".repeat(Math.ceil(room / 2) + 1)), context())).toThrow(/over ECS's limit of 8192/);
+  });
+
+  it("counts `Ref::` placeholders with their parameter substituted, as Batch sends the command to ECS", () => {
+    const spec = parseWorkflowSpec({ steps: [{ name: "ref", jobDefinition: "process", command: ["cp", "Ref::key", "s3://out/Ref::key"] }] });
+    expect(() => planWorkflow(spec, context({ input: { ...INPUT, key: "k".repeat(3_000) } }))).toThrow(/^step `ref`, job `ref`: its container overrides are \d+ characters/);
+    // The same key without the placeholders fits: only the environment carries it once.
+    expect(() => planWorkflow(defaultWorkflow(1), context({ input: { ...INPUT, key: "k".repeat(3_000) } }))).not.toThrow();
+  });
+
+  it("names the chunk of a wide step that is too large", () => {
+    const spec = parseWorkflowSpec({ steps: [{ name: "wide", jobDefinition: "process", width: { fixed: 20_000 }, environment: { PAD: "x".repeat(room + 100) } }] });
+    expect(() => planWorkflow(spec, context())).toThrow(/^step `wide`, job `wide-p0`/);
+  });
+});
+
+describe("worstCaseInput (planning a stack's workflow before any object exists)", () => {
+  it("is the largest object a run can get: a 1,024-byte key of single-byte characters, the largest size the start job accepts", () => {
+    const input = worstCaseInput();
+    expect(Buffer.byteLength(input.key)).toBe(1024);
+    expect(input.key).toHaveLength(1024);
+    expect(JSON.stringify(input.key)).toHaveLength(1024 + 2); // nothing JSON escapes
+    expect(input.sizeBytes).toBe(Number.MAX_SAFE_INTEGER);
+    expect(input.bucket).toHaveLength(63);
+    expect(input.versionId!.length).toBeGreaterThanOrEqual(32);
+    expect(input.eTag).toMatch(/^[0-9a-f]{32}-10000$/);
+    expect(worstCaseInput({ bucket: "my-bucket" }).bucket).toBe("my-bucket");
+  });
+
+  it("lets the default workflow plan", () => {
+    const plan = planWorkflow(defaultWorkflow(1_000_000), context({ input: worstCaseInput() }));
+    expect(plan.jobs.length).toBeGreaterThan(100);
+    expect(Math.max(...plan.jobs.map((j) => containerOverridesLength(j.request)))).toBeLessThan(MAX_CONTAINER_OVERRIDES_CHARS - CONTAINER_OVERRIDES_HEADROOM_CHARS);
+  });
+
+  it("fails a workflow whose step environment leaves no room for the longest key, naming the step", () => {
+    const spec = parseWorkflowSpec({
+      steps: [
+        { name: "small", jobDefinition: "process" },
+        { name: "chatty", jobDefinition: "process", dependsOn: ["small"], environment: { CONFIG: "c".repeat(6_000) } },
+      ],
+    });
+    // A short key fits: only the worst case shows the problem, before the first upload does.
+    expect(() => planWorkflow(spec, context())).not.toThrow();
+    expect(() => planWorkflow(spec, context({ input: worstCaseInput() }))).toThrow(/^step `chatty`, job `chatty`: its container overrides are \d+ characters as JSON, \d+ with the \d+ that Batch adds, over ECS's limit of 8192/);
   });
 });
