@@ -13,7 +13,7 @@ import type { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotenc
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import type { Context } from "aws-lambda";
 import { MAX_TAG_VALUE_CHARS, sanitizeTagValue, STACK_ENV, TAG_KEYS } from "../jobs/contract";
-import { type CreatedObject, type IgnoredRecord, parseTriggerEvent } from "./objectEvents";
+import { type CreatedObject, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
 import { buildStartJobRequest, computeRunId, MAX_EXTRA_TAGS, type StartJobTarget } from "./startRequest";
 
 // ---------------------------------------------------------------------------------------------------
@@ -290,6 +290,13 @@ export class TriggerRecordsFailedError extends AggregateError {
 /** The Lambda handler: `(event, context) => result`; throws when anything failed, so Lambda retries. */
 export type TriggerHandler = (event: unknown, context?: Context) => Promise<TriggerResult>;
 
+/** How many records were ignored for each reason, e.g. `{ "folder-marker": 2, "test-event": 1 }`. */
+export function countByReason(ignored: readonly IgnoredRecord[]): Partial<Record<IgnoreReason, number>> {
+  const counts: Partial<Record<IgnoreReason, number>> = {};
+  for (const { reason } of ignored) counts[reason] = (counts[reason] ?? 0) + 1;
+  return counts;
+}
+
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 /** Builds the handler around injected clients. The submit is wrapped for idempotency once, here. */
@@ -331,6 +338,9 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
     if (context) deps.idempotency.registerLambdaContext?.(context);
     const parsed = parseTriggerEvent(event, { ignorePrefix });
     for (const ignored of parsed.ignored) log.info("S3 record ignored", { ...ignored });
+    // One line per invocation that ignored anything, so Logs Insights can count by reason (a burst of
+    // "Create folder" clicks, a mis-set filter) without aggregating the per-record lines.
+    if (parsed.ignored.length > 0) log.info("S3 records ignored, by reason", { count: parsed.ignored.length, byReason: countByReason(parsed.ignored) });
 
     const failures: RecordFailure[] = parsed.invalid.map((r) => ({ index: r.index, error: new Error(r.message) }));
     const runs = await Promise.all(parsed.created.map(async (object) => ({ object, runId: await computeRunId(object) })));

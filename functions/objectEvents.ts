@@ -20,10 +20,17 @@ export interface CreatedObject extends InputObject {
   eventName: string;
 }
 
+/**
+ * Why a record was ignored: `test-event` (S3's `s3:TestEvent`), `not-object-created` (deletions,
+ * restores, ...), `ignored-prefix` (under the pipeline's output prefix) or `folder-marker` (a zero-byte
+ * object whose key ends in `/`, what the S3 console's "Create folder" writes).
+ */
+export type IgnoreReason = "test-event" | "not-object-created" | "ignored-prefix" | "folder-marker";
+
 /** A record the trigger deliberately does nothing with. */
 export interface IgnoredRecord {
   index: number;
-  reason: "test-event" | "not-object-created" | "ignored-prefix";
+  reason: IgnoreReason;
   eventName?: string;
   bucket?: string;
   key?: string;
@@ -59,8 +66,9 @@ export class UnsupportedEventError extends Error {
 }
 
 /**
- * S3 notifications URL-encode keys the way HTML forms do: a space arrives as `+`, a real `+` as `%2B`.
- * Throws `URIError` on a malformed escape, which S3 never produces.
+ * S3 URL-encodes keys in its events the way HTML forms do: a space arrives as `+`, a real `+` as `%2B`.
+ * True of notifications and of the EventBridge form alike (see `fromEventBridge`). Throws `URIError` on
+ * a malformed escape, which S3 never produces.
  */
 export function decodeS3Key(encoded: string): string {
   return decodeURIComponent(encoded.replace(/\+/g, " "));
@@ -117,9 +125,21 @@ function classify(out: ParsedTriggerEvent, index: number, read: () => RecordOutc
     out.ignored.push(outcome);
   } else if (options.ignorePrefix && outcome.key.startsWith(options.ignorePrefix)) {
     out.ignored.push({ index, reason: "ignored-prefix", eventName: outcome.eventName, bucket: outcome.bucket, key: outcome.key });
+  } else if (isFolderMarker(outcome)) {
+    out.ignored.push({ index, reason: "folder-marker", eventName: outcome.eventName, bucket: outcome.bucket, key: outcome.key });
   } else {
     out.created.push(outcome);
   }
+}
+
+/**
+ * The S3 console's "Create folder" writes a zero-byte object whose key is the folder's prefix and the
+ * `/` delimiter (S3 user guide, "Naming Amazon S3 objects"), and S3 reports it as an ObjectCreated event
+ * like any other: it holds nothing to process. Both conditions are needed: an object whose key
+ * ends in `/` but that has content is data someone uploaded (S3 keys may end in `/`), so it still runs.
+ */
+export function isFolderMarker(object: Pick<CreatedObject, "key" | "sizeBytes">): boolean {
+  return object.key.endsWith("/") && object.sizeBytes === 0;
 }
 
 function fromNotificationRecord(raw: unknown, index: number): RecordOutcome {
@@ -148,11 +168,21 @@ function fromEventBridge(event: S3ObjectCreatedNotificationEvent): RecordOutcome
   const eventName = event["detail-type"];
   const detail: Partial<S3ObjectCreatedNotificationEvent["detail"]> = isObject(event.detail) ? event.detail : {};
   const bucket = nonEmpty(detail.bucket?.name);
-  // EventBridge carries the key as stored: no URL decoding.
-  const key = str(detail.object?.key);
-  if (eventName !== "Object Created") return { index: 0, reason: "not-object-created", eventName, bucket, key };
+  // EventBridge carries the key URL-encoded like notifications do (a space as `+`, `+` as `%2B`):
+  // Powertools for AWS Lambda (Python), aws_lambda_powertools/utilities/data_classes/s3_event.py,
+  // class S3EventBridgeNotificationObject, property `key` returns `unquote_plus(self["key"])`.
+  const encodedKey = str(detail.object?.key);
+  if (eventName !== "Object Created") {
+    return { index: 0, reason: "not-object-created", eventName, bucket, key: encodedKey === undefined ? undefined : safeDecode(encodedKey) };
+  }
   if (!bucket) throw new Error(`EventBridge ${eventName} event has no detail.bucket.name`);
-  if (!key) throw new Error(`EventBridge ${eventName} event has no detail.object.key`);
+  if (!encodedKey) throw new Error(`EventBridge ${eventName} event has no detail.object.key`);
+  let key: string;
+  try {
+    key = decodeS3Key(encodedKey);
+  } catch {
+    throw new Error(`EventBridge ${eventName} event has a malformed URL-encoded key ${JSON.stringify(encodedKey)}`);
+  }
   const object = detail.object!;
   return created(0, eventName, bucket, key, object.size, nonEmpty(object["version-id"]), nonEmpty(object.etag), nonEmpty(object.sequencer));
 }

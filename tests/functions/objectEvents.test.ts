@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeS3Key, parseTriggerEvent, UnsupportedEventError } from "../../functions/objectEvents";
+import { decodeS3Key, isFolderMarker, parseTriggerEvent, UnsupportedEventError } from "../../functions/objectEvents";
 import { BUCKET, eventBridge, record, s3Event, testEvent } from "./s3Fixtures";
 
 describe("decodeS3Key", () => {
@@ -102,10 +102,39 @@ describe("parseTriggerEvent: S3 notifications", () => {
 });
 
 describe("parseTriggerEvent: EventBridge", () => {
-  it("given Object Created, returns the object with the key as is (not URL-decoded)", () => {
-    const parsed = parseTriggerEvent(eventBridge("incoming/a+b %2B.csv", { versionId: "v9", size: 0, sequencer: "0B", etag: "e1" }));
+  // Was "returns the object with the key as is (not URL-decoded)", which is wrong: EventBridge keys are
+  // URL-encoded (Powertools for AWS Lambda (Python), s3_event.py, S3EventBridgeNotificationObject.key
+  // returns unquote_plus(self["key"])).
+  it("given Object Created, returns the object with its URL-decoded key, size, eTag, version and sequencer", () => {
+    const parsed = parseTriggerEvent(eventBridge("incoming/a+b+%2B.csv", { versionId: "v9", size: 0, sequencer: "0B", etag: "e1" }));
     expect(parsed.created).toEqual([
-      { index: 0, eventName: "Object Created", bucket: BUCKET, key: "incoming/a+b %2B.csv", sizeBytes: 0, versionId: "v9", eTag: "e1", sequencer: "0B" },
+      { index: 0, eventName: "Object Created", bucket: BUCKET, key: "incoming/a b +.csv", sizeBytes: 0, versionId: "v9", eTag: "e1", sequencer: "0B" },
+    ]);
+  });
+
+  // Powertools for AWS Lambda (Python) S3EventBridgeNotificationObject.key: unquote_plus, as for notifications.
+  it.each([
+    ["incoming/plain.csv", "incoming/plain.csv"],
+    ["incoming/my+file.csv", "incoming/my file.csv"],
+    ["incoming/a%2Bb.csv", "incoming/a+b.csv"],
+    ["incoming/100%25.csv", "incoming/100%.csv"],
+    ["incoming/caf%C3%A9+%E6%95%B0%E6%8D%AE.csv", "incoming/café 数据.csv"],
+    ["incoming/%F0%9F%93%8A.csv", "incoming/📊.csv"],
+  ])("given the EventBridge key %s (URL-encoded, per Powertools' S3EventBridgeNotificationObject.key), returns %s", (encoded, decoded) => {
+    expect(parseTriggerEvent(eventBridge(encoded)).created.map((o) => o.key)).toEqual([decoded]);
+    // Exactly what a notification carrying the same key gives.
+    expect(parseTriggerEvent(s3Event(record(encoded))).created.map((o) => o.key)).toEqual([decoded]);
+  });
+
+  it("given an EventBridge key with a malformed escape, reports the event as invalid, as for notifications", () => {
+    const parsed = parseTriggerEvent(eventBridge("incoming/bad%E0%A4%A.csv"));
+    expect(parsed.created).toEqual([]);
+    expect(parsed.invalid).toEqual([{ index: 0, message: 'EventBridge Object Created event has a malformed URL-encoded key "incoming/bad%E0%A4%A.csv"' }]);
+  });
+
+  it("given Object Deleted with an encoded key, ignores it and reports the decoded key", () => {
+    expect(parseTriggerEvent(eventBridge("incoming/gone+now.csv", { detailType: "Object Deleted" })).ignored).toEqual([
+      { index: 0, reason: "not-object-created", eventName: "Object Deleted", bucket: BUCKET, key: "incoming/gone now.csv" },
     ]);
   });
 
@@ -129,5 +158,45 @@ describe("parseTriggerEvent: a dead-lettered invocation record (redrive)", () =>
     };
     expect(parseTriggerEvent(deadLettered)).toEqual(parseTriggerEvent(original));
     expect(parseTriggerEvent(deadLettered).created.map((c) => c.key)).toEqual(["incoming/a b.csv"]);
+  });
+});
+
+// The S3 console's "Create folder" writes a zero-byte object keyed `<prefix>/` (S3 user guide, "Naming
+// Amazon S3 objects"), delivered as an ObjectCreated event like any other.
+describe("isFolderMarker", () => {
+  it.each([
+    ["incoming/folder/", 0, true],
+    ["incoming/", 0, true],
+    ["/", 0, true],
+    ["incoming/folder/", 1, false], // content: data whose key happens to end in `/`
+    ["incoming/folder", 0, false], // an empty file is still a file
+    ["incoming/folder/x", 0, false],
+  ])("given key %j of %i bytes, returns %s", (key, sizeBytes, marker) => {
+    expect(isFolderMarker({ key, sizeBytes })).toBe(marker);
+  });
+});
+
+describe.each([
+  ["an S3 notification", (encodedKey: string, size: number) => s3Event(record(encodedKey, { size })), "ObjectCreated:Put"],
+  ["EventBridge", (encodedKey: string, size: number) => eventBridge(encodedKey, { size }), "Object Created"],
+])("parseTriggerEvent: folder markers (S3 console \"Create folder\") in %s", (_shape, event, eventName) => {
+  it("given a zero-byte object whose key ends in `/`, ignores it as a folder marker", () => {
+    expect(parseTriggerEvent(event("incoming/new+folder/", 0))).toEqual({
+      created: [],
+      ignored: [{ index: 0, reason: "folder-marker", eventName, bucket: BUCKET, key: "incoming/new folder/" }],
+      invalid: [],
+    });
+  });
+
+  it("decides on the decoded key: `%2F` at the end is a `/`", () => {
+    expect(parseTriggerEvent(event("incoming/folder%2F", 0)).ignored.map((i) => i.reason)).toEqual(["folder-marker"]);
+  });
+
+  it("given one byte under a key ending in `/`, runs it: that is data, not a folder", () => {
+    expect(parseTriggerEvent(event("incoming/folder/", 1)).created.map((o) => [o.key, o.sizeBytes])).toEqual([["incoming/folder/", 1]]);
+  });
+
+  it("given a zero-byte object whose key does not end in `/`, runs it", () => {
+    expect(parseTriggerEvent(event("incoming/empty.csv", 0)).created.map((o) => o.key)).toEqual(["incoming/empty.csv"]);
   });
 });

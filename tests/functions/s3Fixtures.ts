@@ -1,4 +1,4 @@
-/** S3 and EventBridge events in the shapes AWS delivers them (keys URL-encoded in notifications only). */
+/** S3 and EventBridge events in the shapes AWS delivers them (keys URL-encoded in both). */
 import type { S3Event, S3EventRecord, S3ObjectCreatedNotificationEvent } from "aws-lambda";
 
 export const BUCKET = "input-bucket";
@@ -52,9 +52,12 @@ export const testEvent = {
   HostId: "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE",
 };
 
-/** The EventBridge form; its key is NOT URL-encoded. */
+/**
+ * The EventBridge form; `encodedKey` is URL-encoded like a notification's (Powertools for AWS Lambda
+ * (Python) `S3EventBridgeNotificationObject.key` decodes it with `unquote_plus`).
+ */
 export function eventBridge(
-  key: string,
+  encodedKey: string,
   o: { detailType?: string; size?: number; versionId?: string; sequencer?: string; etag?: string } = {},
 ): S3ObjectCreatedNotificationEvent {
   return {
@@ -70,7 +73,7 @@ export function eventBridge(
       version: "0",
       bucket: { name: BUCKET },
       object: {
-        key,
+        key: encodedKey,
         size: o.size ?? 5,
         etag: o.etag ?? "b1946ac92492d2347c6235b4d2611184",
         ...(o.versionId !== undefined ? { "version-id": o.versionId } : {}),

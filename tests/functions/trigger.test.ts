@@ -273,7 +273,10 @@ describe("createTriggerHandler: event shapes (in-memory idempotency)", () => {
     const { handler, log } = memoryHandler();
     expect(await handler(testEvent, context)).toEqual({ jobs: [], ignored: [{ index: 0, reason: "test-event", eventName: "s3:TestEvent", bucket: BUCKET }] });
     expect(submitted()).toEqual([]);
-    expect(log.lines).toEqual([{ level: "info", message: "S3 record ignored", fields: { index: 0, reason: "test-event", eventName: "s3:TestEvent", bucket: BUCKET } }]);
+    expect(log.lines).toEqual([
+      { level: "info", message: "S3 record ignored", fields: { index: 0, reason: "test-event", eventName: "s3:TestEvent", bucket: BUCKET } },
+      { level: "info", message: "S3 records ignored, by reason", fields: { count: 1, byReason: { "test-event": 1 } } },
+    ]);
   });
 
   it("given ObjectRemoved and a key under the output prefix, submits nothing", async () => {
@@ -284,15 +287,45 @@ describe("createTriggerHandler: event shapes (in-memory idempotency)", () => {
     );
     expect(submitted()).toEqual([]);
     expect(result.ignored.map((i) => i.reason)).toEqual(["not-object-created", "ignored-prefix"]);
-    expect(log.lines.map((l) => l.message)).toEqual(["S3 record ignored", "S3 record ignored"]);
+    expect(log.lines.map((l) => l.message)).toEqual(["S3 record ignored", "S3 record ignored", "S3 records ignored, by reason"]);
   });
 
-  it("given an EventBridge Object Created event, submits the start job with the key as delivered", async () => {
+  // The S3 console's "Create folder" writes a zero-byte `<prefix>/` object (S3 user guide, "Naming Amazon
+  // S3 objects"), which S3 notifies as ObjectCreated: it must not start a run.
+  it("given folder markers among uploads, submits only the uploads and logs one count of ignored records by reason", async () => {
+    batchAcceptsEverything();
+    const { handler, log } = memoryHandler();
+    const result = await handler(
+      s3Event(
+        record("incoming/2026/", { size: 0, versionId: "1" }),
+        record("incoming/2026/11/", { size: 0, versionId: "2" }),
+        record("incoming/2026/data.csv", { size: 10, versionId: "3" }),
+        record("incoming/2026/x.csv", { eventName: "ObjectRemoved:Delete" }),
+      ),
+      context,
+    );
+    expect(submitted().map((r) => r.parameters!.key)).toEqual(["incoming/2026/data.csv"]);
+    expect(result.ignored.map((i) => [i.index, i.reason])).toEqual([[0, "folder-marker"], [1, "folder-marker"], [3, "not-object-created"]]);
+    const summaries = log.lines.filter((l) => l.message === "S3 records ignored, by reason");
+    expect(summaries).toEqual([{ level: "info", message: "S3 records ignored, by reason", fields: { count: 3, byReason: { "folder-marker": 2, "not-object-created": 1 } } }]);
+    expect(log.lines.filter((l) => l.message === "S3 record ignored")).toHaveLength(3);
+  });
+
+  it("given nothing ignored, logs no count of ignored records", async () => {
+    batchAcceptsEverything();
+    const { handler, log } = memoryHandler();
+    await handler(s3Event(record("incoming/only.csv", { versionId: "1" })), context);
+    expect(log.lines.map((l) => l.message)).toEqual(["start job submitted"]);
+  });
+
+  // Was "with the key as delivered" (`a+b` kept), which is wrong: EventBridge keys are URL-encoded
+  // (Powertools for AWS Lambda (Python), S3EventBridgeNotificationObject.key: unquote_plus).
+  it("given an EventBridge Object Created event, submits the start job with the URL-decoded key", async () => {
     batchAcceptsEverything();
     const { handler } = memoryHandler();
-    await handler(eventBridge("incoming/a+b.csv", { versionId: "v7", size: 5 }), context);
+    await handler(eventBridge("incoming/a+b%2B.csv", { versionId: "v7", size: 5 }), context);
     expect(submitted()).toHaveLength(1);
-    expect(submitted()[0]!.parameters).toMatchObject({ key: "incoming/a+b.csv", versionId: "v7", size: "5" });
+    expect(submitted()[0]!.parameters).toMatchObject({ key: "incoming/a b+.csv", versionId: "v7", size: "5" });
   });
 
   it("given the same record twice in one event, submits once", async () => {
