@@ -163,6 +163,17 @@ export const DEFAULT_PROCESS_JOB = {
   command: ["echo", "hello world"],
 } as const;
 
+/**
+ * S3's "safe characters" for object keys (S3 user guide, "Naming Amazon S3 objects", object key naming
+ * guidelines): ASCII letters and digits, `! - _ . * ' ( )`, and `/`, the folder delimiter.
+ */
+export const S3_SAFE_KEY_CHARACTERS = /^[A-Za-z0-9!\-_.*'()/]$/;
+
+/** The distinct characters of `value` outside {@link S3_SAFE_KEY_CHARACTERS}, in order of appearance. */
+export function unsafeKeyFilterCharacters(value: string): string[] {
+  return [...new Set(Array.from(value).filter((c) => !S3_SAFE_KEY_CHARACTERS.test(c)))];
+}
+
 const prefix = z
   .string()
   .max(1024)
@@ -170,9 +181,13 @@ const prefix = z
 
 const triggerSchema = z
   .object({
-    /** Only keys under this prefix start a run. Must not be empty: outputs go elsewhere. @default incoming/ */
+    /**
+     * Only keys under this prefix start a run. Must not be empty: outputs go elsewhere. Only S3's safe
+     * key characters (letters, digits, `! - _ . * ' ( )`, `/`): it becomes a notification filter.
+     * @default incoming/
+     */
     prefix: prefix.default("incoming/"),
-    /** Only keys ending with this start a run (e.g. `.csv`). @default "" (any) */
+    /** Only keys ending with this start a run (e.g. `.csv`); safe key characters only, as `prefix`. @default "" (any) */
     suffix: z.string().max(1024).default(""),
     /** Where jobs write results; never under `prefix`, so the pipeline cannot trigger itself. @default results/ */
     outputPrefix: prefix.default("results/"),
@@ -199,6 +214,22 @@ const triggerSchema = z
   })
   .strict()
   .superRefine((t, ctx) => {
+    // S3 user guide, "Configuring event notifications using object key name filtering": special
+    // characters in a filter's prefix or suffix must be URL-encoded, and which encoding S3 expects for
+    // each character is not documented precisely, so such a filter might silently never match. The
+    // values are passed to the BucketNotification as they are, so only safe characters are allowed.
+    for (const key of ["prefix", "suffix"] as const) {
+      const unsafe = unsafeKeyFilterCharacters(t[key]);
+      if (unsafe.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message:
+            `holds ${unsafe.map((c) => JSON.stringify(c)).join(", ")}, outside S3's safe key characters (A-Z a-z 0-9 ! - _ . * ' ( ) and /); ` +
+            "S3 wants other characters of a notification filter URL-encoded in a way it does not document exactly, so trigger.prefix and trigger.suffix take safe characters only",
+        });
+      }
+    }
     if (t.prefix === "") {
       ctx.addIssue({ code: "custom", path: ["prefix"], message: "must not be empty: every key, outputs included, would trigger a run" });
     }

@@ -201,6 +201,50 @@ describe("workflow and trigger config", () => {
   });
 });
 
+// S3 user guide, "Configuring event notifications using object key name filtering": special characters
+// in a filter's prefix or suffix must be URL-encoded. The accepted set is S3's "safe characters" for keys
+// (object key naming guidelines): letters, digits, ! - _ . * ' ( ), plus the / delimiter.
+describe("trigger.prefix and trigger.suffix: S3's safe key characters only (notification filters)", () => {
+  const SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!-_.*'()/";
+
+  it("given every safe character in the prefix and the suffix, accepts them", () => {
+    const cfg = parsePipelineConfig({ trigger: { prefix: `in/${SAFE}`, suffix: SAFE } });
+    expect(cfg.trigger.prefix).toBe(`in/${SAFE}`);
+    expect(cfg.trigger.suffix).toBe(SAFE);
+  });
+
+  it("given the README's defaults (incoming/, no suffix), accepts them", () => {
+    expect(parsePipelineConfig({}).trigger).toMatchObject({ prefix: "incoming/", suffix: "" });
+  });
+
+  it.each([
+    ["prefix", " ", "space"],
+    ["prefix", "+", "plus"],
+    ["prefix", "%", "percent"],
+    ["prefix", "=", "equals"],
+    ["prefix", "é", "a non-ASCII letter"],
+    ["suffix", " ", "space"],
+    ["suffix", "+", "plus"],
+    ["suffix", "%", "percent"],
+    ["suffix", "=", "equals"],
+    ["suffix", "é", "a non-ASCII letter"],
+  ])("given a %s holding %j (%s), refuses it naming the key, the character and the rule", (key, char) => {
+    const value = key === "prefix" ? `in${char}coming/` : `${char}.csv`;
+    expect(errorOf({ trigger: { [key]: value } })).toContain(
+      `batch-pipeline:trigger.${key} = ${JSON.stringify(value)}: holds ${JSON.stringify(char)}, outside S3's safe key characters (A-Z a-z 0-9 ! - _ . * ' ( ) and /); ` +
+        "S3 wants other characters of a notification filter URL-encoded in a way it does not document exactly",
+    );
+  });
+
+  it("names each offending character once, in order", () => {
+    expect(errorOf({ trigger: { prefix: "data files/2026+ 数+/" } })).toContain('holds " ", "+", "数", outside');
+  });
+
+  it("leaves trigger.outputPrefix alone: it is no notification filter", () => {
+    expect(parsePipelineConfig({ trigger: { outputPrefix: "results and more/" } }).trigger.outputPrefix).toBe("results and more/");
+  });
+});
+
 describe("rawConfigFromPulumi", () => {
   it("keeps only this project's keys and decodes JSON values", () => {
     expect(
