@@ -57,49 +57,64 @@ export interface HasArnPrefix {
   arnPrefix: pulumi.Input<string>;
 }
 
+/** The `job` ARNs of the account and region a queue is in: Batch names the job it creates `job/<id>`. */
+export function jobArnsOf(queueArn: string): string {
+  return queueArn.replace(/:job-queue\/.*$/, ":job/*");
+}
+
 /**
- * Statements that let a principal submit jobs of exactly one job definition (any revision) to exactly
- * one queue, and tag the jobs it submits (Batch checks `batch:TagResource` when SubmitJob carries tags).
+ * Statements that let a principal submit jobs of exactly these job definitions (any revision) to
+ * exactly these queues, with tags whose keys are among `tagKeys`. As the Service Authorization
+ * Reference has it for AWS Batch:
+ * - `batch:SubmitJob` requires the `job-queue` and the `job` resource (the job it creates, `job/*`:
+ *   its id does not exist yet), and may name the job definition with or without its revision;
+ * - a SubmitJob that carries `tags` is also authorized as `batch:TagResource`, which AWS evaluates on
+ *   the job definition revision (a real denial names `job-definition/NAME:4`), the job and the queue.
+ *   Batch defines no condition key that ties TagResource to SubmitJob (there is no
+ *   `batch:CreateAction`), so the grant is bounded by `aws:TagKeys` to the keys the pipeline sends.
  */
 export function submitJobStatements(
   queues: readonly HasArn[],
   jobDefinitions: readonly HasArnPrefix[],
+  tagKeys: pulumi.Input<readonly string[]>,
 ): pulumi.Output<PolicyStatement[]> {
   return pulumi
     .all([
       pulumi.all(queues.map((q) => q.arn)),
       pulumi.all(jobDefinitions.map((d) => d.arnPrefix)),
+      pulumi.output(tagKeys),
     ])
-    .apply(([queueArns, prefixes]) => {
-      const definitionArns = prefixes.flatMap((p) => [p, `${p}:*`]);
-      const jobArns = queueArns.map((q) => q.replace(/:job-queue\/.*$/, ":job/*"));
+    .apply(([queueArns, prefixes, keys]) => {
+      const revisions = prefixes.map((p) => `${p}:*`);
+      const jobArns = [...new Set(queueArns.map(jobArnsOf))];
       return [
-        { Sid: "SubmitToQueue", Effect: "Allow", Action: ["batch:SubmitJob"], Resource: [...queueArns, ...definitionArns] },
+        { Sid: "SubmitToQueue", Effect: "Allow", Action: ["batch:SubmitJob"], Resource: [...queueArns, ...prefixes, ...revisions, ...jobArns] },
         {
           Sid: "TagOnSubmit",
           Effect: "Allow",
           Action: ["batch:TagResource"],
-          Resource: [...new Set(jobArns)],
-          Condition: { StringEquals: { "batch:CreateAction": "SubmitJob" } },
+          Resource: [...revisions, ...queueArns, ...jobArns],
+          Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": [...new Set(keys)].sort() } },
         },
       ] satisfies PolicyStatement[];
     });
 }
 
 /**
- * Grants `role` the right to submit `jobDefinition` (all revisions) to `queue`, nothing wider.
- * Returns the inline policy so callers can depend on it.
+ * Grants `role` the right to submit `jobDefinition` (all revisions) to `queue` with tags keyed
+ * `tagKeys`, nothing wider. Returns the inline policy so callers can depend on it.
  */
 export function grantSubmitJob(
   name: string,
   role: aws.iam.Role,
   queue: HasArn,
   jobDefinition: HasArnPrefix,
+  tagKeys: pulumi.Input<readonly string[]>,
   opts: pulumi.CustomResourceOptions = {},
 ): aws.iam.RolePolicy {
   return new aws.iam.RolePolicy(
     name,
-    { role: role.name, policy: policyJson(submitJobStatements([queue], [jobDefinition])) },
+    { role: role.name, policy: policyJson(submitJobStatements([queue], [jobDefinition], tagKeys)) },
     opts,
   );
 }

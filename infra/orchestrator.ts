@@ -5,11 +5,11 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { RetryAction } from "@aws-sdk/client-batch";
-import { EXIT_CODES, START_JOB_ENV } from "../jobs/contract";
+import { EXIT_CODES, jobTagKeys, START_JOB_ENV, TAG_KEYS } from "../jobs/contract";
 import type { WorkflowSpec } from "../jobs/spec";
 import type { PipelineConfig } from "./config";
 import { roleNaming } from "./naming";
-import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
+import { assumeRolePolicy, jobArnsOf, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
 import { ContainerJobDefinition, type Platform, SPOT_RECLAIMED_RULES } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
 
@@ -32,6 +32,11 @@ export interface OrchestratorArgs {
   /** Fargate only: give the task a public IP (public subnets without NAT). */
   assignPublicIp?: boolean;
   logRetentionDays: number;
+  /**
+   * The stack's id (its resource prefix): every job the start job submits is tagged
+   * `pipeline:stack=<stack>`, and its role may terminate only jobs with that tag.
+   */
+  stack: string;
   tags?: Record<string, string>;
 }
 
@@ -150,28 +155,29 @@ export class Orchestrator extends pulumi.ComponentResource {
       { parent: this },
     );
     const definitions = Object.values(args.jobDefinitions);
-    const jobArns = args.processQueue.arn.apply((q) => q.replace(/:job-queue\/.*$/, ":job/*"));
     const rolePolicy = new aws.iam.RolePolicy(
       `${name}-job-policy`,
       {
         role: this.jobRole.name,
         policy: policyJson(
-          pulumi.all([submitJobStatements([args.processQueue], definitions), jobArns]).apply(([submit, jobs]): PolicyStatement[] => [
+          pulumi.all([submitJobStatements([args.processQueue], definitions, jobTagKeys(tags)), args.processQueue.arn]).apply(([submit, queueArn]): PolicyStatement[] => [
             ...(submit as PolicyStatement[]),
             {
-              // Finding a run's jobs (idempotency) and following their states. These actions support no
-              // resource scoping in IAM, so `*` here is the narrowest resource there is.
+              // Finding a run's jobs (idempotency) and following their states. The Service Authorization
+              // Reference lists no resource type for these actions, so `*` is the only resource there is.
               Sid: "ReadJobs",
               Effect: "Allow",
               Action: ["batch:ListJobs", "batch:DescribeJobs"],
               Resource: ["*"],
             },
             {
-              // Rolling back a half-submitted DAG. TerminateJob has no queue condition key; job ARNs are the scope.
-              Sid: "CancelOwnRunJobs",
+              // Rolling back a half-submitted DAG and replacing a partial one. TerminateJob takes job ARNs
+              // (ids are random), so the scope is the tag every job of this stack carries.
+              Sid: "TerminateOwnJobs",
               Effect: "Allow",
-              Action: ["batch:TerminateJob", "batch:CancelJob"],
-              Resource: [jobs],
+              Action: ["batch:TerminateJob"],
+              Resource: [jobArnsOf(queueArn)],
+              Condition: { StringEquals: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: args.stack } },
             },
           ]),
         ),
@@ -193,6 +199,7 @@ export class Orchestrator extends pulumi.ComponentResource {
             .all(Object.fromEntries(Object.entries(args.jobDefinitions).map(([k, d]) => [k, d.name])))
             .apply((names) => JSON.stringify(names)),
           [START_JOB_ENV.jobTags]: JSON.stringify(tags),
+          [START_JOB_ENV.stack]: args.stack,
         },
         jobRoleArn: this.jobRole.arn,
         platform: args.platform,

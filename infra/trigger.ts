@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { jobTagKeys, STACK_ENV } from "../jobs/contract";
 import type { PipelineConfig } from "./config";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
@@ -16,6 +17,8 @@ export interface TriggerArgs {
   startJobDefinition: ContainerJobDefinition;
   settings: PipelineConfig["trigger"];
   logRetentionDays: number;
+  /** The stack's id: start jobs are tagged `pipeline:stack=<stack>` (see {@link STACK_ENV}). */
+  stack: string;
   tags?: Record<string, string>;
 }
 
@@ -81,7 +84,7 @@ export class Trigger extends pulumi.ComponentResource {
         policy: policyJson(
           pulumi
             .all([
-              submitJobStatements([args.startQueue], [args.startJobDefinition]),
+              submitJobStatements([args.startQueue], [args.startJobDefinition], jobTagKeys(tags)),
               this.idempotencyTable.arn,
               this.deadLetterQueue.arn,
               this.logGroup.arn,
@@ -131,6 +134,7 @@ export class Trigger extends pulumi.ComponentResource {
             [TRIGGER_ENV.ignorePrefix]: s.outputPrefix,
             // The stack's tags follow each run (start job, then every process job) for cost allocation.
             [TRIGGER_ENV.jobTags]: JSON.stringify(tags),
+            [STACK_ENV]: args.stack,
           },
         },
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
