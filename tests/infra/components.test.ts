@@ -1,6 +1,8 @@
 /** Each component on its own under mocks, with the options the default stack does not exercise. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { type MockedStack, ofType, setupPulumiMocks, settle, valueOf } from "../mocks";
+import { simulate, unknownToAws } from "../support/iam";
+import { submitJobCalls, tagContext } from "./iamCalls";
 
 let stack: MockedStack;
 let infra: {
@@ -164,37 +166,29 @@ describe("ContainerJobDefinition dependencies", () => {
 });
 
 describe("grantSubmitJob", () => {
-  it("allows SubmitJob on exactly one queue and one job definition (every revision), and tagging on submit", async () => {
+  it("lets the role submit with tags to exactly one queue and one job definition (any revision), as AWS authorizes it", async () => {
     const role = new infra.aws.iam.Role("submitter", { assumeRolePolicy: infra.iam.assumeRolePolicy("lambda.amazonaws.com") });
     const queue = { arn: "arn:aws:batch:eu-west-1:123456789012:job-queue/start" };
     const definition = { arnPrefix: "arn:aws:batch:eu-west-1:123456789012:job-definition/start" };
-    const grant = infra.iam.grantSubmitJob("submitter-grant", role, queue, definition);
+    const grant = infra.iam.grantSubmitJob("submitter-grant", role, queue, definition, ["team", "pipeline:run-id"]);
     await valueOf(grant.id);
     await settle();
     const recorded = ofType(stack, "aws:iam/rolePolicy:RolePolicy", "submitter-grant")[0]!;
     expect(recorded.inputs.role).toBe(ofType(stack, "aws:iam/role:Role", "submitter")[0]!.state.name);
-    expect(JSON.parse(recorded.inputs.policy)).toEqual({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "SubmitToQueue",
-          Effect: "Allow",
-          Action: ["batch:SubmitJob"],
-          Resource: [
-            "arn:aws:batch:eu-west-1:123456789012:job-queue/start",
-            "arn:aws:batch:eu-west-1:123456789012:job-definition/start",
-            "arn:aws:batch:eu-west-1:123456789012:job-definition/start:*",
-          ],
-        },
-        {
-          Sid: "TagOnSubmit",
-          Effect: "Allow",
-          Action: ["batch:TagResource"],
-          Resource: ["arn:aws:batch:eu-west-1:123456789012:job/*"],
-          Condition: { StringEquals: { "batch:CreateAction": "SubmitJob" } },
-        },
-      ],
-    });
+    const policies = { grant: JSON.parse(recorded.inputs.policy) };
+    const principal = "arn:aws:sts::123456789012:assumed-role/submitter/s";
+    const outcome = async (request: { action: string; resource: string; context?: Record<string, string | string[]> }) =>
+      (await simulate(principal, "123456789012", policies, { ...request, why: "test" })).result;
+    const tags = { team: "data", "pipeline:run-id": "r" };
+    // AWS evaluates SubmitJob on the queue, the definition revision and the new job; with tags, TagResource on the same.
+    for (const call of submitJobCalls(queue.arn, definition.arnPrefix, tags, "test")) expect(await outcome(call), `${call.action} ${call.resource}`).toBe("Allowed");
+    for (const call of submitJobCalls("arn:aws:batch:eu-west-1:123456789012:job-queue/other", definition.arnPrefix, tags, "test").filter((c) => c.resource.includes("job-queue"))) {
+      expect(await outcome(call)).toBe("ImplicitlyDenied");
+    }
+    expect(await outcome({ action: "batch:SubmitJob", resource: "arn:aws:batch:eu-west-1:123456789012:job-definition/other:1" })).toBe("ImplicitlyDenied");
+    // A key the pipeline does not send (aws:TagKeys) is refused.
+    expect(await outcome({ action: "batch:TagResource", resource: "arn:aws:batch:eu-west-1:123456789012:job/1", context: tagContext({ ...tags, owner: "x" }) })).toBe("ImplicitlyDenied");
+    expect(await unknownToAws(policies.grant.Statement)).toEqual([]);
   });
 
   it.each([

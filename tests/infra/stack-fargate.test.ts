@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type MockedStack, ofType, oneOf, type RecordedResource, setupPulumiMocks, settle } from "../mocks";
 import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
+import { describeIamSimulation } from "./iamSimulation";
 
 let stack: MockedStack;
 
@@ -96,3 +97,5 @@ describe("process jobs on Fargate", () => {
     for (const arn of attachedPolicyArns(stack)) expect(arn).not.toMatch(/FullAccess/);
   });
 });
+
+describeIamSimulation("Fargate", () => stack);

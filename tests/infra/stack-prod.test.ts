@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
 import { type MockedStack, ofType, PROJECT, setupPulumiMocks, settle, STACK } from "../mocks";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
+import { describeIamSimulation } from "./iamSimulation";
 
 let stack: MockedStack;
 /** Logical names are `<project>-<stack>-<part>`. */
@@ -122,3 +123,5 @@ describe("the production example stack", () => {
     for (const arn of attachedPolicyArns(stack)) expect(arn).not.toMatch(/FullAccess/);
   });
 });
+
+describeIamSimulation("Pulumi.prod.yaml", () => stack);

@@ -7,6 +7,7 @@ import { resourcePrefix } from "../../infra/naming";
 import { type MockedStack, ofType, oneOf, PROJECT, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
 import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
+import { describeIamSimulation } from "./iamSimulation";
 
 let stack: MockedStack;
 /** Every logical name starts with the stack's resource prefix. */
@@ -252,6 +253,8 @@ describe("orchestrator (start job)", () => {
       ["merge", { fixed: 1 }],
     ]);
     expect(JSON.parse(env.PIPELINE_JOB_TAGS)).toEqual({});
+    // The tag value IAM scopes TerminateJob by: the stack's own resource prefix.
+    expect(env.PIPELINE_STACK).toBe(PREFIX);
     // Batch on EC2 does not reliably set it, and the SDK needs it.
     expect(env.AWS_REGION).toBe("eu-west-1");
     expect(env.PIPELINE_PROCESS_QUEUE).toBe(one("aws:batch/jobQueue:JobQueue", "-low-queue").state.arn);
@@ -266,24 +269,6 @@ describe("orchestrator (start job)", () => {
       { action: "EXIT", onReason: "*" },
     ]);
     expect(jd.dependsOn).toContain(`${PREFIX}-orchestrator-job-policy`);
-  });
-
-  it("lets the start job submit only to the process queue, only the process and barrier definitions", () => {
-    const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "-orchestrator-job-policy").inputs.policy);
-    const low = one("aws:batch/jobQueue:JobQueue", "-low-queue").state.arn;
-    const prefixes = ["-process-jd", "-barrier-jd"].map((n) => one("aws:batch/jobDefinition:JobDefinition", n).state.arnPrefix);
-    const byId = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
-    expect(byId.SubmitToQueue.Action).toEqual(["batch:SubmitJob"]);
-    expect(byId.SubmitToQueue.Resource).toEqual([low, ...prefixes.flatMap((p: string) => [p, `${p}:*`])]);
-    expect(byId.TagOnSubmit.Condition).toEqual({ StringEquals: { "batch:CreateAction": "SubmitJob" } });
-    expect(byId.ReadJobs.Action).toEqual(["batch:ListJobs", "batch:DescribeJobs"]);
-    expect(byId.CancelOwnRunJobs).toEqual({
-      Sid: "CancelOwnRunJobs",
-      Effect: "Allow",
-      Action: ["batch:TerminateJob", "batch:CancelJob"],
-      Resource: ["arn:aws:batch:eu-west-1:123456789012:job/*"],
-    });
-    expect(Object.keys(byId).sort()).toEqual(["CancelOwnRunJobs", "ReadJobs", "SubmitToQueue", "TagOnSubmit"]);
   });
 });
 
@@ -342,27 +327,12 @@ describe("S3 trigger", () => {
     expect(vars[TRIGGER_ENV.idempotencySeconds]).toBe(String(7 * 24 * 3600));
     expect(vars[TRIGGER_ENV.ignorePrefix]).toBe("results/");
     expect(JSON.parse(vars[TRIGGER_ENV.jobTags])).toEqual({});
+    expect(vars.PIPELINE_STACK).toBe(PREFIX);
   });
 
   it("creates no role or policy attachment of its own (CallbackFunction's default would attach nine broad policies)", () => {
     expect(ofType(stack, "aws:iam/role:Role", "-trigger-fn")).toEqual([]);
     expect(ofType(stack, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "-trigger")).toEqual([]);
-  });
-
-  it("may submit only the start job definition to the start queue, and touch only its table, DLQ and logs", () => {
-    const policy = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "-trigger-policy").inputs.policy);
-    const byId = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
-    const start = one("aws:batch/jobDefinition:JobDefinition", "-orchestrator-start-jd").state.arnPrefix;
-    expect(byId.SubmitToQueue.Resource).toEqual([one("aws:batch/jobQueue:JobQueue", "-high-queue").state.arn, start, `${start}:*`]);
-    expect(byId.Idempotency).toEqual({
-      Sid: "Idempotency",
-      Effect: "Allow",
-      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-      Resource: [one("aws:dynamodb/table:Table", "-trigger-idempotency").state.arn],
-    });
-    expect(byId.DeadLetter).toEqual({ Sid: "DeadLetter", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [one("aws:sqs/queue:Queue", "-trigger-dlq").state.arn] });
-    expect(byId.OwnLogs.Resource).toEqual([`${one("aws:cloudwatch/logGroup:LogGroup", "-trigger-logs").state.arn}:*`]);
-    expect(Object.keys(byId).sort()).toEqual(["DeadLetter", "Idempotency", "OwnLogs", "SubmitToQueue", "TagOnSubmit"]);
   });
 
   it("remembers submissions in a DynamoDB table keyed on id, expiring on `expiration`", () => {
@@ -478,3 +448,5 @@ describe("stack outputs", () => {
 function pulumiAll<T extends Record<string, unknown>>(o: T) {
   return require("@pulumi/pulumi").all(o);
 }
+
+describeIamSimulation("default", () => stack);

@@ -1,0 +1,258 @@
+/**
+ * The AWS calls each role of the stack really makes, as AWS authorizes them, built from a mocked stack
+ * by the runtime code itself: the trigger's request comes from `buildStartJobRequest` with the
+ * Lambda's own environment, the orchestrator's from `readInputs` + `planWorkflow` with the start job
+ * definition's environment. Each call names the resource ARN AWS evaluates and the context keys it
+ * carries (tags sent, `s3:prefix`, `aws:SecureTransport`, the job's resource tags).
+ *
+ * `allowed` must simulate as Allowed; `denied` are the calls least privilege must refuse.
+ * `tests/infra/iamCallCoverage.test.ts` fails when runtime code sends an SDK command no table lists.
+ */
+import { parseTriggerSettings } from "../../functions/handler";
+import { buildStartJobRequest, computeRunId } from "../../functions/startRequest";
+import { readInputs } from "../../jobs/cli";
+import { TAG_KEYS } from "../../jobs/contract";
+import { planWorkflow } from "../../jobs/planner";
+import type { MockedStack, RecordedResource } from "../mocks";
+import { ACCOUNT_ID, REGION } from "../mocks";
+import type { AwsRequest, PolicyDocument } from "../support/iam";
+
+export interface RoleCalls {
+  /** Logical name of the role. */
+  role: string;
+  /** The role session AWS sees as the caller. */
+  principal: string;
+  /** The role's inline policies by name. */
+  policies: Record<string, PolicyDocument>;
+  allowed: AwsRequest[];
+  denied: AwsRequest[];
+  /** Resource policies that apply to some calls (the bucket policy), by the ARN prefix they govern. */
+  resourcePolicies?: { arnPrefix: string; policy: PolicyDocument }[];
+}
+
+const JOB_ID = "5f0c6d7e-1a2b-4c3d-9e8f-0123456789ab";
+const OTHER_JOB_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const batchArn = (resource: string) => `arn:aws:batch:${REGION}:${ACCOUNT_ID}:${resource}`;
+const newJobArn = batchArn(`job/${JOB_ID}`);
+
+/** The tags of a SubmitJob request as the context keys AWS evaluates with them. */
+export function tagContext(tags: Record<string, string> | undefined): Record<string, string | string[]> {
+  const entries = Object.entries(tags ?? {});
+  return { "aws:TagKeys": entries.map(([k]) => k), ...Object.fromEntries(entries.map(([k, v]) => [`aws:RequestTag/${k}`, v])) };
+}
+
+/**
+ * SubmitJob with tags, as AWS authorizes it: `batch:SubmitJob` on the queue, the job definition
+ * revision and the job it creates; `batch:TagResource` on the same three (Service Authorization
+ * Reference; a real denial names `job-definition/NAME:4`).
+ */
+export function submitJobCalls(queueArn: string, definitionArnPrefix: string, tags: Record<string, string> | undefined, why: string): AwsRequest[] {
+  const context = tagContext(tags);
+  // Any revision: Batch resolves a name to its latest ACTIVE revision.
+  const resources = [queueArn, `${definitionArnPrefix}:7`, newJobArn];
+  return ["batch:SubmitJob", "batch:TagResource"].flatMap((action) => resources.map((resource) => ({ action, resource, context, why })));
+}
+
+function roleByName(stack: MockedStack, suffix: string): RecordedResource {
+  const roles = stack.resources.filter((r) => r.type === "aws:iam/role:Role" && r.name.endsWith(suffix));
+  if (roles.length !== 1) throw new Error(`expected one role *${suffix}, found ${roles.map((r) => r.name).join(", ") || "none"}`);
+  return roles[0]!;
+}
+
+function inlinePolicies(stack: MockedStack, role: RecordedResource): Record<string, PolicyDocument> {
+  return Object.fromEntries(
+    stack.resources
+      .filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.inputs.role === role.state.name)
+      .map((r) => [r.name, JSON.parse(r.inputs.policy) as PolicyDocument]),
+  );
+}
+
+const principalOf = (role: RecordedResource) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${role.state.name}/session`;
+const definitionNamed = (stack: MockedStack, name: string) =>
+  stack.resources.find((r) => r.type === "aws:batch/jobDefinition:JobDefinition" && r.state.name === name) ??
+  (() => {
+    throw new Error(`no job definition named ${name}`);
+  })();
+const envOf = (jd: RecordedResource): Record<string, string> =>
+  Object.fromEntries((JSON.parse(jd.inputs.containerProperties).environment ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
+
+/** The trigger Lambda: submits one start job per object version, idempotently, logs, dead-letters. */
+async function triggerCalls(stack: MockedStack): Promise<RoleCalls> {
+  const role = roleByName(stack, "-trigger-role");
+  const fn = stack.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-trigger-fn"))!;
+  const settings = parseTriggerSettings(fn.inputs.environment.variables);
+  const object = { bucket: "input-bucket", key: "incoming/a file+1.csv", versionId: "v1", sizeBytes: 12, eTag: "e", index: 0, eventName: "ObjectCreated:Put" };
+  const request = buildStartJobRequest(object, await computeRunId(object), settings.target);
+  const startDefinition = definitionNamed(stack, settings.target.jobDefinition);
+  const table = stack.resources.find((r) => r.type === "aws:dynamodb/table:Table" && r.name.endsWith("-trigger-idempotency"))!;
+  const dlq = stack.resources.find((r) => r.type === "aws:sqs/queue:Queue" && r.name.endsWith("-trigger-dlq"))!;
+  const logs = stack.resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.name.endsWith("-trigger-logs"))!;
+  const processQueue = envOf(startDefinition).PIPELINE_PROCESS_QUEUE!;
+  const processDefinitions = Object.values(JSON.parse(envOf(startDefinition).PIPELINE_JOB_DEFINITIONS!) as Record<string, string>);
+  const why = "functions/handler.ts createTriggerHandler: batch.submitJob(buildStartJobRequest(...))";
+  const stream = `${logs.state.arn}:log-stream:2026/12/01/[$LATEST]0123456789abcdef`;
+  return {
+    role: role.name,
+    principal: principalOf(role),
+    policies: inlinePolicies(stack, role),
+    allowed: [
+      ...submitJobCalls(settings.target.jobQueue, startDefinition.state.arnPrefix, request.tags, why),
+      // Powertools' DynamoDBPersistenceLayer: claim (PutItem), read on conflict (GetItem), complete
+      // (UpdateItem), release a failed claim (DeleteItem).
+      ...["GetItem", "PutItem", "UpdateItem", "DeleteItem"].map((a) => ({ action: `dynamodb:${a}`, resource: table.state.arn, why: "Powertools idempotency (DynamoDBPersistenceLayer)" })),
+      // Lambda's on-failure destination sends with the function's execution role.
+      { action: "sqs:SendMessage", resource: dlq.state.arn, why: "async invocation on-failure destination" },
+      { action: "logs:CreateLogStream", resource: stream, why: "Lambda runtime logs" },
+      { action: "logs:PutLogEvents", resource: stream, why: "Lambda runtime logs" },
+    ],
+    denied: [
+      { action: "batch:SubmitJob", resource: processQueue, context: tagContext(request.tags), why: "the trigger submits to the start queue only" },
+      { action: "batch:SubmitJob", resource: `${definitionNamed(stack, processDefinitions[0]!).state.arnPrefix}:1`, context: tagContext(request.tags), why: "only the start job definition" },
+      { action: "batch:TagResource", resource: newJobArn, context: tagContext({ ...request.tags, owner: "someone" }), why: "only the tag keys the pipeline sends" },
+      { action: "batch:TerminateJob", resource: newJobArn, context: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: request.tags?.[TAG_KEYS.stack] ?? "" }, why: "the trigger never terminates" },
+      { action: "dynamodb:Scan", resource: table.state.arn, why: "only the persistence layer's four calls" },
+      { action: "dynamodb:PutItem", resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/another-table`, why: "only its own table" },
+      { action: "logs:PutLogEvents", resource: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/lambda/other:log-stream:x`, why: "only its own log group" },
+    ],
+  };
+}
+
+/** The orchestrator start job: plans the run with the stack's own settings and submits it. */
+async function orchestratorCalls(stack: MockedStack): Promise<RoleCalls> {
+  const role = roleByName(stack, "-orchestrator-job-role");
+  const startDefinition = stack.resources.find((r) => r.type === "aws:batch/jobDefinition:JobDefinition" && r.name.endsWith("-orchestrator-start-jd"))!;
+  const trigger = stack.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-trigger-fn"))!;
+  const startQueue = trigger.inputs.environment.variables.START_QUEUE as string;
+  // The start job's environment: the definition's own plus what the trigger overrides per object.
+  const env = {
+    ...envOf(startDefinition),
+    PIPELINE_RUN_ID: "0123456789abcdef01234567",
+    PIPELINE_INPUT_BUCKET: "input-bucket",
+    PIPELINE_INPUT_KEY: "incoming/a file.csv",
+    PIPELINE_INPUT_VERSION_ID: "v1",
+    PIPELINE_INPUT_SIZE: "1000000",
+    PIPELINE_INPUT_ETAG: "e",
+    AWS_BATCH_JOB_ID: OTHER_JOB_ID,
+    AWS_BATCH_JOB_ATTEMPT: "1",
+  };
+  const inputs = readInputs(env);
+  const plan = planWorkflow(inputs.workflow, {
+    runId: inputs.runId,
+    input: inputs.input,
+    jobDefinitions: inputs.jobDefinitions,
+    jobQueue: inputs.jobQueue,
+    tags: inputs.tags,
+    stack: inputs.stack,
+  });
+  const stackTag = plan.jobs[0]!.request.tags?.[TAG_KEYS.stack];
+  const submit = plan.jobs.flatMap((job) =>
+    submitJobCalls(inputs.jobQueue, definitionNamed(stack, job.request.jobDefinition).state.arnPrefix, job.request.tags, `jobs/submitter.ts submitJob: ${job.id}`),
+  );
+  const ownJob = { [`aws:ResourceTag/${TAG_KEYS.stack}`]: stackTag ?? "" };
+  const tags = plan.jobs[0]!.request.tags;
+  return {
+    role: role.name,
+    principal: principalOf(role),
+    policies: inlinePolicies(stack, role),
+    allowed: [
+      ...dedupe(submit),
+      { action: "batch:ListJobs", resource: "*", why: "jobs/submitter.ts listJobsNamed (the run's jobs, start-job namesakes)" },
+      { action: "batch:DescribeJobs", resource: "*", why: "jobs/submitter.ts describeJobs, findOwningStartJob" },
+      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "jobs/submitter.ts terminateJobs (rollback, partial DAG)" },
+      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: ownJob, why: "an array child of the run" },
+    ],
+    denied: [
+      { action: "batch:SubmitJob", resource: startQueue === inputs.jobQueue ? batchArn("job-queue/another-queue") : startQueue, context: tagContext(tags), why: "only the process queue" },
+      { action: "batch:SubmitJob", resource: `${startDefinition.state.arnPrefix}:1`, context: tagContext(tags), why: "never another start job (no recursion)" },
+      { action: "batch:TagResource", resource: newJobArn, context: tagContext({ ...tags, owner: "x" }), why: "only the tag keys the pipeline sends" },
+      { action: "batch:TerminateJob", resource: batchArn(`job/${OTHER_JOB_ID}`), context: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: "another-stack" }, why: "another stack's job" },
+      { action: "batch:TerminateJob", resource: batchArn(`job/${OTHER_JOB_ID}`), context: {}, why: "another application's untagged job" },
+      { action: "batch:CancelJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "no code cancels" },
+    ],
+  };
+}
+
+/** Process jobs: read what triggered them, write results, list just those prefixes, only over TLS. */
+function processCalls(stack: MockedStack): RoleCalls {
+  const role = roleByName(stack, "-process-role");
+  const bucket = stack.resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.name.endsWith("-input"))!;
+  const bucketPolicy = stack.resources.find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy")!;
+  const fn = stack.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-trigger-fn"))!;
+  const output = fn.inputs.environment.variables.IGNORE_PREFIX as string;
+  const notification = stack.resources.find((r) => r.type === "aws:s3/bucketNotification:BucketNotification")!;
+  const input = notification.inputs.lambdaFunctions[0].filterPrefix as string;
+  const arn = bucket.state.arn as string;
+  const tls = { "aws:SecureTransport": "true" };
+  return {
+    role: role.name,
+    principal: principalOf(role),
+    policies: inlinePolicies(stack, role),
+    resourcePolicies: [{ arnPrefix: arn, policy: JSON.parse(bucketPolicy.inputs.policy) }],
+    allowed: [
+      { action: "s3:GetObject", resource: `${arn}/${input}data.csv`, context: tls, why: "a task reads its input" },
+      { action: "s3:GetObjectVersion", resource: `${arn}/${input}data.csv`, context: { ...tls, "s3:versionid": "v1" }, why: "the exact version that triggered the run" },
+      { action: "s3:PutObject", resource: `${arn}/${output}run/part-0`, context: tls, why: "a task writes its result" },
+      { action: "s3:GetObject", resource: `${arn}/${output}run/part-0`, context: tls, why: "merge reads the parts" },
+      { action: "s3:ListBucket", resource: arn, context: { ...tls, "s3:prefix": `${output}run/` }, why: "merge lists the parts" },
+    ],
+    denied: [
+      { action: "s3:PutObject", resource: `${arn}/${input}loop.csv`, context: tls, why: "writing under the trigger prefix would start a run" },
+      { action: "s3:GetObject", resource: `${arn}/${input}data.csv`, context: { "aws:SecureTransport": "false" }, why: "plain HTTP (bucket policy)" },
+      { action: "s3:ListBucket", resource: arn, context: { ...tls, "s3:prefix": "" }, why: "listing the whole bucket" },
+      { action: "s3:DeleteObject", resource: `${arn}/${output}run/part-0`, context: tls, why: "no code deletes" },
+    ],
+  };
+}
+
+/** Fargate execution roles: pull the definition's image, write the definition's own log group. */
+function executionCalls(stack: MockedStack): RoleCalls[] {
+  return stack.resources
+    .filter((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-exec-role"))
+    .map((role) => {
+      const definitionName = role.name.replace(/-exec-role$/, "");
+      const jd = stack.resources.find((r) => r.type === "aws:batch/jobDefinition:JobDefinition" && r.name === `${definitionName}-jd`)!;
+      const props = JSON.parse(jd.inputs.containerProperties);
+      const group = props.logConfiguration.options["awslogs-group"] as string;
+      const stream = `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${group}:log-stream:${props.logConfiguration.options["awslogs-stream-prefix"]}/default/0123456789abcdef`;
+      const ecr = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com|api\.aws)(?:\.cn)?\/([^:@]+)/.exec(props.image as string);
+      const pulls: AwsRequest[] = ecr
+        ? [
+            { action: "ecr:GetAuthorizationToken", resource: "*", why: "ECS agent logs in to ECR" },
+            ...["BatchCheckLayerAvailability", "BatchGetImage", "GetDownloadUrlForLayer"].map((a) => ({
+              action: `ecr:${a}`,
+              resource: `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
+              why: "ECS agent pulls the image",
+            })),
+          ]
+        : [];
+      return {
+        role: role.name,
+        principal: principalOf(role),
+        policies: inlinePolicies(stack, role),
+        allowed: [
+          { action: "logs:CreateLogStream", resource: stream, why: "awslogs driver" },
+          { action: "logs:PutLogEvents", resource: stream, why: "awslogs driver" },
+          ...pulls,
+        ],
+        denied: [
+          { action: "logs:PutLogEvents", resource: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/batch/other:log-stream:x`, why: "another definition's logs" },
+          { action: "ecr:BatchGetImage", resource: `arn:aws:ecr:${REGION}:${ACCOUNT_ID}:repository/someone-elses`, why: "another repository" },
+        ],
+      };
+    });
+}
+
+function dedupe(requests: AwsRequest[]): AwsRequest[] {
+  const seen = new Set<string>();
+  return requests.filter((r) => {
+    const key = JSON.stringify([r.action, r.resource, r.context]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Every role of the stack with the calls its code makes (and those it must not be able to make). */
+export async function callTables(stack: MockedStack): Promise<RoleCalls[]> {
+  return [await triggerCalls(stack), await orchestratorCalls(stack), processCalls(stack), ...executionCalls(stack)];
+}

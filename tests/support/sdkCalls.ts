@@ -1,0 +1,47 @@
+/**
+ * The AWS SDK v3 commands a body of code sends, read from its source: `new XCommand(` of a name
+ * imported from `@aws-sdk/client-<service>`, compiled `client_<service>_1.XCommand` (a package's
+ * CommonJS build), and the aggregated Batch client's methods (`batch.submitJob(`). Each becomes the
+ * IAM action it needs (`batch:SubmitJob`). Used to check that every call is in an IAM call table.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import * as path from "node:path";
+
+/** SDK client package → IAM service prefix, where they differ. */
+const SERVICE_OF_PACKAGE: Record<string, string> = { "cloudwatch-logs": "logs" };
+
+export interface SdkCall {
+  action: string;
+  file: string;
+}
+
+export function sdkCallsIn(file: string): SdkCall[] {
+  const source = readFileSync(file, "utf8");
+  const calls: SdkCall[] = [];
+  const serviceOfName = new Map<string, string>();
+  for (const m of source.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*"@aws-sdk\/client-([a-z0-9-]+)"/g)) {
+    for (const name of m[1]!.split(",").map((n) => n.trim().replace(/^type\s+/, "").split(/\s+as\s+/)[0]!)) {
+      serviceOfName.set(name, SERVICE_OF_PACKAGE[m[2]!] ?? m[2]!);
+    }
+  }
+  for (const m of source.matchAll(/new\s+([A-Z]\w*)Command\s*\(/g)) {
+    const service = serviceOfName.get(`${m[1]}Command`);
+    calls.push({ action: `${service ?? "unknown"}:${m[1]}`, file });
+  }
+  for (const m of source.matchAll(/client_([a-z0-9]+)_1\.([A-Z]\w*)Command\b/g)) calls.push({ action: `${SERVICE_OF_PACKAGE[m[1]!] ?? m[1]}:${m[2]}`, file });
+  for (const m of source.matchAll(/\bbatch\.([a-z]\w*)\s*\(/g)) {
+    if (m[1] !== "send") calls.push({ action: `batch:${m[1]![0]!.toUpperCase()}${m[1]!.slice(1)}`, file });
+  }
+  return calls;
+}
+
+/** {@link sdkCallsIn} over every `.ts`/`.js` file under `dir` (or the file itself), skipping `skip` folders. */
+export function sdkCallsUnder(dir: string, skip: readonly string[] = []): SdkCall[] {
+  if (statSync(dir).isFile()) return sdkCallsIn(dir);
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    if (skip.includes(entry)) return [];
+    if (statSync(full).isDirectory()) return sdkCallsUnder(full, skip);
+    return /\.(ts|js)$/.test(entry) && !entry.endsWith(".d.ts") ? sdkCallsIn(full) : [];
+  });
+}
