@@ -5,7 +5,7 @@
  */
 import { CRAllocationStrategy } from "@aws-sdk/client-batch";
 import { z } from "zod";
-import { MAX_EXTRA_TAGS } from "../functions/startRequest";
+import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../jobs/contract";
 import { fargateSizeProblem } from "./fargate";
 import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../jobs/spec";
 
@@ -133,6 +133,67 @@ const tagKey = z.string().min(1).max(128).regex(/^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+
 const tagValue = z.string().max(256).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, {
   message: "must be at most 256 letters, digits, spaces or _ . : / = + - @",
 });
+
+const tagsSchema = z
+  .record(tagKey, tagValue)
+  .refine((t) => Object.keys(t).every((k) => !k.toLowerCase().startsWith("pipeline:")), {
+    message: "keys starting with `pipeline:` are the pipeline's own",
+  })
+  // They travel as JSON in the trigger Lambda's environment (4 KB for all variables) and in the start
+  // job definition (24 KiB, the workflow included).
+  .refine((t) => Buffer.byteLength(JSON.stringify(t)) <= MAX_TAGS_JSON_BYTES, {
+    message: `at most ${MAX_TAGS_JSON_BYTES} bytes as JSON: the tags travel in the Lambda's 4 KB environment`,
+  })
+  .default({});
+
+/** The Pulumi stack config key of the AWS provider's default tags (`{ "tags": { key: value } }`). */
+export const AWS_DEFAULT_TAGS_KEY = "aws:defaultTags";
+
+const awsDefaultTagsSchema = z.object({ tags: z.record(z.string(), z.string()).default({}) }).strict();
+
+/**
+ * What of the providers' stack config the validation needs: the AWS provider adds `aws:defaultTags` to
+ * every resource it creates, job definitions included, but not to jobs, which are submitted by the SDK.
+ */
+export interface ProviderConfig {
+  /** The JSON-decoded value of `aws:defaultTags`. @default none */
+  awsDefaultTags?: unknown;
+}
+
+/** Reads {@link ProviderConfig} from the flat config map Pulumi hands the program (`ns:key` → JSON text). */
+export function providerConfigFromPulumi(all: Record<string, string>): ProviderConfig {
+  const text = all[AWS_DEFAULT_TAGS_KEY];
+  if (text === undefined) return {};
+  try {
+    return { awsDefaultTags: JSON.parse(text) };
+  } catch {
+    return { awsDefaultTags: text };
+  }
+}
+
+/**
+ * Batch moves a job to FAILED when its tags and its job definition's tags together exceed
+ * {@link MAX_TAGS_PER_JOB} (the pipeline submits with `propagateTags`). Counted conservatively:
+ * a job carries the stack's `tags` and the pipeline's own {@link PIPELINE_TAG_COUNT}; its definition
+ * carries `tags` and `aws:defaultTags` (distinct keys: a resource tag replaces a default tag of the same
+ * key). The two are added without de-duplicating keys between job and definition, since Batch does not
+ * document that it merges them.
+ * @returns the rule broken, or undefined when the tags fit.
+ */
+export function tagBudgetProblem(tags: Readonly<Record<string, string>>, awsDefaultTags: Readonly<Record<string, string>> = {}): string | undefined {
+  const own = Object.keys(tags).length;
+  const defaults = Object.keys(awsDefaultTags).length;
+  const jobTags = own + PIPELINE_TAG_COUNT;
+  const definitionTags = new Set([...Object.keys(tags), ...Object.keys(awsDefaultTags)]).size;
+  const total = jobTags + definitionTags;
+  if (total <= MAX_TAGS_PER_JOB) return undefined;
+  return (
+    `${own} tags and ${defaults} ${AWS_DEFAULT_TAGS_KEY} make every job carry ${own} + ${PIPELINE_TAG_COUNT} (the pipeline's own) = ${jobTags} tags ` +
+    `and its job definition ${definitionTags} (tags and ${AWS_DEFAULT_TAGS_KEY}, distinct keys): ${jobTags} + ${definitionTags} = ${total} > ${MAX_TAGS_PER_JOB}; ` +
+    `Batch fails a job whose own and propagated job definition tags exceed ${MAX_TAGS_PER_JOB} ` +
+    "(counted without removing keys the job and its definition share: Batch does not document merging them)"
+  );
+}
 
 /** Names usable as job definition keys in workflow specs. */
 export const JOB_DEFINITION_KEY = /^[a-z][a-zA-Z0-9-]{0,31}$/;
@@ -323,21 +384,11 @@ const pipelineConfigObject = z
         message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
       })
       .default(30),
-    /** Tags on every resource (with the provider's default tags). */
-    tags: z
-      .record(tagKey, tagValue)
-      .refine((t) => Object.keys(t).length <= MAX_EXTRA_TAGS, {
-        message: `at most ${MAX_EXTRA_TAGS} tags: every job also carries the pipeline's own 4 and AWS allows 50`,
-      })
-      .refine((t) => Object.keys(t).every((k) => !k.toLowerCase().startsWith("pipeline:")), {
-        message: "keys starting with `pipeline:` are the pipeline's own",
-      })
-      // They travel as JSON in the trigger Lambda's environment (4 KB for all variables) and in the start
-      // job definition (24 KiB, the workflow included).
-      .refine((t) => Buffer.byteLength(JSON.stringify(t)) <= MAX_TAGS_JSON_BYTES, {
-        message: `at most ${MAX_TAGS_JSON_BYTES} bytes as JSON: the tags travel in the Lambda's 4 KB environment`,
-      })
-      .default({}),
+    /**
+     * Tags on every resource (with the provider's default tags) and every job. How many fit is checked
+     * by {@link tagBudgetProblem} in {@link parsePipelineConfig}, which also knows `aws:defaultTags`.
+     */
+    tags: tagsSchema,
   })
   .strict();
 
@@ -524,12 +575,24 @@ export function formatIssues(error: z.ZodError, raw: unknown, namespace: string)
 
 /**
  * Validates a raw configuration object (as read from `Pulumi.<stack>.yaml`) and fills in defaults.
+ * `provider` carries what of other namespaces the rules need ({@link providerConfigFromPulumi}): the AWS
+ * provider's default tags count against the tag budget of every job ({@link tagBudgetProblem}).
  * @throws ConfigError naming every bad key, its value and the rule.
  */
-export function parsePipelineConfig(raw: Record<string, unknown>, namespace = "batch-pipeline"): PipelineConfig {
+export function parsePipelineConfig(raw: Record<string, unknown>, namespace = "batch-pipeline", provider: ProviderConfig = {}): PipelineConfig {
   const result = pipelineConfigSchema.safeParse(raw);
-  if (!result.success) {
-    throw new ConfigError(formatIssues(result.error, raw, namespace), { cause: result.error });
+  const issues = result.success ? [] : formatIssues(result.error, raw, namespace);
+  // The tag budget depends on another provider's config, so it is checked here rather than in the
+  // schema; only when both sets of tags are themselves valid (their own issues are reported otherwise).
+  const defaults = awsDefaultTagsSchema.safeParse(provider.awsDefaultTags ?? {});
+  if (!defaults.success) {
+    issues.push(`${AWS_DEFAULT_TAGS_KEY} = ${JSON.stringify(provider.awsDefaultTags)}: must be {"tags": {<key>: <value>, ...}}, the AWS provider's default tags`);
+  }
+  const tags = result.success ? { success: true as const, data: result.data.tags } : tagsSchema.safeParse(raw.tags);
+  const budget = tags.success && defaults.success ? tagBudgetProblem(tags.data, defaults.data.tags) : undefined;
+  if (budget) issues.push(`${namespace}:tags = ${JSON.stringify(raw.tags ?? {})}: ${budget}`);
+  if (!result.success || issues.length > 0) {
+    throw new ConfigError(issues, { cause: result.success ? undefined : result.error });
   }
   return result.data;
 }

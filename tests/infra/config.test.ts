@@ -7,8 +7,12 @@ import {
   DEFAULT_PROCESS_JOB,
   isArm64InstanceType,
   parsePipelineConfig,
+  type ProviderConfig,
+  providerConfigFromPulumi,
   rawConfigFromPulumi,
+  tagBudgetProblem,
 } from "../../infra/config";
+import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../jobs/contract";
 
 const NS = "batch-pipeline";
 
@@ -21,9 +25,9 @@ function stackFileConfig(file: string): Record<string, unknown> {
   return rawConfigFromPulumi(flat, NS);
 }
 
-function errorOf(raw: Record<string, unknown>): string {
+function errorOf(raw: Record<string, unknown>, provider: ProviderConfig = {}): string {
   try {
-    parsePipelineConfig(raw);
+    parsePipelineConfig(raw, NS, provider);
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigError);
     return (e as Error).message;
@@ -127,7 +131,8 @@ describe("config errors name the key, the value and the rule", () => {
     [{ compute: { onDemand: { instanceTypes: ["default_arm64"] } } }, 'batch-pipeline:compute.onDemand.instanceTypes[0] = "default_arm64": is an arm64'],
     [{ tags: { "aws:owner": "me" } }, "batch-pipeline:tags"],
     [{ tags: { "pipeline:run-id": "x" } }, "keys starting with `pipeline:` are the pipeline's own"],
-    [{ tags: Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, "v"])) }, "at most 46 tags"],
+    // Was "at most 46 tags" for 47, a limit that ignored the job definition's tags; see the tag budget below.
+    [{ tags: Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, "v"])) }, "47 tags and 0 aws:defaultTags make every job carry 47 + 5"],
     [{ tags: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, "v".repeat(250)])) }, "at most 2048 bytes as JSON: the tags travel in the Lambda's 4 KB environment"],
     [{ logRetentionDay: 7 }, "batch-pipeline:logRetentionDay = 7: unknown key"],
   ])("%j → %s", (raw, expected) => {
@@ -242,6 +247,67 @@ describe("trigger.prefix and trigger.suffix: S3's safe key characters only (noti
 
   it("leaves trigger.outputPrefix alone: it is no notification filter", () => {
     expect(parsePipelineConfig({ trigger: { outputPrefix: "results and more/" } }).trigger.outputPrefix).toBe("results and more/");
+  });
+});
+
+const tagsOf = (count: number, prefix = "k") => Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, "v"]));
+
+// AWS Batch: a job whose tags plus its job definition's tags (propagateTags) exceed 50 moves to FAILED.
+// The AWS provider puts aws:defaultTags on every resource it creates (job definitions), not on jobs.
+describe("the 50-tag budget of every job: tags + the pipeline's own + the job definition's (tags ∪ aws:defaultTags)", () => {
+  it("counts the pipeline's own tags from the contract", () => {
+    expect([MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT]).toEqual([50, 5]);
+  });
+
+  it.each([
+    // [stack tags, default tags not among them, default tags sharing a stack tag's key, total, fits]
+    [0, 0, 0, 5, true],
+    [22, 0, 0, 49, true], // 2 × 22 + 5: without default tags 22 is the most
+    [23, 0, 0, 51, false],
+    [20, 5, 0, 50, true], // exactly 50
+    [20, 6, 0, 51, false], // one past
+    [20, 5, 3, 50, true], // default tags a resource tag replaces are counted once on the definition
+    [0, 45, 0, 50, true],
+    [0, 46, 0, 51, false],
+  ])("given %i tags, %i other and %i shared aws:defaultTags (%i per job), accepts them: %s", (own, extra, shared, total, fits) => {
+    const tags = tagsOf(own);
+    const awsDefaultTags = { tags: { ...tagsOf(extra, "d"), ...tagsOf(shared) } };
+    expect(own + PIPELINE_TAG_COUNT + new Set([...Object.keys(tags), ...Object.keys(awsDefaultTags.tags)]).size).toBe(total);
+    expect(tagBudgetProblem(tags, awsDefaultTags.tags) === undefined).toBe(fits);
+    const parse = () => parsePipelineConfig({ tags }, NS, { awsDefaultTags });
+    if (fits) expect(parse().tags).toEqual(tags);
+    else expect(parse).toThrow(ConfigError);
+  });
+
+  it("names tags and aws:defaultTags, the counts and the rule in one message", () => {
+    const message = errorOf({ tags: tagsOf(20) }, { awsDefaultTags: { tags: tagsOf(6, "d") } });
+    expect(message.match(/^ {2}- /gm)).toHaveLength(1);
+    expect(message).toContain(
+      `batch-pipeline:tags = ${JSON.stringify(tagsOf(20))}: 20 tags and 6 aws:defaultTags make every job carry 20 + 5 (the pipeline's own) = 25 tags ` +
+        "and its job definition 26 (tags and aws:defaultTags, distinct keys): 25 + 26 = 51 > 50; " +
+        "Batch fails a job whose own and propagated job definition tags exceed 50 " +
+        "(counted without removing keys the job and its definition share: Batch does not document merging them)",
+    );
+  });
+
+  it("reports the budget with the other bad keys at once", () => {
+    const message = errorOf({ tags: tagsOf(23), logRetentionDays: 2 });
+    expect(message).toContain("logRetentionDays = 2");
+    expect(message).toContain("23 tags and 0 aws:defaultTags");
+  });
+
+  it.each([[{ tags: { a: 1 } }], [["a"]], ["text"], [{ tag: {} }]])("given aws:defaultTags = %j, names it and its shape", (awsDefaultTags) => {
+    expect(errorOf({}, { awsDefaultTags })).toContain(`aws:defaultTags = ${JSON.stringify(awsDefaultTags)}: must be {"tags": {<key>: <value>, ...}}`);
+  });
+
+  it("reads aws:defaultTags from a stack file the way Pulumi hands it to the program", () => {
+    const doc = parse(`config:\n  aws:region: eu-west-1\n  aws:defaultTags:\n    tags:\n      owner: data\n      team: platform\n  batch-pipeline:logRetentionDays: 7\n`) as {
+      config: Record<string, unknown>;
+    };
+    const flat = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    expect(providerConfigFromPulumi(flat)).toEqual({ awsDefaultTags: { tags: { owner: "data", team: "platform" } } });
+    expect(providerConfigFromPulumi({ "aws:region": "eu-west-1" })).toEqual({});
+    expect(() => parsePipelineConfig(rawConfigFromPulumi(flat, NS), NS, providerConfigFromPulumi(flat))).not.toThrow();
   });
 });
 
