@@ -99,6 +99,23 @@ export function resolveComputeEnvironmentArgs(name: string, args: ComputeEnviron
 }
 
 /**
+ * What the launch template tags at launch: instances always (they get a `Name`), their volumes only when
+ * the stack has tags, because EC2 refuses a TagSpecification with an empty tag set ("The tags cannot be
+ * null or empty": EC2 CreateLaunchTemplate, LaunchTemplateTagSpecificationRequest), and the stack's
+ * tags are `{}` by default.
+ */
+export function launchTemplateTagSpecifications(
+  name: string,
+  tags: Readonly<Record<string, string>>,
+): { resourceType: "instance" | "volume"; tags: Record<string, string> }[] {
+  const specifications: { resourceType: "instance" | "volume"; tags: Record<string, string> }[] = [
+    { resourceType: "instance", tags: { ...tags, Name: `${name}-batch` } },
+  ];
+  if (Object.keys(tags).length > 0) specifications.push({ resourceType: "volume", tags: { ...tags } });
+  return specifications;
+}
+
+/**
  * A managed AWS Batch compute environment with everything it needs: for EC2 and Spot an instance role
  * and profile, a launch template that requires IMDSv2 and encrypts EBS; for every kind a security group
  * with no ingress. The environment is never given a fixed name, so a replacement is created before the
@@ -185,10 +202,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
               ebs: { encrypted: "true", volumeType: "gp3", volumeSize: a.rootVolumeGiB, deleteOnTermination: "true" },
             },
           ],
-          tagSpecifications: [
-            { resourceType: "instance", tags: { ...tags, Name: `${name}-batch` } },
-            { resourceType: "volume", tags },
-          ],
+          tagSpecifications: launchTemplateTagSpecifications(name, tags),
           tags,
         },
         { parent: this },

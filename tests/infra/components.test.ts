@@ -75,6 +75,28 @@ describe("ComputeEnvironment", () => {
     expect(ce.inputs.computeResources.launchTemplate).toBeUndefined();
   });
 
+  // EC2 CreateLaunchTemplate rejects a TagSpecification whose tag set is empty ("The tags cannot be null
+  // or empty", LaunchTemplateTagSpecificationRequest); the stack's tags are {} by default.
+  it.each([
+    ["untagged", undefined, [{ resourceType: "instance", tags: { Name: "lt-untagged-batch" } }]],
+    ["empty-tags", {}, [{ resourceType: "instance", tags: { Name: "lt-empty-tags-batch" } }]],
+    [
+      "tagged",
+      { project: "genomics", environment: "dev" },
+      [
+        { resourceType: "instance", tags: { project: "genomics", environment: "dev", Name: "lt-tagged-batch" } },
+        { resourceType: "volume", tags: { project: "genomics", environment: "dev" } },
+      ],
+    ],
+  ])("given the %s EC2 environment, its launch template sends no empty TagSpecification", async (label, tags, expected) => {
+    const env = new infra.ce.ComputeEnvironment(`lt-${label}`, { kind: "SPOT", maxVcpus: 4, vpcId: "vpc-1", subnetIds: ["subnet-1"], ...(tags ? { tags } : {}) });
+    await valueOf(env.arn);
+    await settle();
+    const lt = ofType(stack, "aws:ec2/launchTemplate:LaunchTemplate", `lt-${label}-lt`)[0]!;
+    expect(lt.inputs.tagSpecifications).toEqual(expected);
+    for (const spec of lt.inputs.tagSpecifications) expect(Object.keys(spec.tags ?? {}).length).toBeGreaterThan(0);
+  });
+
   it("refuses bad arguments before creating anything", () => {
     const before = stack.resources.length;
     expect(

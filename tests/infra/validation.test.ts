@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ComputeEnvironmentArgsError, resolveComputeEnvironmentArgs } from "../../infra/computeEnvironment";
+import { ComputeEnvironmentArgsError, launchTemplateTagSpecifications, resolveComputeEnvironmentArgs } from "../../infra/computeEnvironment";
 import { WildcardActionError, wildcardActions } from "../../infra/iam";
 import {
   containerProperties,
@@ -49,6 +49,26 @@ describe("ComputeEnvironment validation", () => {
     const run = () => resolveComputeEnvironmentArgs("ce", { ...placement, ...(args as any) });
     expect(run).toThrow(ComputeEnvironmentArgsError);
     expect(run).toThrow(message);
+  });
+});
+
+// EC2 CreateLaunchTemplate (LaunchTemplateTagSpecificationRequest) rejects an empty tag set: "The tags
+// cannot be null or empty".
+describe("launchTemplateTagSpecifications", () => {
+  it.each([
+    ["no stack tags (the default)", {}, [{ resourceType: "instance", tags: { Name: "spot-batch" } }]],
+    [
+      "one stack tag",
+      { project: "p" },
+      [
+        { resourceType: "instance", tags: { project: "p", Name: "spot-batch" } },
+        { resourceType: "volume", tags: { project: "p" } },
+      ],
+    ],
+  ])("given %s, tags instances always and volumes only with tags: never an empty TagSpecification", (_label, tags, expected) => {
+    const specifications = launchTemplateTagSpecifications("spot", tags);
+    expect(specifications).toEqual(expected);
+    for (const s of specifications) expect(Object.keys(s.tags).length).toBeGreaterThan(0);
   });
 });
 
