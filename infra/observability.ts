@@ -19,9 +19,13 @@ export interface ObservabilityArgs {
   tags?: Record<string, string>;
 }
 
-/** The states a job passes through; the audit log records every transition. */
+/**
+ * The states "Batch Job State Change" events report; the audit log records every one. Not SUBMITTED:
+ * Batch creates an event only when an existing job changes state, "Events aren't created for the
+ * initial job submission" (AWS Batch user guide, "Job state change events"), so a job's first event is
+ * PENDING or RUNNABLE.
+ */
 export const JOB_STATES = [
-  JobStatus.SUBMITTED,
   JobStatus.PENDING,
   JobStatus.RUNNABLE,
   JobStatus.STARTING,
@@ -31,8 +35,9 @@ export const JOB_STATES = [
 ] as const;
 
 /**
- * Makes job states observable: every "Batch Job State Change" event of the pipeline's queues lands in
- * a CloudWatch log group (queryable with Logs Insights), and FAILED jobs are published to an SNS topic.
+ * Makes job states observable: every "Batch Job State Change" event of the pipeline's queues (every
+ * transition after submission) lands in a CloudWatch log group (queryable with Logs Insights), and
+ * FAILED jobs are published to an SNS topic.
  */
 export class Observability extends pulumi.ComponentResource {
   readonly stateLog: aws.cloudwatch.LogGroup;

@@ -1,6 +1,7 @@
 /** Each component on its own under mocks, with the options the default stack does not exercise. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { type MockedStack, ofType, setupPulumiMocks, settle, valueOf } from "../mocks";
+import { matchesPattern } from "../support/eventPattern";
 import { simulate, unknownToAws } from "../support/iam";
 import { submitJobCalls, tagContext } from "./iamCalls";
 
@@ -10,6 +11,7 @@ let infra: {
   jq: typeof import("../../infra/jobQueue");
   jd: typeof import("../../infra/jobDefinition");
   iam: typeof import("../../infra/iam");
+  obs: typeof import("../../infra/observability");
   aws: typeof import("@pulumi/aws");
   pulumi: typeof import("@pulumi/pulumi");
 };
@@ -21,6 +23,7 @@ beforeAll(async () => {
     jq: await import("../../infra/jobQueue.js"),
     jd: await import("../../infra/jobDefinition.js"),
     iam: await import("../../infra/iam.js"),
+    obs: await import("../../infra/observability.js"),
     aws: await import("@pulumi/aws"),
     pulumi: await import("@pulumi/pulumi"),
   };
@@ -184,6 +187,29 @@ describe("ContainerJobDefinition dependencies", () => {
     await settle();
     const jd = ofType(stack, "aws:batch/jobDefinition:JobDefinition", `${name}-jd`)[0]!;
     expect(jd.dependsOn).toEqual(expect.arrayContaining([`${name}-first`, `${name}-exec-policy`]));
+  });
+});
+
+// AWS Batch user guide, "Job state change events": an event is created when an existing job changes
+// state; "Events aren't created for the initial job submission", so no event ever says SUBMITTED.
+describe("Observability: the job-state rule", () => {
+  const QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/obs-low";
+  const event = (status: string) => ({ source: "aws.batch", "detail-type": "Batch Job State Change", detail: { jobQueue: QUEUE, status } });
+
+  it("lists every state a job state change event reports, and not SUBMITTED (no event is sent for it)", () => {
+    expect([...infra.obs.JOB_STATES]).toEqual(["PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"]);
+  });
+
+  it("matches the first event of a job (PENDING or RUNNABLE) through SUCCEEDED and FAILED, and names no SUBMITTED state", async () => {
+    const obs = new infra.obs.Observability("obs", { queueArns: [QUEUE], logRetentionDays: 7 });
+    await valueOf(obs.stateLog.arn);
+    await settle();
+    const rule = ofType(stack, "aws:cloudwatch/eventRule:EventRule", "obs-job-states")[0]!;
+    const pattern = JSON.parse(rule.inputs.eventPattern);
+    expect(pattern.detail.status).not.toContain("SUBMITTED");
+    for (const status of ["PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"]) {
+      expect(matchesPattern(pattern, event(status))).toBe(true);
+    }
   });
 });
 
