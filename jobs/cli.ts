@@ -9,7 +9,17 @@ import { createJsonLogger, type Logger } from "./log";
 import { PlanError, planWorkflow, type Plan } from "./planner";
 import { renderPlanTree } from "./render";
 import { parseWorkflowSpecJson, WorkflowSpecError, type WorkflowSpec } from "./spec";
-import { createBatchClient, findOwningStartJob, SubmissionError, submitPlan, waitForJobs, WaitError, type BatchApi } from "./submitter";
+import {
+  createBatchClient,
+  createSubmitBatchClient,
+  findOwningStartJob,
+  isDeterministicFailure,
+  SubmissionError,
+  submitPlan,
+  waitForJobs,
+  WaitError,
+  type BatchApi,
+} from "./submitter";
 
 export { EXIT_CODES };
 
@@ -21,6 +31,11 @@ export interface CliDeps {
   stderr?: (text: string) => void;
   /** A client, or a factory called only when AWS is needed (never on `--dry-run`). @default createBatchClient */
   batch?: BatchApi | (() => BatchApi);
+  /**
+   * The client (or factory) for SubmitJob, which must not retry SubmitJob itself.
+   * @default `batch` when that is given (a test stub), else createSubmitBatchClient
+   */
+  submitBatch?: BatchApi | (() => BatchApi);
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   /** Aborted on SIGTERM by the bin entry. */
@@ -249,7 +264,9 @@ export async function run(argv: readonly string[], env: Record<string, string | 
     return EXIT_CODES.ok;
   }
 
-  const batch = typeof deps.batch === "function" ? deps.batch() : (deps.batch ?? createBatchClient());
+  const client = (given: BatchApi | (() => BatchApi) | undefined) => (typeof given === "function" ? given() : given);
+  const batch = client(deps.batch) ?? createBatchClient();
+  const submitBatch = client(deps.submitBatch) ?? (deps.batch ? batch : createSubmitBatchClient());
   log.info("planned", { attempt: inputs.attempt, steps: plan.steps.map((s) => ({ step: s.name, width: s.width, jobs: s.jobIds.length })), submitJobCalls: plan.jobs.length });
   try {
     // Another live start job of this run owns it. Without --wait, stand aside. With --wait, the exit code
@@ -267,6 +284,7 @@ export async function run(argv: readonly string[], env: Record<string, string | 
     }
     const submitted = await submitPlan(plan, {
       ...batchDeps,
+      submitBatch,
       concurrency: opts.concurrency,
       attempt: inputs.attempt,
       ownJobId: inputs.ownJobId,
@@ -279,12 +297,32 @@ export async function run(argv: readonly string[], env: Record<string, string | 
     return result.outcome === "SUCCEEDED" ? EXIT_CODES.ok : EXIT_CODES.runFailed;
   } catch (err) {
     if (err instanceof InterruptedError) {
-      log.warn("interrupted while waiting; the DAG keeps running", {});
+      log.warn("interrupted while waiting; the DAG keeps running and a retried attempt waits for it again", {});
       return EXIT_CODES.interrupted;
     }
-    log.error(err instanceof SubmissionError || err instanceof WaitError ? err.message : "unexpected error", { error: err });
-    return EXIT_CODES.submissionFailed;
+    if (deps.signal?.aborted) {
+      // SIGTERM mid-submission: what was submitted has been terminated (see submitPlan).
+      log.warn("interrupted while submitting; a retried attempt starts over", { error: err });
+      return EXIT_CODES.interrupted;
+    }
+    return failureExitCode(err, log);
   }
+}
+
+/**
+ * Exit code of a failed submission or wait: {@link EXIT_CODES.submissionRejected} (not retried) when
+ * Batch refused a call deterministically, else {@link EXIT_CODES.submissionFailed} (retried). See
+ * {@link isDeterministicFailure}.
+ */
+function failureExitCode(err: unknown, log: Logger): number {
+  const deterministic = isDeterministicFailure(err);
+  const message = err instanceof SubmissionError || err instanceof WaitError ? err.message : "unexpected error";
+  log.error(message, {
+    error: err,
+    retry: !deterministic,
+    ...(deterministic ? { why: "Batch refused a call as a client error (HTTP 4xx): a retry would be refused again" } : {}),
+  });
+  return deterministic ? EXIT_CODES.submissionRejected : EXIT_CODES.submissionFailed;
 }
 
 class InterruptedError extends Error {

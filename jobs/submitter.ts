@@ -3,8 +3,14 @@
  *
  * Idempotency: SubmitJob has no client token, so the run's job names are the only handle on what an
  * earlier attempt did. Before submitting, the submitter lists the run's jobs by name prefix and either
- * reuses a complete DAG or terminates a partial one. If submission fails part-way it terminates what it
- * submitted and throws, so the next attempt starts clean: nothing orphaned, nothing doubled.
+ * reuses a complete DAG or terminates a partial one (and waits until it has stopped). If submission fails
+ * part-way it terminates what it submitted and throws, so the next attempt starts clean: nothing
+ * orphaned, nothing doubled.
+ *
+ * The same holds within one call: a SubmitJob that fails with a 5xx, a timeout or a broken connection may
+ * still have created its job, so it is never retried blindly (the SDK does not retry it, see
+ * {@link createSubmitBatchClient}); the job is looked up by its name first, and once the DAG is in place
+ * a job that bears a planned name but that the submitter does not know is terminated.
  */
 import {
   BatchClient,
@@ -28,6 +34,12 @@ export type BatchApi = Pick<BatchClient, "send">;
 export const DEFAULT_MAX_ATTEMPTS = 10;
 
 /**
+ * Throttled SubmitJob calls the submitter retries by default: the {@link BatchDeps.throttleRetries} every
+ * call gets, plus the retries the SDK would have made had it been allowed to retry SubmitJob.
+ */
+export const DEFAULT_SUBMIT_THROTTLE_RETRIES = 8 + DEFAULT_MAX_ATTEMPTS - 1;
+
+/**
  * The Batch client the orchestrator uses: `retryMode: "adaptive"` retries throttling (HTTP 429
  * TooManyRequestsException) with backoff and also rate-limits the client once it has been throttled,
  * which suits SubmitJob's ~50 calls/s account-wide limit; `maxAttempts` 10. No endpoint or region is set
@@ -36,6 +48,20 @@ export const DEFAULT_MAX_ATTEMPTS = 10;
  */
 export function createBatchClient(config: BatchClientConfig = {}): BatchClient {
   return new BatchClient({ retryMode: "adaptive", maxAttempts: DEFAULT_MAX_ATTEMPTS, ...config });
+}
+
+/**
+ * The client SubmitJob goes through: the SDK never retries it (`maxAttempts: 1`, whatever `config` says).
+ * SubmitJob has no client token, and the SDK retries 5xx answers, timeouts and reset connections, any of
+ * which can come after Batch created the job: a retry would then run the step twice. The submitter
+ * retries only what cannot have created a job (throttling: HTTP 429) and looks the job up by name after
+ * anything ambiguous. `retryMode: "adaptive"` is kept for its client-side rate limiter, which still learns
+ * from every 429 (the retry strategy sees the error before it refuses a second attempt) and paces the
+ * next calls. The Batch client config has no per-command retry strategy, hence a client of its own; read
+ * calls and TerminateJob keep {@link createBatchClient}'s retries.
+ */
+export function createSubmitBatchClient(config: BatchClientConfig = {}): BatchClient {
+  return new BatchClient({ retryMode: "adaptive", ...config, maxAttempts: 1 });
 }
 
 /** Every TerminateJob reason starts with this, which is how a later attempt tells our cancellations apart. */
@@ -60,6 +86,35 @@ export interface BatchDeps {
 
 /** Options of {@link submitPlan}. */
 export interface SubmitPlanDeps extends BatchDeps {
+  /**
+   * The client SubmitJob goes through. It must not retry SubmitJob by itself ({@link createSubmitBatchClient}).
+   * @default batch
+   */
+  submitBatch?: BatchApi;
+  /**
+   * How often to retry a throttled SubmitJob (the SDK does not).
+   * @default throttleRetries if set, else DEFAULT_SUBMIT_THROTTLE_RETRIES (17)
+   */
+  submitThrottleRetries?: number;
+  /**
+   * ListJobs calls (by the exact job name) that look for the job an ambiguous SubmitJob failure may have
+   * created, before concluding it was not created. ListJobs is eventually consistent, so they back off:
+   * the first at once, then after 1, 2, 4, 8… s (capped at 8 s).
+   * @default 5 (15 s in all)
+   */
+  lookupPolls?: number;
+  /**
+   * How often one job is submitted again after ambiguous failures whose lookup found nothing.
+   * @default 2
+   */
+  maxResubmits?: number;
+  /**
+   * How long to wait, after terminating an earlier attempt's partial DAG, until all of its jobs have
+   * stopped (SUCCEEDED or FAILED); polls back off from 5 s to 30 s and the bound counts the time slept.
+   * Past it the attempt fails as retryable without submitting.
+   * @default 600,000 (10 minutes)
+   */
+  terminationWaitMs?: number;
   /**
    * SubmitJob calls in flight at once. Jobs whose dependencies are all submitted go in parallel.
    * @default 4
@@ -89,6 +144,11 @@ export interface SubmitResult {
   jobs: SubmittedJob[];
   /** Jobs of earlier attempts that this call terminated (a partial DAG, or stale leftovers). */
   terminated: string[];
+  /**
+   * Jobs with a planned name that an ambiguous SubmitJob of this call created but the name lookup did not
+   * find in time (so the job was submitted again): terminated once the DAG was in place.
+   */
+  duplicates: string[];
 }
 
 /** Submitting a plan failed; whatever this attempt submitted has been terminated (see `terminationFailures`). */
@@ -100,7 +160,7 @@ export class SubmissionError extends Error {
       cause: unknown;
       /** Jobs this attempt submitted before the failure. */
       submitted: SubmittedJob[];
-      /** Job ids that were terminated successfully. */
+      /** Job ids that were terminated successfully (duplicates an ambiguous SubmitJob created included). */
       terminated: string[];
       /** Job ids that could not be terminated: they may still run and need a manual TerminateJob. */
       terminationFailures: string[];
@@ -141,30 +201,43 @@ export async function submitPlan(plan: Plan, deps: SubmitPlanDeps): Promise<Subm
     const { terminated, failed } = await terminateJobs(found.stale.map((j) => j.jobId!), reason("stale job of an earlier attempt"), deps);
     if (failed.length > 0) log.error("could not terminate stale jobs of an earlier attempt", { jobIds: failed });
     log.info("the run's DAG already exists; not submitting a second one", { attempt, jobs: found.jobs.length, terminatedStale: terminated.length });
-    return { outcome: "existing", jobs: found.jobs, terminated };
+    return { outcome: "existing", jobs: found.jobs, terminated, duplicates: [] };
   }
 
   let terminated: string[] = [];
   if (found.kind === "partial") {
-    log.warn("a partial DAG of an earlier attempt exists; terminating it and submitting the whole plan", {
+    log.warn("a partial DAG of an earlier attempt exists; terminating it and submitting the whole plan once it has stopped", {
       attempt,
       found: found.present,
       planned: plan.jobs.length,
       terminating: found.stale.length,
     });
-    terminated = await terminateOrThrow(found.stale, reason("replacing a partial DAG of an earlier attempt"), deps, "the partial DAG of an earlier attempt");
+    const why = reason("replacing a partial DAG of an earlier attempt");
+    terminated = await terminateOrThrow(found.stale, why, deps, "the partial DAG of an earlier attempt");
+    await waitUntilStopped(terminated, why, deps);
   }
 
+  const session: SubmitSession = { jobQueue: plan.jobQueue, earlier: new Set(listed.map((j) => j.jobId!)), ambiguous: 0 };
   const submitted: SubmittedJob[] = [];
   try {
-    const ids = await submitInDependencyOrder(plan, deps, (job) => submitted.push(job));
-    log.info("submitted the run's DAG", { attempt, jobs: plan.jobs.length, tasks: plan.taskCount });
-    return { outcome: "submitted", jobs: plan.jobs.map((j) => ({ id: j.id, jobName: j.request.jobName, jobId: ids.get(j.id)! })), terminated };
+    const ids = await submitInDependencyOrder(plan, deps, session, (job) => submitted.push(job));
+    const duplicates = session.ambiguous > 0 ? await terminateDuplicates(plan, session, new Set(ids.values()), reason("duplicate created by an ambiguous SubmitJob"), deps) : [];
+    log.info("submitted the run's DAG", { attempt, jobs: plan.jobs.length, tasks: plan.taskCount, ...(session.ambiguous > 0 ? { ambiguousSubmitJobFailures: session.ambiguous, duplicatesTerminated: duplicates.length } : {}) });
+    return { outcome: "submitted", jobs: plan.jobs.map((j) => ({ id: j.id, jobName: j.request.jobName, jobId: ids.get(j.id)! })), terminated, duplicates };
   } catch (cause) {
     log.error("submission failed; terminating what this attempt submitted", { attempt, submitted: submitted.length, error: cause });
     // Dependents first, so nothing downstream can start while its parents are being cancelled.
     const ids = submitted.map((j) => j.jobId).reverse();
-    const result = await terminateJobs(ids, reason(`submission failed after ${submitted.length} of ${plan.jobs.length} jobs`), deps);
+    const why = reason(`submission failed after ${submitted.length} of ${plan.jobs.length} jobs`);
+    const result = await terminateJobs(ids, why, deps);
+    if (session.ambiguous > 0) {
+      // A job an ambiguous SubmitJob created and this attempt never adopted would otherwise be orphaned.
+      try {
+        result.terminated.push(...(await terminateDuplicates(plan, session, new Set(ids), why, deps)));
+      } catch (error) {
+        log.error("could not look for or terminate duplicates created by ambiguous SubmitJob calls; the next attempt's listing finds them", { error });
+      }
+    }
     throw new SubmissionError(
       `run ${plan.runId}: submission failed after ${submitted.length} of ${plan.jobs.length} jobs (${describeError(cause)}); ` +
         `terminated ${result.terminated.length}` +
@@ -172,6 +245,15 @@ export async function submitPlan(plan: Plan, deps: SubmitPlanDeps): Promise<Subm
       { cause, submitted, terminated: result.terminated, terminationFailures: result.failed },
     );
   }
+}
+
+/** What one {@link submitPlan} call knows while submitting. */
+interface SubmitSession {
+  jobQueue: string;
+  /** Ids of the run's jobs listed before submitting: an earlier attempt's, never adopted as this one's. */
+  earlier: ReadonlySet<string>;
+  /** SubmitJob failures so far that may have created their job. */
+  ambiguous: number;
 }
 
 /**
@@ -289,7 +371,7 @@ export function assessExistingJobs(plan: Plan, listed: readonly JobSummary[], ow
  * Submits every job once all of its dependencies have Batch ids, at most `concurrency` at a time.
  * Stops starting new submissions at the first failure (or abort) and rejects once the in-flight ones settle.
  */
-async function submitInDependencyOrder(plan: Plan, deps: SubmitPlanDeps, onSubmitted: (job: SubmittedJob) => void): Promise<Map<string, string>> {
+async function submitInDependencyOrder(plan: Plan, deps: SubmitPlanDeps, session: SubmitSession, onSubmitted: (job: SubmittedJob) => void): Promise<Map<string, string>> {
   const concurrency = Math.max(1, deps.concurrency ?? 4);
   const ids = new Map<string, string>();
   const waitingOn = new Map<string, number>();
@@ -320,7 +402,7 @@ async function submitInDependencyOrder(plan: Plan, deps: SubmitPlanDeps, onSubmi
       while (inFlight < concurrency && next < ready.length) {
         const job = ready[next++];
         inFlight++;
-        submitJob(job, ids, deps).then(
+        submitJob(job, ids, deps, session).then(
           (jobId) => {
             ids.set(job.id, jobId);
             onSubmitted({ id: job.id, jobName: job.request.jobName, jobId });
@@ -343,34 +425,127 @@ async function submitInDependencyOrder(plan: Plan, deps: SubmitPlanDeps, onSubmi
   });
 }
 
-async function submitJob(job: PlannedJob, ids: ReadonlyMap<string, string>, deps: SubmitPlanDeps): Promise<string> {
+/**
+ * One SubmitJob, retried only where no job can have been created: throttling (HTTP 429), with backoff.
+ * After an ambiguous failure the job is looked up by name; only when no new job has that name is it
+ * submitted again (at most `maxResubmits` times).
+ */
+async function submitJob(job: PlannedJob, ids: ReadonlyMap<string, string>, deps: SubmitPlanDeps, session: SubmitSession): Promise<string> {
+  const log = deps.log ?? silentLogger;
+  const name = job.request.jobName;
   const dependsOn: JobDependency[] = job.dependsOn.map((d) => ({ jobId: ids.get(d.id)!, ...(d.type ? { type: d.type } : {}) }));
   const input = { ...job.request, ...(dependsOn.length > 0 ? { dependsOn } : {}) };
-  const out = await withThrottleRetry(() => deps.batch.send(new SubmitJobCommand(input)), deps, `SubmitJob ${job.request.jobName}`);
-  if (!out.jobId) throw new Error(`SubmitJob ${job.request.jobName} returned no jobId`);
-  return out.jobId;
+  const client = deps.submitBatch ?? deps.batch;
+  const throttleRetries = deps.submitThrottleRetries ?? deps.throttleRetries ?? DEFAULT_SUBMIT_THROTTLE_RETRIES;
+  const maxResubmits = deps.maxResubmits ?? 2;
+  for (let resubmits = 0; ; resubmits++) {
+    try {
+      const out = await withThrottleRetry(() => client.send(new SubmitJobCommand(input)), { ...deps, throttleRetries }, `SubmitJob ${name}`);
+      if (!out.jobId) throw new Error(`SubmitJob ${name} returned no jobId`);
+      return out.jobId;
+    } catch (error) {
+      if (!isAmbiguousSubmitFailure(error)) throw error;
+      session.ambiguous++;
+      log.warn("SubmitJob failed in a way that may have created the job; looking for it by name", { jobName: name, error });
+      const created = await findCreatedJob(name, session, deps);
+      if (created) {
+        log.info("the failed SubmitJob had created the job; using it", { jobName: name, jobId: created });
+        return created;
+      }
+      if (resubmits >= maxResubmits) throw error;
+      log.warn("no job of that name was created; submitting it again", { jobName: name, resubmit: resubmits + 1 });
+    }
+  }
+}
+
+/** How the SDK describes a service error: its HTTP status and whose fault the model says it is. */
+type ServiceErrorShape = { name?: string; $fault?: "client" | "server"; $metadata?: { httpStatusCode?: number } } | undefined;
+
+/** An HTTP 4xx answer, or a modelled client-fault error (ClientException, AccessDeniedException…). */
+function isClientError(error: unknown): boolean {
+  const e = error as ServiceErrorShape;
+  const status = e?.$metadata?.httpStatusCode;
+  return status !== undefined ? status >= 400 && status < 500 : e?.$fault === "client";
+}
+
+/**
+ * True when a SubmitJob failure may have come after Batch created the job: anything but throttling and
+ * other HTTP 4xx client errors, which Batch answers before creating anything. A 5xx, a timeout, a reset
+ * connection or an unreadable response all may.
+ */
+export function isAmbiguousSubmitFailure(error: unknown): boolean {
+  return !isThrottlingError(error) && !isClientError(error);
+}
+
+const LOOKUP_BASE_MS = 1_000;
+const LOOKUP_CAP_MS = 8_000;
+
+/**
+ * The job named `name` that this call's ambiguous SubmitJob created, if ListJobs shows it within
+ * `lookupPolls` polls: one that was not listed before this call started submitting and that no attempt
+ * terminated. Of several (more than one ambiguous call created one), the oldest; the others are
+ * duplicates that {@link terminateDuplicates} stops.
+ */
+async function findCreatedJob(name: string, session: SubmitSession, deps: SubmitPlanDeps): Promise<string | undefined> {
+  const polls = Math.max(1, deps.lookupPolls ?? 5);
+  const sleep = deps.sleep ?? defaultSleep;
+  for (let poll = 0; poll < polls; poll++) {
+    if (poll > 0) await sleep(Math.min(LOOKUP_CAP_MS, LOOKUP_BASE_MS * 2 ** (poll - 1)));
+    const named = await listJobsNamed(session.jobQueue, name, deps);
+    const created = named
+      .filter((j) => j.jobName === name && j.jobId && !session.earlier.has(j.jobId) && !(j.statusReason ?? "").startsWith(TERMINATION_REASON_PREFIX))
+      .sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
+    if (created.length > 0) return created[0].jobId;
+  }
+  return undefined;
+}
+
+/**
+ * After ambiguous SubmitJob failures: lists the run's jobs once more and terminates every unfinished one
+ * that bears a planned name but is neither one of `known` (this call's jobs) nor listed before this call
+ * submitted anything. Such a job was created by an ambiguous call whose lookup missed it (ListJobs is
+ * eventually consistent), and would otherwise run the step a second time.
+ * @throws {SubmissionError} when one cannot be terminated
+ */
+async function terminateDuplicates(plan: Plan, session: SubmitSession, known: ReadonlySet<string>, reason: string, deps: SubmitPlanDeps): Promise<string[]> {
+  const planned = new Set(plan.jobs.map((j) => j.request.jobName));
+  const listed = await listRunJobs(plan, deps);
+  const duplicates = listed.filter(
+    (j) => j.jobId && j.jobName && planned.has(j.jobName) && !known.has(j.jobId) && !session.earlier.has(j.jobId) && j.jobId !== deps.ownJobId && !TERMINAL.has(j.status),
+  );
+  if (duplicates.length === 0) return [];
+  (deps.log ?? silentLogger).warn("jobs created by ambiguous SubmitJob calls that the lookup missed; terminating them", { jobs: duplicates.map(summaryFields) });
+  return terminateOrThrow(duplicates, reason, deps, "duplicate jobs created by ambiguous SubmitJob calls");
+}
+
+/** Result of {@link terminateJobs}. */
+export interface TerminateResult {
+  terminated: string[];
+  failed: string[];
+  /** The first error a TerminateJob call ended with, when any failed. */
+  error?: unknown;
 }
 
 /** Terminates `jobIds` (concurrency 4, throttling retried) and reports which calls failed instead of throwing. */
-export async function terminateJobs(jobIds: readonly string[], reason: string, deps: BatchDeps): Promise<{ terminated: string[]; failed: string[] }> {
+export async function terminateJobs(jobIds: readonly string[], reason: string, deps: BatchDeps): Promise<TerminateResult> {
   const log = deps.log ?? silentLogger;
-  const terminated: string[] = [];
-  const failed: string[] = [];
+  const result: TerminateResult = { terminated: [], failed: [] };
   let next = 0;
   const worker = async () => {
     while (next < jobIds.length) {
       const jobId = jobIds[next++];
       try {
         await withThrottleRetry(() => deps.batch.send(new TerminateJobCommand({ jobId, reason })), deps, `TerminateJob ${jobId}`);
-        terminated.push(jobId);
+        result.terminated.push(jobId);
       } catch (error) {
         log.error("could not terminate job", { jobId, error });
-        failed.push(jobId);
+        result.failed.push(jobId);
+        if (!("error" in result)) result.error = error;
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(4, jobIds.length) }, worker));
-  return { terminated, failed };
+  return result;
 }
 
 async function terminateOrThrow(jobs: readonly JobSummary[], reason: string, deps: SubmitPlanDeps, what: string): Promise<string[]> {
@@ -380,16 +555,107 @@ async function terminateOrThrow(jobs: readonly JobSummary[], reason: string, dep
     reason,
     deps,
   );
-  // Submitting while an old job may still run would double work; fail so the next attempt tries again.
+  // Submitting while an old job may still run would double work; fail so the next attempt tries again
+  // (unless the cause is deterministic, e.g. AccessDenied: see isDeterministicFailure).
   if (result.failed.length > 0) {
     throw new SubmissionError(`could not terminate ${what} (${result.failed.join(", ")}); not submitting`, {
-      cause: undefined,
+      cause: result.error,
       submitted: [],
       terminated: result.terminated,
       terminationFailures: result.failed,
     });
   }
   return result.terminated;
+}
+
+const STOP_POLL_BASE_MS = 5_000;
+const STOP_POLL_CAP_MS = 30_000;
+/** Array children that may run, or start, on their own after their parent was terminated. */
+const LIVE_CHILD_STATUSES = ["RUNNING", "STARTING", "RUNNABLE"] as const;
+
+/**
+ * Waits until every job in `jobIds` (just terminated) is SUCCEEDED or FAILED, polling DescribeJobs (at
+ * most 100 ids a call) with backoff, for at most `terminationWaitMs` of sleeping.
+ *
+ * TerminateJob only asks (TerminateJob and CancelJob API reference, job states): a RUNNING job gets
+ * SIGTERM and SIGKILL about 30 s later, and only then turns FAILED; a PENDING job is cancelled only once
+ * its dependencies have finished. Submitting before then would let old and new tasks of one run write
+ * the same outputs side by side.
+ *
+ * Array parents: an array parent is never STARTING or RUNNING itself (it stays PENDING while children
+ * run), so TerminateJob on it is a cancel, and per the CancelJob reference cancelling a PENDING array
+ * parent "attempts to cancel all child jobs", while jobs that already progressed to STARTING or RUNNING
+ * "aren't canceled ... These jobs must be terminated with the TerminateJob operation". So what this relies
+ * on is only that the parent turns FAILED once all of its children have finished; children that are
+ * RUNNING, STARTING or RUNNABLE (RUNNABLE ones, by older wording, stay RUNNABLE until they reach the head
+ * of the queue) are found with ListJobs `arrayJobId` + `jobStatus` and terminated one by one, every poll
+ * for new ones, while the parent lives.
+ * @throws {SubmissionError} (retryable, no cause) when some are still not finished after the bound
+ */
+async function waitUntilStopped(jobIds: readonly string[], reason: string, deps: SubmitPlanDeps): Promise<void> {
+  if (jobIds.length === 0) return;
+  const log = deps.log ?? silentLogger;
+  const sleep = deps.sleep ?? defaultSleep;
+  const bound = deps.terminationWaitMs ?? 600_000;
+  const childrenTerminated = new Set<string>();
+  let pending = [...jobIds];
+  let waited = 0;
+  for (let poll = 0; ; poll++) {
+    const details = new Map((await describeJobs(pending, deps)).map((d) => [d.jobId, d]));
+    // A job DescribeJobs does not show (yet) is not known to have stopped.
+    pending = pending.filter((id) => !TERMINAL.has(details.get(id)?.status));
+    for (const id of pending) {
+      const d = details.get(id);
+      if (d?.arrayProperties?.size !== undefined && !id.includes(":")) await terminateArrayChildren(id, reason, childrenTerminated, deps);
+    }
+    if (pending.length === 0) {
+      log.info("every job of the earlier attempt has stopped", { jobs: jobIds.length, waitedMs: waited, childrenTerminated: childrenTerminated.size });
+      return;
+    }
+    if (waited >= bound) {
+      throw new SubmissionError(
+        `${pending.length} job(s) of an earlier attempt still not finished ${Math.round(waited / 1000)} s after TerminateJob ` +
+          `(${pending.slice(0, 10).join(", ")}${pending.length > 10 ? ", …" : ""}); not submitting while they may run, a later attempt tries again`,
+        { cause: undefined, submitted: [], terminated: [...jobIds], terminationFailures: [] },
+      );
+    }
+    const delayMs = Math.min(STOP_POLL_CAP_MS, STOP_POLL_BASE_MS * 2 ** poll);
+    log.info("waiting for the earlier attempt's jobs to stop", { stopping: pending.length, of: jobIds.length, delayMs });
+    await sleep(delayMs);
+    waited += delayMs;
+  }
+}
+
+/** Terminates the children of array job `parentId` that are RUNNING, STARTING or RUNNABLE, except `done` ones. */
+async function terminateArrayChildren(parentId: string, reason: string, done: Set<string>, deps: BatchDeps): Promise<void> {
+  for (const jobStatus of LIVE_CHILD_STATUSES) {
+    let nextToken: string | undefined;
+    do {
+      const page = await withThrottleRetry(() => deps.batch.send(new ListJobsCommand({ arrayJobId: parentId, jobStatus, nextToken })), deps, "ListJobs");
+      const ids = (page.jobSummaryList ?? []).map((j) => j.jobId!).filter((id) => id && !done.has(id));
+      // A failed call is logged by terminateJobs; its child is tried again at the next poll.
+      for (const id of (await terminateJobs(ids, reason, deps)).terminated) done.add(id);
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+}
+
+/** HTTP 4xx answers that may pass next time: timeouts, and credentials or signatures that expired. */
+const TRANSIENT_CLIENT_ERRORS: ReadonlySet<string> = new Set(["RequestTimeout", "RequestTimeoutException", "ExpiredTokenException", "ExpiredToken", "RequestExpired"]);
+
+/**
+ * True when an error (or a {@link SubmissionError}'s cause) would recur on a retry of the start job:
+ * Batch refused the call as a client error, HTTP 4xx other than 429 (ClientException for an inactive or
+ * unknown job definition or queue, a validation error, AccessDeniedException), or such a named error.
+ * Throttling that outlasted every retry, 5xx, network errors and timeouts, and errors of the orchestrator's
+ * own (a wait that gave up, jobs still stopping) are not.
+ */
+export function isDeterministicFailure(error: unknown): boolean {
+  if (error instanceof SubmissionError) return error.cause !== undefined && isDeterministicFailure(error.cause);
+  if (isThrottlingError(error)) return false;
+  const e = error as ServiceErrorShape;
+  if (e?.name !== undefined && TRANSIENT_CLIENT_ERRORS.has(e.name)) return false;
+  return isClientError(error) && e?.$metadata?.httpStatusCode !== 408;
 }
 
 /** True for Batch's HTTP 429 `TooManyRequestsException` and generic AWS throttling errors. */

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { EXIT_CODES, run, type CliDeps } from "../../jobs/cli";
 import type { Plan } from "../../jobs/planner";
 import { defaultWorkflow } from "../../jobs/spec";
+import { accessDenied, clientError, FakeBatch, serverError, tooManyRequests } from "./fakeBatch";
 import { RUN_ID, startJobEnv } from "./fixtures";
 
 const batchMock = mockClient(BatchClient);
@@ -242,15 +243,104 @@ describe("submitting", () => {
     expect(batchMock.commandCalls(TerminateJobCommand)).toHaveLength(0);
   });
 
-  it("exits 3 after cleaning up when submission fails", async () => {
-    batchMock.on(SubmitJobCommand, { jobName: `${RUN_ID}-merge` }).rejects(new ClientException({ message: "no such queue", $metadata: {} }));
+  // This test expected exit 3 (retried) for a ClientException: a deterministic refusal that every retry
+  // would repeat, each time resubmitting and tearing down the DAG. It now expects 4 (not retried).
+  it("exits 4 (not retried) after cleaning up when Batch refuses a SubmitJob as a client error (ClientException, HTTP 400)", async () => {
+    batchMock.on(SubmitJobCommand, { jobName: `${RUN_ID}-merge` }).rejects(new ClientException({ message: "no such queue", $metadata: { httpStatusCode: 400 } }));
     const { code, logs } = await cli([], { ...ENV, AWS_BATCH_JOB_ATTEMPT: "2" });
 
-    expect(code).toBe(EXIT_CODES.submissionFailed);
+    expect(code).toBe(EXIT_CODES.submissionRejected);
     expect(batchMock.commandCalls(TerminateJobCommand).map((c) => c.args[0].input.reason)).toEqual([
       `pipeline-orchestrator: run ${RUN_ID} attempt 2: submission failed after 2 of 3 jobs`,
       `pipeline-orchestrator: run ${RUN_ID} attempt 2: submission failed after 2 of 3 jobs`,
     ]);
-    expect(logs.at(-1)).toMatchObject({ level: "error", message: expect.stringMatching(/^run \w+: submission failed after 2 of 3 jobs/) });
+    expect(logs.at(-1)).toMatchObject({ level: "error", message: expect.stringMatching(/^run \w+: submission failed after 2 of 3 jobs/), retry: false });
+  });
+});
+
+// Batch retries the start job on the exit codes START_JOB_EVALUATE_ON_EXIT lists (3 and 143). A retry only
+// helps when the failure is transient; a deterministic one would resubmit and tear down the DAG each time.
+describe("exit codes: deterministic failures are not retried, transient ones are", () => {
+  it.each([
+    ["AccessDeniedException (HTTP 403) on ListJobs", () => batchMock.on(ListJobsCommand).rejects(accessDenied()), EXIT_CODES.submissionRejected],
+    ["ClientException (HTTP 400: inactive job definition) on SubmitJob", () => batchMock.on(SubmitJobCommand).rejects(clientError()), EXIT_CODES.submissionRejected],
+    ["HTTP 500 on SubmitJob that created nothing, every time", () => batchMock.on(SubmitJobCommand).rejects(serverError()), EXIT_CODES.submissionFailed],
+    ["throttling (HTTP 429) that outlasted every retry", () => batchMock.on(ListJobsCommand).rejects(tooManyRequests()), EXIT_CODES.submissionFailed],
+  ])("%s → exit %i", async (_what, arrange, expected) => {
+    arrange();
+    const { code, logs } = await cli([]);
+    expect(code).toBe(expected);
+    expect(logs.at(-1)).toMatchObject({ level: "error", retry: expected === EXIT_CODES.submissionFailed });
+  });
+
+  it("exits 3 (retried) when an earlier attempt's partial DAG is still running after the wait for it to stop", async () => {
+    const batch$ = new FakeBatch(batchMock);
+    batch$.add({ jobId: "old-prepare", jobName: `${RUN_ID}-prepare`, status: "RUNNING", createdAt: 1, stopsAfterPolls: 1_000 });
+    const { code, logs } = await cli([], { ...ENV, AWS_BATCH_JOB_ATTEMPT: "2" });
+    expect(code).toBe(EXIT_CODES.submissionFailed);
+    expect(batchMock.commandCalls(SubmitJobCommand)).toHaveLength(0);
+    expect(String(logs.at(-1)!.message)).toMatch(/still not finished 605 s after TerminateJob/);
+  });
+
+  it("exits 143 when SIGTERM comes mid-submission, after terminating what it submitted", async () => {
+    const controller = new AbortController();
+    batchMock.on(SubmitJobCommand).callsFake((input: SubmitJobCommandInput) => {
+      controller.abort("SIGTERM");
+      return { jobId: `id-${input.jobName}`, jobName: input.jobName };
+    });
+    const { code } = await cli([], ENV, { signal: controller.signal });
+    expect(code).toBe(EXIT_CODES.interrupted);
+    expect(batchMock.commandCalls(TerminateJobCommand)).toHaveLength(1);
+  });
+
+  it("sends SubmitJob through the submit client when one is given (the one that never retries it)", async () => {
+    const submitBatch = vi.fn(() => new BatchClient({ region: "us-east-1" }));
+    await cli([], ENV, { submitBatch });
+    expect(submitBatch).toHaveBeenCalledTimes(1);
+  });
+});
+
+// A start job interrupted while waiting (SIGTERM: a Spot reclaim) exits 143, which START_JOB_EVALUATE_ON_EXIT
+// retries. Batch keeps the job id across attempts; the retried attempt must find the complete DAG and wait
+// for it again, so the run's real outcome, not the interruption, is what the start job reports.
+describe("--wait across attempts", () => {
+  it("attempt 2 after an interrupted wait finds the DAG (outcome existing), waits and reports the run's real outcome", async () => {
+    const batch$ = new FakeBatch(batchMock);
+    batch$.initialStatus = "RUNNING";
+    batch$.add({ jobId: "start-job", jobName: `start-data-file-${RUN_ID}`, jobQueue: "start-queue", status: "RUNNING", createdAt: 1 });
+    const env = { ...ENV, AWS_BATCH_JOB_ID: "start-job" };
+
+    const controller = new AbortController();
+    let polls = 0;
+    const first = await cli(["--wait"], { ...env, AWS_BATCH_JOB_ATTEMPT: "1" }, {
+      signal: controller.signal,
+      sleep: async () => {
+        if (++polls === 2) controller.abort("SIGTERM");
+      },
+    });
+    expect(first.code).toBe(EXIT_CODES.interrupted);
+    expect(JSON.parse(first.stdout).outcome).toBe("submitted");
+    expect(batchMock.commandCalls(TerminateJobCommand)).toHaveLength(0);
+
+    // While no start job waited, merge failed and the rest finished.
+    for (const job of batch$.jobs) if (job.jobName.startsWith(RUN_ID)) job.status = job.jobName.endsWith("-merge") ? "FAILED" : "SUCCEEDED";
+    const second = await cli(["--wait"], { ...env, AWS_BATCH_JOB_ATTEMPT: "2" });
+
+    expect(second.code).toBe(EXIT_CODES.runFailed);
+    expect(JSON.parse(second.stdout)).toMatchObject({ outcome: "existing", jobs: JSON.parse(first.stdout).jobs });
+    expect(batchMock.commandCalls(SubmitJobCommand)).toHaveLength(3);
+    expect(second.logs.at(-1)).toMatchObject({ level: "error", message: "the run failed", failed: [expect.objectContaining({ jobName: `${RUN_ID}-merge` })] });
+    expect(second.logs.find((l) => l.message === "the run's DAG already exists; not submitting a second one")).toMatchObject({ attempt: 2 });
+  });
+
+  it("attempt 2 reports success when the DAG it picks up succeeds", async () => {
+    const batch$ = new FakeBatch(batchMock);
+    batch$.initialStatus = "SUCCEEDED";
+    const first = await cli([]);
+    expect(first.code).toBe(EXIT_CODES.ok);
+    const second = await cli(["--wait"], { ...ENV, AWS_BATCH_JOB_ATTEMPT: "2" });
+    expect(second.code).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(second.stdout).outcome).toBe("existing");
+    expect(batch$.jobs).toHaveLength(3);
   });
 });

@@ -17,6 +17,8 @@ import { planWorkflow, type Plan } from "../../jobs/planner";
 import { defaultWorkflow, parseWorkflowSpec } from "../../jobs/spec";
 import {
   assessExistingJobs,
+  isAmbiguousSubmitFailure,
+  isDeterministicFailure,
   startJobOwner,
   SubmissionError,
   submitPlan,
@@ -24,6 +26,7 @@ import {
   waitForJobs,
   WaitError,
 } from "../../jobs/submitter";
+import { accessDenied, clientError, FakeBatch, serverError, timeout } from "./fakeBatch";
 import { context, RUN_ID } from "./fixtures";
 
 const batchMock = mockClient(BatchClient);
@@ -211,7 +214,7 @@ describe("submitPlan", () => {
     expect(log.lines).toContainEqual({ level: "error", message: "could not terminate stale jobs of an earlier attempt", fields: { jobIds: ["older"] } });
   });
 
-  it("terminates a partial DAG of an earlier attempt, then submits the whole plan", async () => {
+  it("terminates a partial DAG of an earlier attempt, waits until it has stopped, then submits the whole plan", async () => {
     const plan = planWorkflow(defaultWorkflow(3), context());
     batchMock.on(ListJobsCommand).resolves({
       jobSummaryList: [
@@ -219,6 +222,7 @@ describe("submitPlan", () => {
         { jobName: `${RUN_ID}-prepare`, jobId: "old-prepare", status: "SUCCEEDED", createdAt: 1 },
       ],
     });
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [{ jobId: "old-process", jobName: `${RUN_ID}-process`, status: "FAILED", jobQueue: "q", jobDefinition: "d", startedAt: 0 }] });
     const log = recordingLogger();
 
     const result = await submitPlan(plan, { batch, sleep, attempt: 3, log });
@@ -230,11 +234,12 @@ describe("submitPlan", () => {
     expect(batchMock.calls().map((c) => c.args[0].constructor.name)).toEqual([
       "ListJobsCommand",
       "TerminateJobCommand",
+      "DescribeJobsCommand", // until it has stopped: TerminateJob only asks
       "SubmitJobCommand",
       "SubmitJobCommand",
       "SubmitJobCommand",
     ]);
-    expect(log.lines.map((l) => l.message)).toContain("a partial DAG of an earlier attempt exists; terminating it and submitting the whole plan");
+    expect(log.lines.map((l) => l.message)).toContain("a partial DAG of an earlier attempt exists; terminating it and submitting the whole plan once it has stopped");
   });
 
   it("refuses to submit when the partial DAG cannot be terminated", async () => {
@@ -379,5 +384,232 @@ describe("waitForJobs", () => {
     batchMock.on(DescribeJobsCommand).resolves({ jobs: [] });
     await expect(waitForJobs(["gone"], { batch, sleep, maxMissingPolls: 2 })).rejects.toThrow(WaitError);
     expect(batchMock.commandCalls(DescribeJobsCommand)).toHaveLength(3);
+  });
+});
+
+/** Fake time: `sleep` advances `now` at once, and records what it slept. */
+function fakeClock() {
+  const slept: number[] = [];
+  return { slept, sleep: async (ms: number) => void slept.push(ms) };
+}
+
+const NAME = (id: string) => `${RUN_ID}-${id}`;
+const listInputs = () => batchMock.commandCalls(ListJobsCommand).map((c) => c.args[0].input);
+
+// SubmitJob has no client token, and a 5xx, a timeout or a reset connection can come after Batch created
+// the job. Retrying it blindly runs the step twice (a 10,000-task array doubles), so the submitter looks
+// the job up by its unique name before submitting again, and stops any duplicate it finds later.
+describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
+  const plan = () => planWorkflow(defaultWorkflow(3), context());
+
+  it.each([
+    ["an HTTP 500", serverError],
+    ["a timeout (no response at all)", timeout],
+  ])("after %s that followed the job's creation, adopts the job found by its exact name: one job per planned name", async (_what, error) => {
+    const batch$ = new FakeBatch(batchMock).fail(NAME("process"), { creates: true, error });
+    const clock = fakeClock();
+
+    const result = await submitPlan(plan(), { batch, ...clock });
+
+    expect(result.outcome).toBe("submitted");
+    for (const id of ["prepare", "process", "merge"]) expect(batch$.named(NAME(id)), id).toHaveLength(1);
+    expect(submitted().map((s) => s.jobName)).toEqual([NAME("prepare"), NAME("process"), NAME("merge")]);
+    const process = batch$.named(NAME("process"))[0];
+    expect(result.jobs[1].jobId).toBe(process.jobId);
+    expect(batch$.named(NAME("merge"))[0].dependsOn).toEqual([{ jobId: process.jobId }]);
+    // The lookup: ListJobs on the plan's queue, filtered on the exact name (not the run's prefix).
+    expect(listInputs()).toContainEqual({ jobQueue: "process-queue", filters: [{ name: "JOB_NAME", values: [NAME("process")] }], nextToken: undefined });
+    expect(terminated()).toEqual([]);
+    expect(result.duplicates).toEqual([]);
+  });
+
+  it("ListJobs is eventually consistent: polls with backoff until the job a failed SubmitJob created shows up", async () => {
+    const batch$ = new FakeBatch(batchMock).fail(NAME("prepare"), { creates: true, error: serverError, listLag: 3 });
+    const clock = fakeClock();
+
+    const result = await submitPlan(plan(), { batch, ...clock });
+
+    expect(clock.slept).toEqual([1_000, 2_000, 4_000]); // missed three times, found on the fourth poll
+    expect(batch$.named(NAME("prepare"))).toHaveLength(1);
+    expect(result.jobs[0].jobId).toBe(batch$.named(NAME("prepare"))[0].jobId);
+    expect(submitted().filter((s) => s.jobName === NAME("prepare"))).toHaveLength(1);
+  });
+
+  it("submits again only when the lookup finds no new job of that name (the failed call created nothing)", async () => {
+    const batch$ = new FakeBatch(batchMock).fail(NAME("merge"), { creates: false, error: serverError });
+    const clock = fakeClock();
+
+    const result = await submitPlan(plan(), { batch, ...clock, lookupPolls: 3 });
+
+    expect(clock.slept).toEqual([1_000, 2_000]);
+    expect(submitted().filter((s) => s.jobName === NAME("merge"))).toHaveLength(2);
+    expect(batch$.live(NAME("merge"))).toHaveLength(1);
+    expect(result.duplicates).toEqual([]);
+  });
+
+  it("never adopts an earlier attempt's job of the same name (listed before this attempt submitted)", async () => {
+    const batch$ = new FakeBatch(batchMock).fail(NAME("prepare"), { creates: false, error: serverError });
+    // An earlier attempt's prepare that finished, next to a later planned name that was never submitted.
+    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "SUCCEEDED", createdAt: 1 });
+
+    const result = await submitPlan(plan(), { batch, sleep, lookupPolls: 2 });
+
+    expect(result.jobs[0].jobId).not.toBe("old-prepare");
+    expect(submitted().filter((s) => s.jobName === NAME("prepare"))).toHaveLength(2);
+    expect(batch$.named(NAME("process"))[0].dependsOn).toEqual([{ jobId: result.jobs[0].jobId }]);
+  });
+
+  it("terminates a ghost the lookup missed (created by the failed call, listed only later) once the DAG is in place", async () => {
+    // Hidden from the 5 lookups, visible to the listing after the DAG is submitted.
+    const batch$ = new FakeBatch(batchMock).fail(NAME("process"), { creates: true, error: serverError, listLag: 5 });
+    const log = recordingLogger();
+
+    const result = await submitPlan(plan(), { batch, sleep, log, attempt: 2 });
+
+    const [ghost, adopted] = batch$.named(NAME("process"));
+    expect(result.jobs[1].jobId).toBe(adopted.jobId);
+    expect(batch$.named(NAME("merge"))[0].dependsOn).toEqual([{ jobId: adopted.jobId }]);
+    expect(result.duplicates).toEqual([ghost.jobId]);
+    expect(terminated()).toEqual([{ jobId: ghost.jobId, reason: `${TERMINATION_REASON_PREFIX} run ${RUN_ID} attempt 2: duplicate created by an ambiguous SubmitJob` }]);
+    // In the end exactly one job per planned name runs.
+    for (const id of ["prepare", "process", "merge"]) expect(batch$.live(NAME(id)), id).toHaveLength(1);
+    expect(listInputs().at(-1)).toEqual({ jobQueue: "process-queue", filters: [{ name: "JOB_NAME", values: [`${RUN_ID}-*`] }], nextToken: undefined });
+    expect(log.lines.find((l) => l.message === "submitted the run's DAG")?.fields).toMatchObject({ ambiguousSubmitJobFailures: 1, duplicatesTerminated: 1 });
+  });
+
+  it("does not list the run again when no SubmitJob was ambiguous", async () => {
+    new FakeBatch(batchMock);
+    await submitPlan(plan(), { batch, sleep });
+    expect(listInputs()).toHaveLength(1);
+  });
+
+  it("treats a client error (HTTP 4xx: Batch refused it, created nothing) as final: no lookup, no resubmission", async () => {
+    new FakeBatch(batchMock).fail(NAME("process"), { creates: false, error: clientError });
+    await expect(submitPlan(plan(), { batch, sleep })).rejects.toThrow(/ClientException: Job definition is INACTIVE/);
+    expect(submitted().filter((s) => s.jobName === NAME("process"))).toHaveLength(1);
+    expect(listInputs()).toHaveLength(1);
+  });
+
+  it("gives up after `maxResubmits`, and also stops a ghost the failed calls created, so nothing is orphaned", async () => {
+    const batch$ = new FakeBatch(batchMock).fail(
+      NAME("merge"),
+      { creates: true, error: serverError, listLag: 2 },
+      { creates: false, error: serverError },
+    );
+
+    const error = (await submitPlan(plan(), { batch, sleep, lookupPolls: 1, maxResubmits: 1 }).catch((e: unknown) => e)) as SubmissionError;
+
+    expect(error).toBeInstanceOf(SubmissionError);
+    expect(error.message).toMatch(/submission failed after 2 of 3 jobs \(ServerException: Internal Server Error\); terminated 3$/);
+    expect(submitted().filter((s) => s.jobName === NAME("merge"))).toHaveLength(2);
+    for (const id of ["prepare", "process", "merge"]) expect(batch$.live(NAME(id)), id).toEqual([]);
+    expect(error.details.terminated).toContain(batch$.named(NAME("merge"))[0].jobId);
+  });
+
+  it.each([
+    ["HTTP 500", serverError(), true],
+    ["a timeout", timeout(), true],
+    ["a reset connection", Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), true],
+    ["HTTP 400 ClientException", clientError(), false],
+    ["HTTP 403 AccessDeniedException", accessDenied(), false],
+    ["HTTP 429 (throttled: Batch created nothing)", new BatchServiceException({ name: "TooManyRequestsException", $fault: "client", $metadata: { httpStatusCode: 429 }, message: "" }), false],
+  ])("%s may have created the job: %s", (_what, error, ambiguous) => {
+    expect(isAmbiguousSubmitFailure(error)).toBe(ambiguous);
+  });
+});
+
+// TerminateJob only asks: a RUNNING job gets SIGTERM, then SIGKILL 30 s later, and a PENDING one is
+// cancelled only once its dependencies finish (TerminateJob / CancelJob API reference, job states). Old and
+// new tasks of one run must not run side by side, so the new DAG waits until the old one has stopped.
+describe("submitPlan: an earlier attempt's partial DAG is stopped before anything new is submitted", () => {
+  const plan = () => planWorkflow(defaultWorkflow(3), context());
+  const order = () => batchMock.calls().map((c) => c.args[0].constructor.name.replace(/Command$/, ""));
+
+  it("polls DescribeJobs until every terminated job is FAILED (they stay RUNNING for a few polls), then submits", async () => {
+    const batch$ = new FakeBatch(batchMock);
+    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stopsAfterPolls: 3 });
+    const clock = fakeClock();
+
+    const result = await submitPlan(plan(), { batch, ...clock, attempt: 2 });
+
+    expect(result.terminated).toEqual(["old-prepare"]);
+    expect(clock.slept).toEqual([5_000, 10_000, 20_000]);
+    expect(order()).toEqual(["ListJobs", "TerminateJob", "DescribeJobs", "DescribeJobs", "DescribeJobs", "DescribeJobs", "SubmitJob", "SubmitJob", "SubmitJob"]);
+    expect(batch$.named(NAME("prepare"))[0].status).toBe("FAILED");
+  });
+
+  it("terminates an array parent's RUNNING, STARTING and RUNNABLE children: cancelling the PENDING parent does not stop started ones", async () => {
+    const batch$ = new FakeBatch(batchMock);
+    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "SUCCEEDED", createdAt: 1 });
+    batch$.add({ jobId: "old-process", jobName: NAME("process"), status: "PENDING", createdAt: 2, arrayProperties: { size: 4 } });
+    batch$.children.set("old-process", [
+      { jobId: "old-process:0", status: "RUNNING" },
+      { jobId: "old-process:1", status: "STARTING" },
+      { jobId: "old-process:2", status: "RUNNABLE" },
+      { jobId: "old-process:3", status: "SUCCEEDED" },
+    ]);
+    const clock = fakeClock();
+
+    const result = await submitPlan(plan(), { batch, ...clock });
+
+    expect(result.outcome).toBe("submitted");
+    expect(terminated().map((t) => t.jobId)).toEqual(["old-process", "old-process:0", "old-process:1", "old-process:2"]);
+    expect(listInputs().filter((i) => i.arrayJobId)).toEqual(
+      ["RUNNING", "STARTING", "RUNNABLE"].map((jobStatus) => ({ arrayJobId: "old-process", jobStatus, nextToken: undefined })),
+    );
+    expect(order().indexOf("SubmitJob")).toBeGreaterThan(order().lastIndexOf("DescribeJobs"));
+  });
+
+  it("fails as retryable, submitting nothing, when they still run after the bound (10 minutes by default)", async () => {
+    const batch$ = new FakeBatch(batchMock);
+    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stopsAfterPolls: 1_000 });
+    const clock = fakeClock();
+
+    const error = (await submitPlan(plan(), { batch, ...clock, terminationWaitMs: 60_000 }).catch((e: unknown) => e)) as SubmissionError;
+
+    expect(error).toBeInstanceOf(SubmissionError);
+    expect(error.message).toBe("1 job(s) of an earlier attempt still not finished 65 s after TerminateJob (old-prepare); not submitting while they may run, a later attempt tries again");
+    expect(clock.slept).toEqual([5_000, 10_000, 20_000, 30_000]);
+    expect(submitted()).toEqual([]);
+    expect(isDeterministicFailure(error)).toBe(false); // exit code 3: retried
+  });
+
+  it("describes at most 100 jobs per DescribeJobs call while waiting", async () => {
+    const wide = planWorkflow(defaultWorkflow(1_000_000), context());
+    const batch$ = new FakeBatch(batchMock);
+    // Every planned job but the last: a partial DAG of 106 live jobs.
+    wide.jobs.slice(0, -1).forEach((j, i) => batch$.add({ jobId: `old-${i}`, jobName: j.request.jobName, status: "RUNNING", createdAt: 1, stopsAfterPolls: 1 }));
+
+    await submitPlan(wide, { batch, sleep });
+
+    expect(batchMock.commandCalls(DescribeJobsCommand).map((c) => c.args[0].input.jobs!.length)).toEqual([100, 6, 100, 6]);
+  });
+
+  it("a partial DAG that cannot be terminated because IAM denies it is a deterministic failure (not retried)", async () => {
+    const batch$ = new FakeBatch(batchMock);
+    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1 });
+    batchMock.on(TerminateJobCommand).rejects(accessDenied());
+
+    const error = await submitPlan(plan(), { batch, sleep }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SubmissionError);
+    expect(isDeterministicFailure(error)).toBe(true);
+  });
+});
+
+describe("isDeterministicFailure (which failures a retried start job would only repeat)", () => {
+  const submission = (cause: unknown) => new SubmissionError("failed", { cause, submitted: [], terminated: [], terminationFailures: [] });
+  it.each([
+    ["ClientException (HTTP 400: inactive job definition, unknown queue, validation)", clientError(), true],
+    ["AccessDeniedException (HTTP 403)", accessDenied(), true],
+    ["a SubmissionError caused by a ClientException", submission(clientError()), true],
+    ["ServerException (HTTP 500)", serverError(), false],
+    ["throttling that outlasted every retry (HTTP 429)", new BatchServiceException({ name: "TooManyRequestsException", $fault: "client", $metadata: { httpStatusCode: 429 }, message: "" }), false],
+    ["a timeout", timeout(), false],
+    ["an expired token (HTTP 400, passes once credentials refresh)", new BatchServiceException({ name: "ExpiredTokenException", $fault: "client", $metadata: { httpStatusCode: 400 }, message: "" }), false],
+    ["a wait that gave up", new WaitError("gone"), false],
+    ["a SubmissionError without a cause (jobs still stopping)", submission(undefined), false],
+  ])("%s → %s", (_what, error, deterministic) => {
+    expect(isDeterministicFailure(error)).toBe(deterministic);
   });
 });

@@ -1,0 +1,181 @@
+/**
+ * A stateful Batch behind aws-sdk-client-mock, for tests where what one call does must show in the next:
+ * SubmitJob creates a job that ListJobs and DescribeJobs then return; a fault can make SubmitJob create
+ * the job and still fail (a 500 or a timeout after Batch created it: SubmitJob has no client token);
+ * ListJobs can lag behind (it is eventually consistent); TerminateJob can take a few DescribeJobs polls to
+ * stop a job (SIGTERM, then SIGKILL 30 s later), and array parents have children ListJobs finds by
+ * `arrayJobId` + `jobStatus`.
+ */
+import {
+  BatchServiceException,
+  DescribeJobsCommand,
+  ListJobsCommand,
+  SubmitJobCommand,
+  TerminateJobCommand,
+  type JobStatus,
+  type ListJobsCommandInput,
+  type SubmitJobCommandInput,
+} from "@aws-sdk/client-batch";
+import type { AwsStub } from "aws-sdk-client-mock";
+
+export interface FakeJob {
+  jobId: string;
+  jobName: string;
+  jobQueue: string;
+  status: JobStatus;
+  createdAt: number;
+  statusReason?: string;
+  /** Set for array parents. */
+  arrayProperties?: { size: number };
+  dependsOn?: SubmitJobCommandInput["dependsOn"];
+  /** ListJobs does not return the job before the ListJobs call with this number (1-based) is made. */
+  listedFrom: number;
+  /** DescribeJobs polls that still show the job unfinished after TerminateJob. @default 0 */
+  stopsAfterPolls?: number;
+  terminated?: boolean;
+}
+
+/** How one SubmitJob call goes wrong. */
+export interface SubmitFault {
+  /** Batch created the job before the call failed (the ambiguous case). */
+  creates: boolean;
+  error: () => Error;
+  /** ListJobs calls the created job stays unlisted for. @default FakeBatch.listLag */
+  listLag?: number;
+}
+
+export const serverError = () =>
+  new BatchServiceException({ name: "ServerException", $fault: "server", $metadata: { httpStatusCode: 500 }, message: "Internal Server Error" });
+/** What the SDK's Node handler throws when a request times out: no response, so no HTTP status. */
+export const timeout = () => Object.assign(new Error("Connection timed out after 30000 ms"), { name: "TimeoutError" });
+export const clientError = (message = "Job definition is INACTIVE") =>
+  new BatchServiceException({ name: "ClientException", $fault: "client", $metadata: { httpStatusCode: 400 }, message });
+export const accessDenied = () =>
+  new BatchServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 }, message: "not authorized to perform: batch:SubmitJob" });
+export const tooManyRequests = () =>
+  new BatchServiceException({ name: "TooManyRequestsException", $fault: "client", $metadata: { httpStatusCode: 429 }, message: "Too Many Requests" });
+
+const TERMINAL = new Set<JobStatus>(["SUCCEEDED", "FAILED"]);
+
+export class FakeBatch {
+  readonly jobs: FakeJob[] = [];
+  /** Array children by parent id. */
+  readonly children = new Map<string, { jobId: string; status: JobStatus }[]>();
+  /** SubmitJob faults by job name, used once each in order. */
+  readonly faults = new Map<string, SubmitFault[]>();
+  /** ListJobs calls a newly created job stays unlisted for. */
+  listLag = 0;
+  /** Status of a job SubmitJob creates. */
+  initialStatus: JobStatus = "SUBMITTED";
+  private listCalls = 0;
+  private created = 0;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any client's stub
+  constructor(mock: AwsStub<any, any, any>) {
+    mock.on(SubmitJobCommand).callsFake((input: SubmitJobCommandInput) => this.submit(input));
+    mock.on(ListJobsCommand).callsFake((input: ListJobsCommandInput) => this.list(input));
+    mock.on(DescribeJobsCommand).callsFake(({ jobs }: { jobs: string[] }) => this.describe(jobs));
+    mock.on(TerminateJobCommand).callsFake(({ jobId, reason }: { jobId: string; reason: string }) => this.terminate(jobId, reason));
+  }
+
+  /** Makes Batch know a job (an earlier attempt's, a start job…). */
+  add(job: Partial<FakeJob> & Pick<FakeJob, "jobId" | "jobName">): FakeJob {
+    const full: FakeJob = { jobQueue: "process-queue", status: "RUNNING", createdAt: 0, listedFrom: 0, ...job };
+    this.jobs.push(full);
+    return full;
+  }
+
+  /** The next SubmitJob calls for `jobName` go wrong, one fault each. */
+  fail(jobName: string, ...faults: SubmitFault[]): this {
+    this.faults.set(jobName, [...(this.faults.get(jobName) ?? []), ...faults]);
+    return this;
+  }
+
+  /** Jobs named `jobName`, oldest first. */
+  named(jobName: string): FakeJob[] {
+    return this.jobs.filter((j) => j.jobName === jobName).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Jobs nobody terminated, by name: what will actually run. */
+  live(jobName: string): FakeJob[] {
+    return this.named(jobName).filter((j) => !j.terminated);
+  }
+
+  private submit(input: SubmitJobCommandInput) {
+    const fault = this.faults.get(input.jobName!)?.shift();
+    let job: FakeJob | undefined;
+    if (!fault || fault.creates) {
+      const n = ++this.created;
+      job = this.add({
+        jobId: `job-${n}-${input.jobName!.split("-").slice(1).join("-")}`,
+        jobName: input.jobName!,
+        jobQueue: input.jobQueue!,
+        status: this.initialStatus,
+        createdAt: 1_000 + n,
+        dependsOn: input.dependsOn,
+        ...(input.arrayProperties?.size ? { arrayProperties: { size: input.arrayProperties.size } } : {}),
+        listedFrom: this.listCalls + 1 + (fault?.listLag ?? this.listLag),
+      });
+    }
+    if (fault) throw fault.error();
+    return { jobId: job!.jobId, jobName: job!.jobName };
+  }
+
+  private list(input: ListJobsCommandInput) {
+    const call = ++this.listCalls;
+    if (input.arrayJobId) {
+      const status = input.jobStatus ?? "RUNNING";
+      return { jobSummaryList: (this.children.get(input.arrayJobId) ?? []).filter((c) => c.status === status).map((c) => ({ jobId: c.jobId, jobName: "child", status: c.status })) };
+    }
+    const pattern = String(input.filters?.find((f) => f.name === "JOB_NAME")?.values?.[0] ?? "*");
+    const matches = (name: string) => (pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern);
+    const jobSummaryList = this.jobs
+      .filter((j) => j.jobQueue === input.jobQueue && matches(j.jobName) && call >= j.listedFrom)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map(({ jobId, jobName, status, createdAt, statusReason }) => ({ jobId, jobName, status, createdAt, statusReason }));
+    return { jobSummaryList };
+  }
+
+  private describe(ids: string[]) {
+    const found = this.jobs.filter((j) => ids.includes(j.jobId));
+    for (const job of found) {
+      // An array parent finishes only once every child has (CancelJob reference).
+      const childrenDone = (this.children.get(job.jobId) ?? []).every((c) => TERMINAL.has(c.status));
+      if (job.terminated && !TERMINAL.has(job.status) && childrenDone) {
+        if ((job.stopsAfterPolls ?? 0) > 0) job.stopsAfterPolls!--;
+        else job.status = "FAILED";
+      }
+    }
+    // Shown as of this poll: a job whose last unfinished poll this is still shows unfinished.
+    return {
+      jobs: found.map((j) => ({
+        jobId: j.jobId,
+        jobName: j.jobName,
+        jobQueue: j.jobQueue,
+        jobDefinition: "d",
+        startedAt: 0,
+        status: j.status,
+        statusReason: j.statusReason,
+        ...(j.arrayProperties ? { arrayProperties: { size: j.arrayProperties.size } } : {}),
+      })),
+    };
+  }
+
+  private terminate(jobId: string, reason: string) {
+    for (const [, children] of this.children) {
+      const child = children.find((c) => c.jobId === jobId);
+      if (child) child.status = "FAILED";
+    }
+    const job = this.jobs.find((j) => j.jobId === jobId);
+    if (job && !TERMINAL.has(job.status)) {
+      job.terminated = true;
+      job.statusReason = reason;
+      const children = this.children.get(jobId);
+      // Terminating a parent cancels only the children that have not been scheduled: the worst case the
+      // documentation allows (RUNNABLE ones, by older wording, stay RUNNABLE until they reach the queue's head).
+      for (const child of children ?? []) if (child.status === "SUBMITTED" || child.status === "PENDING") child.status = "FAILED";
+      if ((job.stopsAfterPolls ?? 0) === 0 && (children ?? []).every((c) => TERMINAL.has(c.status))) job.status = "FAILED";
+    }
+    return {};
+  }
+}
