@@ -601,6 +601,14 @@ async function waitUntilStopped(jobIds: readonly string[], reason: string, deps:
   let pending = [...jobIds];
   let waited = 0;
   for (let poll = 0; ; poll++) {
+    if (deps.signal?.aborted) {
+      throw new SubmissionError(`aborted (${String(deps.signal.reason ?? "signal")}) while waiting for an earlier attempt's jobs to stop; nothing submitted`, {
+        cause: undefined,
+        submitted: [],
+        terminated: [...jobIds],
+        terminationFailures: [],
+      });
+    }
     const details = new Map((await describeJobs(pending, deps)).map((d) => [d.jobId, d]));
     // A job DescribeJobs does not show (yet) is not known to have stopped.
     pending = pending.filter((id) => !TERMINAL.has(details.get(id)?.status));

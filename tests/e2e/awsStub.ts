@@ -3,7 +3,9 @@
  * (AWS_ENDPOINT_URL points here). It speaks just enough of two services:
  * - Batch (REST-JSON): SubmitJob, recording each request; ListJobs on a queue with a JOB_NAME filter
  *   (exact, or a prefix ending in `*`) and DescribeJobs, over the jobs submitted so far (all SUBMITTED)
- *   and those a test added with `addJob` (e.g. the start job the orchestrator runs as);
+ *   and those a test added with `addJob` (e.g. the start job the orchestrator runs as); TerminateJob,
+ *   which makes a job FAILED with the reason given. SubmitJob can be made to fail with HTTP 429, or with
+ *   HTTP 500 after creating the job (SubmitJob has no client token, so a real Batch can do that);
  * - DynamoDB (JSON 1.0): GetItem, PutItem (with Powertools' "does not exist or expired" condition),
  *   UpdateItem (SET a = :v, …) and DeleteItem on an in-memory table.
  * Any other call answers 400 so a test sees exactly what the code under test tried to do.
@@ -26,6 +28,7 @@ export interface StubJob {
   jobQueue: string;
   createdAt: number;
   status: string;
+  statusReason?: string;
 }
 
 export interface AwsStub {
@@ -39,6 +42,10 @@ export interface AwsStub {
   addJob(job: StubJob): void;
   /** Fail the next `n` SubmitJob calls with HTTP 429 TooManyRequestsException. */
   throttleNext(n: number): void;
+  /** The next `n` SubmitJob calls create their job, then answer HTTP 500 ServerException. */
+  failAfterCreatingNext(n: number): void;
+  /** Jobs Batch knows, in creation order. */
+  jobs: StubJob[];
   close(): Promise<void>;
 }
 
@@ -55,6 +62,7 @@ export async function startAwsStub(): Promise<AwsStub> {
   const submitted: any[] = [];
   const table = new Map<string, Item>();
   let throttle = 0;
+  let failAfterCreate = 0;
   let jobCounter = 0;
   const jobs: StubJob[] = [];
 
@@ -119,6 +127,10 @@ export async function startAwsStub(): Promise<AwsStub> {
       submitted.push(body);
       const jobId = `00000000-0000-4000-8000-${String(++jobCounter).padStart(12, "0")}`;
       jobs.push({ jobId, jobName: body.jobName, jobQueue: body.jobQueue, createdAt: jobCounter, status: "SUBMITTED" });
+      if (failAfterCreate > 0) {
+        failAfterCreate--;
+        return send(500, { message: "Internal Server Error" }, { "x-amzn-errortype": "ServerException", "content-type": "application/json" });
+      }
       return send(200, { jobId, jobName: body.jobName, jobArn: `arn:aws:batch:eu-west-1:123456789012:job/${jobId}` }, { "content-type": "application/json" });
     }
     if (req.method === "POST" && req.url?.startsWith("/v1/listjobs")) {
@@ -133,6 +145,12 @@ export async function startAwsStub(): Promise<AwsStub> {
       calls.push({ service: "batch", operation: "DescribeJobs", body });
       const found = jobs.filter((j) => (body.jobs as string[]).includes(j.jobId));
       return send(200, { jobs: found.map((j) => ({ ...j, jobDefinition: "stub", startedAt: 0 })) }, { "content-type": "application/json" });
+    }
+    if (req.method === "POST" && req.url?.startsWith("/v1/terminatejob")) {
+      calls.push({ service: "batch", operation: "TerminateJob", body });
+      const job = jobs.find((j) => j.jobId === body.jobId);
+      if (job && job.status !== "SUCCEEDED" && job.status !== "FAILED") Object.assign(job, { status: "FAILED", statusReason: body.reason });
+      return send(200, {}, { "content-type": "application/json" });
     }
     calls.push({ service: "batch", operation: `${req.method} ${req.url}`, body });
     return send(400, { __type: "UnknownOperationException", message: `${req.method} ${req.url}` });
@@ -151,6 +169,10 @@ export async function startAwsStub(): Promise<AwsStub> {
     throttleNext: (n) => {
       throttle = n;
     },
+    failAfterCreatingNext: (n) => {
+      failAfterCreate = n;
+    },
+    jobs,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

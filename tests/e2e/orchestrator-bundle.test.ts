@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RUN_ID, startJobEnv } from "../jobs/fixtures";
+import { RUN_ID, STACK, startJobEnv } from "../jobs/fixtures";
 import { type AwsStub, startAwsStub } from "./awsStub";
 import { runNode } from "./node";
 
@@ -22,12 +22,13 @@ let stub: AwsStub;
 
 const START_NAME = `start-data-file-${RUN_ID}`;
 const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
+const PROCESS_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/low";
 
 const env = () => ({
   ...startJobEnv({
     PIPELINE_INPUT_VERSION_ID: "v1",
     PIPELINE_INPUT_SIZE: "4096",
-    PIPELINE_PROCESS_QUEUE: "arn:aws:batch:eu-west-1:123456789012:job-queue/low",
+    PIPELINE_PROCESS_QUEUE: PROCESS_QUEUE,
     PIPELINE_JOB_TAGS: JSON.stringify({ environment: "test" }),
   }),
   PATH: process.env.PATH,
@@ -103,6 +104,31 @@ describe("the bundled orchestrator (the image's entry point)", () => {
       jobQueue: START_QUEUE,
       filters: [{ name: "JOB_NAME", values: [START_NAME] }],
     });
+  });
+
+  // SubmitJob has no client token: a 500 can follow the job's creation. The SDK would retry it (a 500 is
+  // "transient" to it) and so create the job twice; the bundled client does not retry SubmitJob, and the
+  // orchestrator finds the job by its exact name instead.
+  it("after an HTTP 500 from a SubmitJob that created the job, uses that job instead of submitting it again", async () => {
+    const runId = "fedcba9876543210fedcba98";
+    const startName = `start-other-${runId}`;
+    stub.addJob({ jobId: "start-job-ambiguous", jobName: startName, jobQueue: START_QUEUE, createdAt: 3, status: "RUNNING" });
+    const calls = stub.calls.length;
+    stub.failAfterCreatingNext(1);
+
+    const { code, stdout, stderr } = await orchestrator([], { PIPELINE_RUN_ID: runId, AWS_BATCH_JOB_ID: "start-job-ambiguous" });
+
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout).outcome).toBe("submitted");
+    const ours = stub.calls.slice(calls);
+    // One SubmitJob per planned name, the failed one included: nothing was retried blindly.
+    expect(ours.filter((c) => c.operation === "SubmitJob").map((c) => c.body.jobName)).toEqual(["prepare", "process", "merge"].map((s) => `${runId}-${s}`));
+    for (const step of ["prepare", "process", "merge"]) expect(stub.jobs.filter((j) => j.jobName === `${runId}-${step}`), step).toHaveLength(1);
+    expect(ours).toContainEqual(expect.objectContaining({ operation: "ListJobs", body: { jobQueue: PROCESS_QUEUE, filters: [{ name: "JOB_NAME", values: [`${runId}-prepare`] }] } }));
+    const [prepare] = stub.jobs.filter((j) => j.jobName === `${runId}-prepare`);
+    expect(JSON.parse(stdout).jobs[0].jobId).toBe(prepare!.jobId);
+    expect(stub.submitted.find((s) => s.jobName === `${runId}-process`).dependsOn).toEqual([{ jobId: prepare!.jobId }]);
+    expect(stub.submitted.find((s) => s.jobName === `${runId}-merge`).tags).toMatchObject({ "pipeline:stack": STACK });
   });
 
   it("exits 2 naming the variable when an input is bad", async () => {

@@ -574,6 +574,17 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
     expect(isDeterministicFailure(error)).toBe(false); // exit code 3: retried
   });
 
+  it("stops waiting, submitting nothing, when aborted (SIGTERM)", async () => {
+    const batch$ = new FakeBatch(batchMock);
+    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stopsAfterPolls: 1_000 });
+    const controller = new AbortController();
+    const aborting = async () => controller.abort("SIGTERM");
+
+    await expect(submitPlan(plan(), { batch, sleep: aborting, signal: controller.signal })).rejects.toThrow(/^aborted \(SIGTERM\) while waiting/);
+    expect(batchMock.commandCalls(DescribeJobsCommand)).toHaveLength(1);
+    expect(submitted()).toEqual([]);
+  });
+
   it("describes at most 100 jobs per DescribeJobs call while waiting", async () => {
     const wide = planWorkflow(defaultWorkflow(1_000_000), context());
     const batch$ = new FakeBatch(batchMock);
