@@ -174,7 +174,8 @@ export class SubmissionError extends Error {
  * Submits `plan`, or returns the DAG an earlier attempt of the same run already submitted.
  *
  * Choice for a partial DAG (an earlier attempt died between its first and last SubmitJob without
- * cleaning up): terminate it and submit the whole plan again, rather than resume it. Resuming would
+ * cleaning up): terminate it, wait until every one of its jobs has stopped (bounded; past the bound the
+ * call fails as retryable and submits nothing), and submit the whole plan again, rather than resume it. Resuming would
  * make new jobs depend on old ones that may have failed or been cancelled (and a dependent of a failed
  * job fails at once), and would mix two attempts' jobs in one DAG. A plan is at most a few hundred
  * SubmitJob calls, so resubmitting is cheap; re-running an already finished step is the price, and
