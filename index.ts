@@ -3,12 +3,13 @@
  * need. No logic lives here; see infra/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parsePipelineConfig, rawConfigFromPulumi } from "./infra/config";
+import { parsePipelineConfig, providerConfigFromPulumi, rawConfigFromPulumi } from "./infra/config";
 import { resourcePrefix } from "./infra/naming";
 import { Pipeline } from "./infra/pipeline";
 
 const namespace = pulumi.getProject();
-const config = parsePipelineConfig(rawConfigFromPulumi(pulumi.runtime.allConfig(), namespace), namespace);
+const all = pulumi.runtime.allConfig();
+const config = parsePipelineConfig(rawConfigFromPulumi(all, namespace), namespace, providerConfigFromPulumi(all));
 const pipeline = new Pipeline(resourcePrefix(namespace, pulumi.getStack()), config);
 
 export const queueArns = pipeline.platform.queueArns;

@@ -7,6 +7,7 @@ import { CRAllocationStrategy } from "@aws-sdk/client-batch";
 import { z } from "zod";
 import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../jobs/contract";
 import { fargateSizeProblem } from "./fargate";
+import { BARRIER_JOB_DEFINITION_KEY, PlanError, planWorkflow, worstCaseInput } from "../jobs/planner";
 import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../jobs/spec";
 
 /** Size cap of the stack's tags as JSON (see `tags`). */
@@ -198,7 +199,7 @@ export function tagBudgetProblem(tags: Readonly<Record<string, string>>, awsDefa
 /** Names usable as job definition keys in workflow specs. */
 export const JOB_DEFINITION_KEY = /^[a-z][a-zA-Z0-9-]{0,31}$/;
 /** Reserved for the no-op jobs the planner inserts to stay under Batch's 20 dependencies per job. */
-export const BARRIER_JOB_DEFINITION_KEY = "barrier";
+export { BARRIER_JOB_DEFINITION_KEY };
 
 const processJobSchema = z
   .object({
@@ -392,10 +393,30 @@ const pipelineConfigObject = z
   })
   .strict();
 
+/**
+ * Plans the workflow for the largest object a run can get (a 1,024-byte key, S3's longest: see
+ * {@link worstCaseInput}), so that a step whose SubmitJob request would exceed a Batch or ECS limit (the
+ * 8,192 characters of container overrides above all) fails `pulumi preview`, naming the step and the
+ * size, instead of the first upload with a long name. Job definition names and the queue are not part of
+ * the overrides, so placeholders stand in for them.
+ */
+export function worstCasePlanProblem(spec: WorkflowSpec, jobDefinitionKeys: readonly string[]): string | undefined {
+  const jobDefinitions = Object.fromEntries([...jobDefinitionKeys, BARRIER_JOB_DEFINITION_KEY].map((k) => [k, `${k}-definition`]));
+  try {
+    planWorkflow(spec, { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions, jobQueue: "process-queue", stack: "stack" });
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof PlanError)) throw e;
+    return `cannot run for an input key of 1,024 bytes (S3's longest): ${e.message}`;
+  }
+}
+
 export const pipelineConfigSchema = pipelineConfigObject
   .superRefine((cfg, ctx) => {
     try {
-      parseWorkflowSpec(cfg.workflow, { jobDefinitionKeys: Object.keys(cfg.jobDefinitions) });
+      const spec = parseWorkflowSpec(cfg.workflow, { jobDefinitionKeys: Object.keys(cfg.jobDefinitions) });
+      const problem = worstCasePlanProblem(spec, Object.keys(cfg.jobDefinitions));
+      if (problem) ctx.addIssue({ code: "custom", path: ["workflow"], message: problem });
     } catch (e) {
       if (!(e instanceof WorkflowSpecError)) throw e;
       for (const issue of e.issues) ctx.addIssue({ code: "custom", path: ["workflow"], message: issue });

@@ -11,8 +11,11 @@ import {
   providerConfigFromPulumi,
   rawConfigFromPulumi,
   tagBudgetProblem,
+  worstCasePlanProblem,
 } from "../../infra/config";
-import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../jobs/contract";
+import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../jobs/contract";
+import { containerOverridesLength, planWorkflow, worstCaseInput } from "../../jobs/planner";
+import { parseWorkflowSpec } from "../../jobs/spec";
 
 const NS = "batch-pipeline";
 
@@ -333,5 +336,39 @@ describe("rawConfigFromPulumi", () => {
         "processQueue", "queues", "runnableTimeoutSeconds", "startQueue", "tags", "trigger", "workflow",
       ].sort(),
     );
+  });
+});
+
+describe("the workflow planned at preview for the longest key S3 allows", () => {
+  // ECS rejects container overrides over 8,192 characters when the task starts ("Container Overrides
+  // length must be at most 8192", ECS RunTask `overrides`); Batch accepts the job first. With a 1,024-byte
+  // key (S3's maximum), a step's own environment can push a run over it: preview must say so.
+  const specWith = (padding: number) =>
+    parseWorkflowSpec({ steps: [{ name: "only", jobDefinition: "process", environment: { PAD: "x".repeat(padding) } }] }, { jobDefinitionKeys: ["process"] });
+  const largestFitting = () => {
+    let lo = 0;
+    let hi = MAX_CONTAINER_OVERRIDES_CHARS;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (worstCasePlanProblem(specWith(mid), ["process"]) === undefined) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+
+  it("passes up to exactly 8,192 characters with Batch's own variables, and fails one character past, naming the step", () => {
+    const n = largestFitting();
+    const plan = planWorkflow(specWith(n), { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions: { process: "p", barrier: "b" }, jobQueue: "q", stack: "s" });
+    expect(containerOverridesLength(plan.jobs[0]!.request) + CONTAINER_OVERRIDES_HEADROOM_CHARS).toBe(MAX_CONTAINER_OVERRIDES_CHARS);
+    expect(worstCasePlanProblem(specWith(n + 1), ["process"])).toMatch(/1,024 bytes.*`only`.*8192/);
+  });
+
+  it("fails pulumi preview with one message on `workflow`", () => {
+    const message = errorOf({ workflow: { steps: [{ name: "only", jobDefinition: "process", environment: { PAD: "x".repeat(largestFitting() + 1) } }] } });
+    expect(message).toMatch(/batch-pipeline:workflow: cannot run for an input key of 1,024 bytes/);
+  });
+
+  it("accepts the default workflow", () => {
+    expect(worstCasePlanProblem(parsePipelineConfig({}).workflow, ["process"])).toBeUndefined();
   });
 });
