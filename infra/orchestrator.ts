@@ -52,10 +52,18 @@ export function workflowJson(workflow: WorkflowSpec): string {
   return json;
 }
 
-/** Start job retries: Spot reclamation, and a submission that failed and was rolled back (exit 3). */
+/**
+ * Start job retries: Spot reclamation; a transient submission failure, rolled back (exit 3); and SIGTERM
+ * (exit 143), after which a retried attempt finds the DAG and waits for it again. Retrying 143 is safe:
+ * Batch never retries a job stopped by TerminateJob or by its timeout ("If a job is terminated or
+ * cancelled, it isn't retried", job retries docs; timeouts likewise), so 143 is retried only when
+ * something else stopped the container, such as a reclaimed or drained host.
+ * Deterministic refusals (exit 4), bad input (2), a failed run (1) and crashes (70) hit the catch-all.
+ */
 export const START_JOB_EVALUATE_ON_EXIT = [
   ...SPOT_RECLAIMED_RULES,
   { onExitCode: String(EXIT_CODES.submissionFailed), action: RetryAction.RETRY },
+  { onExitCode: String(EXIT_CODES.interrupted), action: RetryAction.RETRY },
   { onReason: "*", action: RetryAction.EXIT },
 ];
 

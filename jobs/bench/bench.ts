@@ -45,6 +45,7 @@ function context(width: number): PlanContext {
     input: { bucket: "bench-input", key: `inputs/width-${width}.bin`, sizeBytes: width * 1024 },
     jobDefinitions: { process: "process-def", barrier: "barrier-def" },
     jobQueue: "process-queue",
+    stack: "bench",
   };
 }
 

@@ -266,6 +266,7 @@ describe("orchestrator (start job)", () => {
       { action: "RETRY", onStatusReason: "Host EC2*" },
       { action: "RETRY", onStatusReason: "Your Spot Task was interrupted*" },
       { action: "RETRY", onExitCode: "3" },
+      { action: "RETRY", onExitCode: "143" },
       { action: "EXIT", onReason: "*" },
     ]);
     expect(jd.dependsOn).toContain(`${PREFIX}-orchestrator-job-policy`);
@@ -390,7 +391,7 @@ describe("observability", () => {
     expect(JSON.parse(rule.inputs.eventPattern)).toEqual({
       source: ["aws.batch"],
       "detail-type": ["Batch Job State Change"],
-      detail: { jobQueue: queues, status: ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"] },
+      detail: { jobQueue: queues, status: ["PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"] },
     });
     const log = one("aws:cloudwatch/logGroup:LogGroup", "-obs-job-states");
     expect(log.inputs.name).toBe(`/aws/events/${PREFIX}-obs/job-states`);
