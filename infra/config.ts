@@ -7,7 +7,7 @@ import { CRAllocationStrategy } from "@aws-sdk/client-batch";
 import { z } from "zod";
 import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../jobs/contract";
 import { fargateSizeProblem } from "./fargate";
-import { BARRIER_JOB_DEFINITION_KEY, PlanError, planWorkflow, worstCaseInput } from "../jobs/planner";
+import { BARRIER_JOB_DEFINITION_KEY, PlanError, planWorkflow, topologicalOrder, worstCaseInput } from "../jobs/planner";
 import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../jobs/spec";
 
 /** Size cap of the stack's tags as JSON (see `tags`). */
@@ -319,10 +319,41 @@ const orchestratorSchema = z
     memoryMiB: z.number().int().min(256).default(1024),
     /** Also wait for the DAG and fail the start job if it fails (holds a vCPU for the whole run). @default false */
     wait: z.boolean().default(false),
-    /** Per attempt. @default 3600 */
-    timeoutSeconds: z.number().int().min(60).default(3600),
+    /**
+     * Per attempt. A start job that times out is stopped and not retried, so with `wait` it must outlive
+     * the run ({@link waitTimeoutProblem}). @default 3600, or 86400 with `wait`
+     */
+    timeoutSeconds: z.number().int().min(60).optional(),
   })
   .strict();
+
+/** The start job's timeout when it only submits: planning, submission, and stopping a partial DAG (600 s). */
+export const SUBMIT_ONLY_TIMEOUT_SECONDS = 3600;
+/** The start job's timeout when it also waits for the run (`orchestrator.wait`): a day. */
+export const WAIT_TIMEOUT_SECONDS = 86_400;
+
+/**
+ * With `orchestrator.wait`, the start job must outlive the run, or Batch stops it (a timed-out job is
+ * not retried) and the run is reported failed while its DAG goes on. The least a run can take to fail
+ * slowly is its critical path with every attempt of every step used up: the sum over the longest chain
+ * of steps of `retryAttempts × timeoutSeconds`, plus the submit-only time. (Steps wider than the
+ * capacity run in several waves and take longer still: this is a floor, not an estimate.)
+ */
+export function waitTimeoutProblem(
+  spec: WorkflowSpec,
+  jobs: Readonly<Record<string, { timeoutSeconds: number; retryAttempts: number }>>,
+  timeoutSeconds: number,
+): string | undefined {
+  const finish = new Map<string, number>();
+  for (const step of topologicalOrder(spec)) {
+    const job = jobs[step.jobDefinition];
+    const own = job ? job.retryAttempts * job.timeoutSeconds : 0;
+    finish.set(step.name, own + Math.max(0, ...step.dependsOn.map((d) => finish.get(d.step) ?? 0)));
+  }
+  const needed = SUBMIT_ONLY_TIMEOUT_SECONDS + Math.max(0, ...finish.values());
+  if (timeoutSeconds >= needed) return undefined;
+  return `${timeoutSeconds} is shorter than the run can take with \`wait\`: at least ${needed} s (${SUBMIT_ONLY_TIMEOUT_SECONDS} to submit, plus retryAttempts × timeoutSeconds along the workflow's longest chain of steps); a timed-out start job is not retried and reports the run failed while it goes on`;
+}
 
 const notificationsSchema = z
   .object({
@@ -417,6 +448,9 @@ export const pipelineConfigSchema = pipelineConfigObject
       const spec = parseWorkflowSpec(cfg.workflow, { jobDefinitionKeys: Object.keys(cfg.jobDefinitions) });
       const problem = worstCasePlanProblem(spec, Object.keys(cfg.jobDefinitions));
       if (problem) ctx.addIssue({ code: "custom", path: ["workflow"], message: problem });
+      const timeout = cfg.orchestrator.timeoutSeconds;
+      const tooShort = cfg.orchestrator.wait && timeout !== undefined ? waitTimeoutProblem(spec, cfg.jobDefinitions, timeout) : undefined;
+      if (tooShort) ctx.addIssue({ code: "custom", path: ["orchestrator", "timeoutSeconds"], message: tooShort });
     } catch (e) {
       if (!(e instanceof WorkflowSpecError)) throw e;
       for (const issue of e.issues) ctx.addIssue({ code: "custom", path: ["workflow"], message: issue });
@@ -549,6 +583,10 @@ export const pipelineConfigSchema = pipelineConfigObject
   // Only reached when valid: hand the rest of the program the typed workflow.
   .transform((cfg) => ({
     ...cfg,
+    orchestrator: {
+      ...cfg.orchestrator,
+      timeoutSeconds: cfg.orchestrator.timeoutSeconds ?? (cfg.orchestrator.wait ? WAIT_TIMEOUT_SECONDS : SUBMIT_ONLY_TIMEOUT_SECONDS),
+    },
     workflow: parseWorkflowSpec(cfg.workflow, { jobDefinitionKeys: Object.keys(cfg.jobDefinitions) }) as WorkflowSpec,
   }));
 

@@ -372,3 +372,21 @@ describe("the workflow planned at preview for the longest key S3 allows", () => 
     expect(worstCasePlanProblem(parsePipelineConfig({}).workflow, ["process"])).toBeUndefined();
   });
 });
+
+describe("orchestrator.timeoutSeconds and wait", () => {
+  // A job that times out is stopped and not retried (AWS Batch job timeouts / job retries docs): a waiting
+  // start job that times out reports the run failed while the run goes on.
+  it("defaults to an hour to submit, a day to wait", () => {
+    expect(parsePipelineConfig({}).orchestrator.timeoutSeconds).toBe(3600);
+    expect(parsePipelineConfig({ orchestrator: { wait: true } }).orchestrator.timeoutSeconds).toBe(86_400);
+  });
+
+  it("with wait, accepts exactly the default workflow's slowest failing run (3600 + 3 steps × 3 attempts × 3600 s) and refuses one second less", () => {
+    expect(parsePipelineConfig({ orchestrator: { wait: true, timeoutSeconds: 36_000 } }).orchestrator.timeoutSeconds).toBe(36_000);
+    expect(errorOf({ orchestrator: { wait: true, timeoutSeconds: 35_999 } })).toMatch(/batch-pipeline:orchestrator\.timeoutSeconds = 35999: .*at least 36000 s/);
+  });
+
+  it("without wait, takes any timeout of a minute or more", () => {
+    expect(parsePipelineConfig({ orchestrator: { timeoutSeconds: 60 } }).orchestrator.timeoutSeconds).toBe(60);
+  });
+});
