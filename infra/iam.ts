@@ -4,6 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { TAG_KEYS } from "../jobs/contract";
 
 export type PolicyStatement = aws.types.input.iam.PolicyStatement;
 
@@ -71,20 +72,26 @@ export function jobArnsOf(queueArn: string): string {
  * - a SubmitJob that carries `tags` is also authorized as `batch:TagResource`, which AWS evaluates on
  *   the job definition revision (a real denial names `job-definition/NAME:4`), the job and the queue.
  *   Batch defines no condition key that ties TagResource to SubmitJob (there is no
- *   `batch:CreateAction`), so the grant is bounded by `aws:TagKeys` to the keys the pipeline sends.
+ *   `batch:CreateAction`), so the grant is bounded by `aws:TagKeys` to the keys the pipeline sends and by
+ *   `aws:RequestTag/pipeline:stack` to this stack's id (every job the pipeline submits carries it).
+ * - TagResource on `job/*` still reaches existing jobs; a Deny keeps the principal from re-tagging a job
+ *   of another stack of the pipeline (whose TerminateJob grant keys on that tag). A job without the tag
+ *   cannot be told from the one being created, so it stays taggable (see the README's IAM section).
  */
 export function submitJobStatements(
   queues: readonly HasArn[],
   jobDefinitions: readonly HasArnPrefix[],
-  tagKeys: pulumi.Input<readonly string[]>,
+  tagging: { keys: readonly string[]; stack: pulumi.Input<string> },
 ): pulumi.Output<PolicyStatement[]> {
   return pulumi
     .all([
       pulumi.all(queues.map((q) => q.arn)),
       pulumi.all(jobDefinitions.map((d) => d.arnPrefix)),
-      pulumi.output(tagKeys),
+      pulumi.output(tagging.stack),
     ])
-    .apply(([queueArns, prefixes, keys]) => {
+    .apply(([queueArns, prefixes, stack]) => {
+      const keys = tagging.keys;
+      const stackTag = `aws:ResourceTag/${TAG_KEYS.stack}`;
       const revisions = prefixes.map((p) => `${p}:*`);
       const jobArns = [...new Set(queueArns.map(jobArnsOf))];
       return [
@@ -94,7 +101,18 @@ export function submitJobStatements(
           Effect: "Allow",
           Action: ["batch:TagResource"],
           Resource: [...revisions, ...queueArns, ...jobArns],
-          Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": [...new Set(keys)].sort() } },
+          Condition: {
+            "ForAllValues:StringEquals": { "aws:TagKeys": [...new Set(keys)].sort() },
+            StringEquals: { [`aws:RequestTag/${TAG_KEYS.stack}`]: stack },
+          },
+        },
+        {
+          Sid: "NoRetaggingOtherStacksJobs",
+          Effect: "Deny",
+          Action: ["batch:TagResource"],
+          Resource: jobArns,
+          // Both must hold: the job carries the stack tag (Null false) and it is another stack's.
+          Condition: { Null: { [stackTag]: "false" }, StringNotEquals: { [stackTag]: stack } },
         },
       ] satisfies PolicyStatement[];
     });
@@ -102,19 +120,20 @@ export function submitJobStatements(
 
 /**
  * Grants `role` the right to submit `jobDefinition` (all revisions) to `queue` with tags keyed
- * `tagKeys`, nothing wider. Returns the inline policy so callers can depend on it.
+ * `tagging.keys` and the stack tag `tagging.stack`, nothing wider. Returns the inline policy so callers
+ * can depend on it.
  */
 export function grantSubmitJob(
   name: string,
   role: aws.iam.Role,
   queue: HasArn,
   jobDefinition: HasArnPrefix,
-  tagKeys: pulumi.Input<readonly string[]>,
+  tagging: { keys: readonly string[]; stack: pulumi.Input<string> },
   opts: pulumi.CustomResourceOptions = {},
 ): aws.iam.RolePolicy {
   return new aws.iam.RolePolicy(
     name,
-    { role: role.name, policy: policyJson(submitJobStatements([queue], [jobDefinition], tagKeys)) },
+    { role: role.name, policy: policyJson(submitJobStatements([queue], [jobDefinition], tagging)) },
     opts,
   );
 }

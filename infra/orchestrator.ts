@@ -168,7 +168,7 @@ export class Orchestrator extends pulumi.ComponentResource {
       {
         role: this.jobRole.name,
         policy: policyJson(
-          pulumi.all([submitJobStatements([args.processQueue], definitions, jobTagKeys(tags)), args.processQueue.arn]).apply(([submit, queueArn]): PolicyStatement[] => [
+          pulumi.all([submitJobStatements([args.processQueue], definitions, { keys: jobTagKeys(tags), stack: args.stack }), args.processQueue.arn]).apply(([submit, queueArn]): PolicyStatement[] => [
             ...(submit as PolicyStatement[]),
             {
               // Finding a run's jobs (idempotency) and following their states. The Service Authorization
@@ -186,6 +186,16 @@ export class Orchestrator extends pulumi.ComponentResource {
               Action: ["batch:TerminateJob"],
               Resource: [jobArnsOf(queueArn)],
               Condition: { StringEquals: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: args.stack } },
+            },
+            {
+              // RUNNING children of an earlier attempt's array job (`job/<parent>:<index>`): Batch does not
+              // tag array children (TagResource: "ARNs for child jobs of array and multi-node parallel
+              // (MNP) jobs aren't supported"), so no tag condition can match them. The start job terminates
+              // only children of parents it found by the run's name on its queue.
+              Sid: "TerminateArrayChildren",
+              Effect: "Allow",
+              Action: ["batch:TerminateJob"],
+              Resource: [`${jobArnsOf(queueArn)}:*`],
             },
           ]),
         ),

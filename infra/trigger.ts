@@ -84,7 +84,7 @@ export class Trigger extends pulumi.ComponentResource {
         policy: policyJson(
           pulumi
             .all([
-              submitJobStatements([args.startQueue], [args.startJobDefinition], jobTagKeys(tags)),
+              submitJobStatements([args.startQueue], [args.startJobDefinition], { keys: jobTagKeys(tags), stack: args.stack }),
               this.idempotencyTable.arn,
               this.deadLetterQueue.arn,
               this.logGroup.arn,

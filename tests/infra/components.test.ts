@@ -218,7 +218,7 @@ describe("grantSubmitJob", () => {
     const role = new infra.aws.iam.Role("submitter", { assumeRolePolicy: infra.iam.assumeRolePolicy("lambda.amazonaws.com") });
     const queue = { arn: "arn:aws:batch:eu-west-1:123456789012:job-queue/start" };
     const definition = { arnPrefix: "arn:aws:batch:eu-west-1:123456789012:job-definition/start" };
-    const grant = infra.iam.grantSubmitJob("submitter-grant", role, queue, definition, ["team", "pipeline:run-id"]);
+    const grant = infra.iam.grantSubmitJob("submitter-grant", role, queue, definition, { keys: ["team", "pipeline:run-id", "pipeline:stack"], stack: "s1" });
     await valueOf(grant.id);
     await settle();
     const recorded = ofType(stack, "aws:iam/rolePolicy:RolePolicy", "submitter-grant")[0]!;
@@ -227,7 +227,7 @@ describe("grantSubmitJob", () => {
     const principal = "arn:aws:sts::123456789012:assumed-role/submitter/s";
     const outcome = async (request: { action: string; resource: string; context?: Record<string, string | string[]> }) =>
       (await simulate(principal, "123456789012", policies, { ...request, why: "test" })).result;
-    const tags = { team: "data", "pipeline:run-id": "r" };
+    const tags = { team: "data", "pipeline:run-id": "r", "pipeline:stack": "s1" };
     // AWS evaluates SubmitJob on the queue, the definition revision and the new job; with tags, TagResource on the same.
     for (const call of submitJobCalls(queue.arn, definition.arnPrefix, tags, "test")) expect(await outcome(call), `${call.action} ${call.resource}`).toBe("Allowed");
     for (const call of submitJobCalls("arn:aws:batch:eu-west-1:123456789012:job-queue/other", definition.arnPrefix, tags, "test").filter((c) => c.resource.includes("job-queue"))) {
@@ -236,6 +236,11 @@ describe("grantSubmitJob", () => {
     expect(await outcome({ action: "batch:SubmitJob", resource: "arn:aws:batch:eu-west-1:123456789012:job-definition/other:1" })).toBe("ImplicitlyDenied");
     // A key the pipeline does not send (aws:TagKeys) is refused.
     expect(await outcome({ action: "batch:TagResource", resource: "arn:aws:batch:eu-west-1:123456789012:job/1", context: tagContext({ ...tags, owner: "x" }) })).toBe("ImplicitlyDenied");
+    // Tags for another stack's id are refused, so are jobs another stack tagged.
+    expect(await outcome({ action: "batch:TagResource", resource: "arn:aws:batch:eu-west-1:123456789012:job/1", context: tagContext({ ...tags, "pipeline:stack": "s2" }) })).toBe("ImplicitlyDenied");
+    expect(
+      await outcome({ action: "batch:TagResource", resource: "arn:aws:batch:eu-west-1:123456789012:job/1", context: { ...tagContext(tags), "aws:ResourceTag/pipeline:stack": "s2" } }),
+    ).toBe("ExplicitlyDenied");
     expect(await unknownToAws(policies.grant.Statement)).toEqual([]);
   });
 

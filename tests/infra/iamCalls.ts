@@ -50,7 +50,29 @@ export function submitJobCalls(queueArn: string, definitionArnPrefix: string, ta
   const context = tagContext(tags);
   // Any revision: Batch resolves a name to its latest ACTIVE revision.
   const resources = [queueArn, `${definitionArnPrefix}:7`, newJobArn];
-  return ["batch:SubmitJob", "batch:TagResource"].flatMap((action) => resources.map((resource) => ({ action, resource, context, why })));
+  const calls = ["batch:SubmitJob", "batch:TagResource"].flatMap((action) => resources.map((resource) => ({ action, resource, context, why })));
+  // Whether AWS shows the job being created with the request's tags as its resource tags is not
+  // documented: it must be allowed either way.
+  const stack = tags?.[TAG_KEYS.stack];
+  if (stack !== undefined) calls.push({ action: "batch:TagResource", resource: newJobArn, context: { ...context, [`aws:ResourceTag/${TAG_KEYS.stack}`]: stack }, why });
+  return calls;
+}
+
+/**
+ * Tagging that would let a submitter move a job into (or out of) a stack's TerminateJob scope: tagging
+ * with another stack's id, and re-tagging a job of another stack with this one's.
+ */
+function retagging(tags: Record<string, string> | undefined): AwsRequest[] {
+  const foreign = { ...tags, [TAG_KEYS.stack]: "another-stack" };
+  return [
+    { action: "batch:TagResource", resource: newJobArn, context: tagContext(foreign), why: "tag a job with another stack's id" },
+    {
+      action: "batch:TagResource",
+      resource: batchArn(`job/${OTHER_JOB_ID}`),
+      context: { ...tagContext(tags), [`aws:ResourceTag/${TAG_KEYS.stack}`]: "another-stack" },
+      why: "re-tag another stack's job as this stack's, then terminate it",
+    },
+  ];
 }
 
 function roleByName(stack: MockedStack, suffix: string): RecordedResource {
@@ -110,6 +132,7 @@ async function triggerCalls(stack: MockedStack): Promise<RoleCalls> {
       { action: "batch:SubmitJob", resource: `${definitionNamed(stack, processDefinitions[0]!).state.arnPrefix}:1`, context: tagContext(request.tags), why: "only the start job definition" },
       { action: "batch:TagResource", resource: newJobArn, context: tagContext({ ...request.tags, owner: "someone" }), why: "only the tag keys the pipeline sends" },
       { action: "batch:TerminateJob", resource: newJobArn, context: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: request.tags?.[TAG_KEYS.stack] ?? "" }, why: "the trigger never terminates" },
+      ...retagging(request.tags),
       { action: "dynamodb:Scan", resource: table.state.arn, why: "only the persistence layer's four calls" },
       { action: "dynamodb:PutItem", resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/another-table`, why: "only its own table" },
       { action: "logs:PutLogEvents", resource: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/lambda/other:log-stream:x`, why: "only its own log group" },
@@ -159,7 +182,8 @@ async function orchestratorCalls(stack: MockedStack): Promise<RoleCalls> {
       { action: "batch:ListJobs", resource: "*", why: "jobs/submitter.ts listJobsNamed (the run's jobs, start-job namesakes)" },
       { action: "batch:DescribeJobs", resource: "*", why: "jobs/submitter.ts describeJobs, findOwningStartJob" },
       { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "jobs/submitter.ts terminateJobs (rollback, partial DAG)" },
-      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: ownJob, why: "an array child of the run" },
+      // Batch does not tag array children (TagResource does not take child ARNs): a child has no tags.
+      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: {}, why: "a RUNNING array child of an earlier attempt (jobs/submitter.ts waitUntilStopped)" },
     ],
     denied: [
       { action: "batch:SubmitJob", resource: startQueue === inputs.jobQueue ? batchArn("job-queue/another-queue") : startQueue, context: tagContext(tags), why: "only the process queue" },
@@ -167,6 +191,7 @@ async function orchestratorCalls(stack: MockedStack): Promise<RoleCalls> {
       { action: "batch:TagResource", resource: newJobArn, context: tagContext({ ...tags, owner: "x" }), why: "only the tag keys the pipeline sends" },
       { action: "batch:TerminateJob", resource: batchArn(`job/${OTHER_JOB_ID}`), context: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: "another-stack" }, why: "another stack's job" },
       { action: "batch:TerminateJob", resource: batchArn(`job/${OTHER_JOB_ID}`), context: {}, why: "another application's untagged job" },
+      ...retagging(tags),
       { action: "batch:CancelJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "no code cancels" },
     ],
   };
