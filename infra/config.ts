@@ -5,7 +5,7 @@
  */
 import { CRAllocationStrategy } from "@aws-sdk/client-batch";
 import { z } from "zod";
-import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../jobs/contract";
+import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, TAG_KEYS } from "../jobs/contract";
 import { fargateSizeProblem } from "./fargate";
 import { BARRIER_JOB_DEFINITION_KEY, PlanError, planWorkflow, topologicalOrder, worstCaseInput } from "../jobs/planner";
 import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../jobs/spec";
@@ -174,25 +174,21 @@ export function providerConfigFromPulumi(all: Record<string, string>): ProviderC
 
 /**
  * Batch moves a job to FAILED when its tags and its job definition's tags together exceed
- * {@link MAX_TAGS_PER_JOB} (the pipeline submits with `propagateTags`). Counted conservatively:
- * a job carries the stack's `tags` and the pipeline's own {@link PIPELINE_TAG_COUNT}; its definition
- * carries `tags` and `aws:defaultTags` (distinct keys: a resource tag replaces a default tag of the same
- * key). The two are added without de-duplicating keys between job and definition, since Batch does not
- * document that it merges them.
+ * {@link MAX_TAGS_PER_JOB} (the pipeline submits with `propagateTags`); tags of the same name are one tag,
+ * the job's value winning (SubmitJob `propagateTags`: "For tags with the same name, job tags are given
+ * priority over job definitions tags. If the total number of combined tags from the job and job
+ * definition is over 50, the job is moved to the FAILED state"). A job carries the stack's `tags` and the
+ * pipeline's own {@link PIPELINE_TAG_COUNT}; its definition carries `tags` and `aws:defaultTags`.
  * @returns the rule broken, or undefined when the tags fit.
  */
 export function tagBudgetProblem(tags: Readonly<Record<string, string>>, awsDefaultTags: Readonly<Record<string, string>> = {}): string | undefined {
   const own = Object.keys(tags).length;
   const defaults = Object.keys(awsDefaultTags).length;
-  const jobTags = own + PIPELINE_TAG_COUNT;
-  const definitionTags = new Set([...Object.keys(tags), ...Object.keys(awsDefaultTags)]).size;
-  const total = jobTags + definitionTags;
-  if (total <= MAX_TAGS_PER_JOB) return undefined;
+  const combined = new Set([...Object.keys(tags), ...Object.keys(awsDefaultTags), ...Object.values(TAG_KEYS)]).size;
+  if (combined <= MAX_TAGS_PER_JOB) return undefined;
   return (
-    `${own} tags and ${defaults} ${AWS_DEFAULT_TAGS_KEY} make every job carry ${own} + ${PIPELINE_TAG_COUNT} (the pipeline's own) = ${jobTags} tags ` +
-    `and its job definition ${definitionTags} (tags and ${AWS_DEFAULT_TAGS_KEY}, distinct keys): ${jobTags} + ${definitionTags} = ${total} > ${MAX_TAGS_PER_JOB}; ` +
-    `Batch fails a job whose own and propagated job definition tags exceed ${MAX_TAGS_PER_JOB} ` +
-    "(counted without removing keys the job and its definition share: Batch does not document merging them)"
+    `${own} tags, ${defaults} ${AWS_DEFAULT_TAGS_KEY} and the pipeline's own ${PIPELINE_TAG_COUNT} make ${combined} distinct tags on every job ` +
+    `(its own and its job definition's, combined by name) > ${MAX_TAGS_PER_JOB}; Batch fails a job whose combined tags exceed ${MAX_TAGS_PER_JOB}`
   );
 }
 

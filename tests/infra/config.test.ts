@@ -134,8 +134,8 @@ describe("config errors name the key, the value and the rule", () => {
     [{ compute: { onDemand: { instanceTypes: ["default_arm64"] } } }, 'batch-pipeline:compute.onDemand.instanceTypes[0] = "default_arm64": is an arm64'],
     [{ tags: { "aws:owner": "me" } }, "batch-pipeline:tags"],
     [{ tags: { "pipeline:run-id": "x" } }, "keys starting with `pipeline:` are the pipeline's own"],
-    // Was "at most 46 tags" for 47, a limit that ignored the job definition's tags; see the tag budget below.
-    [{ tags: Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, "v"])) }, "47 tags and 0 aws:defaultTags make every job carry 47 + 5"],
+    // Was "at most 46 tags" for 47, a limit that ignored the pipeline's fifth tag and aws:defaultTags; see the tag budget below.
+    [{ tags: Object.fromEntries(Array.from({ length: 46 }, (_, i) => [`k${i}`, "v"])) }, "46 tags, 0 aws:defaultTags and the pipeline's own 5 make 51"],
     [{ tags: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, "v".repeat(250)])) }, "at most 2048 bytes as JSON: the tags travel in the Lambda's 4 KB environment"],
     [{ logRetentionDay: 7 }, "batch-pipeline:logRetentionDay = 7: unknown key"],
   ])("%j → %s", (raw, expected) => {
@@ -255,27 +255,29 @@ describe("trigger.prefix and trigger.suffix: S3's safe key characters only (noti
 
 const tagsOf = (count: number, prefix = "k") => Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, "v"]));
 
-// AWS Batch: a job whose tags plus its job definition's tags (propagateTags) exceed 50 moves to FAILED.
-// The AWS provider puts aws:defaultTags on every resource it creates (job definitions), not on jobs.
-describe("the 50-tag budget of every job: tags + the pipeline's own + the job definition's (tags ∪ aws:defaultTags)", () => {
+// AWS Batch (SubmitJob `propagateTags`): "For tags with the same name, job tags are given priority over job
+// definitions tags. If the total number of combined tags from the job and job definition is over 50, the job
+// is moved to the FAILED state." The AWS provider puts aws:defaultTags on every resource it creates (job
+// definitions), not on jobs, which the pipeline submits through the SDK.
+describe("the 50-tag budget of every job: tags ∪ aws:defaultTags ∪ the pipeline's own, combined by name", () => {
   it("counts the pipeline's own tags from the contract", () => {
     expect([MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT]).toEqual([50, 5]);
   });
 
   it.each([
-    // [stack tags, default tags not among them, default tags sharing a stack tag's key, total, fits]
+    // [stack tags, default tags not among them, default tags sharing a stack tag's key, combined, fits]
     [0, 0, 0, 5, true],
-    [22, 0, 0, 49, true], // 2 × 22 + 5: without default tags 22 is the most
-    [23, 0, 0, 51, false],
-    [20, 5, 0, 50, true], // exactly 50
-    [20, 6, 0, 51, false], // one past
-    [20, 5, 3, 50, true], // default tags a resource tag replaces are counted once on the definition
+    [45, 0, 0, 50, true], // without default tags 45 is the most
+    [46, 0, 0, 51, false],
+    [20, 25, 0, 50, true], // exactly 50
+    [20, 26, 0, 51, false], // one past
+    [20, 25, 3, 50, true], // a default tag a stack tag shares the name of is one tag
     [0, 45, 0, 50, true],
     [0, 46, 0, 51, false],
-  ])("given %i tags, %i other and %i shared aws:defaultTags (%i per job), accepts them: %s", (own, extra, shared, total, fits) => {
+  ])("given %i tags, %i other and %i shared aws:defaultTags (%i combined), accepts them: %s", (own, extra, shared, total, fits) => {
     const tags = tagsOf(own);
     const awsDefaultTags = { tags: { ...tagsOf(extra, "d"), ...tagsOf(shared) } };
-    expect(own + PIPELINE_TAG_COUNT + new Set([...Object.keys(tags), ...Object.keys(awsDefaultTags.tags)]).size).toBe(total);
+    expect(new Set([...Object.keys(tags), ...Object.keys(awsDefaultTags.tags)]).size + PIPELINE_TAG_COUNT).toBe(total);
     expect(tagBudgetProblem(tags, awsDefaultTags.tags) === undefined).toBe(fits);
     const parse = () => parsePipelineConfig({ tags }, NS, { awsDefaultTags });
     if (fits) expect(parse().tags).toEqual(tags);
@@ -283,20 +285,18 @@ describe("the 50-tag budget of every job: tags + the pipeline's own + the job de
   });
 
   it("names tags and aws:defaultTags, the counts and the rule in one message", () => {
-    const message = errorOf({ tags: tagsOf(20) }, { awsDefaultTags: { tags: tagsOf(6, "d") } });
+    const message = errorOf({ tags: tagsOf(20) }, { awsDefaultTags: { tags: tagsOf(26, "d") } });
     expect(message.match(/^ {2}- /gm)).toHaveLength(1);
     expect(message).toContain(
-      `batch-pipeline:tags = ${JSON.stringify(tagsOf(20))}: 20 tags and 6 aws:defaultTags make every job carry 20 + 5 (the pipeline's own) = 25 tags ` +
-        "and its job definition 26 (tags and aws:defaultTags, distinct keys): 25 + 26 = 51 > 50; " +
-        "Batch fails a job whose own and propagated job definition tags exceed 50 " +
-        "(counted without removing keys the job and its definition share: Batch does not document merging them)",
+      `batch-pipeline:tags = ${JSON.stringify(tagsOf(20))}: 20 tags, 26 aws:defaultTags and the pipeline's own 5 make 51 distinct tags on every job ` +
+        "(its own and its job definition's, combined by name) > 50; Batch fails a job whose combined tags exceed 50",
     );
   });
 
   it("reports the budget with the other bad keys at once", () => {
-    const message = errorOf({ tags: tagsOf(23), logRetentionDays: 2 });
+    const message = errorOf({ tags: tagsOf(46), logRetentionDays: 2 });
     expect(message).toContain("logRetentionDays = 2");
-    expect(message).toContain("23 tags and 0 aws:defaultTags");
+    expect(message).toContain("46 tags, 0 aws:defaultTags");
   });
 
   it.each([[{ tags: { a: 1 } }], [["a"]], ["text"], [{ tag: {} }]])("given aws:defaultTags = %j, names it and its shape", (awsDefaultTags) => {
