@@ -317,7 +317,7 @@ const orchestratorSchema = z
     wait: z.boolean().default(false),
     /**
      * Per attempt. A start job that times out is stopped and not retried, so with `wait` it must outlive
-     * the run ({@link waitTimeoutProblem}). @default 3600, or 86400 with `wait`
+     * the run ({@link minimumWaitTimeoutSeconds}). @default 3600; with `wait`, 86400 or that minimum if longer
      */
     timeoutSeconds: z.number().int().min(60).optional(),
   })
@@ -329,24 +329,39 @@ export const SUBMIT_ONLY_TIMEOUT_SECONDS = 3600;
 export const WAIT_TIMEOUT_SECONDS = 86_400;
 
 /**
- * With `orchestrator.wait`, the start job must outlive the run, or Batch stops it (a timed-out job is
+ * With `orchestrator.wait`, the least timeout the start job needs: it must outlive the run, or Batch stops it (a timed-out job is
  * not retried) and the run is reported failed while its DAG goes on. The least a run can take to fail
  * slowly is its critical path with every attempt of every step used up: the sum over the longest chain
  * of steps of `retryAttempts × timeoutSeconds`, plus the submit-only time. (Steps wider than the
  * capacity run in several waves and take longer still: this is a floor, not an estimate.)
  */
-export function waitTimeoutProblem(
-  spec: WorkflowSpec,
-  jobs: Readonly<Record<string, { timeoutSeconds: number; retryAttempts: number }>>,
-  timeoutSeconds: number,
-): string | undefined {
+export function minimumWaitTimeoutSeconds(spec: WorkflowSpec, jobs: Readonly<Record<string, { timeoutSeconds: number; retryAttempts: number }>>): number {
   const finish = new Map<string, number>();
   for (const step of topologicalOrder(spec)) {
     const job = jobs[step.jobDefinition];
     const own = job ? job.retryAttempts * job.timeoutSeconds : 0;
     finish.set(step.name, own + Math.max(0, ...step.dependsOn.map((d) => finish.get(d.step) ?? 0)));
   }
-  const needed = SUBMIT_ONLY_TIMEOUT_SECONDS + Math.max(0, ...finish.values());
+  return SUBMIT_ONLY_TIMEOUT_SECONDS + Math.max(0, ...finish.values());
+}
+
+/** The start job's timeout: as configured, or the default for its mode ({@link minimumWaitTimeoutSeconds}). */
+export function startJobTimeoutSeconds(
+  settings: { wait: boolean; timeoutSeconds?: number },
+  spec: WorkflowSpec,
+  jobs: Readonly<Record<string, { timeoutSeconds: number; retryAttempts: number }>>,
+): number {
+  if (settings.timeoutSeconds !== undefined) return settings.timeoutSeconds;
+  return settings.wait ? Math.max(WAIT_TIMEOUT_SECONDS, minimumWaitTimeoutSeconds(spec, jobs)) : SUBMIT_ONLY_TIMEOUT_SECONDS;
+}
+
+/** A configured `orchestrator.timeoutSeconds` too short for `wait`, as the rule it breaks. */
+export function waitTimeoutProblem(
+  spec: WorkflowSpec,
+  jobs: Readonly<Record<string, { timeoutSeconds: number; retryAttempts: number }>>,
+  timeoutSeconds: number,
+): string | undefined {
+  const needed = minimumWaitTimeoutSeconds(spec, jobs);
   if (timeoutSeconds >= needed) return undefined;
   return `${timeoutSeconds} is shorter than the run can take with \`wait\`: at least ${needed} s (${SUBMIT_ONLY_TIMEOUT_SECONDS} to submit, plus retryAttempts × timeoutSeconds along the workflow's longest chain of steps); a timed-out start job is not retried and reports the run failed while it goes on`;
 }
@@ -577,14 +592,10 @@ export const pipelineConfigSchema = pipelineConfigObject
     }
   })
   // Only reached when valid: hand the rest of the program the typed workflow.
-  .transform((cfg) => ({
-    ...cfg,
-    orchestrator: {
-      ...cfg.orchestrator,
-      timeoutSeconds: cfg.orchestrator.timeoutSeconds ?? (cfg.orchestrator.wait ? WAIT_TIMEOUT_SECONDS : SUBMIT_ONLY_TIMEOUT_SECONDS),
-    },
-    workflow: parseWorkflowSpec(cfg.workflow, { jobDefinitionKeys: Object.keys(cfg.jobDefinitions) }) as WorkflowSpec,
-  }));
+  .transform((cfg) => {
+    const workflow = parseWorkflowSpec(cfg.workflow, { jobDefinitionKeys: Object.keys(cfg.jobDefinitions) }) as WorkflowSpec;
+    return { ...cfg, orchestrator: { ...cfg.orchestrator, timeoutSeconds: startJobTimeoutSeconds(cfg.orchestrator, workflow, cfg.jobDefinitions) }, workflow };
+  });
 
 export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
 export type NetworkConfig = PipelineConfig["network"];

@@ -386,6 +386,13 @@ describe("orchestrator.timeoutSeconds and wait", () => {
     expect(errorOf({ orchestrator: { wait: true, timeoutSeconds: 35_999 } })).toMatch(/batch-pipeline:orchestrator\.timeoutSeconds = 35999: .*at least 36000 s/);
   });
 
+  it("with wait and no timeout set, defaults to the longer of a day and the workflow's minimum", () => {
+    // 8 steps in a chain, each 3 attempts × 3600 s: 86,400 + 3,600 = 90,000 s at least.
+    const steps = Array.from({ length: 8 }, (_, i) => ({ name: `s${i}`, jobDefinition: "process", ...(i > 0 ? { dependsOn: [`s${i - 1}`] } : {}) }));
+    expect(parsePipelineConfig({ orchestrator: { wait: true }, workflow: { steps } }).orchestrator.timeoutSeconds).toBe(90_000);
+    expect(errorOf({ orchestrator: { wait: true, timeoutSeconds: 86_400 }, workflow: { steps } })).toMatch(/at least 90000 s/);
+  });
+
   it("without wait, takes any timeout of a minute or more", () => {
     expect(parsePipelineConfig({ orchestrator: { timeoutSeconds: 60 } }).orchestrator.timeoutSeconds).toBe(60);
   });
