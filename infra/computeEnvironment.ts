@@ -108,10 +108,13 @@ export function launchTemplateTagSpecifications(
   name: string,
   tags: Readonly<Record<string, string>>,
 ): { resourceType: "instance" | "volume"; tags: Record<string, string> }[] {
+  // Tag-on-create is reported to refuse empty values too ("Tag on create values cannot be empty",
+  // hashicorp/terraform-provider-aws#11164), which the stack's tags allow: those stay on the template only.
+  const valued = Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== ""));
   const specifications: { resourceType: "instance" | "volume"; tags: Record<string, string> }[] = [
-    { resourceType: "instance", tags: { ...tags, Name: `${name}-batch` } },
+    { resourceType: "instance", tags: { ...valued, Name: `${name}-batch` } },
   ];
-  if (Object.keys(tags).length > 0) specifications.push({ resourceType: "volume", tags: { ...tags } });
+  if (Object.keys(valued).length > 0) specifications.push({ resourceType: "volume", tags: valued });
   return specifications;
 }
 

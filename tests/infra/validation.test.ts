@@ -65,10 +65,14 @@ describe("launchTemplateTagSpecifications", () => {
         { resourceType: "volume", tags: { project: "p" } },
       ],
     ],
-  ])("given %s, tags instances always and volumes only with tags: never an empty TagSpecification", (_label, tags, expected) => {
+    ["only a tag with an empty value", { owner: "" }, [{ resourceType: "instance", tags: { Name: "spot-batch" } }]],
+  ])("given %s, tags instances always and volumes only with tags: never an empty TagSpecification or tag value", (_label, tags, expected) => {
     const specifications = launchTemplateTagSpecifications("spot", tags);
     expect(specifications).toEqual(expected);
-    for (const s of specifications) expect(Object.keys(s.tags).length).toBeGreaterThan(0);
+    for (const s of specifications) {
+      expect(Object.keys(s.tags).length).toBeGreaterThan(0);
+      expect(Object.values(s.tags)).not.toContain("");
+    }
   });
 });
 
