@@ -5,9 +5,9 @@
  */
 import { CRAllocationStrategy } from "@aws-sdk/client-batch";
 import { z } from "zod";
-import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, TAG_KEYS } from "../jobs/contract";
+import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, TAG_KEYS } from "../jobs/contract";
 import { fargateSizeProblem } from "./fargate";
-import { BARRIER_JOB_DEFINITION_KEY, PlanError, planWorkflow, topologicalOrder, worstCaseInput } from "../jobs/planner";
+import { BARRIER_JOB_DEFINITION_KEY, containerOverridesLength, PlanError, planWorkflow, topologicalOrder, worstCaseInput } from "../jobs/planner";
 import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../jobs/spec";
 
 /** Size cap of the stack's tags as JSON (see `tags`). */
@@ -440,16 +440,28 @@ const pipelineConfigObject = z
  * {@link worstCaseInput}), so that a step whose SubmitJob request would exceed a Batch or ECS limit (the
  * 8,192 characters of container overrides above all) fails `pulumi preview`, naming the step and the
  * size, instead of the first upload with a long name. Job definition names and the queue are not part of
- * the overrides, so placeholders stand in for them.
+ * the overrides, so placeholders stand in for them. A step that keeps its job definition's command is
+ * measured with that command, `Ref::` parameters substituted, as if Batch passed it to ECS as an
+ * override (the worst case; the orchestrator cannot see definitions' commands at run time).
  */
-export function worstCasePlanProblem(spec: WorkflowSpec, jobDefinitionKeys: readonly string[]): string | undefined {
-  const jobDefinitions = Object.fromEntries([...jobDefinitionKeys, BARRIER_JOB_DEFINITION_KEY].map((k) => [k, `${k}-definition`]));
+export function worstCasePlanProblem(spec: WorkflowSpec, definitions: Readonly<Record<string, { command?: readonly string[] }>>): string | undefined {
+  const keyOf = new Map([...Object.keys(definitions), BARRIER_JOB_DEFINITION_KEY].map((k) => [`${k}-definition`, k]));
+  const names = Object.fromEntries([...keyOf].map(([name, key]) => [key, name]));
+  const prefix = "cannot run for an input key of 1,024 bytes (S3's longest): ";
   try {
-    planWorkflow(spec, { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions, jobQueue: "process-queue", stack: "stack" });
+    const plan = planWorkflow(spec, { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions: names, jobQueue: "process-queue", stack: "stack" });
+    for (const job of plan.jobs) {
+      const command = definitions[keyOf.get(job.request.jobDefinition) ?? ""]?.command;
+      if (job.request.containerOverrides?.command || !command) continue;
+      const size = containerOverridesLength({ ...job.request, containerOverrides: { ...job.request.containerOverrides, command: [...command] } }) + CONTAINER_OVERRIDES_HEADROOM_CHARS;
+      if (size > MAX_CONTAINER_OVERRIDES_CHARS) {
+        return `${prefix}step \`${job.step}\` (job \`${job.id}\`) with its job definition's command: container overrides of about ${size} characters with the ${CONTAINER_OVERRIDES_HEADROOM_CHARS} that Batch adds, over ECS's limit of ${MAX_CONTAINER_OVERRIDES_CHARS}; shorten the command or the step's environment`;
+      }
+    }
     return undefined;
   } catch (e) {
     if (!(e instanceof PlanError)) throw e;
-    return `cannot run for an input key of 1,024 bytes (S3's longest): ${e.message}`;
+    return `${prefix}${e.message}`;
   }
 }
 
@@ -457,7 +469,7 @@ export const pipelineConfigSchema = pipelineConfigObject
   .superRefine((cfg, ctx) => {
     try {
       const spec = parseWorkflowSpec(cfg.workflow, { jobDefinitionKeys: Object.keys(cfg.jobDefinitions) });
-      const problem = worstCasePlanProblem(spec, Object.keys(cfg.jobDefinitions));
+      const problem = worstCasePlanProblem(spec, cfg.jobDefinitions);
       if (problem) ctx.addIssue({ code: "custom", path: ["workflow"], message: problem });
       const timeout = cfg.orchestrator.timeoutSeconds;
       const tooShort = cfg.orchestrator.wait && timeout !== undefined ? waitTimeoutProblem(spec, cfg.jobDefinitions, timeout) : undefined;

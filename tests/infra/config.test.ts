@@ -350,7 +350,7 @@ describe("the workflow planned at preview for the longest key S3 allows", () => 
     let hi = MAX_CONTAINER_OVERRIDES_CHARS;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
-      if (worstCasePlanProblem(specWith(mid), ["process"]) === undefined) lo = mid;
+      if (worstCasePlanProblem(specWith(mid), { process: {} }) === undefined) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -360,7 +360,7 @@ describe("the workflow planned at preview for the longest key S3 allows", () => 
     const n = largestFitting();
     const plan = planWorkflow(specWith(n), { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions: { process: "p", barrier: "b" }, jobQueue: "q", stack: "s" });
     expect(containerOverridesLength(plan.jobs[0]!.request) + CONTAINER_OVERRIDES_HEADROOM_CHARS).toBe(MAX_CONTAINER_OVERRIDES_CHARS);
-    expect(worstCasePlanProblem(specWith(n + 1), ["process"])).toMatch(/1,024 bytes.*`only`.*8192/);
+    expect(worstCasePlanProblem(specWith(n + 1), { process: {} })).toMatch(/1,024 bytes.*`only`.*8192/);
   });
 
   it("fails pulumi preview with one message on `workflow`", () => {
@@ -369,7 +369,16 @@ describe("the workflow planned at preview for the longest key S3 allows", () => 
   });
 
   it("accepts the default workflow", () => {
-    expect(worstCasePlanProblem(parsePipelineConfig({}).workflow, ["process"])).toBeUndefined();
+    expect(worstCasePlanProblem(parsePipelineConfig({}).workflow, { process: {} })).toBeUndefined();
+  });
+
+  it("measures a step without its own command with its job definition's, Ref:: parameters substituted", () => {
+    // `Ref::key` becomes the 1,024-byte key, which the environment already holds once: 5 more fit in 8,192 characters, 6 do not.
+    const spec = parseWorkflowSpec({ steps: [{ name: "only", jobDefinition: "process" }] }, { jobDefinitionKeys: ["process"] });
+    expect(worstCasePlanProblem(spec, { process: { command: ["run", ...Array(5).fill("Ref::key")] } })).toBeUndefined();
+    expect(worstCasePlanProblem(spec, { process: { command: ["run", ...Array(6).fill("Ref::key")] } })).toMatch(/step `only` .*job definition's command.*8192/);
+    const message = errorOf({ jobDefinitions: { process: { image: "busybox:1.37", command: ["run", ...Array(6).fill("Ref::key")] } }, workflow: { steps: [{ name: "only", jobDefinition: "process" }] } });
+    expect(message).toMatch(/batch-pipeline:workflow: cannot run for an input key of 1,024 bytes/);
   });
 });
 
