@@ -65,10 +65,21 @@ export function describeIamSimulation(label: string, getStack: () => MockedStack
 
     it("names only actions, resource types and condition keys that AWS defines for each action", async () => {
       const stack = getStack();
+      // Identity policies, and the resource policies of the bucket, the failure topic and the job-state log group.
+      const policyInput: Record<string, string> = {
+        "aws:iam/rolePolicy:RolePolicy": "policy",
+        "aws:iam/policy:Policy": "policy",
+        "aws:s3/bucketPolicy:BucketPolicy": "policy",
+        "aws:sns/topicPolicy:TopicPolicy": "policy",
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "policyDocument",
+      };
       const documents = stack.resources
-        .filter((r) => ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:s3/bucketPolicy:BucketPolicy"].includes(r.type))
-        .map((r) => ({ name: r.name, doc: JSON.parse(r.inputs.policy) as { Statement: PolicyStatementJson[] } }));
-      expect(documents.length).toBeGreaterThan(0);
+        .filter((r) => r.type in policyInput)
+        .map((r) => ({ name: r.name, doc: JSON.parse(r.inputs[policyInput[r.type]!]) as { Statement: PolicyStatementJson[] } }));
+      const checked = new Set(documents.map((d) => stack.resources.find((r) => r.name === d.name)!.type));
+      for (const type of ["aws:iam/rolePolicy:RolePolicy", "aws:s3/bucketPolicy:BucketPolicy", "aws:sns/topicPolicy:TopicPolicy", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"]) {
+        expect(checked, type).toContain(type);
+      }
       const problems = (await Promise.all(documents.map(async ({ name, doc }) => (await unknownToAws(doc.Statement)).map((p) => `${name}: ${p}`)))).flat();
       expect(problems).toEqual([]);
     });
