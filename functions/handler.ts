@@ -12,7 +12,7 @@ import type { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/i
 import type { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import type { Context } from "aws-lambda";
-import { MAX_TAG_VALUE_CHARS, sanitizeTagValue, STACK_ENV, TAG_KEYS } from "../jobs/contract";
+import { MAX_TAG_VALUE_CHARS, sanitizeTagValue, STACK_ENV, TAG_KEYS } from "../contract";
 import { type CreatedObject, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
 import { buildStartJobRequest, computeRunId, MAX_EXTRA_TAGS, type StartJobTarget } from "./startRequest";
 

@@ -5,7 +5,7 @@
  * Runs inside the serialized inline Lambda: no value imports of npm packages or Node builtins here.
  */
 import type { S3EventRecord, S3ObjectCreatedNotificationEvent } from "aws-lambda";
-import type { InputObject } from "../jobs/contract";
+import type { InputObject } from "../contract";
 
 /** An object version a notification says was created. */
 export interface CreatedObject extends InputObject {

@@ -5,12 +5,12 @@
  * (SHA-256 comes from the Web Crypto global).
  */
 import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
-import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, sanitizeTagValue, START_JOB_ENV, START_JOB_PARAMETERS, TAG_KEYS } from "../jobs/contract";
+import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, sanitizeTagValue, START_JOB_ENV, START_JOB_PARAMETERS, TAG_KEYS } from "../contract";
 import type { CreatedObject } from "./objectEvents";
 
 /** Batch job names have at most 128 characters. */
 export const MAX_JOB_NAME_CHARS = 128;
-/** Length of a run id (see `RUN_ID_PATTERN` in jobs/contract.ts). */
+/** Length of a run id (see `RUN_ID_PATTERN` in contract/). */
 export const RUN_ID_CHARS = 24;
 /** Every start job's name starts with this, which also guarantees the alphanumeric first character Batch needs. */
 export const START_JOB_NAME_PREFIX = "start";

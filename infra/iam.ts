@@ -4,7 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TAG_KEYS } from "../jobs/contract";
+import { TAG_KEYS } from "../contract";
 
 export type PolicyStatement = aws.types.input.iam.PolicyStatement;
 

@@ -5,7 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { RetryAction } from "@aws-sdk/client-batch";
-import { EXIT_CODES, jobTagKeys, START_JOB_ENV, TAG_KEYS } from "../jobs/contract";
+import { EXIT_CODES, jobTagKeys, START_JOB_ENV, TAG_KEYS } from "../contract";
 import type { WorkflowSpec } from "../jobs/spec";
 import type { PipelineConfig } from "./config";
 import { roleNaming } from "./naming";
@@ -86,7 +86,7 @@ export function sourceHash(root: string, entries: readonly string[]): string {
 }
 
 /** What the image is built from (mirrors the COPY lines of jobs/Dockerfile). */
-export const IMAGE_SOURCES = ["package.json", "package-lock.json", "tsconfig.json", "jobs"] as const;
+export const IMAGE_SOURCES = ["package.json", "package-lock.json", "tsconfig.json", "contract", "jobs"] as const;
 
 /**
  * The start job: its image (built from jobs/Dockerfile into an ECR repository with immutable tags,

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCapability } from "@aws-sdk/client-batch";
-import { TASK_ENV } from "../jobs/contract";
+import { TASK_ENV } from "../contract";
 import { BARRIER_JOB_DEFINITION_KEY, type PipelineConfig, type ProcessJobConfig } from "./config";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";

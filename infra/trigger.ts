@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { jobTagKeys, STACK_ENV } from "../jobs/contract";
+import { jobTagKeys, STACK_ENV } from "../contract";
 import type { PipelineConfig } from "./config";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";

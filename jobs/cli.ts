@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
-import { EXIT_CODES, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, START_JOB_ENV, type InputObject } from "./contract";
+import { EXIT_CODES, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, START_JOB_ENV, type InputObject } from "../contract";
 import { createJsonLogger, type Logger } from "./log";
 import { PlanError, planWorkflow, type Plan } from "./planner";
 import { renderPlanTree } from "./render";

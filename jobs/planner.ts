@@ -22,7 +22,7 @@ import {
   TAG_KEYS,
   TASK_ENV,
   type InputObject,
-} from "./contract";
+} from "../contract";
 
 export { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS_PER_JOB, sanitizeTagValue };
 import { MAX_DEPENDENCIES_PER_JOB, MAX_STEP_WIDTH, resolveWidth, type StepSpec, type WorkflowSpec } from "./spec";

@@ -5,7 +5,7 @@
  * spec fails at `pulumi preview`, and the start job validates it again before planning.
  */
 import { z } from "zod";
-import type { InputObject } from "./contract";
+import type { InputObject } from "../contract";
 
 /** Step names end up inside Batch job names (`${runId}-${step}-p${k}`), so they are short and job-name safe. */
 export const STEP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;

@@ -18,7 +18,7 @@ import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { advanceUntil } from "../support/fakeTime";
-import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, STACK_ENV, TAG_KEYS } from "../../jobs/contract";
+import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, STACK_ENV, TAG_KEYS } from "../../contract";
 import { computeRunId } from "../../functions/startRequest";
 import {
   buildTriggerHandler,

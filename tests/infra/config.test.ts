@@ -13,7 +13,7 @@ import {
   tagBudgetProblem,
   worstCasePlanProblem,
 } from "../../infra/config";
-import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../jobs/contract";
+import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../contract";
 import { containerOverridesLength, planWorkflow, worstCaseInput } from "../../jobs/planner";
 import { parseWorkflowSpec } from "../../jobs/spec";
 

@@ -11,7 +11,7 @@
 import { parseTriggerSettings } from "../../functions/handler";
 import { buildStartJobRequest, computeRunId } from "../../functions/startRequest";
 import { readInputs } from "../../jobs/cli";
-import { TAG_KEYS } from "../../jobs/contract";
+import { TAG_KEYS } from "../../contract";
 import { planWorkflow } from "../../jobs/planner";
 import type { MockedStack, RecordedResource } from "../mocks";
 import { ACCOUNT_ID, REGION } from "../mocks";

@@ -30,14 +30,14 @@ describe("jobs/Dockerfile", () => {
   it("copies only files that exist and that .dockerignore lets into the context", () => {
     const copies = instructions.filter((l) => l.startsWith("COPY ") && !l.includes("--from="));
     const sources = copies.flatMap((l) => l.replace(/^COPY\s+(--\S+\s+)*/, "").split(/\s+/).slice(0, -1));
-    expect(sources.sort()).toEqual(["jobs/", "package-lock.json", "package.json", "tsconfig.json"]);
+    expect(sources.sort()).toEqual(["contract/", "jobs/", "package-lock.json", "package.json", "tsconfig.json"]);
     for (const source of sources) expect(existsSync(source), source).toBe(true);
     expect(ignore[0]).toBe("**");
     for (const source of sources) expect(ignore).toContain(source.endsWith("/") ? `!${source}**` : `!${source}`);
   });
 
   it("tags the image by a hash of exactly what it copies", () => {
-    expect([...IMAGE_SOURCES].sort()).toEqual(["jobs", "package-lock.json", "package.json", "tsconfig.json"]);
+    expect([...IMAGE_SOURCES].sort()).toEqual(["contract", "jobs", "package-lock.json", "package.json", "tsconfig.json"]);
   });
 
   it("runs the bundle as the unprivileged node user, with no region baked in", () => {

@@ -1,4 +1,4 @@
-import type { InputObject } from "../../jobs/contract";
+import type { InputObject } from "../../contract";
 import type { PlanContext } from "../../jobs/planner";
 import { defaultWorkflow } from "../../jobs/spec";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BATCH_INJECTED_ENVIRONMENT_WORST_CASE, CONTAINER_OVERRIDES_HEADROOM_CHARS, JOB_NAME_PATTERN, TAG_KEYS } from "../../jobs/contract";
+import { BATCH_INJECTED_ENVIRONMENT_WORST_CASE, CONTAINER_OVERRIDES_HEADROOM_CHARS, JOB_NAME_PATTERN, TAG_KEYS } from "../../contract";
 import {
   BARRIER_COMMAND,
   containerOverridesLength,
