@@ -4,47 +4,8 @@
  * capture in the serialized Lambda and cheap to load in the container.
  */
 
-/**
- * Name of the variable that carries the stack's id (its resource prefix) to both the trigger and the
- * start job: they tag every job they submit with it ({@link TAG_KEYS.stack}).
- */
-export const STACK_ENV = "PIPELINE_STACK";
-
-/** Environment variables of the start job. */
-export const START_JOB_ENV = {
-  /** Deterministic id of one workflow run: one per object version. */
-  runId: "PIPELINE_RUN_ID",
-  bucket: "PIPELINE_INPUT_BUCKET",
-  /** The decoded object key (never URL-encoded). */
-  key: "PIPELINE_INPUT_KEY",
-  /** Empty when the bucket is unversioned. */
-  versionId: "PIPELINE_INPUT_VERSION_ID",
-  /** Object size in bytes, as a decimal string. */
-  size: "PIPELINE_INPUT_SIZE",
-  eTag: "PIPELINE_INPUT_ETAG",
-  /** Set by infra on the start job definition: the workflow spec as JSON. */
-  workflow: "PIPELINE_WORKFLOW",
-  /** Set by infra: name or ARN of the queue that process jobs go to. */
-  processQueue: "PIPELINE_PROCESS_QUEUE",
-  /** Set by infra: JSON object mapping a workflow job definition key to a job definition name. */
-  jobDefinitions: "PIPELINE_JOB_DEFINITIONS",
-  /** Set by infra: JSON object of the stack's tags, added to every process job (cost allocation). Optional. */
-  jobTags: "PIPELINE_JOB_TAGS",
-  /**
-   * Set by infra: the stack's resource prefix, the value of the {@link TAG_KEYS.stack} tag on every job.
-   * The start job's role may terminate only jobs that carry it.
-   */
-  stack: STACK_ENV,
-} as const;
-
-/** Batch job parameters of the start job (the same values as the environment, for `Ref::` substitution). */
-export const START_JOB_PARAMETERS = {
-  runId: "runId",
-  bucket: "bucket",
-  key: "key",
-  versionId: "versionId",
-  size: "size",
-} as const;
+export * from "./env";
+export * from "./codec";
 
 /**
  * Tag keys the pipeline puts on every job it submits (cost allocation and tracing). `stack` is also
@@ -81,23 +42,6 @@ export const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 /** Run ids are computed by the S3 trigger: 24 lowercase hex characters, one per object version. */
 export const RUN_ID_PATTERN = /^[0-9a-f]{24}$/;
-
-/**
- * Environment the orchestrator sets on every job it submits, on top of the input object's
- * `PIPELINE_RUN_ID`/`PIPELINE_INPUT_*` variables (same names as {@link START_JOB_ENV}).
- * A task's index within its step is `PIPELINE_ARRAY_OFFSET + (AWS_BATCH_JOB_ARRAY_INDEX ?? 0)`,
- * from 0 to `PIPELINE_TASK_COUNT - 1`.
- */
-export const TASK_ENV = {
-  step: "PIPELINE_STEP",
-  /** Width of the step: how many tasks it has in total, over all of its jobs. */
-  taskCount: "PIPELINE_TASK_COUNT",
-  /** Index of this job's first task within the step (steps wider than one array job are split). */
-  arrayOffset: "PIPELINE_ARRAY_OFFSET",
-  /** Set by infra on process job definitions: where results go (the only place jobs may write). */
-  outputBucket: "PIPELINE_OUTPUT_BUCKET",
-  outputPrefix: "PIPELINE_OUTPUT_PREFIX",
-} as const;
 
 /**
  * Exit codes of the start job. Distinct so its retry strategy (`evaluateOnExit`) retries only what may

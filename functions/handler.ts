@@ -12,7 +12,7 @@ import type { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/i
 import type { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import type { Context } from "aws-lambda";
-import { MAX_TAG_VALUE_CHARS, sanitizeTagValue, STACK_ENV, TAG_KEYS } from "../contract";
+import { IDEMPOTENCY_KEY_PREFIX, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, TRIGGER_ENV } from "../contract";
 import { type CreatedObject, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
 import { buildStartJobRequest, computeRunId, MAX_EXTRA_TAGS, type StartJobTarget } from "./startRequest";
 
@@ -20,51 +20,8 @@ import { buildStartJobRequest, computeRunId, MAX_EXTRA_TAGS, type StartJobTarget
 // Configuration (environment variables of the Lambda)
 // ---------------------------------------------------------------------------------------------------
 
-/** Environment variables the trigger Lambda reads. infra/ sets them on the function. */
-export const TRIGGER_ENV = {
-  /** Required. Name or ARN of the queue start jobs go to. */
-  startQueue: "START_QUEUE",
-  /** Required. Name (latest active revision) or ARN of the start job definition. */
-  startJobDefinition: "START_JOB_DEFINITION",
-  /** Required. Name of the idempotency table (schema: {@link IDEMPOTENCY_TABLE_SCHEMA}). */
-  idempotencyTable: "IDEMPOTENCY_TABLE",
-  /**
-   * Required. The stack's id (its resource prefix), the value of the {@link TAG_KEYS.stack} tag on every
-   * start job: IAM lets the orchestrator terminate only jobs tagged with its own stack. 1 to 256
-   * characters that a tag value allows.
-   */
-  stack: STACK_ENV,
-  /** Optional. How long a submitted object version is remembered, in seconds. @default 604800 (7 days) */
-  idempotencySeconds: "IDEMPOTENCY_TTL_SECONDS",
-  /** Optional. Keys under this prefix never start a run (where the pipeline writes). @default "" (none) */
-  ignorePrefix: "IGNORE_PREFIX",
-  /** Optional. JSON object of extra cost-allocation tags for start jobs. @default {} */
-  jobTags: "START_JOB_TAGS",
-  /** Optional. Fair-share identifier; required when the start queue has a scheduling policy. @default none */
-  shareIdentifier: "START_SHARE_IDENTIFIER",
-} as const;
-
 /** @default 7 days, the stack config's `trigger.idempotencyDays` default. */
 export const DEFAULT_IDEMPOTENCY_SECONDS = 7 * 24 * 3600;
-
-/**
- * The DynamoDB table Powertools' `DynamoDBPersistenceLayer` needs, with its default attribute names:
- * partition key `id` (string), no sort key, TTL on `expiration` (epoch seconds). Items also carry
- * `status`, `in_progress_expiration` (epoch milliseconds) and `data` (the stored start job).
- */
-export const IDEMPOTENCY_TABLE_SCHEMA = {
-  hashKey: "id",
-  attributes: [{ name: "id", type: "S" }],
-  ttlAttribute: "expiration",
-  /** Exactly the calls the persistence layer makes (grant these on the table ARN only). */
-  actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-} as const;
-
-/**
- * Prefix of idempotency keys. Fixed rather than Powertools' default (the function name), so records
- * survive the function being replaced under a new auto-generated name.
- */
-export const IDEMPOTENCY_KEY_PREFIX = "batch-pipeline.start-job";
 
 /**
  * Retry settings of the Batch client the factory builds. SubmitJob is throttled at about 50 calls/s per
@@ -93,7 +50,7 @@ export class TriggerConfigError extends Error {
   }
 }
 
-/** Reads and validates {@link TRIGGER_ENV}; reports every problem at once, naming the variable. */
+/** Reads and validates `TRIGGER_ENV` (contract/env.ts); reports every problem at once, naming the variable. */
 export function parseTriggerSettings(env: Readonly<Record<string, string | undefined>>): TriggerSettings {
   const problems: string[] = [];
   const required = (name: string): string => {

@@ -5,7 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { RetryAction } from "@aws-sdk/client-batch";
-import { EXIT_CODES, jobTagKeys, START_JOB_ENV, TAG_KEYS } from "../contract";
+import { encodeJobDefinitions, encodeTags, encodeWorkflow, EXIT_CODES, jobTagKeys, START_JOB_ENV, TAG_KEYS } from "../contract";
 import type { WorkflowSpec } from "../jobs/spec";
 import type { PipelineConfig } from "./config";
 import { roleNaming } from "./naming";
@@ -42,7 +42,7 @@ export interface OrchestratorArgs {
 
 /** The JSON the start job reads from PIPELINE_WORKFLOW, checked against Batch's size limit. */
 export function workflowJson(workflow: WorkflowSpec): string {
-  const json = JSON.stringify(workflow);
+  const json = encodeWorkflow(workflow);
   const bytes = Buffer.byteLength(json);
   if (bytes > MAX_WORKFLOW_JSON_BYTES) {
     throw new OrchestratorArgsError(
@@ -215,8 +215,8 @@ export class Orchestrator extends pulumi.ComponentResource {
           [START_JOB_ENV.processQueue]: args.processQueue.arn,
           [START_JOB_ENV.jobDefinitions]: pulumi
             .all(Object.fromEntries(Object.entries(args.jobDefinitions).map(([k, d]) => [k, d.name])))
-            .apply((names) => JSON.stringify(names)),
-          [START_JOB_ENV.jobTags]: JSON.stringify(tags),
+            .apply(encodeJobDefinitions),
+          [START_JOB_ENV.jobTags]: encodeTags(tags),
           [START_JOB_ENV.stack]: args.stack,
         },
         jobRoleArn: this.jobRole.arn,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { jobTagKeys, STACK_ENV } from "../contract";
+import { encodeTags, IDEMPOTENCY_TABLE_SCHEMA, jobTagKeys, STACK_ENV, TRIGGER_ENV } from "../contract";
 import type { PipelineConfig } from "./config";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
@@ -9,7 +9,7 @@ import type { InputBucket } from "./inputBucket";
 import type { ContainerJobDefinition } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
 import { lambdaExcludedPackages, powertoolsLayerParameter, powertoolsVersion } from "./lambdaPackages";
-import { triggerHandlerFactory, TRIGGER_ENV } from "./triggerHandler";
+import { triggerHandlerFactory } from "./triggerHandler";
 
 export interface TriggerArgs {
   bucket: InputBucket;
@@ -45,9 +45,9 @@ export class Trigger extends pulumi.ComponentResource {
       `${name}-idempotency`,
       {
         billingMode: "PAY_PER_REQUEST",
-        hashKey: "id",
-        attributes: [{ name: "id", type: "S" }],
-        ttl: { attributeName: "expiration", enabled: true },
+        hashKey: IDEMPOTENCY_TABLE_SCHEMA.hashKey,
+        attributes: IDEMPOTENCY_TABLE_SCHEMA.attributes.map((a) => ({ ...a })),
+        ttl: { attributeName: IDEMPOTENCY_TABLE_SCHEMA.ttlAttribute, enabled: true },
         serverSideEncryption: { enabled: true },
         pointInTimeRecovery: { enabled: true },
         tags,
@@ -95,7 +95,7 @@ export class Trigger extends pulumi.ComponentResource {
                 // Exactly what Powertools' DynamoDB persistence layer calls.
                 Sid: "Idempotency",
                 Effect: "Allow",
-                Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                Action: [...IDEMPOTENCY_TABLE_SCHEMA.actions],
                 Resource: [table],
               },
               { Sid: "DeadLetter", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [dlq] },
@@ -133,7 +133,7 @@ export class Trigger extends pulumi.ComponentResource {
             [TRIGGER_ENV.idempotencySeconds]: String(s.idempotencyDays * 24 * 3600),
             [TRIGGER_ENV.ignorePrefix]: s.outputPrefix,
             // The stack's tags follow each run (start job, then every process job) for cost allocation.
-            [TRIGGER_ENV.jobTags]: JSON.stringify(tags),
+            [TRIGGER_ENV.jobTags]: encodeTags(tags),
             [STACK_ENV]: args.stack,
           },
         },

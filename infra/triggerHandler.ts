@@ -4,9 +4,7 @@
  * upload instead of capturing them) and hands them to the plain logic in functions/, which Pulumi
  * serializes by value.
  */
-import { buildTriggerHandler, TRIGGER_ENV } from "../functions/handler";
-
-export { TRIGGER_ENV };
+import { buildTriggerHandler } from "../functions/handler";
 
 export function triggerHandlerFactory() {
   const { Batch } = require("@aws-sdk/client-batch");

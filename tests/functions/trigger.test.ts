@@ -18,20 +18,18 @@ import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { advanceUntil } from "../support/fakeTime";
-import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, STACK_ENV, TAG_KEYS } from "../../contract";
+import { IDEMPOTENCY_KEY_PREFIX, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, STACK_ENV, TAG_KEYS, TRIGGER_ENV } from "../../contract";
 import { computeRunId } from "../../functions/startRequest";
 import {
   buildTriggerHandler,
   buildTriggerHandlerFromEnv,
   createTriggerHandler,
   DEFAULT_IDEMPOTENCY_SECONDS,
-  IDEMPOTENCY_KEY_PREFIX,
   parseTriggerSettings,
   type RecordIdempotency,
   StartJobSubmitError,
   type StoredStartJob,
   SUBMIT_JOB_RETRY,
-  TRIGGER_ENV,
   type TriggerClientOverrides,
   TriggerConfigError,
   type TriggerLogger,

@@ -320,7 +320,7 @@ describe("S3 trigger", () => {
   });
 
   it("tells the handler the start queue, start job definition, idempotency table and ignored prefix", async () => {
-    const { TRIGGER_ENV } = await import("../../infra/triggerHandler.js");
+    const { TRIGGER_ENV } = await import("../../contract/index.js");
     const vars = fn().inputs.environment.variables;
     expect(vars[TRIGGER_ENV.startQueue]).toBe(one("aws:batch/jobQueue:JobQueue", "-high-queue").state.arn);
     expect(vars[TRIGGER_ENV.startJobDefinition]).toBe(one("aws:batch/jobDefinition:JobDefinition", "-orchestrator-start-jd").state.name);

@@ -1,0 +1,87 @@
+/**
+ * Every environment variable name the pipeline passes between infra/, the S3 trigger (functions/) and the
+ * orchestrator (jobs/). Pure constants: no imports (see contract/index.ts).
+ */
+
+/**
+ * Name of the variable that carries the stack's id (its resource prefix) to both the trigger and the
+ * start job: they tag every job they submit with it (`TAG_KEYS.stack`, contract/tags.ts).
+ */
+export const STACK_ENV = "PIPELINE_STACK";
+
+/** Environment variables the trigger Lambda reads. infra/ sets them on the function. */
+export const TRIGGER_ENV = {
+  /** Required. Name or ARN of the queue start jobs go to. */
+  startQueue: "START_QUEUE",
+  /** Required. Name (latest active revision) or ARN of the start job definition. */
+  startJobDefinition: "START_JOB_DEFINITION",
+  /** Required. Name of the idempotency table (schema: `IDEMPOTENCY_TABLE_SCHEMA`, contract/codec.ts). */
+  idempotencyTable: "IDEMPOTENCY_TABLE",
+  /**
+   * Required. The stack's id (its resource prefix), the value of the `TAG_KEYS.stack` tag on every
+   * start job: IAM lets the orchestrator terminate only jobs tagged with its own stack. 1 to 256
+   * characters that a tag value allows.
+   */
+  stack: STACK_ENV,
+  /** Optional. How long a submitted object version is remembered, in seconds. @default 604800 (7 days) */
+  idempotencySeconds: "IDEMPOTENCY_TTL_SECONDS",
+  /** Optional. Keys under this prefix never start a run (where the pipeline writes). @default "" (none) */
+  ignorePrefix: "IGNORE_PREFIX",
+  /** Optional. JSON object of extra cost-allocation tags for start jobs (`encodeTags`). @default {} */
+  jobTags: "START_JOB_TAGS",
+  /** Optional. Fair-share identifier; required when the start queue has a scheduling policy. @default none */
+  shareIdentifier: "START_SHARE_IDENTIFIER",
+} as const;
+
+/** Environment variables of the start job. */
+export const START_JOB_ENV = {
+  /** Deterministic id of one workflow run: one per object version. */
+  runId: "PIPELINE_RUN_ID",
+  bucket: "PIPELINE_INPUT_BUCKET",
+  /** The decoded object key (never URL-encoded). */
+  key: "PIPELINE_INPUT_KEY",
+  /** Empty when the bucket is unversioned. */
+  versionId: "PIPELINE_INPUT_VERSION_ID",
+  /** Object size in bytes, as a decimal string. */
+  size: "PIPELINE_INPUT_SIZE",
+  eTag: "PIPELINE_INPUT_ETAG",
+  /** Set by infra on the start job definition: the workflow spec as JSON (`encodeWorkflow`). */
+  workflow: "PIPELINE_WORKFLOW",
+  /** Set by infra: name or ARN of the queue that process jobs go to. */
+  processQueue: "PIPELINE_PROCESS_QUEUE",
+  /** Set by infra: JSON object mapping a workflow job definition key to a job definition name (`encodeJobDefinitions`). */
+  jobDefinitions: "PIPELINE_JOB_DEFINITIONS",
+  /** Set by infra: JSON object of the stack's tags, added to every process job (cost allocation; `encodeTags`). Optional. */
+  jobTags: "PIPELINE_JOB_TAGS",
+  /**
+   * Set by infra: the stack's resource prefix, the value of the `TAG_KEYS.stack` tag on every job.
+   * The start job's role may terminate only jobs that carry it.
+   */
+  stack: STACK_ENV,
+} as const;
+
+/** Batch job parameters of the start job (the same values as the environment, for `Ref::` substitution). */
+export const START_JOB_PARAMETERS = {
+  runId: "runId",
+  bucket: "bucket",
+  key: "key",
+  versionId: "versionId",
+  size: "size",
+} as const;
+
+/**
+ * Environment the orchestrator sets on every job it submits, on top of the input object's
+ * `PIPELINE_RUN_ID`/`PIPELINE_INPUT_*` variables (same names as {@link START_JOB_ENV}).
+ * A task's index within its step is `PIPELINE_ARRAY_OFFSET + (AWS_BATCH_JOB_ARRAY_INDEX ?? 0)`,
+ * from 0 to `PIPELINE_TASK_COUNT - 1`.
+ */
+export const TASK_ENV = {
+  step: "PIPELINE_STEP",
+  /** Width of the step: how many tasks it has in total, over all of its jobs. */
+  taskCount: "PIPELINE_TASK_COUNT",
+  /** Index of this job's first task within the step (steps wider than one array job are split). */
+  arrayOffset: "PIPELINE_ARRAY_OFFSET",
+  /** Set by infra on process job definitions: where results go (the only place jobs may write). */
+  outputBucket: "PIPELINE_OUTPUT_BUCKET",
+  outputPrefix: "PIPELINE_OUTPUT_PREFIX",
+} as const;
