@@ -60,13 +60,23 @@ export const START_JOB_ENV = {
   stack: STACK_ENV,
 } as const;
 
-/** Batch job parameters of the start job (the same values as the environment, for `Ref::` substitution). */
+/**
+ * Batch job parameters of the start job, and of every task job too (the same values as the environment,
+ * for `Ref::` substitution). Built by `inputParameters` (contract/codec.ts).
+ */
 export const START_JOB_PARAMETERS = {
   runId: "runId",
   bucket: "bucket",
   key: "key",
   versionId: "versionId",
   size: "size",
+} as const;
+
+/** Batch job parameters the planner adds to {@link START_JOB_PARAMETERS} on task jobs (the values of {@link TASK_ENV}). */
+export const TASK_PARAMETERS = {
+  step: "step",
+  taskCount: "taskCount",
+  arrayOffset: "arrayOffset",
 } as const;
 
 /**

@@ -12,9 +12,9 @@ import type { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/i
 import type { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import type { Context } from "aws-lambda";
-import { IDEMPOTENCY_KEY_PREFIX, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, TRIGGER_ENV } from "../contract";
+import { decodeTags, IDEMPOTENCY_KEY_PREFIX, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, tagProblems, TRIGGER_ENV } from "../contract";
 import { type CreatedObject, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
-import { buildStartJobRequest, computeRunId, MAX_EXTRA_TAGS, type StartJobTarget } from "./startRequest";
+import { buildStartJobRequest, computeRunId, type StartJobTarget } from "./startRequest";
 
 // ---------------------------------------------------------------------------------------------------
 // Configuration (environment variables of the Lambda)
@@ -82,17 +82,13 @@ export function parseTriggerSettings(env: Readonly<Record<string, string | undef
   let tags: Record<string, string> = {};
   const rawTags = env[TRIGGER_ENV.jobTags]?.trim();
   if (rawTags) {
-    const problem = `\`${TRIGGER_ENV.jobTags}\` must be a JSON object of at most ${MAX_EXTRA_TAGS} string tags (keys of 1 to 128 characters, not starting with \`aws:\` or \`pipeline:\`)`;
-    try {
-      const parsed: unknown = JSON.parse(rawTags);
-      const valid =
-        typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) &&
-        Object.keys(parsed).length <= MAX_EXTRA_TAGS &&
-        Object.entries(parsed).every(([k, v]) => typeof v === "string" && k.length >= 1 && k.length <= 128 && !/^(aws|pipeline):/i.test(k));
-      if (valid) tags = parsed as Record<string, string>;
-      else problems.push(`${problem}, got ${rawTags}`);
-    } catch {
-      problems.push(`${problem}, got invalid JSON`);
+    const problem = `\`${TRIGGER_ENV.jobTags}\` must be a JSON object of at most ${MAX_EXTRA_TAGS} string tags (keys of 1 to ${MAX_TAG_KEY_CHARS} characters, not starting with \`aws:\` or \`pipeline:\`)`;
+    const decoded = decodeTags(rawTags);
+    if (!decoded.ok) problems.push(decoded.error === "json" ? `${problem}, got invalid JSON` : `${problem}, got ${rawTags}`);
+    else {
+      const broken = tagProblems(decoded.value);
+      if (broken.length > 0) problems.push(`${problem}, got ${rawTags}: ${broken.join("; ")}`);
+      else tags = decoded.value;
     }
   }
 

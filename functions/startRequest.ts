@@ -5,23 +5,11 @@
  * (SHA-256 comes from the Web Crypto global).
  */
 import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
-import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, sanitizeTagValue, START_JOB_ENV, START_JOB_PARAMETERS, TAG_KEYS } from "../contract";
+import { inputEnvironment, inputParameters, MAX_JOB_NAME_CHARS, RUN_ID_CHARS, sanitizeTagValue, START_STEP_TAG, TAG_KEYS } from "../contract";
 import type { CreatedObject } from "./objectEvents";
 
-/** Batch job names have at most 128 characters. */
-export const MAX_JOB_NAME_CHARS = 128;
-/** Length of a run id (see `RUN_ID_PATTERN` in contract/). */
-export const RUN_ID_CHARS = 24;
 /** Every start job's name starts with this, which also guarantees the alphanumeric first character Batch needs. */
 export const START_JOB_NAME_PREFIX = "start";
-/** Value of the `pipeline:step` tag on start jobs. */
-export const START_STEP_TAG = "start";
-/**
- * Extra tags a job can carry: Batch allows {@link MAX_TAGS_PER_JOB} per job and the pipeline uses
- * {@link PIPELINE_TAG_COUNT} of them ({@link TAG_KEYS}). The stack config has a tighter budget, since
- * with `propagateTags` the job definition's tags count too (see `tags` in infra/config.ts).
- */
-export const MAX_EXTRA_TAGS = MAX_TAGS_PER_JOB - PIPELINE_TAG_COUNT;
 
 /** What identifies one object version: the run id is derived from exactly these. */
 export type ObjectVersion = Pick<CreatedObject, "bucket" | "key" | "versionId" | "sequencer">;
@@ -94,8 +82,6 @@ export interface StartJobTarget {
  * overrides (what the orchestrator reads) and as parameters (for `Ref::` in the job definition's command).
  */
 export function buildStartJobRequest(object: CreatedObject, runId: string, target: StartJobTarget): SubmitJobCommandInput {
-  const versionId = object.versionId ?? "";
-  const size = String(object.sizeBytes);
   const tags: Record<string, string> = {};
   for (const [k, v] of Object.entries(target.tags ?? {})) tags[k] = sanitizeTagValue(v);
   tags[TAG_KEYS.runId] = runId;
@@ -108,23 +94,8 @@ export function buildStartJobRequest(object: CreatedObject, runId: string, targe
     jobQueue: target.jobQueue,
     jobDefinition: target.jobDefinition,
     ...(target.shareIdentifier ? { shareIdentifier: target.shareIdentifier } : {}),
-    parameters: {
-      [START_JOB_PARAMETERS.runId]: runId,
-      [START_JOB_PARAMETERS.bucket]: object.bucket,
-      [START_JOB_PARAMETERS.key]: object.key,
-      [START_JOB_PARAMETERS.versionId]: versionId,
-      [START_JOB_PARAMETERS.size]: size,
-    },
-    containerOverrides: {
-      environment: [
-        { name: START_JOB_ENV.runId, value: runId },
-        { name: START_JOB_ENV.bucket, value: object.bucket },
-        { name: START_JOB_ENV.key, value: object.key },
-        { name: START_JOB_ENV.versionId, value: versionId },
-        { name: START_JOB_ENV.size, value: size },
-        { name: START_JOB_ENV.eTag, value: object.eTag ?? "" },
-      ],
-    },
+    parameters: inputParameters(object, runId),
+    containerOverrides: { environment: inputEnvironment(object, runId) },
     tags,
     // The orchestrator's containers (ECS tasks) get the same tags, so their cost is attributed too.
     propagateTags: true,

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { JOB_NAME_PATTERN, MAX_TAG_VALUE_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, RUN_ID_PATTERN, START_JOB_ENV, TAG_KEYS } from "../../contract";
+import { JOB_NAME_PATTERN, MAX_EXTRA_TAGS, MAX_JOB_NAME_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, RUN_ID_PATTERN, START_JOB_ENV, TAG_KEYS } from "../../contract";
 import type { CreatedObject } from "../../functions/objectEvents";
-import { buildStartJobRequest, computeRunId, MAX_EXTRA_TAGS, MAX_JOB_NAME_CHARS, startJobName } from "../../functions/startRequest";
+import { buildStartJobRequest, computeRunId, startJobName } from "../../functions/startRequest";
 
 const RUN = "0123456789abcdef01234567";
 const STACK = "batch-pipeline-dev-628b23";
