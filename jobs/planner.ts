@@ -1,7 +1,7 @@
 /**
  * Turns a workflow spec and an input object into the SubmitJob requests of one run. Pure, no I/O.
  *
- * Batch limits shape the plan (see shared/AWS-BATCH-FACTS.md): a step of width 1 is a plain job, up to
+ * Batch limits shape the plan (see docs/aws-batch-limits.md): a step of width 1 is a plain job, up to
  * 10,000 tasks one array job, wider steps several array jobs; a job never lists more than 20
  * dependencies (extra ones go through a tree of no-op barrier jobs). So a fan-out/fan-in of 1,000,000
  * tasks is about a hundred SubmitJob calls, and planning cost grows with jobs, never with tasks.
@@ -10,33 +10,33 @@
  */
 import type { ContainerOverrides, KeyValuePair, SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import {
+  BARRIER_JOB_DEFINITION_KEY,
   CONTAINER_OVERRIDES_HEADROOM_CHARS,
+  inputEnvironment,
+  inputParameters,
   JOB_NAME_PATTERN,
   MAX_CONTAINER_OVERRIDES_CHARS,
   MAX_TAG_VALUE_CHARS,
-  MAX_TAGS_PER_JOB,
-  PIPELINE_TAG_COUNT,
   RUN_ID_PATTERN,
   sanitizeTagValue,
   START_JOB_ENV,
   TAG_KEYS,
+  tagProblems,
   TASK_ENV,
+  TASK_PARAMETERS,
   type InputObject,
 } from "../contract";
 
-export { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS_PER_JOB, sanitizeTagValue };
+/** Re-exported for infra/config, which re-exports it in turn. */
+export { BARRIER_JOB_DEFINITION_KEY };
 import { MAX_DEPENDENCIES_PER_JOB, MAX_STEP_WIDTH, resolveWidth, type StepSpec, type WorkflowSpec } from "./spec";
 
 /** Batch array jobs have 2 to 10,000 children. */
 export const MAX_ARRAY_SIZE = 10_000;
-/** Key in the job definitions map of the no-op job definition barrier jobs use. */
-export const BARRIER_JOB_DEFINITION_KEY = "barrier";
 /** Command of barrier jobs: they only exist to collapse dependencies, so they do nothing. */
 export const BARRIER_COMMAND: readonly string[] = ["true"];
 /** SubmitJob rejects payloads over 30 KiB; long commands or environments could get there. */
 export const MAX_SUBMIT_JOB_PAYLOAD_BYTES = 30 * 1024;
-/** AWS tag keys: at most 128 characters. */
-export const MAX_TAG_KEY_CHARS = 128;
 
 /** A dependency on an earlier job of the same plan, by plan-local id (Batch job ids do not exist yet). */
 export interface PlannedDependency {
@@ -256,19 +256,14 @@ function splitEvenly(total: number, parts: number): number[] {
 
 function taskJob(step: StepSpec, id: string, chunk: Chunk, width: number, dependsOn: PlannedDependency[], ctx: PlanContext, tags: Record<string, string>): PlannedJob {
   const jobDefinition = lookupJobDefinition(ctx, step.jobDefinition, `step \`${step.name}\``);
-  const input = ctx.input;
   const pipelineParameters: Record<string, string> = {
-    runId: ctx.runId,
-    bucket: input.bucket,
-    key: input.key,
-    ...(input.versionId ? { versionId: input.versionId } : {}),
-    size: String(input.sizeBytes),
-    step: step.name,
-    taskCount: String(width),
-    arrayOffset: String(chunk.offset),
+    ...inputParameters(ctx.input, ctx.runId, { missingVersionId: "omit" }),
+    [TASK_PARAMETERS.step]: step.name,
+    [TASK_PARAMETERS.taskCount]: String(width),
+    [TASK_PARAMETERS.arrayOffset]: String(chunk.offset),
   };
   const environment: KeyValuePair[] = [
-    ...inputEnvironment(ctx),
+    ...inputEnvironment(ctx.input, ctx.runId),
     { name: TASK_ENV.step, value: step.name },
     { name: TASK_ENV.taskCount, value: String(width) },
     { name: TASK_ENV.arrayOffset, value: String(chunk.offset) },
@@ -325,18 +320,6 @@ function barrierJob(node: BarrierNode, step: string, ctx: PlanContext, tags: Rec
   };
 }
 
-function inputEnvironment(ctx: PlanContext): KeyValuePair[] {
-  const { input } = ctx;
-  return [
-    { name: START_JOB_ENV.runId, value: ctx.runId },
-    { name: START_JOB_ENV.bucket, value: input.bucket },
-    { name: START_JOB_ENV.key, value: input.key },
-    { name: START_JOB_ENV.versionId, value: input.versionId ?? "" },
-    { name: START_JOB_ENV.size, value: String(input.sizeBytes) },
-    { name: START_JOB_ENV.eTag, value: input.eTag ?? "" },
-  ];
-}
-
 function lookupJobDefinition(ctx: PlanContext, key: string, who: string): string {
   const name = Object.hasOwn(ctx.jobDefinitions, key) ? ctx.jobDefinitions[key] : undefined;
   if (!name) {
@@ -346,29 +329,21 @@ function lookupJobDefinition(ctx: PlanContext, key: string, who: string): string
 }
 
 function buildTags(ctx: PlanContext): Record<string, string> {
-  const tags: Record<string, string> = {};
-  for (const [key, value] of Object.entries(ctx.tags ?? {})) {
-    if (key.length === 0 || key.length > MAX_TAG_KEY_CHARS || key.toLowerCase().startsWith("aws:")) {
-      throw new PlanError(`tag key \`${key}\` must have 1 to ${MAX_TAG_KEY_CHARS} characters and not start with \`aws:\``);
-    }
-    tags[key] = sanitizeTagValue(value);
-  }
+  const extra = ctx.tags ?? {};
+  // The pipeline's own keys (set below) replace the caller's, as they always have.
+  const problems = tagProblems(extra, { pipelineKeys: "allow" });
   // IAM compares the tag with the stack's id exactly, so a value that sanitising would change is an error.
-  const stackChars = Array.from(ctx.stack).length;
-  if (stackChars === 0 || stackChars > MAX_TAG_VALUE_CHARS || sanitizeTagValue(ctx.stack) !== ctx.stack) {
-    throw new PlanError(
-      `stack \`${ctx.stack}\` must be an AWS tag value: 1 to ${MAX_TAG_VALUE_CHARS} letters, digits, spaces and _ . : / = + - @`,
-    );
+  if (ctx.stack.length === 0 || sanitizeTagValue(ctx.stack) !== ctx.stack) {
+    problems.push(`stack \`${ctx.stack}\` must be an AWS tag value: 1 to ${MAX_TAG_VALUE_CHARS} letters, digits, spaces and _ . : / = + - @`);
   }
+  if (problems.length > 0) throw new PlanError(problems.join("; "));
+  const tags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(extra)) tags[key] = sanitizeTagValue(value);
   tags[TAG_KEYS.runId] = ctx.runId;
   tags[TAG_KEYS.bucket] = sanitizeTagValue(ctx.input.bucket);
   tags[TAG_KEYS.key] = sanitizeTagValue(ctx.input.key);
   tags[TAG_KEYS.stack] = ctx.stack;
-  // The step tag each job adds is the one pipeline tag not set yet.
-  const count = new Set([...Object.keys(tags), TAG_KEYS.step]).size;
-  if (count > MAX_TAGS_PER_JOB) {
-    throw new PlanError(`jobs can carry at most ${MAX_TAGS_PER_JOB} tags, including the pipeline's ${PIPELINE_TAG_COUNT}; ${count} given`);
-  }
+  // The step tag is added by each job.
   return tags;
 }
 

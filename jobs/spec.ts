@@ -5,7 +5,7 @@
  * spec fails at `pulumi preview`, and the start job validates it again before planning.
  */
 import { z } from "zod";
-import type { InputObject } from "../contract";
+import { decodeWorkflow, START_JOB_PARAMETERS, TASK_PARAMETERS, type InputObject } from "../contract";
 
 /** Step names end up inside Batch job names (`${runId}-${step}-p${k}`), so they are short and job-name safe. */
 export const STEP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -19,8 +19,8 @@ const RESERVED_STEP_SUFFIX = /-(p\d+|b\d+-\d+)$/i;
 /** Batch forbids environment variables starting with `AWS_BATCH`; the orchestrator owns `PIPELINE_`. */
 const RESERVED_ENV_PREFIXES = ["AWS_BATCH", "PIPELINE_"] as const;
 
-/** Parameters the planner always sets, for `Ref::` substitution in commands. */
-export const RESERVED_PARAMETERS = ["runId", "bucket", "key", "versionId", "size", "step", "taskCount", "arrayOffset"] as const;
+/** Parameters the planner always sets, for `Ref::` substitution in commands (contract/env.ts). */
+export const RESERVED_PARAMETERS: readonly string[] = [...Object.values(START_JOB_PARAMETERS), ...Object.values(TASK_PARAMETERS)];
 
 /** Batch caps `dependsOn` at 20 entries per job. */
 export const MAX_DEPENDENCIES_PER_JOB = 20;
@@ -177,13 +177,9 @@ export function parseWorkflowSpec(input: unknown, opts: ParseWorkflowSpecOptions
 
 /** Parses the JSON text of a workflow (as found in `PIPELINE_WORKFLOW`). */
 export function parseWorkflowSpecJson(json: string, opts: ParseWorkflowSpecOptions = {}): WorkflowSpec {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (err) {
-    throw new WorkflowSpecError([`workflow: not valid JSON (${(err as Error).message})`]);
-  }
-  return parseWorkflowSpec(value, opts);
+  const decoded = decodeWorkflow(json);
+  if (!decoded.ok) throw new WorkflowSpecError([`workflow: not valid JSON (${decoded.message})`]);
+  return parseWorkflowSpec(decoded.value, opts);
 }
 
 function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
@@ -236,7 +232,7 @@ function checkSemantics(spec: WorkflowSpec, opts: ParseWorkflowSpecOptions): str
       if (prefix) issues.push(`${at}: environment variable \`${name}\` is reserved (names starting with \`${prefix}\` are set by Batch or the orchestrator)`);
     }
     for (const name of Object.keys(step.parameters ?? {})) {
-      if ((RESERVED_PARAMETERS as readonly string[]).includes(name)) {
+      if (RESERVED_PARAMETERS.includes(name)) {
         issues.push(`${at}: parameter \`${name}\` is reserved (the orchestrator sets ${RESERVED_PARAMETERS.join(", ")})`);
       }
     }

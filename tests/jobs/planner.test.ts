@@ -1,12 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { BATCH_INJECTED_ENVIRONMENT_WORST_CASE, CONTAINER_OVERRIDES_HEADROOM_CHARS, JOB_NAME_PATTERN, TAG_KEYS } from "../../contract";
+import { BATCH_INJECTED_ENVIRONMENT_WORST_CASE, CONTAINER_OVERRIDES_HEADROOM_CHARS, JOB_NAME_PATTERN, MAX_CONTAINER_OVERRIDES_CHARS, sanitizeTagValue, TAG_KEYS } from "../../contract";
 import {
   BARRIER_COMMAND,
   containerOverridesLength,
-  MAX_CONTAINER_OVERRIDES_CHARS,
   PlanError,
   planWorkflow,
-  sanitizeTagValue,
   splitIntoChunks,
   worstCaseInput,
   type Plan,
