@@ -4,22 +4,16 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
-import { EXIT_CODES, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, START_JOB_ENV, type InputObject } from "../contract";
+import { decodeJobDefinitions, decodeTags, EXIT_CODES, isTagText, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, START_JOB_ENV, tagProblems, type InputObject } from "../contract";
+import { isDeterministicFailure, SubmissionError } from "./attempts";
+import { createBatchClient, createSubmitBatchClient, type BatchApi } from "./batch";
 import { createJsonLogger, type Logger } from "./log";
+import { findOwningStartJob } from "./ownership";
 import { PlanError, planWorkflow, type Plan } from "./planner";
 import { renderPlanTree } from "./render";
 import { parseWorkflowSpecJson, WorkflowSpecError, type WorkflowSpec } from "./spec";
-import {
-  createBatchClient,
-  createSubmitBatchClient,
-  findOwningStartJob,
-  isDeterministicFailure,
-  SubmissionError,
-  submitPlan,
-  waitForJobs,
-  WaitError,
-  type BatchApi,
-} from "./submitter";
+import { submitPlan } from "./submitter";
+import { waitForJobs, WaitError } from "./wait";
 
 export { EXIT_CODES };
 
@@ -82,9 +76,6 @@ const FLAG_ENV = {
 } as const;
 
 const required = (rule: string) => z.string(`is required (${rule})`).min(1, `is required (${rule})`);
-/** AWS tag values: letters, digits, whitespace and `_ . : / = + - @`, 1 to 256 characters. */
-const TAG_VALUE = /^[\p{L}\p{N}\p{Z}_.:/=+\-@]+$/u;
-const jsonObjectOfStrings = z.record(z.string(), z.string().min(1, "values must be non-empty job definition names"), "must be a JSON object");
 
 const envSchema = z.object({
   [START_JOB_ENV.runId]: required("24 lowercase hex characters").regex(RUN_ID_PATTERN, `must match ${RUN_ID_PATTERN}`),
@@ -102,7 +93,7 @@ const envSchema = z.object({
   [START_JOB_ENV.jobTags]: z.string().optional(),
   [START_JOB_ENV.stack]: required("the stack's id, a tag value")
     .refine((v) => Array.from(v).length <= MAX_TAG_VALUE_CHARS, `must be at most ${MAX_TAG_VALUE_CHARS} characters (an AWS tag value)`)
-    .regex(TAG_VALUE, "must be an AWS tag value (letters, digits, spaces and _ . : / = + - @)"),
+    .refine((v) => v.length > 0 && isTagText(v), "must be an AWS tag value (letters, digits, spaces and _ . : / = + - @)"),
   AWS_BATCH_JOB_ATTEMPT: z.string().regex(/^[1-9]\d*$/, "must be a positive integer").transform(Number).optional(),
   AWS_BATCH_JOB_ID: z.string().optional(),
 });
@@ -127,16 +118,14 @@ export function readInputs(env: Record<string, string | undefined>, flags: Parti
     throw new InputError(parsed.error.issues.map((i) => `${String(i.path[0])}${flagFor(String(i.path[0]))} ${i.message}`));
   }
   const e = parsed.data;
-  let jobDefinitions: Record<string, string>;
-  try {
-    jobDefinitions = jsonObjectOfStrings.parse(JSON.parse(e[START_JOB_ENV.jobDefinitions]));
-  } catch (err) {
-    const why = err instanceof z.ZodError ? err.issues.map((i) => i.message).join("; ") : "is not valid JSON";
+  const jobDefinitions = decodeJobDefinitions(e[START_JOB_ENV.jobDefinitions]);
+  if (!jobDefinitions.ok) {
+    const why = jobDefinitions.error === "json" ? "is not valid JSON" : jobDefinitions.message;
     throw new InputError([`${START_JOB_ENV.jobDefinitions}${flagFor(START_JOB_ENV.jobDefinitions)} ${why}`]);
   }
   let workflow: WorkflowSpec;
   try {
-    workflow = parseWorkflowSpecJson(e[START_JOB_ENV.workflow], { jobDefinitionKeys: Object.keys(jobDefinitions) });
+    workflow = parseWorkflowSpecJson(e[START_JOB_ENV.workflow], { jobDefinitionKeys: Object.keys(jobDefinitions.value) });
   } catch (err) {
     if (!(err instanceof WorkflowSpecError)) throw err;
     throw new InputError(err.issues.map((issue) => `${START_JOB_ENV.workflow}${flagFor(START_JOB_ENV.workflow)}: ${issue}`));
@@ -144,12 +133,11 @@ export function readInputs(env: Record<string, string | undefined>, flags: Parti
   let tags: Record<string, string> = {};
   const rawTags = e[START_JOB_ENV.jobTags]?.trim();
   if (rawTags) {
-    try {
-      tags = z.record(z.string(), z.string(), "must be a JSON object").parse(JSON.parse(rawTags));
-    } catch (err) {
-      const why = err instanceof z.ZodError ? "must be a JSON object of string tags" : "is not valid JSON";
-      throw new InputError([`${START_JOB_ENV.jobTags} ${why}`]);
-    }
+    const decoded = decodeTags(rawTags);
+    if (!decoded.ok) throw new InputError([`${START_JOB_ENV.jobTags} ${decoded.error === "json" ? "is not valid JSON" : decoded.message}`]);
+    const broken = tagProblems(decoded.value);
+    if (broken.length > 0) throw new InputError(broken.map((problem) => `${START_JOB_ENV.jobTags}: ${problem}`));
+    tags = decoded.value;
   }
   const runId = e[START_JOB_ENV.runId];
   return {
@@ -165,7 +153,7 @@ export function readInputs(env: Record<string, string | undefined>, flags: Parti
     },
     workflow,
     jobQueue: e[START_JOB_ENV.processQueue],
-    jobDefinitions,
+    jobDefinitions: jobDefinitions.value,
     attempt: e.AWS_BATCH_JOB_ATTEMPT ?? 1,
     ...(e.AWS_BATCH_JOB_ID ? { ownJobId: e.AWS_BATCH_JOB_ID } : {}),
   };

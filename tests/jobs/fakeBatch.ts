@@ -1,5 +1,7 @@
 /**
- * A stateful Batch behind aws-sdk-client-mock, for tests where what one call does must show in the next:
+ * The Batch the orchestrator's tests talk to. {@link mockBatch}: the mocked client each test file sets
+ * up, with the calls it received; the errors Batch answers with; and {@link FakeBatch}, a stateful Batch
+ * behind aws-sdk-client-mock, for tests where what one call does must show in the next:
  * SubmitJob creates a job that ListJobs and DescribeJobs then return; a fault can make SubmitJob create
  * the job and still fail (a 500 or a timeout after Batch created it: SubmitJob has no client token);
  * ListJobs can lag behind (it is eventually consistent); TerminateJob can take a few DescribeJobs polls to
@@ -7,6 +9,7 @@
  * `arrayJobId` + `jobStatus`.
  */
 import {
+  BatchClient,
   BatchServiceException,
   DescribeJobsCommand,
   ListJobsCommand,
@@ -16,7 +19,48 @@ import {
   type ListJobsCommandInput,
   type SubmitJobCommandInput,
 } from "@aws-sdk/client-batch";
-import type { AwsStub } from "aws-sdk-client-mock";
+import { mockClient, type AwsStub } from "aws-sdk-client-mock";
+import { beforeEach, vi } from "vitest";
+import { RUN_ID } from "./fixtures";
+
+/** A planned job's name: the run id, then its plan-local id. */
+export const NAME = (id: string) => `${RUN_ID}-${id}`;
+
+/** Batch ids derived from the job name make assertions about dependency mapping readable. */
+export const idFor = (jobName: string) => `id-${jobName.slice(RUN_ID.length + 1)}`;
+
+/** Fake time: `sleep` advances `now` at once, and records what it slept. */
+export function fakeClock() {
+  const slept: number[] = [];
+  return { slept, sleep: async (ms: number) => void slept.push(ms) };
+}
+
+/**
+ * The Batch client the orchestrator's tests drive, behind aws-sdk-client-mock. Before each test the mock
+ * is reset to list no jobs, submit every job (its id from {@link idFor}) and terminate anything; a test
+ * overrides that with `batchMock.on(…)` or puts a {@link FakeBatch} behind it. Call once per test file.
+ */
+export function mockBatch() {
+  const batchMock = mockClient(BatchClient);
+  const sleep = vi.fn(async (_ms: number) => {});
+  beforeEach(() => {
+    batchMock.reset();
+    sleep.mockClear();
+    batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
+    batchMock.on(SubmitJobCommand).callsFake((input: SubmitJobCommandInput) => ({ jobId: idFor(input.jobName!), jobName: input.jobName }));
+    batchMock.on(TerminateJobCommand).resolves({});
+  });
+  return {
+    batchMock,
+    batch: new BatchClient({ region: "us-east-1" }),
+    /** Resolves at once; cleared before each test. */
+    sleep,
+    /** The SubmitJob requests sent, in order. */
+    submitted: () => batchMock.commandCalls(SubmitJobCommand).map((c) => c.args[0].input as SubmitJobCommandInput),
+    terminated: () => batchMock.commandCalls(TerminateJobCommand).map((c) => c.args[0].input),
+    listInputs: () => batchMock.commandCalls(ListJobsCommand).map((c) => c.args[0].input),
+  };
+}
 
 export interface FakeJob {
   jobId: string;

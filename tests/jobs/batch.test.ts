@@ -1,7 +1,8 @@
-import { type BatchClient, type BatchClientConfig, ListJobsCommand, SubmitJobCommand } from "@aws-sdk/client-batch";
+import { type BatchClient, type BatchClientConfig, BatchServiceException, ListJobsCommand, SubmitJobCommand } from "@aws-sdk/client-batch";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { advanceUntil } from "../support/fakeTime";
-import { createBatchClient, createSubmitBatchClient } from "../../jobs/submitter";
+import { createBatchClient, createSubmitBatchClient, isAmbiguousSubmitFailure } from "../../jobs/batch";
+import { accessDenied, clientError, serverError, timeout } from "./fakeBatch";
 
 // aws-sdk-client-mock replaces `send` and so skips the SDK's retry middleware; these tests drive a real
 // client through a fake HTTP handler to show throttling is retried before the submitter ever sees it.
@@ -109,4 +110,20 @@ describe("createBatchClient", () => {
       expect(out).toBeDefined();
     });
   });
+});
+
+// SubmitJob has no client token: whether a failed one may have created its job decides between a lookup
+// by name and an error (or a backoff, for throttling).
+describe("isAmbiguousSubmitFailure", () => {
+  it.each([
+    ["HTTP 500", serverError(), true],
+    ["a timeout", timeout(), true],
+    ["a reset connection", Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), true],
+    ["HTTP 400 ClientException", clientError(), false],
+    ["HTTP 403 AccessDeniedException", accessDenied(), false],
+    ["HTTP 429 (throttled: Batch created nothing)", new BatchServiceException({ name: "TooManyRequestsException", $fault: "client", $metadata: { httpStatusCode: 429 }, message: "" }), false],
+  ])("%s may have created the job: %s", (_what, error, ambiguous) => {
+    expect(isAmbiguousSubmitFailure(error)).toBe(ambiguous);
+  });
+
 });
