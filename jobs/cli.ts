@@ -5,21 +5,15 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { decodeJobDefinitions, decodeTags, EXIT_CODES, isTagText, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, START_JOB_ENV, tagProblems, type InputObject } from "../contract";
+import { isDeterministicFailure, SubmissionError } from "./attempts";
+import { createBatchClient, createSubmitBatchClient, type BatchApi } from "./batch";
 import { createJsonLogger, type Logger } from "./log";
+import { findOwningStartJob } from "./ownership";
 import { PlanError, planWorkflow, type Plan } from "./planner";
 import { renderPlanTree } from "./render";
 import { parseWorkflowSpecJson, WorkflowSpecError, type WorkflowSpec } from "./spec";
-import {
-  createBatchClient,
-  createSubmitBatchClient,
-  findOwningStartJob,
-  isDeterministicFailure,
-  SubmissionError,
-  submitPlan,
-  waitForJobs,
-  WaitError,
-  type BatchApi,
-} from "./submitter";
+import { submitPlan } from "./submitter";
+import { waitForJobs, WaitError } from "./wait";
 
 export { EXIT_CODES };
 
