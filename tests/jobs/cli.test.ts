@@ -87,6 +87,8 @@ describe("input validation", () => {
     ["AWS_BATCH_JOB_ATTEMPT", "0", "AWS_BATCH_JOB_ATTEMPT must be a positive integer"],
     ["PIPELINE_JOB_TAGS", "{team:", "PIPELINE_JOB_TAGS is not valid JSON"],
     ["PIPELINE_JOB_TAGS", '{"team": 7}', "PIPELINE_JOB_TAGS must be a JSON object of string tags"],
+    ["PIPELINE_JOB_TAGS", '{"aws:team": "data"}', "PIPELINE_JOB_TAGS: tag key `aws:team` must have 1 to 128 characters and not start with `aws:`"],
+    ["PIPELINE_JOB_TAGS", '{"pipeline:team": "data"}', "PIPELINE_JOB_TAGS: tag key `pipeline:team` must not start with `pipeline:`"],
     ["PIPELINE_STACK", undefined, "PIPELINE_STACK (--stack) is required (the stack's id, a tag value)"],
     ["PIPELINE_STACK", "", "PIPELINE_STACK (--stack) is required (the stack's id, a tag value)"],
     ["PIPELINE_STACK", "acme,prod", "PIPELINE_STACK (--stack) must be an AWS tag value (letters, digits, spaces and _ . : / = + - @)"],
