@@ -5,6 +5,15 @@
  */
 export type Fail = (field: string, value: unknown, rule: string) => never;
 
+/**
+ * A rule broken, as a component's exported problem function reports it: the argument and the rule. The
+ * stack config calls the same functions and maps `field` to its own key, so a rule lives once.
+ */
+export interface ArgsProblem<Field extends string = string> {
+  readonly field: Field;
+  readonly rule: string;
+}
+
 export function argsFailer(ErrorClass: new (message: string) => Error, component: string, name: string): Fail {
   return (field, value, rule) => {
     throw new ErrorClass(`${component} '${name}' has \`${field}\` = ${JSON.stringify(value)}; ${rule}`);

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CRAllocationStrategy, CRType } from "@aws-sdk/client-batch";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy } from "./iam";
-import { argsFailer } from "./argsError";
+import { type ArgsProblem, argsFailer } from "./argsError";
 
 /** The managed compute resource types this component builds. */
 export type ComputeKind = typeof CRType.SPOT | typeof CRType.EC2 | typeof CRType.FARGATE | typeof CRType.FARGATE_SPOT;
@@ -39,16 +39,23 @@ export class ComputeEnvironmentArgsError extends Error {
   override readonly name = "ComputeEnvironmentArgsError";
 }
 
-const SPOT_STRATEGIES: readonly CRAllocationStrategy[] = [
+/** Allocation strategies Batch accepts for SPOT environments. */
+export const SPOT_ALLOCATION_STRATEGIES = [
   CRAllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED,
   CRAllocationStrategy.SPOT_CAPACITY_OPTIMIZED,
   CRAllocationStrategy.BEST_FIT_PROGRESSIVE,
   CRAllocationStrategy.BEST_FIT,
-];
-const ON_DEMAND_STRATEGIES: readonly CRAllocationStrategy[] = [
+] as const;
+/** Allocation strategies Batch accepts for EC2 (On-Demand) environments. */
+export const ON_DEMAND_ALLOCATION_STRATEGIES = [
   CRAllocationStrategy.BEST_FIT_PROGRESSIVE,
   CRAllocationStrategy.BEST_FIT,
-];
+] as const;
+
+/** Why `minVcpus` does not go with `maxVcpus`, or undefined when it does. Shared with the stack config. */
+export function minVcpusProblem(minVcpus: number, maxVcpus: number): ArgsProblem<"minVcpus"> | undefined {
+  return minVcpus > maxVcpus ? { field: "minVcpus", rule: "minVcpus cannot exceed maxVcpus" } : undefined;
+}
 
 /** Fills defaults and checks Batch's rules. Pure, so it is table-tested without mocks. */
 export function resolveComputeEnvironmentArgs(name: string, args: ComputeEnvironmentArgs): Required<
@@ -72,9 +79,8 @@ export function resolveComputeEnvironmentArgs(name: string, args: ComputeEnviron
   if (!Number.isInteger(resolved.minVcpus) || resolved.minVcpus < 0) {
     fail("minVcpus", resolved.minVcpus, "minVcpus must be a whole number of at least 0");
   }
-  if (resolved.minVcpus > resolved.maxVcpus) {
-    fail("minVcpus", resolved.minVcpus, `minVcpus cannot exceed maxVcpus (${resolved.maxVcpus})`);
-  }
+  const range = minVcpusProblem(resolved.minVcpus, resolved.maxVcpus);
+  if (range) fail(range.field, resolved.minVcpus, `${range.rule} (${resolved.maxVcpus})`);
   if (fargate) {
     // Fargate rejects the EC2-only fields outright; catching them here beats a failed deploy.
     if (args.minVcpus !== undefined && args.minVcpus !== 0) fail("minVcpus", args.minVcpus, "Fargate environments have no minimum");
@@ -82,7 +88,7 @@ export function resolveComputeEnvironmentArgs(name: string, args: ComputeEnviron
     if (args.allocationStrategy !== undefined) fail("allocationStrategy", args.allocationStrategy, "Fargate environments take no allocation strategy");
     if (args.bidPercentage !== undefined) fail("bidPercentage", args.bidPercentage, "only SPOT environments take a bid percentage");
   } else {
-    const allowed = args.kind === CRType.SPOT ? SPOT_STRATEGIES : ON_DEMAND_STRATEGIES;
+    const allowed: readonly CRAllocationStrategy[] = args.kind === CRType.SPOT ? SPOT_ALLOCATION_STRATEGIES : ON_DEMAND_ALLOCATION_STRATEGIES;
     if (!allowed.includes(resolved.allocationStrategy)) {
       fail("allocationStrategy", resolved.allocationStrategy, `${args.kind} environments allow ${allowed.join(", ")}`);
     }

@@ -1,4 +1,5 @@
 /** Fargate's task sizes: pure, shared by the stack config (preview-time errors) and the job definitions. */
+import type { ArgsProblem } from "./argsError";
 
 export const FARGATE_MEMORY_MIB: Record<string, [min: number, max: number, step: number]> = {
   "0.25": [512, 2048, 512],
@@ -17,7 +18,7 @@ export const FARGATE_VCPUS = Object.keys(FARGATE_MEMORY_MIB).map(Number).sort((x
  * Why `vcpus`/`memoryMiB` is not a size Fargate runs, or undefined when it is. Shared with the stack
  * config, so a bad size fails `pulumi preview` naming the config key.
  */
-export function fargateSizeProblem(vcpus: number, memoryMiB: number): { field: "vcpus" | "memoryMiB"; rule: string } | undefined {
+export function fargateSizeProblem(vcpus: number, memoryMiB: number): ArgsProblem<"vcpus" | "memoryMiB"> | undefined {
   const range = FARGATE_MEMORY_MIB[String(vcpus)];
   if (!range) return { field: "vcpus", rule: `Fargate accepts ${FARGATE_VCPUS.join(", ")} vCPUs` };
   const [min, max, step] = range;

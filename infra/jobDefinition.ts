@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-batch";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
-import { argsFailer } from "./argsError";
+import { type ArgsProblem, argsFailer } from "./argsError";
 import { fargateSizeProblem } from "./fargate";
 
 /**
@@ -72,6 +72,25 @@ export class JobDefinitionArgsError extends Error {
 }
 
 
+/**
+ * Why `vcpus`/`memoryMiB` is not a size `platform` runs, or undefined: Fargate's table, whole vCPUs on
+ * EC2. Shared with the stack config, which adds the queue that decides the platform.
+ */
+export function jobSizeProblem(platform: Platform, vcpus: number, memoryMiB: number): ArgsProblem<"vcpus" | "memoryMiB"> | undefined {
+  if (platform === PlatformCapability.FARGATE) return fargateSizeProblem(vcpus, memoryMiB);
+  return Number.isInteger(vcpus) ? undefined : { field: "vcpus", rule: "EC2 jobs take whole vCPUs" };
+}
+
+/** Attempts Batch accepts in a retry strategy. */
+export const RETRY_ATTEMPTS = { min: 1, max: 10 } as const;
+
+/** Why `attempts` is not a retry count Batch accepts, or undefined. Shared with the stack config. */
+export function retryAttemptsProblem(attempts: number): ArgsProblem<"retryAttempts"> | undefined {
+  const { min, max } = RETRY_ATTEMPTS;
+  if (Number.isInteger(attempts) && attempts >= min && attempts <= max) return undefined;
+  return { field: "retryAttempts", rule: `Batch accepts ${min} to ${max} attempts` };
+}
+
 /** Patterns in `evaluateOnExit` may only end with `*`; Batch rejects anything else at register time. */
 function checkPattern(value: string | undefined): boolean {
   return value === undefined || !value.slice(0, -1).includes("*");
@@ -107,17 +126,14 @@ export function resolveJobDefinitionArgs(name: string, args: ContainerJobDefinit
   const fail = argsFailer(JobDefinitionArgsError, "ContainerJobDefinition", name);
   if (!(a.vcpus > 0)) fail("vcpus", a.vcpus, "vcpus must be greater than 0");
   if (!Number.isInteger(a.memoryMiB) || a.memoryMiB < 4) fail("memoryMiB", a.memoryMiB, "memoryMiB must be a whole number of at least 4");
-  if (a.platform === PlatformCapability.FARGATE) {
-    const problem = fargateSizeProblem(a.vcpus, a.memoryMiB);
-    if (problem) fail(problem.field, a[problem.field], problem.rule);
-  } else {
-    if (!Number.isInteger(a.vcpus)) fail("vcpus", a.vcpus, "EC2 jobs take whole vCPUs");
+  const size = jobSizeProblem(a.platform, a.vcpus, a.memoryMiB);
+  if (size) fail(size.field, a[size.field], size.rule);
+  if (a.platform !== PlatformCapability.FARGATE) {
     if (args.executionRoleArn !== undefined) fail("executionRoleArn", "(set)", "only Fargate job definitions take an execution role");
     if (args.assignPublicIp !== undefined) fail("assignPublicIp", args.assignPublicIp, "only Fargate job definitions assign public IPs");
   }
-  if (!Number.isInteger(a.retryAttempts) || a.retryAttempts < 1 || a.retryAttempts > 10) {
-    fail("retryAttempts", a.retryAttempts, "Batch accepts 1 to 10 attempts");
-  }
+  const retries = retryAttemptsProblem(a.retryAttempts);
+  if (retries) fail(retries.field, a.retryAttempts, retries.rule);
   if (a.evaluateOnExit.length > 5) fail("evaluateOnExit", a.evaluateOnExit.length, "Batch accepts at most 5 rules");
   a.evaluateOnExit.forEach((rule, i) => {
     for (const key of ["onStatusReason", "onReason", "onExitCode"] as const) {

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JobStateTimeLimitActionsAction, JQState } from "@aws-sdk/client-batch";
 import { type ComputeKind, isFargate } from "./computeEnvironment";
-import { argsFailer } from "./argsError";
+import { type ArgsProblem, argsFailer } from "./argsError";
 
 /** What a queue needs of an environment: its ARN and whether it is Fargate. */
 export interface QueueEnvironment {
@@ -45,12 +45,30 @@ export class JobQueueArgsError extends Error {
   override readonly name = "JobQueueArgsError";
 }
 
+/** Queue priorities Batch accepts. */
+export const QUEUE_PRIORITY = { min: 0, max: 1000 } as const;
+/** How long Batch lets a job stay RUNNABLE before a `jobStateTimeLimitActions` action, in seconds. */
+export const RUNNABLE_TIMEOUT_SECONDS = { min: 600, max: 86_400 } as const;
+
+/** Why `priority` is not a queue priority Batch accepts, or undefined. Shared with the stack config. */
+export function queuePriorityProblem(priority: number): ArgsProblem<"priority"> | undefined {
+  const { min, max } = QUEUE_PRIORITY;
+  if (Number.isInteger(priority) && priority >= min && priority <= max) return undefined;
+  return { field: "priority", rule: `priority must be a whole number from ${min} to ${max}` };
+}
+
+/** Why `seconds` is not a RUNNABLE time limit Batch accepts, or undefined. Shared with the stack config. */
+export function runnableTimeoutProblem(seconds: number): ArgsProblem<"runnableTimeoutSeconds"> | undefined {
+  const { min, max } = RUNNABLE_TIMEOUT_SECONDS;
+  if (Number.isInteger(seconds) && seconds >= min && seconds <= max) return undefined;
+  return { field: "runnableTimeoutSeconds", rule: `Batch accepts ${min} to ${max} seconds` };
+}
+
 /** Checks Batch's queue rules before anything is created. Pure, table-tested. */
 export function validateJobQueueArgs(name: string, args: JobQueueArgs): void {
   const fail = argsFailer(JobQueueArgsError, "JobQueue", name);
-  if (!Number.isInteger(args.priority) || args.priority < 0 || args.priority > 1000) {
-    fail("priority", args.priority, "priority must be a whole number from 0 to 1000");
-  }
+  const priority = queuePriorityProblem(args.priority);
+  if (priority) fail(priority.field, args.priority, priority.rule);
   const kinds = args.computeEnvironments.map((e) => e.kind);
   if (kinds.length < 1 || kinds.length > 3) {
     fail("computeEnvironments", kinds, "a queue takes 1 to 3 compute environments");
@@ -59,9 +77,8 @@ export function validateJobQueueArgs(name: string, args: JobQueueArgs): void {
     fail("computeEnvironments", kinds, "a queue cannot mix Fargate and EC2 environments; use one queue for each");
   }
   const t = args.runnableTimeoutSeconds;
-  if (t !== undefined && (!Number.isInteger(t) || t < 600 || t > 86_400)) {
-    fail("runnableTimeoutSeconds", t, "Batch accepts 600 to 86400 seconds");
-  }
+  const timeout = t === undefined ? undefined : runnableTimeoutProblem(t);
+  if (timeout) fail(timeout.field, t, timeout.rule);
   const reservation = args.fairShare?.computeReservation;
   if (reservation !== undefined && (reservation < 0 || reservation > 99)) {
     fail("fairShare.computeReservation", reservation, "must be from 0 to 99");
