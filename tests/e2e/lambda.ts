@@ -1,8 +1,7 @@
 /** Invoking a serialized trigger Lambda in a fresh Node process, as the Lambda runtime would. */
 import * as path from "node:path";
 import { lastJsonLine, runNode } from "./node";
-
-const root = path.resolve(__dirname, "../..");
+import { awsEnv, ROOT } from "./setup";
 
 export const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
 /** The stack id infra/trigger.ts gives the Lambda (`PIPELINE_STACK`, its resource prefix). */
@@ -36,15 +35,11 @@ export interface Invocation {
  * `event`, its AWS clients pointed at `endpoint`, with the environment infra/trigger.ts gives it.
  */
 export async function invokeLambda(dir: string, event: unknown, endpoint: string): Promise<Invocation> {
-  const out = await runNode([path.join(root, "scripts", "lambda-invoke.cjs"), dir], {
+  const out = await runNode([path.join(ROOT, "scripts", "lambda-invoke.cjs"), dir], {
     cwd: dir,
     input: JSON.stringify(event),
     env: {
-      PATH: process.env.PATH,
-      AWS_ENDPOINT_URL: endpoint,
-      AWS_REGION: "eu-west-1",
-      AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-      AWS_SECRET_ACCESS_KEY: "secret",
+      ...awsEnv(endpoint),
       AWS_LAMBDA_FUNCTION_NAME: "trigger",
       START_QUEUE,
       START_JOB_DEFINITION: "start-def",

@@ -4,25 +4,27 @@
  * the start job definition give it, against a local AWS-compatible endpoint. Docker is not available
  * here, so this is as close to the image as the tests get.
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import * as path from "node:path";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { RUN_ID, STACK, startJobEnv } from "../jobs/fixtures";
-import { type AwsStub, startAwsStub } from "./awsStub";
 import { runNode } from "./node";
-
-const run = promisify(execFile);
-const root = path.resolve(__dirname, "../..");
-let dir: string;
-let bundle: string;
-let stub: AwsStub;
+import { awsEnv, runScript, setUpE2e } from "./setup";
 
 const START_NAME = `start-data-file-${RUN_ID}`;
 const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
 const PROCESS_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/low";
+
+const e2e = setUpE2e("orchestrator-", async (dir) => {
+  const bundle = path.join(dir, "orchestrator.js");
+  await runScript("jobs/build.mjs", [], { env: { ...process.env, ORCHESTRATOR_OUTFILE: bundle } });
+  return bundle;
+});
+
+beforeAll(() => {
+  // The start job the orchestrator runs as, as Batch knows it.
+  e2e.stub.addJob({ jobId: "start-job-id", jobName: START_NAME, jobQueue: START_QUEUE, createdAt: 1, status: "RUNNING" });
+});
 
 const env = () => ({
   ...startJobEnv({
@@ -31,35 +33,17 @@ const env = () => ({
     PIPELINE_PROCESS_QUEUE: PROCESS_QUEUE,
     PIPELINE_JOB_TAGS: JSON.stringify({ environment: "test" }),
   }),
-  PATH: process.env.PATH,
-  AWS_ENDPOINT_URL: stub.url,
-  AWS_REGION: "eu-west-1",
-  AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-  AWS_SECRET_ACCESS_KEY: "secret",
+  ...awsEnv(e2e.stub.url),
   AWS_BATCH_JOB_ID: "start-job-id",
   AWS_BATCH_JOB_ATTEMPT: "1",
 });
 
-const orchestrator = (args: string[], extra: Record<string, string> = {}) => runNode([bundle, ...args], { env: { ...env(), ...extra } });
-
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "orchestrator-"));
-  bundle = path.join(dir, "orchestrator.js");
-  await run(process.execPath, [path.join(root, "jobs", "build.mjs")], { env: { ...process.env, ORCHESTRATOR_OUTFILE: bundle } });
-  stub = await startAwsStub();
-  // The start job the orchestrator runs as, as Batch knows it.
-  stub.addJob({ jobId: "start-job-id", jobName: START_NAME, jobQueue: START_QUEUE, createdAt: 1, status: "RUNNING" });
-}, 120_000);
-
-afterAll(async () => {
-  await stub?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const orchestrator = (args: string[], extra: Record<string, string> = {}) => runNode([e2e.built, ...args], { env: { ...env(), ...extra } });
 
 describe("the bundled orchestrator (the image's entry point)", () => {
   it("is one self-contained file", () => {
-    expect(statSync(bundle).size).toBeGreaterThan(100_000);
-    expect(statSync(bundle).size).toBeLessThan(5 * 1024 * 1024);
+    expect(statSync(e2e.built).size).toBeGreaterThan(100_000);
+    expect(statSync(e2e.built).size).toBeLessThan(5 * 1024 * 1024);
   });
 
   it("--dry-run prints the plan without calling AWS", async () => {
@@ -71,14 +55,14 @@ describe("the bundled orchestrator (the image's entry point)", () => {
       ["process", 3],
       ["merge", 1],
     ]);
-    expect(stub.calls).toHaveLength(0);
+    expect(e2e.stub.calls).toHaveLength(0);
   });
 
   it("submits prepare → array of 3 → merge with real dependency ids, then finds the same DAG on a retried attempt", async () => {
     const first = await orchestrator([]);
     expect(first.code).toBe(0);
-    expect(stub.submitted.map((s) => s.jobName)).toEqual([`${RUN_ID}-prepare`, `${RUN_ID}-process`, `${RUN_ID}-merge`]);
-    const [prepare, process_, merge] = stub.submitted;
+    expect(e2e.stub.submitted.map((s) => s.jobName)).toEqual([`${RUN_ID}-prepare`, `${RUN_ID}-process`, `${RUN_ID}-merge`]);
+    const [prepare, process_, merge] = e2e.stub.submitted;
     expect(prepare.dependsOn).toBeUndefined();
     expect(process_.arrayProperties).toEqual({ size: 3 });
     const ids = JSON.parse(first.stdout).jobs.map((j: any) => j.jobId);
@@ -90,17 +74,17 @@ describe("the bundled orchestrator (the image's entry point)", () => {
     const retried = await orchestrator([], { AWS_BATCH_JOB_ATTEMPT: "2" });
     expect(retried.code).toBe(0);
     expect(JSON.parse(retried.stdout).outcome).toBe("existing");
-    expect(stub.submitted).toHaveLength(3);
+    expect(e2e.stub.submitted).toHaveLength(3);
   });
 
   it("a second start job of the same run (a lost SubmitJob response) submits nothing", async () => {
-    const before = stub.submitted.length;
-    stub.addJob({ jobId: "start-job-duplicate", jobName: START_NAME, jobQueue: START_QUEUE, createdAt: 2, status: "RUNNING" });
+    const before = e2e.stub.submitted.length;
+    e2e.stub.addJob({ jobId: "start-job-duplicate", jobName: START_NAME, jobQueue: START_QUEUE, createdAt: 2, status: "RUNNING" });
     const duplicate = await orchestrator([], { AWS_BATCH_JOB_ID: "start-job-duplicate" });
     expect(duplicate.code).toBe(0);
     expect(JSON.parse(duplicate.stdout)).toEqual({ runId: RUN_ID, outcome: "duplicate", owner: "start-job-id" });
-    expect(stub.submitted).toHaveLength(before);
-    expect(stub.calls.filter((c) => c.operation === "ListJobs").at(-1)!.body).toEqual({
+    expect(e2e.stub.submitted).toHaveLength(before);
+    expect(e2e.stub.calls.filter((c) => c.operation === "ListJobs").at(-1)!.body).toEqual({
       jobQueue: START_QUEUE,
       filters: [{ name: "JOB_NAME", values: [START_NAME] }],
     });
@@ -112,23 +96,23 @@ describe("the bundled orchestrator (the image's entry point)", () => {
   it("after an HTTP 500 from a SubmitJob that created the job, uses that job instead of submitting it again", async () => {
     const runId = "fedcba9876543210fedcba98";
     const startName = `start-other-${runId}`;
-    stub.addJob({ jobId: "start-job-ambiguous", jobName: startName, jobQueue: START_QUEUE, createdAt: 3, status: "RUNNING" });
-    const calls = stub.calls.length;
-    stub.failAfterCreatingNext(1);
+    e2e.stub.addJob({ jobId: "start-job-ambiguous", jobName: startName, jobQueue: START_QUEUE, createdAt: 3, status: "RUNNING" });
+    const calls = e2e.stub.calls.length;
+    e2e.stub.failAfterCreatingNext(1);
 
     const { code, stdout, stderr } = await orchestrator([], { PIPELINE_RUN_ID: runId, AWS_BATCH_JOB_ID: "start-job-ambiguous" });
 
     expect(code, stderr).toBe(0);
     expect(JSON.parse(stdout).outcome).toBe("submitted");
-    const ours = stub.calls.slice(calls);
+    const ours = e2e.stub.calls.slice(calls);
     // One SubmitJob per planned name, the failed one included: nothing was retried blindly.
     expect(ours.filter((c) => c.operation === "SubmitJob").map((c) => c.body.jobName)).toEqual(["prepare", "process", "merge"].map((s) => `${runId}-${s}`));
-    for (const step of ["prepare", "process", "merge"]) expect(stub.jobs.filter((j) => j.jobName === `${runId}-${step}`), step).toHaveLength(1);
+    for (const step of ["prepare", "process", "merge"]) expect(e2e.stub.jobs.filter((j) => j.jobName === `${runId}-${step}`), step).toHaveLength(1);
     expect(ours).toContainEqual(expect.objectContaining({ operation: "ListJobs", body: { jobQueue: PROCESS_QUEUE, filters: [{ name: "JOB_NAME", values: [`${runId}-prepare`] }] } }));
-    const [prepare] = stub.jobs.filter((j) => j.jobName === `${runId}-prepare`);
+    const [prepare] = e2e.stub.jobs.filter((j) => j.jobName === `${runId}-prepare`);
     expect(JSON.parse(stdout).jobs[0].jobId).toBe(prepare!.jobId);
-    expect(stub.submitted.find((s) => s.jobName === `${runId}-process`).dependsOn).toEqual([{ jobId: prepare!.jobId }]);
-    expect(stub.submitted.find((s) => s.jobName === `${runId}-merge`).tags).toMatchObject({ "pipeline:stack": STACK });
+    expect(e2e.stub.submitted.find((s) => s.jobName === `${runId}-process`).dependsOn).toEqual([{ jobId: prepare!.jobId }]);
+    expect(e2e.stub.submitted.find((s) => s.jobName === `${runId}-merge`).tags).toMatchObject({ "pipeline:stack": STACK });
   });
 
   it("exits 2 naming the variable when an input is bad", async () => {

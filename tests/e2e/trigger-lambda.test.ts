@@ -4,43 +4,27 @@
  * then loaded in a fresh Node process and invoked with S3 events. The real AWS SDK clients in that
  * process talk to a local AWS-compatible endpoint (AWS_ENDPOINT_URL), which records what they send.
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, symlinkSync } from "node:fs";
 import * as path from "node:path";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsStub, startAwsStub } from "./awsStub";
+import { describe, expect, it } from "vitest";
 import { type Invocation, invokeLambda, s3Event, STACK, START_QUEUE } from "./lambda";
 import { lastJsonLine } from "./node";
+import { ROOT, runScript, setUpE2e } from "./setup";
 
-const run = promisify(execFile);
-const root = path.resolve(__dirname, "../..");
-let dir: string;
-let stub: AwsStub;
-let summary: { indexBytes: number; packages: { path: string }[]; zippedBytes: number };
-
-const invoke = (event: unknown): Promise<Invocation> => invokeLambda(dir, event, stub.url);
-
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "lambda-"));
-  const { stdout } = await run(process.execPath, [path.join(root, "scripts", "lambda-package.cjs"), dir], { cwd: root });
-  summary = lastJsonLine(stdout);
+const e2e = setUpE2e("lambda-", async (dir) => {
+  const summary: { indexBytes: number; packages: { path: string }[]; zippedBytes: number } = lastJsonLine(await runScript("scripts/lambda-package.cjs", [dir], { cwd: ROOT }));
   // Stand-in for the Lambda runtime's SDK and the Powertools layer: the same packages, resolved from here.
-  symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
-  stub = await startAwsStub();
-}, 120_000);
-
-afterAll(async () => {
-  await stub?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  return summary;
 });
+
+const invoke = (event: unknown): Promise<Invocation> => invokeLambda(e2e.dir, event, e2e.stub.url);
 
 describe("the serialized trigger Lambda", () => {
   it("uploads the handler alone: the SDK is in the runtime, Powertools in its layer", () => {
-    expect(summary.packages).toEqual([]);
-    expect(summary.zippedBytes).toBeLessThan(50 * 1024);
-    const code = readFileSync(path.join(dir, "__index.js"), "utf8");
+    expect(e2e.built.packages).toEqual([]);
+    expect(e2e.built.zippedBytes).toBeLessThan(50 * 1024);
+    const code = readFileSync(path.join(e2e.dir, "__index.js"), "utf8");
     // npm packages are loaded at run time, never inlined.
     expect(code).toContain('require("@aws-sdk/client-batch")');
     expect(code).toContain('require("@aws-lambda-powertools/idempotency")');
@@ -50,8 +34,8 @@ describe("the serialized trigger Lambda", () => {
   it("submits the start job for an S3 event through the real SDK", async () => {
     const out = await invoke(s3Event({ key: "incoming/my+file%2B1.csv", versionId: "v1", size: 2048 }));
     expect(out.ok).toBe(true);
-    expect(stub.submitted).toHaveLength(1);
-    const body = stub.submitted[0];
+    expect(e2e.stub.submitted).toHaveLength(1);
+    const body = e2e.stub.submitted[0];
     expect(body.jobQueue).toBe(START_QUEUE);
     expect(body.jobDefinition).toBe("start-def");
     expect(body.jobName).toMatch(/^start-[A-Za-z0-9_-]*-[0-9a-f]{24}$/);
@@ -66,31 +50,31 @@ describe("the serialized trigger Lambda", () => {
     // The orchestrator's role may terminate only jobs tagged with its own stack (pipeline:stack).
     expect(body.tags).toMatchObject({ "pipeline:stack": STACK, "pipeline:step": "start", "pipeline:run-id": env.PIPELINE_RUN_ID });
     // Powertools recorded the run: a conditional put, then the completed result.
-    const ops = stub.calls.filter((c) => c.service === "dynamodb").map((c) => c.operation);
+    const ops = e2e.stub.calls.filter((c) => c.service === "dynamodb").map((c) => c.operation);
     expect(ops).toEqual(["PutItem", "UpdateItem"]);
-    expect([...stub.table.values()][0]!.status).toEqual({ S: "COMPLETED" });
+    expect([...e2e.stub.table.values()][0]!.status).toEqual({ S: "COMPLETED" });
   });
 
   it("submits nothing when the same event is delivered again (a fresh process: no memory cache)", async () => {
-    const before = stub.submitted.length;
+    const before = e2e.stub.submitted.length;
     const out = await invoke(s3Event({ key: "incoming/my+file%2B1.csv", versionId: "v1", size: 2048 }));
     expect(out.ok).toBe(true);
-    expect(stub.submitted.length).toBe(before);
+    expect(e2e.stub.submitted.length).toBe(before);
   });
 
   it("retries a throttled SubmitJob and then succeeds", async () => {
-    stub.throttleNext(2);
-    const before = stub.calls.filter((c) => c.operation === "SubmitJob").length;
+    e2e.stub.throttleNext(2);
+    const before = e2e.stub.calls.filter((c) => c.operation === "SubmitJob").length;
     const out = await invoke(s3Event({ key: "incoming/throttled.csv", versionId: "v7" }));
     expect(out.ok).toBe(true);
-    expect(stub.calls.filter((c) => c.operation === "SubmitJob").length - before).toBe(3);
+    expect(e2e.stub.calls.filter((c) => c.operation === "SubmitJob").length - before).toBe(3);
   }, 60_000);
 
   it("ignores s3:TestEvent and throws on an unrecognized event, so it reaches the dead-letter queue", async () => {
-    const before = stub.submitted.length;
+    const before = e2e.stub.submitted.length;
     expect((await invoke({ Service: "Amazon S3", Event: "s3:TestEvent", Bucket: "input-bucket" })).ok).toBe(true);
     const bad = await invoke({ surprise: true });
     expect(bad.ok).toBe(false);
-    expect(stub.submitted.length).toBe(before);
+    expect(e2e.stub.submitted.length).toBe(before);
   });
 });
