@@ -5,10 +5,10 @@
  */
 import { CRAllocationStrategy } from "@aws-sdk/client-batch";
 import { z } from "zod";
-import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, TAG_KEYS } from "../contract";
-import { fargateSizeProblem } from "./fargate";
-import { BARRIER_JOB_DEFINITION_KEY, containerOverridesLength, PlanError, planWorkflow, topologicalOrder, worstCaseInput } from "../jobs/planner";
-import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../jobs/spec";
+import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, TAG_KEYS } from "../../contract";
+import { fargateSizeProblem } from "../fargate";
+import { BARRIER_JOB_DEFINITION_KEY, containerOverridesLength, PlanError, planWorkflow, topologicalOrder, worstCaseInput } from "../../jobs/planner";
+import { DEFAULT_WORKFLOW, parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../../jobs/spec";
 
 /** Size cap of the stack's tags as JSON (see `tags`). */
 export const MAX_TAGS_JSON_BYTES = 2048;

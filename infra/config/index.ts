@@ -1,0 +1,2 @@
+/** Stack configuration: see schema.ts. `import ... from "./config"` resolves here. */
+export * from "./schema";
