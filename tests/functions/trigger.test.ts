@@ -18,6 +18,7 @@ import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { advanceUntil } from "../support/fakeTime";
+import { recordingLogger } from "../support/recordingLogger";
 import { IDEMPOTENCY_KEY_PREFIX, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, STACK_ENV, TAG_KEYS, TRIGGER_ENV } from "../../contract";
 import { computeRunId } from "../../functions/startRequest";
 import {
@@ -32,7 +33,6 @@ import {
   SUBMIT_JOB_RETRY,
   type TriggerClientOverrides,
   TriggerConfigError,
-  type TriggerLogger,
   TriggerRecordsFailedError,
 } from "../../functions/handler";
 import { BUCKET, eventBridge, record, s3Event, testEvent } from "./s3Fixtures";
@@ -59,16 +59,6 @@ const ENV = {
 };
 const MODULES = { Batch, DynamoDBClient, makeIdempotent, IdempotencyConfig, DynamoDBPersistenceLayer };
 const context = { functionName: "trigger", awsRequestId: "req-1", getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
-
-function recordingLogger(): TriggerLogger & { lines: { level: string; message: string; fields?: Record<string, unknown> }[] } {
-  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  return {
-    lines,
-    info: (message, fields) => lines.push({ level: "info", message, fields }),
-    warn: (message, fields) => lines.push({ level: "warn", message, fields }),
-    error: (message, fields) => lines.push({ level: "error", message, fields }),
-  };
-}
 
 /** What Powertools does, minus DynamoDB: one result per run id, nothing remembered on failure. */
 function memoryIdempotency(): RecordIdempotency & { store: Map<string, StoredStartJob> } {
