@@ -1,0 +1,73 @@
+/**
+ * From what Pulumi hands the program to a validated {@link PipelineConfig}: the project's keys
+ * ({@link rawConfigFromPulumi}), what of other providers' config the rules need
+ * ({@link providerConfigFromPulumi}), and {@link parsePipelineConfig}, which runs the schema and the tag
+ * budget and throws one {@link ConfigError} naming every bad key.
+ */
+import { ConfigError, formatIssues } from "./formatting";
+import { AWS_DEFAULT_TAGS_KEY, tagBudgetProblem } from "./rules";
+import { awsDefaultTagsSchema, type PipelineConfig, pipelineConfigSchema, tagsSchema } from "./schema";
+
+/**
+ * What of the providers' stack config the validation needs: the AWS provider adds `aws:defaultTags` to
+ * every resource it creates, job definitions included, but not to jobs, which are submitted by the SDK.
+ */
+export interface ProviderConfig {
+  /** The JSON-decoded value of `aws:defaultTags`. @default none */
+  awsDefaultTags?: unknown;
+}
+
+/** Reads {@link ProviderConfig} from the flat config map Pulumi hands the program (`ns:key` → JSON text). */
+export function providerConfigFromPulumi(all: Record<string, string>): ProviderConfig {
+  const text = all[AWS_DEFAULT_TAGS_KEY];
+  if (text === undefined) return {};
+  try {
+    return { awsDefaultTags: JSON.parse(text) };
+  } catch {
+    return { awsDefaultTags: text };
+  }
+}
+
+/**
+ * Validates a raw configuration object (as read from `Pulumi.<stack>.yaml`) and fills in defaults.
+ * `provider` carries what of other namespaces the rules need ({@link providerConfigFromPulumi}): the AWS
+ * provider's default tags count against the tag budget of every job ({@link tagBudgetProblem}).
+ * @throws ConfigError naming every bad key, its value and the rule.
+ */
+export function parsePipelineConfig(raw: Record<string, unknown>, namespace = "batch-pipeline", provider: ProviderConfig = {}): PipelineConfig {
+  const result = pipelineConfigSchema.safeParse(raw);
+  const issues = result.success ? [] : formatIssues(result.error, raw, namespace);
+  // The tag budget depends on another provider's config, so it is checked here rather than in the
+  // schema; only when both sets of tags are themselves valid (their own issues are reported otherwise).
+  const defaults = awsDefaultTagsSchema.safeParse(provider.awsDefaultTags ?? {});
+  if (!defaults.success) {
+    issues.push(`${AWS_DEFAULT_TAGS_KEY} = ${JSON.stringify(provider.awsDefaultTags)}: must be {"tags": {<key>: <value>, ...}}, the AWS provider's default tags`);
+  }
+  const tags = result.success ? { success: true as const, data: result.data.tags } : tagsSchema.safeParse(raw.tags);
+  const budget = tags.success && defaults.success ? tagBudgetProblem(tags.data, defaults.data.tags) : undefined;
+  if (budget) issues.push(`${namespace}:tags = ${JSON.stringify(raw.tags ?? {})}: ${budget}`);
+  if (!result.success || issues.length > 0) {
+    throw new ConfigError(issues, { cause: result.success ? undefined : result.error });
+  }
+  return result.data;
+}
+
+/**
+ * Collects this project's keys from the flat config map Pulumi hands the program (`ns:key` → JSON or
+ * plain string), so that an unknown key (a typo) is reported instead of silently ignored.
+ */
+export function rawConfigFromPulumi(all: Record<string, string>, namespace: string): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  const prefix = `${namespace}:`;
+  for (const [fullKey, text] of Object.entries(all)) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    try {
+      raw[key] = JSON.parse(text);
+    } catch {
+      // Plain strings are stored unquoted.
+      raw[key] = text;
+    }
+  }
+  return raw;
+}

@@ -1,0 +1,136 @@
+/**
+ * The rules about `workflow`: it parses as a spec over the configured job definitions, every step fits
+ * ECS's container overrides for S3's longest key, and a waiting start job outlives the run. The spec is
+ * parsed once per config ({@link workflowOf}) and handed on typed by the schema's transform.
+ */
+import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
+import { BARRIER_JOB_DEFINITION_KEY, containerOverridesLength, PlanError, planWorkflow, topologicalOrder, worstCaseInput } from "../../jobs/planner";
+import { parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../../jobs/spec";
+import type { ConfigIssue } from "./rules";
+import type { ConfigDraft } from "./schema";
+
+/** What of a job definition the start job's timeout depends on. */
+type JobAttempts = Readonly<Record<string, { timeoutSeconds: number; retryAttempts: number }>>;
+
+const parsed = new WeakMap<object, { spec: WorkflowSpec } | { error: WorkflowSpecError }>();
+
+/**
+ * `cfg.workflow` parsed against `cfg.jobDefinitions`' keys, once per config object: the rules (in the
+ * schema's refinement) and the transform (which hands on the typed spec) read the same result.
+ * @throws WorkflowSpecError naming the step and the rule for every problem (the same error each time).
+ */
+export function workflowOf(cfg: Pick<ConfigDraft, "workflow" | "jobDefinitions">): WorkflowSpec {
+  let result = parsed.get(cfg);
+  if (!result) {
+    try {
+      result = { spec: parseWorkflowSpec(cfg.workflow, { jobDefinitionKeys: Object.keys(cfg.jobDefinitions) }) };
+    } catch (e) {
+      if (!(e instanceof WorkflowSpecError)) throw e;
+      result = { error: e };
+    }
+    parsed.set(cfg, result);
+  }
+  if ("error" in result) throw result.error;
+  return result.spec;
+}
+
+/** The spec when it parses, undefined otherwise (then {@link workflowSpecRule} reports why). */
+function specOf(cfg: ConfigDraft): WorkflowSpec | undefined {
+  try {
+    return workflowOf(cfg);
+  } catch (e) {
+    if (!(e instanceof WorkflowSpecError)) throw e;
+    return undefined;
+  }
+}
+
+/** The workflow is a valid spec whose steps name configured job definitions. */
+export function workflowSpecRule(cfg: ConfigDraft): ConfigIssue[] {
+  try {
+    workflowOf(cfg);
+    return [];
+  } catch (e) {
+    if (!(e instanceof WorkflowSpecError)) throw e;
+    return e.issues.map((message) => ({ path: ["workflow"], message }));
+  }
+}
+
+/**
+ * Plans the workflow for the largest object a run can get (a 1,024-byte key, S3's longest: see
+ * {@link worstCaseInput}), so that a step whose SubmitJob request would exceed a Batch or ECS limit (the
+ * 8,192 characters of container overrides above all) fails `pulumi preview`, naming the step and the
+ * size, instead of the first upload with a long name. Job definition names and the queue are not part of
+ * the overrides, so placeholders stand in for them. A step that keeps its job definition's command is
+ * measured with that command, `Ref::` parameters substituted, as if Batch passed it to ECS as an
+ * override (the worst case; the orchestrator cannot see definitions' commands at run time).
+ */
+export function worstCasePlanProblem(spec: WorkflowSpec, definitions: Readonly<Record<string, { command?: readonly string[] }>>): string | undefined {
+  const keyOf = new Map([...Object.keys(definitions), BARRIER_JOB_DEFINITION_KEY].map((k) => [`${k}-definition`, k]));
+  const names = Object.fromEntries([...keyOf].map(([name, key]) => [key, name]));
+  const prefix = "cannot run for an input key of 1,024 bytes (S3's longest): ";
+  try {
+    const plan = planWorkflow(spec, { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions: names, jobQueue: "process-queue", stack: "stack" });
+    for (const job of plan.jobs) {
+      const command = definitions[keyOf.get(job.request.jobDefinition) ?? ""]?.command;
+      if (job.request.containerOverrides?.command || !command) continue;
+      const size = containerOverridesLength({ ...job.request, containerOverrides: { ...job.request.containerOverrides, command: [...command] } }) + CONTAINER_OVERRIDES_HEADROOM_CHARS;
+      if (size > MAX_CONTAINER_OVERRIDES_CHARS) {
+        return `${prefix}step \`${job.step}\` (job \`${job.id}\`) with its job definition's command: container overrides of about ${size} characters with the ${CONTAINER_OVERRIDES_HEADROOM_CHARS} that Batch adds, over ECS's limit of ${MAX_CONTAINER_OVERRIDES_CHARS}; shorten the command or the step's environment`;
+      }
+    }
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof PlanError)) throw e;
+    return `${prefix}${e.message}`;
+  }
+}
+
+/** Every step of a valid workflow fits ECS's container overrides for S3's longest key ({@link worstCasePlanProblem}). */
+export function workflowOverridesRule(cfg: ConfigDraft): ConfigIssue[] {
+  const spec = specOf(cfg);
+  const problem = spec && worstCasePlanProblem(spec, cfg.jobDefinitions);
+  return problem ? [{ path: ["workflow"], message: problem }] : [];
+}
+
+/** The start job's timeout when it only submits: planning, submission, and stopping a partial DAG (600 s). */
+export const SUBMIT_ONLY_TIMEOUT_SECONDS = 3600;
+/** The start job's timeout when it also waits for the run (`orchestrator.wait`): a day. */
+export const WAIT_TIMEOUT_SECONDS = 86_400;
+
+/**
+ * With `orchestrator.wait`, the least timeout the start job needs: it must outlive the run, or Batch stops it (a timed-out job is
+ * not retried) and the run is reported failed while its DAG goes on. The least a run can take to fail
+ * slowly is its critical path with every attempt of every step used up: the sum over the longest chain
+ * of steps of `retryAttempts × timeoutSeconds`, plus the submit-only time. (Steps wider than the
+ * capacity run in several waves and take longer still: this is a floor, not an estimate.)
+ */
+export function minimumWaitTimeoutSeconds(spec: WorkflowSpec, jobs: JobAttempts): number {
+  const finish = new Map<string, number>();
+  for (const step of topologicalOrder(spec)) {
+    const job = jobs[step.jobDefinition];
+    const own = job ? job.retryAttempts * job.timeoutSeconds : 0;
+    finish.set(step.name, own + Math.max(0, ...step.dependsOn.map((d) => finish.get(d.step) ?? 0)));
+  }
+  return SUBMIT_ONLY_TIMEOUT_SECONDS + Math.max(0, ...finish.values());
+}
+
+/** The start job's timeout: as configured, or the default for its mode ({@link minimumWaitTimeoutSeconds}). */
+export function startJobTimeoutSeconds(settings: { wait: boolean; timeoutSeconds?: number }, spec: WorkflowSpec, jobs: JobAttempts): number {
+  if (settings.timeoutSeconds !== undefined) return settings.timeoutSeconds;
+  return settings.wait ? Math.max(WAIT_TIMEOUT_SECONDS, minimumWaitTimeoutSeconds(spec, jobs)) : SUBMIT_ONLY_TIMEOUT_SECONDS;
+}
+
+/** A configured `orchestrator.timeoutSeconds` too short for `wait`, as the rule it breaks. */
+export function waitTimeoutProblem(spec: WorkflowSpec, jobs: JobAttempts, timeoutSeconds: number): string | undefined {
+  const needed = minimumWaitTimeoutSeconds(spec, jobs);
+  if (timeoutSeconds >= needed) return undefined;
+  return `${timeoutSeconds} is shorter than the run can take with \`wait\`: at least ${needed} s (${SUBMIT_ONLY_TIMEOUT_SECONDS} to submit, plus retryAttempts × timeoutSeconds along the workflow's longest chain of steps); a timed-out start job is not retried and reports the run failed while it goes on`;
+}
+
+/** With `orchestrator.wait`, a configured `orchestrator.timeoutSeconds` outlives the run ({@link waitTimeoutProblem}). */
+export function waitTimeoutRule(cfg: ConfigDraft): ConfigIssue[] {
+  const { wait, timeoutSeconds } = cfg.orchestrator;
+  const spec = wait && timeoutSeconds !== undefined ? specOf(cfg) : undefined;
+  const problem = spec && waitTimeoutProblem(spec, cfg.jobDefinitions, timeoutSeconds!);
+  return problem ? [{ path: ["orchestrator", "timeoutSeconds"], message: problem }] : [];
+}
