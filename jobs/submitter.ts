@@ -23,9 +23,6 @@ import { silentLogger } from "./log";
 import type { Plan, PlannedJob } from "./planner";
 import { submitJob, terminateDuplicates, type SubmitJobDeps, type SubmitSession } from "./submitJob";
 
-// The benchmark (jobs/bench) imports these from here.
-export { isThrottlingError, type BatchApi } from "./batch";
-
 /** Options of {@link submitPlan}. */
 export interface SubmitPlanDeps extends SubmitJobDeps, StopDeps {
   /**

@@ -9,7 +9,8 @@ import { SubmitJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-ba
 import { performance } from "node:perf_hooks";
 import { planWorkflow, type PlanContext } from "../planner";
 import { defaultWorkflow } from "../spec";
-import { isThrottlingError, submitPlan } from "../submitter";
+import { isThrottlingError } from "../batch";
+import { submitPlan } from "../submitter";
 import { BatchStub, VirtualClock } from "./sim";
 
 const WIDTHS = [10, 10_000, 1_000_000];
