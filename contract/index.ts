@@ -6,7 +6,8 @@
  * - `tags.ts`: tag keys, AWS's and Batch's tag rules, and `tagProblems`, the one check of extra tags;
  * - `limits.ts`: Batch and ECS limits, name patterns and the start job's exit codes;
  * - `codec.ts`: one encode/decode pair per JSON value passed through the environment, the input object's
- *   environment entries and parameters, and the trigger's idempotency table.
+ *   environment entries and parameters, and the trigger's idempotency table;
+ * - `log.ts`: the one logger interface (types only).
  *
  * Pure constants, types and functions: contract/ imports nothing but itself (no npm packages, no Node
  * builtins, no other room), so it is safe to capture in the serialized Lambda and cheap to load in the
@@ -16,3 +17,4 @@ export * from "./env";
 export * from "./tags";
 export * from "./limits";
 export * from "./codec";
+export * from "./log";

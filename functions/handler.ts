@@ -12,7 +12,7 @@ import type { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/i
 import type { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import type { Context } from "aws-lambda";
-import { decodeTags, IDEMPOTENCY_KEY_PREFIX, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, tagProblems, TRIGGER_ENV } from "../contract";
+import { decodeTags, IDEMPOTENCY_KEY_PREFIX, type Logger, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, tagProblems, TRIGGER_ENV } from "../contract";
 import { type CreatedObject, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
 import { buildStartJobRequest, computeRunId, type StartJobTarget } from "./startRequest";
 
@@ -162,15 +162,8 @@ export function powertoolsIdempotency(options: PowertoolsIdempotencyOptions): Re
   };
 }
 
-/** Structured log lines; with the Lambda's JSON log format each becomes one JSON object. */
-export interface TriggerLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
 /** Logs objects through `console`, which the Lambda runtime turns into JSON log records. */
-export const consoleLogger: TriggerLogger = {
+export const consoleLogger: Logger = {
   info: (message, fields) => console.info({ message, ...fields }),
   warn: (message, fields) => console.warn({ message, ...fields }),
   error: (message, fields) => console.error({ message, ...fields }),
@@ -182,7 +175,7 @@ export interface TriggerDeps {
   idempotency: RecordIdempotency;
   config: Pick<TriggerSettings, "target"> & Partial<Pick<TriggerSettings, "ignorePrefix">>;
   /** @default {@link consoleLogger} */
-  log?: TriggerLogger;
+  log?: Logger;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -363,7 +356,7 @@ export interface TriggerClientOverrides {
   /** Config of the DynamoDB client Powertools creates. @default {} */
   dynamodb?: DynamoDBClientConfig;
   /** @default {@link consoleLogger} */
-  log?: TriggerLogger;
+  log?: Logger;
 }
 
 /**

@@ -2,14 +2,9 @@
  * Structured logging: one JSON object per line, which CloudWatch Logs Insights parses without a pattern.
  */
 
-/** Extra fields of a log line. */
-export type LogFields = Record<string, unknown>;
+import type { LogFields, Logger } from "../contract";
 
-export interface Logger {
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
-}
+export type { LogFields, Logger };
 
 /** Options of {@link createJsonLogger}. */
 export interface JsonLoggerOptions {

@@ -6,7 +6,7 @@ export interface LogLine {
   fields?: Record<string, unknown>;
 }
 
-/** Fits both jobs/log.ts `Logger` and functions/handler.ts `TriggerLogger`. */
+/** A contract/ `Logger` (what both the trigger and the orchestrator take) that records its lines. */
 export interface RecordingLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;

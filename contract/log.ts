@@ -1,0 +1,13 @@
+/**
+ * The one logger interface of the runtime code: the trigger logs through `console` (the Lambda runtime
+ * turns it into JSON records), the orchestrator writes JSON lines (jobs/log.ts). Types only.
+ */
+
+/** Extra fields of a log line. */
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
