@@ -12,26 +12,30 @@ export const isFargate = (kind: ComputeKind): boolean => kind === CRType.FARGATE
 
 export interface ComputeEnvironmentArgs {
   /** SPOT, EC2 (on-demand), FARGATE or FARGATE_SPOT. */
-  kind: ComputeKind;
-  vpcId: pulumi.Input<string>;
-  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  readonly kind: ComputeKind;
+  /** The VPC of the environment's security group. */
+  readonly vpcId: pulumi.Input<string>;
+  /** Where instances or tasks are placed. */
+  readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** @default 0 (EC2 only: Fargate has no minimum) */
-  minVcpus?: number;
-  maxVcpus: number;
+  readonly minVcpus?: number;
+  /** The most vCPUs the environment runs at once (a whole number, at least 1). */
+  readonly maxVcpus: number;
   /** EC2 only. @default ["optimal"] */
-  instanceTypes?: string[];
+  readonly instanceTypes?: readonly string[];
   /** EC2 only. @default SPOT_PRICE_CAPACITY_OPTIMIZED for SPOT, BEST_FIT_PROGRESSIVE for EC2 */
-  allocationStrategy?: CRAllocationStrategy;
+  readonly allocationStrategy?: CRAllocationStrategy;
   /** SPOT only: maximum price as a percentage of On-Demand. @default 100 */
-  bidPercentage?: number;
+  readonly bidPercentage?: number;
   /** Root volume size of EC2 instances. @default 30 */
-  rootVolumeGiB?: number;
+  readonly rootVolumeGiB?: number;
   /**
    * Minutes Batch lets running jobs finish during an infrastructure update before terminating them.
    * @default 30
    */
-  updateTimeoutMinutes?: number;
-  tags?: Record<string, string>;
+  readonly updateTimeoutMinutes?: number;
+  /** Tags on every resource the component creates. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** Thrown before any resource is created when the arguments break a Batch rule. */
@@ -220,7 +224,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
         type: a.kind,
         minVcpus: a.minVcpus,
         maxVcpus: a.maxVcpus,
-        instanceTypes: a.instanceTypes,
+        instanceTypes: [...a.instanceTypes],
         allocationStrategy: a.allocationStrategy,
         bidPercentage: a.kind === CRType.SPOT ? a.bidPercentage : undefined,
         instanceRole: profile.arn,

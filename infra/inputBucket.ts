@@ -1,15 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PipelineConfig } from "./config";
 import { policyJson } from "./iam";
 
-export type InputBucketSettings = Pick<
-  PipelineConfig["trigger"],
-  "noncurrentVersionExpirationDays" | "expireObjectsAfterDays"
->;
+export interface InputBucketArgs {
+  /** Delete an object version this many days after a newer one replaced it. @default undefined (kept) */
+  readonly noncurrentVersionExpirationDays?: number;
+  /** Delete objects this many days after they were created. @default undefined (kept) */
+  readonly expireObjectsAfterDays?: number;
+  /** Tags on every resource the component creates. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
+}
 
-/** Lifecycle rules for the settings; empty when nothing expires. Pure, table-tested. */
-export function lifecycleRules(s: InputBucketSettings): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+/** Lifecycle rules for the args: aborting stale multipart uploads always, expirations when set. Pure. */
+export function lifecycleRules(s: Pick<InputBucketArgs, "noncurrentVersionExpirationDays" | "expireObjectsAfterDays">): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
   const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [
     {
       // Failed multipart uploads are invisible and billed forever unless aborted.
@@ -19,7 +22,7 @@ export function lifecycleRules(s: InputBucketSettings): aws.types.input.s3.Bucke
       abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
     },
   ];
-  if (s.noncurrentVersionExpirationDays > 0) {
+  if (s.noncurrentVersionExpirationDays !== undefined) {
     rules.push({
       id: "expire-old-versions",
       status: "Enabled",
@@ -27,7 +30,7 @@ export function lifecycleRules(s: InputBucketSettings): aws.types.input.s3.Bucke
       noncurrentVersionExpiration: { noncurrentDays: s.noncurrentVersionExpirationDays },
     });
   }
-  if (s.expireObjectsAfterDays > 0) {
+  if (s.expireObjectsAfterDays !== undefined) {
     rules.push({ id: "expire-objects", status: "Enabled", filter: {}, expiration: { days: s.expireObjectsAfterDays } });
   }
   return rules;
@@ -44,7 +47,7 @@ export class InputBucket extends pulumi.ComponentResource {
   /** Resolves once versioning, encryption and the policy are in place: wire notifications after it. */
   readonly ready: pulumi.Resource[];
 
-  constructor(name: string, args: InputBucketSettings & { tags?: Record<string, string> }, opts: pulumi.ComponentResourceOptions = {}) {
+  constructor(name: string, args: InputBucketArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:storage:InputBucket", name, {}, opts);
     const tags = args.tags ?? {};
     this.bucket = new aws.s3.Bucket(`${name}`, { forceDestroy: false, tags }, { parent: this });

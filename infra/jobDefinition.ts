@@ -35,36 +35,42 @@ export const DEFAULT_EVALUATE_ON_EXIT: readonly EvaluateOnExit[] = [
 export type Platform = typeof PlatformCapability.EC2 | typeof PlatformCapability.FARGATE;
 
 export interface ContainerJobDefinitionArgs {
-  image: pulumi.Input<string>;
+  /** The container image, by tag or digest. */
+  readonly image: pulumi.Input<string>;
   /** vCPUs per job. Fargate accepts 0.25, 0.5, 1, 2, 4, 8, 16. @default 1 */
-  vcpus?: number;
+  readonly vcpus?: number;
   /** Memory per job in MiB. @default 2048 */
-  memoryMiB?: number;
-  command?: string[];
-  environment?: Record<string, pulumi.Input<string>>;
-  /** Default values for `Ref::name` placeholders in `command`. */
-  parameters?: Record<string, string>;
-  volumes?: Volume[];
-  mountPoints?: MountPoint[];
+  readonly memoryMiB?: number;
+  /** The container's command (`Ref::name` placeholders allowed). @default the image's own */
+  readonly command?: readonly string[];
+  /** Environment variables of the container (AWS_REGION and AWS_DEFAULT_REGION are always set). @default {} */
+  readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Default values for `Ref::name` placeholders in `command`. @default none */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** @default none */
+  readonly volumes?: readonly Volume[];
+  /** @default none */
+  readonly mountPoints?: readonly MountPoint[];
   /** Role the container's code runs as. @default none (the job gets no AWS credentials) */
-  jobRoleArn?: pulumi.Input<string>;
+  readonly jobRoleArn?: pulumi.Input<string>;
   /** @default EC2 */
-  platform?: Platform;
+  readonly platform?: Platform;
   /** Fargate only: the role ECS uses to pull the image and write logs. @default a role scoped to this log group */
-  executionRoleArn?: pulumi.Input<string>;
+  readonly executionRoleArn?: pulumi.Input<string>;
   /** Fargate only: needed in public subnets without a NAT gateway. @default false */
-  assignPublicIp?: boolean;
+  readonly assignPublicIp?: boolean;
   /** 1 to 10. @default 3 */
-  retryAttempts?: number;
+  readonly retryAttempts?: number;
   /** At most 5 rules; end with a catch-all. @default DEFAULT_EVALUATE_ON_EXIT */
-  evaluateOnExit?: readonly EvaluateOnExit[];
+  readonly evaluateOnExit?: readonly EvaluateOnExit[];
   /** Per attempt; Batch's minimum is 60. @default 3600 */
-  timeoutSeconds?: number;
+  readonly timeoutSeconds?: number;
   /** Copy the job's tags to its ECS task. @default true */
-  propagateTags?: boolean;
+  readonly propagateTags?: boolean;
   /** Days to keep container output. */
-  logRetentionDays: number;
-  tags?: Record<string, string>;
+  readonly logRetentionDays: number;
+  /** Tags on every resource the component creates. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export class JobDefinitionArgsError extends Error {
@@ -303,10 +309,10 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
             image,
             vcpus: a.vcpus,
             memoryMiB: a.memoryMiB,
-            command: a.command,
+            command: a.command && [...a.command],
             environment: environment as Record<string, string>,
-            volumes: a.volumes,
-            mountPoints: a.mountPoints,
+            volumes: a.volumes && [...a.volumes],
+            mountPoints: a.mountPoints && [...a.mountPoints],
             jobRoleArn,
             executionRoleArn: execArn,
             platform: a.platform,

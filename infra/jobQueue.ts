@@ -6,8 +6,9 @@ import { type ArgsProblem, argsFailer } from "./argsError";
 
 /** What a queue needs of an environment: its ARN and whether it is Fargate. */
 export interface QueueEnvironment {
-  arn: pulumi.Input<string>;
-  kind: ComputeKind;
+  readonly arn: pulumi.Input<string>;
+  /** Fargate and EC2 environments never share a queue. */
+  readonly kind: ComputeKind;
 }
 
 /** Reasons a RUNNABLE job will never start by itself; Batch accepts only these for CANCEL actions. */
@@ -19,26 +20,27 @@ export const STUCK_RUNNABLE_REASONS = [
 
 export interface FairShareArgs {
   /** Seconds of past usage that count against a share. @default 3600 */
-  shareDecaySeconds?: number;
+  readonly shareDecaySeconds?: number;
   /** vCPUs held back for share identifiers that have not run yet, as a percentage (0-99). @default 0 */
-  computeReservation?: number;
+  readonly computeReservation?: number;
   /** Relative weights of share identifiers; lower weight gets more. @default [] (all equal) */
-  shareDistributions?: { shareIdentifier: string; weightFactor?: number }[];
+  readonly shareDistributions?: readonly { readonly shareIdentifier: string; readonly weightFactor?: number }[];
 }
 
 export interface JobQueueArgs {
   /** Higher runs first when queues share environments. 0 to 1000. */
-  priority: number;
+  readonly priority: number;
   /** 1 to 3 environments in the order Batch tries them (e.g. Spot, then On-Demand). */
-  computeEnvironments: readonly QueueEnvironment[];
+  readonly computeEnvironments: readonly QueueEnvironment[];
   /**
    * Cancel jobs that stay RUNNABLE this long for a reason that never resolves by itself (600 to 86,400 s).
    * @default undefined (never)
    */
-  runnableTimeoutSeconds?: number;
+  readonly runnableTimeoutSeconds?: number;
   /** Attach a fair-share scheduling policy. @default undefined (first in, first out) */
-  fairShare?: FairShareArgs;
-  tags?: Record<string, string>;
+  readonly fairShare?: FairShareArgs;
+  /** Tags on every resource the component creates. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export class JobQueueArgsError extends Error {
@@ -110,7 +112,7 @@ export class JobQueue extends pulumi.ComponentResource {
           fairSharePolicy: {
             shareDecaySeconds: args.fairShare.shareDecaySeconds ?? 3600,
             computeReservation: args.fairShare.computeReservation ?? 0,
-            shareDistributions: args.fairShare.shareDistributions,
+            shareDistributions: args.fairShare.shareDistributions?.map((d) => ({ ...d })),
           },
           tags,
         },

@@ -1,7 +1,30 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkConfig } from "./config";
+
+/** Where the network comes from, one of three modes. */
+export type NetworkArgs =
+  | {
+      /** The account's default VPC and its default-for-AZ subnets (public). */
+      readonly mode: "default";
+    }
+  | {
+      /** A new VPC (awsx) with private subnets behind NAT, and public ones for the gateways. */
+      readonly mode: "new";
+      /** The VPC's IPv4 CIDR block, /16 to /24. */
+      readonly cidrBlock: string;
+      /** How many availability zones get a private and a public subnet. */
+      readonly availabilityZones: number;
+      /** NAT gateways: none (add VPC endpoints), one for the VPC, or one per AZ. */
+      readonly natGateways: "None" | "Single" | "OnePerAz";
+    }
+  | {
+      /** A VPC and subnets that already exist. */
+      readonly mode: "existing";
+      readonly vpcId: string;
+      /** Where instances and tasks are placed; at least one. */
+      readonly subnetIds: readonly string[];
+    };
 
 /**
  * Where Batch places instances and Fargate tasks: the account's default VPC, a new VPC with private
@@ -14,9 +37,9 @@ export class Network extends pulumi.ComponentResource {
   readonly publicSubnets: boolean;
   readonly vpc?: awsx.ec2.Vpc;
 
-  constructor(name: string, config: NetworkConfig, opts: pulumi.ComponentResourceOptions = {}) {
+  constructor(name: string, args: NetworkArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:network:Network", name, {}, opts);
-    switch (config.mode) {
+    switch (args.mode) {
       case "default": {
         const vpc = aws.ec2.getVpcOutput({ default: true }, { parent: this });
         this.vpcId = vpc.id;
@@ -33,9 +56,9 @@ export class Network extends pulumi.ComponentResource {
         this.vpc = new awsx.ec2.Vpc(
           `${name}-vpc`,
           {
-            cidrBlock: config.cidrBlock,
-            numberOfAvailabilityZones: config.availabilityZones,
-            natGateways: { strategy: config.natGateways },
+            cidrBlock: args.cidrBlock,
+            numberOfAvailabilityZones: args.availabilityZones,
+            natGateways: { strategy: args.natGateways },
             subnetStrategy: "Auto",
             subnetSpecs: [{ type: "Private" }, { type: "Public" }],
             tags: { Name: `${name}-vpc` },
@@ -48,8 +71,8 @@ export class Network extends pulumi.ComponentResource {
         break;
       }
       case "existing": {
-        this.vpcId = pulumi.output(config.vpcId);
-        this.subnetIds = pulumi.output(config.subnetIds);
+        this.vpcId = pulumi.output(args.vpcId);
+        this.subnetIds = pulumi.output([...args.subnetIds]);
         this.publicSubnets = false;
         break;
       }

@@ -5,18 +5,20 @@ import { policyJson } from "./iam";
 
 export interface ObservabilityArgs {
   /** Job state changes of jobs on these queues are recorded. */
-  queueArns: pulumi.Input<string>[];
-  logRetentionDays: number;
+  readonly queueArns: readonly pulumi.Input<string>[];
+  /** Days to keep the job-state log. */
+  readonly logRetentionDays: number;
   /** Alarmed on (to the failure topic) as soon as it holds a message. @default none */
-  deadLetterQueue?: aws.sqs.Queue;
+  readonly deadLetterQueue?: aws.sqs.Queue;
   /** Subscribed to the failure topic. @default none */
-  email?: string;
+  readonly email?: string;
   /**
    * Record the state changes of every array child too (about 5 events per task). Off, the log keeps
    * plain jobs and array parents, whose events carry the children's status summary. @default true
    */
-  arrayChildStates?: boolean;
-  tags?: Record<string, string>;
+  readonly arrayChildStates?: boolean;
+  /** Tags on every resource the component creates. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -66,7 +68,7 @@ export class Observability extends pulumi.ComponentResource {
     }
 
     const pattern = (states: readonly string[], extra: Record<string, unknown> = {}) =>
-      pulumi.all(args.queueArns).apply((queues) =>
+      pulumi.all([...args.queueArns]).apply((queues) =>
         JSON.stringify({
           source: ["aws.batch"],
           "detail-type": ["Batch Job State Change"],

@@ -2,14 +2,14 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { TASK_ENV } from "../contract";
-import { BARRIER_JOB_DEFINITION_KEY, type PipelineConfig, type ProcessJobConfig } from "./config";
+import { BARRIER_JOB_DEFINITION_KEY, FARGATE_QUEUE, type PipelineConfig, type ProcessJobConfig } from "./config";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
 import { ContainerJobDefinition, type Platform } from "./jobDefinition";
 import { InputBucket } from "./inputBucket";
 import { Observability } from "./observability";
 import { Orchestrator } from "./orchestrator";
-import { BatchPlatform } from "./platform";
+import { type BatchPlatformArgs, BatchPlatform } from "./platform";
 import { Trigger } from "./trigger";
 
 /**
@@ -61,9 +61,26 @@ export function processJobStatements(
   ]);
 }
 
+/** The platform's args from the config: 0 turns the RUNNABLE timeout off, Fargate is there when enabled. */
+export function platformArgs(config: PipelineConfig): BatchPlatformArgs {
+  const { spot, onDemand, fargate } = config.compute;
+  return {
+    network: config.network,
+    spot,
+    onDemand,
+    queuePriorities: Object.fromEntries(Object.entries(config.queues).map(([name, q]) => [name, q.priority])),
+    fargate: fargate.enabled ? { queueName: FARGATE_QUEUE, maxVcpus: fargate.maxVcpus, spotFirst: fargate.spotFirst, priority: fargate.priority } : undefined,
+    runnableTimeoutSeconds: config.runnableTimeoutSeconds === 0 ? undefined : config.runnableTimeoutSeconds,
+    tags: config.tags,
+  };
+}
+
+/** 0 days, in the config, keeps objects: the component then has no expiration. */
+const daysOrUndefined = (days: number) => (days === 0 ? undefined : days);
+
 /**
  * The whole pipeline: compute platform, queues and the process job definitions. The S3 trigger and
- * the orchestrator attach to it.
+ * the orchestrator attach to it. The only place that maps the stack config to component args.
  */
 export class Pipeline extends pulumi.ComponentResource {
   readonly platform: BatchPlatform;
@@ -79,13 +96,13 @@ export class Pipeline extends pulumi.ComponentResource {
   constructor(name: string, config: PipelineConfig, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:index:Pipeline", name, {}, opts);
     const tags = config.tags;
-    this.platform = new BatchPlatform(name, config, { parent: this });
+    this.platform = new BatchPlatform(name, platformArgs(config), { parent: this });
 
     this.inputBucket = new InputBucket(
       `${name}-input`,
       {
-        noncurrentVersionExpirationDays: config.trigger.noncurrentVersionExpirationDays,
-        expireObjectsAfterDays: config.trigger.expireObjectsAfterDays,
+        noncurrentVersionExpirationDays: daysOrUndefined(config.trigger.noncurrentVersionExpirationDays),
+        expireObjectsAfterDays: daysOrUndefined(config.trigger.expireObjectsAfterDays),
         tags,
       },
       { parent: this },

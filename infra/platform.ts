@@ -1,14 +1,40 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CRType, PlatformCapability } from "@aws-sdk/client-batch";
-import { ComputeEnvironment } from "./computeEnvironment";
-import { FARGATE_QUEUE, type PipelineConfig } from "./config";
+import { ComputeEnvironment, type ComputeEnvironmentArgs } from "./computeEnvironment";
 import { JobQueue } from "./jobQueue";
-import { Network } from "./network";
+import { Network, type NetworkArgs } from "./network";
 
-export type PlatformConfig = Pick<
-  PipelineConfig,
-  "network" | "compute" | "queues" | "runnableTimeoutSeconds" | "tags"
->;
+/** An EC2 environment of the platform: what {@link ComputeEnvironment} takes, but where it is placed. */
+export type Ec2EnvironmentArgs = Omit<ComputeEnvironmentArgs, "kind" | "vpcId" | "subnetIds" | "tags">;
+
+/** Fargate environments and the queue of their own (Batch does not let a queue mix Fargate and EC2). */
+export interface FargatePlatformArgs {
+  /** The Fargate queue's name in {@link BatchPlatform.queues}. */
+  readonly queueName: string;
+  /** vCPUs of each Fargate environment. */
+  readonly maxVcpus: number;
+  /** Put a FARGATE_SPOT environment before FARGATE in the queue. */
+  readonly spotFirst: boolean;
+  /** The Fargate queue's priority, 0 to 1000. */
+  readonly priority: number;
+}
+
+export interface BatchPlatformArgs {
+  /** Where instances and tasks are placed. */
+  readonly network: NetworkArgs;
+  /** The Spot environment, which every EC2 queue tries first. */
+  readonly spot: Ec2EnvironmentArgs;
+  /** The On-Demand environment, behind Spot in every EC2 queue. */
+  readonly onDemand: Ec2EnvironmentArgs;
+  /** The EC2 queues, by name: their priorities (0 to 1000, higher first). */
+  readonly queuePriorities: Readonly<Record<string, number>>;
+  /** Fargate environments and their queue. @default undefined (no Fargate) */
+  readonly fargate?: FargatePlatformArgs;
+  /** Cancel jobs stuck RUNNABLE this long, in every queue (600 to 86,400 s). @default undefined (never) */
+  readonly runnableTimeoutSeconds?: number;
+  /** Tags on every resource the component creates. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
+}
 
 /**
  * The compute platform: the network, a Spot environment with an On-Demand fallback behind it, the
@@ -20,29 +46,28 @@ export class BatchPlatform extends pulumi.ComponentResource {
   readonly spot: ComputeEnvironment;
   readonly onDemand: ComputeEnvironment;
   readonly fargate: ComputeEnvironment[] = [];
-  /** Queues by config name (`high`, `low`, … and `fargate` when enabled). */
+  /** Queues by name (`high`, `low`, … and the Fargate queue when there is one). */
   readonly queues: Record<string, JobQueue> = {};
 
-  constructor(name: string, config: PlatformConfig, opts: pulumi.ComponentResourceOptions = {}) {
+  constructor(name: string, args: BatchPlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:batch:Platform", name, {}, opts);
-    const tags = config.tags;
-    this.network = new Network(`${name}-net`, config.network, { parent: this });
+    const tags = args.tags;
+    this.network = new Network(`${name}-net`, args.network, { parent: this });
     const placement = { vpcId: this.network.vpcId, subnetIds: this.network.subnetIds, tags };
-    const { spot, onDemand, fargate } = config.compute;
+    const { runnableTimeoutSeconds, fargate } = args;
 
-    this.spot = new ComputeEnvironment(`${name}-spot`, { kind: CRType.SPOT, ...spot, ...placement }, { parent: this });
+    this.spot = new ComputeEnvironment(`${name}-spot`, { kind: CRType.SPOT, ...args.spot, ...placement }, { parent: this });
     this.onDemand = new ComputeEnvironment(
       `${name}-ondemand`,
-      { kind: CRType.EC2, ...onDemand, ...placement },
+      { kind: CRType.EC2, ...args.onDemand, ...placement },
       { parent: this },
     );
 
-    const runnableTimeoutSeconds = config.runnableTimeoutSeconds === 0 ? undefined : config.runnableTimeoutSeconds;
-    for (const [queueName, queue] of Object.entries(config.queues)) {
+    for (const [queueName, priority] of Object.entries(args.queuePriorities)) {
       this.queues[queueName] = new JobQueue(
         `${name}-${queueName}`,
         {
-          priority: queue.priority,
+          priority,
           // Spot first: cheapest capacity; On-Demand takes only what Spot cannot place.
           computeEnvironments: [this.spot, this.onDemand],
           runnableTimeoutSeconds,
@@ -52,7 +77,7 @@ export class BatchPlatform extends pulumi.ComponentResource {
       );
     }
 
-    if (fargate.enabled) {
+    if (fargate) {
       const kinds = fargate.spotFirst ? [CRType.FARGATE_SPOT, CRType.FARGATE] : [CRType.FARGATE];
       for (const kind of kinds) {
         this.fargate.push(
@@ -63,8 +88,8 @@ export class BatchPlatform extends pulumi.ComponentResource {
           ),
         );
       }
-      this.queues[FARGATE_QUEUE] = new JobQueue(
-        `${name}-${FARGATE_QUEUE}`,
+      this.queues[fargate.queueName] = new JobQueue(
+        `${name}-${fargate.queueName}`,
         { priority: fargate.priority, computeEnvironments: this.fargate, runnableTimeoutSeconds, tags },
         { parent: this },
       );
@@ -73,7 +98,7 @@ export class BatchPlatform extends pulumi.ComponentResource {
     this.registerOutputs({ queueArns: this.queueArns });
   }
 
-  /** Queue ARNs by config name. */
+  /** Queue ARNs by name. */
   get queueArns(): pulumi.Output<Record<string, string>> {
     return pulumi.all(Object.fromEntries(Object.entries(this.queues).map(([k, q]) => [k, q.arn])));
   }
