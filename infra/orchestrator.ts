@@ -7,7 +7,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { RetryAction } from "@aws-sdk/client-batch";
 import { encodeJobDefinitions, encodeTags, encodeWorkflow, EXIT_CODES, jobTagKeys, START_JOB_ENV, TAG_KEYS } from "../contract";
 import type { WorkflowSpec } from "../jobs/spec";
-import type { PipelineConfig } from "./config";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, jobArnsOf, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
 import { ContainerJobDefinition, type Platform, SPOT_RECLAIMED_RULES } from "./jobDefinition";
@@ -22,22 +21,37 @@ export class OrchestratorArgsError extends Error {
 
 export interface OrchestratorArgs {
   /** Queue the process jobs go to: the only queue the orchestrator may submit to. */
-  processQueue: JobQueue;
+  readonly processQueue: JobQueue;
   /** Process job definitions by workflow key (the planner's `barrier` included). */
-  jobDefinitions: Record<string, ContainerJobDefinition>;
-  workflow: WorkflowSpec;
-  settings: PipelineConfig["orchestrator"];
+  readonly jobDefinitions: Readonly<Record<string, ContainerJobDefinition>>;
+  /** The DAG every run goes through, passed to the start job (at most {@link MAX_WORKFLOW_JSON_BYTES} as JSON). */
+  readonly workflow: WorkflowSpec;
+  /**
+   * A prebuilt start job image, pinned by tag or digest.
+   * @default undefined (jobs/Dockerfile is built and pushed to an ECR repository of the component's own)
+   */
+  readonly image?: pulumi.Input<string>;
+  /** vCPUs of the start job. */
+  readonly vcpus: number;
+  /** Memory of the start job, in MiB. */
+  readonly memoryMiB: number;
+  /** Also wait for the DAG and fail the start job when the run fails (`--wait`). @default false */
+  readonly wait?: boolean;
+  /** Per attempt; a start job that times out is stopped and not retried. */
+  readonly timeoutSeconds: number;
   /** Where the start job runs: the start queue's platform. @default EC2 */
-  platform?: Platform;
-  /** Fargate only: give the task a public IP (public subnets without NAT). */
-  assignPublicIp?: boolean;
-  logRetentionDays: number;
+  readonly platform?: Platform;
+  /** Fargate only: give the task a public IP (public subnets without NAT). @default false */
+  readonly assignPublicIp?: boolean;
+  /** Days to keep the start job's logs. */
+  readonly logRetentionDays: number;
   /**
    * The stack's id (its resource prefix): every job the start job submits is tagged
    * `pipeline:stack=<stack>`, and its role may terminate only jobs with that tag.
    */
-  stack: string;
-  tags?: Record<string, string>;
+  readonly stack: string;
+  /** Tags on every resource, and on every job the start job submits. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** The JSON the start job reads from PIPELINE_WORKFLOW, checked against Batch's size limit. */
@@ -104,8 +118,8 @@ export class Orchestrator extends pulumi.ComponentResource {
     const tags = args.tags ?? {};
     const workflow = workflowJson(args.workflow);
 
-    if (args.settings.image) {
-      this.imageUri = pulumi.output(args.settings.image);
+    if (args.image !== undefined) {
+      this.imageUri = pulumi.output(args.image);
     } else {
       this.repository = new aws.ecr.Repository(
         `${name}-repo`,
@@ -207,9 +221,9 @@ export class Orchestrator extends pulumi.ComponentResource {
       `${name}-start`,
       {
         image: this.imageUri,
-        vcpus: args.settings.vcpus,
-        memoryMiB: args.settings.memoryMiB,
-        command: args.settings.wait ? ["--wait"] : undefined,
+        vcpus: args.vcpus,
+        memoryMiB: args.memoryMiB,
+        command: args.wait ? ["--wait"] : undefined,
         environment: {
           [START_JOB_ENV.workflow]: workflow,
           [START_JOB_ENV.processQueue]: args.processQueue.arn,
@@ -224,7 +238,7 @@ export class Orchestrator extends pulumi.ComponentResource {
         assignPublicIp: args.assignPublicIp,
         retryAttempts: 3,
         evaluateOnExit: START_JOB_EVALUATE_ON_EXIT,
-        timeoutSeconds: args.settings.timeoutSeconds,
+        timeoutSeconds: args.timeoutSeconds,
         logRetentionDays: args.logRetentionDays,
         tags,
       },

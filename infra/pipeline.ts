@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCapability } from "@aws-sdk/client-batch";
@@ -7,6 +8,7 @@ import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
 import { ContainerJobDefinition, type Platform } from "./jobDefinition";
 import { InputBucket } from "./inputBucket";
+import { lambdaExcludedPackages, powertoolsLayerParameter, powertoolsVersion } from "./lambdaPackages";
 import { Observability } from "./observability";
 import { Orchestrator } from "./orchestrator";
 import { type BatchPlatformArgs, BatchPlatform } from "./platform";
@@ -70,13 +72,13 @@ export function platformArgs(config: PipelineConfig): BatchPlatformArgs {
     onDemand,
     queuePriorities: Object.fromEntries(Object.entries(config.queues).map(([name, q]) => [name, q.priority])),
     fargate: fargate.enabled ? { queueName: FARGATE_QUEUE, maxVcpus: fargate.maxVcpus, spotFirst: fargate.spotFirst, priority: fargate.priority } : undefined,
-    runnableTimeoutSeconds: config.runnableTimeoutSeconds === 0 ? undefined : config.runnableTimeoutSeconds,
+    runnableTimeoutSeconds: zeroIsOff(config.runnableTimeoutSeconds),
     tags: config.tags,
   };
 }
 
-/** 0 days, in the config, keeps objects: the component then has no expiration. */
-const daysOrUndefined = (days: number) => (days === 0 ? undefined : days);
+/** In the config, 0 turns a limit off (0 days keeps objects, 0 concurrency reserves none); a component takes undefined. */
+const zeroIsOff = (value: number) => (value === 0 ? undefined : value);
 
 /**
  * The whole pipeline: compute platform, queues and the process job definitions. The S3 trigger and
@@ -101,8 +103,8 @@ export class Pipeline extends pulumi.ComponentResource {
     this.inputBucket = new InputBucket(
       `${name}-input`,
       {
-        noncurrentVersionExpirationDays: daysOrUndefined(config.trigger.noncurrentVersionExpirationDays),
-        expireObjectsAfterDays: daysOrUndefined(config.trigger.expireObjectsAfterDays),
+        noncurrentVersionExpirationDays: zeroIsOff(config.trigger.noncurrentVersionExpirationDays),
+        expireObjectsAfterDays: zeroIsOff(config.trigger.expireObjectsAfterDays),
         tags,
       },
       { parent: this },
@@ -166,7 +168,11 @@ export class Pipeline extends pulumi.ComponentResource {
         ...fargateNetwork(this.platform.platformOf(config.startQueue)),
         jobDefinitions: this.jobDefinitions,
         workflow: config.workflow,
-        settings: config.orchestrator,
+        image: config.orchestrator.image,
+        vcpus: config.orchestrator.vcpus,
+        memoryMiB: config.orchestrator.memoryMiB,
+        wait: config.orchestrator.wait,
+        timeoutSeconds: config.orchestrator.timeoutSeconds,
         logRetentionDays: config.logRetentionDays,
         stack: name,
         tags,
@@ -174,13 +180,25 @@ export class Pipeline extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Pulumi resolves the packages to upload from ./package.json of the working directory; so do we. The
+    // layer is Powertools' exact pinned version, from AWS's public parameter unless configured.
+    const dependencies: Record<string, string> = JSON.parse(readFileSync("package.json", "utf8")).dependencies;
+    const { trigger } = config;
     this.trigger = new Trigger(
       `${name}-trigger`,
       {
         bucket: this.inputBucket,
         startQueue: this.platform.queue(config.startQueue),
         startJobDefinition: this.orchestrator.jobDefinition,
-        settings: config.trigger,
+        filterPrefix: trigger.prefix,
+        filterSuffix: trigger.suffix === "" ? undefined : trigger.suffix,
+        ignorePrefix: trigger.outputPrefix,
+        idempotencySeconds: trigger.idempotencyDays * 24 * 3600,
+        reservedConcurrency: zeroIsOff(trigger.maxConcurrency),
+        powertoolsLayerArn:
+          trigger.powertoolsLayerArn ??
+          aws.ssm.getParameterOutput({ name: powertoolsLayerParameter(powertoolsVersion(dependencies)) }, { parent: this }).value,
+        excludedPackages: lambdaExcludedPackages(dependencies),
         logRetentionDays: config.logRetentionDays,
         stack: name,
         tags,

@@ -1,25 +1,40 @@
-import { readFileSync } from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { encodeTags, IDEMPOTENCY_TABLE_SCHEMA, jobTagKeys, STACK_ENV, TRIGGER_ENV } from "../contract";
-import type { PipelineConfig } from "./config";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
 import type { InputBucket } from "./inputBucket";
 import type { ContainerJobDefinition } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
-import { lambdaExcludedPackages, powertoolsLayerParameter, powertoolsVersion } from "./lambdaPackages";
 import { triggerHandlerFactory } from "./triggerHandler";
 
 export interface TriggerArgs {
-  bucket: InputBucket;
-  startQueue: JobQueue;
-  startJobDefinition: ContainerJobDefinition;
-  settings: PipelineConfig["trigger"];
-  logRetentionDays: number;
+  /** The bucket whose "object created" events start runs. */
+  readonly bucket: InputBucket;
+  /** The only queue the Lambda may submit to. */
+  readonly startQueue: JobQueue;
+  /** The only job definition the Lambda may submit. */
+  readonly startJobDefinition: ContainerJobDefinition;
+  /** The notification's key filter: only keys under this prefix invoke the Lambda. */
+  readonly filterPrefix: string;
+  /** The notification's key filter: only keys ending with this invoke the Lambda. @default undefined (any key) */
+  readonly filterSuffix?: string;
+  /** The handler ignores keys under this prefix (where jobs write), so the pipeline never starts itself. */
+  readonly ignorePrefix: string;
+  /** How long a submitted object version is remembered, so a re-delivered event submits nothing. */
+  readonly idempotencySeconds: number;
+  /** Concurrent executions reserved for (and capping) the Lambda. @default undefined (none reserved, no cap) */
+  readonly reservedConcurrency?: number;
+  /** The Powertools for AWS Lambda (TypeScript) layer version the handler loads Powertools from. */
+  readonly powertoolsLayerArn: pulumi.Input<string>;
+  /** Packages of package.json's `dependencies` left out of the upload (the runtime and the layer have them). */
+  readonly excludedPackages: readonly string[];
+  /** Days to keep the function's logs. */
+  readonly logRetentionDays: number;
   /** The stack's id: start jobs are tagged `pipeline:stack=<stack>` (see {@link STACK_ENV}). */
-  stack: string;
-  tags?: Record<string, string>;
+  readonly stack: string;
+  /** Tags on every resource, and on every job of a run. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -39,7 +54,6 @@ export class Trigger extends pulumi.ComponentResource {
   constructor(name: string, args: TriggerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:trigger:Trigger", name, {}, opts);
     const tags = args.tags ?? {};
-    const s = args.settings;
 
     this.idempotencyTable = new aws.dynamodb.Table(
       `${name}-idempotency`,
@@ -106,12 +120,6 @@ export class Trigger extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Pulumi resolves the packages to upload from ./package.json of the working directory; so do we.
-    const dependencies: Record<string, string> = JSON.parse(readFileSync("package.json", "utf8")).dependencies;
-    const powertoolsLayer =
-      s.powertoolsLayerArn ??
-      aws.ssm.getParameterOutput({ name: powertoolsLayerParameter(powertoolsVersion(dependencies)) }, { parent: this }).value;
-
     this.function = new aws.lambda.CallbackFunction(
       `${name}-fn`,
       {
@@ -120,18 +128,18 @@ export class Trigger extends pulumi.ComponentResource {
         architectures: ["arm64"],
         memorySize: 256,
         timeout: 60,
-        reservedConcurrentExecutions: s.maxConcurrency === 0 ? undefined : s.maxConcurrency,
+        reservedConcurrentExecutions: args.reservedConcurrency,
         callbackFactory: triggerHandlerFactory,
         // The upload is the serialized handler only: the SDK is in the runtime, Powertools in its layer.
-        codePathOptions: { extraExcludePackages: lambdaExcludedPackages(dependencies) },
-        layers: [powertoolsLayer],
+        codePathOptions: { extraExcludePackages: [...args.excludedPackages] },
+        layers: [args.powertoolsLayerArn],
         environment: {
           variables: {
             [TRIGGER_ENV.startQueue]: args.startQueue.arn,
             [TRIGGER_ENV.startJobDefinition]: args.startJobDefinition.name,
             [TRIGGER_ENV.idempotencyTable]: this.idempotencyTable.name,
-            [TRIGGER_ENV.idempotencySeconds]: String(s.idempotencyDays * 24 * 3600),
-            [TRIGGER_ENV.ignorePrefix]: s.outputPrefix,
+            [TRIGGER_ENV.idempotencySeconds]: String(args.idempotencySeconds),
+            [TRIGGER_ENV.ignorePrefix]: args.ignorePrefix,
             // The stack's tags follow each run (start job, then every process job) for cost allocation.
             [TRIGGER_ENV.jobTags]: encodeTags(tags),
             [STACK_ENV]: args.stack,
@@ -176,8 +184,8 @@ export class Trigger extends pulumi.ComponentResource {
           {
             lambdaFunctionArn: this.function.arn,
             events: ["s3:ObjectCreated:*"],
-            filterPrefix: s.prefix,
-            filterSuffix: s.suffix === "" ? undefined : s.suffix,
+            filterPrefix: args.filterPrefix,
+            filterSuffix: args.filterSuffix,
           },
         ],
       },
