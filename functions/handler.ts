@@ -1,165 +1,21 @@
 /**
  * The S3 trigger's handler: parse the event, then per object version (idempotently) submit one start job.
+ * Clients and the idempotency store are injected (functions/wiring.ts builds them in the Lambda).
  *
- * This module is serialized BY VALUE into the inline Pulumi Lambda (`aws.lambda.CallbackFunction` with
- * `callbackFactory`), so it must not import npm packages or Node builtins as values: every SDK client and
- * Powertools piece is injected, and only `import type` reaches npm packages. The factory in infra/
- * `require()`s the packages and hands them to {@link buildTriggerHandlerFromEnv}.
+ * Serialized BY VALUE into the inline Pulumi Lambda (see functions/wiring.ts): no value imports of npm
+ * packages or Node builtins here, only `import type`.
  */
-import type { Batch, BatchClientConfig, SubmitJobCommandInput, SubmitJobCommandOutput } from "@aws-sdk/client-batch";
-import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
-import type { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
-import type { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
-import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
+import type { Batch, SubmitJobCommandInput, SubmitJobCommandOutput } from "@aws-sdk/client-batch";
 import type { Context } from "aws-lambda";
-import { decodeTags, IDEMPOTENCY_KEY_PREFIX, type Logger, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, tagProblems, TRIGGER_ENV } from "../contract";
+import type { Logger } from "../contract";
+import type { RecordIdempotency, StoredStartJob } from "./idempotency";
 import { type CreatedObject, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
-import { buildStartJobRequest, computeRunId, type StartJobTarget } from "./startRequest";
-
-// ---------------------------------------------------------------------------------------------------
-// Configuration (environment variables of the Lambda)
-// ---------------------------------------------------------------------------------------------------
-
-/** @default 7 days, the stack config's `trigger.idempotencyDays` default. */
-export const DEFAULT_IDEMPOTENCY_SECONDS = 7 * 24 * 3600;
-
-/**
- * Retry settings of the Batch client the factory builds. SubmitJob is throttled at about 50 calls/s per
- * account (HTTP 429 TooManyRequestsException); adaptive mode also slows this container's own sending
- * rate after a throttle. When the attempts are used up the record fails and Lambda retries the event.
- */
-export const SUBMIT_JOB_RETRY = { retryMode: "adaptive", maxAttempts: 5 } as const;
-
-/** Validated settings of the trigger. */
-export interface TriggerSettings {
-  target: StartJobTarget;
-  /** @default "" (none) */
-  ignorePrefix: string;
-  idempotency: {
-    tableName: string;
-    /** @default {@link DEFAULT_IDEMPOTENCY_SECONDS} */
-    expiresAfterSeconds: number;
-  };
-}
-
-/** The Lambda's environment is incomplete or wrong: a deployment bug, reported at cold start. */
-export class TriggerConfigError extends Error {
-  constructor(problems: string[]) {
-    super(`Invalid S3 trigger environment: ${problems.join("; ")}`);
-    this.name = "TriggerConfigError";
-  }
-}
-
-/** Reads and validates `TRIGGER_ENV` (contract/env.ts); reports every problem at once, naming the variable. */
-export function parseTriggerSettings(env: Readonly<Record<string, string | undefined>>): TriggerSettings {
-  const problems: string[] = [];
-  const required = (name: string): string => {
-    const value = env[name]?.trim();
-    if (!value) problems.push(`\`${name}\` is required`);
-    return value ?? "";
-  };
-  const startQueue = required(TRIGGER_ENV.startQueue);
-  const startJobDefinition = required(TRIGGER_ENV.startJobDefinition);
-  const tableName = required(TRIGGER_ENV.idempotencyTable);
-  const stack = required(TRIGGER_ENV.stack);
-  // Sent unchanged (a sanitized value would no longer match the IAM condition), so it must already be
-  // a tag value: what sanitizeTagValue leaves as it is.
-  if (stack && sanitizeTagValue(stack) !== stack) {
-    problems.push(
-      `\`${TRIGGER_ENV.stack}\` must be a tag value for \`${TAG_KEYS.stack}\` (at most ${MAX_TAG_VALUE_CHARS} letters, digits, spaces or _ . : / = + - @), got ${JSON.stringify(stack)}`,
-    );
-  }
-
-  let expiresAfterSeconds = DEFAULT_IDEMPOTENCY_SECONDS;
-  const rawSeconds = env[TRIGGER_ENV.idempotencySeconds]?.trim();
-  if (rawSeconds) {
-    expiresAfterSeconds = Number(rawSeconds);
-    if (!/^[0-9]+$/.test(rawSeconds) || expiresAfterSeconds < 1) {
-      problems.push(`\`${TRIGGER_ENV.idempotencySeconds}\` must be a positive whole number of seconds, got ${JSON.stringify(rawSeconds)}`);
-    }
-  }
-
-  let tags: Record<string, string> = {};
-  const rawTags = env[TRIGGER_ENV.jobTags]?.trim();
-  if (rawTags) {
-    const problem = `\`${TRIGGER_ENV.jobTags}\` must be a JSON object of at most ${MAX_EXTRA_TAGS} string tags (keys of 1 to ${MAX_TAG_KEY_CHARS} characters, not starting with \`aws:\` or \`pipeline:\`)`;
-    const decoded = decodeTags(rawTags);
-    if (!decoded.ok) problems.push(decoded.error === "json" ? `${problem}, got invalid JSON` : `${problem}, got ${rawTags}`);
-    else {
-      const broken = tagProblems(decoded.value);
-      if (broken.length > 0) problems.push(`${problem}, got ${rawTags}: ${broken.join("; ")}`);
-      else tags = decoded.value;
-    }
-  }
-
-  if (problems.length > 0) throw new TriggerConfigError(problems);
-  const shareIdentifier = env[TRIGGER_ENV.shareIdentifier]?.trim();
-  return {
-    target: { jobQueue: startQueue, jobDefinition: startJobDefinition, stack, tags, ...(shareIdentifier ? { shareIdentifier } : {}) },
-    ignorePrefix: env[TRIGGER_ENV.ignorePrefix] ?? "",
-    idempotency: { tableName, expiresAfterSeconds },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Injected dependencies
-// ---------------------------------------------------------------------------------------------------
+import type { TriggerSettings } from "./settings";
+import { buildStartJobRequest, computeRunId } from "./startRequest";
 
 /** The one Batch call the trigger makes. An aggregated `Batch` client satisfies it. */
 export interface StartJobSubmitter {
   submitJob(input: SubmitJobCommandInput): Promise<SubmitJobCommandOutput>;
-}
-
-/** What the idempotency store remembers for an object version (and returns on a duplicate delivery). */
-export interface StoredStartJob {
-  runId: string;
-  jobId: string;
-  jobName: string;
-  jobArn?: string;
-}
-
-/**
- * Makes the per-record submit run at most once per run id. Implemented over Powertools by
- * {@link powertoolsIdempotency}; tests may use an in-memory fake.
- */
-export interface RecordIdempotency {
-  /**
-   * Returns `fn` made idempotent on its FIRST argument (the run id): while a record for it exists, calls
-   * return the stored result without running `fn`; if `fn` throws, nothing is remembered. Other
-   * arguments are passed through untouched. The result must be JSON.
-   */
-  wrap<Rest extends unknown[]>(fn: (runId: string, ...rest: Rest) => Promise<StoredStartJob>): (runId: string, ...rest: Rest) => Promise<StoredStartJob>;
-  /** Called once per invocation, so an in-progress lock expires when the invocation would have. */
-  registerLambdaContext?(context: Context): void;
-}
-
-/** The Powertools pieces {@link powertoolsIdempotency} needs. */
-export interface PowertoolsIdempotencyOptions {
-  makeIdempotent: typeof makeIdempotent;
-  config: IdempotencyConfig;
-  persistenceStore: BasePersistenceLayer;
-  /** @default {@link IDEMPOTENCY_KEY_PREFIX} */
-  keyPrefix?: string;
-}
-
-/**
- * {@link RecordIdempotency} over Powertools' `makeIdempotent`: a conditional PutItem claims the run id
- * (status INPROGRESS, expiring with the invocation), the submit runs, an UpdateItem stores its result
- * (COMPLETED, TTL `expiration`). A duplicate's PutItem fails its condition and Powertools returns the
- * stored result; a duplicate that races an in-flight submit gets `IdempotencyAlreadyInProgressError`,
- * which fails the record so Lambda retries it later. A failed submit deletes the claim.
- */
-export function powertoolsIdempotency(options: PowertoolsIdempotencyOptions): RecordIdempotency {
-  const { config, persistenceStore } = options;
-  const keyPrefix = options.keyPrefix ?? IDEMPOTENCY_KEY_PREFIX;
-  return {
-    wrap: <Rest extends unknown[]>(fn: (runId: string, ...rest: Rest) => Promise<StoredStartJob>) => {
-      // Powertools' option type is conditional on the arguments, which TypeScript cannot resolve for a generic `Rest`.
-      const loose = fn as (runId: string, ...rest: unknown[]) => Promise<StoredStartJob>;
-      return options.makeIdempotent(loose, { persistenceStore, config, keyPrefix, dataIndexArgument: 0 }) as typeof fn;
-    },
-    registerLambdaContext: (context) => config.registerLambdaContext(context),
-  };
 }
 
 /** Logs objects through `console`, which the Lambda runtime turns into JSON log records. */
@@ -170,7 +26,7 @@ export const consoleLogger: Logger = {
 };
 
 export interface TriggerDeps {
-  /** Typically `new Batch({ ...SUBMIT_JOB_RETRY })`: retries of throttled calls happen in the client. */
+  /** Typically `new Batch({ ...SUBMIT_JOB_RETRY })` (functions/wiring.ts): retries of throttled calls happen in the client. */
   batch: StartJobSubmitter | Pick<Batch, "submitJob">;
   idempotency: RecordIdempotency;
   config: Pick<TriggerSettings, "target"> & Partial<Pick<TriggerSettings, "ignorePrefix">>;
@@ -178,9 +34,6 @@ export interface TriggerDeps {
   log?: Logger;
 }
 
-// ---------------------------------------------------------------------------------------------------
-// The handler
-// ---------------------------------------------------------------------------------------------------
 
 /** One object version's start job, submitted now or found in the idempotency store. */
 export interface StartJobOutcome extends StoredStartJob {
@@ -327,62 +180,3 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
     return { jobs, ignored: parsed.ignored };
   };
 }
-
-// ---------------------------------------------------------------------------------------------------
-// Wiring for the Lambda factory
-// ---------------------------------------------------------------------------------------------------
-
-/** The npm exports the factory `require()`s and passes in (so this module never imports them). */
-export interface TriggerModules {
-  /** `require("@aws-sdk/client-batch").Batch` */
-  Batch: new (config: BatchClientConfig) => StartJobSubmitter | Pick<Batch, "submitJob">;
-  /**
-   * `require("@aws-sdk/client-dynamodb").DynamoDBClient`, for the idempotency store.
-   * @default Powertools builds its own client from the same package
-   */
-  DynamoDBClient?: new (config: DynamoDBClientConfig) => DynamoDBClient;
-  /** `require("@aws-lambda-powertools/idempotency").makeIdempotent` */
-  makeIdempotent: typeof makeIdempotent;
-  /** `require("@aws-lambda-powertools/idempotency").IdempotencyConfig` */
-  IdempotencyConfig: typeof IdempotencyConfig;
-  /** `require("@aws-lambda-powertools/idempotency/dynamodb").DynamoDBPersistenceLayer` */
-  DynamoDBPersistenceLayer: typeof DynamoDBPersistenceLayer;
-}
-
-/** Test seams; production passes none. */
-export interface TriggerClientOverrides {
-  /** Merged over {@link SUBMIT_JOB_RETRY} (e.g. a fake `requestHandler`, a fast `retryStrategy`). @default {} */
-  batch?: Partial<BatchClientConfig>;
-  /** Config of the DynamoDB client Powertools creates. @default {} */
-  dynamodb?: DynamoDBClientConfig;
-  /** @default {@link consoleLogger} */
-  log?: Logger;
-}
-
-/**
- * Everything the Lambda factory does, in one call: validate the environment (throwing
- * {@link TriggerConfigError} at cold start), build the clients once per container, return the handler.
- * The SDK clients honour `AWS_ENDPOINT_URL`, so the same code runs against any AWS-compatible endpoint.
- */
-export function buildTriggerHandlerFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-  modules: TriggerModules,
-  overrides: TriggerClientOverrides = {},
-): TriggerHandler {
-  const settings = parseTriggerSettings(env);
-  const batch = new modules.Batch({ ...SUBMIT_JOB_RETRY, ...overrides.batch });
-  const config = new modules.IdempotencyConfig({ expiresAfterSeconds: settings.idempotency.expiresAfterSeconds, throwOnNoIdempotencyKey: true });
-  const tableName = settings.idempotency.tableName;
-  const persistenceStore = modules.DynamoDBClient
-    ? new modules.DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: new modules.DynamoDBClient(overrides.dynamodb ?? {}) })
-    : new modules.DynamoDBPersistenceLayer({ tableName, clientConfig: overrides.dynamodb ?? {} });
-  return createTriggerHandler({
-    batch,
-    idempotency: powertoolsIdempotency({ makeIdempotent: modules.makeIdempotent, config, persistenceStore }),
-    config: settings,
-    ...(overrides.log ? { log: overrides.log } : {}),
-  });
-}
-
-/** Alias of {@link buildTriggerHandlerFromEnv}, the name infra/triggerHandler.ts imports. */
-export const buildTriggerHandler = buildTriggerHandlerFromEnv;

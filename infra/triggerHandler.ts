@@ -4,7 +4,7 @@
  * upload instead of capturing them) and hands them to the plain logic in functions/, which Pulumi
  * serializes by value.
  */
-import { buildTriggerHandler } from "../functions/handler";
+import { buildTriggerHandler } from "../functions/wiring";
 
 export function triggerHandlerFactory() {
   const { Batch } = require("@aws-sdk/client-batch");

@@ -8,7 +8,7 @@
  * `allowed` must simulate as Allowed; `denied` are the calls least privilege must refuse.
  * `tests/infra/iamCallCoverage.test.ts` fails when runtime code sends an SDK command no table lists.
  */
-import { parseTriggerSettings } from "../../functions/handler";
+import { parseTriggerSettings } from "../../functions/settings";
 import { buildStartJobRequest, computeRunId } from "../../functions/startRequest";
 import { readInputs } from "../../jobs/cli";
 import { TAG_KEYS } from "../../contract";

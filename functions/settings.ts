@@ -1,0 +1,82 @@
+/**
+ * The trigger's settings: its Lambda environment (`TRIGGER_ENV`, contract/env.ts), validated at cold start.
+ *
+ * Serialized BY VALUE into the inline Pulumi Lambda (see functions/wiring.ts): no value imports of npm
+ * packages or Node builtins here, only `import type`.
+ */
+import { decodeTags, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, tagProblems, TRIGGER_ENV } from "../contract";
+import type { StartJobTarget } from "./startRequest";
+
+/** @default 7 days, the stack config's `trigger.idempotencyDays` default. */
+export const DEFAULT_IDEMPOTENCY_SECONDS = 7 * 24 * 3600;
+
+/** Validated settings of the trigger. */
+export interface TriggerSettings {
+  target: StartJobTarget;
+  /** @default "" (none) */
+  ignorePrefix: string;
+  idempotency: {
+    tableName: string;
+    /** @default {@link DEFAULT_IDEMPOTENCY_SECONDS} */
+    expiresAfterSeconds: number;
+  };
+}
+
+/** The Lambda's environment is incomplete or wrong: a deployment bug, reported at cold start. */
+export class TriggerConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid S3 trigger environment: ${problems.join("; ")}`);
+    this.name = "TriggerConfigError";
+  }
+}
+
+/** Reads and validates `TRIGGER_ENV` (contract/env.ts); reports every problem at once, naming the variable. */
+export function parseTriggerSettings(env: Readonly<Record<string, string | undefined>>): TriggerSettings {
+  const problems: string[] = [];
+  const required = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) problems.push(`\`${name}\` is required`);
+    return value ?? "";
+  };
+  const startQueue = required(TRIGGER_ENV.startQueue);
+  const startJobDefinition = required(TRIGGER_ENV.startJobDefinition);
+  const tableName = required(TRIGGER_ENV.idempotencyTable);
+  const stack = required(TRIGGER_ENV.stack);
+  // Sent unchanged (a sanitized value would no longer match the IAM condition), so it must already be
+  // a tag value: what sanitizeTagValue leaves as it is.
+  if (stack && sanitizeTagValue(stack) !== stack) {
+    problems.push(
+      `\`${TRIGGER_ENV.stack}\` must be a tag value for \`${TAG_KEYS.stack}\` (at most ${MAX_TAG_VALUE_CHARS} letters, digits, spaces or _ . : / = + - @), got ${JSON.stringify(stack)}`,
+    );
+  }
+
+  let expiresAfterSeconds = DEFAULT_IDEMPOTENCY_SECONDS;
+  const rawSeconds = env[TRIGGER_ENV.idempotencySeconds]?.trim();
+  if (rawSeconds) {
+    expiresAfterSeconds = Number(rawSeconds);
+    if (!/^[0-9]+$/.test(rawSeconds) || expiresAfterSeconds < 1) {
+      problems.push(`\`${TRIGGER_ENV.idempotencySeconds}\` must be a positive whole number of seconds, got ${JSON.stringify(rawSeconds)}`);
+    }
+  }
+
+  let tags: Record<string, string> = {};
+  const rawTags = env[TRIGGER_ENV.jobTags]?.trim();
+  if (rawTags) {
+    const problem = `\`${TRIGGER_ENV.jobTags}\` must be a JSON object of at most ${MAX_EXTRA_TAGS} string tags (keys of 1 to ${MAX_TAG_KEY_CHARS} characters, not starting with \`aws:\` or \`pipeline:\`)`;
+    const decoded = decodeTags(rawTags);
+    if (!decoded.ok) problems.push(decoded.error === "json" ? `${problem}, got invalid JSON` : `${problem}, got ${rawTags}`);
+    else {
+      const broken = tagProblems(decoded.value);
+      if (broken.length > 0) problems.push(`${problem}, got ${rawTags}: ${broken.join("; ")}`);
+      else tags = decoded.value;
+    }
+  }
+
+  if (problems.length > 0) throw new TriggerConfigError(problems);
+  const shareIdentifier = env[TRIGGER_ENV.shareIdentifier]?.trim();
+  return {
+    target: { jobQueue: startQueue, jobDefinition: startJobDefinition, stack, tags, ...(shareIdentifier ? { shareIdentifier } : {}) },
+    ignorePrefix: env[TRIGGER_ENV.ignorePrefix] ?? "",
+    idempotency: { tableName, expiresAfterSeconds },
+  };
+}

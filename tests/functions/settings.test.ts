@@ -1,0 +1,75 @@
+/** functions/settings.ts: the trigger's Lambda environment, validated at cold start. */
+import { describe, expect, it } from "vitest";
+import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, STACK_ENV, TRIGGER_ENV } from "../../contract";
+import { DEFAULT_IDEMPOTENCY_SECONDS, parseTriggerSettings, TriggerConfigError } from "../../functions/settings";
+import { buildTriggerHandler } from "../../functions/wiring";
+import { DEFINITION, ENV, MODULES, QUEUE, resetMocksBetweenTests, STACK } from "./triggerFixtures";
+
+resetMocksBetweenTests();
+
+describe("parseTriggerSettings", () => {
+  it("given the required variables, applies the defaults", () => {
+    expect(parseTriggerSettings({ START_QUEUE: "q", START_JOB_DEFINITION: "d", IDEMPOTENCY_TABLE: "t", PIPELINE_STACK: "s" })).toEqual({
+      target: { jobQueue: "q", jobDefinition: "d", stack: "s", tags: {} },
+      ignorePrefix: "",
+      idempotency: { tableName: "t", expiresAfterSeconds: DEFAULT_IDEMPOTENCY_SECONDS },
+    });
+  });
+
+  it("given optional tags and share identifier, reads them", () => {
+    const settings = parseTriggerSettings({ ...ENV, [TRIGGER_ENV.jobTags]: '{"project":"genomics"}', [TRIGGER_ENV.shareIdentifier]: "blue" });
+    expect(settings.target).toEqual({ jobQueue: QUEUE, jobDefinition: DEFINITION, stack: STACK, tags: { project: "genomics" }, shareIdentifier: "blue" });
+    expect(settings.idempotency.expiresAfterSeconds).toBe(3600);
+  });
+
+  it("given nothing, names every missing variable", () => {
+    expect(() => parseTriggerSettings({})).toThrow(
+      new TriggerConfigError(["`START_QUEUE` is required", "`START_JOB_DEFINITION` is required", "`IDEMPOTENCY_TABLE` is required", "`PIPELINE_STACK` is required"]),
+    );
+  });
+
+  it("reads the stack from the contract's variable (STACK_ENV), the one infra sets", () => {
+    expect(TRIGGER_ENV.stack).toBe(STACK_ENV);
+    expect(STACK_ENV).toBe("PIPELINE_STACK");
+  });
+
+  // AWS tag values are at most 256 Unicode characters (AWS Batch user guide, "Tag restrictions"); the
+  // stack tag is sent unchanged because IAM compares it with the stack's id.
+  it.each([
+    ["one character", true, "a"],
+    ["256 characters (the limit)", true, "s".repeat(256)],
+    ["256 non-ASCII letters", true, "é".repeat(256)],
+    ["257 characters (one past)", false, "s".repeat(257)],
+    ["a character tags reject", false, "dev|prod"],
+    ["only spaces (required)", false, "   "],
+  ])("given PIPELINE_STACK of %s, accepts it: %s", (_label, ok, value) => {
+    const run = () => parseTriggerSettings({ ...ENV, [TRIGGER_ENV.stack]: value });
+    if (ok) expect(run().target.stack).toBe(value);
+    else expect(run).toThrow(/`PIPELINE_STACK` (is required|must be a tag value for `pipeline:stack`)/);
+  });
+
+  // Batch: at most 50 tags per job; every start job carries the pipeline's own 5 (TAG_KEYS).
+  it.each([
+    [MAX_TAGS_PER_JOB - PIPELINE_TAG_COUNT, true],
+    [MAX_TAGS_PER_JOB - PIPELINE_TAG_COUNT + 1, false],
+  ])("given %i START_JOB_TAGS (50 per job, the pipeline's own 5 included), accepts them: %s", (count, ok) => {
+    const tags = JSON.stringify(Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, "v"])));
+    const run = () => parseTriggerSettings({ ...ENV, [TRIGGER_ENV.jobTags]: tags });
+    if (ok) expect(Object.keys(run().target.tags!)).toHaveLength(count);
+    else expect(run).toThrow("`START_JOB_TAGS` must be a JSON object of at most 45 string tags");
+  });
+
+  it.each([
+    [{ [TRIGGER_ENV.idempotencySeconds]: "7d" }, /`IDEMPOTENCY_TTL_SECONDS` must be a positive whole number of seconds, got "7d"/],
+    [{ [TRIGGER_ENV.idempotencySeconds]: "0" }, /`IDEMPOTENCY_TTL_SECONDS` must be a positive/],
+    [{ [TRIGGER_ENV.jobTags]: "{nope" }, /`START_JOB_TAGS` must be a JSON object.*invalid JSON/],
+    [{ [TRIGGER_ENV.jobTags]: '{"pipeline:step":"x"}' }, /`START_JOB_TAGS` must be a JSON object/],
+    [{ [TRIGGER_ENV.jobTags]: '{"n":1}' }, /`START_JOB_TAGS` must be a JSON object/],
+  ])("given %j, throws TriggerConfigError naming the variable", (bad, message) => {
+    expect(() => parseTriggerSettings({ ...ENV, ...bad })).toThrow(message);
+  });
+
+  it("given a broken environment, buildTriggerHandler fails at cold start", () => {
+    expect(() => buildTriggerHandler({}, MODULES)).toThrow(TriggerConfigError);
+  });
+});
