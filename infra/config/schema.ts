@@ -5,6 +5,7 @@
  * workflowRules.ts, applied by {@link pipelineConfigSchema}.
  */
 import { z } from "zod";
+import { isTagText, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS } from "../../contract";
 import { RUNNABLE_TIMEOUT_SECONDS, runnableTimeoutProblem } from "../jobQueue";
 import { DEFAULT_WORKFLOW } from "../../jobs/spec";
 import {
@@ -36,11 +37,12 @@ function ruleCheck<T>(rules: (value: T) => ConfigIssue[]) {
   };
 }
 
-const tagKey = z.string().min(1).max(128).regex(/^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, {
-  message: "must be 1-128 letters, digits, spaces or _ . : / = + - @ and not start with `aws:`",
+// The characters and lengths AWS allows are the contract's (contract/tags.ts), shared with the trigger and the start job.
+const tagKey = z.string().min(1).max(MAX_TAG_KEY_CHARS).refine((k) => !k.startsWith("aws:") && isTagText(k), {
+  message: `must be 1-${MAX_TAG_KEY_CHARS} letters, digits, spaces or _ . : / = + - @ and not start with \`aws:\``,
 });
-const tagValue = z.string().max(256).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, {
-  message: "must be at most 256 letters, digits, spaces or _ . : / = + - @",
+const tagValue = z.string().max(MAX_TAG_VALUE_CHARS).refine(isTagText, {
+  message: `must be at most ${MAX_TAG_VALUE_CHARS} letters, digits, spaces or _ . : / = + - @`,
 });
 
 export const tagsSchema = z
