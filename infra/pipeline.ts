@@ -63,6 +63,9 @@ export function processJobStatements(
   ]);
 }
 
+/** In the config, 0 turns a limit off (0 days keeps objects, 0 concurrency reserves none); a component takes undefined. */
+const zeroIsOff = (value: number) => (value === 0 ? undefined : value);
+
 /** The platform's args from the config: 0 turns the RUNNABLE timeout off, Fargate is there when enabled. */
 export function platformArgs(config: PipelineConfig): BatchPlatformArgs {
   const { spot, onDemand, fargate } = config.compute;
@@ -76,9 +79,6 @@ export function platformArgs(config: PipelineConfig): BatchPlatformArgs {
     tags: config.tags,
   };
 }
-
-/** In the config, 0 turns a limit off (0 days keeps objects, 0 concurrency reserves none); a component takes undefined. */
-const zeroIsOff = (value: number) => (value === 0 ? undefined : value);
 
 /**
  * The whole pipeline: compute platform, queues and the process job definitions. The S3 trigger and
