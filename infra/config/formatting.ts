@@ -35,10 +35,11 @@ export function formatIssues(error: z.ZodError, raw: unknown, namespace: string)
     const shown = value === undefined ? "(unset)" : JSON.stringify(value);
     return `${key} = ${shown}: ${message}`;
   };
-  return error.issues.flatMap((issue) =>
+  return error.issues.flatMap((issue) => {
     // Name each unknown key itself (usually a typo), not the object around it.
-    issue.code === "unrecognized_keys"
-      ? issue.keys.map((k) => describe([...issue.path, k], "unknown key; check the spelling against the config reference"))
-      : [describe(issue.path, issue.message)],
-  );
+    if (issue.code === "unrecognized_keys") return issue.keys.map((k) => describe([...issue.path, k], "unknown key; check the spelling against the config reference"));
+    // A bad record key: zod says only "Invalid key in record"; the key's own rule is in the nested issues.
+    if (issue.code === "invalid_key") return [describe(issue.path, `the key ${JSON.stringify(String(issue.path.at(-1)))} ${issue.issues.map((i) => i.message).join("; ")}`)];
+    return [describe(issue.path, issue.message)];
+  });
 }

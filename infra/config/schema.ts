@@ -38,7 +38,7 @@ function ruleCheck<T>(rules: (value: T) => ConfigIssue[]) {
 }
 
 // The characters and lengths AWS allows are the contract's (contract/tags.ts), shared with the trigger and the start job.
-const tagKey = z.string().min(1).max(MAX_TAG_KEY_CHARS).refine((k) => !k.startsWith("aws:") && isTagText(k), {
+const tagKey = z.string().min(1).max(MAX_TAG_KEY_CHARS).refine((k) => !k.toLowerCase().startsWith("aws:") && isTagText(k), {
   message: `must be 1-${MAX_TAG_KEY_CHARS} letters, digits, spaces or _ . : / = + - @ and not start with \`aws:\``,
 });
 const tagValue = z.string().max(MAX_TAG_VALUE_CHARS).refine(isTagText, {

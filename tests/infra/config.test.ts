@@ -108,6 +108,8 @@ describe("config errors name the key, the value and the rule", () => {
     [{ compute: { spot: { instanceTypes: ["c7i", "m7g"] } } }, 'batch-pipeline:compute.spot.instanceTypes[1] = "m7g": is an arm64 (Graviton) type'],
     [{ compute: { onDemand: { instanceTypes: ["default_arm64"] } } }, 'batch-pipeline:compute.onDemand.instanceTypes[0] = "default_arm64": is an arm64'],
     [{ tags: { "aws:owner": "me" } }, "batch-pipeline:tags"],
+    // AWS reserves the prefix in any case ("aws:" tag keys, AWS tagging docs), so the functions and the orchestrator refuse `AWS:` too.
+    [{ tags: { "AWS:owner": "me" } }, "not start with `aws:`"],
     [{ tags: { "pipeline:run-id": "x" } }, "keys starting with `pipeline:` are the pipeline's own"],
     // Was "at most 46 tags" for 47, a limit that ignored the pipeline's fifth tag and aws:defaultTags; see the tag budget below.
     [{ tags: Object.fromEntries(Array.from({ length: 46 }, (_, i) => [`k${i}`, "v"])) }, "46 tags, 0 aws:defaultTags and the pipeline's own 5 make 51"],
