@@ -10,7 +10,7 @@
  */
 import { parseTriggerSettings } from "../../functions/settings";
 import { buildStartJobRequest, computeRunId } from "../../functions/startRequest";
-import { readInputs } from "../../jobs/cli";
+import { readInputs } from "../../jobs/inputs";
 import { TAG_KEYS } from "../../contract";
 import { planWorkflow } from "../../jobs/planner";
 import type { MockedStack, RecordedResource } from "../mocks";
