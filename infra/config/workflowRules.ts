@@ -4,7 +4,8 @@
  * parsed once per config ({@link workflowOf}) and handed on typed by the schema's transform.
  */
 import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
-import { BARRIER_JOB_DEFINITION_KEY, containerOverridesLength, PlanError, planWorkflow, topologicalOrder, worstCaseInput } from "../../jobs/planner";
+import { BARRIER_JOB_DEFINITION_KEY, PlanError, planWorkflow, topologicalOrder } from "../../jobs/planner";
+import { containerOverridesLength, worstCaseInput } from "../../jobs/requestLimits";
 import { parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../../jobs/spec";
 import type { ConfigIssue } from "./rules";
 import type { ConfigDraft } from "./schema";

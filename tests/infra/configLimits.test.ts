@@ -6,7 +6,8 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parsePipelineConfig, providerConfigFromPulumi, rawConfigFromPulumi, tagBudgetProblem, worstCasePlanProblem } from "../../infra/config";
 import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../contract";
-import { containerOverridesLength, planWorkflow, worstCaseInput } from "../../jobs/planner";
+import { planWorkflow } from "../../jobs/planner";
+import { containerOverridesLength, worstCaseInput } from "../../jobs/requestLimits";
 import { parseWorkflowSpec } from "../../jobs/spec";
 import { errorOf, NS } from "./configErrors";
 

@@ -2,14 +2,13 @@ import { describe, expect, it } from "vitest";
 import { BATCH_INJECTED_ENVIRONMENT_WORST_CASE, CONTAINER_OVERRIDES_HEADROOM_CHARS, JOB_NAME_PATTERN, MAX_CONTAINER_OVERRIDES_CHARS, sanitizeTagValue, TAG_KEYS } from "../../contract";
 import {
   BARRIER_COMMAND,
-  containerOverridesLength,
   PlanError,
   planWorkflow,
   splitIntoChunks,
-  worstCaseInput,
   type Plan,
   type PlannedJob,
 } from "../../jobs/planner";
+import { containerOverridesLength, worstCaseInput } from "../../jobs/requestLimits";
 import { defaultWorkflow, parseWorkflowSpec } from "../../jobs/spec";
 import { context, INPUT, RUN_ID, STACK } from "./fixtures";
 
