@@ -26,10 +26,6 @@ function parseJson(json: string): Decoded<unknown> {
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
-// ---------------------------------------------------------------------------------------------------
-// The stack's tags: START_JOB_TAGS (trigger) and PIPELINE_JOB_TAGS (start job)
-// ---------------------------------------------------------------------------------------------------
-
 /** The stack's tags, as infra sets them in `START_JOB_TAGS` and `PIPELINE_JOB_TAGS`. */
 export function encodeTags(tags: Readonly<Record<string, string>>): string {
   return JSON.stringify(tags);
@@ -45,10 +41,6 @@ export function decodeTags(json: string): Decoded<Record<string, string>> {
   }
   return { ok: true, value: value as Record<string, string> };
 }
-
-// ---------------------------------------------------------------------------------------------------
-// The job definitions map: PIPELINE_JOB_DEFINITIONS
-// ---------------------------------------------------------------------------------------------------
 
 /** `PIPELINE_JOB_DEFINITIONS`: workflow job definition key → job definition name (or ARN). */
 export function encodeJobDefinitions(names: Readonly<Record<string, string>>): string {
@@ -67,10 +59,6 @@ export function decodeJobDefinitions(json: string): Decoded<Record<string, strin
   return { ok: true, value: value as Record<string, string> };
 }
 
-// ---------------------------------------------------------------------------------------------------
-// The workflow: PIPELINE_WORKFLOW
-// ---------------------------------------------------------------------------------------------------
-
 /**
  * `PIPELINE_WORKFLOW`: the workflow spec as JSON. Only the JSON: the spec's rules live in jobs/spec.ts
  * (`parseWorkflowSpec`, `parseWorkflowSpecJson`), its size limit in infra/orchestrator.ts.
@@ -83,10 +71,6 @@ export function encodeWorkflow(workflow: unknown): string {
 export function decodeWorkflow(json: string): Decoded<unknown> {
   return parseJson(json);
 }
-
-// ---------------------------------------------------------------------------------------------------
-// The input object: PIPELINE_RUN_ID and PIPELINE_INPUT_* (environment) and their parameters
-// ---------------------------------------------------------------------------------------------------
 
 /** The object a run processes. */
 export interface InputObject {
@@ -144,10 +128,6 @@ export function inputParameters(input: InputObject, runId: string, options: Inpu
     [START_JOB_PARAMETERS.size]: String(input.sizeBytes),
   };
 }
-
-// ---------------------------------------------------------------------------------------------------
-// The trigger's idempotency records
-// ---------------------------------------------------------------------------------------------------
 
 /**
  * The DynamoDB table Powertools' `DynamoDBPersistenceLayer` needs, with its default attribute names:

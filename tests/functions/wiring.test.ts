@@ -40,7 +40,6 @@ import {
 resetMocksBetweenTests();
 
 // Real Powertools over a mocked DynamoDB
-// -------------------------------------------------------------------------------------------------
 
 type Item = Record<string, AttributeValue>;
 const num = (v: AttributeValue | undefined) => (v && "N" in v ? Number(v.N) : undefined);
@@ -199,7 +198,6 @@ describe("buildTriggerHandlerFromEnv: Powertools idempotency over DynamoDB (mock
 });
 
 // Throttling: a real Batch client (mocks bypass the SDK's retry middleware) over a fake HTTP handler
-// -------------------------------------------------------------------------------------------------
 
 type RequestHandler = NonNullable<BatchClientConfig["requestHandler"]>;
 type RetryStrategy = NonNullable<BatchClientConfig["retryStrategy"]>;
