@@ -105,26 +105,18 @@ export function inputEnvironment(input: InputObject, runId: string): Environment
   ];
 }
 
-export interface InputParameterOptions {
-  /**
-   * What an unversioned object's (or an empty) version id becomes: an empty `versionId` parameter (the
-   * start job), or no `versionId` parameter at all (process jobs, as the planner has always sent them).
-   * @default "empty"
-   */
-  missingVersionId?: "empty" | "omit";
-}
-
 /**
  * The run id and the input object as Batch job parameters ({@link START_JOB_PARAMETERS}), for `Ref::`
- * substitution in commands: the same values as {@link inputEnvironment}, the ETag excepted.
+ * substitution in commands: the same values as {@link inputEnvironment}, the ETag excepted. An
+ * unversioned object's `versionId` is empty, for the start job and process jobs alike, so `Ref::versionId`
+ * never stays in a command unsubstituted.
  */
-export function inputParameters(input: InputObject, runId: string, options: InputParameterOptions = {}): Record<string, string> {
-  const omitVersionId = options.missingVersionId === "omit" && !input.versionId;
+export function inputParameters(input: InputObject, runId: string): Record<string, string> {
   return {
     [START_JOB_PARAMETERS.runId]: runId,
     [START_JOB_PARAMETERS.bucket]: input.bucket,
     [START_JOB_PARAMETERS.key]: input.key,
-    ...(omitVersionId ? {} : { [START_JOB_PARAMETERS.versionId]: input.versionId ?? "" }),
+    [START_JOB_PARAMETERS.versionId]: input.versionId ?? "",
     [START_JOB_PARAMETERS.size]: String(input.sizeBytes),
   };
 }

@@ -253,7 +253,7 @@ function splitEvenly(total: number, parts: number): number[] {
 function taskJob(step: StepSpec, id: string, chunk: Chunk, width: number, dependsOn: PlannedDependency[], ctx: PlanContext, tags: Record<string, string>): PlannedJob {
   const jobDefinition = lookupJobDefinition(ctx, step.jobDefinition, `step \`${step.name}\``);
   const pipelineParameters: Record<string, string> = {
-    ...inputParameters(ctx.input, ctx.runId, { missingVersionId: "omit" }),
+    ...inputParameters(ctx.input, ctx.runId),
     [TASK_PARAMETERS.step]: step.name,
     [TASK_PARAMETERS.taskCount]: String(width),
     [TASK_PARAMETERS.arrayOffset]: String(chunk.offset),

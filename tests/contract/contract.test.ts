@@ -109,13 +109,11 @@ describe("codec", () => {
       { name: START_JOB_ENV.eTag, value: "e" },
     ]);
     expect(inputParameters(input, "r")).toEqual({ runId: "r", bucket: "in", key: "a/b c.csv", versionId: "v1", size: "12" });
-    expect(inputParameters(input, "r", { missingVersionId: "omit" })).toEqual(inputParameters(input, "r"));
   });
 
-  it("gives an unversioned object an empty version id, or none when asked to omit it", () => {
+  it("gives an unversioned object an empty version id, in the environment and the parameters", () => {
     const input = { bucket: "in", key: "k", sizeBytes: 0 };
     expect(inputEnvironment(input, "r").filter((e) => e.value === "").map((e) => e.name)).toEqual([START_JOB_ENV.versionId, START_JOB_ENV.eTag]);
     expect(inputParameters(input, "r")).toHaveProperty("versionId", "");
-    expect(inputParameters(input, "r", { missingVersionId: "omit" })).not.toHaveProperty("versionId");
   });
 });

@@ -408,3 +408,13 @@ describe("worstCaseInput (planning a stack's workflow before any object exists)"
     expect(() => planWorkflow(spec, context({ input: worstCaseInput() }))).toThrow(/^step `chatty`, job `chatty`: its container overrides are \d+ characters as JSON, \d+ with the \d+ that Batch adds, over ECS's limit of 8192/);
   });
 });
+
+describe("parameters of an unversioned object", () => {
+  // Batch substitutes `Ref::name` in a command only for parameters the job has: a missing `versionId`
+  // would leave the literal `Ref::versionId` in the command (job definition parameters, Batch user guide).
+  it("gives every task job an empty versionId parameter, like the start job", () => {
+    const { versionId: _, ...unversioned } = INPUT;
+    const plan = planWorkflow(defaultWorkflow(3), context({ input: unversioned }));
+    for (const job of plan.jobs.filter((j) => j.kind === "task")) expect(job.request.parameters).toHaveProperty("versionId", "");
+  });
+});
