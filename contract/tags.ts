@@ -79,6 +79,12 @@ export interface TagRuleOptions {
    * @default false
    */
   strict?: boolean;
+  /**
+   * Also check that the tags fit a job next to the pipeline's own ({@link MAX_TAGS_PER_JOB}). The stack
+   * config leaves it off: its own budget also counts the provider's default tags.
+   * @default true
+   */
+  count?: boolean;
 }
 
 /**
@@ -97,7 +103,7 @@ export function tagProblems(tags: Readonly<Record<string, string>>, options: Tag
       problems.push(`tag key \`${key}\` must have 1 to ${MAX_TAG_KEY_CHARS} characters and not start with \`aws:\``);
     }
     if (refusePipelineKeys && key.toLowerCase().startsWith("pipeline:")) {
-      problems.push(`tag key \`${key}\` must not start with \`pipeline:\`: those keys are the pipeline's own`);
+      problems.push(`tag key \`${key}\` must not start with \`pipeline:\`: keys starting with \`pipeline:\` are the pipeline's own`);
     }
     if (options.strict && !isTagText(key)) {
       problems.push(`tag key \`${key}\` must be letters, digits, spaces or _ . : / = + - @`);
@@ -107,7 +113,7 @@ export function tagProblems(tags: Readonly<Record<string, string>>, options: Tag
     }
   }
   const count = new Set([...Object.keys(tags), ...Object.values(TAG_KEYS)]).size;
-  if (count > MAX_TAGS_PER_JOB) {
+  if ((options.count ?? true) && count > MAX_TAGS_PER_JOB) {
     problems.push(`jobs can carry at most ${MAX_TAGS_PER_JOB} tags, including the pipeline's ${PIPELINE_TAG_COUNT}; ${count} given`);
   }
   return problems;

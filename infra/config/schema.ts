@@ -5,7 +5,7 @@
  * workflowRules.ts, applied by {@link pipelineConfigSchema}.
  */
 import { z } from "zod";
-import { isTagText, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS } from "../../contract";
+import { tagProblems } from "../../contract";
 import { RUNNABLE_TIMEOUT_SECONDS, runnableTimeoutProblem } from "../jobQueue";
 import { DEFAULT_WORKFLOW } from "../../jobs/spec";
 import {
@@ -37,18 +37,15 @@ function ruleCheck<T>(rules: (value: T) => ConfigIssue[]) {
   };
 }
 
-// The characters and lengths AWS allows are the contract's (contract/tags.ts), shared with the trigger and the start job.
-const tagKey = z.string().min(1).max(MAX_TAG_KEY_CHARS).refine((k) => !k.toLowerCase().startsWith("aws:") && isTagText(k), {
-  message: `must be 1-${MAX_TAG_KEY_CHARS} letters, digits, spaces or _ . : / = + - @ and not start with \`aws:\``,
-});
-const tagValue = z.string().max(MAX_TAG_VALUE_CHARS).refine(isTagText, {
-  message: `must be at most ${MAX_TAG_VALUE_CHARS} letters, digits, spaces or _ . : / = + - @`,
-});
-
+// The tag rules are the contract's (contract/tags.ts), shared with the trigger and the start job; each
+// problem is reported on the key it is about. The count is the tag budget's (rules.ts), which also knows
+// the provider's default tags.
 export const tagsSchema = z
-  .record(tagKey, tagValue)
-  .refine((t) => Object.keys(t).every((k) => !k.toLowerCase().startsWith("pipeline:")), {
-    message: "keys starting with `pipeline:` are the pipeline's own",
+  .record(z.string(), z.string())
+  .superRefine((tags, ctx) => {
+    for (const [key, value] of Object.entries(tags)) {
+      for (const message of tagProblems({ [key]: value }, { strict: true, count: false })) ctx.addIssue({ code: "custom", path: [key], message });
+    }
   })
   // They travel as JSON in the trigger Lambda's environment (4 KB for all variables) and in the start
   // job definition (24 KiB, the workflow included).

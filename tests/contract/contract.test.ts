@@ -57,7 +57,7 @@ describe("tagProblems", () => {
   });
 
   it("refuses pipeline: keys unless allowed, and counts a pipeline key the caller repeats once", () => {
-    expect(tagProblems({ "Pipeline:x": "v" })).toEqual(["tag key `Pipeline:x` must not start with `pipeline:`: those keys are the pipeline's own"]);
+    expect(tagProblems({ "Pipeline:x": "v" })).toEqual(["tag key `Pipeline:x` must not start with `pipeline:`: keys starting with `pipeline:` are the pipeline's own"]);
     expect(tagProblems({ "pipeline:x": "v" }, { pipelineKeys: "allow" })).toEqual([]);
     expect(tagProblems({ ...tags(MAX_EXTRA_TAGS), [TAG_KEYS.runId]: "x" }, { pipelineKeys: "allow" })).toEqual([]);
   });
