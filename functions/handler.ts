@@ -8,6 +8,7 @@
 import type { Batch, SubmitJobCommandInput, SubmitJobCommandOutput } from "@aws-sdk/client-batch";
 import type { Context } from "aws-lambda";
 import type { Logger } from "../contract";
+import { keepErrorFields } from "./errors";
 import type { RecordIdempotency, StoredStartJob } from "./idempotency";
 import { type CreatedObject, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
 import type { TriggerSettings } from "./settings";
@@ -63,7 +64,7 @@ export interface RecordFailure {
 export class StartJobSubmitError extends Error {
   constructor(message: string, options: { cause: unknown }) {
     super(message, options);
-    this.name = "StartJobSubmitError";
+    keepErrorFields(this, "StartJobSubmitError", message, options);
   }
 }
 
@@ -77,11 +78,13 @@ export class TriggerRecordsFailedError extends AggregateError {
     const list = failures
       .map((f) => `#${f.index}${f.key !== undefined ? ` s3://${f.bucket}/${f.key}` : ""}${f.versionId ? ` (version ${f.versionId})` : ""}: ${f.error.message}`)
       .join("; ");
+    const message = `${failures.length} of ${total} S3 record(s) failed: ${list}`;
     super(
       failures.map((f) => f.error),
-      `${failures.length} of ${total} S3 record(s) failed: ${list}`,
+      message,
     );
-    this.name = "TriggerRecordsFailedError";
+    keepErrorFields(this, "TriggerRecordsFailedError", message);
+    this.errors = failures.map((f) => f.error);
     this.failures = failures;
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { S3EventRecord, S3ObjectCreatedNotificationEvent } from "aws-lambda";
 import type { InputObject } from "../contract";
+import { keepErrorFields } from "./errors";
 
 /** An object version a notification says was created. */
 export interface CreatedObject extends InputObject {
@@ -61,7 +62,7 @@ export interface ParseOptions {
 export class UnsupportedEventError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "UnsupportedEventError";
+    keepErrorFields(this, "UnsupportedEventError", message);
   }
 }
 

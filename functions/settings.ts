@@ -5,6 +5,7 @@
  * packages or Node builtins here, only `import type`.
  */
 import { decodeTags, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, tagProblems, TRIGGER_ENV } from "../contract";
+import { keepErrorFields } from "./errors";
 import type { StartJobTarget } from "./startRequest";
 
 /** @default 7 days, the stack config's `trigger.idempotencyDays` default. */
@@ -25,8 +26,9 @@ export interface TriggerSettings {
 /** The Lambda's environment is incomplete or wrong: a deployment bug, reported at cold start. */
 export class TriggerConfigError extends Error {
   constructor(problems: string[]) {
-    super(`Invalid S3 trigger environment: ${problems.join("; ")}`);
-    this.name = "TriggerConfigError";
+    const message = `Invalid S3 trigger environment: ${problems.join("; ")}`;
+    super(message);
+    keepErrorFields(this, "TriggerConfigError", message);
   }
 }
 

@@ -32,9 +32,10 @@ export interface Invocation {
 
 /**
  * Loads `<dir>/__index.js` in a fresh process (scripts/lambda-invoke.cjs) and invokes its handler with
- * `event`, its AWS clients pointed at `endpoint`, with the environment infra/trigger.ts gives it.
+ * `event`, its AWS clients pointed at `endpoint`, with the environment infra/trigger.ts gives it
+ * (`extraEnv` on top).
  */
-export async function invokeLambda(dir: string, event: unknown, endpoint: string): Promise<Invocation> {
+export async function invokeLambda(dir: string, event: unknown, endpoint: string, extraEnv: Record<string, string> = {}): Promise<Invocation> {
   const out = await runNode([path.join(ROOT, "scripts", "lambda-invoke.cjs"), dir], {
     cwd: dir,
     input: JSON.stringify(event),
@@ -47,6 +48,8 @@ export async function invokeLambda(dir: string, event: unknown, endpoint: string
       IDEMPOTENCY_TTL_SECONDS: "604800",
       IGNORE_PREFIX: "results/",
       PIPELINE_STACK: STACK,
+      START_JOB_TAGS: '{"project":"batch-pipeline"}',
+      ...extraEnv,
     },
   });
   if (out.code !== 0) throw new Error(`lambda-invoke exited ${out.code}: ${out.stderr}`);

@@ -75,6 +75,19 @@ describe("the serialized trigger Lambda", () => {
     expect((await invoke({ Service: "Amazon S3", Event: "s3:TestEvent", Bucket: "input-bucket" })).ok).toBe(true);
     const bad = await invoke({ surprise: true });
     expect(bad.ok).toBe(false);
+    // Pulumi's serializer turns `super(message)` into `Error.call(this, message)`, which sets nothing on
+    // `this`: the message must survive it, or dead-letter records say only the error's name.
+    expect(bad.error).toMatchObject({ name: "UnsupportedEventError", message: expect.stringContaining("expected an S3 notification") });
     expect(e2e.stub.submitted.length).toBe(before);
+  });
+
+  it("keeps the message of a record that failed, and of a bad environment at cold start", async () => {
+    const unreadable = await invoke({ Records: [{ eventName: "ObjectCreated:Put", s3: { bucket: { name: "input-bucket" }, object: { key: "incoming/x.csv" } } }] });
+    expect(unreadable.ok).toBe(false);
+    expect(unreadable.error).toMatchObject({ name: "TriggerRecordsFailedError", message: expect.stringContaining("1 of 1 S3 record(s) failed") });
+    // A bad environment fails the module load (the Lambda's init), naming the variable.
+    await expect(invokeLambda(e2e.dir, s3Event({ key: "incoming/y.csv", versionId: "v1" }), e2e.stub.url, { START_JOB_TAGS: '{"aws:owner":"x"}' })).rejects.toThrow(
+      /TriggerConfigError: Invalid S3 trigger environment: `START_JOB_TAGS`.*aws:owner/,
+    );
   });
 });
