@@ -8,7 +8,7 @@
 import type { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import type { Context } from "aws-lambda";
-import { IDEMPOTENCY_KEY_PREFIX } from "../contract";
+import { IDEMPOTENCY_KEY_PREFIX } from "../contract/codec";
 
 /** What the idempotency store remembers for an object version (and returns on a duplicate delivery). */
 export interface StoredStartJob {

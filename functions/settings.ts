@@ -4,7 +4,11 @@
  * Serialized BY VALUE into the inline Pulumi Lambda (see functions/wiring.ts): no value imports of npm
  * packages or Node builtins here, only `import type`.
  */
-import { decodeTags, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, tagProblems, TRIGGER_ENV } from "../contract";
+// Submodules, not the contract's index: Pulumi serializes what a module import captures, so the
+// Lambda carries only the parts of the contract it uses.
+import { decodeTags } from "../contract/codec";
+import { TRIGGER_ENV } from "../contract/env";
+import { MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, tagProblems } from "../contract/tags";
 import { keepErrorFields } from "./errors";
 import type { StartJobTarget } from "./startRequest";
 

@@ -5,7 +5,9 @@
  * (SHA-256 comes from the Web Crypto global).
  */
 import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
-import { inputEnvironment, inputParameters, MAX_JOB_NAME_CHARS, RUN_ID_CHARS, sanitizeTagValue, START_STEP_TAG, TAG_KEYS } from "../contract";
+import { inputEnvironment, inputParameters } from "../contract/codec";
+import { MAX_JOB_NAME_CHARS, RUN_ID_CHARS } from "../contract/limits";
+import { sanitizeTagValue, START_STEP_TAG, TAG_KEYS } from "../contract/tags";
 import type { CreatedObject } from "./objectEvents";
 
 /** Every start job's name starts with this, which also guarantees the alphanumeric first character Batch needs. */

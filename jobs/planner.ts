@@ -24,8 +24,6 @@ import {
   type InputObject,
 } from "../contract";
 
-/** Re-exported for infra/config, which re-exports it in turn. */
-export { BARRIER_JOB_DEFINITION_KEY };
 import { requestProblem } from "./requestLimits";
 import { MAX_DEPENDENCIES_PER_JOB, MAX_STEP_WIDTH, resolveWidth, type StepSpec, type WorkflowSpec } from "./spec";
 

@@ -23,6 +23,8 @@ try {
     START_JOB_DEFINITION: "d",
     IDEMPOTENCY_TABLE: "t",
     IDEMPOTENCY_TTL_SECONDS: "604800",
+    PIPELINE_STACK: "batch-pipeline-dev-628b23",
+    START_JOB_TAGS: "{\"project\":\"batch-pipeline\"}",
   };
   const loads = [];
   for (let i = 0; i < 7; i++) {

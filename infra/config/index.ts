@@ -67,5 +67,3 @@ export {
 } from "./workflowRules";
 export { ConfigError, formatIssues } from "./formatting";
 export { type ProviderConfig, parsePipelineConfig, providerConfigFromPulumi, rawConfigFromPulumi } from "./loading";
-/** Reserved for the no-op jobs the planner inserts to stay under Batch's 20 dependencies per job. */
-export { BARRIER_JOB_DEFINITION_KEY } from "../../jobs/planner";

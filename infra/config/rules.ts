@@ -5,10 +5,9 @@
  * the component's exported problem function and maps its field to the config key.
  */
 import { PlatformCapability } from "@aws-sdk/client-batch";
-import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, TAG_KEYS } from "../../contract";
+import { BARRIER_JOB_DEFINITION_KEY, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, TAG_KEYS } from "../../contract";
 import { minVcpusProblem } from "../computeEnvironment";
 import { jobSizeProblem } from "../jobDefinition";
-import { BARRIER_JOB_DEFINITION_KEY } from "../../jobs/planner";
 import type { ConfigDraft } from "./schema";
 import { waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
 

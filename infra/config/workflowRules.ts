@@ -3,8 +3,8 @@
  * ECS's container overrides for S3's longest key, and a waiting start job outlives the run. The spec is
  * parsed once per config ({@link workflowOf}) and handed on typed by the schema's transform.
  */
-import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
-import { BARRIER_JOB_DEFINITION_KEY, PlanError, planWorkflow, topologicalOrder } from "../../jobs/planner";
+import { BARRIER_JOB_DEFINITION_KEY, CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
+import { PlanError, planWorkflow, topologicalOrder } from "../../jobs/planner";
 import { containerOverridesLength, worstCaseInput } from "../../jobs/requestLimits";
 import { parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../../jobs/spec";
 import type { ConfigIssue } from "./rules";
