@@ -2,7 +2,7 @@
  * The S3 trigger's handler: parse the event, then per object version (idempotently) submit one start job.
  * Clients and the idempotency store are injected (functions/wiring.ts builds them in the Lambda).
  *
- * Serialized BY VALUE into the inline Pulumi Lambda (see functions/wiring.ts): no value imports of npm
+ * Serialized BY VALUE into the inline Pulumi Lambda (built by infra/triggerHandler.ts): no value imports of npm
  * packages or Node builtins here, only `import type`.
  */
 import type { Batch, SubmitJobCommandInput, SubmitJobCommandOutput } from "@aws-sdk/client-batch";
@@ -34,7 +34,6 @@ export interface TriggerDeps {
   /** @default {@link consoleLogger} */
   log?: Logger;
 }
-
 
 /** One object version's start job, submitted now or found in the idempotency store. */
 export interface StartJobOutcome extends StoredStartJob {

@@ -2,7 +2,7 @@
  * What makes one object version submit one start job: the record the idempotency store keeps and the
  * adapter over Powertools' `makeIdempotent`.
  *
- * Serialized BY VALUE into the inline Pulumi Lambda (see functions/wiring.ts): no value imports of npm
+ * Serialized BY VALUE into the inline Pulumi Lambda (built by infra/triggerHandler.ts): no value imports of npm
  * packages or Node builtins here, only `import type`.
  */
 import type { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";

@@ -1,7 +1,7 @@
 /**
  * The trigger's settings: its Lambda environment (`TRIGGER_ENV`, contract/env.ts), validated at cold start.
  *
- * Serialized BY VALUE into the inline Pulumi Lambda (see functions/wiring.ts): no value imports of npm
+ * Serialized BY VALUE into the inline Pulumi Lambda (built by infra/triggerHandler.ts): no value imports of npm
  * packages or Node builtins here, only `import type`.
  */
 // Submodules, not the contract's index: Pulumi serializes what a module import captures, so the

@@ -2,7 +2,7 @@
  * The Lambda wiring: what the inline callback's factory (infra/triggerHandler.ts) calls once per container
  * with the npm exports it `require()`s, so the rest of functions/ never imports an npm package's values.
  *
- * Serialized BY VALUE into the inline Pulumi Lambda (see functions/wiring.ts): no value imports of npm
+ * Serialized BY VALUE into the inline Pulumi Lambda (built by infra/triggerHandler.ts): no value imports of npm
  * packages or Node builtins here, only `import type`.
  */
 import type { BatchClientConfig, Batch } from "@aws-sdk/client-batch";
@@ -20,7 +20,6 @@ import { parseTriggerSettings } from "./settings";
  * rate after a throttle. When the attempts are used up the record fails and Lambda retries the event.
  */
 export const SUBMIT_JOB_RETRY = { retryMode: "adaptive", maxAttempts: 5 } as const;
-
 
 /** The npm exports the factory `require()`s and passes in (so this module never imports them). */
 export interface TriggerModules {
@@ -45,7 +44,7 @@ export interface TriggerClientOverrides {
   batch?: Partial<BatchClientConfig>;
   /** Config of the DynamoDB client Powertools creates. @default {} */
   dynamodb?: DynamoDBClientConfig;
-  /** @default {@link consoleLogger} */
+  /** @default `consoleLogger` (functions/handler.ts) */
   log?: Logger;
 }
 

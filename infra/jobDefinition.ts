@@ -69,7 +69,6 @@ export class JobDefinitionArgsError extends Error {
   override readonly name = "JobDefinitionArgsError";
 }
 
-
 /**
  * Why `vcpus`/`memoryMiB` is not a size `platform` runs, or undefined: Fargate's table, whole vCPUs on
  * EC2. Shared with the stack config, which adds the queue that decides the platform.
