@@ -71,8 +71,8 @@ export function jobArnsOf(queueArn: string): string {
  *   its id does not exist yet), and may name the job definition with or without its revision;
  * - a SubmitJob that carries `tags` is also authorized as `batch:TagResource`, which AWS evaluates on
  *   the job definition revision (a real denial names `job-definition/NAME:4`), the job and the queue.
- *   Batch defines no condition key that ties TagResource to SubmitJob (there is no
- *   `batch:CreateAction`), so the grant is bounded by `aws:TagKeys` to the keys the pipeline sends and by
+ *   Batch defines no condition key that ties TagResource to SubmitJob (EC2's and ECS's `CreateAction`
+ *   keys have no Batch counterpart), so the grant is bounded by `aws:TagKeys` to the keys the pipeline sends and by
  *   `aws:RequestTag/pipeline:stack` to this stack's id (every job the pipeline submits carries it).
  * - TagResource on `job/*` still reaches existing jobs; a Deny keeps the principal from re-tagging a job
  *   of another stack of the pipeline (whose TerminateJob grant keys on that tag). A job without the tag
