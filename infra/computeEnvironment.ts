@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CRAllocationStrategy, CRType } from "@aws-sdk/client-batch";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy } from "./iam";
-import { type ArgsProblem, argsFailer } from "./argsError";
+import { argsFailer } from "./argsError";
+import { minVcpusProblem, ON_DEMAND_ALLOCATION_STRATEGIES, SPOT_ALLOCATION_STRATEGIES } from "./batchRules";
 
 /** The managed compute resource types this component builds. */
 export type ComputeKind = typeof CRType.SPOT | typeof CRType.EC2 | typeof CRType.FARGATE | typeof CRType.FARGATE_SPOT;
@@ -41,24 +42,6 @@ export interface ComputeEnvironmentArgs {
 /** Thrown before any resource is created when the arguments break a Batch rule. */
 export class ComputeEnvironmentArgsError extends Error {
   override readonly name = "ComputeEnvironmentArgsError";
-}
-
-/** Allocation strategies Batch accepts for SPOT environments. */
-export const SPOT_ALLOCATION_STRATEGIES = [
-  CRAllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED,
-  CRAllocationStrategy.SPOT_CAPACITY_OPTIMIZED,
-  CRAllocationStrategy.BEST_FIT_PROGRESSIVE,
-  CRAllocationStrategy.BEST_FIT,
-] as const;
-/** Allocation strategies Batch accepts for EC2 (On-Demand) environments. */
-export const ON_DEMAND_ALLOCATION_STRATEGIES = [
-  CRAllocationStrategy.BEST_FIT_PROGRESSIVE,
-  CRAllocationStrategy.BEST_FIT,
-] as const;
-
-/** Why `minVcpus` does not go with `maxVcpus`, or undefined when it does. Shared with the stack config. */
-export function minVcpusProblem(minVcpus: number, maxVcpus: number): ArgsProblem<"minVcpus"> | undefined {
-  return minVcpus > maxVcpus ? { field: "minVcpus", rule: "minVcpus cannot exceed maxVcpus" } : undefined;
 }
 
 /** Fills defaults and checks Batch's rules. Pure, so it is table-tested without mocks. */

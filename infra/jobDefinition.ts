@@ -3,9 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { type EvaluateOnExit, JobDefinitionType, type MountPoint, PlatformCapability, RetryAction, type Volume } from "@aws-sdk/client-batch";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, policyJson } from "./iam";
-import { type ArgsProblem, argsFailer } from "./argsError";
+import { argsFailer } from "./argsError";
 import { containerProperties, executionRoleStatements } from "./containerProperties";
-import { fargateSizeProblem } from "./fargate";
+import { jobSizeProblem, type Platform, retryAttemptsProblem } from "./batchRules";
 
 export { containerProperties, executionRoleStatements };
 
@@ -24,7 +24,7 @@ export const DEFAULT_EVALUATE_ON_EXIT: readonly EvaluateOnExit[] = [
   { onReason: "*", action: RetryAction.EXIT },
 ];
 
-export type Platform = typeof PlatformCapability.EC2 | typeof PlatformCapability.FARGATE;
+export type { Platform };
 
 export interface ContainerJobDefinitionArgs {
   /** The container image, by tag or digest. */
@@ -67,25 +67,6 @@ export interface ContainerJobDefinitionArgs {
 
 export class JobDefinitionArgsError extends Error {
   override readonly name = "JobDefinitionArgsError";
-}
-
-/**
- * Why `vcpus`/`memoryMiB` is not a size `platform` runs, or undefined: Fargate's table, whole vCPUs on
- * EC2. Shared with the stack config, which adds the queue that decides the platform.
- */
-export function jobSizeProblem(platform: Platform, vcpus: number, memoryMiB: number): ArgsProblem<"vcpus" | "memoryMiB"> | undefined {
-  if (platform === PlatformCapability.FARGATE) return fargateSizeProblem(vcpus, memoryMiB);
-  return Number.isInteger(vcpus) ? undefined : { field: "vcpus", rule: "EC2 jobs take whole vCPUs" };
-}
-
-/** Attempts Batch accepts in a retry strategy. */
-export const RETRY_ATTEMPTS = { min: 1, max: 10 } as const;
-
-/** Why `attempts` is not a retry count Batch accepts, or undefined. Shared with the stack config. */
-export function retryAttemptsProblem(attempts: number): ArgsProblem<"retryAttempts"> | undefined {
-  const { min, max } = RETRY_ATTEMPTS;
-  if (Number.isInteger(attempts) && attempts >= min && attempts <= max) return undefined;
-  return { field: "retryAttempts", rule: `Batch accepts ${min} to ${max} attempts` };
 }
 
 /** Patterns in `evaluateOnExit` may only end with `*`; Batch rejects anything else at register time. */

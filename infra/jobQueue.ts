@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JobStateTimeLimitActionsAction, JQState } from "@aws-sdk/client-batch";
 import { type ComputeKind, isFargate } from "./computeEnvironment";
-import { type ArgsProblem, argsFailer } from "./argsError";
+import { argsFailer } from "./argsError";
+import { queuePriorityProblem, runnableTimeoutProblem } from "./batchRules";
 
 /** What a queue needs of an environment: its ARN and whether it is Fargate. */
 export interface QueueEnvironment {
@@ -45,25 +46,6 @@ export interface JobQueueArgs {
 
 export class JobQueueArgsError extends Error {
   override readonly name = "JobQueueArgsError";
-}
-
-/** Queue priorities Batch accepts. */
-export const QUEUE_PRIORITY = { min: 0, max: 1000 } as const;
-/** How long Batch lets a job stay RUNNABLE before a `jobStateTimeLimitActions` action, in seconds. */
-export const RUNNABLE_TIMEOUT_SECONDS = { min: 600, max: 86_400 } as const;
-
-/** Why `priority` is not a queue priority Batch accepts, or undefined. Shared with the stack config. */
-export function queuePriorityProblem(priority: number): ArgsProblem<"priority"> | undefined {
-  const { min, max } = QUEUE_PRIORITY;
-  if (Number.isInteger(priority) && priority >= min && priority <= max) return undefined;
-  return { field: "priority", rule: `priority must be a whole number from ${min} to ${max}` };
-}
-
-/** Why `seconds` is not a RUNNABLE time limit Batch accepts, or undefined. Shared with the stack config. */
-export function runnableTimeoutProblem(seconds: number): ArgsProblem<"runnableTimeoutSeconds"> | undefined {
-  const { min, max } = RUNNABLE_TIMEOUT_SECONDS;
-  if (Number.isInteger(seconds) && seconds >= min && seconds <= max) return undefined;
-  return { field: "runnableTimeoutSeconds", rule: `Batch accepts ${min} to ${max} seconds` };
 }
 
 /** Checks Batch's queue rules before anything is created. Pure, table-tested. */

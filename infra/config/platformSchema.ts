@@ -6,9 +6,7 @@
 import { CRAllocationStrategy } from "@aws-sdk/client-batch";
 import { z } from "zod";
 import type { ArgsProblem } from "../argsError";
-import { ON_DEMAND_ALLOCATION_STRATEGIES, SPOT_ALLOCATION_STRATEGIES } from "../computeEnvironment";
-import { retryAttemptsProblem } from "../jobDefinition";
-import { queuePriorityProblem } from "../jobQueue";
+import { ON_DEMAND_ALLOCATION_STRATEGIES, queuePriorityProblem, retryAttemptsProblem, SPOT_ALLOCATION_STRATEGIES } from "../batchRules";
 
 export { ON_DEMAND_ALLOCATION_STRATEGIES, SPOT_ALLOCATION_STRATEGIES };
 

@@ -6,8 +6,7 @@
  */
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { BARRIER_JOB_DEFINITION_KEY, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, TAG_KEYS } from "../../contract";
-import { minVcpusProblem } from "../computeEnvironment";
-import { jobSizeProblem } from "../jobDefinition";
+import { jobSizeProblem, minVcpusProblem } from "../batchRules";
 import type { ConfigDraft } from "./schema";
 import { waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
 

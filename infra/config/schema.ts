@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { tagProblems } from "../../contract";
-import { RUNNABLE_TIMEOUT_SECONDS, runnableTimeoutProblem } from "../jobQueue";
+import { RUNNABLE_TIMEOUT_SECONDS, runnableTimeoutProblem } from "../batchRules";
 import { DEFAULT_WORKFLOW } from "../../jobs/spec";
 import {
   DEFAULT_PROCESS_JOB,

@@ -1,4 +1,5 @@
 /** Each rule between stack config keys on its own: a pure function from the shaped config to its issues. */
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import {
   type ConfigIssue,
@@ -28,9 +29,7 @@ import {
   workflowSpecRule,
 } from "../../infra/config";
 import type { ArgsProblem } from "../../infra/argsError";
-import { minVcpusProblem } from "../../infra/computeEnvironment";
-import { jobSizeProblem, retryAttemptsProblem } from "../../infra/jobDefinition";
-import { queuePriorityProblem, runnableTimeoutProblem } from "../../infra/jobQueue";
+import { jobSizeProblem, minVcpusProblem, queuePriorityProblem, retryAttemptsProblem, runnableTimeoutProblem } from "../../infra/batchRules";
 import { parseWorkflowSpec } from "../../jobs/spec";
 
 /** A config with every key shaped and defaulted, before the rules: what a rule reads. */
@@ -258,5 +257,15 @@ describe("config keys a component checks too report the component's rule", () =>
     [{ jobDefinitions: { process: { image: "b:1", retryAttempts: 11 } } }, "batch-pipeline:jobDefinitions.process.retryAttempts = 11: Batch accepts 1 to 10 attempts"],
   ])("%j → %s", (raw, message) => {
     expect(() => parsePipelineConfig(raw)).toThrow(message);
+  });
+});
+
+describe("the stack config is pure", () => {
+  // `batch-pipeline validate` (and any tool) can check a stack without Pulumi's runtime: the rules that
+  // components share with config live in infra/batchRules.ts and infra/fargate.ts, not in the components.
+  it("loads without loading @pulumi/pulumi or @pulumi/aws", () => {
+    const script = 'require("./infra/config"); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes("@pulumi"))));';
+    const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: process.cwd(), encoding: "utf8" });
+    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual([]);
   });
 });
