@@ -46,6 +46,14 @@ export function isTagText(text: string): boolean {
 }
 
 /**
+ * Whether `value` is an AWS tag value exactly as given (what {@link sanitizeTagValue} leaves as it is): the
+ * stack's id is one, sent unchanged because IAM compares it with `aws:ResourceTag/pipeline:stack`.
+ */
+export function isTagValue(value: string): boolean {
+  return Array.from(value).length <= MAX_TAG_VALUE_CHARS && isTagText(value);
+}
+
+/**
  * AWS tag values allow letters, digits, whitespace and `_ . : / = + - @`, up to 256 characters. S3 keys
  * allow anything, so other characters become `_` and long values are cut (by code point, so a surrogate
  * pair is never split). The tag is for finding and costing runs; the exact key is in the job's environment.

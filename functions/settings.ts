@@ -8,7 +8,7 @@
 // Lambda carries only the parts of the contract it uses.
 import { decodeTags } from "../contract/codec";
 import { TRIGGER_ENV } from "../contract/env";
-import { MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, sanitizeTagValue, TAG_KEYS, tagProblems } from "../contract/tags";
+import { isTagValue, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, TAG_KEYS, tagProblems } from "../contract/tags";
 import { keepErrorFields } from "./errors";
 import type { StartJobTarget } from "./startRequest";
 
@@ -48,9 +48,8 @@ export function parseTriggerSettings(env: Readonly<Record<string, string | undef
   const startJobDefinition = required(TRIGGER_ENV.startJobDefinition);
   const tableName = required(TRIGGER_ENV.idempotencyTable);
   const stack = required(TRIGGER_ENV.stack);
-  // Sent unchanged (a sanitized value would no longer match the IAM condition), so it must already be
-  // a tag value: what sanitizeTagValue leaves as it is.
-  if (stack && sanitizeTagValue(stack) !== stack) {
+  // Sent unchanged (a sanitized value would no longer match the IAM condition).
+  if (stack && !isTagValue(stack)) {
     problems.push(
       `\`${TRIGGER_ENV.stack}\` must be a tag value for \`${TAG_KEYS.stack}\` (at most ${MAX_TAG_VALUE_CHARS} letters, digits, spaces or _ . : / = + - @), got ${JSON.stringify(stack)}`,
     );

@@ -13,6 +13,7 @@ import {
   BARRIER_JOB_DEFINITION_KEY,
   inputEnvironment,
   inputParameters,
+  isTagValue,
   MAX_TAG_VALUE_CHARS,
   RUN_ID_PATTERN,
   sanitizeTagValue,
@@ -327,7 +328,7 @@ function buildTags(ctx: PlanContext): Record<string, string> {
   // The pipeline's own keys (set below) replace the caller's, as they always have.
   const problems = tagProblems(extra, { pipelineKeys: "allow" });
   // IAM compares the tag with the stack's id exactly, so a value that sanitising would change is an error.
-  if (ctx.stack.length === 0 || sanitizeTagValue(ctx.stack) !== ctx.stack) {
+  if (ctx.stack.length === 0 || !isTagValue(ctx.stack)) {
     problems.push(`stack \`${ctx.stack}\` must be an AWS tag value: 1 to ${MAX_TAG_VALUE_CHARS} letters, digits, spaces and _ . : / = + - @`);
   }
   if (problems.length > 0) throw new PlanError(problems.join("; "));

@@ -11,6 +11,8 @@ import {
   inputEnvironment,
   inputParameters,
   isTagText,
+  isTagValue,
+  sanitizeTagValue,
   JOB_NAME_PATTERN,
   MAX_EXTRA_TAGS,
   MAX_JOB_NAME_CHARS,
@@ -71,6 +73,13 @@ describe("tagProblems", () => {
       "tag `long`: the value must be at most 256 letters, digits, spaces or _ . : / = + - @",
     ]);
     expect(tagProblems({ "ключ/数据 x": "ünïcode:=+-@ 1" }, { strict: true })).toEqual([]);
+  });
+
+  it("isTagValue is exactly what sanitizeTagValue leaves unchanged: 256 tag characters at most", () => {
+    for (const value of ["acme-prod", "é".repeat(256), "x".repeat(256)]) expect(isTagValue(value)).toBe(sanitizeTagValue(value) === value);
+    expect(isTagValue("x".repeat(256))).toBe(true);
+    expect(isTagValue("x".repeat(257))).toBe(false);
+    expect(isTagValue("acme,prod")).toBe(false);
   });
 
   it("isTagText allows AWS's tag characters only", () => {
