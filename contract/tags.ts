@@ -120,7 +120,7 @@ export function tagProblems(tags: Readonly<Record<string, string>>, options: Tag
       problems.push(`tag \`${key}\`: the value must be at most ${MAX_TAG_VALUE_CHARS} letters, digits, spaces or _ . : / = + - @`);
     }
   }
-  const count = new Set([...Object.keys(tags), ...Object.values(TAG_KEYS)]).size;
+  const count = jobTagKeys(tags).length;
   if ((options.count ?? true) && count > MAX_TAGS_PER_JOB) {
     problems.push(`jobs can carry at most ${MAX_TAGS_PER_JOB} tags, including the pipeline's ${PIPELINE_TAG_COUNT}; ${count} given`);
   }

@@ -5,7 +5,7 @@
  * the component's exported problem function and maps its field to the config key.
  */
 import { PlatformCapability } from "@aws-sdk/client-batch";
-import { BARRIER_JOB_DEFINITION_KEY, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, TAG_KEYS } from "../../contract";
+import { BARRIER_JOB_DEFINITION_KEY, jobTagKeys, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../contract";
 import { jobSizeProblem, minVcpusProblem } from "../batchRules";
 import type { ConfigDraft } from "./schema";
 import { waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
@@ -101,7 +101,8 @@ export const triggerIssues = (t: TriggerKeys): ConfigIssue[] => TRIGGER_RULES.fl
 export function tagBudgetProblem(tags: Readonly<Record<string, string>>, awsDefaultTags: Readonly<Record<string, string>> = {}): string | undefined {
   const own = Object.keys(tags).length;
   const defaults = Object.keys(awsDefaultTags).length;
-  const combined = new Set([...Object.keys(tags), ...Object.keys(awsDefaultTags), ...Object.values(TAG_KEYS)]).size;
+  // A job's tags combined with its definition's, by name: what `jobTagKeys` counts.
+  const combined = jobTagKeys({ ...awsDefaultTags, ...tags }).length;
   if (combined <= MAX_TAGS_PER_JOB) return undefined;
   return (
     `${own} tags, ${defaults} ${AWS_DEFAULT_TAGS_KEY} and the pipeline's own ${PIPELINE_TAG_COUNT} make ${combined} distinct tags on every job ` +
