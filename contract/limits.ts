@@ -16,6 +16,25 @@ export const RUN_ID_CHARS = 24;
 /** Run ids are computed by the S3 trigger: 24 lowercase hex characters, one per object version. */
 export const RUN_ID_PATTERN = new RegExp(`^[0-9a-f]{${RUN_ID_CHARS}}$`);
 
+/**
+ * Job names of a run. ListJobs' `JOB_NAME` filter matches an exact name or a prefix (a value ending in
+ * `*`), never a suffix, so every name a run uses BEGINS with its run id: process and barrier jobs are
+ * `<runId>-<id>` ({@link runJobNamePrefix}), start jobs `start-<runId>[-<readable tail of the key>]`
+ * ({@link startJobNamePrefix}). A run id is hex, so the two prefixes never match each other's jobs, even
+ * when the start and process queues are the same queue.
+ */
+export const START_JOB_NAME_PREFIX = "start";
+
+/** Every process and barrier job name of `runId` starts with this. */
+export function runJobNamePrefix(runId: string): string {
+  return `${runId}-`;
+}
+
+/** Every start job name of `runId` starts with this (and may continue with `-` and a readable tail). */
+export function startJobNamePrefix(runId: string): string {
+  return `${START_JOB_NAME_PREFIX}-${runId}`;
+}
+
 /** Key in the job definitions map (`PIPELINE_JOB_DEFINITIONS`) of the no-op job definition barrier jobs use. */
 export const BARRIER_JOB_DEFINITION_KEY = "barrier";
 

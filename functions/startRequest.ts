@@ -6,12 +6,9 @@
  */
 import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { inputEnvironment, inputParameters } from "../contract/codec";
-import { MAX_JOB_NAME_CHARS, RUN_ID_CHARS } from "../contract/limits";
+import { MAX_JOB_NAME_CHARS, RUN_ID_CHARS, startJobNamePrefix } from "../contract/limits";
 import { sanitizeTagValue, START_STEP_TAG, TAG_KEYS } from "../contract/tags";
 import type { CreatedObject } from "./objectEvents";
-
-/** Every start job's name starts with this, which also guarantees the alphanumeric first character Batch needs. */
-export const START_JOB_NAME_PREFIX = "start";
 
 /** What identifies one object version: the run id is derived from exactly these. */
 export type ObjectVersion = Pick<CreatedObject, "bucket" | "key" | "versionId" | "sequencer">;
@@ -37,13 +34,15 @@ export async function computeRunId(object: ObjectVersion): Promise<string> {
 }
 
 /**
- * `start-<readable tail of the key's last segment>-<runId>`: always a valid Batch job name (1 to 128
- * characters, first alphanumeric, then letters, digits, `-`, `_`). Accents are folded to ASCII, any other
- * run of characters becomes `-`, and the tail keeps the END of the name (extensions and counters tell
- * files apart). A key with nothing readable gives `start-<runId>`; the run id keeps names unique.
+ * `start-<runId>-<readable tail of the key's last segment>`: always a valid Batch job name (1 to 128
+ * characters, first alphanumeric, then letters, digits, `-`, `_`), found by ListJobs' prefix filter
+ * `start-<runId>*` (contract `startJobNamePrefix`). Accents are folded to ASCII, any other run of
+ * characters becomes `-`, and the tail keeps the END of the name (extensions and counters tell files
+ * apart). A key with nothing readable gives `start-<runId>`; the run id keeps names unique.
  */
 export function startJobName(key: string, runId: string): string {
-  const budget = MAX_JOB_NAME_CHARS - START_JOB_NAME_PREFIX.length - runId.length - 2;
+  const prefix = startJobNamePrefix(runId);
+  const budget = MAX_JOB_NAME_CHARS - prefix.length - 1;
   const segments = key.split("/").filter((s) => s !== "");
   const lastSegment = segments.length > 0 ? segments[segments.length - 1]! : "";
   const readable = lastSegment
@@ -52,7 +51,7 @@ export function startJobName(key: string, runId: string): string {
     .replace(/[^A-Za-z0-9_-]+/g, "-")
     .slice(-budget)
     .replace(/^[-_]+|[-_]+$/g, "");
-  return readable === "" ? `${START_JOB_NAME_PREFIX}-${runId}` : `${START_JOB_NAME_PREFIX}-${readable}-${runId}`;
+  return readable === "" ? prefix : `${prefix}-${readable}`;
 }
 
 /** Where and how the start job is submitted. */

@@ -16,6 +16,7 @@ import {
   isTagValue,
   MAX_TAG_VALUE_CHARS,
   RUN_ID_PATTERN,
+  runJobNamePrefix,
   sanitizeTagValue,
   START_JOB_ENV,
   TAG_KEYS,
@@ -152,7 +153,7 @@ export function planWorkflow(spec: WorkflowSpec, ctx: PlanContext): Plan {
   const plan: Plan = {
     runId: ctx.runId,
     jobQueue: ctx.jobQueue,
-    jobNamePrefix: `${ctx.runId}-`,
+    jobNamePrefix: runJobNamePrefix(ctx.runId),
     input: ctx.input,
     steps: [...planned.values()],
     jobs,
@@ -273,7 +274,7 @@ function taskJob(step: StepSpec, id: string, chunk: Chunk, width: number, depend
     taskCount: chunk.size,
     dependsOn,
     request: {
-      jobName: `${ctx.runId}-${id}`,
+      jobName: `${runJobNamePrefix(ctx.runId)}${id}`,
       jobQueue: ctx.jobQueue,
       jobDefinition,
       ...(chunk.size > 1 ? { arrayProperties: { size: chunk.size } } : {}),
@@ -299,7 +300,7 @@ function barrierJob(node: BarrierNode, step: string, ctx: PlanContext, tags: Rec
     taskCount: 1,
     dependsOn: node.dependsOn,
     request: {
-      jobName: `${ctx.runId}-${node.id}`,
+      jobName: `${runJobNamePrefix(ctx.runId)}${node.id}`,
       jobQueue: ctx.jobQueue,
       jobDefinition,
       containerOverrides: {

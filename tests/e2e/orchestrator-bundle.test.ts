@@ -11,7 +11,7 @@ import { RUN_ID, STACK, startJobEnv } from "../jobs/fixtures";
 import { runNode } from "./node";
 import { awsEnv, runScript, setUpE2e } from "./setup";
 
-const START_NAME = `start-data-file-${RUN_ID}`;
+const START_NAME = `start-${RUN_ID}-data-file`;
 const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
 const PROCESS_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/low";
 
@@ -95,7 +95,7 @@ describe("the bundled orchestrator (the image's entry point)", () => {
   // orchestrator finds the job by its exact name instead.
   it("after an HTTP 500 from a SubmitJob that created the job, uses that job instead of submitting it again", async () => {
     const runId = "fedcba9876543210fedcba98";
-    const startName = `start-other-${runId}`;
+    const startName = `start-${runId}-other`;
     e2e.stub.addJob({ jobId: "start-job-ambiguous", jobName: startName, jobQueue: START_QUEUE, createdAt: 3, status: "RUNNING" });
     const calls = e2e.stub.calls.length;
     e2e.stub.failAfterCreatingNext(1);

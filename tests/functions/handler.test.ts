@@ -20,7 +20,7 @@ describe("createTriggerHandler: event shapes (in-memory idempotency)", () => {
 
     expect(submitted()).toEqual([
       {
-        jobName: `start-my-file-1-csv-${runId}`,
+        jobName: `start-${runId}-my-file-1-csv`,
         jobQueue: QUEUE,
         jobDefinition: DEFINITION,
         parameters: { runId, bucket: BUCKET, key: "incoming/my file+1.csv", versionId: "v1", size: "0" },
@@ -50,7 +50,7 @@ describe("createTriggerHandler: event shapes (in-memory idempotency)", () => {
         status: "submitted",
         runId,
         jobId: "job-1",
-        jobName: `start-my-file-1-csv-${runId}`,
+        jobName: `start-${runId}-my-file-1-csv`,
         jobArn: "arn:aws:batch:eu-west-1:123456789012:job/job-1",
         bucket: BUCKET,
         key: "incoming/my file+1.csv",
@@ -187,7 +187,7 @@ describe("createTriggerHandler: one bad record never drops the others", () => {
     expect(error).toBeInstanceOf(TriggerRecordsFailedError);
     expect(error).toBeInstanceOf(AggregateError);
     const failed = error as TriggerRecordsFailedError;
-    expect(failed.message).toMatch(/^1 of 3 S3 record\(s\) failed: #1 s3:\/\/input-bucket\/incoming\/bad\.csv \(version 2\): start job start-bad-csv-[0-9a-f]{24} was not submitted: ClientException: jobDefinition is INACTIVE$/);
+    expect(failed.message).toMatch(/^1 of 3 S3 record\(s\) failed: #1 s3:\/\/input-bucket\/incoming\/bad\.csv \(version 2\): start job start-[0-9a-f]{24}-bad-csv was not submitted: ClientException: jobDefinition is INACTIVE$/);
     expect(failed.failures.map((f) => [f.index, f.key])).toEqual([[1, "incoming/bad.csv"]]);
     expect(failed.errors).toHaveLength(1);
     expect(submitted().map((r) => r.parameters!.key)).toEqual(["incoming/a.csv", "incoming/bad.csv", "incoming/c.csv"]);

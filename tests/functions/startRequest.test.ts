@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { JOB_NAME_PATTERN, MAX_EXTRA_TAGS, MAX_JOB_NAME_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, RUN_ID_PATTERN, START_JOB_ENV, TAG_KEYS } from "../../contract";
+import { JOB_NAME_PATTERN, MAX_EXTRA_TAGS, MAX_JOB_NAME_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, RUN_ID_PATTERN, START_JOB_ENV, startJobNamePrefix, TAG_KEYS } from "../../contract";
 import type { CreatedObject } from "../../functions/objectEvents";
 import { buildStartJobRequest, computeRunId, startJobName } from "../../functions/startRequest";
 
@@ -37,36 +37,36 @@ describe("computeRunId", () => {
 
 describe("startJobName", () => {
   const longKey = `incoming/${"x".repeat(1000)}.csv`;
+  // Suffix "" means the name is start-<runId> alone.
   it.each([
-    ["incoming/data.csv", "start-data-csv-"],
-    ["incoming/my file+1 (copy).csv", "start-my-file-1-copy-csv-"],
-    ["incoming/café-résumé.csv", "start-cafe-resume-csv-"],
-    ["incoming/数据文件", `start-`],
-    ["incoming/📊📈", "start-"],
-    ["incoming/", "start-"],
-    ["///", "start-"],
-    ["incoming/---___", "start-"],
-    ["incoming/-lead", "start-lead-"],
-    ["incoming/a..b", "start-a-b-"],
-    [longKey, "start-"],
-    ["x".repeat(1024), "start-"],
-    ["incoming/\u0000\n\t.csv", "start-csv-"],
-  ])("given key %j, returns a valid name starting %j and ending with the run id", (key, prefix) => {
+    ["incoming/data.csv", "data-csv"],
+    ["incoming/my file+1 (copy).csv", "my-file-1-copy-csv"],
+    ["incoming/café-résumé.csv", "cafe-resume-csv"],
+    ["incoming/数据文件", ""],
+    ["incoming/📊📈", ""],
+    ["incoming/", "incoming"],
+    ["///", ""],
+    ["incoming/---___", ""],
+    ["incoming/-lead", "lead"],
+    ["incoming/a..b", "a-b"],
+    ["incoming/\u0000\n\t.csv", "csv"],
+  ])("given key %j, returns start-<runId> then %j: a valid name ListJobs finds by the prefix start-<runId>*", (key, tail) => {
     const name = startJobName(key, RUN);
     expect(name).toMatch(JOB_NAME_PATTERN);
-    expect(name.length).toBeLessThanOrEqual(MAX_JOB_NAME_CHARS);
-    expect(name.startsWith(prefix)).toBe(true);
-    expect(name.endsWith(`-${RUN}`)).toBe(true);
+    expect(name).toBe(tail === "" ? `start-${RUN}` : `start-${RUN}-${tail}`);
+    expect(name.startsWith(startJobNamePrefix(RUN))).toBe(true);
   });
 
-  it("given an all-unicode key, falls back to start-<runId>", () => {
-    expect(startJobName("数据/报告", RUN)).toBe(`start-${RUN}`);
+  it.each([[`incoming/${"x".repeat(1000)}.csv`], ["x".repeat(1024)]])("given a %#th S3 key of 1,000+ characters, keeps the end of the name within Batch's 128 characters", (key) => {
+    const name = startJobName(key, RUN);
+    expect(name).toMatch(JOB_NAME_PATTERN);
+    expect(name).toHaveLength(MAX_JOB_NAME_CHARS);
+    expect(name.startsWith(`start-${RUN}-`)).toBe(true);
   });
 
   it("given a 1,000-character key, keeps the end of the name and exactly 128 characters", () => {
     const name = startJobName(longKey, RUN);
-    expect(name).toHaveLength(128);
-    expect(name).toBe(`start-${"x".repeat(128 - 6 - 4 - 25)}-csv-${RUN}`);
+    expect(name).toBe(`start-${RUN}-${"x".repeat(128 - 6 - 25 - 4)}-csv`);
   });
 });
 
@@ -84,7 +84,7 @@ describe("buildStartJobRequest", () => {
 
   it("given an object, passes it as environment, parameters and tags, and propagates the tags", () => {
     expect(buildStartJobRequest(object, RUN, { jobQueue: "start-queue", jobDefinition: "start-def", stack: STACK })).toEqual({
-      jobName: `start-my-file-1-csv-${RUN}`,
+      jobName: `start-${RUN}-my-file-1-csv`,
       jobQueue: "start-queue",
       jobDefinition: "start-def",
       parameters: { runId: RUN, bucket: "input-bucket", key: "incoming/my file+1.csv", versionId: "v1", size: "0" },

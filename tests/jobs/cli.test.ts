@@ -126,7 +126,7 @@ describe("input validation", () => {
 });
 
 describe("submitting", () => {
-  const START_NAME = `start-data-file-${RUN_ID}`;
+  const START_NAME = `start-${RUN_ID}-data-file`;
   const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
   /** Batch as a start job sees itself: DescribeJobs of its own id, and its namesakes on the start queue. */
   function startJobs(jobs: { jobId: string; createdAt: number; status: JobStatus }[]) {
@@ -309,7 +309,7 @@ describe("--wait across attempts", () => {
   it("attempt 2 after an interrupted wait finds the DAG (outcome existing), waits and reports the run's real outcome", async () => {
     const batch$ = new FakeBatch(batchMock);
     batch$.initialStatus = "RUNNING";
-    batch$.add({ jobId: "start-job", jobName: `start-data-file-${RUN_ID}`, jobQueue: "start-queue", status: "RUNNING", createdAt: 1 });
+    batch$.add({ jobId: "start-job", jobName: `start-${RUN_ID}-data-file`, jobQueue: "start-queue", status: "RUNNING", createdAt: 1 });
     const env = { ...ENV, AWS_BATCH_JOB_ID: "start-job" };
 
     const controller = new AbortController();
