@@ -3,13 +3,12 @@
  * need. No logic lives here; see infra/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parsePipelineConfig, providerConfigFromPulumi, rawConfigFromPulumi } from "./infra/config";
+import { loadPipelineConfig } from "./infra/config";
 import { resourcePrefix } from "./infra/naming";
 import { Pipeline } from "./infra/pipeline";
 
 const namespace = pulumi.getProject();
-const all = pulumi.runtime.allConfig();
-const config = parsePipelineConfig(rawConfigFromPulumi(all, namespace), namespace, providerConfigFromPulumi(all));
+const config = loadPipelineConfig(pulumi.runtime.allConfig(), namespace);
 const pipeline = new Pipeline(resourcePrefix(namespace, pulumi.getStack()), config);
 
 export const queueArns = pipeline.platform.queueArns;
@@ -26,3 +25,9 @@ export const failureTopicArn = pipeline.observability.failureTopic.arn;
 export const inputBucketName = pipeline.inputBucket.name;
 export const triggerFunctionName = pipeline.trigger.function.name;
 export const deadLetterQueueUrl = pipeline.trigger.deadLetterQueue.url;
+// What `batch-pipeline` (cli/) reads besides the names above: where runs start and where jobs write.
+export const startQueueArn = pipeline.platform.queue(config.startQueue).arn;
+export const processQueueArn = pipeline.platform.queue(config.processQueue).arn;
+export const triggerPrefix = config.trigger.prefix;
+export const triggerSuffix = config.trigger.suffix;
+export const outputPrefix = config.trigger.outputPrefix;

@@ -66,4 +66,4 @@ export {
   worstCasePlanProblem,
 } from "./workflowRules";
 export { ConfigError, formatIssues } from "./formatting";
-export { type ProviderConfig, parsePipelineConfig, providerConfigFromPulumi, rawConfigFromPulumi } from "./loading";
+export { loadPipelineConfig, type ProviderConfig, parsePipelineConfig, providerConfigFromPulumi, rawConfigFromPulumi } from "./loading";

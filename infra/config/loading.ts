@@ -2,7 +2,8 @@
  * From what Pulumi hands the program to a validated {@link PipelineConfig}: the project's keys
  * ({@link rawConfigFromPulumi}), what of other providers' config the rules need
  * ({@link providerConfigFromPulumi}), and {@link parsePipelineConfig}, which runs the schema and the tag
- * budget and throws one {@link ConfigError} naming every bad key.
+ * budget and throws one {@link ConfigError} naming every bad key; {@link loadPipelineConfig} chains the
+ * three, and is what both `index.ts` (under `pulumi preview`) and `batch-pipeline validate` run.
  */
 import { ConfigError, formatIssues } from "./formatting";
 import { AWS_DEFAULT_TAGS_KEY, tagBudgetProblem } from "./rules";
@@ -70,4 +71,14 @@ export function rawConfigFromPulumi(all: Record<string, string>, namespace: stri
     }
   }
   return raw;
+}
+
+/**
+ * The stack config as `pulumi preview` validates it: from the flat map Pulumi hands the program (every
+ * namespace, `ns:key` → JSON text or plain string) to a {@link PipelineConfig}. `index.ts` calls it with
+ * `pulumi.runtime.allConfig()`; `batch-pipeline validate` with the same map read from `Pulumi.<stack>.yaml`.
+ * @throws ConfigError naming every bad key, its value and the rule.
+ */
+export function loadPipelineConfig(all: Record<string, string>, namespace: string): PipelineConfig {
+  return parsePipelineConfig(rawConfigFromPulumi(all, namespace), namespace, providerConfigFromPulumi(all));
 }

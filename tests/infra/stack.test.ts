@@ -443,6 +443,16 @@ describe("stack outputs", () => {
     expect(logs.process).toBe(`/aws/batch/${PREFIX}-process`);
     const envs = await valueOf(pulumiAll(program.computeEnvironmentArns));
     expect(envs.spot).toMatch(/compute-environment\//);
+    expect(await valueOf(program.startQueueArn)).toBe(queueArns.high);
+    expect(await valueOf(program.processQueueArn)).toBe(queueArns.low);
+    expect([program.triggerPrefix, program.triggerSuffix, program.outputPrefix]).toEqual(["incoming/", "", "results/"]);
+  });
+
+  it("exports every output batch-pipeline reads (cli/outputs.ts stackOutputsSchema), as `pulumi stack output --json` would print them", async () => {
+    const { stackOutputsSchema } = await import("../../cli/outputs");
+    const printed: Record<string, unknown> = {};
+    for (const key of Object.keys(stackOutputsSchema.shape)) printed[key] = await valueOf(pulumiAll({ value: program[key] })).then((o) => o.value);
+    expect(stackOutputsSchema.safeParse(JSON.parse(JSON.stringify(printed))).error?.issues ?? []).toEqual([]);
   });
 });
 
