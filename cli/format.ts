@@ -1,0 +1,102 @@
+/**
+ * Small text formatters every command shares: durations, sizes, counts, progress bars, timestamps, job
+ * states in colour, and `--since` durations. Pure: colours come in as {@link Colors}.
+ */
+import type { JobStatus } from "@aws-sdk/client-batch";
+import type { Colors } from "./context";
+
+/** `1,234,567`. */
+export const fmtInt = (n: number) => n.toLocaleString("en-US");
+
+/** `850ms`, `42s`, `3m 05s`, `2h 10m`, `3d 4h`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "–";
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** `512 B`, `1.5 KiB`, `3.2 GiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** A UTC timestamp as `2026-12-01 12:00:05Z` (no locale, so output is the same on every machine). */
+export function formatTime(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * A bar of `width` cells: done (green), failed (red) and running (cyan) parts of `total`, the rest dim.
+ * Without colour the parts are `█` done, `✗` failed, `▒` running, `·` to do, so it reads on any terminal.
+ */
+export function progressBar(parts: { done: number; failed: number; running: number }, total: number, width: number, c: Colors): string {
+  if (total <= 0 || width <= 0) return "";
+  const cells = (n: number) => Math.floor((n / total) * width);
+  let failed = parts.failed > 0 ? Math.max(1, cells(parts.failed)) : 0;
+  let done = cells(parts.done);
+  let running = parts.running > 0 ? Math.max(1, cells(parts.running)) : 0;
+  // Rounding must never overflow the bar, and a complete step fills it.
+  while (done + failed + running > width) {
+    if (running > 1 || (running === 1 && done + failed >= width)) running--;
+    else if (done > 0) done--;
+    else failed--;
+  }
+  if (parts.done + parts.failed === total) done = width - failed - running;
+  const rest = width - done - failed - running;
+  return c.green("█".repeat(done)) + c.red("✗".repeat(failed)) + c.cyan("▒".repeat(running)) + c.dim("·".repeat(rest));
+}
+
+/** A job state, coloured by what it means. */
+export function colorState(state: JobStatus | string, c: Colors): string {
+  switch (state) {
+    case "SUCCEEDED":
+      return c.green(state);
+    case "FAILED":
+      return c.red(state);
+    case "RUNNING":
+    case "STARTING":
+      return c.cyan(state);
+    case "RUNNABLE":
+      return c.yellow(state);
+    default:
+      return c.dim(state);
+  }
+}
+
+/**
+ * A `--since` value as milliseconds: a positive number followed by `m` (minutes), `h` (hours), `d`
+ * (days) or `w` (weeks), e.g. `90m`, `24h`, `7d`.
+ * @returns undefined when `text` is not one
+ */
+export function parseSince(text: string): number | undefined {
+  const match = /^([1-9]\d*)(m|h|d|w)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as "m" | "h" | "d" | "w"];
+  return Number(match[1]) * unit;
+}
+
+/** Pads `text` to `width` columns (the visible text; colour codes do not count). */
+export function pad(text: string, width: number): string {
+  const visible = text.replace(/\x1b\[[0-9;]*m/g, "").length;
+  return visible >= width ? text : text + " ".repeat(width - visible);
+}
+
+/** Rows as aligned columns separated by two spaces; the last column is not padded. */
+export function table(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.replace(/\x1b\[[0-9;]*m/g, "").length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i]!))).join("  ").trimEnd());
+}
