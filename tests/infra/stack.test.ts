@@ -2,6 +2,7 @@
  * The whole program (index.ts) under Pulumi runtime mocks, with the default configuration plus a log
  * retention: the resource graph a `pulumi preview` of a fresh stack would show.
  */
+import { stackOutputsSchema } from "../../cli/outputs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
 import { type MockedStack, ofType, oneOf, PROJECT, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
@@ -449,9 +450,8 @@ describe("stack outputs", () => {
   });
 
   it("exports every output batch-pipeline reads (cli/outputs.ts stackOutputsSchema), as `pulumi stack output --json` would print them", async () => {
-    const { stackOutputsSchema } = await import("../../cli/outputs");
     const printed: Record<string, unknown> = {};
-    for (const key of Object.keys(stackOutputsSchema.shape)) printed[key] = await valueOf(pulumiAll({ value: program[key] })).then((o) => o.value);
+    for (const key of Object.keys(stackOutputsSchema.shape)) printed[key] = await valueOf(pulumiAll({ value: (program as Record<string, unknown>)[key] })).then((o) => o.value);
     expect(stackOutputsSchema.safeParse(JSON.parse(JSON.stringify(printed))).error?.issues ?? []).toEqual([]);
   });
 });
