@@ -1,0 +1,82 @@
+/**
+ * The rooms of docs/architecture.md and what each may import, checked on the sources: a new import across
+ * a wall fails here, not in a review. Also: what is serialized into the Lambda (contract/, functions/)
+ * imports no npm value and no Node builtin, and nothing shipped imports the operator CLI.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = join(__dirname, "..");
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir)).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(join(ROOT, path)).isDirectory()) return entry === "node_modules" ? [] : sources(path);
+    return entry.endsWith(".ts") && !entry.endsWith(".d.ts") ? [path] : [];
+  });
+}
+
+interface Import {
+  file: string;
+  /** A repository path (no extension) for a relative import, else the package or builtin. */
+  target: string;
+  local: boolean;
+  typeOnly: boolean;
+}
+
+/** Every `import … from "x"` and `require("x")` of a file; relative targets resolved to repository paths. */
+function importsOf(file: string): Import[] {
+  // Comments name packages too ("`require(\"@aws-sdk/client-batch\").Batch`"): drop them first.
+  const text = readFileSync(join(ROOT, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|\s)\/\/.*$/gm, "$1");
+  const found: Import[] = [];
+  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^;'"]*?from\s+"([^"]+)"/gm)) found.push({ file, target: m[3]!, local: false, typeOnly: m[2] !== undefined });
+  for (const m of text.matchAll(/\brequire\("([^"]+)"\)/g)) found.push({ file, target: m[1]!, local: false, typeOnly: false });
+  return found.map((i) =>
+    i.target.startsWith(".") ? { ...i, local: true, target: normalize(relative(ROOT, join(ROOT, dirname(file), i.target))).replace(/\.ts$/, "").replace(/\/index$/, "") } : i,
+  );
+}
+
+/** Room of a repository path: its first folder, or the file itself at the top. */
+const roomOf = (path: string) => (path.includes("/") ? path.split("/")[0]! : path);
+
+/** May `file` (in `room`) import the repository path `target`? */
+const RULES: Record<string, (target: string, file: string) => boolean> = {
+  "index.ts": (t) => roomOf(t) === "infra",
+  contract: (t) => roomOf(t) === "contract",
+  functions: (t) => ["contract", "functions"].includes(roomOf(t)),
+  jobs: (t) => ["contract", "jobs"].includes(roomOf(t)),
+  infra: (t, file) =>
+    ["contract", "infra"].includes(roomOf(t)) ||
+    ["jobs/spec", "jobs/planner", "jobs/requestLimits"].includes(t) ||
+    (t === "functions/wiring" && file === "infra/triggerHandler.ts"),
+  // The operator CLI reuses the pure config and planner, the orchestrator's Batch calls and the trigger's run id.
+  cli: (t) => ["contract", "cli", "jobs"].includes(roomOf(t)) || t.startsWith("infra/config") || t === "infra/naming" || t === "functions/startRequest",
+};
+
+const ROOMS = ["contract", "functions", "jobs", "infra", "cli"];
+const files = ["index.ts", ...ROOMS.flatMap((room) => sources(room))];
+const relativeImports = files.flatMap(importsOf).filter((i) => i.local);
+
+describe("rooms import only what docs/architecture.md allows", () => {
+  it.each(["index.ts", ...ROOMS])("%s", (room) => {
+    const rule = RULES[room]!;
+    const crossing = relativeImports
+      .filter((i) => roomOf(i.file) === room)
+      .filter((i) => !rule(i.target, i.file));
+    expect(crossing.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("the Lambda's code (contract/, functions/) imports npm packages and Node builtins for types only: it is serialized by value", () => {
+    const values = files
+      .filter((f) => ["contract", "functions"].includes(roomOf(f)))
+      .flatMap(importsOf)
+      .filter((i) => !i.typeOnly && !i.local);
+    expect(values.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("nothing that is deployed (index.ts, infra/, functions/, jobs/) imports the operator CLI", () => {
+    const intoCli = files.filter((f) => roomOf(f) !== "cli").flatMap(importsOf).filter((i) => i.local && roomOf(i.target) === "cli");
+    expect(intoCli.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+});
