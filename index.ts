@@ -31,3 +31,5 @@ export const processQueueArn = pipeline.platform.queue(config.processQueue).arn;
 export const triggerPrefix = config.trigger.prefix;
 export const triggerSuffix = config.trigger.suffix;
 export const outputPrefix = config.trigger.outputPrefix;
+/** Attach to the people and CI roles that run `batch-pipeline` against this stack (README, "Operate it from a terminal"). */
+export const operatorPolicyArn = pipeline.operator.policy.arn;

@@ -10,6 +10,7 @@ import { ContainerJobDefinition, type Platform } from "./jobDefinition";
 import { InputBucket } from "./inputBucket";
 import { lambdaExcludedPackages, powertoolsLayerParameter, powertoolsVersion } from "./lambdaPackages";
 import { Observability } from "./observability";
+import { OperatorPolicy } from "./operator";
 import { Orchestrator } from "./orchestrator";
 import { type BatchPlatformArgs, BatchPlatform } from "./platform";
 import { Trigger } from "./trigger";
@@ -94,6 +95,8 @@ export class Pipeline extends pulumi.ComponentResource {
   /** The role process jobs run as: read the trigger prefix, write the output prefix. */
   readonly processJobRole: aws.iam.Role;
   readonly trigger: Trigger;
+  /** The managed policy to attach to whoever runs `batch-pipeline` against this stack. */
+  readonly operator: OperatorPolicy;
 
   constructor(name: string, config: PipelineConfig, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:index:Pipeline", name, {}, opts);
@@ -214,6 +217,22 @@ export class Pipeline extends pulumi.ComponentResource {
         email: config.notifications.email,
         arrayChildStates: config.notifications.arrayChildStates,
         deadLetterQueue: this.trigger.deadLetterQueue,
+        tags,
+      },
+      { parent: this },
+    );
+
+    const containerLogs = Object.values({ ...this.jobDefinitions, start: this.orchestrator.jobDefinition }).map((d) => d.logGroup.arn);
+    this.operator = new OperatorPolicy(
+      `${name}-operator`,
+      {
+        bucketArn: this.inputBucket.arn,
+        triggerPrefix: trigger.prefix,
+        queueArns: Object.values(this.platform.queues).map((q) => q.arn),
+        logGroupArns: [...containerLogs, this.observability.stateLog.arn],
+        deadLetterQueueArn: this.trigger.deadLetterQueue.arn,
+        triggerFunctionArn: this.trigger.function.arn,
+        stack: name,
         tags,
       },
       { parent: this },

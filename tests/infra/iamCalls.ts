@@ -267,6 +267,62 @@ function executionCalls(stack: MockedStack): RoleCalls[] {
     });
 }
 
+/**
+ * The operator policy (infra/operator.ts), attached to a person running `batch-pipeline`: every call the
+ * CLI's commands make, on the resources of this stack (cli/ sends exactly these; the coverage test reads
+ * its SDK commands).
+ */
+function operatorCalls(stack: MockedStack): RoleCalls {
+  const policy = stack.resources.find((r) => r.type === "aws:iam/policy:Policy" && r.name.endsWith("-operator-policy"))!;
+  const bucket = stack.resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.name.endsWith("-input"))!;
+  const bucketPolicy = stack.resources.find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy")!;
+  const fn = stack.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-trigger-fn"))!;
+  const dlq = stack.resources.find((r) => r.type === "aws:sqs/queue:Queue" && r.name.endsWith("-trigger-dlq"))!;
+  const notification = stack.resources.find((r) => r.type === "aws:s3/bucketNotification:BucketNotification")!;
+  const input = notification.inputs.lambdaFunctions[0].filterPrefix as string;
+  const output = fn.inputs.environment.variables.IGNORE_PREFIX as string;
+  const stackId = fn.inputs.environment.variables.PIPELINE_STACK as string;
+  const groups = stack.resources.filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup");
+  const container = groups.find((g) => /\/aws\/batch\/.*-process$/.test(g.state.name as string))!;
+  const jobStates = groups.find((g) => String(g.state.name).endsWith("/job-states"))!;
+  const lambdaLogs = groups.find((g) => String(g.state.name).startsWith("/aws/lambda/"));
+  const arn = bucket.state.arn as string;
+  const tls = { "aws:SecureTransport": "true" };
+  const own = { [`aws:ResourceTag/${TAG_KEYS.stack}`]: stackId };
+  const stream = (group: RecordedResource) => `${group.state.arn}:log-stream:batch-pipeline/default/0123456789abcdef`;
+  return {
+    role: policy.name,
+    principal: `arn:aws:iam::${ACCOUNT_ID}:user/operator`,
+    policies: { [policy.name]: JSON.parse(policy.inputs.policy) },
+    resourcePolicies: [{ arnPrefix: arn, policy: JSON.parse(bucketPolicy.inputs.policy) }],
+    allowed: [
+      { action: "batch:ListJobs", resource: "*", why: "cli/runJobs.ts fetchRun, listChildren; runs" },
+      { action: "batch:DescribeJobs", resource: "*", why: "cli/runJobs.ts fetchRun, listChildren" },
+      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: own, why: "cancel: a job of the run" },
+      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:7`), context: {}, why: "cancel: a running array child (not tagged)" },
+      { action: "s3:PutObject", resource: `${arn}/${input}data.csv`, context: tls, why: "submit: PutObject, or CreateMultipartUpload/UploadPart/CompleteMultipartUpload (lib-storage)" },
+      { action: "s3:AbortMultipartUpload", resource: `${arn}/${input}data.csv`, context: tls, why: "submit interrupted: no parts left behind" },
+      { action: "logs:FilterLogEvents", resource: container.state.arn as string, why: "logs: a run's container logs" },
+      { action: "logs:GetLogEvents", resource: stream(container), why: "logs: one job's stream" },
+      { action: "logs:FilterLogEvents", resource: jobStates.state.arn as string, why: "the job-state log, for runs Batch no longer lists" },
+      { action: "sqs:ReceiveMessage", resource: dlq.state.arn as string, why: "redrive" },
+      { action: "sqs:DeleteMessage", resource: dlq.state.arn as string, why: "redrive: a replay succeeded" },
+      { action: "sqs:ChangeMessageVisibility", resource: dlq.state.arn as string, why: "redrive: a failed replay goes back at once" },
+      { action: "lambda:InvokeFunction", resource: fn.state.arn as string, why: "redrive: replay through the trigger" },
+    ],
+    denied: [
+      { action: "batch:TerminateJob", resource: batchArn(`job/${OTHER_JOB_ID}`), context: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: "another-stack" }, why: "another stack's job" },
+      { action: "batch:SubmitJob", resource: batchArn("job-queue/anything"), why: "the CLI submits files, never jobs" },
+      { action: "s3:PutObject", resource: `${arn}/${output}forged`, context: tls, why: "writing results is the jobs' business" },
+      { action: "s3:PutObject", resource: `${arn}/${input}data.csv`, context: { "aws:SecureTransport": "false" }, why: "plain HTTP (bucket policy)" },
+      { action: "s3:DeleteObject", resource: `${arn}/${input}data.csv`, context: tls, why: "no command deletes data" },
+      ...(lambdaLogs ? [{ action: "logs:FilterLogEvents", resource: lambdaLogs.state.arn as string, why: "not a log group of the runs" }] : []),
+      { action: "sqs:SendMessage", resource: dlq.state.arn as string, why: "nothing writes to the dead-letter queue" },
+      { action: "lambda:UpdateFunctionCode", resource: fn.state.arn as string, why: "operators run the trigger, never change it" },
+    ],
+  };
+}
+
 function dedupe(requests: AwsRequest[]): AwsRequest[] {
   const seen = new Set<string>();
   return requests.filter((r) => {
@@ -279,5 +335,5 @@ function dedupe(requests: AwsRequest[]): AwsRequest[] {
 
 /** Every role of the stack with the calls its code makes (and those it must not be able to make). */
 export async function callTables(stack: MockedStack): Promise<RoleCalls[]> {
-  return [await triggerCalls(stack), await orchestratorCalls(stack), processCalls(stack), ...executionCalls(stack)];
+  return [await triggerCalls(stack), await orchestratorCalls(stack), processCalls(stack), ...executionCalls(stack), operatorCalls(stack)];
 }

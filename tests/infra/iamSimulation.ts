@@ -57,6 +57,9 @@ export function describeIamSimulation(label: string, getStack: () => MockedStack
         { role: "-trigger-role", calls: [...sdkCallsUnder("functions"), ...sdkCallsUnder("node_modules/@aws-lambda-powertools/idempotency/lib/cjs/persistence/DynamoDBPersistenceLayer.js")] },
         // The start job (the benchmark is not shipped in the image's entry point).
         { role: "-orchestrator-job-role", calls: sdkCallsUnder("jobs", ["bench"]) },
+        // Whoever runs batch-pipeline, with the operator policy: the CLI's own calls and the orchestrator
+        // code it reuses (jobs/batch.ts listing, describing, terminating).
+        { role: "-operator-policy", calls: [...sdkCallsUnder("cli"), ...sdkCallsUnder("jobs/batch.ts")] },
       ];
       for (const { calls } of sources) expect(calls.length).toBeGreaterThan(0);
       const missing = sources.flatMap(({ role, calls }) => calls.filter((c) => !actionsOf(role).has(c.action)).map((c) => `${c.file} sends ${c.action}, not in the call table of *${role}`));
