@@ -5,9 +5,9 @@
  * budget and throws one {@link ConfigError} naming every bad key; {@link loadPipelineConfig} chains the
  * three, and is what both `index.ts` (under `pulumi preview`) and `batch-pipeline validate` run.
  */
-import { ConfigError, formatIssues } from "./formatting";
+import { ConfigError, type ConfigProblem, describeIssues, showValue } from "./formatting";
 import { AWS_DEFAULT_TAGS_KEY, tagBudgetProblem } from "./rules";
-import { awsDefaultTagsSchema, type PipelineConfig, pipelineConfigSchema, tagsSchema } from "./schema";
+import { awsDefaultTagsSchema, type PipelineConfig, pipelineConfigObject, pipelineConfigSchema, tagsSchema } from "./schema";
 
 /**
  * What of the providers' stack config the validation needs: the AWS provider adds `aws:defaultTags` to
@@ -33,22 +33,31 @@ export function providerConfigFromPulumi(all: Record<string, string>): ProviderC
  * Validates a raw configuration object (as read from `Pulumi.<stack>.yaml`) and fills in defaults.
  * `provider` carries what of other namespaces the rules need ({@link providerConfigFromPulumi}): the AWS
  * provider's default tags count against the tag budget of every job ({@link tagBudgetProblem}).
+ *
+ * Every key's shape is checked first, and the rules between keys only once every shape holds: a rule
+ * reading a bad value would report it again under another key (`compute.spot.maxVcpus: -1` would also
+ * make `minVcpus = 0 > maxVcpus = -1`). zod already skips them after a wrong type; this skips them after
+ * a value out of range too.
  * @throws ConfigError naming every bad key, its value and the rule.
  */
 export function parsePipelineConfig(raw: Record<string, unknown>, namespace = "batch-pipeline", provider: ProviderConfig = {}): PipelineConfig {
-  const result = pipelineConfigSchema.safeParse(raw);
-  const issues = result.success ? [] : formatIssues(result.error, raw, namespace);
+  const shapes = pipelineConfigObject.safeParse(raw);
+  const result = shapes.success ? pipelineConfigSchema.safeParse(raw) : shapes;
+  const problems: ConfigProblem[] = result.success ? [] : describeIssues(result.error, raw, namespace, { schema: pipelineConfigObject });
   // The tag budget depends on another provider's config, so it is checked here rather than in the
   // schema; only when both sets of tags are themselves valid (their own issues are reported otherwise).
   const defaults = awsDefaultTagsSchema.safeParse(provider.awsDefaultTags ?? {});
   if (!defaults.success) {
-    issues.push(`${AWS_DEFAULT_TAGS_KEY} = ${JSON.stringify(provider.awsDefaultTags)}: must be {"tags": {<key>: <value>, ...}}, the AWS provider's default tags`);
+    problems.push({
+      key: AWS_DEFAULT_TAGS_KEY,
+      message: `${AWS_DEFAULT_TAGS_KEY} = ${showValue(provider.awsDefaultTags)}: must be {"tags": {<key>: <value>, ...}}, the AWS provider's default tags`,
+    });
   }
   const tags = result.success ? { success: true as const, data: result.data.tags } : tagsSchema.safeParse(raw.tags);
   const budget = tags.success && defaults.success ? tagBudgetProblem(tags.data, defaults.data.tags) : undefined;
-  if (budget) issues.push(`${namespace}:tags = ${JSON.stringify(raw.tags ?? {})}: ${budget}`);
-  if (!result.success || issues.length > 0) {
-    throw new ConfigError(issues, { cause: result.success ? undefined : result.error });
+  if (budget) problems.push({ key: `${namespace}:tags`, message: `${namespace}:tags = ${showValue(raw.tags ?? {})}: ${budget}` });
+  if (!result.success || problems.length > 0) {
+    throw new ConfigError(problems, { cause: result.success ? undefined : result.error });
   }
   return result.data;
 }

@@ -42,11 +42,12 @@ describe("the 50-tag budget of every job: tags ∪ aws:defaultTags ∪ the pipel
     else expect(parse).toThrow(ConfigError);
   });
 
+  // The value is cut short past 100 characters (the counts say the rest), so the line stays readable.
   it("names tags and aws:defaultTags, the counts and the rule in one message", () => {
     const message = errorOf({ tags: tagsOf(20) }, { awsDefaultTags: { tags: tagsOf(26, "d") } });
     expect(message.match(/^ {2}- /gm)).toHaveLength(1);
     expect(message).toContain(
-      `batch-pipeline:tags = ${JSON.stringify(tagsOf(20))}: 20 tags, 26 aws:defaultTags and the pipeline's own 5 make 51 distinct tags on every job ` +
+      `batch-pipeline:tags = ${JSON.stringify(tagsOf(20)).slice(0, 80)}… (20 keys): 20 tags, 26 aws:defaultTags and the pipeline's own 5 make 51 distinct tags on every job ` +
         "(its own and its job definition's, combined by name) > 50; Batch fails a job whose combined tags exceed 50",
     );
   });
