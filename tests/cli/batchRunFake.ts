@@ -1,0 +1,214 @@
+/**
+ * A run of the dev stack ({@link OUTPUTS}) in a stateful fake Batch behind aws-sdk-client-mock, for the
+ * `cancel` and `logs` tests: a start job and the DAG's jobs (array parents split at 10,000 tasks, plain
+ * jobs, barriers) with the environment the orchestrator gives them, array children with their own log
+ * streams, and TerminateJob acting as Batch documents it.
+ *
+ * Batch as documented, worst case where it matters (ListJobs, DescribeJobs, TerminateJob and CancelJob
+ * API references; user guide "Array jobs"): ListJobs with a `JOB_NAME` filter returns every status, newest
+ * first; array children are listed only by `arrayJobId`, one `jobStatus` at a time (RUNNING without one);
+ * every listing comes in pages of at most 100 with a `nextToken`; DescribeJobs refuses more than 100 ids;
+ * an array parent stays PENDING while children live; TerminateJob on a parent cancels only children not
+ * yet STARTING or RUNNING, which must be terminated one by one; a RUNNING job terminated gets SIGTERM and
+ * stays RUNNING until it stops (here: until {@link BatchRunFake.stopTerminated}).
+ */
+import { BatchServiceException, DescribeJobsCommand, type JobDetail, type JobStatus, ListJobsCommand, type ListJobsCommandInput, TerminateJobCommand } from "@aws-sdk/client-batch";
+import type { AwsStub } from "aws-sdk-client-mock";
+import { inputEnvironment, runJobNamePrefix, startJobNamePrefix, TASK_ENV } from "../../contract";
+import { OUTPUTS } from "./support";
+
+const ARN = OUTPUTS.startQueueArn.split(":job-queue/")[0]!;
+const TERMINAL = new Set<JobStatus>(["SUCCEEDED", "FAILED"]);
+const STARTED = new Set<JobStatus>(["RUNNING", "SUCCEEDED", "FAILED"]);
+const PAGE = 100;
+
+/** One job or array child of the fake. */
+export interface FakeRunJob {
+  jobId: string;
+  jobName: string;
+  jobQueue: string;
+  status: JobStatus;
+  createdAt: number;
+  /** `start`, a step name, or the step a barrier fans in for. */
+  step: string;
+  kind: "start" | "task" | "barrier";
+  /** Key of `OUTPUTS.jobDefinitionNames`, or `start`. */
+  definition: string;
+  environment: Record<string, string>;
+  arraySize?: number;
+  index?: number;
+  parentId?: string;
+  /** One per attempt that started, oldest first. */
+  logStreams: string[];
+  /** The job's own `awslogs-group` (its definition's log configuration). */
+  logGroup?: string;
+  statusReason?: string;
+}
+
+/** A step of a fake run: `width` tasks, in arrays of at most `chunk`, each task's state from `status`. */
+export interface FakeStep {
+  name: string;
+  width: number;
+  status: (task: number) => JobStatus;
+  /** @default 10,000 */
+  chunk?: number;
+  /** Attempts that started (and have a log stream) per started task. @default 1 */
+  attempts?: (task: number) => number;
+  /** A barrier job fans in after the step. */
+  barrier?: JobStatus;
+}
+
+export interface FakeRunSpec {
+  runId: string;
+  key?: string;
+  start: JobStatus;
+  steps: FakeStep[];
+  /** Set the jobs' own `awslogs-group` (as DescribeJobs shows it from the definition). */
+  logGroupOption?: boolean;
+}
+
+const clientError = (name: string, message: string, status = 400) =>
+  new BatchServiceException({ name, $fault: "client", $metadata: { httpStatusCode: status }, message });
+
+export class BatchRunFake {
+  readonly jobs: FakeRunJob[] = [];
+  readonly children = new Map<string, FakeRunJob[]>();
+  /** TerminateJob calls, in order. */
+  readonly terminated: { jobId: string; reason: string }[] = [];
+  /** Job ids whose TerminateJob Batch refuses (AccessDeniedException). */
+  readonly denyTerminate = new Set<string>();
+  private created = 0;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any client's stub
+  constructor(mock: AwsStub<any, any, any>, readonly epoch = Date.parse("2026-12-01T11:00:00Z")) {
+    mock.on(ListJobsCommand).callsFake((input: ListJobsCommandInput) => this.list(input));
+    mock.on(DescribeJobsCommand).callsFake(({ jobs }: { jobs: string[] }) => this.describe(jobs));
+    mock.on(TerminateJobCommand).callsFake(({ jobId, reason }: { jobId: string; reason: string }) => this.terminate(jobId, reason));
+  }
+
+  private job(partial: Omit<FakeRunJob, "createdAt" | "logStreams"> & { attempts?: number }): FakeRunJob {
+    const n = ++this.created;
+    const { attempts = 1, ...rest } = partial;
+    const definition = rest.definition === "start" ? OUTPUTS.startJobDefinitionName : OUTPUTS.jobDefinitionNames[rest.definition]!;
+    const streams = STARTED.has(rest.status) && rest.arraySize === undefined ? Array.from({ length: attempts }, (_, a) => `${definition}/default/${rest.jobId.replace(/\W/g, "")}a${a}`) : [];
+    return { ...rest, createdAt: this.epoch + n * 1000, logStreams: streams };
+  }
+
+  /** Puts a run in the account: its start job, then each step's jobs (and barriers) in dependency order. */
+  addRun(spec: FakeRunSpec): this {
+    const input = { bucket: OUTPUTS.inputBucketName, key: spec.key ?? "incoming/data.csv", versionId: "v1", sizeBytes: 1_000_000 };
+    const base = Object.fromEntries(inputEnvironment(input, spec.runId).map((e) => [e.name, e.value]));
+    const group = (definition: string) => (spec.logGroupOption ? { logGroup: `/custom/${definition}` } : {});
+    const short = spec.runId.slice(0, 6);
+    this.jobs.push(
+      this.job({ jobId: `start-${short}`, jobName: `${startJobNamePrefix(spec.runId)}-data-csv`, jobQueue: OUTPUTS.startQueueArn, status: spec.start, step: "start", kind: "start", definition: "start", environment: base, ...group("start") }),
+    );
+    for (const step of spec.steps) {
+      const chunk = step.chunk ?? 10_000;
+      for (let offset = 0, c = 0; offset < step.width; offset += chunk, c++) {
+        const size = Math.min(chunk, step.width - offset);
+        const environment = { ...base, [TASK_ENV.step]: step.name, [TASK_ENV.taskCount]: String(step.width), [TASK_ENV.arrayOffset]: String(offset) };
+        const jobId = `${step.name}-${short}-${c}`;
+        const jobName = `${runJobNamePrefix(spec.runId)}${step.name}${step.width > chunk ? `-${c}` : ""}`;
+        const common = { jobId, jobName, jobQueue: OUTPUTS.processQueueArn, step: step.name, kind: "task" as const, definition: "process", environment, ...group("process") };
+        if (size === 1) {
+          this.jobs.push(this.job({ ...common, status: step.status(offset), attempts: step.attempts?.(offset) ?? 1 }));
+          continue;
+        }
+        const kids = Array.from({ length: size }, (_, i) =>
+          this.job({ ...common, jobId: `${jobId}:${i}`, status: step.status(offset + i), index: i, parentId: jobId, attempts: step.attempts?.(offset + i) ?? 1 }),
+        );
+        this.children.set(jobId, kids);
+        this.jobs.push(this.job({ ...common, status: "PENDING", arraySize: size }));
+        this.settleParent(jobId);
+      }
+      if (step.barrier) {
+        this.jobs.push(this.job({ jobId: `barrier-${step.name}-${short}`, jobName: `${runJobNamePrefix(spec.runId)}${step.name}-barrier`, jobQueue: OUTPUTS.processQueueArn, status: step.barrier, step: step.name, kind: "barrier", definition: "barrier", environment: { ...base, [TASK_ENV.step]: step.name }, ...group("barrier") }));
+      }
+    }
+    return this;
+  }
+
+  /** An array parent finishes once every child has: SUCCEEDED if all did, else FAILED. */
+  private settleParent(parentId: string): void {
+    const parent = this.jobs.find((j) => j.jobId === parentId);
+    const kids = this.children.get(parentId) ?? [];
+    if (!parent || !kids.every((k) => TERMINAL.has(k.status))) return;
+    parent.status = kids.every((k) => k.status === "SUCCEEDED") ? "SUCCEEDED" : "FAILED";
+  }
+
+  /** Every terminated job that was still running stops now (its SIGKILL came). */
+  stopTerminated(): void {
+    const ids = new Set(this.terminated.map((t) => t.jobId));
+    for (const job of [...this.jobs, ...[...this.children.values()].flat()]) if (ids.has(job.jobId) && !TERMINAL.has(job.status)) job.status = "FAILED";
+    for (const parentId of this.children.keys()) this.settleParent(parentId);
+  }
+
+  /** The job or child with this id. */
+  find(jobId: string): FakeRunJob | undefined {
+    return this.jobs.find((j) => j.jobId === jobId) ?? this.children.get(jobId.split(":")[0]!)?.find((k) => k.jobId === jobId);
+  }
+
+  private page<T>(items: T[], nextToken: string | undefined) {
+    const from = Number(nextToken ?? 0);
+    return { items: items.slice(from, from + PAGE), nextToken: from + PAGE < items.length ? String(from + PAGE) : undefined };
+  }
+
+  private list(input: ListJobsCommandInput) {
+    const summary = (j: FakeRunJob) => ({ jobId: j.jobId, jobName: j.jobName, status: j.status, createdAt: j.createdAt, ...(j.statusReason ? { statusReason: j.statusReason } : {}) });
+    if (input.arrayJobId) {
+      const status = input.jobStatus ?? "RUNNING";
+      const { items, nextToken } = this.page((this.children.get(input.arrayJobId) ?? []).filter((k) => k.status === status), input.nextToken);
+      return { jobSummaryList: items.map(summary), nextToken };
+    }
+    const value = String(input.filters?.find((f) => f.name === "JOB_NAME")?.values?.[0] ?? "").toLowerCase();
+    const matches = (name: string) => (value.endsWith("*") ? name.toLowerCase().startsWith(value.slice(0, -1)) : name.toLowerCase() === value);
+    const listed = this.jobs.filter((j) => j.jobQueue === input.jobQueue && matches(j.jobName)).sort((a, b) => b.createdAt - a.createdAt);
+    const { items, nextToken } = this.page(listed, input.nextToken);
+    return { jobSummaryList: items.map(summary), nextToken };
+  }
+
+  private detail(j: FakeRunJob): JobDetail {
+    const definition = j.definition === "start" ? OUTPUTS.startJobDefinitionName : OUTPUTS.jobDefinitionNames[j.definition]!;
+    const kids = this.children.get(j.jobId);
+    const summary = kids ? Object.fromEntries(["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"].map((s) => [s, kids.filter((k) => k.status === s).length])) : undefined;
+    return {
+      jobId: j.jobId,
+      jobName: j.jobName,
+      jobQueue: j.jobQueue,
+      status: j.status,
+      createdAt: j.createdAt,
+      ...(STARTED.has(j.status) && !kids ? { startedAt: j.createdAt + 5_000 } : {}),
+      ...(TERMINAL.has(j.status) && !kids ? { stoppedAt: j.createdAt + 65_000 } : {}),
+      ...(j.statusReason ? { statusReason: j.statusReason } : {}),
+      jobDefinition: `${ARN}:job-definition/${definition}:3`,
+      container: {
+        environment: Object.entries(j.environment).map(([name, value]) => ({ name, value })),
+        ...(j.logStreams.length > 0 ? { logStreamName: j.logStreams.at(-1) } : {}),
+        ...(j.logGroup ? { logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": j.logGroup } } } : {}),
+      },
+      ...(kids ? { arrayProperties: { size: j.arraySize!, statusSummary: summary } } : j.index !== undefined ? { arrayProperties: { index: j.index } } : {}),
+      attempts: j.logStreams.map((logStreamName) => ({ container: { logStreamName } })),
+    } as JobDetail;
+  }
+
+  private describe(ids: string[]) {
+    if (ids.length > PAGE) throw clientError("ClientException", `jobs can contain at most ${PAGE} job IDs`);
+    return { jobs: ids.map((id) => this.find(id)).filter((j): j is FakeRunJob => j !== undefined).map((j) => this.detail(j)) };
+  }
+
+  private terminate(jobId: string, reason: string) {
+    if (this.denyTerminate.has(jobId)) throw clientError("AccessDeniedException", `User: arn:aws:iam::123456789012:user/operator is not authorized to perform: batch:TerminateJob on resource: ${ARN}:job/${jobId}`, 403);
+    this.terminated.push({ jobId, reason });
+    const job = this.find(jobId);
+    if (!job || TERMINAL.has(job.status)) return {};
+    job.statusReason = reason;
+    const kids = this.children.get(jobId);
+    if (kids) {
+      for (const kid of kids) if (!["STARTING", "RUNNING", "SUCCEEDED", "FAILED"].includes(kid.status)) kid.status = "FAILED";
+      this.settleParent(jobId);
+    } else if (job.status !== "RUNNING" && job.status !== "STARTING") job.status = "FAILED";
+    if (job.parentId) this.settleParent(job.parentId);
+    return {};
+  }
+}
