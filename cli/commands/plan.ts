@@ -1,15 +1,135 @@
-/** `batch-pipeline plan`: not built yet. */
-import type { Command } from "commander";
-import { CliError } from "../errors";
+/**
+ * `batch-pipeline plan [--stack NAME] [--size BYTES] [--key KEY] [--format tree|json|mermaid]`: the
+ * stack's own workflow (the defaults' without a stack) planned by the orchestrator's planner for a
+ * sample object, offline. The run id is the trigger's for that object; names come from the stack where
+ * they can be derived (its id, tags, trigger prefix), from a saved outputs file when one is given
+ * (bucket, queue, job definitions), and are placeholders otherwise.
+ */
+import { type Command, Option } from "commander";
+import { computeRunId } from "../../functions/startRequest";
+import { BARRIER_JOB_DEFINITION_KEY } from "../../contract";
+import { parsePipelineConfig, type PipelineConfig } from "../../infra/config";
+import { resourcePrefix } from "../../infra/naming";
+import { PlanError, planWorkflow, type Plan } from "../../jobs/planner";
+import { renderPlanTree } from "../../jobs/render";
+import { checkStack, uncheckedNote } from "../configCheck";
+import { CLI_EXIT, CliError } from "../errors";
+import { fmtInt } from "../format";
+import { loadDeployedStack, type StackOutputs } from "../outputs";
+import { DEFAULT_SAMPLE_BYTES, parseSize, renderPlanMermaid } from "../planGraph";
 import type { CommandSetup } from "../program";
+import { findProject } from "../stack";
+
+/** S3 object keys are at most 1,024 bytes of UTF-8. */
+const MAX_KEY_BYTES = 1024;
+/** Stands in for the S3 version id an upload gets (the run id depends on it). */
+export const SAMPLE_VERSION_ID = "sample-version-id";
+/** Without a stack: a clearly fake bucket and stack id. */
+const DEFAULTS = { bucket: "example-input-bucket", stack: "example-stack" } as const;
+
+interface PlanOptions {
+  size: number;
+  key?: string;
+  versionId?: string;
+  format: "tree" | "json" | "mermaid";
+}
+
+/** What the plan is of: the config, the stack's id and names, and which of them are placeholders. */
+interface Target {
+  what: string;
+  config: PipelineConfig;
+  stackId: string;
+  outputs?: StackOutputs;
+  bucket: string;
+}
 
 export function planCommand(program: Command, setup: CommandSetup): void {
   program
     .command("plan")
-    .description("(not built yet)")
+    .description("plan the stack's workflow (the default config's without --stack) for a sample input, as the start job would submit it; no AWS, no Pulumi CLI")
+    .addOption(new Option("--size <bytes>", "size of the sample input: bytes, or with a unit (500MB, 10GiB)").argParser(parseSize).default(DEFAULT_SAMPLE_BYTES, "1GiB"))
+    .option("--key <key>", "key of the sample input (default: <trigger.prefix>sample.bin)")
+    .option("--version-id <id>", `its S3 version id, for the run id the trigger gives that version (default: ${SAMPLE_VERSION_ID})`)
+    .addOption(new Option("--format <format>", "tree, the plan's JSON, or a Mermaid flowchart").choices(["tree", "json", "mermaid"]).default("tree"))
+    .addHelpText(
+      "after",
+      "\nThe bucket, queue and job definitions are the stack's deployed names with --outputs FILE (or --bucket,\n" +
+        "--process-queue); otherwise placeholders: <stack prefix>-input, and the config's keys.\n" +
+        "Exit codes: 0 planned, 1 the config does not validate or the workflow cannot be planned for this input, 2 usage.",
+    )
     .action(
-      setup.action(async () => {
-        throw new CliError("`plan` is not built yet");
+      setup.action(async (options: PlanOptions) => {
+        const { ctx } = setup;
+        const target = await planTarget(setup);
+        if (!target) return CLI_EXIT.failed;
+        const { trigger } = target.config;
+        const key = options.key ?? `${trigger.prefix}sample${trigger.suffix || ".bin"}`;
+        const keyBytes = Buffer.byteLength(key);
+        if (keyBytes < 1 || keyBytes > MAX_KEY_BYTES) throw new CliError(`--key is ${keyBytes} bytes: S3 object keys are 1 to ${MAX_KEY_BYTES} bytes of UTF-8`);
+        const ignored = ignoredBecause(key, trigger);
+        if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} the trigger starts no run for ${JSON.stringify(key)}: ${ignored}\n`);
+        const versionId = options.versionId ?? SAMPLE_VERSION_ID;
+        const input = { bucket: target.bucket, key, versionId, sizeBytes: options.size };
+        const plan = plannedRun(target, input, await computeRunId(input), setup.globals().processQueue);
+        if (options.format === "json") ctx.term.out(`${JSON.stringify(plan)}\n`);
+        else if (options.format === "mermaid") ctx.term.out(`${renderPlanMermaid(plan)}\n`);
+        else ctx.term.out(`${renderPlanTree(plan)}\n`);
+        return CLI_EXIT.ok;
       }),
     );
+}
+
+/**
+ * The stack chosen by `--stack` or `BATCH_PIPELINE_STACK`, checked as `validate` checks it, or the
+ * default config. Never the global stack choice of the other commands: with several stack files and none
+ * chosen, the plan is the defaults', not an error. Prints the problems and returns undefined when the
+ * stack does not validate.
+ */
+async function planTarget(setup: CommandSetup): Promise<Target | undefined> {
+  const { ctx } = setup;
+  const globals = setup.globals();
+  const stack = globals.stack ?? ctx.env.BATCH_PIPELINE_STACK;
+  if (!stack) return { what: "the default config", config: parsePipelineConfig({}), stackId: DEFAULTS.stack, bucket: globals.bucket ?? DEFAULTS.bucket };
+  const project = findProject(ctx.cwd);
+  const check = checkStack(project, stack);
+  const note = uncheckedNote(check);
+  if (note) ctx.term.err(`${ctx.term.color.yellow("warning:")} ${note}\n`);
+  if (!check.valid) {
+    const n = check.problems.length;
+    ctx.term.err(`${ctx.term.color.red("error:")} stack ${stack} (${check.file}) does not validate (${n} problem${n === 1 ? "" : "s"}), nothing planned:\n`);
+    for (const p of check.problems) ctx.term.err(`    ${p.message}\n`);
+    return undefined;
+  }
+  const stackId = resourcePrefix(project.name, stack);
+  // Deployed names only from a file given on purpose: plan never asks the Pulumi CLI or AWS.
+  const outputs = (globals.outputs ?? ctx.env.BATCH_PIPELINE_OUTPUTS) ? (await loadDeployedStack(globals, ctx)).outputs : undefined;
+  return { what: `stack ${stack}`, config: check.config!, stackId, bucket: outputs?.inputBucketName ?? globals.bucket ?? `${stackId}-input`, ...(outputs ? { outputs } : {}) };
+}
+
+/** Why the trigger would ignore `key` (its S3 filter and the output prefix), or undefined when it runs. */
+function ignoredBecause(key: string, trigger: PipelineConfig["trigger"]): string | undefined {
+  if (!key.startsWith(trigger.prefix)) return `it is not under trigger.prefix ${JSON.stringify(trigger.prefix)}`;
+  if (!key.endsWith(trigger.suffix)) return `it does not end with trigger.suffix ${JSON.stringify(trigger.suffix)}`;
+  if (key.startsWith(trigger.outputPrefix)) return `it is under trigger.outputPrefix ${JSON.stringify(trigger.outputPrefix)}`;
+  return undefined;
+}
+
+/** The orchestrator's plan for `input`, with the names the start job gets from the stack (or their stand-ins). */
+function plannedRun(target: Target, input: Plan["input"], runId: string, processQueue: string | undefined): Plan {
+  const { config, outputs } = target;
+  const keys = [...Object.keys(config.jobDefinitions), BARRIER_JOB_DEFINITION_KEY];
+  const jobDefinitions = { ...Object.fromEntries(keys.map((k) => [k, k])), ...outputs?.jobDefinitionNames };
+  try {
+    return planWorkflow(config.workflow, {
+      runId,
+      input,
+      jobDefinitions,
+      jobQueue: outputs?.processQueueArn ?? processQueue ?? config.processQueue,
+      stack: target.stackId,
+      tags: config.tags,
+    });
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error;
+    throw new CliError(`cannot plan ${target.what} for s3://${input.bucket}/${input.key} (${fmtInt(input.sizeBytes)} bytes): ${error.message}`, CLI_EXIT.failed);
+  }
 }
