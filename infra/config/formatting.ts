@@ -55,8 +55,10 @@ function kindOf(value: unknown): string {
 }
 
 /** zod's own English message for `issue` on `value`: such a message is the schema library's wording, not ours. */
+let english: ReturnType<typeof z.locales.en> | undefined;
 function isLibraryWording(issue: Issue, value: unknown): boolean {
-  const text = z.locales.en().localeError({ ...issue, input: value } as never);
+  english ??= z.locales.en();
+  const text = english.localeError({ ...issue, input: value } as never);
   return issue.message === (typeof text === "string" ? text : text?.message);
 }
 

@@ -65,9 +65,18 @@ function childSchemas(schema: Schema, key: PropertyKey): Schema[] {
 
 /** Whether `path` names a key the schema has (records and free-form values take any key). */
 function hasKey(schema: Schema, path: Path): boolean {
+  return schemasAt(schema, path).length > 0;
+}
+
+function schemasAt(schema: Schema, path: Path): Schema[] {
   let current = [schema];
   for (const key of path) current = current.flatMap((s) => childSchemas(s, key));
-  return current.length > 0;
+  return current;
+}
+
+/** The kinds of value the schema takes at `path` (`string`, `number`, …; `unknown` below the workflow). */
+function kindsAt(schema: Schema, path: Path): Set<string> {
+  return new Set(schemasAt(schema, path).map((s) => (unwrap(s)._zod.def as { type: string }).type));
 }
 
 type UnionDef = { type: "union"; options: Schema[]; discriminator?: string };
@@ -154,7 +163,7 @@ export function unknownKeyRule(schema: Schema | undefined, parent: Path, key: st
   const setNested = (path: Path) =>
     value !== null && typeof value === "object"
       ? `write the value nested under ${configKey(namespace, path.slice(0, 1))} in the stack file`
-      : `set the nested value with pulumi config set --path '${configKey(namespace, [pathText(path)])}' ${shellWord(String(value))}`;
+      : `set the nested value with ${pulumiSetPath(configKey(namespace, [pathText(path)]), value, kindsAt(schema!, path))}`;
   const dotted = schema && parent.length === 0 && /[.[]/.test(key) ? parseConfigPath(key) : undefined;
   if (schema && dotted && dotted.length > 1) {
     const literal = configKey(namespace, [key]);
@@ -172,6 +181,20 @@ export function unknownKeyRule(schema: Schema | undefined, parent: Path, key: st
 /** A path in `--path` syntax, without the namespace. */
 function pathText(path: Path): string {
   return configKey("", path).slice(1);
+}
+
+/**
+ * The `pulumi config set --path` command that stores `value` as the schema wants it (`kinds`). With
+ * `--path`, Pulumi stores `true`/`false` as booleans, integers as numbers and everything else as a string
+ * (`pulumi config set` reference), so a string key given `123` (a tag), or a fraction, needs `--type`; a
+ * value starting with `-` goes after `--`, or it would read as a flag.
+ */
+function pulumiSetPath(key: string, value: unknown, kinds: ReadonlySet<string>): string {
+  const text = String(value);
+  const wantsString = kinds.has("string") || (!kinds.has("number") && !kinds.has("boolean") && typeof value === "string");
+  const fraction = text.trim() !== "" && Number.isFinite(Number(text)) && !Number.isInteger(Number(text));
+  const type = wantsString && /^(true|false)$|^-?[1-9]\d*$|^0$/.test(text) ? "--type string " : !wantsString && fraction ? "--type float " : "";
+  return `pulumi config set --path ${type}'${key}' ${text.startsWith("-") ? "-- " : ""}${shellWord(text)}`;
 }
 
 function shellWord(text: string): string {

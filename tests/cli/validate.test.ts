@@ -62,6 +62,23 @@ describe("validate: one line per mistake, naming the key, the value and the rule
       "batch-pipeline:tags.owner: this sets a key literally named \"tags.owner\"; set the nested value with pulumi config set --path 'batch-pipeline:tags.owner' 'data team' and remove this one with pulumi config rm 'batch-pipeline:tags.owner'",
     ],
     [
+      // With --path, Pulumi stores 123 as a number; a tag value must be a string.
+      "a dotted key of a string that Pulumi would store as a number",
+      { "batch-pipeline:tags.build": "123" },
+      "batch-pipeline:tags.build: this sets a key literally named \"tags.build\"; set the nested value with pulumi config set --path --type string 'batch-pipeline:tags.build' 123 and remove this one with pulumi config rm 'batch-pipeline:tags.build'",
+    ],
+    [
+      // With --path, Pulumi stores 0.5 as a string unless told; -1 would read as a flag without `--`.
+      "a dotted key of a fraction",
+      { "batch-pipeline:orchestrator.vcpus": 0.5 },
+      "batch-pipeline:orchestrator.vcpus: this sets a key literally named \"orchestrator.vcpus\"; set the nested value with pulumi config set --path --type float 'batch-pipeline:orchestrator.vcpus' 0.5 and remove this one with pulumi config rm 'batch-pipeline:orchestrator.vcpus'",
+    ],
+    [
+      "a dotted key of a negative number",
+      { "batch-pipeline:compute.spot.minVcpus": -1 },
+      "batch-pipeline:compute.spot.minVcpus: this sets a key literally named \"compute.spot.minVcpus\"; set the nested value with pulumi config set --path 'batch-pipeline:compute.spot.minVcpus' -- -1 and remove this one with pulumi config rm 'batch-pipeline:compute.spot.minVcpus'",
+    ],
+    [
       "a dotted key with a typo",
       { "batch-pipeline:compute.spot.maxVcpu": 32 },
       "batch-pipeline:compute.spot.maxVcpu = 32: unknown key, even as a nested path; did you mean compute.spot.maxVcpus? set the nested value with pulumi config set --path 'batch-pipeline:compute.spot.maxVcpus' 32 and remove this one with pulumi config rm 'batch-pipeline:compute.spot.maxVcpu'",
