@@ -48,13 +48,14 @@ export function planCommand(program: Command, setup: CommandSetup): void {
     .command("plan")
     .description("plan the stack's workflow (the default config's without --stack) for a sample input, as the start job would submit it; no AWS, no Pulumi CLI")
     .addOption(new Option("--size <bytes>", "size of the sample input: bytes, or with a unit (500MB, 10GiB)").argParser(parseSize).default(DEFAULT_SAMPLE_BYTES, "1GiB"))
-    .option("--key <key>", "key of the sample input (default: <trigger.prefix>sample.bin)")
+    .option("--key <key>", "key of the sample input (default: <trigger.prefix>sample.bin, or sample<trigger.suffix> with a suffix)")
     .option("--version-id <id>", `its S3 version id, for the run id the trigger gives that version (default: ${SAMPLE_VERSION_ID})`)
     .addOption(new Option("--format <format>", "tree, the plan's JSON, or a Mermaid flowchart").choices(["tree", "json", "mermaid"]).default("tree"))
     .addHelpText(
       "after",
-      "\nThe bucket, queue and job definitions are the stack's deployed names with --outputs FILE (or --bucket,\n" +
-        "--process-queue); otherwise placeholders: <stack prefix>-input, and the config's keys.\n" +
+      "\n--stack NAME (a global option, or BATCH_PIPELINE_STACK) plans that stack's workflow, validated first; without it,\n" +
+        "the default config's. The bucket, queue and job definitions are the stack's deployed names with --outputs FILE\n" +
+        "(or --bucket, --process-queue); otherwise placeholders: <stack prefix>-input, and the config's keys.\n" +
         "Exit codes: 0 planned, 1 the config does not validate or the workflow cannot be planned for this input, 2 usage.",
     )
     .action(

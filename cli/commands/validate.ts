@@ -17,8 +17,10 @@ export function validateCommand(program: Command, setup: CommandSetup): void {
     .option("--json", 'print {"stacks":[{stack, file, valid, problems:[{key, message}], unchecked}]}')
     .addHelpText(
       "after",
-      "\nEach problem is one line: the key, its value and the rule it breaks. Secrets (secure:) cannot be decrypted\n" +
-        "without Pulumi; they are listed as not checked.\nExit codes: 0 every stack valid, 1 a stack has problems, 2 no such stack or no project.",
+      "\n--stack NAME (a global option, or BATCH_PIPELINE_STACK) checks one stack; otherwise every Pulumi.<stack>.yaml of the\n" +
+        "project around the working directory. Each problem is one line: the key, its value and the rule it breaks.\n" +
+        "Secrets (secure:) cannot be decrypted without Pulumi; they are listed as not checked.\n" +
+        "Exit codes: 0 every stack valid, 1 a stack has problems, 2 no such stack or no project.",
     )
     .action(
       setup.action(async (options: { json?: boolean }) => {
