@@ -15,7 +15,7 @@ import type { CliContext } from "../context";
 import { CLI_EXIT, CliError, describeAwsError } from "../errors";
 import { formatDuration, formatTime, fmtInt } from "../format";
 import type { CommandSetup } from "../program";
-import { checkRunId, type RunSnapshot, unknownRunError } from "../runJobs";
+import { checkRunId, type RunSnapshot, type RunStep, unknownRunError } from "../runJobs";
 import { type JobFailure, countsText, renderFailures, renderStatus } from "../statusView";
 import { isClientError, isThrottlingError } from "../../jobs/batch";
 import { collectFailures, exitCodeOf, readRun, type RunAccess, runAccess, statusJson } from "./status";
@@ -97,20 +97,22 @@ function ttyView(ctx: CliContext, intervalMs: number): WatchView {
   };
 }
 
-/** What changed since the last poll: start jobs' states, steps' states and counts, the run's state. */
-function changeTracker() {
+/** What changed since the last poll: start jobs' states, the run's state, and each step as `shown` shows it. */
+function changeTracker(shown: (step: RunStep) => string) {
   const seen = new Map<string, string>();
   const changed = (key: string, value: string) => seen.get(key) !== value && (seen.set(key, value), true);
   return (s: RunSnapshot) => ({
     run: changed("run", s.state),
     starts: s.startJobs.filter((j) => changed(`start ${j.jobId}`, j.status)),
-    steps: s.steps.filter((step) => changed(`step ${step.name}`, `${step.state} ${JSON.stringify(step.counts)}`)),
+    steps: s.steps.filter((step) => changed(`step ${step.name}`, shown(step))),
   });
 }
 
+const stepText = (step: RunStep) => `${step.state.padEnd(9)}  ${fmtInt(step.counts.SUCCEEDED)}/${fmtInt(step.width)} done  ${step.width > 1 ? countsText(step.counts) : ""}`.trimEnd();
+
 /** Not a TTY: one plain line per change, the failures and a summary at the end. */
 function plainView(ctx: CliContext): WatchView {
-  const changes = changeTracker();
+  const changes = changeTracker(stepText);
   let first = true;
   const out = (lines: string[]) => lines.length > 0 && ctx.term.out(`${lines.join("\n")}\n`);
   return {
@@ -122,7 +124,7 @@ function plainView(ctx: CliContext): WatchView {
       out([
         ...(run && first ? [runLine] : []),
         ...starts.map((j) => `${at}  ${"start".padEnd(width)}  ${j.status.padEnd(9)}  ${j.jobName}`),
-        ...steps.map((step) => `${at}  ${step.name.padEnd(width)}  ${step.state.padEnd(9)}  ${fmtInt(step.counts.SUCCEEDED)}/${fmtInt(step.width)} done  ${step.width > 1 ? countsText(step.counts) : ""}`.trimEnd()),
+        ...steps.map((step) => `${at}  ${step.name.padEnd(width)}  ${stepText(step)}`),
         ...(run && !first ? [runLine] : []),
       ]);
       first = false;
@@ -135,7 +137,7 @@ function plainView(ctx: CliContext): WatchView {
 
 /** `--json`: one JSON line per poll that changed something (with the poll's Batch calls), one at the end. */
 function jsonView(ctx: CliContext): WatchView {
-  const changes = changeTracker();
+  const changes = changeTracker((step) => `${step.state} ${JSON.stringify(step.counts)}`);
   const line = (value: object) => ctx.term.out(`${JSON.stringify(value)}\n`);
   const nonZero = (counts: object) => Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
   return {
