@@ -1,0 +1,26 @@
+/**
+ * The policy pack against a stack whose process jobs all run on Fargate in the default VPC (the
+ * configuration of tests/infra/stack-fargate.test.ts): every policy passes, execution roles included.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadStack, runPack, type StackResource } from "./support";
+
+let stack: StackResource[];
+
+beforeAll(async () => {
+  stack = await loadStack({
+    compute: { fargate: { enabled: true, spotFirst: true } },
+    processQueue: "fargate",
+    notifications: { arrayChildStates: false },
+    jobDefinitions: { process: { image: "public.ecr.aws/docker/library/busybox:1.37", command: ["echo", "hello world"], vcpus: 0.5, memoryMiB: 1024 } },
+  });
+});
+
+describe("the all-Fargate stack", () => {
+  it("passes every policy of the pack", async () => {
+    const definitions = stack.filter((r) => r.type === "aws:batch/jobDefinition:JobDefinition" && /-(process|barrier)-jd$/.test(r.name));
+    expect(definitions.map((d) => d.inputs.platformCapabilities)).toEqual([["FARGATE"], ["FARGATE"]]);
+    expect(stack.some((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-process-exec-role"))).toBe(true);
+    expect(await runPack(stack)).toEqual([]);
+  });
+});
