@@ -10,6 +10,19 @@ import * as path from "node:path";
 /** SDK client package → IAM service prefix, where they differ. */
 const SERVICE_OF_PACKAGE: Record<string, string> = { "cloudwatch-logs": "logs" };
 
+/**
+ * Commands whose IAM action has another name (Service Authorization Reference): Lambda's `Invoke` API is
+ * authorized as `lambda:InvokeFunction`; S3's multipart upload calls (CreateMultipartUpload, UploadPart,
+ * CompleteMultipartUpload) as `s3:PutObject`.
+ */
+const ACTION_OF_COMMAND: Record<string, string> = {
+  "lambda:Invoke": "lambda:InvokeFunction",
+  "s3:CreateMultipartUpload": "s3:PutObject",
+  "s3:UploadPart": "s3:PutObject",
+  "s3:CompleteMultipartUpload": "s3:PutObject",
+};
+const actionOf = (call: string) => ACTION_OF_COMMAND[call] ?? call;
+
 export interface SdkCall {
   action: string;
   file: string;
@@ -26,9 +39,9 @@ export function sdkCallsIn(file: string): SdkCall[] {
   }
   for (const m of source.matchAll(/new\s+([A-Z]\w*)Command\s*\(/g)) {
     const service = serviceOfName.get(`${m[1]}Command`);
-    calls.push({ action: `${service ?? "unknown"}:${m[1]}`, file });
+    calls.push({ action: actionOf(`${service ?? "unknown"}:${m[1]}`), file });
   }
-  for (const m of source.matchAll(/client_([a-z0-9]+)_1\.([A-Z]\w*)Command\b/g)) calls.push({ action: `${SERVICE_OF_PACKAGE[m[1]!] ?? m[1]}:${m[2]}`, file });
+  for (const m of source.matchAll(/client_([a-z0-9]+)_1\.([A-Z]\w*)Command\b/g)) calls.push({ action: actionOf(`${SERVICE_OF_PACKAGE[m[1]!] ?? m[1]}:${m[2]}`), file });
   for (const m of source.matchAll(/\bbatch\.([a-z]\w*)\s*\(/g)) {
     if (m[1] !== "send") calls.push({ action: `batch:${m[1]![0]!.toUpperCase()}${m[1]!.slice(1)}`, file });
   }
