@@ -1,0 +1,234 @@
+/**
+ * Replaying the trigger's dead-letter queue. Each message is what Lambda's on-failure destination
+ * stored for an S3 event the trigger failed three times (Lambda developer guide, "Capturing records of
+ * asynchronous invocations"): `requestPayload` is the original event, `responsePayload` the error. The
+ * trigger unwraps `requestPayload` itself (functions/objectEvents.ts), so a message body is invoked as is.
+ * A message is deleted only after its replay returned without a function error; anything else keeps it.
+ *
+ * SQS facts (SQS developer guide, "Visibility timeout", "Short and long polling", "At-least-once
+ * delivery"): a received message is hidden for the visibility timeout, then is received again; a
+ * standard queue may deliver a message more than once (same MessageId, new receipt handle); with long
+ * polling (WaitTimeSeconds > 0) an empty answer means no message is visible. So the loop hides what it
+ * received for the whole redrive (messages it could not replay included), recognises repeats by
+ * MessageId (a copy of a replayed message is deleted, never replayed again), stops when a receive brings
+ * nothing new, and then makes the messages it kept visible again.
+ */
+import { InvokeCommand, type InvokeCommandOutput } from "@aws-sdk/client-lambda";
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import type { AwsClients } from "./context";
+import { describeAwsError } from "./errors";
+
+/** How long a received message stays hidden while it is replayed: twice the trigger's 60 s timeout (infra/trigger.ts). */
+export const REDRIVE_VISIBILITY_SECONDS = 120;
+
+/** How long `--dry-run` hides each message it reads (made visible again when the dry run ends). */
+export const DRY_RUN_VISIBILITY_SECONDS = 30;
+
+/** SQS returns at most 10 messages per ReceiveMessage (SQS API reference, `MaxNumberOfMessages`). */
+export const RECEIVE_BATCH = 10;
+
+/** An object version a dead-lettered S3 event was about. */
+export interface DeadObject {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+/** A dead-letter message, read. */
+export interface DeadLetter {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  /** SQS's `ApproximateReceiveCount`: how often it has been received, this time included. */
+  receiveCount?: number;
+  objects: DeadObject[];
+  /** The trigger's error when it failed, `errorType: errorMessage`. */
+  error?: string;
+  /** Why the body cannot be replayed (not JSON). */
+  malformed?: string;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+/** S3 writes keys in events URL-encoded as forms (a space as `+`), as functions/objectEvents.ts `decodeS3Key` decodes them. */
+function decodeKey(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded.replace(/\+/g, " "));
+  } catch {
+    return encoded;
+  }
+}
+
+/** The object versions of an S3 notification (`Records`) or an EventBridge "Object Created" event. */
+function objectsOf(event: unknown): DeadObject[] {
+  if (!isObject(event)) return [];
+  if (Array.isArray(event.Records)) {
+    return event.Records.filter(isObject).flatMap((r) => {
+      const s3 = isObject(r.s3) ? r.s3 : {};
+      const bucket = isObject(s3.bucket) ? text(s3.bucket.name) : undefined;
+      const object = isObject(s3.object) ? s3.object : {};
+      const key = text(object.key);
+      const versionId = text(object.versionId);
+      return bucket && key ? [{ bucket, key: decodeKey(key), ...(versionId ? { versionId } : {}) }] : [];
+    });
+  }
+  const detail = isObject(event.detail) ? event.detail : {};
+  const bucket = isObject(detail.bucket) ? text(detail.bucket.name) : undefined;
+  const object = isObject(detail.object) ? detail.object : {};
+  const key = text(object.key);
+  const versionId = text(object["version-id"]);
+  return bucket && key ? [{ bucket, key: decodeKey(key), ...(versionId ? { versionId } : {}) }] : [];
+}
+
+/** `errorType: errorMessage` of a Lambda error payload. */
+function errorOf(payload: unknown): string | undefined {
+  if (!isObject(payload)) return text(payload);
+  const type = text(payload.errorType);
+  const message = text(payload.errorMessage);
+  return message ? (type ? `${type}: ${message}` : message) : type;
+}
+
+/** Reads a message: the objects it is about and the error it failed with, or why it is malformed. */
+export function readDeadLetter(message: Message): DeadLetter {
+  const body = message.Body ?? "";
+  const count = Number(message.Attributes?.ApproximateReceiveCount);
+  const base = { messageId: message.MessageId ?? "", receiptHandle: message.ReceiptHandle ?? "", body, ...(Number.isSafeInteger(count) ? { receiveCount: count } : {}) };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    return { ...base, objects: [], malformed: `the body is not JSON (${(error as Error).message})` };
+  }
+  if (!isObject(parsed)) return { ...base, objects: [], malformed: "the body is not a JSON object" };
+  const wrapped = isObject(parsed.requestPayload);
+  const error = wrapped ? errorOf(parsed.responsePayload) : undefined;
+  return { ...base, objects: objectsOf(wrapped ? parsed.requestPayload : parsed), ...(error ? { error } : {}) };
+}
+
+/** What became of one message. */
+export interface RedriveOutcome {
+  message: DeadLetter;
+  /** `replayed`: invoked without error and deleted; `failed`: kept; `malformed`: kept, not invoked; `dry-run`: only read. */
+  result: "replayed" | "failed" | "malformed" | "dry-run";
+  /** The replay's error, or what went wrong after it. */
+  detail?: string;
+}
+
+/** What {@link redrive} needs. */
+export interface RedriveDeps {
+  aws: Pick<AwsClients, "sqs" | "lambda">;
+  queueUrl: string;
+  functionName: string;
+  dryRun: boolean;
+  /** Messages to handle at most. */
+  max: number;
+  now: () => number;
+  signal: AbortSignal;
+  /** Called once per message as soon as it is handled (for output as it happens). */
+  onOutcome: (outcome: RedriveOutcome) => void;
+}
+
+/** The outcome of one replay: none when it succeeded, else why it did not. */
+async function replay(deps: RedriveDeps, message: DeadLetter): Promise<string | undefined> {
+  let out: InvokeCommandOutput;
+  try {
+    out = await deps.aws.lambda().send(
+      new InvokeCommand({ FunctionName: deps.functionName, InvocationType: "RequestResponse", Payload: new TextEncoder().encode(message.body) }),
+    );
+  } catch (error) {
+    return describeAwsError(error, `Lambda Invoke ${deps.functionName}`)?.message ?? String((error as Error)?.message ?? error);
+  }
+  if (out.StatusCode === 200 && !out.FunctionError) return undefined;
+  let payload: unknown;
+  try {
+    payload = out.Payload ? JSON.parse(new TextDecoder().decode(out.Payload)) : undefined;
+  } catch {
+    payload = undefined;
+  }
+  return `${out.FunctionError ? `function error (${out.FunctionError})` : `status ${out.StatusCode}`}: ${errorOf(payload) ?? "no error message"}`;
+}
+
+/**
+ * Receives and handles dead-letter messages until a receive brings nothing new or `max` messages were
+ * handled. Every message kept (failed, malformed, or read by a dry run) is made visible again at the end.
+ */
+export async function redrive(deps: RedriveDeps): Promise<RedriveOutcome[]> {
+  const sqs = deps.aws.sqs();
+  const hold = deps.dryRun ? DRY_RUN_VISIBILITY_SECONDS : REDRIVE_VISIBILITY_SECONDS;
+  const outcomes: RedriveOutcome[] = [];
+  /** By MessageId: the outcome, and every receipt handle it came with (copies of one message each have their own). */
+  const seen = new Map<string, { outcome: RedriveOutcome; receipts: string[] }>();
+  const visibility = (receiptHandle: string, seconds: number) =>
+    sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+  const remove = (receiptHandle: string) => sqs.send(new DeleteMessageCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: receiptHandle }));
+
+  while (outcomes.length < deps.max && !deps.signal.aborted) {
+    const receivedAt = deps.now();
+    const answer = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: deps.queueUrl,
+        MaxNumberOfMessages: Math.min(RECEIVE_BATCH, deps.max - outcomes.length),
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: hold,
+        MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+      }),
+    );
+    // Progress: a message handled, or a copy of a replayed one deleted. A receive with neither (empty, or
+    // only copies of messages kept, which are hidden again) ends the loop.
+    let progress = 0;
+    for (const raw of answer.Messages ?? []) {
+      const message = readDeadLetter(raw);
+      const earlier = seen.get(message.messageId);
+      if (earlier) {
+        // A repeat (at-least-once delivery, or back after its visibility timeout): never replayed twice.
+        if (earlier.outcome.result === "replayed") {
+          await remove(message.receiptHandle);
+          progress++;
+        } else {
+          earlier.receipts.push(message.receiptHandle);
+          await visibility(message.receiptHandle, hold);
+        }
+        continue;
+      }
+      if (outcomes.length >= deps.max || deps.signal.aborted) {
+        await visibility(message.receiptHandle, 0);
+        continue;
+      }
+      progress++;
+      const outcome = await handle(deps, message, receivedAt, hold, visibility, remove);
+      seen.set(message.messageId, { outcome, receipts: [message.receiptHandle] });
+      outcomes.push(outcome);
+      deps.onOutcome(outcome);
+    }
+    if (progress === 0) break;
+  }
+  for (const { outcome, receipts } of seen.values()) {
+    if (outcome.result !== "replayed") for (const receipt of receipts) await visibility(receipt, 0);
+  }
+  return outcomes;
+}
+
+async function handle(
+  deps: RedriveDeps,
+  message: DeadLetter,
+  receivedAt: number,
+  hold: number,
+  visibility: (receiptHandle: string, seconds: number) => Promise<unknown>,
+  remove: (receiptHandle: string) => Promise<unknown>,
+): Promise<RedriveOutcome> {
+  if (message.malformed) return { message, result: "malformed", detail: message.malformed };
+  if (deps.dryRun) return { message, result: "dry-run" };
+  // Messages of one receive share one timeout: one replayed late gets a fresh one before it is invoked.
+  if (deps.now() - receivedAt > (hold * 1000) / 2) await visibility(message.receiptHandle, hold);
+  const failure = await replay(deps, message);
+  if (failure !== undefined) return { message, result: "failed", detail: failure };
+  try {
+    await remove(message.receiptHandle);
+  } catch (error) {
+    const why = describeAwsError(error, "SQS DeleteMessage")?.message ?? String((error as Error)?.message ?? error);
+    return { message, result: "failed", detail: `replayed, but could not delete it (a later redrive replays it again, which submits nothing twice): ${why}` };
+  }
+  return { message, result: "replayed" };
+}
