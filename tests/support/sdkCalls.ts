@@ -32,9 +32,11 @@ export function sdkCallsIn(file: string): SdkCall[] {
   const source = readFileSync(file, "utf8");
   const calls: SdkCall[] = [];
   const serviceOfName = new Map<string, string>();
-  for (const m of source.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*"@aws-sdk\/client-([a-z0-9-]+)"/g)) {
-    for (const name of m[1]!.split(",").map((n) => n.trim().replace(/^type\s+/, "").split(/\s+as\s+/)[0]!)) {
-      serviceOfName.set(name, SERVICE_OF_PACKAGE[m[2]!] ?? m[2]!);
+  // `import { X } from "@aws-sdk/client-s"` and a package's CommonJS `const { X } = require("@aws-sdk/client-s")`.
+  for (const m of source.matchAll(/(?:import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*|const\s*\{([^}]*)\}\s*=\s*require\()"@aws-sdk\/client-([a-z0-9-]+)"/g)) {
+    const [names, pkg] = [(m[1] ?? m[2])!, m[3]!];
+    for (const name of names.split(",").map((n) => n.trim().replace(/^type\s+/, "").split(/\s+as\s+/)[0]!.split(":")[0]!.trim())) {
+      serviceOfName.set(name, SERVICE_OF_PACKAGE[pkg] ?? pkg);
     }
   }
   for (const m of source.matchAll(/new\s+([A-Z]\w*)Command\s*\(/g)) {
