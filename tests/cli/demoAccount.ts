@@ -63,15 +63,12 @@ export interface DemoRunSpec {
   startFails?: DemoFailure;
 }
 
-/** The standard runs {@link installDemoAccount} puts in the account. */
-export interface DemoRuns {
-  /** 100,000 tasks (10 arrays of 10,000) about a third done; it succeeds 54 minutes after the epoch. */
-  inProgress: string;
-  /** 12 tasks, finished 4 hours before the epoch; two start jobs (a duplicate delivery) and an earlier attempt's 2 jobs replaced. */
-  succeeded: string;
-  /** 236 tasks of which 3 failed, so merge failed too; finished 2 hours before the epoch. */
-  failed: string;
-}
+/**
+ * The standard runs, by run id: `inProgress`, 100,000 tasks (10 arrays of 10,000) 14 % done at the epoch, succeeds
+ * 75 minutes later; `succeeded`, 12 tasks, two start jobs (a repeated S3 event) and an earlier attempt's 2 jobs
+ * replaced, ended 5 hours before; `failed`, 236 tasks of which 3 failed, so merge failed too, ended 3 hours before.
+ */
+export type DemoRuns = { inProgress: string; succeeded: string; failed: string };
 
 /** One task's life (absolute ms): schedulable from `runnable` (Infinity: never), then STARTING, RUNNING, stopped. */
 type Life = { runnable: number; starting?: number; running?: number; stopped: number; failure?: DemoFailure };
@@ -81,9 +78,8 @@ type DemoJob = { jobId: string; jobName: string; jobQueue: string; jobDefinition
 
 const uuid = (seed: string) => createHash("sha256").update(seed).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, "$1-$2-$3-$4-$5");
 const clientError = (message: string) => new BatchServiceException({ name: "ClientException", $fault: "client", $metadata: { httpStatusCode: 400 }, message });
-/** Deterministic spread in [0, 1) for a task. */
-const spread = (n: number) => ((Math.imul(n + 1, 2654435761) >>> 0) % 1000) / 1000;
-const defaultTaskMs = (n: number) => 45 * S + Math.round(spread(n) * 30 * S);
+/** 45 s to 75 s, spread deterministically over tasks. */
+const defaultTaskMs = (n: number) => 45 * S + Math.round((((Math.imul(n + 1, 2654435761) >>> 0) % 1000) / 1000) * 30 * S);
 
 /** What Batch shows of one task at time `t`. */
 function statusAt(life: Life, createdAt: number, t: number): JobStatus {
@@ -104,6 +100,8 @@ export class DemoAccount {
   retentionMs = 24 * H;
   callsPerSecond = Infinity;
   private readonly perSecond = new Map<number, number>();
+  /** Errors the next calls of a command answer with, one per call (a 5xx, a reset connection…). */
+  readonly faults: Record<"ListJobs" | "DescribeJobs", Error[]> = { ListJobs: [], DescribeJobs: [] };
 
   constructor(readonly epoch: number, readonly clock: () => number) {
     this.mock.on(ListJobsCommand).callsFake((input: ListJobsCommandInput) => this.list(input));
@@ -121,17 +119,11 @@ export class DemoAccount {
     const startEnd = spec.startFails ? at + 35 * S : submitted + plan.jobs.length * 150 + 4 * S;
     for (let n = 0; n < (spec.startJobs ?? 1); n++) {
       const lag = n * 4 * S;
-      this.jobs.push({
-        jobId: uuid(`${runId} start ${n}`),
-        jobName: startJobName(spec.key, runId),
-        jobQueue: OUTPUTS.startQueueArn,
-        jobDefinition: `${ARN}:job-definition/${OUTPUTS.startJobDefinitionName}:3`,
-        environment: inputEnvironment({ ...input, eTag: "9b2cf535f27731c974343645a3985328" }, runId),
-        dependsOn: [],
-        createdAt: at + lag,
-        tasks: [{ runnable: at + lag + 2 * S, starting: at + lag + 8 * S, running: at + lag + (n === 0 && attempts === 2 ? 40 : 20) * S, stopped: n === 0 ? startEnd : at + lag + 26 * S, ...(n === 0 && spec.startFails ? { failure: spec.startFails } : {}) }],
-        ...(n === 0 && attempts === 2 ? { earlierExits: [3] } : {}),
-      });
+      const [runnable, starting, running] = [2, 8, n === 0 && attempts === 2 ? 40 : 20].map((sec) => at + lag + sec * S);
+      const tasks: Life[] = [{ runnable, starting, running, stopped: n === 0 ? startEnd : at + lag + 26 * S, ...(n === 0 && spec.startFails ? { failure: spec.startFails } : {}) }];
+      const environment = inputEnvironment({ ...input, eTag: "9b2cf535f27731c974343645a3985328" }, runId);
+      const jobDefinition = `${ARN}:job-definition/${OUTPUTS.startJobDefinitionName}:3`;
+      this.jobs.push({ jobId: uuid(`${runId} start ${n}`), jobName: startJobName(spec.key, runId), jobQueue: OUTPUTS.startQueueArn, jobDefinition, environment, dependsOn: [], createdAt: at + lag, tasks, ...(n === 0 && attempts === 2 ? { earlierExits: [3] } : {}) });
     }
     if (spec.startFails) return runId;
     const stopped = new Map<string, { at: number; failed: boolean }>();
@@ -207,11 +199,7 @@ export class DemoAccount {
       summary[s] = (summary[s] ?? 0) + 1;
     }
     return {
-      jobArn: `${ARN}:job/${jobId}`,
-      jobName: job.jobName,
-      jobId,
-      jobQueue: job.jobQueue,
-      status,
+      ...{ jobArn: `${ARN}:job/${jobId}`, jobName: job.jobName, jobId, jobQueue: job.jobQueue, status },
       ...(reason ? { statusReason: reason } : {}),
       createdAt: child ? life.runnable - S : job.createdAt,
       startedAt: started.length > 0 ? Math.min(...started) : undefined,
@@ -224,7 +212,9 @@ export class DemoAccount {
     };
   }
 
-  private throttle(): void {
+  private throttle(command: "ListJobs" | "DescribeJobs"): void {
+    const fault = this.faults[command].shift();
+    if (fault) throw fault;
     const second = Math.floor(this.clock() / S);
     const n = (this.perSecond.get(second) ?? 0) + 1;
     this.perSecond.set(second, n);
@@ -234,7 +224,7 @@ export class DemoAccount {
   private list(input: ListJobsCommandInput) {
     const t = this.clock();
     this.calls.push({ command: "ListJobs", input, at: t });
-    this.throttle();
+    this.throttle("ListJobs");
     if ([input.jobQueue, input.arrayJobId, input.multiNodeJobId].filter(Boolean).length !== 1) throw clientError("Exactly one of jobQueue, arrayJobId or multiNodeJobId must be specified");
     if ((input.filters?.length ?? 0) > 1) throw clientError("Only one filter can be used at a time");
     let rows: JobSummary[];
@@ -258,12 +248,9 @@ export class DemoAccount {
         .map((j) => this.summary(this.detail(j, t)));
     }
     const query = JSON.stringify({ ...input, nextToken: undefined, maxResults: undefined });
-    let offset = 0;
-    if (input.nextToken) {
-      const token = JSON.parse(Buffer.from(input.nextToken, "base64url").toString()) as { q: string; o: number };
-      if (token.q !== query) throw clientError("The nextToken does not belong to this query");
-      offset = token.o;
-    }
+    const token = input.nextToken ? (JSON.parse(Buffer.from(input.nextToken, "base64url").toString()) as { q: string; o: number }) : { q: query, o: 0 };
+    if (token.q !== query) throw clientError("The nextToken does not belong to this query");
+    const offset = token.o;
     const size = Math.min(input.maxResults ?? 100, 100);
     const next = offset + size < rows.length ? Buffer.from(JSON.stringify({ q: query, o: offset + size })).toString("base64url") : undefined;
     return { jobSummaryList: rows.slice(offset, offset + size), ...(next ? { nextToken: next } : {}) };
@@ -277,23 +264,22 @@ export class DemoAccount {
   private describe(ids: string[]) {
     const t = this.clock();
     this.calls.push({ command: "DescribeJobs", input: { jobs: ids }, at: t });
-    this.throttle();
+    this.throttle("DescribeJobs");
     if (ids.length > 100) throw clientError("1 validation error detected: Value at 'jobs' failed to satisfy constraint: Member must have length less than or equal to 100");
     const jobs: JobDetail[] = [];
     for (const id of ids) {
       const [parentId, index] = id.split(":");
       const job = this.jobs.find((j) => j.jobId === parentId && this.visible(j, t, false));
-      if (!job) continue;
-      if (index === undefined) jobs.push(this.detail(job, t));
-      else if (job.arraySize !== undefined && this.spawned(job, t) && Number(index) < job.arraySize) jobs.push(this.detail(job, t, Number(index)));
+      if (job && index === undefined) jobs.push(this.detail(job, t));
+      else if (job && job.arraySize !== undefined && this.spawned(job, t) && Number(index) < job.arraySize) jobs.push(this.detail(job, t, Number(index)));
     }
     return { jobs };
   }
 
   /** Batch calls received since `from` (an index into {@link calls}), by command. */
   countSince(from = 0): { ListJobs: number; DescribeJobs: number } {
-    const calls = this.calls.slice(from);
-    return { ListJobs: calls.filter((c) => c.command === "ListJobs").length, DescribeJobs: calls.filter((c) => c.command === "DescribeJobs").length };
+    const count = (command: string) => this.calls.slice(from).filter((c) => c.command === command).length;
+    return { ListJobs: count("ListJobs"), DescribeJobs: count("DescribeJobs") };
   }
 }
 
