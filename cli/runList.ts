@@ -122,6 +122,7 @@ export async function recentRuns(outputs: StackOutputs, deps: RunDeps, options: 
     }
   };
   await Promise.all(Array.from({ length: RUNS_CONCURRENCY }, worker));
-  const runs = found.filter((r): r is RecentRun => r !== undefined).slice(0, options.limit);
-  return { runs: runs.sort((a, b) => b.createdAt - a.createdAt), more: !exhausted || launched < candidates.length, calls };
+  const matching = found.filter((r): r is RecentRun => r !== undefined);
+  const runs = matching.slice(0, options.limit).sort((a, b) => b.createdAt - a.createdAt);
+  return { runs, more: matching.length > options.limit || !exhausted || launched < candidates.length, calls };
 }
