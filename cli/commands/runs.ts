@@ -35,6 +35,7 @@ function parseOptions(opts: RunsOptions): { sinceMs: number; outcome?: RunOutcom
   return { sinceMs, ...(opts.status !== undefined ? { outcome: opts.status as RunOutcome } : {}), limit };
 }
 
+/** Registers `runs [--since D] [--status S] [--limit N] [--json]`. */
 export function runsCommand(program: Command, setup: CommandSetup): void {
   program
     .command("runs")

@@ -85,6 +85,7 @@ export async function printStatus(snapshot: RunSnapshot, access: RunAccess, ctx:
   else ctx.term.out(`${renderStatus(snapshot, failures, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now() }).join("\n")}\n`);
 }
 
+/** Registers `status RUN [--json]`; its exit code is the run's outcome so far (see {@link exitCodeOf}). */
 export function statusCommand(program: Command, setup: CommandSetup): void {
   program
     .command("status")

@@ -223,6 +223,7 @@ export async function watchRun(runId: string, opts: WatchOptions, setup: Command
   }
 }
 
+/** Registers `watch RUN [--interval S] [--appear-timeout S] [--json]` (see {@link watchRun}). */
 export function watchCommand(program: Command, setup: CommandSetup): void {
   program
     .command("watch")
