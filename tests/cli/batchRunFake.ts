@@ -144,6 +144,22 @@ export class BatchRunFake {
     for (const parentId of this.children.keys()) this.settleParent(parentId);
   }
 
+  /**
+   * Moves a job or array child to `status`, as Batch would over time: reaching RUNNING starts an attempt
+   * (a new log stream), and an array parent ends once its children have.
+   */
+  setStatus(jobId: string, status: JobStatus): FakeRunJob {
+    const job = this.find(jobId)!;
+    const starts = status === "RUNNING" ? job.status !== "RUNNING" : STARTED.has(status) && job.logStreams.length === 0;
+    if (job.arraySize === undefined && starts) {
+      const definition = job.definition === "start" ? OUTPUTS.startJobDefinitionName : OUTPUTS.jobDefinitionNames[job.definition]!;
+      job.logStreams.push(`${definition}/default/${jobId.replace(/\W/g, "")}a${job.logStreams.length}`);
+    }
+    job.status = status;
+    if (job.parentId) this.settleParent(job.parentId);
+    return job;
+  }
+
   /** The job or child with this id. */
   find(jobId: string): FakeRunJob | undefined {
     return this.jobs.find((j) => j.jobId === jobId) ?? this.children.get(jobId.split(":")[0]!)?.find((k) => k.jobId === jobId);
