@@ -25,11 +25,12 @@ export type StateCounts = Record<JobStatus, number>;
 export const zeroCounts = (): StateCounts => Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as StateCounts;
 
 /**
- * How long Batch keeps listing a finished job. AWS documents no retention period for ListJobs and
- * DescribeJobs; finished jobs drop out after a while (reported as 24 hours to about 7 days). The job-state
- * log group keeps every state change for `logRetentionDays`.
+ * How long Batch keeps listing a finished job. The ListJobs and DescribeJobs API references state no
+ * retention period; MathWorks' AWS Batch plugin documents that Batch returns SUCCEEDED and FAILED jobs
+ * only for the last 24 hours, so the CLI assumes no more. The job-state log group keeps every state change
+ * for `logRetentionDays`.
  */
-export const BATCH_HISTORY_NOTE = "Batch lists a finished job only for a limited time (AWS documents no exact period; from about a day up to a week)";
+export const BATCH_HISTORY_NOTE = "Batch lists a finished job only for a limited time, which AWS does not document (possibly as little as 24 hours)";
 
 /** One job of a run. */
 export interface RunJob {
@@ -240,11 +241,13 @@ export function snapshotOf(runId: string, startJobs: readonly RunJob[], dagJobs:
   let state: RunState;
   if (jobs.length === 0) {
     const live = starts.some((s) => !isTerminal(s.status));
-    state = live ? "SUBMITTING" : starts.some((s) => s.status === "FAILED") ? "FAILED" : "SUCCEEDED";
+    // A start job that just succeeded submitted a DAG that ListJobs may not show yet (eventually consistent).
+    const settling = starts.some((s) => s.status === "SUCCEEDED" && s.stoppedAt !== undefined && listedAt < s.stoppedAt + LISTING_SETTLE_MS);
+    state = live || settling ? "SUBMITTING" : starts.some((s) => s.status === "FAILED") ? "FAILED" : "SUCCEEDED";
   } else {
     state = stateOf(jobs);
     // A start job still submitting (or waiting with `orchestrator.wait`) keeps the run open until it ends.
-    if ((state === "SUCCEEDED" || state === "FAILED") && starts.some((s) => !isTerminal(s.status) && s.startedAt === undefined)) state = "SUBMITTING";
+    if ((state === "SUCCEEDED" || state === "FAILED") && starts.some((s) => !isTerminal(s.status))) state = "SUBMITTING";
   }
   const created = [...starts, ...jobs].map((j) => j.createdAt).filter((t): t is number => t !== undefined);
   const stopped = jobs.map((j) => j.stoppedAt).filter((t): t is number => t !== undefined);
@@ -266,7 +269,7 @@ export function snapshotOf(runId: string, startJobs: readonly RunJob[], dagJobs:
 /** The message for a run Batch does not list. */
 export function unknownRunError(runId: string, outputs: StackOutputs): CliError {
   return new CliError(
-    `no jobs of run ${runId} on ${outputs.startQueueArn} or ${outputs.processQueueArn}: the run id is wrong, or the run ended longer ago than ${BATCH_HISTORY_NOTE.replace(/^Batch /, "Batch still ")}; ` +
+    `no jobs of run ${runId} on ${outputs.startQueueArn} or ${outputs.processQueueArn}: the run id is wrong, or the run ended too long ago (${BATCH_HISTORY_NOTE}); ` +
       `its job states stay in CloudWatch Logs group ${outputs.jobStateLogGroup} (Logs Insights: filter detail.jobName like "${runId}")`,
     CLI_EXIT.usage,
   );
@@ -309,7 +312,9 @@ export async function fetchRun(runId: string, outputs: StackOutputs, deps: RunDe
   if (startIds.length === 0 && dagIds.length === 0) throw unknownRunError(runId, outputs);
 
   const known = new Map<string, RunJob>([...(previous?.startJobs ?? []), ...(previous?.jobs ?? [])].map((j) => [j.jobId, j]));
-  const stale = [...new Set([...startIds, ...dagIds])].filter((id) => !known.has(id) || !isTerminal(known.get(id)!.status));
+  // A superseded job never counts again (a newer job has its name): it is not described again.
+  const superseded = new Set(previous?.supersededIds ?? []);
+  const stale = [...new Set([...startIds, ...dagIds])].filter((id) => !superseded.has(id) && (!known.has(id) || !isTerminal(known.get(id)!.status)));
   const described = new Map((await describeJobs(stale, batchDeps)).map((d) => [d.jobId!, d]));
   const startSet = new Set(startIds);
   const pick = (id: string): RunJob | undefined => {
@@ -318,8 +323,9 @@ export async function fetchRun(runId: string, outputs: StackOutputs, deps: RunDe
     return known.get(id);
   };
   const startJobs = startIds.map(pick).filter((j): j is RunJob => j !== undefined);
-  const dagJobs = dagIds.map(pick).filter((j): j is RunJob => j !== undefined);
-  return snapshotOf(runId, startJobs, dagJobs, listedAt, calls);
+  const dagJobs = dagIds.filter((id) => !superseded.has(id)).map(pick).filter((j): j is RunJob => j !== undefined);
+  const snapshot = snapshotOf(runId, startJobs, dagJobs, listedAt, calls);
+  return { ...snapshot, supersededIds: [...new Set([...superseded, ...snapshot.supersededIds])] };
 }
 
 /** One array child, described. */

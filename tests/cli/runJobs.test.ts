@@ -147,3 +147,38 @@ describe("listChildren", () => {
     expect(account!.countSince(from)).toEqual({ ListJobs: 1, DescribeJobs: 1 });
   });
 });
+
+describe("fetchRun: what a run is while its start job retries or its DAG is not listed yet", () => {
+  it("does not describe again an earlier attempt's superseded jobs, which are FAILED for good", async () => {
+    const { ctx, deps } = await demo();
+    const runId = await account!.addRun({ key: "incoming/retried.csv", sizeBytes: 50 * 1_048_576, at: -3 * 60 * S, earlierAttemptJobs: 2 });
+    const first = await fetchRun(runId, OUTPUTS, deps);
+    expect(first.supersededIds).toHaveLength(2);
+    await ctx.sleep(15 * S);
+    const from = account!.calls.length;
+    await fetchRun(runId, OUTPUTS, deps, first);
+    const ids = account!.calls.slice(from).flatMap((c) => (c.command === "DescribeJobs" ? (c.input as { jobs: string[] }).jobs : []));
+    expect(ids.filter((id) => first.supersededIds.includes(id))).toEqual([]);
+  });
+
+  it("is not FAILED while a retried start job (attempt 2) is RUNNING and about to replace the jobs attempt 1 terminated", async () => {
+    const { deps } = await demo();
+    // Attempt 1 submitted 2 jobs and terminated them (FAILED at +26 s); attempt 2 runs from +40 s, submits at +50 s.
+    const runId = await account!.addRun({ key: "incoming/retrying.csv", sizeBytes: 50 * 1_048_576, at: -45 * S, earlierAttemptJobs: 2 });
+    const run = await fetchRun(runId, OUTPUTS, deps);
+    expect(run.startJobs[0]).toMatchObject({ status: "RUNNING" });
+    expect(run.jobs.every((j) => j.status === "FAILED")).toBe(true);
+    expect(run.state).toBe("SUBMITTING");
+  });
+
+  it("is not SUCCEEDED when the start job has just ended and ListJobs does not show its DAG yet (eventual consistency)", async () => {
+    const { deps } = await demo();
+    account!.listLagMs = 10 * S;
+    // The start job submits at +28 s and ends at about +32.5 s; the DAG is listed only from +38 s.
+    const runId = await account!.addRun({ key: "incoming/just-submitted.csv", sizeBytes: 1_048_576, at: -35 * S });
+    const run = await fetchRun(runId, OUTPUTS, deps);
+    expect(run.startJobs[0]).toMatchObject({ status: "SUCCEEDED" });
+    expect(run.jobs).toEqual([]);
+    expect(run.state).toBe("SUBMITTING");
+  });
+});

@@ -53,7 +53,7 @@ ${runs.succeeded}  2026-12-01 07:00:00Z  5m 31s    14/14           0       SUCCE
     const { ctx } = await demo();
     const { stdout } = await cli(["runs", "--since", "7d"], ctx);
     expect(stdout.trimEnd().split("\n").at(-1)).toBe(
-      `Batch lists a finished job only for a limited time (AWS documents no exact period; from about a day up to a week), so older runs may be missing here; every job state change stays in CloudWatch Logs group ${OUTPUTS.jobStateLogGroup}`,
+      `Batch lists a finished job only for a limited time, which AWS does not document (possibly as little as 24 hours), so older runs may be missing here; every job state change stays in CloudWatch Logs group ${OUTPUTS.jobStateLogGroup}`,
     );
   });
 

@@ -248,7 +248,7 @@ failed
       const { code, stdout, stderr } = await cli(["status", runId], ctx);
       expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
       expect(stderr.slice(before)).toBe(
-        `error: no jobs of run ${runId} on ${OUTPUTS.startQueueArn} or ${OUTPUTS.processQueueArn}: the run id is wrong, or the run ended longer ago than Batch still lists a finished job only for a limited time (AWS documents no exact period; from about a day up to a week); its job states stay in CloudWatch Logs group ${OUTPUTS.jobStateLogGroup} (Logs Insights: filter detail.jobName like "${runId}")\n`,
+        `error: no jobs of run ${runId} on ${OUTPUTS.startQueueArn} or ${OUTPUTS.processQueueArn}: the run id is wrong, or the run ended too long ago (Batch lists a finished job only for a limited time, which AWS does not document (possibly as little as 24 hours)); its job states stay in CloudWatch Logs group ${OUTPUTS.jobStateLogGroup} (Logs Insights: filter detail.jobName like "${runId}")\n`,
       );
     }
   });
