@@ -56,7 +56,8 @@ export function progressBar(parts: { done: number; failed: number; running: numb
   }
   if (parts.done + parts.failed === total) done = width - failed - running;
   const rest = width - done - failed - running;
-  return c.green("█".repeat(done)) + c.red("✗".repeat(failed)) + c.cyan("▒".repeat(running)) + c.dim("·".repeat(rest));
+  const part = (paint: (s: string) => string, cell: string, n: number) => (n > 0 ? paint(cell.repeat(n)) : "");
+  return part(c.green, "█", done) + part(c.red, "✗", failed) + part(c.cyan, "▒", running) + part(c.dim, "·", rest);
 }
 
 /** A job state, coloured by what it means. */

@@ -15,6 +15,7 @@
  */
 import { InvokeCommand, type InvokeCommandOutput } from "@aws-sdk/client-lambda";
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { parseTriggerEvent, UnsupportedEventError } from "../functions/objectEvents";
 import type { AwsClients } from "./context";
 import { describeAwsError } from "./errors";
 
@@ -52,34 +53,18 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
-/** S3 writes keys in events URL-encoded as forms (a space as `+`), as functions/objectEvents.ts `decodeS3Key` decodes them. */
-function decodeKey(encoded: string): string {
-  try {
-    return decodeURIComponent(encoded.replace(/\+/g, " "));
-  } catch {
-    return encoded;
-  }
-}
-
-/** The object versions of an S3 notification (`Records`) or an EventBridge "Object Created" event. */
+/**
+ * The object versions of the event a message holds, read by the trigger's own parser
+ * (functions/objectEvents.ts: notifications, EventBridge events, and the destination record around
+ * either), so redrive describes a message exactly as the replay will see it.
+ */
 function objectsOf(event: unknown): DeadObject[] {
-  if (!isObject(event)) return [];
-  if (Array.isArray(event.Records)) {
-    return event.Records.filter(isObject).flatMap((r) => {
-      const s3 = isObject(r.s3) ? r.s3 : {};
-      const bucket = isObject(s3.bucket) ? text(s3.bucket.name) : undefined;
-      const object = isObject(s3.object) ? s3.object : {};
-      const key = text(object.key);
-      const versionId = text(object.versionId);
-      return bucket && key ? [{ bucket, key: decodeKey(key), ...(versionId ? { versionId } : {}) }] : [];
-    });
+  try {
+    return parseTriggerEvent(event).created.map(({ bucket, key, versionId }) => ({ bucket, key, ...(versionId ? { versionId } : {}) }));
+  } catch (error) {
+    if (error instanceof UnsupportedEventError) return [];
+    throw error;
   }
-  const detail = isObject(event.detail) ? event.detail : {};
-  const bucket = isObject(detail.bucket) ? text(detail.bucket.name) : undefined;
-  const object = isObject(detail.object) ? detail.object : {};
-  const key = text(object.key);
-  const versionId = text(object["version-id"]);
-  return bucket && key ? [{ bucket, key: decodeKey(key), ...(versionId ? { versionId } : {}) }] : [];
 }
 
 /** `errorType: errorMessage` of a Lambda error payload. */
@@ -102,9 +87,8 @@ export function readDeadLetter(message: Message): DeadLetter {
     return { ...base, objects: [], malformed: `the body is not JSON (${(error as Error).message})` };
   }
   if (!isObject(parsed)) return { ...base, objects: [], malformed: "the body is not a JSON object" };
-  const wrapped = isObject(parsed.requestPayload);
-  const error = wrapped ? errorOf(parsed.responsePayload) : undefined;
-  return { ...base, objects: objectsOf(wrapped ? parsed.requestPayload : parsed), ...(error ? { error } : {}) };
+  const error = isObject(parsed.requestPayload) ? errorOf(parsed.responsePayload) : undefined;
+  return { ...base, objects: objectsOf(parsed), ...(error ? { error } : {}) };
 }
 
 /** What became of one message. */

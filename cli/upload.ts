@@ -7,11 +7,10 @@
 import { createReadStream } from "node:fs";
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import { S3_MAX_KEY_BYTES } from "../contract";
 import { fmtInt, formatBytes } from "./format";
 import type { StackOutputs } from "./outputs";
 
-/** S3 object keys are at most 1,024 bytes of UTF-8 (S3 user guide, "Naming Amazon S3 objects"). */
-export const S3_MAX_KEY_BYTES = 1024;
 
 /** S3 objects are at most 5 TiB (S3 user guide, "Uploading and copying objects using multipart upload", limits). */
 export const S3_MAX_OBJECT_BYTES = 5 * 1024 ** 4;

@@ -35,6 +35,9 @@ export function startJobNamePrefix(runId: string): string {
   return `${START_JOB_NAME_PREFIX}-${runId}`;
 }
 
+/** S3 object keys are at most 1,024 bytes of UTF-8 (S3 user guide, "Naming Amazon S3 objects"). */
+export const S3_MAX_KEY_BYTES = 1024;
+
 /** Key in the job definitions map (`PIPELINE_JOB_DEFINITIONS`) of the no-op job definition barrier jobs use. */
 export const BARRIER_JOB_DEFINITION_KEY = "barrier";
 

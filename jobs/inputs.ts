@@ -3,7 +3,7 @@
  * `START_JOB_ENV`), and the flags that override it, validated into {@link StartJobInputs}.
  */
 import { z } from "zod";
-import { decodeJobDefinitions, decodeTags, isTagText, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, START_JOB_ENV, tagProblems, type InputObject } from "../contract";
+import { decodeJobDefinitions, decodeTags, isTagText, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, S3_MAX_KEY_BYTES, START_JOB_ENV, tagProblems, type InputObject } from "../contract";
 import { parseWorkflowSpecJson, WorkflowSpecError, type WorkflowSpec } from "./spec";
 
 /** The environment (or flags) did not validate; `problems` names each variable. */
@@ -50,7 +50,7 @@ const required = (rule: string) => z.string(`is required (${rule})`).min(1, `is 
 const envSchema = z.object({
   [START_JOB_ENV.runId]: required("24 lowercase hex characters").regex(RUN_ID_PATTERN, `must match ${RUN_ID_PATTERN}`),
   [START_JOB_ENV.bucket]: required("the input bucket name").regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
-  [START_JOB_ENV.key]: required("the decoded object key").refine((k) => Buffer.byteLength(k) <= 1024, "must be at most 1024 bytes"),
+  [START_JOB_ENV.key]: required("the decoded object key").refine((k) => Buffer.byteLength(k) <= S3_MAX_KEY_BYTES, `must be at most ${S3_MAX_KEY_BYTES} bytes`),
   [START_JOB_ENV.versionId]: z.string().optional(),
   [START_JOB_ENV.size]: required("the object size in bytes")
     .regex(/^\d+$/, "must be a non-negative integer number of bytes")

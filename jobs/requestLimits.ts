@@ -2,7 +2,7 @@
  * The limits Batch and ECS put on one SubmitJob request, checked before it is sent (docs/aws-batch-limits.md).
  */
 import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
-import { CONTAINER_OVERRIDES_HEADROOM_CHARS, JOB_NAME_PATTERN, MAX_CONTAINER_OVERRIDES_CHARS, type InputObject } from "../contract";
+import { CONTAINER_OVERRIDES_HEADROOM_CHARS, JOB_NAME_PATTERN, MAX_CONTAINER_OVERRIDES_CHARS, S3_MAX_KEY_BYTES, type InputObject } from "../contract";
 import type { PlannedJob } from "./planner";
 import { MAX_DEPENDENCIES_PER_JOB } from "./spec";
 
@@ -63,7 +63,7 @@ export function containerOverridesLength(request: Pick<SubmitJobCommandInput, "c
 export function worstCaseInput(overrides: Partial<InputObject> = {}): InputObject {
   return {
     bucket: "b".repeat(63),
-    key: "k".repeat(1024),
+    key: "k".repeat(S3_MAX_KEY_BYTES),
     versionId: "3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo",
     sizeBytes: Number.MAX_SAFE_INTEGER,
     eTag: `${"f".repeat(32)}-10000`,

@@ -50,11 +50,15 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
     ["contract", "infra"].includes(roomOf(t)) ||
     ["jobs/spec", "jobs/planner", "jobs/requestLimits"].includes(t) ||
     (t === "functions/wiring" && file === "infra/triggerHandler.ts"),
-  // The operator CLI reuses the pure config and planner, the orchestrator's Batch calls and the trigger's run id.
-  cli: (t) => ["contract", "cli", "jobs"].includes(roomOf(t)) || t.startsWith("infra/config") || t === "infra/naming" || t === "functions/startRequest",
+  // The operator CLI reuses the pure config and planner, the orchestrator's Batch calls, the trigger's run id and event parser.
+  cli: (t) => ["contract", "cli", "jobs"].includes(roomOf(t)) || t.startsWith("infra/config") || t === "infra/naming" || ["functions/startRequest", "functions/objectEvents"].includes(t),
+  // The policy pack runs in Pulumi's analyzer, beside any program: it reads resources by type token only.
+  policy: (t) => roomOf(t) === "policy",
+  // The deploy and preview roles' documents, scoped by the stack's own naming and the Powertools parameter.
+  deploy: (t) => roomOf(t) === "deploy" || ["infra/naming", "infra/lambdaPackages"].includes(t),
 };
 
-const ROOMS = ["contract", "functions", "jobs", "infra", "cli"];
+const ROOMS = ["contract", "functions", "jobs", "infra", "cli", "policy", "deploy"];
 const files = ["index.ts", ...ROOMS.flatMap((room) => sources(room))];
 const relativeImports = files.flatMap(importsOf).filter((i) => i.local);
 
@@ -73,6 +77,11 @@ describe("rooms import only what docs/architecture.md allows", () => {
       .flatMap(importsOf)
       .filter((i) => !i.typeOnly && !i.local);
     expect(values.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("the policy pack imports no provider SDK: it must run beside any program", () => {
+    const sdks = files.filter((f) => roomOf(f) === "policy").flatMap(importsOf).filter((i) => !i.local && !i.typeOnly && /^@pulumi\/(aws|awsx|pulumi)\b/.test(i.target));
+    expect(sdks.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 
   it("nothing that is deployed (index.ts, infra/, functions/, jobs/) imports the operator CLI", () => {

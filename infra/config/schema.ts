@@ -5,7 +5,7 @@
  * workflowRules.ts, applied by {@link pipelineConfigSchema}.
  */
 import { z } from "zod";
-import { tagProblems } from "../../contract";
+import { S3_MAX_KEY_BYTES, tagProblems } from "../../contract";
 import { RUNNABLE_TIMEOUT_SECONDS, runnableTimeoutProblem } from "../batchRules";
 import { DEFAULT_WORKFLOW } from "../../jobs/spec";
 import {
@@ -59,7 +59,7 @@ export const awsDefaultTagsSchema = z.object({ tags: z.record(z.string(), z.stri
 
 const prefix = z
   .string()
-  .max(1024)
+  .max(S3_MAX_KEY_BYTES)
   .refine((p) => !p.startsWith("/"), { message: "S3 keys do not start with `/`" });
 
 const triggerSchema = z
@@ -71,7 +71,7 @@ const triggerSchema = z
      */
     prefix: prefix.default("incoming/"),
     /** Only keys ending with this start a run (e.g. `.csv`); safe key characters only, as `prefix`. @default "" (any) */
-    suffix: z.string().max(1024).default(""),
+    suffix: z.string().max(S3_MAX_KEY_BYTES).default(""),
     /** Where jobs write results; never under `prefix`, so the pipeline cannot trigger itself. @default results/ */
     outputPrefix: prefix.default("results/"),
     /** Delete old versions of overwritten objects after this many days; 0 keeps them. @default 30 */
