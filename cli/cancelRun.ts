@@ -14,7 +14,7 @@
  */
 import { type JobStatus, ListJobsCommand } from "@aws-sdk/client-batch";
 import { type BatchDeps, describeJobs, TERMINAL, terminateJobs, withThrottleRetry } from "../jobs/batch";
-import { type RunJob, type RunSnapshot, toRunJob } from "./runJobs";
+import { type RunJob, type RunSnapshot, toRunJob } from "./runModel";
 
 /** Children that TerminateJob on their parent does not stop: they must be terminated themselves. */
 export const CHILD_STATES_TO_TERMINATE: readonly JobStatus[] = ["STARTING", "RUNNING"];

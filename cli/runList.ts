@@ -11,7 +11,8 @@ import { RUN_ID_CHARS, START_JOB_NAME_PREFIX } from "../contract";
 import { withThrottleRetry } from "../jobs/batch";
 import { CliError } from "./errors";
 import type { StackOutputs } from "./outputs";
-import { fetchRun, type RunDeps, type RunSnapshot, type RunState, unknownRunError } from "./runJobs";
+import { fetchRun, type RunDeps, unknownRunError } from "./runJobs";
+import { type RunSnapshot, type RunState } from "./runModel";
 
 /** What `--status` selects. */
 export const RUN_OUTCOMES = { failed: ["FAILED"], succeeded: ["SUCCEEDED"], running: ["SUBMITTING", "WAITING", "RUNNING"] } as const satisfies Record<string, readonly RunState[]>;

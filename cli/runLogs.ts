@@ -18,7 +18,7 @@ import { TASK_ENV } from "../contract";
 import { type BatchDeps, describeJobs, TERMINAL, withThrottleRetry } from "../jobs/batch";
 import { CliError } from "./errors";
 import type { StackOutputs } from "./outputs";
-import type { RunJob, RunSnapshot } from "./runJobs";
+import type { RunJob, RunSnapshot } from "./runModel";
 
 /** Batch's log group for awslogs when a job definition names none (user guide, "Using the awslogs log driver"). */
 export const BATCH_DEFAULT_LOG_GROUP = "/aws/batch/job";

@@ -7,7 +7,8 @@
 import { runJobNamePrefix } from "../contract";
 import type { Colors } from "./context";
 import { colorState, fmtInt, formatBytes, formatDuration, formatTime, pad, progressBar, table } from "./format";
-import { type ChildJob, groupSteps, type RunJob, type RunSnapshot, type RunState, type RunStep, type StateCounts } from "./runJobs";
+import { type ChildJob } from "./runJobs";
+import { groupSteps, type RunJob, type RunSnapshot, type RunState, type RunStep, type StateCounts } from "./runModel";
 
 /** A job that failed, or an array job with failed children, and the first few of those children. */
 export interface JobFailure {

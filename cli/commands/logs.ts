@@ -10,7 +10,8 @@ import { awsCall, CLI_EXIT, CliError } from "../errors";
 import { fmtInt, pad, parseSince } from "../format";
 import { loadDeployedStack } from "../outputs";
 import type { CommandSetup } from "../program";
-import { checkRunId, fetchRun, type RunSnapshot } from "../runJobs";
+import { checkRunId, fetchRun } from "../runJobs";
+import { type RunSnapshot } from "../runModel";
 import { type LogLine, readLogLines } from "../runLogEvents";
 import { type LogSelection, type LogSource, LogSources, NOT_STARTED, notStartedByStep, selectJobs } from "../runLogs";
 

@@ -9,7 +9,8 @@ import type { CliContext } from "../context";
 import { CLI_EXIT, awsCall } from "../errors";
 import { loadDeployedStack, type StackOutputs } from "../outputs";
 import type { CommandSetup } from "../program";
-import { checkRunId, fetchRun, listChildren, type RunDeps, type RunSnapshot } from "../runJobs";
+import { checkRunId, fetchRun, listChildren, type RunDeps } from "../runJobs";
+import { type RunSnapshot } from "../runModel";
 import { type JobFailure, jobLogsCommand, logsCommand, renderStatus } from "../statusView";
 
 /** Failed children described per array job: enough to see the pattern, a handful of Batch calls. */

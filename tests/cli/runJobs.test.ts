@@ -7,7 +7,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { CliError } from "../../cli/errors";
-import { fetchRun, LISTING_SETTLE_MS, listChildren, type RunDeps, type RunSnapshot } from "../../cli/runJobs";
+import { fetchRun, listChildren, type RunDeps } from "../../cli/runJobs";
+import { LISTING_SETTLE_MS, type RunSnapshot } from "../../cli/runModel";
 import { parseWorkflowSpec } from "../../jobs/spec";
 import { type DemoAccount, installDemoAccount } from "./demoAccount";
 import { cliContext, OUTPUTS } from "./support";

@@ -9,7 +9,7 @@ import { BatchServiceException } from "@aws-sdk/client-batch";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_INTERVAL_SECONDS, MAX_FAILED_POLLS } from "../../cli/commands/watch";
 import { colors } from "../../cli/context";
-import { LISTING_SETTLE_MS } from "../../cli/runJobs";
+import { LISTING_SETTLE_MS } from "../../cli/runModel";
 import { type DemoAccount, installDemoAccount } from "./demoAccount";
 import { cli, cliContext, type TestContextOptions } from "./support";
 
