@@ -12,6 +12,13 @@ const interrupt = (signal: NodeJS.Signals) => {
   controller.abort(signal);
 };
 process.on("SIGINT", interrupt);
+// `batch-pipeline runs | head`: the reader went away; stop quietly, as `ls | head` does.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? CLI_EXIT.ok);
+    throw error;
+  });
+}
 process.on("SIGTERM", interrupt);
 
 runCli(process.argv.slice(2), processContext(controller.signal)).then(
