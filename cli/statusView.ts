@@ -28,20 +28,22 @@ export interface ViewOptions {
   columns: number;
   /** For the duration of what is still running. */
   now: number;
+  /** The stack, named in the `logs` commands shown so they can be pasted as they are. */
+  stack?: string;
 }
 
 /** The command that prints a task's log (`batch-pipeline logs`). */
-export function logsCommand(runId: string, step: string, task?: number): string {
-  return `batch-pipeline logs ${runId} --step ${step}${task === undefined ? "" : ` --task ${task}`}`;
+export function logsCommand(runId: string, step: string, task?: number, stack?: string): string {
+  return `batch-pipeline logs ${runId}${stack === undefined ? "" : ` --stack ${stack}`} --step ${step}${task === undefined ? "" : ` --task ${task}`}`;
 }
 
 /**
  * The command that prints a failed plain job's log: a start job's, or a task job's (a plain job is its
  * step's only task). Barrier jobs run `true` and have nothing to say.
  */
-export function jobLogsCommand(job: RunJob, runId: string): string | undefined {
+export function jobLogsCommand(job: RunJob, runId: string, stack?: string): string | undefined {
   if (job.kind === "barrier" || job.array || (job.attempts === 0 && job.logStreamName === undefined)) return undefined;
-  return logsCommand(runId, job.kind === "start" ? "start" : job.step);
+  return logsCommand(runId, job.kind === "start" ? "start" : job.step, undefined, stack);
 }
 
 /** A job's name without the run id (the planner's id: `process-p3`, `merge-b1-0`). */
@@ -128,7 +130,7 @@ function stepLines(snapshot: RunSnapshot, o: ViewOptions): string[] {
 }
 
 /** The `failed` section of the screen: each failure's reason, exit code and log command (none: no lines). */
-export function renderFailures(snapshot: RunSnapshot, failures: readonly JobFailure[], c: Colors): string[] {
+export function renderFailures(snapshot: RunSnapshot, failures: readonly JobFailure[], c: Colors, stack?: string): string[] {
   if (failures.length === 0) return [];
   const lines = ["", c.bold(c.red("failed"))];
   const stepOf = new Map(snapshot.steps.map((s) => [s.name, s]));
@@ -136,7 +138,7 @@ export function renderFailures(snapshot: RunSnapshot, failures: readonly JobFail
     const { job } = f;
     const exit = (code: number | undefined) => (code === undefined ? "no exit code" : `exit ${code}`);
     const attempts = (n: number) => (n > 1 ? ` (${n} attempts)` : "");
-    const logs = jobLogsCommand(job, snapshot.runId);
+    const logs = jobLogsCommand(job, snapshot.runId, stack);
     if (!job.array) {
       const name = job.kind === "start" ? `start job ${job.jobName}` : (stepOf.get(job.step)?.jobs.length ?? 1) > 1 || job.kind === "barrier" ? shortName(job, snapshot.runId) : job.step;
       if (job.startedAt === undefined && logs === undefined) lines.push(`  ${name}: ${job.statusReason ?? "FAILED"} (never ran)`);
@@ -153,7 +155,7 @@ export function renderFailures(snapshot: RunSnapshot, failures: readonly JobFail
       const rows = f.children.map((child) => [`task ${fmtInt(job.taskOffset + child.index)}`, exit(child.exitCode), `${child.statusReason ?? ""}${attempts(child.attempts)}`]);
       table(rows).forEach((row, k) => {
         lines.push(`    ${row}`);
-        lines.push(`      ${logsCommand(snapshot.runId, job.step, job.taskOffset + f.children[k]!.index)}`);
+        lines.push(`      ${logsCommand(snapshot.runId, job.step, job.taskOffset + f.children[k]!.index, stack)}`);
       });
       const more = f.failedTasks - f.children.length;
       if (more > 0) lines.push(c.dim(`    … ${fmtInt(more)} ${f.children.length > 0 ? "more " : ""}failed: aws batch list-jobs --array-job-id ${job.jobId} --job-status FAILED`));
@@ -190,6 +192,6 @@ export function renderStatus(snapshot: RunSnapshot, failures: readonly JobFailur
   lines.push("");
   if (snapshot.steps.length === 0) lines.push(c.dim(snapshot.state === "SUBMITTING" ? "no DAG jobs listed yet: the start job is planning and submitting them" : "no DAG jobs: the start job submitted none"));
   else lines.push(...stepLines(snapshot, o));
-  lines.push(...renderFailures(snapshot, failures, c));
+  lines.push(...renderFailures(snapshot, failures, c, o.stack));
   return lines;
 }

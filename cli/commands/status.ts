@@ -20,6 +20,8 @@ export const FAILED_ARRAYS_LISTED = 5;
 
 /** What a command needs to read runs: the stack's names and the Batch client, clock and sleep. */
 export interface RunAccess {
+  /** The stack's name, for the commands the screens suggest. */
+  stack: string;
   outputs: StackOutputs;
   deps: RunDeps;
 }
@@ -27,8 +29,8 @@ export interface RunAccess {
 /** The deployed stack's outputs and a Batch client for its region. */
 export async function runAccess(setup: CommandSetup): Promise<RunAccess> {
   const { ctx } = setup;
-  const { outputs, region } = await loadDeployedStack(setup.globals(), ctx);
-  return { outputs, deps: { batch: ctx.aws(region).batch(), now: () => ctx.now(), sleep: (ms) => ctx.sleep(ms) } };
+  const { stack, outputs, region } = await loadDeployedStack(setup.globals(), ctx);
+  return { stack, outputs, deps: { batch: ctx.aws(region).batch(), now: () => ctx.now(), sleep: (ms) => ctx.sleep(ms) } };
 }
 
 /** {@link fetchRun} with SDK errors as one-line messages. */
@@ -58,7 +60,7 @@ export async function collectFailures(snapshot: RunSnapshot, deps: RunDeps): Pro
 }
 
 /** The run and its failures as one JSON value: the snapshot, plus each failure with task numbers and log commands. */
-export function statusJson(snapshot: RunSnapshot, failures: readonly JobFailure[]) {
+export function statusJson(snapshot: RunSnapshot, failures: readonly JobFailure[], stack?: string) {
   return {
     ...snapshot,
     failures: failures.map(({ job, failedTasks, children }) => ({
@@ -70,8 +72,8 @@ export function statusJson(snapshot: RunSnapshot, failures: readonly JobFailure[
       ...(job.statusReason ? { statusReason: job.statusReason } : {}),
       ...(job.exitCode !== undefined ? { exitCode: job.exitCode } : {}),
       failedTasks,
-      ...(jobLogsCommand(job, snapshot.runId) ? { logs: jobLogsCommand(job, snapshot.runId) } : {}),
-      children: children.map((child) => ({ ...child, task: job.taskOffset + child.index, logs: logsCommand(snapshot.runId, job.step, job.taskOffset + child.index) })),
+      ...(jobLogsCommand(job, snapshot.runId, stack) ? { logs: jobLogsCommand(job, snapshot.runId, stack) } : {}),
+      children: children.map((child) => ({ ...child, task: job.taskOffset + child.index, logs: logsCommand(snapshot.runId, job.step, job.taskOffset + child.index, stack) })),
     })),
   };
 }
@@ -82,8 +84,8 @@ export const exitCodeOf = (snapshot: RunSnapshot): number => (snapshot.state ===
 /** Prints the status screen (or `--json`) of a snapshot already read. */
 export async function printStatus(snapshot: RunSnapshot, access: RunAccess, ctx: CliContext, json: boolean): Promise<void> {
   const failures = await collectFailures(snapshot, access.deps);
-  if (json) ctx.term.out(`${JSON.stringify(statusJson(snapshot, failures))}\n`);
-  else ctx.term.out(`${renderStatus(snapshot, failures, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now() }).join("\n")}\n`);
+  if (json) ctx.term.out(`${JSON.stringify(statusJson(snapshot, failures, access.stack))}\n`);
+  else ctx.term.out(`${renderStatus(snapshot, failures, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now(), stack: access.stack }).join("\n")}\n`);
 }
 
 /** Registers `status RUN [--json]`; its exit code is the run's outcome so far (see {@link exitCodeOf}). */

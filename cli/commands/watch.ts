@@ -78,7 +78,7 @@ function fit(line: string, columns: number): string {
 }
 
 /** TTY: the status screen redrawn in place (cursor up over the last drawing, each line cleared, the rest of the screen cleared). */
-function ttyView(ctx: CliContext, intervalMs: number): WatchView {
+function ttyView(ctx: CliContext, intervalMs: number, stack: string): WatchView {
   let drawn = 0;
   let hidden = false;
   const draw = (lines: string[]) => {
@@ -89,7 +89,7 @@ function ttyView(ctx: CliContext, intervalMs: number): WatchView {
     ctx.term.out(`${text}${CSI}J`);
     drawn = lines.length;
   };
-  const screen = (s: RunSnapshot, failures: readonly JobFailure[]) => renderStatus(s, failures, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now() });
+  const screen = (s: RunSnapshot, failures: readonly JobFailure[]) => renderStatus(s, failures, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now(), stack });
   return {
     update: (s, t) => draw([...screen(s, []), "", ctx.term.color.dim(`every ${intervalMs / 1000}s: ${tallyText(t)} · Ctrl-C stops watching, not the run`)]),
     finish: (s, failures, t) => draw([...screen(s, failures), "", endLine(s, t)]),
@@ -112,7 +112,7 @@ function changeTracker(shown: (step: RunStep) => string) {
 const stepText = (step: RunStep) => `${step.state.padEnd(9)}  ${fmtInt(step.counts.SUCCEEDED)}/${fmtInt(step.width)} done  ${step.width > 1 ? countsText(step.counts) : ""}`.trimEnd();
 
 /** Not a TTY: one plain line per change, the failures and a summary at the end. */
-function plainView(ctx: CliContext): WatchView {
+function plainView(ctx: CliContext, stack: string): WatchView {
   const changes = changeTracker(stepText);
   let first = true;
   const out = (lines: string[]) => lines.length > 0 && ctx.term.out(`${lines.join("\n")}\n`);
@@ -130,14 +130,14 @@ function plainView(ctx: CliContext): WatchView {
       ]);
       first = false;
     },
-    finish: (s, failures, t) => out([...renderFailures(s, failures, ctx.term.color).slice(1), endLine(s, t)]),
+    finish: (s, failures, t) => out([...renderFailures(s, failures, ctx.term.color, stack).slice(1), endLine(s, t)]),
     interrupted: (runId, s, t) => out([stopLine(runId, s, t)]),
     close: () => undefined,
   };
 }
 
 /** `--json`: one JSON line per poll that changed something (with the poll's Batch calls), one at the end. */
-function jsonView(ctx: CliContext): WatchView {
+function jsonView(ctx: CliContext, stack: string): WatchView {
   const changes = changeTracker((step) => `${step.state} ${JSON.stringify(step.counts)}`);
   const line = (value: object) => ctx.term.out(`${JSON.stringify(value)}\n`);
   const nonZero = (counts: object) => Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
@@ -156,7 +156,7 @@ function jsonView(ctx: CliContext): WatchView {
         steps: steps.map((step) => ({ step: step.name, state: step.state, done: step.counts.SUCCEEDED, width: step.width, counts: nonZero(step.counts) })),
       });
     },
-    finish: (s, failures, t) => line({ event: "end", at: new Date(ctx.now()).toISOString(), runId: s.runId, state: s.state, exitCode: exitCodeOf(s), ...t, failures: statusJson(s, failures).failures }),
+    finish: (s, failures, t) => line({ event: "end", at: new Date(ctx.now()).toISOString(), runId: s.runId, state: s.state, exitCode: exitCodeOf(s), ...t, failures: statusJson(s, failures, stack).failures }),
     interrupted: (runId, s, t) => line({ event: "interrupted", at: new Date(ctx.now()).toISOString(), runId, ...(s ? { state: s.state } : {}), exitCode: CLI_EXIT.interrupted, ...t }),
     close: () => undefined,
   };
@@ -178,7 +178,7 @@ export async function watchRun(runId: string, opts: WatchOptions, setup: Command
   let calls = 0;
   const batch = base.deps.batch;
   const access: RunAccess = { ...base, deps: { ...base.deps, batch: { send: ((command: never) => (calls++, batch.send(command))) as typeof batch.send } } };
-  const view = opts.json ? jsonView(ctx) : ctx.term.isTTY ? ttyView(ctx, intervalMs) : plainView(ctx);
+  const view = opts.json ? jsonView(ctx, base.stack) : ctx.term.isTTY ? ttyView(ctx, intervalMs, base.stack) : plainView(ctx, base.stack);
   let polls = 0;
   const summary = () => ({ polls, calls });
 

@@ -63,11 +63,11 @@ const FAILED_TAIL = `
 failed
   process: 3 of 236 tasks failed
     task 17   exit 1        Essential container in task exited (3 attempts)
-      batch-pipeline logs 3fa28dcb1b0bd781db77ba5e --step process --task 17
+      batch-pipeline logs 3fa28dcb1b0bd781db77ba5e --stack dev --step process --task 17
     task 42   exit 137      OutOfMemoryError: Container killed due to memory usage (3 attempts)
-      batch-pipeline logs 3fa28dcb1b0bd781db77ba5e --step process --task 42
+      batch-pipeline logs 3fa28dcb1b0bd781db77ba5e --stack dev --step process --task 42
     task 118  no exit code  Host EC2 (instance i-0c1d2e3f4a5b6c7d8) terminated. (3 attempts)
-      batch-pipeline logs 3fa28dcb1b0bd781db77ba5e --step process --task 118
+      batch-pipeline logs 3fa28dcb1b0bd781db77ba5e --stack dev --step process --task 118
   merge: Dependent Job failed (never ran)
 `;
 const FAILED = `${FAILED_HEAD}
@@ -181,9 +181,9 @@ describe("status --json", () => {
     expect(doc.failures).toHaveLength(2);
     expect(doc.failures[0]).toMatchObject({ step: "process", status: "FAILED", statusReason: "Array Child Job failed", failedTasks: 3 });
     expect(doc.failures[0].children.map((c: { task: number; exitCode?: number; attempts: number; logs: string }) => [c.task, c.exitCode, c.attempts, c.logs])).toEqual([
-      [17, 1, 3, `batch-pipeline logs ${runs.failed} --step process --task 17`],
-      [42, 137, 3, `batch-pipeline logs ${runs.failed} --step process --task 42`],
-      [118, undefined, 3, `batch-pipeline logs ${runs.failed} --step process --task 118`],
+      [17, 1, 3, `batch-pipeline logs ${runs.failed} --stack dev --step process --task 17`],
+      [42, 137, 3, `batch-pipeline logs ${runs.failed} --stack dev --step process --task 42`],
+      [118, undefined, 3, `batch-pipeline logs ${runs.failed} --stack dev --step process --task 118`],
     ]);
     expect(doc.failures[1]).toEqual({ jobId: expect.any(String), jobName: `${runs.failed}-merge`, step: "merge", kind: "task", status: "FAILED", statusReason: "Dependent Job failed", failedTasks: 1, children: [] });
   });
@@ -202,9 +202,9 @@ describe("status of other runs", () => {
 failed
   process-p1 (tasks 10,000–19,999): 2 of 10,000 tasks failed
     task 10,001  exit 2  Essential container in task exited (3 attempts)
-      batch-pipeline logs ${runId} --step process --task 10001
+      batch-pipeline logs ${runId} --stack dev --step process --task 10001
     task 10,002  exit 2  Essential container in task exited (3 attempts)
-      batch-pipeline logs ${runId} --step process --task 10002
+      batch-pipeline logs ${runId} --stack dev --step process --task 10002
 `);
   });
 
@@ -236,7 +236,7 @@ no DAG jobs: the start job submitted none
 
 failed
   start job start-${runId}-bad-csv: exit 2  Essential container in task exited
-    batch-pipeline logs ${runId} --step start
+    batch-pipeline logs ${runId} --stack dev --step start
 `);
   });
 

@@ -73,7 +73,7 @@ run ${runs.inProgress} SUCCEEDED after 1h 29m: 302 polls, 304 Batch calls`);
 failed
   process: 1 of 300 tasks failed
     task 120  exit 1  Essential container in task exited (3 attempts)
-      batch-pipeline logs ${runId} --step process --task 120
+      batch-pipeline logs ${runId} --stack dev --step process --task 120
   merge: Dependent Job failed (never ran)
 run ${runId} FAILED after 7m 45s: 6 polls, 10 Batch calls
 `);

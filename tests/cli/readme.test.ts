@@ -1,0 +1,105 @@
+/**
+ * The README's terminal examples are run, so they cannot rot: every ```console block whose commands are
+ * `$ npx batch-pipeline …` is executed in-process (non-TTY, no colour, the fake clock of
+ * tests/cli/support.ts) and what it prints must be the block's text, exactly. A block preceded by
+ * `<!-- readme-test: demo-account -->` runs against the mocked account of tests/cli/demoAccount.ts (the
+ * runs there have fixed ids and times); the others need no AWS at all.
+ * `UPDATE_README=1 npx vitest run tests/cli/readme.test.ts` rewrites the blocks from what the CLI prints.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { installDemoAccount } from "./demoAccount";
+import { cli, cliContext, REPO } from "./support";
+
+const README = join(REPO, "README.md");
+
+interface Example {
+  /** The whole block, fences included, to replace it in place. */
+  block: string;
+  setup: string | undefined;
+  commands: { argv: string[]; line: string; expected: string }[];
+}
+
+/** Splits a command line as a POSIX shell would for the quoting the README uses ('…', "…", \\). */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      word = (word ?? "") + line.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let j = i + 1;
+      let text = "";
+      for (; line[j] !== '"'; j++) text += line[j] === "\\" ? line[++j] : line[j];
+      word = (word ?? "") + text;
+      i = j;
+    } else if (c === "\\") word = (word ?? "") + line[++i];
+    else if (c === " ") {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? "") + c;
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+function examples(text: string): Example[] {
+  const found: Example[] = [];
+  for (const m of text.matchAll(/(?:<!-- readme-test: ([a-z-]+) -->\n)?(```console\n([\s\S]*?)```)/g)) {
+    const body = m[3]!;
+    if (!/^\$ npx batch-pipeline /m.test(body)) continue;
+    const commands: Example["commands"] = [];
+    for (const part of body.split(/^(?=\$ )/m).filter((p) => p.startsWith("$ "))) {
+      const [line, ...rest] = part.split("\n");
+      const words = shellWords(line!.slice(2));
+      if (words[0] !== "npx" || words[1] !== "batch-pipeline") throw new Error(`README example runs something else: ${line}`);
+      commands.push({ argv: words.slice(2), line: line!, expected: rest.join("\n").replace(/\n+$/, "") });
+    }
+    found.push({ block: m[2]!, setup: m[1], commands });
+  }
+  return found;
+}
+
+const readme = readFileSync(README, "utf8");
+const blocks = examples(readme);
+
+async function runExample(example: Example): Promise<string[]> {
+  const outputs: string[] = [];
+  for (const command of example.commands) {
+    const ctx = cliContext({ columns: 100 });
+    let restore: (() => void) | undefined;
+    if (example.setup === "demo-account") {
+      const { account } = await installDemoAccount(ctx);
+      restore = () => account.mock.restore();
+    } else if (example.setup !== undefined) throw new Error(`unknown README example setup ${example.setup}`);
+    try {
+      const { stdout, stderr } = await cli(command.argv, ctx);
+      outputs.push(`${stdout}${stderr}`.replace(/\s+$/, ""));
+    } finally {
+      restore?.();
+    }
+  }
+  return outputs;
+}
+
+describe("README examples", () => {
+  it("has examples of the offline commands (validate, plan) and of a run's status", () => {
+    const commands = blocks.flatMap((b) => b.commands.map((c) => c.argv[0]));
+    expect(commands).toEqual(expect.arrayContaining(["validate", "plan", "status"]));
+  });
+
+  it.each(blocks.map((b) => [b.commands.map((c) => c.line).join(" && "), b] as const))("%s prints what the README shows", async (_name, example) => {
+    const outputs = await runExample(example);
+    if (process.env.UPDATE_README === "1") {
+      const updated = example.commands.map((c, i) => `${c.line}\n${outputs[i]}`).join("\n");
+      const text = readFileSync(README, "utf8").replace(example.block, `\`\`\`console\n${updated}\n\`\`\``);
+      writeFileSync(README, text);
+      return;
+    }
+    example.commands.forEach((command, i) => expect(outputs[i], command.line).toBe(command.expected));
+  });
+});
