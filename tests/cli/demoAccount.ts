@@ -23,7 +23,8 @@ import { inputEnvironment } from "../../contract";
 import { computeRunId, startJobName } from "../../functions/startRequest";
 import { planWorkflow } from "../../jobs/planner";
 import { parseWorkflowSpec, type WorkflowSpec } from "../../jobs/spec";
-import { OUTPUTS } from "./support";
+import { colors } from "../../cli/context";
+import { cliContext, OUTPUTS, type TestContextOptions } from "./support";
 
 const S = 1_000;
 const M = 60 * S;
@@ -293,4 +294,11 @@ export async function installDemoAccount(ctx: { now(): number }): Promise<{ acco
   const succeeded = await account.addRun({ key: "incoming/2026-12-01/orders-0001.csv", sizeBytes: 12_345_678, versionId: "Wq0Ojz3g2b.kJ5sx1mQpG4tQ7vXo8N2e", at: -5 * H, startJobs: 2, earlierAttemptJobs: 2 });
   const failed = await account.addRun({ key: "incoming/2026-11-30/invoices-2026-11.csv", sizeBytes: 246_939_648, versionId: "b7Lq2Xv0Rk9sTz.4Jc8NwE1yHm6pUa3D", at: -3 * H, timing: { process: { slots: 64, fail: FAILED_RUN_TASKS } } });
   return { account, runs: { inProgress, succeeded, failed } };
+}
+
+/** A test context on the dev stack (colour on when it is a TTY) with the standard demo account installed. */
+export async function demoContext(options: TestContextOptions = {}) {
+  const ctx = cliContext({ env: { BATCH_PIPELINE_STACK: "dev" }, ...options });
+  if (options.isTTY) ctx.term.color = colors(true);
+  return { ctx, ...(await installDemoAccount(ctx)) };
 }

@@ -6,10 +6,9 @@
  */
 import { ListJobsCommand, type ListJobsCommandInput } from "@aws-sdk/client-batch";
 import { afterEach, describe, expect, it } from "vitest";
-import { colors } from "../../cli/context";
 import { FAILED_ARRAYS_LISTED } from "../../cli/commands/status";
-import { type DemoAccount, installDemoAccount } from "./demoAccount";
-import { cli, cliContext, OUTPUTS, type TestContextOptions } from "./support";
+import { type DemoAccount, demoContext } from "./demoAccount";
+import { cli, OUTPUTS, type TestContextOptions } from "./support";
 
 const ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const M = 60_000;
@@ -17,11 +16,9 @@ let account: DemoAccount | undefined;
 afterEach(() => account?.mock.restore());
 
 async function demo(options: TestContextOptions = {}) {
-  const ctx = cliContext({ env: { BATCH_PIPELINE_STACK: "dev" }, ...options });
-  if (options.isTTY) ctx.term.color = colors(true);
-  const installed = await installDemoAccount(ctx);
+  const installed = await demoContext(options);
   account = installed.account;
-  return { ctx, ...installed };
+  return installed;
 }
 
 const IN_PROGRESS = `run 65cc43dcc8ec0bb29de29f4a  RUNNING  13,741/100,002 tasks done

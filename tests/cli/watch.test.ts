@@ -8,9 +8,8 @@
 import { BatchServiceException } from "@aws-sdk/client-batch";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_INTERVAL_SECONDS, MAX_FAILED_POLLS } from "../../cli/commands/watch";
-import { colors } from "../../cli/context";
 import { LISTING_SETTLE_MS } from "../../cli/runModel";
-import { type DemoAccount, installDemoAccount } from "./demoAccount";
+import { type DemoAccount, demoContext } from "./demoAccount";
 import { cli, cliContext, type TestContextOptions } from "./support";
 
 const M = 60_000;
@@ -18,11 +17,9 @@ let account: DemoAccount | undefined;
 afterEach(() => account?.mock.restore());
 
 async function demo(options: TestContextOptions = {}) {
-  const ctx = cliContext({ env: { BATCH_PIPELINE_STACK: "dev" }, ...options });
-  if (options.isTTY) ctx.term.color = colors(true);
-  const installed = await installDemoAccount(ctx);
+  const installed = await demoContext(options);
   account = installed.account;
-  return { ctx, ...installed };
+  return installed;
 }
 
 const serverError = () => new BatchServiceException({ name: "ServerException", $fault: "server", $metadata: { httpStatusCode: 500 }, message: "Internal Server Error" });
