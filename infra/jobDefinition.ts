@@ -1,28 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { type EvaluateOnExit, JobDefinitionType, type MountPoint, PlatformCapability, RetryAction, type Volume } from "@aws-sdk/client-batch";
+import { type EvaluateOnExit, JobDefinitionType, type MountPoint, PlatformCapability, type RetryStrategy, type Volume } from "@aws-sdk/client-batch";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, policyJson } from "./iam";
 import { argsFailer } from "./argsError";
 import { containerProperties, executionRoleStatements } from "./containerProperties";
 import { jobSizeProblem, type Platform, retryAttemptsProblem } from "./batchRules";
+import { DEFAULT_EVALUATE_ON_EXIT, retryStrategyOf, SPOT_RECLAIMED_RULES } from "./retryStrategy";
 
 export { containerProperties, executionRoleStatements };
-
-/**
- * Retry Spot reclamation, exit on everything else: an EC2 Spot instance taken back under the job
- * (`Host EC2 (instance …) terminated.`) or a FARGATE_SPOT task interrupted (ECS's stop reason
- * `Your Spot Task was interrupted.`). Batch retries when no rule matches, so the catch-all EXIT is what
- * stops a buggy job from burning all its attempts.
- */
-export const SPOT_RECLAIMED_RULES: readonly EvaluateOnExit[] = [
-  { onStatusReason: "Host EC2*", action: RetryAction.RETRY },
-  { onStatusReason: "Your Spot Task was interrupted*", action: RetryAction.RETRY },
-];
-export const DEFAULT_EVALUATE_ON_EXIT: readonly EvaluateOnExit[] = [
-  ...SPOT_RECLAIMED_RULES,
-  { onReason: "*", action: RetryAction.EXIT },
-];
+export { DEFAULT_EVALUATE_ON_EXIT, SPOT_RECLAIMED_RULES };
 
 export type { Platform };
 
@@ -133,6 +120,19 @@ export function resolveJobDefinitionArgs(name: string, args: ContainerJobDefinit
   return a;
 }
 
+/** Batch's RetryStrategy in the provider's shape (`evaluateOnExits`), every condition passed as is. */
+function pulumiRetryStrategy(strategy: RetryStrategy): aws.types.input.batch.JobDefinitionRetryStrategy {
+  return {
+    attempts: strategy.attempts,
+    evaluateOnExits: (strategy.evaluateOnExit ?? []).map((r) => ({
+      action: r.action!,
+      onExitCode: r.onExitCode,
+      onReason: r.onReason,
+      onStatusReason: r.onStatusReason,
+    })),
+  };
+}
+
 /**
  * A container job definition with its own log group (with retention), a retry strategy that survives
  * Spot reclamation, a timeout, and tag propagation. Submit it by `name` (latest active revision) or
@@ -217,15 +217,7 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
         platformCapabilities: [a.platform],
         containerProperties: props,
         parameters: a.parameters,
-        retryStrategy: {
-          attempts: a.retryAttempts,
-          evaluateOnExits: a.evaluateOnExit.map((r) => ({
-            action: r.action!,
-            onExitCode: r.onExitCode,
-            onReason: r.onReason,
-            onStatusReason: r.onStatusReason,
-          })),
-        },
+        retryStrategy: pulumiRetryStrategy(retryStrategyOf(a.retryAttempts, a.evaluateOnExit)),
         timeout: { attemptDurationSeconds: a.timeoutSeconds },
         propagateTags: a.propagateTags,
         // Keep old revisions ACTIVE while a DAG submitted against them may still be running.

@@ -50,8 +50,12 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
     ["contract", "infra"].includes(roomOf(t)) ||
     ["jobs/spec", "jobs/planner", "jobs/requestLimits"].includes(t) ||
     (t === "functions/wiring" && file === "infra/triggerHandler.ts"),
-  // The operator CLI reuses the pure config and planner, the orchestrator's Batch calls, the trigger's run id and event parser.
-  cli: (t) => ["contract", "cli", "jobs"].includes(roomOf(t)) || t.startsWith("infra/config") || t === "infra/naming" || ["functions/startRequest", "functions/objectEvents"].includes(t),
+  // The operator CLI reuses the pure config and planner, the job definitions' retry rules (local runs), the orchestrator's Batch calls, the trigger's run id and event parser.
+  cli: (t) =>
+    ["contract", "cli", "jobs"].includes(roomOf(t)) ||
+    t.startsWith("infra/config") ||
+    ["infra/naming", "infra/retryStrategy"].includes(t) ||
+    ["functions/startRequest", "functions/objectEvents"].includes(t),
   // The policy pack runs in Pulumi's analyzer, beside any program: it reads resources by type token only.
   policy: (t) => roomOf(t) === "policy",
   // The deploy and preview roles' documents, scoped by the stack's own naming and the Powertools parameter.
