@@ -35,6 +35,12 @@ export interface RunJob {
   array: boolean;
   /** State of every task of this job: an array's children by state, or 1 in the job's own state. */
   counts: StateCounts;
+  /**
+   * Children Batch reports in the parent's `statusSummary` (0 for plain jobs): an array whose dependency
+   * failed ends FAILED without spawning any. An array parent is only ever SUBMITTED, PENDING, SUCCEEDED
+   * or FAILED (AWS Batch user guide, "Array jobs"), so this, not `startedAt`, tells whether its tasks ran.
+   */
+  spawned: number;
   /** The latest attempt's container exit code (plain jobs). */
   exitCode?: number;
   /** The latest attempt's log stream (plain jobs; array children have their own). */
@@ -107,11 +113,12 @@ export function toRunJob(job: JobDetail, kind?: RunJob["kind"]): RunJob {
   const array = size !== undefined && job.arrayProperties?.index === undefined;
   const status = (job.status ?? "SUBMITTED") as JobStatus;
   const counts = zeroCounts();
+  let spawned = 0;
   if (array) {
     for (const state of JOB_STATES) counts[state] = job.arrayProperties?.statusSummary?.[state] ?? 0;
     // Children exist only once the parent leaves PENDING; until then every task is in the parent's state.
-    const seen = JOB_STATES.reduce((n, s) => n + counts[s], 0);
-    if (seen < size) counts[status] += size - seen;
+    spawned = JOB_STATES.reduce((n, s) => n + counts[s], 0);
+    if (spawned < size) counts[status] += size - spawned;
   } else counts[status] = 1;
   const last = job.attempts?.at(-1);
   const exitCode = job.container?.exitCode ?? last?.container?.exitCode;
@@ -130,6 +137,7 @@ export function toRunJob(job: JobDetail, kind?: RunJob["kind"]): RunJob {
     taskCount: array ? size! : 1,
     array,
     counts,
+    spawned,
     ...(exitCode !== undefined ? { exitCode } : {}),
     ...(logStreamName ? { logStreamName } : {}),
     attempts: job.attempts?.length ?? 0,
@@ -219,7 +227,8 @@ export function snapshotOf(runId: string, startJobs: readonly RunJob[], dagJobs:
     if ((state === "SUCCEEDED" || state === "FAILED") && starts.some((s) => !isTerminal(s.status))) state = "SUBMITTING";
   }
   const created = [...starts, ...jobs].map((j) => j.createdAt).filter((t): t is number => t !== undefined);
-  const stopped = jobs.map((j) => j.stoppedAt).filter((t): t is number => t !== undefined);
+  // A start job that failed before submitting anything (bad input) is the whole run: it ended when it stopped.
+  const stopped = (jobs.length > 0 ? jobs : starts).map((j) => j.stoppedAt).filter((t): t is number => t !== undefined);
   return {
     runId,
     ...(inputOf(starts[0]) ? { input: inputOf(starts[0]) } : {}),

@@ -147,7 +147,7 @@ export function renderFailures(snapshot: RunSnapshot, failures: readonly JobFail
     } else {
       const single = (stepOf.get(job.step)?.jobs.length ?? 1) === 1;
       const name = single ? job.step : `${shortName(job, snapshot.runId)} (${taskRange([job])})`;
-      if (job.startedAt === undefined && !f.listed) {
+      if (job.spawned === 0) {
         lines.push(`  ${name}: ${job.statusReason ?? "FAILED"} (never ran)`);
         continue;
       }

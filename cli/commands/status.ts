@@ -52,7 +52,7 @@ export async function collectFailures(snapshot: RunSnapshot, deps: RunDeps): Pro
       failures.push({ job, failedTasks: 1, children: [], listed: false });
       continue;
     }
-    const list = job.startedAt !== undefined && listed++ < FAILED_ARRAYS_LISTED;
+    const list = job.spawned > 0 && listed++ < FAILED_ARRAYS_LISTED;
     const children = list ? await awsCall("Batch ListJobs/DescribeJobs", () => listChildren(job.jobId, ["FAILED"], deps, FAILED_CHILDREN_SHOWN)) : [];
     failures.push({ job, failedTasks: job.counts.FAILED, children, listed: list });
   }

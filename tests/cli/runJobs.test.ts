@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CliError } from "../../cli/errors";
 import { fetchRun, listChildren, type RunDeps } from "../../cli/runJobs";
-import { LISTING_SETTLE_MS, type RunSnapshot } from "../../cli/runModel";
+import { LISTING_SETTLE_MS, type RunSnapshot, snapshotOf, toRunJob } from "../../cli/runModel";
+import type { JobDetail } from "@aws-sdk/client-batch";
 import { parseWorkflowSpec } from "../../jobs/spec";
 import { type DemoAccount, installDemoAccount } from "./demoAccount";
 import { cliContext, OUTPUTS } from "./support";
@@ -181,5 +182,39 @@ describe("fetchRun: what a run is while its start job retries or its DAG is not 
     expect(run.startJobs[0]).toMatchObject({ status: "SUCCEEDED" });
     expect(run.jobs).toEqual([]);
     expect(run.state).toBe("SUBMITTING");
+  });
+});
+
+describe("the run model (cli/runModel.ts) on described jobs", () => {
+  const startJob = (status: "FAILED" | "SUCCEEDED", stoppedAt: number): JobDetail => ({
+    jobId: "start-1",
+    jobName: "start-0123456789abcdef01234567-data-csv",
+    jobQueue: OUTPUTS.startQueueArn,
+    jobDefinition: "start-def",
+    status,
+    createdAt: 1_000,
+    startedAt: 2_000,
+    stoppedAt,
+  });
+
+  it("gives a run whose start job failed before submitting anything (bad input) its end: the start job's", () => {
+    const run = snapshotOf("0123456789abcdef01234567", [toRunJob(startJob("FAILED", 5_000), "start")], [], 10_000 + LISTING_SETTLE_MS, 2);
+    expect([run.state, run.createdAt, run.stoppedAt]).toEqual(["FAILED", 1_000, 5_000]);
+  });
+
+  it("counts an array's spawned children from statusSummary alone: a parent Batch never starts still ran its tasks (Array jobs: parents are SUBMITTED, PENDING, SUCCEEDED or FAILED)", () => {
+    const parent = (statusSummary?: Record<string, number>): JobDetail => ({
+      jobId: "p",
+      jobName: "0123456789abcdef01234567-process",
+      jobQueue: OUTPUTS.processQueueArn,
+      jobDefinition: "process",
+      status: "FAILED",
+      arrayProperties: { size: 4, ...(statusSummary ? { statusSummary } : {}) },
+      container: { environment: [{ name: "PIPELINE_STEP", value: "process" }, { name: "PIPELINE_TASK_COUNT", value: "4" }] },
+    });
+    const ran = toRunJob(parent({ SUCCEEDED: 3, FAILED: 1 }));
+    expect([ran.spawned, ran.counts.SUCCEEDED, ran.counts.FAILED, ran.startedAt]).toEqual([4, 3, 1, undefined]);
+    const neverRan = toRunJob(parent());
+    expect([neverRan.spawned, neverRan.counts.FAILED]).toEqual([0, 4]);
   });
 });

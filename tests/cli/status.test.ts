@@ -226,7 +226,7 @@ failed
     expect(stdout).toBe(`run ${runId}  FAILED
 input    s3://batch-pipeline-dev-628b23-input-5f3e2a1/incoming/bad.csv
          10 B (10 bytes), unversioned
-started  2026-12-01 11:50:00Z, 10m 00s ago
+started  2026-12-01 11:50:00Z, took 35s, ended 2026-12-01 11:50:35Z
 start    start-${runId}-bad-csv  FAILED  15s
 
 no DAG jobs: the start job submitted none
