@@ -33,10 +33,11 @@ const jobsOf = (queueArn: string) => queueArn.replace(/:job-queue\/.*$/, ":job")
  * - `runs`, `status`, `watch`, `logs`, `cancel`: `batch:ListJobs`, `batch:DescribeJobs`, which have no
  *   resource types (`*`);
  * - `cancel`: `batch:TerminateJob` on the stack's own jobs (`aws:ResourceTag/pipeline:stack`), and on
- *   array children (`job/<parent>:<index>`), which Batch does not tag;
+ *   array children (`job/<parent>:<index>`), which Batch does not tag: that grant reaches every array
+ *   child in the account and region (README, IAM section);
  * - `submit`: `s3:PutObject` under the trigger prefix (lib-storage's multipart calls are authorized as
  *   PutObject) and `s3:AbortMultipartUpload` to leave no parts behind when interrupted;
- * - `logs`: `logs:FilterLogEvents` on the stack's log groups, `logs:GetLogEvents` on their streams;
+ * - `logs`: `logs:FilterLogEvents` on the stack's log groups;
  * - `redrive`: `sqs:ReceiveMessage`, `sqs:DeleteMessage`, `sqs:ChangeMessageVisibility` on the
  *   dead-letter queue, and `lambda:InvokeFunction` on the trigger.
  */
@@ -53,9 +54,8 @@ export function operatorStatements(r: OperatorResources): PolicyStatement[] {
     },
     { Sid: "CancelArrayChildren", Effect: "Allow", Action: ["batch:TerminateJob"], Resource: jobs.map((j) => `${j}/*:*`) },
     { Sid: "SubmitFiles", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [`${r.bucketArn}/${r.triggerPrefix}*`] },
-    // FilterLogEvents is authorized on the log group, GetLogEvents on the stream.
+    // FilterLogEvents (the only Logs call of `logs`) is authorized on the log group.
     { Sid: "SearchLogs", Effect: "Allow", Action: ["logs:FilterLogEvents"], Resource: [...r.logGroupArns] },
-    { Sid: "ReadLogStreams", Effect: "Allow", Action: ["logs:GetLogEvents"], Resource: r.logGroupArns.map((g) => `${g}:log-stream:*`) },
     {
       Sid: "RedriveDeadLetters",
       Effect: "Allow",

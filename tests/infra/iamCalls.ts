@@ -303,7 +303,6 @@ function operatorCalls(stack: MockedStack): RoleCalls {
       { action: "s3:PutObject", resource: `${arn}/${input}data.csv`, context: tls, why: "submit: PutObject, or CreateMultipartUpload/UploadPart/CompleteMultipartUpload (lib-storage)" },
       { action: "s3:AbortMultipartUpload", resource: `${arn}/${input}data.csv`, context: tls, why: "submit interrupted: no parts left behind" },
       { action: "logs:FilterLogEvents", resource: container.state.arn as string, why: "logs: a run's container logs" },
-      { action: "logs:GetLogEvents", resource: stream(container), why: "logs: one job's stream" },
       { action: "logs:FilterLogEvents", resource: jobStates.state.arn as string, why: "the job-state log, for runs Batch no longer lists" },
       { action: "sqs:ReceiveMessage", resource: dlq.state.arn as string, why: "redrive" },
       { action: "sqs:DeleteMessage", resource: dlq.state.arn as string, why: "redrive: a replay succeeded" },
@@ -318,6 +317,7 @@ function operatorCalls(stack: MockedStack): RoleCalls {
       { action: "s3:DeleteObject", resource: `${arn}/${input}data.csv`, context: tls, why: "no command deletes data" },
       ...(lambdaLogs ? [{ action: "logs:FilterLogEvents", resource: lambdaLogs.state.arn as string, why: "not a log group of the runs" }] : []),
       { action: "sqs:SendMessage", resource: dlq.state.arn as string, why: "nothing writes to the dead-letter queue" },
+      { action: "logs:GetLogEvents", resource: stream(container), why: "logs reads with FilterLogEvents only" },
       { action: "lambda:UpdateFunctionCode", resource: fn.state.arn as string, why: "operators run the trigger, never change it" },
     ],
   };
