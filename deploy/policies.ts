@@ -118,14 +118,45 @@ export function previewRolePolicy(p: RoleParams): PolicyDocument {
  */
 export const MANAGED_POLICY_MAX_CHARS = 6144;
 
-/** The deploy role's managed policies, by theme: what `pulumi up` of these stacks creates, reads, updates and deletes. */
-export function deployRolePolicies(p: RoleParams): Record<"state-iam" | "compute" | "services", PolicyDocument> {
-  const all = deployStatements(p);
-  const take = (sids: readonly string[]): PolicyDocument => ({ Version: "2012-10-17", Statement: all.filter((s) => sids.includes(s.Sid)) });
-  const stateIam = ["StateList", "StateObjects", "Secrets", "NetworkLookups", "PowertoolsParameter", "RegistryLogin", "Roles", "AttachAwsManagedPolicies", "PassRolesToTheirServices", "InstanceProfiles", "OperatorPolicy", "ServiceLinkedRoles"];
-  const compute = ["Batch", "BatchDescribe", "LaunchTemplatesAndSecurityGroups", "NetworkMutations", "Ec2Describe"];
-  const services = all.map((s) => s.Sid).filter((sid) => !stateIam.includes(sid) && !compute.includes(sid));
-  return { "state-iam": take(stateIam), compute: take(compute), services: take(services) };
+/** The themes the deploy role's permissions are grouped in, each one managed policy (or one per stack, see below). */
+const THEMES = {
+  "state-iam": ["StateList", "StateObjects", "Secrets", "NetworkLookups", "PowertoolsParameter", "RegistryLogin", "Roles", "AttachAwsManagedPolicies", "PassRolesToTheirServices", "InstanceProfiles", "OperatorPolicy", "ServiceLinkedRoles"],
+  compute: ["Batch", "BatchDescribe", "LaunchTemplatesAndSecurityGroups", "NetworkMutations", "Ec2Describe"],
+} as const;
+
+/** A policy document's size as IAM counts it: characters without whitespace outside strings. */
+export const policyChars = (doc: PolicyDocument) => JSON.stringify(doc).length;
+
+/**
+ * The deploy role's managed policies: what `pulumi up` of these stacks creates, reads, updates and deletes,
+ * by theme (`state-iam`, `compute`, `services`). Each stack adds its own resource ARNs, so a theme that no
+ * longer fits in {@link MANAGED_POLICY_MAX_CHARS} becomes one policy per stack (`services-dev`,
+ * `services-prod`, …; a role takes 10 managed policies by default).
+ * @throws when even one stack's part of a theme is over the limit
+ */
+export function deployRolePolicies(p: RoleParams): Record<string, PolicyDocument> {
+  const themeOf = (sid: string) => (Object.entries(THEMES).find(([, sids]) => (sids as readonly string[]).includes(sid))?.[0] ?? "services");
+  const documents = (stacks: readonly string[]): Record<string, PolicyDocument> => {
+    const byTheme: Record<string, Statement[]> = { "state-iam": [], compute: [], services: [] };
+    for (const statement of deployStatements({ ...p, stacks })) byTheme[themeOf(statement.Sid)]!.push(statement);
+    return Object.fromEntries(Object.entries(byTheme).map(([theme, Statement]) => [theme, { Version: "2012-10-17", Statement }]));
+  };
+  const together = documents(p.stacks);
+  const out: Record<string, PolicyDocument> = {};
+  for (const [theme, doc] of Object.entries(together)) {
+    if (policyChars(doc) <= MANAGED_POLICY_MAX_CHARS) {
+      out[theme] = doc;
+      continue;
+    }
+    for (const stack of p.stacks) {
+      const part = documents([stack])[theme]!;
+      if (policyChars(part) > MANAGED_POLICY_MAX_CHARS) {
+        throw new Error(`deploy role policy ${theme}-${stack} is ${policyChars(part)} characters, over IAM's ${MANAGED_POLICY_MAX_CHARS} for a managed policy`);
+      }
+      out[`${theme}-${stack}`] = part;
+    }
+  }
+  return out;
 }
 
 function deployStatements(p: RoleParams): Statement[] {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
 import { powertoolsLayerParameter } from "../../infra/lambdaPackages";
-import { deployRolePolicies, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, previewRolePolicy } from "../../deploy/policies";
+import { deployRolePolicies, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policyChars, previewRolePolicy } from "../../deploy/policies";
 import { EXAMPLE, renderAll } from "../../deploy/render";
 import { noWildcardAllow } from "../../policy/iam";
 import { ACCOUNT_ID, type MockedStack, PROJECT, REGION, setupPulumiMocks, settle } from "../mocks";
@@ -77,6 +77,19 @@ describe("the committed role documents", () => {
 
   it("each fit in one managed policy (6,144 characters without whitespace)", () => {
     for (const [part, doc] of Object.entries({ ...deploy, preview })) expect(JSON.stringify(doc).length, part).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+  });
+
+  it("given more stacks, split a theme that no longer fits into one managed policy per stack, each within the limit, granting the same statements", () => {
+    const many = { ...params, stacks: ["dev", "prod", "staging", "qa", "perf"] };
+    const docs = deployRolePolicies(many);
+    expect(Object.keys(docs)).toEqual(expect.arrayContaining(["services-dev", "services-prod", "services-staging", "services-qa", "services-perf"]));
+    for (const [part, doc] of Object.entries(docs)) expect(policyChars(doc), part).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+    // The split loses nothing: every resource of every statement of the whole set is in some part.
+    const granted = (d: Record<string, PolicyDocument>) => new Set(Object.values(d).flatMap((doc) => doc.Statement.flatMap((st) => [st.Action].flat().flatMap((a) => [st.Resource].flat().map((r) => `${st.Sid} ${a} ${r}`)))));
+    const whole = { all: { Version: "2012-10-17", Statement: Object.values(docs).flatMap((d) => d.Statement) } } as Record<string, PolicyDocument>;
+    const single = Object.fromEntries(many.stacks.map((stack) => [stack, { Version: "2012-10-17", Statement: Object.values(deployRolePolicies({ ...params, stacks: [stack] })).flatMap((d) => d.Statement) }])) as Record<string, PolicyDocument>;
+    expect([...granted(single)].filter((g) => !granted(whole).has(g))).toEqual([]);
+    expect(Object.keys(docs).length).toBeLessThanOrEqual(10);
   });
 });
 
