@@ -7,6 +7,7 @@ import { cancelCommand } from "./commands/cancel";
 import { logsCommand } from "./commands/logs";
 import { planCommand } from "./commands/plan";
 import { redriveCommand } from "./commands/redrive";
+import { runCommand } from "./commands/run";
 import { runsCommand } from "./commands/runs";
 import { statusCommand } from "./commands/status";
 import { submitCommand } from "./commands/submit";
@@ -34,6 +35,7 @@ export interface CommandSetup {
 const COMMANDS: ReadonlyArray<(program: Command, setup: CommandSetup) => void> = [
   validateCommand,
   planCommand,
+  runCommand,
   submitCommand,
   runsCommand,
   statusCommand,

@@ -18,7 +18,7 @@ import { fmtInt } from "../format";
 import { loadDeployedStack, type StackOutputs } from "../outputs";
 import { DEFAULT_SAMPLE_BYTES, parseSize, renderPlanMermaid } from "../planGraph";
 import type { CommandSetup } from "../program";
-import { findProject } from "../stack";
+import { findProject, readStackConfig } from "../stack";
 
 /** S3 object keys are at most 1,024 bytes of UTF-8. */
 const MAX_KEY_BYTES = 1024;
@@ -34,13 +34,15 @@ interface PlanOptions {
   format: "tree" | "json" | "mermaid";
 }
 
-/** What the plan is of: the config, the stack's id and names, and which of them are placeholders. */
-interface Target {
+/** What the plan is of: the config, the stack's id and names, and which of them are placeholders (shared with `run`). */
+export interface Target {
   what: string;
   config: PipelineConfig;
   stackId: string;
   outputs?: StackOutputs;
   bucket: string;
+  /** The stack's `aws:region`, when it sets one. */
+  region?: string;
 }
 
 export function planCommand(program: Command, setup: CommandSetup): void {
@@ -86,7 +88,7 @@ export function planCommand(program: Command, setup: CommandSetup): void {
  * chosen, the plan is the defaults', not an error. Prints the problems and returns undefined when the
  * stack does not validate.
  */
-async function planTarget(setup: CommandSetup): Promise<Target | undefined> {
+export async function planTarget(setup: CommandSetup): Promise<Target | undefined> {
   const { ctx } = setup;
   const globals = setup.globals();
   const stack = globals.stack ?? ctx.env.BATCH_PIPELINE_STACK;
@@ -104,22 +106,35 @@ async function planTarget(setup: CommandSetup): Promise<Target | undefined> {
   const stackId = resourcePrefix(project.name, stack);
   // Deployed names only from a file given on purpose: plan never asks the Pulumi CLI or AWS.
   const outputs = (globals.outputs ?? ctx.env.BATCH_PIPELINE_OUTPUTS) ? (await loadDeployedStack(globals, ctx)).outputs : undefined;
-  return { what: `stack ${stack}`, config: check.config!, stackId, bucket: outputs?.inputBucketName ?? globals.bucket ?? `${stackId}-input`, ...(outputs ? { outputs } : {}) };
+  const { region } = readStackConfig(project, stack);
+  return {
+    what: `stack ${stack}`,
+    config: check.config!,
+    stackId,
+    bucket: outputs?.inputBucketName ?? globals.bucket ?? `${stackId}-input`,
+    ...(outputs ? { outputs } : {}),
+    ...(region ? { region } : {}),
+  };
 }
 
 /** Why the trigger would ignore `key` (its S3 filter and the output prefix), or undefined when it runs. */
-function ignoredBecause(key: string, trigger: PipelineConfig["trigger"]): string | undefined {
+export function ignoredBecause(key: string, trigger: PipelineConfig["trigger"]): string | undefined {
   if (!key.startsWith(trigger.prefix)) return `it is not under trigger.prefix ${JSON.stringify(trigger.prefix)}`;
   if (!key.endsWith(trigger.suffix)) return `it does not end with trigger.suffix ${JSON.stringify(trigger.suffix)}`;
   if (key.startsWith(trigger.outputPrefix)) return `it is under trigger.outputPrefix ${JSON.stringify(trigger.outputPrefix)}`;
   return undefined;
 }
 
+/** Job definition key → the name the start job submits with: the deployed one from outputs, else the key itself. */
+export function jobDefinitionNames(target: Pick<Target, "config" | "outputs">): Record<string, string> {
+  const keys = [...Object.keys(target.config.jobDefinitions), BARRIER_JOB_DEFINITION_KEY];
+  return { ...Object.fromEntries(keys.map((k) => [k, k])), ...target.outputs?.jobDefinitionNames };
+}
+
 /** The orchestrator's plan for `input`, with the names the start job gets from the stack (or their stand-ins). */
-function plannedRun(target: Target, input: Plan["input"], runId: string, processQueue: string | undefined): Plan {
+export function plannedRun(target: Target, input: Plan["input"], runId: string, processQueue: string | undefined): Plan {
   const { config, outputs } = target;
-  const keys = [...Object.keys(config.jobDefinitions), BARRIER_JOB_DEFINITION_KEY];
-  const jobDefinitions = { ...Object.fromEntries(keys.map((k) => [k, k])), ...outputs?.jobDefinitionNames };
+  const jobDefinitions = jobDefinitionNames(target);
   try {
     return planWorkflow(config.workflow, {
       runId,

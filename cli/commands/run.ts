@@ -1,0 +1,179 @@
+/**
+ * `batch-pipeline run FILE [--stack NAME] [--executor docker|process] [--jobs N] [--out DIR] [--follow]
+ * [--json]`: the stack's workflow (the default config's without a stack) run on this machine for FILE,
+ * before it ever reaches AWS. The config is read and checked as `validate` and `plan` do, the run id is
+ * the trigger's for the file as an object (cli/local/plan.ts), the plan is the orchestrator's own, and
+ * the scheduler (cli/local/scheduler.ts) runs it with Batch's rules: dependencies, N_TO_N, retries,
+ * timeouts, and no more at once than `--jobs` and the machine's CPUs and memory. The screen is `status`'s;
+ * each task's output is in `<out>/<run id>/logs/<step>/<task>.log`; the exit code is the outcome. No AWS
+ * account, no Pulumi CLI; Docker only for `--executor docker`.
+ */
+import { type Command, Option } from "commander";
+import { mkdirSync, rmSync, existsSync } from "node:fs";
+import { availableParallelism, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import type { CliContext } from "../context";
+import { CLI_EXIT, CliError } from "../errors";
+import { fmtInt } from "../format";
+import { DockerExecutor, dockerAnswers } from "../local/dockerExecutor";
+import type { Clock, Executor, Launch } from "../local/executor";
+import { buildModel, type LocalRunModel, type LocalTask } from "../local/model";
+import { localInput, localPlan } from "../local/plan";
+import { ProcessExecutor } from "../local/processExecutor";
+import { LocalScheduler, type StoppedTask } from "../local/scheduler";
+import type { RunPlace } from "../local/screen";
+import { localFailures, localSnapshot, summarize } from "../local/snapshot";
+import { LineBuffer, TaskLogs } from "../local/taskLogs";
+import { exitCodeOfRun, jsonView, type LocalView, plainView, ttyView } from "../local/view";
+import type { CommandSetup } from "../program";
+import { ignoredBecause, planTarget } from "./plan";
+
+/** Where runs go unless `--out` says otherwise (under the working directory; `dist/` is gitignored here). */
+export const DEFAULT_OUT = join("dist", "runs");
+
+interface RunOptions {
+  executor?: "docker" | "process";
+  jobs?: string;
+  out: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
+/** This machine, as the scheduler limits it. */
+export interface Machine {
+  cpus: number;
+  memoryMiB: number;
+}
+
+export const thisMachine = (): Machine => ({ cpus: availableParallelism(), memoryMiB: Math.floor(totalmem() / 2 ** 20) });
+
+function parseJobs(text: string | undefined, machine: Machine): number {
+  if (text === undefined) return machine.cpus;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new CliError(`--jobs ${text}: must be a whole number of tasks at once, at least 1 (default: ${machine.cpus}, this machine's CPUs)`);
+  return n;
+}
+
+/** Why the run cannot start: jobs larger than the machine, or that the executor cannot run; one line each. */
+function problemsOf(model: LocalRunModel, executor: Executor, machine: Machine): string[] {
+  const problems = new Set<string>();
+  for (const job of model.jobs) {
+    const d = job.definition;
+    if (!d) continue;
+    if (d.vcpus > machine.cpus || d.memoryMiB > machine.memoryMiB) {
+      problems.add(
+        `jobDefinitions.${d.key} needs ${d.vcpus} vCPUs and ${fmtInt(d.memoryMiB)} MiB per task, and this machine has ${machine.cpus} CPUs and ${fmtInt(machine.memoryMiB)} MiB: ` +
+          `its tasks could never start here; lower jobDefinitions.${d.key}.vcpus or .memoryMiB for a local run, or run it in AWS`,
+      );
+    }
+    const problem = executor.problem(job);
+    if (problem) problems.add(problem);
+  }
+  return [...problems];
+}
+
+/** `--executor`, or docker when a Docker engine answers, else process (said on stderr). */
+async function chooseExecutor(options: RunOptions, ctx: CliContext): Promise<"docker" | "process"> {
+  if (options.executor) return options.executor;
+  if (await dockerAnswers()) return "docker";
+  ctx.term.err(`${ctx.term.color.yellow("note:")} no Docker engine answered \`docker info\`: running each task's command on this machine (--executor process)\n`);
+  return "process";
+}
+
+/** Runs FILE's workflow here; resolves to the exit code. */
+export async function runLocally(fileArg: string, options: RunOptions, setup: CommandSetup): Promise<number> {
+  const { ctx } = setup;
+  const machine = thisMachine();
+  const maxTasks = parseJobs(options.jobs, machine);
+  const target = await planTarget(setup);
+  if (!target) return CLI_EXIT.failed;
+  const input = await localInput(resolve(ctx.cwd, fileArg), target);
+  const ignored = ignoredBecause(input.key, target.config.trigger);
+  if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} in AWS the trigger would start no run for ${JSON.stringify(input.key)}: ${ignored}; running it anyway\n`);
+  const planned = await localPlan(target, input, setup.globals().processQueue);
+  const executorName = await chooseExecutor(options, ctx);
+  if (ctx.signal.aborted) return CLI_EXIT.interrupted;
+
+  const runDir = resolve(ctx.cwd, options.out, planned.runId);
+  const outputDir = join(runDir, "output");
+  if (existsSync(runDir)) {
+    ctx.term.err(`${ctx.term.color.yellow("note:")} replacing the previous local run of this file in ${runDir}\n`);
+    rmSync(runDir, { recursive: true, force: true });
+  }
+  mkdirSync(outputDir, { recursive: true });
+  const logs = new TaskLogs(runDir);
+  const lines = new LineBuffer<LocalTask>();
+  let view: LocalView | undefined;
+  const onOutput = options.follow ? (launch: Launch, chunk: string) => lines.push(launch.task, chunk).forEach((l) => view!.log(launch.task, l)) : undefined;
+  const executor: Executor =
+    executorName === "docker"
+      ? new DockerExecutor({ runId: planned.runId, logs, inputFile: input.file, outputDir, ...(onOutput ? { onOutput } : {}) })
+      : new ProcessExecutor({ logs, inputFile: input.file, outputDir, path: ctx.env.PATH ?? "", ...(onOutput ? { onOutput } : {}) });
+  const model = buildModel(planned.plan, planned.definitionsByName, executor.paths);
+  const problems = problemsOf(model, executor, machine);
+  if (problems.length > 0) {
+    rmSync(runDir, { recursive: true, force: true });
+    for (const p of problems) ctx.term.err(`${ctx.term.color.red("error:")} ${p}\n`);
+    return CLI_EXIT.usage;
+  }
+
+  const startedAt = ctx.now();
+  const objectInput = { bucket: input.bucket, key: input.key, versionId: input.versionId, sizeBytes: input.sizeBytes };
+  const place: RunPlace = { cwd: ctx.cwd, file: input.file, runDir, outputDir, executor: executor.name, maxTasks, ...machine };
+  const viewContext = { ctx, model, place, startedAt, snapshot: () => localSnapshot(model, objectInput, startedAt) };
+  view = options.json ? jsonView(viewContext) : ctx.term.isTTY ? ttyView(viewContext) : plainView(viewContext);
+  // The ctx clock (a test's is fixed) for every time shown; real timers for timeouts.
+  const clock: Clock = {
+    now: ctx.now,
+    setTimer: (ms, fire) => {
+      const timer = setTimeout(fire, ms);
+      return () => clearTimeout(timer);
+    },
+  };
+  const scheduler = new LocalScheduler(model, {
+    executor,
+    clock,
+    maxTasks,
+    ...machine,
+    onEvent: (task, event) => {
+      if (options.follow && event !== "started") lines.end(task).forEach((l) => view!.log(task, l));
+      view!.event(task, event);
+    },
+  });
+  let stopped: StoppedTask[] = [];
+  const interrupt = () => void (stopped = scheduler.interrupt());
+  ctx.signal.addEventListener("abort", interrupt, { once: true });
+  try {
+    view.begin(viewContext.snapshot());
+    const result = await scheduler.run();
+    const snapshot = localSnapshot(model, objectInput, startedAt, result.stoppedAt);
+    const exitCode = exitCodeOfRun(result.state);
+    view.end({ state: result.state, snapshot, failures: localFailures(model, snapshot), summary: summarize(model, startedAt, result.stoppedAt), exitCode, stopped });
+    return exitCode;
+  } finally {
+    ctx.signal.removeEventListener("abort", interrupt);
+    view.close();
+  }
+}
+
+/** Registers `run FILE` (see {@link runLocally}). */
+export function runCommand(program: Command, setup: CommandSetup): void {
+  program
+    .command("run")
+    .description("run the stack's workflow (the default config's without --stack) for FILE on this machine, as AWS would plan and run it; no AWS, no Pulumi CLI")
+    .argument("<file>", "the file a run is for, as if uploaded: key <trigger.prefix><file name>, its real size")
+    .addOption(new Option("--executor <executor>", "docker: each task in its image; process: its command on this machine, for shell-only images (default: docker when `docker info` answers)").choices(["docker", "process"]))
+    .option("--jobs <n>", "tasks at once, at most (default: this machine's CPUs)")
+    .option("--out <dir>", "where runs go: <dir>/<run id>/output (PIPELINE_OUTPUT_DIR) and logs/<step>/<task>.log", DEFAULT_OUT)
+    .option("--follow", "also print every line the tasks print, prefixed by step and task")
+    .option("--json", "print one JSON line per event (start, task, step, log, end) instead of the screen")
+    .addHelpText(
+      "after",
+      "\nA task finds the input in PIPELINE_INPUT_PATH (the file; PIPELINE_INPUT_BUCKET/KEY say which object it stands for) and writes\n" +
+        "what it would put under s3://$PIPELINE_OUTPUT_BUCKET/$PIPELINE_OUTPUT_PREFIX into PIPELINE_OUTPUT_DIR. Every other variable\n" +
+        "is what Batch would give it: the job definition's environment, the orchestrator's overrides, AWS_BATCH_JOB_ID, _ATTEMPT, _ARRAY_INDEX.\n" +
+        "Exit codes: 0 every task succeeded, 1 a task failed (or the config does not validate), 2 usage (a job this machine or executor\n" +
+        "cannot run), 130 Ctrl-C (everything started is stopped).",
+    )
+    .action(setup.action(async (file: string, options: RunOptions) => runLocally(file, options, setup)));
+}

@@ -1,0 +1,92 @@
+/**
+ * The text of a local run's screen, pure: the status screen of cli/statusView.ts for the local snapshot
+ * (the same DAG, bars and failures as `status`), with where the file, the output and the logs are, log
+ * files instead of `batch-pipeline logs` commands (a local run has no CloudWatch streams), one-line
+ * progress of a step, and the summary at the end.
+ */
+import { relative } from "node:path";
+import { labelOf } from "../commands/logs";
+import type { Colors } from "../context";
+import { fmtInt, formatBytes, formatDuration } from "../format";
+import type { RunSnapshot, RunState } from "../runModel";
+import { countsText, type JobFailure, renderStatus } from "../statusView";
+import type { LocalStep, LocalTask } from "./model";
+import type { RunSummary } from "./snapshot";
+import { logsDir } from "./taskLogs";
+
+/** Where the run is and what runs it, for the header. */
+export interface RunPlace {
+  cwd: string;
+  file: string;
+  runDir: string;
+  outputDir: string;
+  executor: string;
+  maxTasks: number;
+  cpus: number;
+  memoryMiB: number;
+}
+
+/** A path as the user would type it: relative to the working directory when under it. */
+export function shown(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel !== "" && !rel.startsWith("..") ? rel : path;
+}
+
+/** `process[17]`, or `merge` for a step of one task (as `batch-pipeline logs` prefixes lines). */
+export const taskLabel = (task: LocalTask) => labelOf({ step: task.job.step.name, ...(task.job.step.width > 1 ? { task: task.number } : {}) });
+
+/** `+12.3s`: time since the run started. */
+export const elapsed = (ms: number) => `+${(Math.max(0, ms) / 1000).toFixed(1)}s`;
+
+function placeLines(p: RunPlace): string[] {
+  return [
+    `file     ${shown(p.file, p.cwd)} (PIPELINE_INPUT_PATH)`,
+    `output   ${shown(p.outputDir, p.cwd)} (PIPELINE_OUTPUT_DIR), logs in ${shown(logsDir(p.runDir), p.cwd)}/<step>/<task>.log`,
+    `runs on  ${p.executor} executor: at most ${fmtInt(p.maxTasks)} task${p.maxTasks === 1 ? "" : "s"} at once, ${fmtInt(p.cpus)} CPUs, ${formatBytes(p.memoryMiB * 2 ** 20)}`,
+  ];
+}
+
+/** Failure lines with each `batch-pipeline logs` command replaced by the task's log file. */
+function localizeLogs(lines: string[], snapshot: RunSnapshot, p: RunPlace): string[] {
+  const logs = shown(logsDir(p.runDir), p.cwd);
+  const command = new RegExp(`batch-pipeline logs ${snapshot.runId} --step (\\S+)(?: --task (\\d+))?$`);
+  const stepOf = new Map(snapshot.jobs.map((j) => [j.jobId, j.step]));
+  const listJobs = /aws batch list-jobs --array-job-id (\S+) --job-status FAILED/;
+  return lines.map((line) =>
+    line
+      .replace(command, (_, step: string, task?: string) => `${logs}/${step}/${task ?? 0}.log`)
+      .replace(listJobs, (_, jobId: string) => `their logs are in ${logs}/${stepOf.get(jobId) ?? "?"}/`),
+  );
+}
+
+/** The status screen of the local run: `status`'s, with the local places after the input. */
+export function renderLocal(snapshot: RunSnapshot, failures: readonly JobFailure[], p: RunPlace, o: { color: Colors; columns: number; now: number }): string[] {
+  const lines = localizeLogs(renderStatus(snapshot, failures, o), snapshot, p);
+  const blank = lines.indexOf("");
+  lines.splice(blank < 0 ? lines.length : blank, 0, ...placeLines(p));
+  return lines;
+}
+
+/** A step's progress in one line, as `watch` prints it: `RUNNING    2/3 done  1 running`. */
+export function stepText(step: LocalStep, state: RunState): string {
+  return `${state.padEnd(9)}  ${fmtInt(step.counts.SUCCEEDED)}/${fmtInt(step.width)} done  ${step.width > 1 ? countsText(step.counts) : ""}`.trimEnd();
+}
+
+const plural = (n: number, what: string) => `${fmtInt(n)} ${what}${n === 1 ? "" : "s"}`;
+
+/** A failed attempt in one line: `exit 3, attempt 1 of 3: retrying` or `FAILED exit 1 (reason) after 3 attempts`. */
+export function attemptText(task: LocalTask, retrying: boolean): string {
+  const exit = task.exitCode === undefined ? (task.reason ?? "no exit code") : `exit ${task.exitCode}`;
+  const attempts = task.job.definition?.retryStrategy.attempts ?? 1;
+  if (retrying) return `${exit}, attempt ${task.attempts} of ${attempts} failed (${task.statusReason}): retrying`;
+  return `FAILED ${exit} (${task.statusReason}) after ${plural(task.attempts, "attempt")}`;
+}
+
+/** The summary at the end: outcome, wall time, tasks run, failed, retried, the slowest step, where the output is. */
+export function summaryLines(runId: string, state: string, s: RunSummary, p: RunPlace): string[] {
+  const run = s.run === s.tasks ? `${plural(s.tasks, "task")} run` : `${fmtInt(s.run)} of ${plural(s.tasks, "task")} run`;
+  const failed = `${fmtInt(s.failed)} failed${s.neverRan > 0 ? ` (${fmtInt(s.neverRan)} never ran: a dependency failed)` : ""}`;
+  const retried = `${fmtInt(s.retried)} retried${s.extraAttempts > 0 ? ` (${plural(s.extraAttempts, "more attempt")})` : ""}`;
+  const slowest = s.slowest ? `; slowest step ${s.slowest.step} (${formatDuration(s.slowest.ms)})` : "";
+  return [`run ${runId} ${state} in ${formatDuration(s.wallMs)}: ${run}, ${failed}, ${retried}${slowest}`, `output and logs: ${shown(p.runDir, p.cwd)}/`];
+}

@@ -1,0 +1,202 @@
+/**
+ * What `batch-pipeline run` shows while it runs. A TTY gets the status screen (cli/local/screen.ts)
+ * redrawn in place at most every {@link REDRAW_MS} (as `watch` redraws), `--follow` lines printed above
+ * it; anything else gets the DAG once, then one plain line per change (a step's state, each tenth of a
+ * wide step, a failed attempt) and the final screen; `--json` one JSON line per event. Every view ends
+ * with the summary.
+ */
+import type { CliContext } from "../context";
+import { CLI_EXIT } from "../errors";
+import { pad } from "../format";
+import type { RunSnapshot, RunState } from "../runModel";
+import type { JobFailure } from "../statusView";
+import type { LocalRunModel, LocalStep, LocalTask } from "./model";
+import type { StoppedTask, TaskEvent } from "./scheduler";
+import { attemptText, elapsed, renderLocal, type RunPlace, stepText, summaryLines, taskLabel } from "./screen";
+import { stepState, type RunSummary } from "./snapshot";
+
+/** The TTY screen's fastest redraw. */
+export const REDRAW_MS = 100;
+/** Failed attempts printed one by one (plain view); the rest are in the failure list at the end. */
+export const FAILED_ATTEMPT_LINES = 20;
+
+/** How the run ended, for the views. */
+export interface RunEnd {
+  state: "SUCCEEDED" | "FAILED" | "INTERRUPTED";
+  snapshot: RunSnapshot;
+  failures: readonly JobFailure[];
+  summary: RunSummary;
+  exitCode: number;
+  stopped: readonly StoppedTask[];
+}
+
+export interface LocalView {
+  begin(snapshot: RunSnapshot): void;
+  event(task: LocalTask, event: TaskEvent): void;
+  /** A line a task printed (`--follow`). */
+  log(task: LocalTask, line: string): void;
+  end(end: RunEnd): void;
+  close(): void;
+}
+
+export interface ViewContext {
+  ctx: CliContext;
+  model: LocalRunModel;
+  place: RunPlace;
+  startedAt: number;
+  /** The snapshot of this moment (O(jobs)), for redraws. */
+  snapshot(): RunSnapshot;
+}
+
+const stoppedLine = (stopped: readonly StoppedTask[], neverStarted: number) =>
+  `interrupted: stopped ${stopped.length} running task${stopped.length === 1 ? "" : "s"}${stopped.length > 0 ? ` (${stopped.map((s) => `${taskLabel(s.task)} ${s.what}`).join(", ")})` : ""}; ${neverStarted} task${neverStarted === 1 ? "" : "s"} never started`;
+
+const neverStarted = (model: LocalRunModel) => model.jobs.reduce((n, j) => n + j.tasks.filter((t) => t.attempts === 0).length, 0);
+
+function endLines(v: ViewContext, end: RunEnd): string[] {
+  const state = end.state === "INTERRUPTED" ? "INTERRUPTED" : end.snapshot.state;
+  return [...(end.state === "INTERRUPTED" ? [stoppedLine(end.stopped, neverStarted(v.model))] : []), ...summaryLines(v.model.plan.runId, state, end.summary, v.place)];
+}
+
+/** Not a TTY: the DAG, one line per change, the final screen and the summary. */
+export function plainView(v: ViewContext): LocalView {
+  const { ctx } = v;
+  const out = (lines: string[]) => lines.length > 0 && ctx.term.out(`${lines.join("\n")}\n`);
+  const width = Math.max(...v.model.steps.map((s) => s.name.length), ...v.model.steps.map((s) => (s.width > 1 ? `${s.name}[${s.width - 1}]` : s.name).length));
+  const seen = new Map<LocalStep, { state: RunState; tenth: number }>();
+  let failedLines = 0;
+  const at = () => elapsed(ctx.now() - v.startedAt).padStart(7);
+  const line = (label: string, text: string) => `${at()}  ${pad(label, width)}  ${text}`;
+  return {
+    begin: (s) => out([...renderLocal(s, [], v.place, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now() }), ""]),
+    event: (task, event) => {
+      const lines: string[] = [];
+      if (event === "retrying" || (event === "failed" && task.attempts > 0)) {
+        if (failedLines < FAILED_ATTEMPT_LINES) lines.push(line(taskLabel(task), attemptText(task, event === "retrying")));
+        else if (failedLines === FAILED_ATTEMPT_LINES) lines.push(line("…", "more failed attempts are not printed one by one: the failures are listed at the end"));
+        failedLines++;
+      }
+      const step = task.job.step;
+      const state = stepState(step);
+      const tenth = Math.floor(((step.counts.SUCCEEDED + step.counts.FAILED) * 10) / step.width);
+      const last = seen.get(step);
+      if (!last || last.state !== state || (step.width > 1 && tenth > last.tenth)) {
+        seen.set(step, { state, tenth });
+        lines.push(line(step.name, stepText(step, state)));
+      }
+      out(lines);
+    },
+    log: (task, text) => out([`${pad(taskLabel(task), width)}  ${text}`]),
+    end: (end) => {
+      const screen = end.state === "INTERRUPTED" ? [] : ["", ...renderLocal(end.snapshot, end.failures, v.place, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now() }), ""];
+      out([...screen, ...endLines(v, end)]);
+    },
+    close: () => undefined,
+  };
+}
+
+const CSI = "\x1b[";
+
+/** `line` cut to fewer than `columns` visible characters (colour codes kept), so a redrawn line never wraps. */
+export function fit(line: string, columns: number): string {
+  const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
+  if (plain.length < columns) return line;
+  let out = "";
+  let visible = 0;
+  for (let i = 0; i < line.length; i++) {
+    const code = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16));
+    if (code) {
+      out += code[0];
+      i += code[0].length - 1;
+    } else if (visible++ < columns - 2) out += line[i];
+    else break;
+  }
+  return `${out}…${CSI}0m`;
+}
+
+/** A TTY: the screen redrawn in place; `--follow` lines go above it. */
+export function ttyView(v: ViewContext): LocalView {
+  const { ctx } = v;
+  let drawn = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let pendingLogs: string[] = [];
+  const draw = (lines: string[]) => {
+    let text = drawn === 0 ? `${CSI}?25l` : `${CSI}${drawn}F${CSI}J`;
+    for (const log of pendingLogs) text += `${log}\n`;
+    pendingLogs = [];
+    for (const line of lines) text += `${fit(line, ctx.term.columns)}${CSI}K\n`;
+    ctx.term.out(text);
+    drawn = lines.length;
+  };
+  const screen = (s: RunSnapshot, failures: readonly JobFailure[]) => renderLocal(s, failures, v.place, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now() });
+  const redraw = () => {
+    timer = undefined;
+    draw([...screen(v.snapshot(), []), "", ctx.term.color.dim("Ctrl-C stops the run and every task it started")]);
+  };
+  const soon = () => void (timer ??= setTimeout(redraw, REDRAW_MS));
+  return {
+    begin: () => redraw(),
+    event: soon,
+    log: (task, text) => {
+      pendingLogs.push(`${ctx.term.color.cyan(taskLabel(task))}  ${text}`);
+      soon();
+    },
+    end: (end) => {
+      clearTimeout(timer);
+      timer = undefined;
+      draw([...(end.state === "INTERRUPTED" ? screen(v.snapshot(), []) : screen(end.snapshot, end.failures)), "", ...endLines(v, end)]);
+    },
+    close: () => {
+      clearTimeout(timer);
+      if (drawn > 0) ctx.term.out(`${CSI}?25h`);
+    },
+  };
+}
+
+/** `--json`: one JSON line per event (`start`, `task`, `step`, `log`, `end`). */
+export function jsonView(v: ViewContext): LocalView {
+  const { ctx } = v;
+  const emit = (value: object) => ctx.term.out(`${JSON.stringify({ at: new Date(ctx.now()).toISOString(), ...value })}\n`);
+  const seen = new Map<LocalStep, RunState>();
+  const task = (t: LocalTask) => ({ step: t.job.step.name, task: t.number, jobId: t.jobId });
+  return {
+    begin: (s) =>
+      emit({
+        event: "start",
+        runId: s.runId,
+        input: s.input,
+        file: v.place.file,
+        runDir: v.place.runDir,
+        executor: v.place.executor,
+        maxTasks: v.place.maxTasks,
+        steps: v.model.steps.map((step) => ({ step: step.name, width: step.width, jobs: step.jobs.length, barriers: step.barriers.length })),
+        tasks: v.model.taskCount,
+      }),
+    event: (t, event) => {
+      if (event !== "started") {
+        emit({ event: "task", ...task(t), status: event === "retrying" ? "RETRYING" : t.status, attempts: t.attempts, ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}), ...(t.statusReason && event !== "succeeded" ? { statusReason: t.statusReason } : {}) });
+      }
+      const step = t.job.step;
+      const state = stepState(step);
+      if (seen.get(step) !== state) {
+        seen.set(step, state);
+        emit({ event: "step", step: step.name, state, done: step.counts.SUCCEEDED, failed: step.counts.FAILED, width: step.width });
+      }
+    },
+    log: (t, message) => emit({ event: "log", ...task(t), message }),
+    end: (end) =>
+      emit({
+        event: "end",
+        runId: v.model.plan.runId,
+        state: end.state,
+        exitCode: end.exitCode,
+        ...end.summary,
+        ...(end.state === "INTERRUPTED" ? { stopped: end.stopped.map((s) => ({ ...task(s.task), what: s.what })) } : {}),
+        failures: end.failures.map((f) => ({ jobId: f.job.jobId, step: f.job.step, status: f.job.status, statusReason: f.job.statusReason, failedTasks: f.failedTasks, tasks: f.children.map((c) => ({ task: f.job.taskOffset + c.index, exitCode: c.exitCode, statusReason: c.statusReason, attempts: c.attempts })) })),
+      }),
+    close: () => undefined,
+  };
+}
+
+/** The exit code of a run's end: 0 all succeeded, 1 a task failed, 130 interrupted. */
+export const exitCodeOfRun = (state: RunEnd["state"]) => (state === "SUCCEEDED" ? CLI_EXIT.ok : state === "FAILED" ? CLI_EXIT.failed : CLI_EXIT.interrupted);

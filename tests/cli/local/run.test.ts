@@ -1,0 +1,221 @@
+/**
+ * `batch-pipeline run FILE --executor process` end to end, in-process: real processes on this machine,
+ * the test context's fixed clock (so every duration shown is 0ms), output checked as printed.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { computeRunId } from "../../../functions/startRequest";
+import { offline, project, tempDir } from "../stackProject";
+import { cli, cliContext, REPO } from "../support";
+
+const SAMPLE = join(REPO, "tests/cli/local/fixtures/sample.csv");
+const HOST = { PATH: process.env.PATH ?? "" };
+const BUSYBOX = "public.ecr.aws/docker/library/busybox:1.37";
+
+const sampleRunId = () =>
+  computeRunId({ bucket: "example-input-bucket", key: "incoming/sample.csv", versionId: `local-${createHash("sha256").update(readFileSync(SAMPLE)).digest("hex").slice(0, 32)}` });
+
+/** Output with the temp dir and this machine's size made stable. */
+const stable = (text: string, out: string) => text.replaceAll(out, "<out>").replace(/(at most \d+ tasks? at once), \d+ CPUs, [\d.]+ [KMGT]iB/g, "$1, <machine>");
+
+/** A stack `local` in a temp project with these job definitions and workflow. */
+function stack(jobDefinitions: object, workflow: object): string {
+  return project({ local: { "batch-pipeline:jobDefinitions": jobDefinitions, "batch-pipeline:workflow": workflow } });
+}
+
+describe("run: the default workflow with the process executor (no AWS, no Pulumi CLI, no Docker)", () => {
+  it("plans the file as the trigger's object, runs prepare → 3 × process → merge, shows the DAG, each change and the summary; exit 0", async () => {
+    const out = tempDir("bp-run-");
+    const runId = await sampleRunId();
+    const ctx = offline(REPO, HOST);
+    const { code, stdout, stderr } = await cli(["run", "tests/cli/local/fixtures/sample.csv", "--executor", "process", "--jobs", "1", "--out", out], ctx);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const header = (state: string, done: string, when: string) => [
+      `run ${runId}  ${state}  ${done}/5 tasks done`,
+      "input    s3://example-input-bucket/incoming/sample.csv",
+      "         88 B (88 bytes), version local-53b381bb4e03ac31e39e445d6c28bfbc",
+      `started  2026-12-01 12:00:00Z, ${when}`,
+      "file     tests/cli/local/fixtures/sample.csv (PIPELINE_INPUT_PATH)",
+      `output   <out>/${runId}/output (PIPELINE_OUTPUT_DIR), logs in <out>/${runId}/logs/<step>/<task>.log`,
+      "runs on  process executor: at most 1 task at once, <machine>",
+      "",
+    ];
+    expect(stable(stdout, out).split("\n")).toEqual([
+      ...header("WAITING", "0", "0ms ago"),
+      "├─ prepare  WAITING  0/1  ····················",
+      "├─ process  WAITING  0/3  ····················",
+      "│           3 pending",
+      "└─ merge    WAITING  0/1  ····················",
+      "",
+      "  +0.0s  prepare     RUNNING    0/1 done",
+      "  +0.0s  prepare     SUCCEEDED  1/1 done",
+      "  +0.0s  process     RUNNING    0/3 done  1 running · 2 runnable",
+      "  +0.0s  process     RUNNING    1/3 done  2 runnable",
+      "  +0.0s  process     RUNNING    2/3 done  1 runnable",
+      "  +0.0s  process     SUCCEEDED  3/3 done",
+      "  +0.0s  merge       RUNNING    0/1 done",
+      "  +0.0s  merge       SUCCEEDED  1/1 done",
+      "",
+      ...header("SUCCEEDED", "5", "took 0ms, ended 2026-12-01 12:00:00Z"),
+      "├─ prepare  SUCCEEDED  1/1  ████████████████████  0ms",
+      "├─ process  SUCCEEDED  3/3  ████████████████████  0ms",
+      "└─ merge    SUCCEEDED  1/1  ████████████████████  0ms",
+      "",
+      `run ${runId} SUCCEEDED in 0ms: 5 tasks run, 0 failed, 0 retried; slowest step prepare (0ms)`,
+      `output and logs: <out>/${runId}/`,
+      "",
+    ]);
+    // Each task's output in its own file: the default workflow's commands are busybox `echo`s.
+    const logs = join(out, runId, "logs");
+    expect(readFileSync(join(logs, "prepare", "0.log"), "utf8")).toBe("prepare\n");
+    expect(readdirSync(join(logs, "process")).sort()).toEqual(["0.log", "1.log", "2.log"]);
+    expect(readFileSync(join(logs, "process", "2.log"), "utf8")).toBe("hello world\n");
+    expect(readFileSync(join(logs, "merge", "0.log"), "utf8")).toBe("merge\n");
+    expect(existsSync(join(out, runId, "output"))).toBe(true);
+  });
+
+  it("gives every task its environment as Batch would, the input file at PIPELINE_INPUT_PATH and PIPELINE_OUTPUT_DIR to write to", async () => {
+    const script = 'echo "$AWS_BATCH_JOB_ID $AWS_BATCH_JOB_ATTEMPT ${AWS_BATCH_JOB_ARRAY_INDEX-none} $AWS_BATCH_JQ_NAME $PIPELINE_STEP $PIPELINE_INPUT_KEY $PIPELINE_OUTPUT_BUCKET $PIPELINE_OUTPUT_PREFIX $GREETING"; wc -l < "$PIPELINE_INPUT_PATH" > "$PIPELINE_OUTPUT_DIR/lines-${AWS_BATCH_JOB_ARRAY_INDEX-0}"';
+    const dir = stack({ shell: { image: BUSYBOX, command: ["sh", "-c", script], environment: { GREETING: "hi" } } }, { steps: [{ name: "count", jobDefinition: "shell", width: { fixed: 2 } }] });
+    const out = tempDir("bp-run-");
+    const { code, stdout } = await cli(["run", SAMPLE, "--stack", "local", "--executor", "process", "--out", out], offline(dir, HOST));
+    expect(code).toBe(0);
+    const runId = /^run ([0-9a-f]{24}) /.exec(stdout)![1]!;
+    const bucket = /input {4}s3:\/\/(\S+)\/incoming/.exec(stdout)![1]!;
+    expect(bucket).toMatch(/^batch-pipeline-local-[0-9a-f]{6}-input$/);
+    const line = readFileSync(join(out, runId, "logs", "count", "1.log"), "utf8").trim().split(" ");
+    expect(line.slice(1)).toEqual(["1", "1", "low", "count", "incoming/sample.csv", bucket, "results/", "hi"]);
+    expect(line[0]).toMatch(/^[0-9a-f-]{36}:1$/);
+    expect(readFileSync(join(out, runId, "output", "lines-0"), "utf8").trim()).toBe("6");
+    expect(readFileSync(join(out, runId, "output", "lines-1"), "utf8").trim()).toBe("6");
+  });
+
+  it("runs a wide workflow (222 tasks, a barrier fanning 22 steps into one) in seconds", async () => {
+    const steps = Array.from({ length: 22 }, (_, i) => ({ name: `s${i}`, jobDefinition: "t", dependsOn: ["prepare"], width: { fixed: 10 } }));
+    const dir = stack(
+      { t: { image: BUSYBOX, command: ["true"], memoryMiB: 64 } },
+      { steps: [{ name: "prepare", jobDefinition: "t" }, ...steps, { name: "merge", jobDefinition: "t", dependsOn: steps.map((s) => s.name) }] },
+    );
+    const out = tempDir("bp-run-");
+    const started = Date.now();
+    const { code, stdout } = await cli(["run", SAMPLE, "--stack", "local", "--executor", "process", "--out", out], offline(dir, HOST));
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/SUCCEEDED in 0ms: 222 tasks run, 0 failed, 0 retried/);
+    expect(stdout).toMatch(/└─ merge +SUCCEEDED +1\/1 .*\n +├─ merge +task 0 +SUCCEEDED +1\/1\n +└─ 1 barrier job +SUCCEEDED\n/);
+  });
+});
+
+describe("run: failures, refusals and usage", () => {
+  it("fails the dependents of a failing step without running them, runs its siblings, lists the failures with their log files; exit 1", async () => {
+    const dir = stack(
+      { ok: { image: BUSYBOX, command: ["true"] }, bad: { image: BUSYBOX, command: ["sh", "-c", 'echo "task $AWS_BATCH_JOB_ARRAY_INDEX broke" >&2; [ "$AWS_BATCH_JOB_ARRAY_INDEX" != 1 ]'] } },
+      {
+        steps: [
+          { name: "bad", jobDefinition: "bad", width: { fixed: 3 } },
+          { name: "sibling", jobDefinition: "ok", width: { fixed: 2 } },
+          { name: "after", jobDefinition: "ok", dependsOn: ["bad"] },
+        ],
+      },
+    );
+    const out = tempDir("bp-run-");
+    const { code, stdout } = await cli(["run", SAMPLE, "--stack", "local", "--executor", "process", "--out", out], offline(dir, HOST));
+    expect(code).toBe(1);
+    const runId = /^run ([0-9a-f]{24}) /.exec(stdout)![1]!;
+    const tail = stable(stdout, out).split("\n").slice(-14);
+    expect(tail).toEqual([
+      "├─ bad      FAILED     2/3  ██████████████✗✗✗✗✗✗  0ms",
+      "│           1 failed",
+      "├─ sibling  SUCCEEDED  2/2  ████████████████████  0ms",
+      "└─ after    FAILED     0/1  ✗✗✗✗✗✗✗✗✗✗✗✗✗✗✗✗✗✗✗✗",
+      "",
+      "failed",
+      "  bad: 1 of 3 tasks failed",
+      "    task 1  exit 1  Essential container in task exited",
+      `      <out>/${runId}/logs/bad/1.log`,
+      "  after: Dependent Job failed (never ran)",
+      "",
+      `run ${runId} FAILED in 0ms: 5 of 6 tasks run, 2 failed (1 never ran: a dependency failed), 0 retried; slowest step bad (0ms)`,
+      `output and logs: <out>/${runId}/`,
+      "",
+    ]);
+    expect(stdout).toContain("bad[1]      FAILED exit 1 (Essential container in task exited) after 1 attempt");
+    expect(readFileSync(join(out, runId, "logs", "bad", "1.log"), "utf8")).toBe("task 1 broke\n");
+  });
+
+  it.each([
+    ["an image that is not only a shell", { image: "python:3.12-slim", command: ["python", "-c", "print(1)"] }, /step only \(jobDefinitions\.job\) runs image python:3\.12-slim, which is not only a shell .* use --executor docker/],
+    ["a program not on this machine's PATH", { image: BUSYBOX, command: ["no-such-program-here", "x"] }, /runs `no-such-program-here`, which is not on this machine's PATH: .* install it or use --executor docker/],
+    ["no command (the image's own)", { image: BUSYBOX }, /sets no command, so the image's own would run/],
+    ["a task larger than the machine", { image: BUSYBOX, command: ["true"], memoryMiB: 64 * 1024 * 1024 }, /jobDefinitions\.job needs 1 vCPUs and 67,108,864 MiB per task, and this machine has \d+ CPUs and [\d,]+ MiB: its tasks could never start here/],
+  ])("refuses %s before running anything; exit 2", async (_what, definition, message) => {
+    const dir = stack({ job: definition }, { steps: [{ name: "only", jobDefinition: "job" }] });
+    const out = tempDir("bp-run-");
+    const { code, stdout, stderr } = await cli(["run", SAMPLE, "--stack", "local", "--executor", "process", "--out", out], offline(dir, HOST));
+    expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it.each([
+    [["run", "no/such/file.csv", "--executor", "process"], /^error: cannot read .*no\/such\/file\.csv: ENOENT; pass an existing file\n$/],
+    [["run", "tests", "--executor", "process"], /is not a file: `run` takes the file a run is for/],
+    [["run", SAMPLE, "--jobs", "0", "--executor", "process"], /^error: --jobs 0: must be a whole number of tasks at once, at least 1/],
+    [["run", SAMPLE, "--executor", "kubernetes"], /argument 'kubernetes' is invalid. Allowed choices are docker, process/],
+  ])("%j is a usage error (exit 2)", async (argv, message) => {
+    const { code, stderr } = await cli(argv as string[], offline(REPO, HOST));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+
+  it("refuses a stack that does not validate with validate's lines; exit 1", async () => {
+    const dir = project({ local: { "batch-pipeline:compute": { spot: { maxVcpus: "32" } } } });
+    const { code, stdout, stderr } = await cli(["run", SAMPLE, "--stack", "local", "--executor", "process"], offline(dir, HOST));
+    expect({ code, stdout }).toEqual({ code: 1, stdout: "" });
+    expect(stderr).toMatch(/^error: stack local \(.*Pulumi\.local\.yaml\) does not validate \(1 problem\), nothing planned:\n {4}batch-pipeline:compute\.spot\.maxVcpus/);
+  });
+});
+
+describe("run: --json, --follow and a terminal", () => {
+  it("--json prints one JSON line per event and nothing else on stdout", async () => {
+    const out = tempDir("bp-run-");
+    const { code, stdout } = await cli(["run", SAMPLE, "--executor", "process", "--jobs", "1", "--out", out, "--json"], offline(REPO, HOST));
+    expect(code).toBe(0);
+    const events = stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
+    expect(events[0]).toMatchObject({ event: "start", runId: await sampleRunId(), tasks: 5, executor: "process", maxTasks: 1, steps: [{ step: "prepare", width: 1 }, { step: "process", width: 3 }, { step: "merge", width: 1 }] });
+    expect(events.filter((e) => e.event === "task").map((e) => `${e.step}[${e.task}] ${e.status}`)).toEqual(["prepare[0] SUCCEEDED", "process[0] SUCCEEDED", "process[1] SUCCEEDED", "process[2] SUCCEEDED", "merge[0] SUCCEEDED"]);
+    expect(events.filter((e) => e.event === "step").map((e) => `${e.step} ${e.state}`)).toEqual(["prepare RUNNING", "prepare SUCCEEDED", "process RUNNING", "process SUCCEEDED", "merge RUNNING", "merge SUCCEEDED"]);
+    expect(events.at(-1)).toMatchObject({ event: "end", state: "SUCCEEDED", exitCode: 0, tasks: 5, run: 5, failed: 0, retried: 0, failures: [] });
+    expect(events.every((e) => e.at === "2026-12-01T12:00:00.000Z")).toBe(true);
+  });
+
+  it("--follow streams every line the tasks print, prefixed by step and task as `logs` prints them", async () => {
+    const out = tempDir("bp-run-");
+    const { code, stdout } = await cli(["run", SAMPLE, "--executor", "process", "--out", out, "--follow"], offline(REPO, HOST));
+    expect(code).toBe(0);
+    expect(stdout.split("\n").filter((l) => /^(prepare|process\[\d\]|merge) +\S/.test(l)).sort()).toEqual([
+      "merge       merge",
+      "prepare     prepare",
+      "process[0]  hello world",
+      "process[1]  hello world",
+      "process[2]  hello world",
+    ]);
+  });
+
+  it("on a TTY, draws the screen in place and ends with the final screen and the summary", async () => {
+    const ctx = cliContext({ isTTY: true, columns: 100, env: HOST, pulumiOutputs: null });
+    const out = tempDir("bp-run-");
+    const { code, stdout } = await cli(["run", SAMPLE, "--executor", "process", "--out", out], ctx);
+    expect(code).toBe(0);
+    expect(stdout.startsWith("\x1b[?25l")).toBe(true);
+    expect(stdout.endsWith("\x1b[?25h")).toBe(true);
+    const last = stdout.slice(stdout.lastIndexOf("\x1b[J") + 3);
+    // Bars grow on a wide terminal (30 cells at 100 columns); every line is cleared to its end.
+    expect(last).toContain("└─ merge    SUCCEEDED  1/1  ██████████████████████████████  0ms\x1b[K\n");
+    expect(last).toMatch(/SUCCEEDED in 0ms: 5 tasks run, 0 failed, 0 retried/);
+  });
+});
