@@ -9,10 +9,18 @@
  * quotas), so for any run wider than a few streams FilterLogEvents costs fewer seconds of quota. Its pages
  * may be partly full or empty while a `nextToken` still says more may follow (same reference), so every
  * page is read until there is no token.
+ *
+ * One stream that does not exist (deleted, expired with its log group's retention, or not created yet)
+ * fails the whole call with ResourceNotFoundException "The specified log stream does not exist." (the
+ * reference's "The specified resource does not exist"; percona/rds_exporter enhanced/scraper.go and its
+ * issue #81 meet the same), so a call naming several streams that fails so is split in halves until the
+ * missing ones are alone, and those are reported instead of failing the read. A log group that does not
+ * exist fails every call the same way ("The specified log group does not exist."): that is an error of its own.
  */
 import { FilterLogEventsCommand, type FilteredLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import { isThrottlingError } from "../jobs/batch";
 import type { AwsClients } from "./context";
+import { CLI_EXIT, CliError } from "./errors";
 import type { LogSource } from "./runLogs";
 
 /** FilterLogEvents takes at most this many `logStreamNames` (CloudWatch Logs API reference, FilterLogEvents). */
@@ -23,6 +31,8 @@ export const FILTER_LOG_STREAMS_MAX = 100;
  * every console tab and script) is retried this often more, after 1, 2, 4, … s.
  */
 export const FILTER_THROTTLE_RETRIES = 5;
+
+type LogsClient = ReturnType<AwsClients["logs"]>;
 
 async function withBackoff<T>(call: () => Promise<T>, sleep: (ms: number) => Promise<void>): Promise<T> {
   for (let retry = 0; ; retry++) {
@@ -49,50 +59,93 @@ export interface LogWindow {
   endTime?: number;
 }
 
+/** What a read found: the lines, and the streams CloudWatch Logs said do not exist. */
+export interface LogRead {
+  lines: LogLine[];
+  missing: LogSource[];
+}
+
+const isNotFound = (error: unknown) => (error as { name?: string } | undefined)?.name === "ResourceNotFoundException";
+const isGroupNotFound = (error: unknown) => isNotFound(error) && /log group/i.test((error as Error).message ?? "");
+
+/** The one-line error for a log group that does not exist. */
+export function logGroupMissingError(group: string, cause: unknown): CliError {
+  return new CliError(
+    `CloudWatch Logs group ${group} does not exist: deploy the stack (\`pulumi up\`) or name the deployed one (--stack, AWS_REGION); ` +
+      "a job definition whose awslogs-group option names it needs that group created",
+    CLI_EXIT.usage,
+    { cause },
+  );
+}
+
+/** Every page of one FilterLogEvents query; nothing is kept of a query that fails part way. */
+async function readPages(logs: LogsClient, group: string, logStreamNames: string[], window: LogWindow, sleep: (ms: number) => Promise<void>): Promise<FilteredLogEvent[]> {
+  const events: FilteredLogEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const page = await withBackoff(
+      () =>
+        logs.send(
+          new FilterLogEventsCommand({
+            logGroupName: group,
+            logStreamNames,
+            ...(window.startTime !== undefined ? { startTime: window.startTime } : {}),
+            ...(window.endTime !== undefined ? { endTime: window.endTime } : {}),
+            ...(token ? { nextToken: token } : {}),
+          }),
+        ),
+      sleep,
+    );
+    events.push(...(page.events ?? []));
+    // A token that comes back unchanged would loop for ever.
+    nextToken = page.nextToken && page.nextToken !== token ? page.nextToken : undefined;
+  } while (nextToken);
+  return events;
+}
+
 /**
- * Every event of `sources` in `window`, in time order (a stream's own order kept for equal times):
- * per log group, {@link FILTER_LOG_STREAMS_MAX} streams a call, every page.
+ * The events of `streams`, and the streams that do not exist: a call refused with ResourceNotFoundException
+ * is split in halves, each read again, down to single streams, so k missing streams of n cost at most
+ * about 2·k·log2(n) calls more and every existing stream is still read.
  */
-export async function readLogLines(
-  logs: ReturnType<AwsClients["logs"]>,
-  sources: readonly LogSource[],
-  window: LogWindow,
-  deps: { sleep: (ms: number) => Promise<void> },
-): Promise<LogLine[]> {
+async function readStreams(logs: LogsClient, group: string, streams: string[], window: LogWindow, sleep: (ms: number) => Promise<void>): Promise<{ events: FilteredLogEvent[]; missing: string[] }> {
+  try {
+    return { events: await readPages(logs, group, streams, window, sleep), missing: [] };
+  } catch (error) {
+    if (isGroupNotFound(error)) throw logGroupMissingError(group, error);
+    if (!isNotFound(error)) throw error;
+    if (streams.length === 1) return { events: [], missing: streams };
+    const half = Math.ceil(streams.length / 2);
+    const first = await readStreams(logs, group, streams.slice(0, half), window, sleep);
+    const second = await readStreams(logs, group, streams.slice(half), window, sleep);
+    return { events: [...first.events, ...second.events], missing: [...first.missing, ...second.missing] };
+  }
+}
+
+/**
+ * Every event of `sources` in `window`, in time order (a stream's own order kept for equal times): per log
+ * group, {@link FILTER_LOG_STREAMS_MAX} streams a call, every page; and the sources whose stream does not exist.
+ * @throws CliError when a log group does not exist
+ */
+export async function readLogLines(logs: LogsClient, sources: readonly LogSource[], window: LogWindow, deps: { sleep: (ms: number) => Promise<void> }): Promise<LogRead> {
   const byGroup = new Map<string, LogSource[]>();
   for (const source of sources) byGroup.set(source.group, [...(byGroup.get(source.group) ?? []), source]);
   const lines: LogLine[] = [];
+  const missing: LogSource[] = [];
   for (const [group, groupSources] of byGroup) {
     const byStream = new Map(groupSources.map((s) => [s.stream, s]));
     const streams = [...byStream.keys()];
     for (let i = 0; i < streams.length; i += FILTER_LOG_STREAMS_MAX) {
-      const logStreamNames = streams.slice(i, i + FILTER_LOG_STREAMS_MAX);
-      let nextToken: string | undefined;
-      do {
-        const token = nextToken;
-        const page = await withBackoff(
-          () =>
-            logs.send(
-              new FilterLogEventsCommand({
-                logGroupName: group,
-                logStreamNames,
-                ...(window.startTime !== undefined ? { startTime: window.startTime } : {}),
-                ...(window.endTime !== undefined ? { endTime: window.endTime } : {}),
-                ...(token ? { nextToken: token } : {}),
-              }),
-            ),
-          deps.sleep,
-        );
-        for (const event of page.events ?? []) {
-          const line = toLine(event, byStream);
-          if (line) lines.push(line);
-        }
-        // A token that comes back unchanged would loop for ever.
-        nextToken = page.nextToken && page.nextToken !== token ? page.nextToken : undefined;
-      } while (nextToken);
+      const read = await readStreams(logs, group, streams.slice(i, i + FILTER_LOG_STREAMS_MAX), window, deps.sleep);
+      for (const event of read.events) {
+        const line = toLine(event, byStream);
+        if (line) lines.push(line);
+      }
+      missing.push(...read.missing.map((stream) => byStream.get(stream)!));
     }
   }
-  return lines.sort((a, b) => a.time - b.time);
+  return { lines: lines.sort((a, b) => a.time - b.time), missing };
 }
 
 function toLine(event: FilteredLogEvent, byStream: ReadonlyMap<string, LogSource>): LogLine | undefined {

@@ -5,7 +5,9 @@
  * a plain job when its state changed, an array's children as they show up RUNNING (ListJobs lists
  * children one status at a time; every child passes through RUNNING), and every SUCCEEDED or FAILED child
  * once more when its parent ends (or when the parent's counts say one was missed, at most once a minute),
- * so that an attempt that started and ended between two polls is still found.
+ * so that an attempt that started and ended between two polls is still found. A child described RUNNING
+ * that a later RUNNING listing no longer shows is described again: it ended (its stream is complete once
+ * read past its `stoppedAt`, {@link LogSources.stopOf}) or went back to RUNNABLE for another attempt.
  *
  * Batch facts (DescribeJobs API reference, user guide "Using the awslogs log driver"): a job's
  * `container.logStreamName` is its latest attempt's stream, each `attempts[].container.logStreamName` an
@@ -56,6 +58,9 @@ export function logGroupOf(detail: JobDetail, outputs: Pick<StackOutputs, "jobDe
   return (key !== undefined ? outputs.logGroupNames[key] : undefined) ?? BATCH_DEFAULT_LOG_GROUP;
 }
 
+/** The key of a stream in {@link LogSources.sources}: log group and stream name. */
+export const sourceKey = (source: Pick<LogSource, "group" | "stream">) => `${source.group}\u0000${source.stream}`;
+
 /** Every stream of a described job: its attempts' and its latest one's. */
 function streamsOf(detail: JobDetail): string[] {
   const names = [...(detail.attempts ?? []).map((a) => a.container?.logStreamName), detail.container?.logStreamName];
@@ -103,6 +108,8 @@ interface ArrayState {
 /** The run's log streams found so far; {@link update} finds the new ones. */
 export class LogSources {
   readonly sources = new Map<string, LogSource>();
+  /** By {@link sourceKey}: when the attempt that wrote the stream stopped, once a description says so. */
+  private readonly stops = new Map<string, number>();
   private readonly described = new Map<string, JobStatus>();
   private readonly arrays = new Map<string, ArrayState>();
 
@@ -115,27 +122,59 @@ export class LogSources {
     const group = logGroupOf(detail, this.outputs);
     const added: LogSource[] = [];
     for (const stream of streamsOf(detail)) {
-      const id = `${group}\u0000${stream}`;
+      const id = sourceKey({ group, stream });
       if (this.sources.has(id)) continue;
       const source: LogSource = { group, stream, step: job.step, ...(task !== undefined ? { task } : {}), jobId: detail.jobId! };
       this.sources.set(id, source);
       added.push(source);
     }
+    this.recordStops(detail, group);
     return added;
   }
 
-  /** The children of `parent` in `statuses` whose state changed since they were last described. */
+  /**
+   * An earlier attempt's stream ended with that attempt (`attempts[].stoppedAt`); a job that is SUCCEEDED
+   * or FAILED writes to none of its streams any more (DescribeJobs API reference, AttemptDetail, JobDetail).
+   */
+  private recordStops(detail: JobDetail, group: string): void {
+    for (const attempt of detail.attempts ?? []) {
+      const stream = attempt.container?.logStreamName;
+      if (stream && attempt.stoppedAt !== undefined) this.stops.set(sourceKey({ group, stream }), attempt.stoppedAt);
+    }
+    if (!TERMINAL.has(detail.status)) return;
+    for (const stream of streamsOf(detail)) {
+      const id = sourceKey({ group, stream });
+      if (!this.stops.has(id)) this.stops.set(id, detail.stoppedAt ?? this.deps.now());
+    }
+  }
+
+  /** When the attempt that writes `source` stopped (no later line can come), if a description said so. */
+  stopOf(source: Pick<LogSource, "group" | "stream">): number | undefined {
+    return this.stops.get(sourceKey(source));
+  }
+
+  /**
+   * The children of `parent` in `statuses` whose state changed since they were last described, and those
+   * described RUNNING that the RUNNING listing no longer shows (they ended, or wait for another attempt).
+   */
   private async changedChildren(parent: RunJob, statuses: readonly JobStatus[], state: ArrayState): Promise<string[]> {
-    const ids: string[] = [];
+    const ids = new Set<string>();
+    const running = new Set<string>();
     for (const jobStatus of statuses) {
       let nextToken: string | undefined;
       do {
         const page = await withThrottleRetry(() => this.deps.batch.send(new ListJobsCommand({ arrayJobId: parent.jobId, jobStatus, nextToken })), this.deps, "ListJobs");
-        for (const child of page.jobSummaryList ?? []) if (child.jobId && state.children.get(child.jobId) !== (child.status ?? jobStatus)) ids.push(child.jobId);
+        for (const child of page.jobSummaryList ?? []) {
+          if (!child.jobId) continue;
+          const status = child.status ?? jobStatus;
+          if (status === "RUNNING") running.add(child.jobId);
+          if (state.children.get(child.jobId) !== status) ids.add(child.jobId);
+        }
         nextToken = page.nextToken;
       } while (nextToken);
     }
-    return ids;
+    for (const [id, status] of state.children) if (status === "RUNNING" && !running.has(id)) ids.add(id);
+    return [...ids];
   }
 
   /**

@@ -1,8 +1,12 @@
 /**
  * `batch-pipeline logs RUN [--step S] [--task N] [--follow] [--since D] [--json]`: the container output of
  * a run's jobs from CloudWatch Logs, each line prefixed by its step and task (`process[17] …`), in time
- * order. `--follow` reads again every 5 s from the last line seen, picking up children as they start,
- * until the run has ended and one last read is done (or Ctrl-C: exit 130).
+ * order. `--follow` reads again every 5 s from the last line seen, picking up children as they start, and
+ * stops reading a stream once it was read {@link FOLLOW_OVERLAP_MS} past the end of the attempt that
+ * writes it (so a wide array whose children have mostly finished costs a few FilterLogEvents calls a
+ * poll, not one per 100 children ever started: the account has 5 a second); it ends when the run has
+ * ended and every stream was so read (or on Ctrl-C: exit 130). Streams that do not exist are skipped with
+ * one note (and tried again while their job runs: a stream can be created after Batch names it).
  */
 import type { Command } from "commander";
 import type { CliContext, Colors } from "../context";
@@ -13,7 +17,7 @@ import type { CommandSetup } from "../program";
 import { checkRunId, fetchRun } from "../runJobs";
 import { type RunSnapshot } from "../runModel";
 import { type LogLine, readLogLines } from "../runLogEvents";
-import { type LogSelection, type LogSource, LogSources, NOT_STARTED, notStartedByStep, selectJobs } from "../runLogs";
+import { type LogSelection, type LogSource, LogSources, NOT_STARTED, notStartedByStep, selectJobs, sourceKey } from "../runLogs";
 
 interface LogsOptions {
   step?: string;
@@ -65,6 +69,13 @@ function printer(ctx: CliContext, snapshot: RunSnapshot, json: boolean) {
   };
 }
 
+/** `3 log streams of run … do not exist …, e.g. process[5] (stream): their lines are skipped`. */
+function missingNote(runId: string, missing: readonly LogSource[]): string {
+  const first = missing[0]!;
+  const count = missing.length === 1 ? "1 log stream" : `${fmtInt(missing.length)} log streams`;
+  return `${count} of run ${runId} ${missing.length === 1 ? "does" : "do"} not exist in CloudWatch Logs (deleted, expired with the log group's retention, or not created yet), e.g. ${labelOf(first)} (${first.stream}): ${missing.length === 1 ? "its lines are" : "their lines are"} skipped`;
+}
+
 async function logs(runId: string, options: LogsOptions, setup: CommandSetup): Promise<number> {
   const { ctx } = setup;
   checkRunId(runId);
@@ -80,9 +91,17 @@ async function logs(runId: string, options: LogsOptions, setup: CommandSetup): P
   const sources = new LogSources(deployed.outputs, { batch, sleep: ctx.sleep, now: ctx.now });
   const noted = new Set<string>();
   const printed = new Map<string, number>();
+  /** By sourceKey: when the stream was last read (the read's start), and streams never to be read again. */
+  const lastRead = new Map<string, number>();
+  const done = new Set<string>();
+  /** Streams CloudWatch Logs said do not exist, tried again (from the start) while their job may still create them. */
+  const missing = new Map<string, LogSource>();
   const base = since !== undefined ? ctx.now() - since : snapshot.createdAt;
   let last = base;
-  let endedSeen = false;
+  /** When the run ended (its last job stopped), once a snapshot says it has: no stream gets a line after it. */
+  const endOf = (run: RunSnapshot) => (run.state === "SUCCEEDED" || run.state === "FAILED" ? (run.stoppedAt ?? ctx.now()) : undefined);
+  let endedAt = endOf(snapshot);
+  const reportedMissing = new Set<string>();
 
   const note = (key: string, text: string) => {
     if (noted.has(key)) return;
@@ -91,7 +110,8 @@ async function logs(runId: string, options: LogsOptions, setup: CommandSetup): P
   };
   for (;;) {
     const jobs = selectJobs(snapshot, selection);
-    const known = [...sources.sources.values()];
+    const known = [...sources.sources.entries()].filter(([key]) => lastRead.has(key) && !done.has(key) && !missing.has(key)).map(([, s]) => s);
+    const probes = [...missing.values()];
     const found = await awsCall("Batch ListJobs/DescribeJobs", () => sources.update(jobs, selection));
     if (selection.task !== undefined) {
       const job = jobs[0]!;
@@ -104,29 +124,57 @@ async function logs(runId: string, options: LogsOptions, setup: CommandSetup): P
         note(step, total === 1 ? `${step} has not started yet (${state}): no log stream yet` : `${step}: ${fmtInt(waiting)} of ${fmtInt(total)} tasks have not started yet: no log streams for them yet`);
       }
     }
-    // Streams read before: from just before the last line; streams found now: from the start.
+    // Streams read before: from just before the last line; streams found now (or missing before): from the start.
     const from = last !== undefined && known.length > 0 ? Math.max(base ?? -Infinity, last - FOLLOW_OVERLAP_MS) : base;
     const reads = [
       ...(known.length > 0 ? [{ streams: known, startTime: from }] : []),
-      ...(found.length > 0 ? [{ streams: found, startTime: base }] : []),
+      ...(found.length + probes.length > 0 ? [{ streams: [...found, ...probes], startTime: base }] : []),
     ];
     const lines: LogLine[] = [];
+    const newlyMissing: LogSource[] = [];
     for (const read of reads) {
-      lines.push(...(await awsCall("CloudWatch Logs FilterLogEvents", () => readLogLines(clients.logs(), read.streams, read.startTime !== undefined ? { startTime: read.startTime } : {}, { sleep: ctx.sleep }))));
+      const readAt = ctx.now();
+      const result = await awsCall("CloudWatch Logs FilterLogEvents", () => readLogLines(clients.logs(), read.streams, read.startTime !== undefined ? { startTime: read.startTime } : {}, { sleep: ctx.sleep }));
+      lines.push(...result.lines);
+      const absent = new Set(result.missing.map(sourceKey));
+      for (const source of read.streams) {
+        const key = sourceKey(source);
+        if (!absent.has(key)) {
+          lastRead.set(key, readAt);
+          missing.delete(key);
+          continue;
+        }
+        if (!reportedMissing.has(key)) newlyMissing.push(source);
+        reportedMissing.add(key);
+        // A stream its finished job never created will not appear: it is not asked for again.
+        if (sources.stopOf(source) !== undefined || endedAt !== undefined) {
+          missing.delete(key);
+          done.add(key);
+        } else missing.set(key, source);
+      }
     }
+    if (newlyMissing.length > 0) ctx.term.err(`${missingNote(runId, newlyMissing)}\n`);
     for (const line of lines.sort((a, b) => a.time - b.time)) {
       if (printed.has(line.eventId)) continue;
       printed.set(line.eventId, line.time);
       print(line);
       last = Math.max(last ?? line.time, line.time);
     }
-    if (!options.follow || endedSeen) break;
-    if (snapshot.state === "SUCCEEDED" || snapshot.state === "FAILED") endedSeen = true;
+    if (!options.follow) break;
+    // CloudWatch Logs may make a line readable up to the overlap after a later one: a stream read that long
+    // after its attempt stopped has nothing more to give (once the run ended, every job has stopped).
+    for (const [key, source] of sources.sources) {
+      const stop = sources.stopOf(source) ?? endedAt;
+      const read = lastRead.get(key);
+      if (stop !== undefined && read !== undefined && read >= stop + FOLLOW_OVERLAP_MS) done.add(key);
+    }
+    if (endedAt !== undefined && [...sources.sources.keys()].every((key) => done.has(key))) break;
     // Only events at or after the overlap can come again.
     for (const [id, time] of printed) if (last !== undefined && time < last - 2 * FOLLOW_OVERLAP_MS) printed.delete(id);
     await ctx.sleep(FOLLOW_POLL_MS);
     if (ctx.signal.aborted) return CLI_EXIT.interrupted;
     snapshot = await awsCall("Batch ListJobs/DescribeJobs", () => fetchRun(runId, deployed.outputs, runDeps, snapshot));
+    endedAt ??= endOf(snapshot);
   }
   if (sources.sources.size === 0 && noted.size === 0 && !options.json) ctx.term.err(`no log streams for ${selection.step !== undefined ? `\`${labelOf({ step: selection.step, ...(selection.task !== undefined ? { task: selection.task } : {}) })}\` of ` : ""}run ${runId} yet\n`);
   return CLI_EXIT.ok;

@@ -9,8 +9,12 @@
  * first; array children are listed only by `arrayJobId`, one `jobStatus` at a time (RUNNING without one);
  * every listing comes in pages of at most 100 with a `nextToken`; DescribeJobs refuses more than 100 ids;
  * an array parent stays PENDING while children live; TerminateJob on a parent cancels only children not
- * yet STARTING or RUNNING, which must be terminated one by one; a RUNNING job terminated gets SIGTERM and
- * stays RUNNING until it stops (here: until {@link BatchRunFake.stopTerminated}).
+ * yet STARTING or RUNNING, which must be terminated one by one, and a child moving RUNNABLE → STARTING as
+ * the parent is cancelled is missed too ({@link BatchRunFake.slipThrough}); a RUNNING job terminated gets
+ * SIGTERM and stays RUNNING until it stops (here: until {@link BatchRunFake.stopTerminated}). ListJobs is
+ * eventually consistent: a job {@link BatchRunFake.submit}ted is listed only `listLagMs` after it was created.
+ * With a {@link BatchRunFake.clock}, jobs start and stop at the clock's time (DescribeJobs `startedAt`,
+ * `stoppedAt`, and each ended attempt's `stoppedAt`).
  */
 import { BatchServiceException, DescribeJobsCommand, type JobDetail, type JobStatus, ListJobsCommand, type ListJobsCommandInput, TerminateJobCommand } from "@aws-sdk/client-batch";
 import type { AwsStub } from "aws-sdk-client-mock";
@@ -43,6 +47,12 @@ export interface FakeRunJob {
   /** The job's own `awslogs-group` (its definition's log configuration). */
   logGroup?: string;
   statusReason?: string;
+  startedAt?: number;
+  stoppedAt?: number;
+  /** When each attempt ended, by attempt. */
+  attemptStops?: number[];
+  /** ListJobs shows the job from this time on. */
+  listedFrom?: number;
 }
 
 /** A step of a fake run: `width` tasks, in arrays of at most `chunk`, each task's state from `status`. */
@@ -77,6 +87,15 @@ export class BatchRunFake {
   readonly terminated: { jobId: string; reason: string }[] = [];
   /** Job ids whose TerminateJob Batch refuses (AccessDeniedException). */
   readonly denyTerminate = new Set<string>();
+  /** Children that TerminateJob on their parent does not cancel: they were reaching STARTING just then. */
+  readonly slipThrough = new Set<string>();
+  /** The time jobs start and stop at; without one, every job started 5 s and stopped 65 s after it was created. */
+  clock?: () => number;
+  /** How long after its creation a {@link submit}ted job is listed. */
+  listLagMs = 0;
+  /** Called after every ListJobs answer (a start job submitting just after a listing). */
+  afterList?: (input: ListJobsCommandInput) => void;
+  private readonly index = new Map<string, FakeRunJob>();
   private created = 0;
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any client's stub
@@ -91,7 +110,30 @@ export class BatchRunFake {
     const { attempts = 1, ...rest } = partial;
     const definition = rest.definition === "start" ? OUTPUTS.startJobDefinitionName : OUTPUTS.jobDefinitionNames[rest.definition]!;
     const streams = STARTED.has(rest.status) && rest.arraySize === undefined ? Array.from({ length: attempts }, (_, a) => `${definition}/default/${rest.jobId.replace(/\W/g, "")}a${a}`) : [];
-    return { ...rest, createdAt: this.epoch + n * 1000, logStreams: streams };
+    // 10 ms apart: the 10,001 jobs of the widest run were all created (and stopped) before the tests' 12:00.
+    const job: FakeRunJob = { ...rest, createdAt: this.epoch + n * 10, logStreams: streams };
+    this.index.set(job.jobId, job);
+    return job;
+  }
+
+  /** A plain job of `step` that a start job of `runId` submits now (listed `listLagMs` from now). */
+  submit(runId: string, step: string, status: JobStatus = "PENDING"): FakeRunJob {
+    const base = this.jobs.find((j) => j.kind === "start" && j.jobName.startsWith(startJobNamePrefix(runId)))!.environment;
+    const environment = { ...base, [TASK_ENV.step]: step, [TASK_ENV.taskCount]: "1", [TASK_ENV.arrayOffset]: "0" };
+    const now = this.clock?.() ?? this.epoch;
+    const job = this.job({ jobId: `${step}-${runId.slice(0, 6)}-late`, jobName: `${runJobNamePrefix(runId)}${step}`, jobQueue: OUTPUTS.processQueueArn, status, step, kind: "task", definition: "process", environment });
+    Object.assign(job, { createdAt: now, listedFrom: now + this.listLagMs });
+    this.jobs.push(job);
+    return job;
+  }
+
+  /** Records a move to `status` at the clock's time: an attempt ends when a job leaves RUNNING. */
+  private move(job: FakeRunJob, status: JobStatus): void {
+    const now = this.clock?.();
+    if (now !== undefined && job.status === "RUNNING" && status !== "RUNNING") job.attemptStops = [...(job.attemptStops ?? []), now];
+    if (now !== undefined && status === "RUNNING" && job.status !== "RUNNING") Object.assign(job, { startedAt: now, stoppedAt: undefined });
+    if (now !== undefined && TERMINAL.has(status) && !TERMINAL.has(job.status)) job.stoppedAt = now;
+    job.status = status;
   }
 
   /** Puts a run in the account: its start job, then each step's jobs (and barriers) in dependency order. */
@@ -133,14 +175,14 @@ export class BatchRunFake {
   private settleParent(parentId: string): void {
     const parent = this.jobs.find((j) => j.jobId === parentId);
     const kids = this.children.get(parentId) ?? [];
-    if (!parent || !kids.every((k) => TERMINAL.has(k.status))) return;
-    parent.status = kids.every((k) => k.status === "SUCCEEDED") ? "SUCCEEDED" : "FAILED";
+    if (!parent || TERMINAL.has(parent.status) || !kids.every((k) => TERMINAL.has(k.status))) return;
+    this.move(parent, kids.every((k) => k.status === "SUCCEEDED") ? "SUCCEEDED" : "FAILED");
   }
 
   /** Every terminated job that was still running stops now (its SIGKILL came). */
   stopTerminated(): void {
     const ids = new Set(this.terminated.map((t) => t.jobId));
-    for (const job of [...this.jobs, ...[...this.children.values()].flat()]) if (ids.has(job.jobId) && !TERMINAL.has(job.status)) job.status = "FAILED";
+    for (const job of [...this.jobs, ...[...this.children.values()].flat()]) if (ids.has(job.jobId) && !TERMINAL.has(job.status) && job.arraySize === undefined) this.move(job, "FAILED");
     for (const parentId of this.children.keys()) this.settleParent(parentId);
   }
 
@@ -155,14 +197,14 @@ export class BatchRunFake {
       const definition = job.definition === "start" ? OUTPUTS.startJobDefinitionName : OUTPUTS.jobDefinitionNames[job.definition]!;
       job.logStreams.push(`${definition}/default/${jobId.replace(/\W/g, "")}a${job.logStreams.length}`);
     }
-    job.status = status;
+    this.move(job, status);
     if (job.parentId) this.settleParent(job.parentId);
     return job;
   }
 
   /** The job or child with this id. */
   find(jobId: string): FakeRunJob | undefined {
-    return this.jobs.find((j) => j.jobId === jobId) ?? this.children.get(jobId.split(":")[0]!)?.find((k) => k.jobId === jobId);
+    return this.index.get(jobId) ?? this.jobs.find((j) => j.jobId === jobId);
   }
 
   private page<T>(items: T[], nextToken: string | undefined) {
@@ -175,12 +217,15 @@ export class BatchRunFake {
     if (input.arrayJobId) {
       const status = input.jobStatus ?? "RUNNING";
       const { items, nextToken } = this.page((this.children.get(input.arrayJobId) ?? []).filter((k) => k.status === status), input.nextToken);
+      this.afterList?.(input);
       return { jobSummaryList: items.map(summary), nextToken };
     }
     const value = String(input.filters?.find((f) => f.name === "JOB_NAME")?.values?.[0] ?? "").toLowerCase();
     const matches = (name: string) => (value.endsWith("*") ? name.toLowerCase().startsWith(value.slice(0, -1)) : name.toLowerCase() === value);
-    const listed = this.jobs.filter((j) => j.jobQueue === input.jobQueue && matches(j.jobName)).sort((a, b) => b.createdAt - a.createdAt);
+    const now = this.clock?.() ?? Infinity;
+    const listed = this.jobs.filter((j) => j.jobQueue === input.jobQueue && matches(j.jobName) && (j.listedFrom ?? -Infinity) <= now).sort((a, b) => b.createdAt - a.createdAt);
     const { items, nextToken } = this.page(listed, input.nextToken);
+    this.afterList?.(input);
     return { jobSummaryList: items.map(summary), nextToken };
   }
 
@@ -194,8 +239,8 @@ export class BatchRunFake {
       jobQueue: j.jobQueue,
       status: j.status,
       createdAt: j.createdAt,
-      ...(STARTED.has(j.status) && !kids ? { startedAt: j.createdAt + 5_000 } : {}),
-      ...(TERMINAL.has(j.status) && !kids ? { stoppedAt: j.createdAt + 65_000 } : {}),
+      ...(STARTED.has(j.status) && !kids ? { startedAt: j.startedAt ?? j.createdAt + 5_000 } : {}),
+      ...(TERMINAL.has(j.status) && (!kids || j.stoppedAt !== undefined) ? { stoppedAt: j.stoppedAt ?? j.createdAt + 65_000 } : {}),
       ...(j.statusReason ? { statusReason: j.statusReason } : {}),
       jobDefinition: `${ARN}:job-definition/${definition}:3`,
       container: {
@@ -204,7 +249,11 @@ export class BatchRunFake {
         ...(j.logGroup ? { logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": j.logGroup } } } : {}),
       },
       ...(kids ? { arrayProperties: { size: j.arraySize!, statusSummary: summary } } : j.index !== undefined ? { arrayProperties: { index: j.index } } : {}),
-      attempts: j.logStreams.map((logStreamName) => ({ container: { logStreamName } })),
+      // An attempt ended unless it is the one running now.
+      attempts: j.logStreams.map((logStreamName, a) => ({
+        container: { logStreamName },
+        ...(a < j.logStreams.length - 1 || j.status !== "RUNNING" ? { stoppedAt: j.attemptStops?.[a] ?? j.stoppedAt ?? j.createdAt + 65_000 } : {}),
+      })),
     } as JobDetail;
   }
 
@@ -221,9 +270,9 @@ export class BatchRunFake {
     job.statusReason = reason;
     const kids = this.children.get(jobId);
     if (kids) {
-      for (const kid of kids) if (!["STARTING", "RUNNING", "SUCCEEDED", "FAILED"].includes(kid.status)) kid.status = "FAILED";
+      for (const kid of kids) if (!["STARTING", "RUNNING", "SUCCEEDED", "FAILED"].includes(kid.status) && !this.slipThrough.has(kid.jobId)) this.move(kid, "FAILED");
       this.settleParent(jobId);
-    } else if (job.status !== "RUNNING" && job.status !== "STARTING") job.status = "FAILED";
+    } else if (job.status !== "RUNNING" && job.status !== "STARTING") this.move(job, "FAILED");
     if (job.parentId) this.settleParent(job.parentId);
     return {};
   }
