@@ -14,7 +14,7 @@ export const STATUS_REASONS = {
   exited: "Essential container in task exited",
   notStarted: "Task failed to start",
   arrayChildFailed: "Array Child Job failed",
-  interrupted: "Stopped by Ctrl-C (batch-pipeline run)",
+  interrupted: "Stopped by Ctrl-C",
 } as const;
 
 /** What happened to a task; `retrying` after a failed attempt that is tried again. */

@@ -57,7 +57,7 @@ export function runJobOf(job: LocalJob, createdAt: number): RunJob {
 /** What a whole run is doing: as the run model's state of its jobs (cli/runModel.ts). */
 function runState(jobs: readonly RunJob[]): RunState {
   if (jobs.every((j) => TERMINAL.has(j.status))) return jobs.some((j) => j.status === "FAILED") ? "FAILED" : "SUCCEEDED";
-  if (jobs.some((j) => j.status === "FAILED" || j.counts.RUNNING + j.counts.STARTING + j.counts.SUCCEEDED + j.counts.FAILED > 0)) return "RUNNING";
+  if (jobs.some((j) => j.status === "FAILED" || j.counts.RUNNING + j.counts.STARTING + j.counts.SUCCEEDED > 0)) return "RUNNING";
   return "WAITING";
 }
 
@@ -68,7 +68,7 @@ function runState(jobs: readonly RunJob[]): RunState {
 export function stepState(step: LocalStep): RunState {
   if (step.unfinishedJobs === 0) return step.failedJobs > 0 ? "FAILED" : "SUCCEEDED";
   const { counts } = step;
-  if (step.failedJobs > 0 || step.succeededBarriers > 0 || counts.RUNNING + counts.STARTING + counts.SUCCEEDED + counts.FAILED > 0) return "RUNNING";
+  if (step.failedJobs > 0 || step.succeededBarriers > 0 || counts.RUNNING + counts.STARTING + counts.SUCCEEDED > 0) return "RUNNING";
   return "WAITING";
 }
 
