@@ -3,6 +3,7 @@
  * `docker` program (a script that runs each "container" as a process and kills it by name, as the engine
  * does), and the real thing where a Docker engine answers `docker info`.
  */
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,12 +12,13 @@ import { systemClock } from "../../../cli/local/executor";
 import { buildModel } from "../../../cli/local/model";
 import { LocalScheduler, STATUS_REASONS } from "../../../cli/local/scheduler";
 import { TaskLogs } from "../../../cli/local/taskLogs";
-import { tempDir } from "../stackProject";
-import { cli, offline, REPO } from "../support";
+import { offline, tempDir } from "../stackProject";
+import { cli, REPO } from "../support";
 import { waitUntil } from "./processes";
 import { FakeExecutor, modelOf } from "./support";
 
-const docker = await dockerAnswers(5_000);
+/** Whether a Docker engine answers `docker info` here, known before the tests are named. */
+const docker = spawnSync("docker", ["info"], { timeout: 5_000, stdio: "ignore" }).status === 0;
 const SAMPLE = join(REPO, "tests/cli/local/fixtures/sample.csv");
 
 /**
@@ -107,6 +109,10 @@ describe("docker executor", () => {
     expect(stopped.map((s) => s.what)).toEqual([`container ${name}`]);
     expect((await run.done).state).toBe("INTERRUPTED");
     expect(readFileSync(join(dir, "calls"), "utf8")).toContain(`kill ${name}\n`);
+  });
+
+  it(`dockerAnswers() says whether an engine answers \`docker info\` (here: ${docker ? "one does" : "none does"})`, async () => {
+    expect(await dockerAnswers(5_000)).toBe(docker);
   });
 
   (docker ? it : it.skip)(
