@@ -92,15 +92,13 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
   if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} in AWS the trigger would start no run for ${JSON.stringify(input.key)}: ${ignored}; running it anyway\n`);
   const planned = await localPlan(target, input, setup.globals().processQueue);
   const executorName = await chooseExecutor(options, ctx);
-  if (ctx.signal.aborted) return CLI_EXIT.interrupted;
+  if (ctx.signal.aborted) {
+    ctx.term.err("interrupted: nothing was started\n");
+    return CLI_EXIT.interrupted;
+  }
 
   const runDir = resolve(ctx.cwd, options.out, planned.runId);
   const outputDir = join(runDir, "output");
-  if (existsSync(runDir)) {
-    ctx.term.err(`${ctx.term.color.yellow("note:")} replacing the previous local run of this file in ${runDir}\n`);
-    rmSync(runDir, { recursive: true, force: true });
-  }
-  mkdirSync(outputDir, { recursive: true });
   const logs = new TaskLogs(runDir);
   const lines = new LineBuffer<LocalTask>();
   let view: LocalView | undefined;
@@ -112,10 +110,15 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
   const model = buildModel(planned.plan, planned.definitionsByName, executor.paths);
   const problems = problemsOf(model, executor, machine);
   if (problems.length > 0) {
-    rmSync(runDir, { recursive: true, force: true });
     for (const p of problems) ctx.term.err(`${ctx.term.color.red("error:")} ${p}\n`);
     return CLI_EXIT.usage;
   }
+  // The same file gives the same run id: a run of it again replaces the last one's output and logs.
+  if (existsSync(runDir)) {
+    ctx.term.err(`${ctx.term.color.yellow("note:")} replacing the previous local run of this file in ${runDir}\n`);
+    rmSync(runDir, { recursive: true, force: true });
+  }
+  mkdirSync(outputDir, { recursive: true });
 
   const startedAt = ctx.now();
   const objectInput = { bucket: input.bucket, key: input.key, versionId: input.versionId, sizeBytes: input.sizeBytes };

@@ -3,7 +3,7 @@
  * the test context's fixed clock (so every duration shown is 0ms), output checked as printed.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { computeRunId } from "../../../functions/startRequest";
@@ -106,6 +106,26 @@ describe("run: the default workflow with the process executor (no AWS, no Pulumi
     expect(code).toBe(0);
     expect(stdout).toMatch(/SUCCEEDED in 0ms: 222 tasks run, 0 failed, 0 retried/);
     expect(stdout).toMatch(/└─ merge +SUCCEEDED +1\/1 .*\n +├─ merge +task 0 +SUCCEEDED +1\/1\n +└─ 1 barrier job +SUCCEEDED\n/);
+  });
+});
+
+describe("run: again, and a file the trigger would ignore", () => {
+  it("replaces the previous run of the same file (same content, same run id), saying so", async () => {
+    const out = tempDir("bp-run-");
+    const first = await cli(["run", SAMPLE, "--executor", "process", "--out", out], offline(REPO, HOST));
+    const runId = /^run ([0-9a-f]{24}) /.exec(first.stdout)![1]!;
+    writeFileSync(join(out, runId, "output", "left-over"), "x");
+    const again = await cli(["run", SAMPLE, "--executor", "process", "--out", out], offline(REPO, HOST));
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe(`note: replacing the previous local run of this file in ${join(out, runId)}\n`);
+    expect(existsSync(join(out, runId, "output", "left-over"))).toBe(false);
+  });
+
+  it("runs a file whose key the trigger would ignore, after saying why", async () => {
+    const dir = project({ local: { "batch-pipeline:trigger": { prefix: "incoming/", suffix: ".bin" } } });
+    const { code, stderr } = await cli(["run", SAMPLE, "--stack", "local", "--executor", "process", "--out", tempDir("bp-run-")], offline(dir, HOST));
+    expect(code).toBe(0);
+    expect(stderr).toBe('note: in AWS the trigger would start no run for "incoming/sample.csv": it does not end with trigger.suffix ".bin"; running it anyway\n');
   });
 });
 
