@@ -35,6 +35,9 @@ export function shown(path: string, cwd: string): string {
 /** `process[17]`, or `merge` for a step of one task (as `batch-pipeline logs` prefixes lines). */
 export const taskLabel = (task: LocalTask) => labelOf({ step: task.job.step.name, ...(task.job.step.width > 1 ? { task: task.number } : {}) });
 
+/** The widest task label of a run (`process[9999]`), to line up `--follow` and progress lines. */
+export const labelWidth = (steps: readonly LocalStep[]) => Math.max(...steps.map((s) => (s.width > 1 ? `${s.name}[${s.width - 1}]` : s.name).length));
+
 /** `+12.3s`: time since the run started. */
 export const elapsed = (ms: number) => `+${(Math.max(0, ms) / 1000).toFixed(1)}s`;
 

@@ -12,7 +12,7 @@ import type { RunSnapshot, RunState } from "../runModel";
 import type { JobFailure } from "../statusView";
 import type { LocalRunModel, LocalStep, LocalTask } from "./model";
 import type { StoppedTask, TaskEvent } from "./scheduler";
-import { attemptText, elapsed, renderLocal, type RunPlace, stepText, summaryLines, taskLabel } from "./screen";
+import { attemptText, elapsed, labelWidth, renderLocal, type RunPlace, stepText, summaryLines, taskLabel } from "./screen";
 import { stepState, type RunSummary } from "./snapshot";
 
 /** The TTY screen's fastest redraw. */
@@ -62,7 +62,7 @@ function endLines(v: ViewContext, end: RunEnd): string[] {
 export function plainView(v: ViewContext): LocalView {
   const { ctx } = v;
   const out = (lines: string[]) => lines.length > 0 && ctx.term.out(`${lines.join("\n")}\n`);
-  const width = Math.max(...v.model.steps.map((s) => s.name.length), ...v.model.steps.map((s) => (s.width > 1 ? `${s.name}[${s.width - 1}]` : s.name).length));
+  const width = labelWidth(v.model.steps);
   const seen = new Map<LocalStep, { state: RunState; tenth: number }>();
   let failedLines = 0;
   const at = () => elapsed(ctx.now() - v.startedAt).padStart(7);
@@ -97,10 +97,13 @@ export function plainView(v: ViewContext): LocalView {
 
 const CSI = "\x1b[";
 
-/** `line` cut to fewer than `columns` visible characters (colour codes kept), so a redrawn line never wraps. */
+/**
+ * `line` cut to fewer than `columns` visible characters (colour codes kept), so a redrawn line never
+ * wraps; as it is when the width is unknown (0).
+ */
 export function fit(line: string, columns: number): string {
   const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
-  if (plain.length < columns) return line;
+  if (columns <= 0 || plain.length < columns) return line;
   let out = "";
   let visible = 0;
   for (let i = 0; i < line.length; i++) {
@@ -117,14 +120,17 @@ export function fit(line: string, columns: number): string {
 /** A TTY: the screen redrawn in place; `--follow` lines go above it. */
 export function ttyView(v: ViewContext): LocalView {
   const { ctx } = v;
+  const width = labelWidth(v.model.steps);
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
   let pendingLogs: string[] = [];
-  const draw = (lines: string[]) => {
+  // Live drawings are cut to the terminal's width (a wrapped line would break the next redraw); the
+  // last one stays on the screen, whole.
+  const draw = (lines: string[], live = true) => {
     let text = drawn === 0 ? `${CSI}?25l` : `${CSI}${drawn}F${CSI}J`;
     for (const log of pendingLogs) text += `${log}\n`;
     pendingLogs = [];
-    for (const line of lines) text += `${fit(line, ctx.term.columns)}${CSI}K\n`;
+    for (const line of lines) text += `${live ? fit(line, ctx.term.columns) : line}${CSI}K\n`;
     ctx.term.out(text);
     drawn = lines.length;
   };
@@ -138,13 +144,13 @@ export function ttyView(v: ViewContext): LocalView {
     begin: () => redraw(),
     event: soon,
     log: (task, text) => {
-      pendingLogs.push(`${ctx.term.color.cyan(taskLabel(task))}  ${text}`);
+      pendingLogs.push(`${ctx.term.color.cyan(pad(taskLabel(task), width))}  ${text}`);
       soon();
     },
     end: (end) => {
       clearTimeout(timer);
       timer = undefined;
-      draw([...(end.state === "INTERRUPTED" ? screen(v.snapshot(), []) : screen(end.snapshot, end.failures)), "", ...endLines(v, end)]);
+      draw([...(end.state === "INTERRUPTED" ? screen(v.snapshot(), []) : screen(end.snapshot, end.failures)), "", ...endLines(v, end)], false);
     },
     close: () => {
       clearTimeout(timer);

@@ -226,16 +226,21 @@ describe("run: --json, --follow and a terminal", () => {
     ]);
   });
 
-  it("on a TTY, draws the screen in place and ends with the final screen and the summary", async () => {
-    const ctx = cliContext({ isTTY: true, columns: 100, env: HOST, pulumiOutputs: null });
+  it("on a TTY, draws the screen in place (live lines cut to the width), --follow lines above it, and ends with the whole final screen and the summary", async () => {
+    const ctx = cliContext({ isTTY: true, columns: 70, env: HOST, pulumiOutputs: null });
     const out = tempDir("bp-run-");
-    const { code, stdout } = await cli(["run", SAMPLE, "--executor", "process", "--out", out], ctx);
+    const { code, stdout } = await cli(["run", SAMPLE, "--executor", "process", "--out", out, "--follow"], ctx);
     expect(code).toBe(0);
     expect(stdout.startsWith("\x1b[?25l")).toBe(true);
     expect(stdout.endsWith("\x1b[?25h")).toBe(true);
+    const visible = (line: string) => line.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "");
+    const first = stdout.slice(0, stdout.indexOf("\x1b[J")).split("\n").slice(0, -1);
+    expect(first.length).toBeGreaterThan(10);
+    for (const line of first) expect(visible(line).length).toBeLessThan(70);
     const last = stdout.slice(stdout.lastIndexOf("\x1b[J") + 3);
-    // Bars grow on a wide terminal (30 cells at 100 columns); every line is cleared to its end.
-    expect(last).toContain("└─ merge    SUCCEEDED  1/1  ██████████████████████████████  0ms\x1b[K\n");
-    expect(last).toMatch(/SUCCEEDED in 0ms: 5 tasks run, 0 failed, 0 retried/);
+    // Printed above the screen at the next redraw, whichever it is.
+    expect(visible(stdout).split("\n").filter((l) => /^(prepare|process\[\d\]|merge) +\S/.test(l)).sort()).toEqual(["merge       merge", "prepare     prepare", "process[0]  hello world", "process[1]  hello world", "process[2]  hello world"]);
+    expect(last).toContain("└─ merge    SUCCEEDED  1/1  ██████████  0ms\x1b[K\n");
+    expect(visible(last)).toMatch(/SUCCEEDED in 0ms: 5 tasks run, 0 failed, 0 retried; slowest step prepare \(0ms\)\noutput and logs: .*\/\n/);
   });
 });
