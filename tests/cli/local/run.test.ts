@@ -201,14 +201,15 @@ describe("run: failures, refusals and usage", () => {
 });
 
 describe("run: --json, --follow and a terminal", () => {
-  it("--json prints one JSON line per event and nothing else on stdout", async () => {
+  it("--json prints one JSON line per event (with --follow, each line a task prints) and nothing else on stdout", async () => {
     const out = tempDir("bp-run-");
-    const { code, stdout } = await cli(["run", SAMPLE, "--executor", "process", "--jobs", "1", "--out", out, "--json"], offline(REPO, HOST));
+    const { code, stdout } = await cli(["run", SAMPLE, "--executor", "process", "--jobs", "1", "--out", out, "--json", "--follow"], offline(REPO, HOST));
     expect(code).toBe(0);
     const events = stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
     expect(events[0]).toMatchObject({ event: "start", runId: await sampleRunId(), tasks: 5, executor: "process", maxTasks: 1, steps: [{ step: "prepare", width: 1 }, { step: "process", width: 3 }, { step: "merge", width: 1 }] });
     expect(events.filter((e) => e.event === "task").map((e) => `${e.step}[${e.task}] ${e.status}`)).toEqual(["prepare[0] SUCCEEDED", "process[0] SUCCEEDED", "process[1] SUCCEEDED", "process[2] SUCCEEDED", "merge[0] SUCCEEDED"]);
     expect(events.filter((e) => e.event === "step").map((e) => `${e.step} ${e.state}`)).toEqual(["prepare RUNNING", "prepare SUCCEEDED", "process RUNNING", "process SUCCEEDED", "merge RUNNING", "merge SUCCEEDED"]);
+    expect(events.filter((e) => e.event === "log").map((e) => `${e.step}[${e.task}] ${e.message}`)).toEqual(["prepare[0] prepare", "process[0] hello world", "process[1] hello world", "process[2] hello world", "merge[0] merge"]);
     expect(events.at(-1)).toMatchObject({ event: "end", state: "SUCCEEDED", exitCode: 0, tasks: 5, run: 5, failed: 0, retried: 0, failures: [] });
     expect(events.every((e) => e.at === "2026-12-01T12:00:00.000Z")).toBe(true);
   });
