@@ -45,6 +45,7 @@ export interface Machine {
   memoryMiB: number;
 }
 
+/** The CPUs Node may use and the total memory, in MiB. */
 export const thisMachine = (): Machine => ({ cpus: availableParallelism(), memoryMiB: Math.floor(totalmem() / 2 ** 20) });
 
 function parseJobs(text: string | undefined, machine: Machine): number {

@@ -61,6 +61,7 @@ export function dockerRunArgs(launch: Launch, name: string, mounts: { inputFile:
   ];
 }
 
+/** What the docker executor needs: the run (container names), where logs go, the two host paths it mounts. */
 export interface DockerExecutorOptions {
   runId: string;
   logs: TaskLogs;
@@ -71,6 +72,7 @@ export interface DockerExecutorOptions {
   docker?: string;
 }
 
+/** Runs each attempt in a container of its image (see the module comment). */
 export class DockerExecutor implements Executor {
   readonly name = "docker";
   readonly paths: TaskPaths;

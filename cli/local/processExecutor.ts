@@ -48,6 +48,7 @@ export function findOnPath(program: string, path: string, cwd: string): string |
   return undefined;
 }
 
+/** What the process executor needs: where logs go, the real input and output paths, the host PATH, the graces. */
 export interface ProcessExecutorOptions {
   logs: TaskLogs;
   /** The input file (absolute). */
@@ -65,6 +66,7 @@ export interface ProcessExecutorOptions {
 /** What a job's definition and step are called in messages. */
 const whose = (job: LocalJob) => `step ${job.step.name} (jobDefinitions.${job.definition!.key})`;
 
+/** Runs each attempt's command as a process of this machine (see the module comment). */
 export class ProcessExecutor implements Executor {
   readonly name = "process";
   readonly paths: TaskPaths;

@@ -22,6 +22,7 @@ import { shouldRetry } from "./retry";
 
 export { STATUS_REASONS, type SchedulerResult, type StoppedTask, type TaskEvent };
 
+/** What the scheduler runs on: the executor, the clock, the limits, and who is told of each task event. */
 export interface SchedulerOptions {
   executor: Executor;
   clock: Clock;
@@ -42,6 +43,7 @@ interface Running {
   stopping?: "timeout" | "interrupt";
 }
 
+/** One run of one model: `run()` once; `interrupt()` on Ctrl-C. */
 export class LocalScheduler {
   private readonly queue: LocalTask[] = [];
   private head = 0;
@@ -98,6 +100,7 @@ export class LocalScheduler {
 
   /** A job whose plain dependencies all succeeded: its ready tasks are queued, a barrier is done. */
   private release(job: LocalJob): void {
+    if (job.released) return;
     job.released = true;
     if (job.planned.kind === "barrier") {
       job.startedAt = this.o.clock.now();

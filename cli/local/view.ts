@@ -30,6 +30,7 @@ export interface RunEnd {
   stopped: readonly StoppedTask[];
 }
 
+/** A way of showing a run: told when it begins, of every task event and printed line, and how it ended. */
 export interface LocalView {
   begin(snapshot: RunSnapshot): void;
   event(task: LocalTask, event: TaskEvent): void;
@@ -39,6 +40,7 @@ export interface LocalView {
   close(): void;
 }
 
+/** What every view draws from. */
 export interface ViewContext {
   ctx: CliContext;
   model: LocalRunModel;
