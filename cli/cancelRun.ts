@@ -2,7 +2,8 @@
  * Cancelling a run: which of its jobs are still live (start jobs, the DAG, and jobs of an earlier start
  * attempt that newer ones replaced), and terminating them in the order that stops the run soonest and
  * for good: the start jobs first (a live start job could otherwise still submit more of the DAG), then
- * the DAG's jobs in dependency order, then the array children that Batch does not stop with their parent.
+ * the DAG's jobs in dependency order, then the array children that Batch does not stop with their parent;
+ * then, until all of that has ended (cli/cancelExecute.ts), whatever appears later.
  *
  * Batch facts (TerminateJob and CancelJob API references, user guide "Array jobs"; docs/aws-batch-limits.md):
  * TerminateJob on a job that has not reached STARTING cancels it; a PENDING job is cancelled once its
@@ -14,7 +15,7 @@
  */
 import { type JobStatus, ListJobsCommand } from "@aws-sdk/client-batch";
 import { type BatchDeps, describeJobs, TERMINAL, terminateJobs, withThrottleRetry } from "../jobs/batch";
-import { type RunJob, type RunSnapshot, toRunJob } from "./runModel";
+import { LISTING_SETTLE_MS, type RunJob, type RunSnapshot, toRunJob } from "./runModel";
 
 /** Children that TerminateJob on their parent does not stop: they must be terminated themselves. */
 export const CHILD_STATES_TO_TERMINATE: readonly JobStatus[] = ["STARTING", "RUNNING"];
@@ -60,13 +61,25 @@ export async function planCancel(snapshot: RunSnapshot, deps: BatchDeps): Promis
   return { runId: snapshot.runId, startJobs, dagJobs, running, waiting };
 }
 
-/** One job or array child that was (or could not be) terminated. */
+/**
+ * From when a listing of the run can be trusted to show every job its start jobs submitted (ListJobs is
+ * eventually consistent: cli/runModel.ts {@link LISTING_SETTLE_MS} after the last of them stopped), or
+ * none while one of them (other than `ignored`) is live. A start job that never started submitted nothing.
+ */
+export function listingSettlesAt(snapshot: RunSnapshot, ignored: ReadonlySet<string> = new Set()): number | undefined {
+  const starts = snapshot.startJobs.filter((j) => !ignored.has(j.jobId));
+  if (starts.some(live)) return undefined;
+  const stops = starts.filter((j) => j.startedAt !== undefined).map((j) => j.stoppedAt ?? j.startedAt!);
+  return stops.length > 0 ? Math.max(...stops) + LISTING_SETTLE_MS : -Infinity;
+}
+
+/** One job or array child that was (or could not be) terminated, or is still running. */
 export interface TerminatedJob {
   step: string;
   jobId: string;
   jobName: string;
   kind: "start" | "job" | "child";
-  /** Its state before TerminateJob. */
+  /** Its state before TerminateJob (in `stillRunning`: when last seen). */
   status: JobStatus;
 }
 
@@ -78,62 +91,89 @@ export interface FailedTermination extends TerminatedJob {
 export interface CancelOutcome {
   terminated: TerminatedJob[];
   failed: FailedTermination[];
+  /** Terminated jobs and children not yet ended when the wait stopped (empty when it ended with them all). */
+  stillRunning: TerminatedJob[];
+  /** How the wait for the terminated jobs to end stopped. */
+  wait: "done" | "timeout" | "interrupted" | "error";
+  /** Why the wait stopped, when a Batch call failed. */
+  waitError?: unknown;
+  /** Time spent waiting (ms). */
+  waitedMs: number;
 }
 
-/** The live children of array job `parentId` in `statuses`, every page (ListJobs lists children one status at a time). */
-async function liveChildren(parentId: string, statuses: readonly JobStatus[], deps: BatchDeps): Promise<{ jobId: string; status: JobStatus }[]> {
-  const found: { jobId: string; status: JobStatus }[] = [];
-  for (const jobStatus of statuses) {
-    let nextToken: string | undefined;
-    do {
-      const page = await withThrottleRetry(() => deps.batch.send(new ListJobsCommand({ arrayJobId: parentId, jobStatus, nextToken })), deps, "ListJobs");
-      for (const child of page.jobSummaryList ?? []) if (child.jobId) found.push({ jobId: child.jobId, status: child.status ?? jobStatus });
-      nextToken = page.nextToken;
-    } while (nextToken);
+/** What {@link executeCancel} needs. */
+export interface CancelDeps extends BatchDeps {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  signal?: AbortSignal;
+  /** Reads the run again, given the last snapshot (cli/runJobs.ts `fetchRun`). */
+  refetch: (previous: RunSnapshot) => Promise<RunSnapshot>;
+  /** One line of progress. */
+  progress?: (text: string) => void;
+  /** How long to wait at most for what was terminated to end. @default cli/cancelExecute.ts CANCEL_WAIT_MS */
+  waitMs?: number;
+}
+
+/** A job as a {@link TerminatedJob} of `kind`, in its state now. */
+export const terminatedEntry = (job: RunJob, kind: TerminatedJob["kind"]): TerminatedJob => ({ step: job.step, jobId: job.jobId, jobName: job.jobName, kind, status: job.status });
+
+/** Terminates each job and child once (concurrency 4, throttling retried: jobs/batch.ts `terminateJobs`), keeping the tally. */
+export class Terminator {
+  readonly terminated: TerminatedJob[] = [];
+  readonly failed: FailedTermination[] = [];
+  /** Array parents terminated, by id: their STARTING and RUNNING children are terminated until they end. */
+  readonly parents = new Map<string, RunJob>();
+  private readonly tried = new Set<string>();
+
+  constructor(
+    private readonly reason: string,
+    private readonly deps: BatchDeps,
+  ) {}
+
+  /** Ids whose TerminateJob failed: nothing is waited for on their account. */
+  failedIds(): Set<string> {
+    return new Set(this.failed.map((f) => f.jobId));
   }
-  return found;
-}
 
-/** Terminates `entries` (concurrency 4, throttling retried: jobs/batch.ts `terminateJobs`) and sorts them into done and failed. */
-async function terminate(entries: readonly TerminatedJob[], reason: string, deps: BatchDeps, outcome: CancelOutcome): Promise<void> {
-  if (entries.length === 0) return;
-  const result = await terminateJobs(
-    entries.map((e) => e.jobId),
-    reason,
-    deps,
-  );
-  const failed = new Set(result.failed);
-  for (const entry of entries) {
-    if (failed.has(entry.jobId)) outcome.failed.push({ ...entry, error: result.error });
-    else outcome.terminated.push(entry);
-  }
-}
-
-/** Terminates what `plan` found: start jobs, then the DAG, then the STARTING and RUNNING children of its live array parents. */
-export async function executeCancel(plan: CancelPlan, reason: string, deps: BatchDeps): Promise<CancelOutcome> {
-  const outcome: CancelOutcome = { terminated: [], failed: [] };
-  const entry = (job: RunJob, kind: TerminatedJob["kind"]): TerminatedJob => ({ step: job.step, jobId: job.jobId, jobName: job.jobName, kind, status: job.status });
-  await terminate(
-    plan.startJobs.map((j) => entry(j, "start")),
-    reason,
-    deps,
-    outcome,
-  );
-  await terminate(
-    plan.dagJobs.map((j) => entry(j, "job")),
-    reason,
-    deps,
-    outcome,
-  );
-  for (const parent of plan.dagJobs.filter((j) => j.array)) {
-    const children = await liveChildren(parent.jobId, CHILD_STATES_TO_TERMINATE, deps);
-    const index = (id: string) => parent.taskOffset + Number(id.split(":").at(-1));
-    await terminate(
-      children.map((c) => ({ step: parent.step, jobId: c.jobId, jobName: `${parent.jobName}[${index(c.jobId)}]`, kind: "child", status: c.status })),
-      reason,
-      deps,
-      outcome,
+  /** Terminates those of `entries` not tried before; returns the ones terminated now. */
+  async terminate(entries: readonly TerminatedJob[]): Promise<TerminatedJob[]> {
+    const fresh = entries.filter((e) => !this.tried.has(e.jobId));
+    if (fresh.length === 0) return [];
+    for (const e of fresh) this.tried.add(e.jobId);
+    const result = await terminateJobs(
+      fresh.map((e) => e.jobId),
+      this.reason,
+      this.deps,
     );
+    const failed = new Set(result.failed);
+    const done = fresh.filter((e) => !failed.has(e.jobId));
+    for (const e of fresh) if (failed.has(e.jobId)) this.failed.push({ ...e, error: result.error });
+    this.terminated.push(...done);
+    return done;
   }
-  return outcome;
+
+  /** Terminates the live jobs of `plan` not tried yet: start jobs first, then the DAG (array parents remembered). */
+  async plan(plan: CancelPlan): Promise<TerminatedJob[]> {
+    const done = [...(await this.terminate(plan.startJobs.map((j) => terminatedEntry(j, "start")))), ...(await this.terminate(plan.dagJobs.map((j) => terminatedEntry(j, "job"))))];
+    const ids = new Set(done.map((d) => d.jobId));
+    for (const job of plan.dagJobs) if (job.array && ids.has(job.jobId)) this.parents.set(job.jobId, job);
+    return done;
+  }
+
+  /** Lists `parent`'s STARTING and RUNNING children (every page) and terminates the new ones; returns those listed. */
+  async children(parent: RunJob): Promise<{ listed: TerminatedJob[]; terminated: TerminatedJob[] }> {
+    const listed: TerminatedJob[] = [];
+    const index = (id: string) => parent.taskOffset + Number(id.split(":").at(-1));
+    for (const jobStatus of CHILD_STATES_TO_TERMINATE) {
+      let nextToken: string | undefined;
+      do {
+        const page = await withThrottleRetry(() => this.deps.batch.send(new ListJobsCommand({ arrayJobId: parent.jobId, jobStatus, nextToken })), this.deps, "ListJobs");
+        for (const child of page.jobSummaryList ?? []) {
+          if (child.jobId) listed.push({ step: parent.step, jobId: child.jobId, jobName: `${parent.jobName}[${index(child.jobId)}]`, kind: "child", status: (child.status ?? jobStatus) as JobStatus });
+        }
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
+    return { listed, terminated: await this.terminate(listed) };
+  }
 }

@@ -1,16 +1,21 @@
 /**
  * `batch-pipeline cancel RUN [--yes] [--reason TEXT] [--json]`: terminates every job of a run that has
  * not finished (start jobs first, then the DAG, then running array children: cli/cancelRun.ts), with a
- * reason that names who cancelled it, after asking on a terminal. Exit 0 when every TerminateJob call
- * succeeded (or the run had already ended), 3 when one failed, 2 without --yes where nobody can answer.
+ * reason that names who cancelled it, after asking on a terminal; then waits (at most 10 minutes, saying
+ * so on stderr) until the start jobs have stopped and every array job has ended, terminating jobs and
+ * children that appear meanwhile (cli/cancelExecute.ts). Exit 0 when every TerminateJob call succeeded
+ * and all of that ended (or the run had already ended), 3 when a call failed or something still runs at
+ * the bound, 2 without --yes where nobody can answer, 130 on Ctrl-C.
  */
 import type { Command } from "commander";
-import { type CancelOutcome, type CancelPlan, executeCancel, type FailedTermination, planCancel, type TerminatedJob } from "../cancelRun";
+import { executeCancel, settledSnapshot } from "../cancelExecute";
+import { type CancelOutcome, type CancelPlan, type FailedTermination, planCancel, type TerminatedJob } from "../cancelRun";
 import { awsCall, CLI_EXIT, CliError, describeAwsError } from "../errors";
 import { fmtInt, table } from "../format";
 import { loadDeployedStack } from "../outputs";
 import type { CommandSetup } from "../program";
 import { checkRunId, fetchRun } from "../runJobs";
+import type { RunSnapshot } from "../runModel";
 
 interface CancelOptions {
   yes?: boolean;
@@ -43,6 +48,24 @@ function stepLines(outcome: CancelOutcome): string[][] {
   });
 }
 
+/** `run-process[3] (process-…:3, RUNNING), …`: at most 10, then how many more. */
+function jobList(jobs: readonly TerminatedJob[]): string {
+  const shown = jobs.slice(0, 10).map((j) => `${j.jobName} (${j.jobId}, ${j.status})`);
+  return `${shown.join(", ")}${jobs.length > 10 ? `, and ${fmtInt(jobs.length - 10)} more` : ""}`;
+}
+
+/** What still runs when the wait stopped early, and what to do, in one line. */
+function stillRunningMessage(runId: string, outcome: CancelOutcome): string {
+  const what = `${plural(outcome.stillRunning.length, "job")} of run ${runId} still running`;
+  const next = `\`batch-pipeline status ${runId}\` shows them, \`batch-pipeline cancel ${runId} --yes\` terminates what is left`;
+  if (outcome.wait === "interrupted") return `interrupted: stopped waiting with ${what}: ${jobList(outcome.stillRunning)}; ${next}`;
+  if (outcome.wait === "error") {
+    const why = describeAwsError(outcome.waitError, "Batch ListJobs/DescribeJobs")?.message ?? String((outcome.waitError as Error | undefined)?.message ?? outcome.waitError);
+    return `error: stopped waiting for the terminated jobs to end: ${why}; ${what}: ${jobList(outcome.stillRunning)}; ${next}`;
+  }
+  return `error: ${what} ${fmtInt(Math.round(outcome.waitedMs / 1000))} s after TerminateJob: ${jobList(outcome.stillRunning)}; ${next}`;
+}
+
 /** Why a TerminateJob call failed, in one line. */
 function failureMessage(f: FailedTermination): string {
   return describeAwsError(f.error, `Batch TerminateJob ${f.jobId}`)?.message ?? String((f.error as Error | undefined)?.message ?? f.error);
@@ -53,14 +76,26 @@ async function cancel(runId: string, options: CancelOptions, setup: CommandSetup
   checkRunId(runId);
   const deployed = await loadDeployedStack(setup.globals(), ctx);
   const batch = ctx.aws(deployed.region).batch();
-  const deps = { batch, sleep: ctx.sleep };
-  const snapshot = await awsCall("Batch ListJobs/DescribeJobs", () => fetchRun(runId, deployed.outputs, { batch, now: ctx.now, sleep: ctx.sleep }));
-  const plan = await awsCall("Batch DescribeJobs", () => planCancel(snapshot, deps));
+  const runDeps = { batch, now: ctx.now, sleep: ctx.sleep };
+  const deps = {
+    ...runDeps,
+    signal: ctx.signal,
+    refetch: (previous: RunSnapshot) => fetchRun(runId, deployed.outputs, runDeps, previous),
+    ...(options.json ? {} : { progress: (text: string) => ctx.term.err(`${text}\n`) }),
+  };
+  let snapshot = await awsCall("Batch ListJobs/DescribeJobs", () => fetchRun(runId, deployed.outputs, runDeps));
+  let plan = await awsCall("Batch DescribeJobs", () => planCancel(snapshot, deps));
+  if (plan.startJobs.length + plan.dagJobs.length === 0) {
+    // Nothing live listed, but a start job that stopped just now may have submitted jobs Batch does not list yet.
+    snapshot = await awsCall("Batch ListJobs/DescribeJobs", () => settledSnapshot(snapshot, deps));
+    if (ctx.signal.aborted) return CLI_EXIT.interrupted;
+    plan = await awsCall("Batch DescribeJobs", () => planCancel(snapshot, deps));
+  }
   const reason = cancelReason(ctx.env, options.reason);
   const c = ctx.term.color;
 
   if (plan.startJobs.length + plan.dagJobs.length === 0) {
-    if (options.json) ctx.term.out(`${JSON.stringify({ runId, state: snapshot.state, reason, terminated: [], failed: [] })}\n`);
+    if (options.json) ctx.term.out(`${JSON.stringify({ runId, state: snapshot.state, reason, terminated: [], failed: [], stillRunning: [], wait: "done" })}\n`);
     else ctx.term.out(`run ${runId} already ended (${snapshot.state}): nothing to terminate\n`);
     return CLI_EXIT.ok;
   }
@@ -74,29 +109,33 @@ async function cancel(runId: string, options: CancelOptions, setup: CommandSetup
     }
   }
   if (!options.json) ctx.term.err(`terminating ${describePlan(plan)} of run ${runId} (reason: ${reason})\n`);
-  const outcome = await executeCancel(plan, reason, deps);
+  const outcome = await awsCall("Batch TerminateJob/ListJobs", () => executeCancel(plan, snapshot, reason, deps));
 
   if (options.json) {
     const strip = ({ step, jobId, jobName, kind, status }: TerminatedJob) => ({ step, jobId, jobName, kind, status });
     const failed = outcome.failed.map((f) => ({ ...strip(f), error: failureMessage(f) }));
-    ctx.term.out(`${JSON.stringify({ runId, state: snapshot.state, reason, terminated: outcome.terminated.map(strip), failed })}\n`);
+    const waitError = outcome.wait === "error" ? { waitError: stillRunningMessage(runId, outcome) } : {};
+    ctx.term.out(`${JSON.stringify({ runId, state: snapshot.state, reason, terminated: outcome.terminated.map(strip), failed, stillRunning: outcome.stillRunning.map(strip), wait: outcome.wait, ...waitError })}\n`);
   } else {
     ctx.term.out(`${table(stepLines(outcome)).join("\n")}\n`);
     for (const f of outcome.failed) ctx.term.err(`${c.red("error:")} could not terminate ${f.jobName} (${f.jobId}, ${f.step}): ${failureMessage(f)}\n`);
-    if (outcome.terminated.some((t) => t.status === "RUNNING" || t.status === "STARTING")) {
+    if (outcome.wait !== "done") ctx.term.err(`${stillRunningMessage(runId, outcome).replace(/^(error|interrupted):/, (m) => c.red(m))}\n`);
+    // Start jobs and array children were waited for; a plain job of the DAG that was running may still be stopping.
+    else if (outcome.terminated.some((t) => t.kind === "job" && (t.status === "RUNNING" || t.status === "STARTING"))) {
       ctx.term.err("running containers get SIGTERM, then SIGKILL about 30 s later; `batch-pipeline status " + runId + "` shows them end\n");
     }
   }
-  return outcome.failed.length > 0 ? CLI_EXIT.aws : CLI_EXIT.ok;
+  if (outcome.wait === "interrupted") return CLI_EXIT.interrupted;
+  return outcome.failed.length > 0 || outcome.wait !== "done" ? CLI_EXIT.aws : CLI_EXIT.ok;
 }
 
 export function cancelCommand(program: Command, setup: CommandSetup): void {
   program
     .command("cancel")
-    .description("terminate every job of a run that has not finished: start jobs first, then the DAG and its running array children")
+    .description("terminate every job of a run that has not finished: start jobs first, then the DAG and its running array children; wait until they have ended")
     .argument("<run>", "the run id (24 hex characters)")
     .option("--yes", "do not ask (required when stdin is not a terminal)")
     .option("--reason <text>", "why, recorded on every job as `batch-pipeline cancel by <user>: <text>`")
-    .option("--json", "print {runId, state, reason, terminated, failed} as JSON")
+    .option("--json", "print {runId, state, reason, terminated, failed, stillRunning, wait} as JSON")
     .action(setup.action((runId: string, options: CancelOptions) => cancel(runId, options, setup)));
 }

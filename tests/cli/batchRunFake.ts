@@ -11,7 +11,8 @@
  * an array parent stays PENDING while children live; TerminateJob on a parent cancels only children not
  * yet STARTING or RUNNING, which must be terminated one by one, and a child moving RUNNABLE → STARTING as
  * the parent is cancelled is missed too ({@link BatchRunFake.slipThrough}); a RUNNING job terminated gets
- * SIGTERM and stays RUNNING until it stops (here: until {@link BatchRunFake.stopTerminated}). ListJobs is
+ * SIGTERM and stays RUNNING until it stops (until {@link BatchRunFake.stopTerminated}, or with a clock
+ * `killAfterMs` later, its SIGKILL; never if {@link BatchRunFake.stuck}). ListJobs is
  * eventually consistent: a job {@link BatchRunFake.submit}ted is listed only `listLagMs` after it was created.
  * With a {@link BatchRunFake.clock}, jobs start and stop at the clock's time (DescribeJobs `startedAt`,
  * `stoppedAt`, and each ended attempt's `stoppedAt`).
@@ -95,6 +96,11 @@ export class BatchRunFake {
   listLagMs = 0;
   /** Called after every ListJobs answer (a start job submitting just after a listing). */
   afterList?: (input: ListJobsCommandInput) => void;
+  /** With a clock: how long a STARTING or RUNNING job terminated runs on (SIGTERM, SIGKILL 30 s later). */
+  killAfterMs = 30_000;
+  /** Jobs that never stop once terminated (their host is gone, and Batch has not noticed). */
+  readonly stuck = new Set<string>();
+  private readonly killAt = new Map<string, number>();
   private readonly index = new Map<string, FakeRunJob>();
   private created = 0;
 
@@ -128,8 +134,7 @@ export class BatchRunFake {
   }
 
   /** Records a move to `status` at the clock's time: an attempt ends when a job leaves RUNNING. */
-  private move(job: FakeRunJob, status: JobStatus): void {
-    const now = this.clock?.();
+  private move(job: FakeRunJob, status: JobStatus, now = this.clock?.()): void {
     if (now !== undefined && job.status === "RUNNING" && status !== "RUNNING") job.attemptStops = [...(job.attemptStops ?? []), now];
     if (now !== undefined && status === "RUNNING" && job.status !== "RUNNING") Object.assign(job, { startedAt: now, stoppedAt: undefined });
     if (now !== undefined && TERMINAL.has(status) && !TERMINAL.has(job.status)) job.stoppedAt = now;
@@ -212,7 +217,20 @@ export class BatchRunFake {
     return { items: items.slice(from, from + PAGE), nextToken: from + PAGE < items.length ? String(from + PAGE) : undefined };
   }
 
+  /** Terminated jobs whose SIGKILL time has come stop (at that time). */
+  private tick(): void {
+    const now = this.clock?.() ?? -Infinity;
+    for (const [id, at] of this.killAt) {
+      const job = this.find(id)!;
+      if (at > now || this.stuck.has(id)) continue;
+      this.killAt.delete(id);
+      if (!TERMINAL.has(job.status)) this.move(job, "FAILED", at);
+      if (job.parentId) this.settleParent(job.parentId);
+    }
+  }
+
   private list(input: ListJobsCommandInput) {
+    this.tick();
     const summary = (j: FakeRunJob) => ({ jobId: j.jobId, jobName: j.jobName, status: j.status, createdAt: j.createdAt, ...(j.statusReason ? { statusReason: j.statusReason } : {}) });
     if (input.arrayJobId) {
       const status = input.jobStatus ?? "RUNNING";
@@ -258,6 +276,7 @@ export class BatchRunFake {
   }
 
   private describe(ids: string[]) {
+    this.tick();
     if (ids.length > PAGE) throw clientError("ClientException", `jobs can contain at most ${PAGE} job IDs`);
     return { jobs: ids.map((id) => this.find(id)).filter((j): j is FakeRunJob => j !== undefined).map((j) => this.detail(j)) };
   }
@@ -273,6 +292,7 @@ export class BatchRunFake {
       for (const kid of kids) if (!["STARTING", "RUNNING", "SUCCEEDED", "FAILED"].includes(kid.status) && !this.slipThrough.has(kid.jobId)) this.move(kid, "FAILED");
       this.settleParent(jobId);
     } else if (job.status !== "RUNNING" && job.status !== "STARTING") this.move(job, "FAILED");
+    else if (this.clock) this.killAt.set(jobId, this.clock() + this.killAfterMs);
     if (job.parentId) this.settleParent(job.parentId);
     return {};
   }
