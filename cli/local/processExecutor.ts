@@ -84,7 +84,8 @@ export class ProcessExecutor implements Executor {
   problem(job: LocalJob): string | undefined {
     const { image } = job.definition!;
     if (!SHELL_IMAGES.includes(imageName(image))) {
-      return `${whose(job)} runs image ${image}, which is not only a shell (${SHELL_IMAGES.join(", ")}): its command may need what is in the image, so the process executor cannot stand in for it; use --executor docker`;
+      // One line per definition, whichever steps use it.
+      return `jobDefinitions.${job.definition!.key} runs image ${image}, which is not only a shell (${SHELL_IMAGES.join(", ")}): its command may need what is in the image, so the process executor cannot stand in for it; use --executor docker`;
     }
     if (!job.command || job.command.length === 0) {
       return `${whose(job)} sets no command, so the image's own would run, which the process executor cannot know: set a command on the job definition or the step, or use --executor docker`;

@@ -167,7 +167,7 @@ describe("run: failures, refusals and usage", () => {
   });
 
   it.each([
-    ["an image that is not only a shell", { image: "python:3.12-slim", command: ["python", "-c", "print(1)"] }, /step only \(jobDefinitions\.job\) runs image python:3\.12-slim, which is not only a shell .* use --executor docker/],
+    ["an image that is not only a shell", { image: "python:3.12-slim", command: ["python", "-c", "print(1)"] }, /^error: jobDefinitions\.job runs image python:3\.12-slim, which is not only a shell .* use --executor docker\n$/],
     ["a program not on this machine's PATH", { image: BUSYBOX, command: ["no-such-program-here", "x"] }, /runs `no-such-program-here`, which is not on this machine's PATH: .* install it or use --executor docker/],
     ["no command (the image's own)", { image: BUSYBOX }, /sets no command, so the image's own would run/],
     ["a task larger than the machine", { image: BUSYBOX, command: ["true"], memoryMiB: 64 * 1024 * 1024 }, /jobDefinitions\.job needs 1 vCPUs and 67,108,864 MiB per task, and this machine has \d+ CPUs and [\d,]+ MiB: its tasks could never start here/],
@@ -190,6 +190,13 @@ describe("run: failures, refusals and usage", () => {
     const { code, stderr } = await cli(argv as string[], offline(REPO, HOST));
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
+  });
+
+  it("names each definition whose image it cannot stand in for once, whichever steps use it", async () => {
+    const dir = stack({ py: { image: "python:3.12-slim", command: ["python", "-c", "1"] } }, { steps: ["a", "b", "c"].map((name) => ({ name, jobDefinition: "py" })) });
+    const { code, stderr } = await cli(["run", SAMPLE, "--stack", "local", "--executor", "process", "--out", tempDir("bp-run-")], offline(dir, HOST));
+    expect(code).toBe(2);
+    expect(stderr.trim().split("\n")).toEqual([expect.stringMatching(/^error: jobDefinitions\.py runs image python:3\.12-slim/)]);
   });
 
   it("refuses a stack that does not validate with validate's lines; exit 1", async () => {
