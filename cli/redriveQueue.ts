@@ -11,7 +11,17 @@
  * polling (WaitTimeSeconds > 0) an empty answer means no message is visible. So the loop hides what it
  * received for the whole redrive (messages it could not replay included), recognises repeats by
  * MessageId (a copy of a replayed message is deleted, never replayed again), stops when a receive brings
- * nothing new, and then makes the messages it kept visible again.
+ * nothing, and then makes the messages it kept visible again.
+ *
+ * A receipt handle stops working once its message's visibility timeout ran out ("Value … for parameter
+ * ReceiptHandle is invalid. Reason: The receipt handle has expired.", InvalidParameterValue; aws-sdk-java
+ * issue #1628, elastic/beats #30675), and every message of one receive shares one timeout. A replay may
+ * take the trigger's whole 60 s timeout, so ten messages received together would outlive their 120 s while
+ * waiting their turn. A replay therefore receives one message at a time: its timeout starts right before
+ * its own Invoke and covers it and the delete, no message waits in hand, and it costs one ReceiveMessage
+ * per message instead of a ChangeMessageVisibility for every waiting message before every Invoke (a dry
+ * run invokes nothing and still reads 10 at a time). An SQS call about one message that fails anyway (a
+ * replay slower than the timeout, a handle SQS refuses) is reported for that message and the loop goes on.
  */
 import { InvokeCommand, type InvokeCommandOutput } from "@aws-sdk/client-lambda";
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
@@ -25,8 +35,14 @@ export const REDRIVE_VISIBILITY_SECONDS = 120;
 /** How long `--dry-run` hides each message it reads (made visible again when the dry run ends). */
 export const DRY_RUN_VISIBILITY_SECONDS = 30;
 
-/** SQS returns at most 10 messages per ReceiveMessage (SQS API reference, `MaxNumberOfMessages`). */
+/** SQS returns at most 10 messages per ReceiveMessage (SQS API reference, `MaxNumberOfMessages`): what a dry run asks for. */
 export const RECEIVE_BATCH = 10;
+
+/**
+ * Receives in a row that bring only copies of messages already kept, after which the loop stops anyway
+ * (each such receive hides what it brought, so an empty one normally comes first).
+ */
+export const IDLE_RECEIVES_MAX = 10;
 
 /** An object version a dead-lettered S3 event was about. */
 export interface DeadObject {
@@ -108,11 +124,20 @@ export interface RedriveDeps {
   dryRun: boolean;
   /** Messages to handle at most. */
   max: number;
-  now: () => number;
   signal: AbortSignal;
   /** Called once per message as soon as it is handled (for output as it happens). */
   onOutcome: (outcome: RedriveOutcome) => void;
+  /** An SQS call about a message already reported failed in a way worth saying (one line). */
+  onWarning?: (text: string) => void;
 }
+
+/** The SQS error for a receipt handle whose visibility timeout ran out, or that a later receive replaced. */
+export function isStaleReceipt(error: unknown): boolean {
+  const e = error as { name?: string; message?: string } | undefined;
+  return e?.name === "ReceiptHandleIsInvalid" || e?.name === "MessageNotInflight" || (e?.name === "InvalidParameterValue" && /receipt ?handle/i.test(e.message ?? ""));
+}
+
+const oneLine = (error: unknown, what: string) => describeAwsError(error, what)?.message ?? String((error as Error)?.message ?? error);
 
 /** The outcome of one replay: none when it succeeded, else why it did not. */
 async function replay(deps: RedriveDeps, message: DeadLetter): Promise<string | undefined> {
@@ -122,7 +147,7 @@ async function replay(deps: RedriveDeps, message: DeadLetter): Promise<string | 
       new InvokeCommand({ FunctionName: deps.functionName, InvocationType: "RequestResponse", Payload: new TextEncoder().encode(message.body) }),
     );
   } catch (error) {
-    return describeAwsError(error, `Lambda Invoke ${deps.functionName}`)?.message ?? String((error as Error)?.message ?? error);
+    return oneLine(error, `Lambda Invoke ${deps.functionName}`);
   }
   if (out.StatusCode === 200 && !out.FunctionError) return undefined;
   let payload: unknown;
@@ -135,7 +160,7 @@ async function replay(deps: RedriveDeps, message: DeadLetter): Promise<string | 
 }
 
 /**
- * Receives and handles dead-letter messages until a receive brings nothing new or `max` messages were
+ * Receives and handles dead-letter messages until a receive brings nothing or `max` messages were
  * handled. Every message kept (failed, malformed, or read by a dry run) is made visible again at the end.
  */
 export async function redrive(deps: RedriveDeps): Promise<RedriveOutcome[]> {
@@ -147,72 +172,74 @@ export async function redrive(deps: RedriveDeps): Promise<RedriveOutcome[]> {
   const visibility = (receiptHandle: string, seconds: number) =>
     sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
   const remove = (receiptHandle: string) => sqs.send(new DeleteMessageCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: receiptHandle }));
+  /** Runs an SQS call about message `id` (`whose`), saying why it failed unless the handle only expired and `expiredIsFine`. */
+  const aside = async (call: () => Promise<unknown>, what: string, whose: string, expiredIsFine: boolean) => {
+    try {
+      await call();
+    } catch (error) {
+      if (!(expiredIsFine && isStaleReceipt(error))) deps.onWarning?.(`message ${whose}: ${oneLine(error, `SQS ${what}`)}`);
+    }
+  };
 
-  while (outcomes.length < deps.max && !deps.signal.aborted) {
-    const receivedAt = deps.now();
+  for (let idle = 0; outcomes.length < deps.max && !deps.signal.aborted && idle < IDLE_RECEIVES_MAX; ) {
     const answer = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: deps.queueUrl,
-        MaxNumberOfMessages: Math.min(RECEIVE_BATCH, deps.max - outcomes.length),
+        MaxNumberOfMessages: deps.dryRun ? Math.min(RECEIVE_BATCH, deps.max - outcomes.length) : 1,
         WaitTimeSeconds: 1,
         VisibilityTimeout: hold,
         MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
       }),
     );
-    // Progress: a message handled, or a copy of a replayed one deleted. A receive with neither (empty, or
-    // only copies of messages kept, which are hidden again) ends the loop.
+    const messages = answer.Messages ?? [];
+    if (messages.length === 0) break;
+    // Progress: a message handled, or a copy of a replayed one deleted.
     let progress = 0;
-    for (const raw of answer.Messages ?? []) {
+    for (const raw of messages) {
       const message = readDeadLetter(raw);
       const earlier = seen.get(message.messageId);
       if (earlier) {
         // A repeat (at-least-once delivery, or back after its visibility timeout): never replayed twice.
         if (earlier.outcome.result === "replayed") {
-          await remove(message.receiptHandle);
+          await aside(() => remove(message.receiptHandle), "DeleteMessage", `${message.messageId} (a copy of one replayed)`, false);
           progress++;
         } else {
+          // The receive hid it for `hold` already; kept with the others to be made visible at the end.
           earlier.receipts.push(message.receiptHandle);
-          await visibility(message.receiptHandle, hold);
         }
         continue;
       }
       if (outcomes.length >= deps.max || deps.signal.aborted) {
-        await visibility(message.receiptHandle, 0);
+        await aside(() => visibility(message.receiptHandle, 0), "ChangeMessageVisibility", message.messageId, true);
         continue;
       }
       progress++;
-      const outcome = await handle(deps, message, receivedAt, hold, visibility, remove);
+      const outcome = await handle(deps, message, remove);
       seen.set(message.messageId, { outcome, receipts: [message.receiptHandle] });
       outcomes.push(outcome);
       deps.onOutcome(outcome);
     }
-    if (progress === 0) break;
+    idle = progress === 0 ? idle + 1 : 0;
   }
+  // A handle that expired meanwhile needs nothing: its message is visible again already.
   for (const { outcome, receipts } of seen.values()) {
-    if (outcome.result !== "replayed") for (const receipt of receipts) await visibility(receipt, 0);
+    if (outcome.result !== "replayed") for (const receipt of receipts) await aside(() => visibility(receipt, 0), "ChangeMessageVisibility", outcome.message.messageId, true);
   }
   return outcomes;
 }
 
-async function handle(
-  deps: RedriveDeps,
-  message: DeadLetter,
-  receivedAt: number,
-  hold: number,
-  visibility: (receiptHandle: string, seconds: number) => Promise<unknown>,
-  remove: (receiptHandle: string) => Promise<unknown>,
-): Promise<RedriveOutcome> {
+async function handle(deps: RedriveDeps, message: DeadLetter, remove: (receiptHandle: string) => Promise<unknown>): Promise<RedriveOutcome> {
   if (message.malformed) return { message, result: "malformed", detail: message.malformed };
   if (deps.dryRun) return { message, result: "dry-run" };
-  // Messages of one receive share one timeout: one replayed late gets a fresh one before it is invoked.
-  if (deps.now() - receivedAt > (hold * 1000) / 2) await visibility(message.receiptHandle, hold);
   const failure = await replay(deps, message);
   if (failure !== undefined) return { message, result: "failed", detail: failure };
   try {
     await remove(message.receiptHandle);
   } catch (error) {
-    const why = describeAwsError(error, "SQS DeleteMessage")?.message ?? String((error as Error)?.message ?? error);
-    return { message, result: "failed", detail: `replayed, but could not delete it (a later redrive replays it again, which submits nothing twice): ${why}` };
+    const why = isStaleReceipt(error)
+      ? `the replay outlasted its ${REDRIVE_VISIBILITY_SECONDS} s visibility timeout (SQS DeleteMessage: ${(error as Error).name}, the receipt handle has expired)`
+      : oneLine(error, "SQS DeleteMessage");
+    return { message, result: "failed", detail: `replayed, but not deleted: ${why}; a later redrive replays it again, which submits nothing twice` };
   }
   return { message, result: "replayed" };
 }

@@ -70,6 +70,7 @@ async function run(options: RedriveOptions, setup: CommandSetup): Promise<number
   const deployed = await loadDeployedStack(setup.globals(), ctx);
   const { deadLetterQueueUrl: queueUrl, triggerFunctionName: functionName } = deployed.outputs;
   const c = ctx.term.color;
+  const warnings: string[] = [];
   if (!options.json) ctx.term.err(`${options.dryRun ? "reading" : "replaying"} ${queueUrl}${options.dryRun ? "" : ` through ${functionName}`}\n`);
   const outcomes = await awsCall("SQS/Lambda redrive", () =>
     redrive({
@@ -78,10 +79,13 @@ async function run(options: RedriveOptions, setup: CommandSetup): Promise<number
       functionName,
       dryRun: Boolean(options.dryRun),
       max,
-      now: ctx.now,
       signal: ctx.signal,
       onOutcome: (outcome) => {
         if (!options.json) ctx.term.out(`${outcomeLine(outcome, c)}\n`);
+      },
+      onWarning: (text) => {
+        warnings.push(text);
+        if (!options.json) ctx.term.err(`${c.yellow("warning:")} ${text}\n`);
       },
     }),
   );
@@ -95,7 +99,7 @@ async function run(options: RedriveOptions, setup: CommandSetup): Promise<number
       ...(message.error ? { originalError: message.error } : {}),
       ...(detail ? { detail } : {}),
     }));
-    ctx.term.out(`${JSON.stringify({ queueUrl, functionName, dryRun: Boolean(options.dryRun), messages, summary: summaryLine(outcomes, Boolean(options.dryRun)) })}\n`);
+    ctx.term.out(`${JSON.stringify({ queueUrl, functionName, dryRun: Boolean(options.dryRun), messages, warnings, summary: summaryLine(outcomes, Boolean(options.dryRun)) })}\n`);
   } else {
     ctx.term.out(`${summaryLine(outcomes, Boolean(options.dryRun))}\n`);
   }
@@ -109,7 +113,7 @@ export function redriveCommand(program: Command, setup: CommandSetup): void {
     .description("replay the trigger's dead-letter messages through the trigger function; delete each only when its replay succeeded")
     .option("--dry-run", `only read and describe the messages (each is hidden for at most ${DRY_RUN_VISIBILITY_SECONDS} s meanwhile)`)
     .option("--max <n>", "handle at most N messages (default: all)")
-    .option("--json", "print {queueUrl, functionName, dryRun, messages, summary} as JSON")
+    .option("--json", "print {queueUrl, functionName, dryRun, messages, warnings, summary} as JSON")
     .addHelpText(
       "after",
       "\nA replay of an object version whose run was already submitted submits nothing again (the trigger is idempotent\nfor trigger.idempotencyDays, and the orchestrator finds the run's jobs after that while Batch lists them).",

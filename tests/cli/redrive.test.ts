@@ -3,17 +3,15 @@
  * a replay without a function error, everything else kept and visible again afterwards; dry runs, --max,
  * repeats of one message, malformed bodies, and the loop ending on an empty receive.
  *
- * The queue is a stateful fake behind aws-sdk-client-mock with SQS's documented behaviour (SQS developer
- * guide, "Visibility timeout", "At-least-once delivery"; SQS API reference, ReceiveMessage, DeleteMessage,
- * ChangeMessageVisibility): a received message is hidden for the visibility timeout; each receive gives a
- * new receipt handle and only the newest one changes visibility; a standard queue may hand out a copy of a
- * message it already handed out (same MessageId); at most 10 messages per receive.
+ * The queue is the stateful fake of tests/cli/deadLetterQueueFake.ts (SQS's documented behaviour, worst case
+ * for expired receipt handles); the clock is the test context's, which a slow Invoke moves on.
  */
 import { InvokeCommand, LambdaClient, TooManyRequestsException } from "@aws-sdk/client-lambda";
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type ReceiveMessageCommandInput, SQSClient } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { colors } from "../../cli/context";
+import { deadLetter, encode, FakeQueue } from "./deadLetterQueueFake";
 import { cli, cliContext, OUTPUTS, type TestContext } from "./support";
 
 const sqs = mockClient(SQSClient);
@@ -22,76 +20,6 @@ const QUEUE = OUTPUTS.deadLetterQueueUrl;
 const FUNCTION = OUTPUTS.triggerFunctionName;
 const BUCKET = OUTPUTS.inputBucketName;
 
-/** One stored copy of a message: a standard queue may hold several copies of one MessageId. */
-interface QueuedMessage {
-  id: string;
-  body: string;
-  visibleAt: number;
-  receives: number;
-  receipt?: string;
-}
-
-class FakeQueue {
-  readonly messages: QueuedMessage[] = [];
-  /** Messages a receive returns at most, whatever was asked: SQS may return fewer than MaxNumberOfMessages. */
-  perReceive = 10;
-  private handedOut = 0;
-  constructor(private readonly now: () => number) {
-    sqs.on(ReceiveMessageCommand).callsFake((input: ReceiveMessageCommandInput) => this.receive(input));
-    sqs.on(DeleteMessageCommand).callsFake(({ ReceiptHandle }: { ReceiptHandle: string }) => {
-      // Only the newest receipt deletes; an older one "succeeds" and deletes nothing (DeleteMessage reference).
-      const i = this.messages.findIndex((m) => m.receipt === ReceiptHandle);
-      if (i >= 0) this.messages.splice(i, 1);
-      return {};
-    });
-    sqs.on(ChangeMessageVisibilityCommand).callsFake(({ ReceiptHandle, VisibilityTimeout }: { ReceiptHandle: string; VisibilityTimeout: number }) => {
-      const m = this.messages.find((q) => q.receipt === ReceiptHandle);
-      if (!m) throw Object.assign(new Error("The input receipt handle is invalid."), { name: "ReceiptHandleIsInvalid", $metadata: { httpStatusCode: 400 } });
-      m.visibleAt = this.now() + VisibilityTimeout * 1000;
-      return {};
-    });
-  }
-
-  /** Stores a message (once more: a second copy of the same MessageId, as at-least-once delivery may). */
-  add(id: string, body: string): this {
-    this.messages.push({ id, body, visibleAt: 0, receives: 0 });
-    return this;
-  }
-
-  private hand(m: QueuedMessage) {
-    m.receives++;
-    m.receipt = `${m.id}#${++this.handedOut}`;
-    return { MessageId: m.id, ReceiptHandle: m.receipt, Body: m.body, Attributes: { ApproximateReceiveCount: String(m.receives), SentTimestamp: "1764590400000" } };
-  }
-
-  private receive(input: ReceiveMessageCommandInput) {
-    const max = input.MaxNumberOfMessages ?? 1;
-    if (max > 10) throw Object.assign(new Error("Value for parameter MaxNumberOfMessages is invalid."), { name: "InvalidParameterValue", $metadata: { httpStatusCode: 400 } });
-    const visible = this.messages.filter((m) => m.visibleAt <= this.now()).slice(0, Math.min(max, this.perReceive));
-    for (const m of visible) m.visibleAt = this.now() + (input.VisibilityTimeout ?? 30) * 1000;
-    const handed = visible.map((m) => this.hand(m));
-    return handed.length > 0 ? { Messages: handed } : {};
-  }
-
-  visible(): string[] {
-    return this.messages.filter((m) => m.visibleAt <= this.now()).map((m) => m.id);
-  }
-}
-
-/** What Lambda's on-failure destination stores for an S3 event the trigger failed 3 times. */
-function deadLetter(key: string, error = "1 of 1 S3 record(s) failed: #0 s3://b/k: start job was not submitted: TooManyRequestsException") {
-  return JSON.stringify({
-    version: "1.0",
-    timestamp: "2026-11-30T09:00:00.000Z",
-    requestContext: { requestId: "r-1", functionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${FUNCTION}:$LATEST`, condition: "RetriesExhausted", approximateInvokeCount: 3 },
-    requestPayload: { Records: [{ eventName: "ObjectCreated:Put", s3: { bucket: { name: BUCKET }, object: { key, size: 10, versionId: `v-${key.length}`, sequencer: "0A1B" } } }] },
-    responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
-    responsePayload: { errorType: "TriggerRecordsFailedError", errorMessage: error },
-  });
-}
-
-/** A response payload as the SDK gives it: bytes that also read back as text (Uint8ArrayBlobAdapter). */
-const encode = (s: string) => Object.assign(new TextEncoder().encode(s), { transformToString: () => s });
 const ok = { StatusCode: 200, Payload: encode('{"jobs":[{"status":"submitted"}],"ignored":[]}') };
 const unhandled = { StatusCode: 200, FunctionError: "Unhandled", Payload: encode('{"errorType":"StartJobSubmitError","errorMessage":"start job start-x was not submitted: ClientException: Job definition is INACTIVE"}') };
 const throttled = () => new TooManyRequestsException({ $metadata: { httpStatusCode: 429 }, message: "Rate Exceeded." });
@@ -102,7 +30,7 @@ beforeEach(() => {
   sqs.reset();
   lambda.reset();
   ctx = cliContext();
-  queue = new FakeQueue(ctx.now);
+  queue = new FakeQueue(sqs, ctx.now);
   lambda.on(InvokeCommand).resolves(ok);
 });
 
@@ -133,7 +61,8 @@ describe("redrive", () => {
       { QueueUrl: QUEUE, ReceiptHandle: "m-throttled#3", VisibilityTimeout: 0 },
     ]);
     expect(queue.visible()).toEqual(["m-bad", "m-throttled"]);
-    expect(receives()).toEqual([receiveInput(10), receiveInput(10)]);
+    // One message a receive: its 120 s visibility timeout starts just before its own replay.
+    expect(receives()).toEqual([receiveInput(1), receiveInput(1), receiveInput(1), receiveInput(1)]);
     expect(stdout).toBe(
       [
         `replayed m-ok: s3://${BUCKET}/incoming/a b.csv (version v-16), received 1×; deleted`,
@@ -146,11 +75,11 @@ describe("redrive", () => {
     expect(stderr).toBe(`replaying ${QUEUE} through ${FUNCTION}\n`);
   });
 
-  it("exit 0 when every replay succeeded; the loop ends on the first receive that brings nothing new (25 messages: 10 + 10 + 5, then empty)", async () => {
+  it("exit 0 when every replay succeeded; the loop ends on the first receive that brings nothing (25 messages, one a receive, then empty)", async () => {
     for (let i = 0; i < 25; i++) queue.add(`m-${i}`, deadLetter(`incoming/f${i}.csv`));
     const { code, stdout } = await cli(["--stack", "dev", "redrive"], ctx);
     expect(code).toBe(0);
-    expect(receives()).toEqual([receiveInput(10), receiveInput(10), receiveInput(10), receiveInput(10)]);
+    expect(receives()).toEqual(Array.from({ length: 26 }, () => receiveInput(1)));
     expect(invoked()).toHaveLength(25);
     expect(queue.messages).toEqual([]);
     expect(stdout.trimEnd().split("\n").at(-1)).toBe("25 replayed and deleted, 0 failed and kept");
@@ -159,18 +88,17 @@ describe("redrive", () => {
   it("an empty queue: one receive, nothing to do, exit 0", async () => {
     const { code, stdout } = await cli(["--stack", "dev", "redrive"], ctx);
     expect(code).toBe(0);
-    expect(receives()).toEqual([receiveInput(10)]);
+    expect(receives()).toEqual([receiveInput(1)]);
     expect(stdout).toBe("the dead-letter queue has no messages: nothing to redrive\n");
   });
 
-  it("a message received twice in one receive (at-least-once) is replayed once; its copy is deleted too", async () => {
+  it("a message received twice in one receive (at-least-once; a dry run reads 10 at a time) is described once; both copies are visible again", async () => {
     queue.add("m-1", deadLetter("incoming/a.csv")).add("m-1", deadLetter("incoming/a.csv")).add("m-2", deadLetter("incoming/b.csv"));
-    const { code, stdout } = await cli(["--stack", "dev", "redrive"], ctx);
+    const { code, stdout } = await cli(["--stack", "dev", "redrive", "--dry-run"], ctx);
     expect(code).toBe(0);
-    expect(invoked()).toEqual([deadLetter("incoming/a.csv"), deadLetter("incoming/b.csv")]);
-    expect(deletes().map((d) => d.ReceiptHandle)).toEqual(["m-1#1", "m-1#2", "m-2#3"]);
-    expect(queue.messages).toEqual([]);
-    expect(stdout.trimEnd().split("\n").at(-1)).toBe("2 replayed and deleted, 0 failed and kept");
+    expect(stdout.trimEnd().split("\n").map((l) => l.split(":")[0])).toEqual(["would replay m-1", "would replay m-2", "2 would be replayed (dry run"]);
+    expect(visibilityChanges().map((v) => [v.ReceiptHandle, v.VisibilityTimeout])).toEqual([["m-1#1", 0], ["m-1#2", 0], ["m-2#3", 0]]);
+    expect(queue.visible()).toEqual(["m-1", "m-1", "m-2"]);
   });
 
   it("a copy that comes in a later receive is not replayed again: deleted after a success, hidden then restored after a failure", async () => {
@@ -181,21 +109,66 @@ describe("redrive", () => {
     expect(code).toBe(1);
     expect(invoked()).toEqual([deadLetter("incoming/a.csv"), deadLetter("incoming/bad.csv")]);
     expect(deletes().map((d) => d.ReceiptHandle)).toEqual(["m-ok#1", "m-ok#2"]);
-    // The copy is hidden like the first (so receives move on), then both are visible again when done.
+    // The copy stays hidden by its receive (so receives move on), then both are visible again when done.
     expect(visibilityChanges().map((v) => [v.ReceiptHandle, v.VisibilityTimeout])).toEqual([
-      ["m-bad#4", 120],
       ["m-bad#3", 0],
       ["m-bad#4", 0],
     ]);
     expect(queue.visible()).toEqual(["m-bad", "m-bad"]);
-    expect(receives()).toHaveLength(4);
+    expect(receives()).toHaveLength(5);
+  });
+
+  it("Invokes of 60 s each (the trigger's timeout): every message is received just before its replay, so each delete runs on a live handle (exit 0)", async () => {
+    for (const key of ["a", "b", "c"]) queue.add(`m-${key}`, deadLetter(`incoming/${key}.csv`));
+    lambda.on(InvokeCommand).callsFake(async () => {
+      await ctx.sleep(60_000);
+      return ok;
+    });
+    const { code, stdout, stderr } = await cli(["--stack", "dev", "redrive"], ctx);
+    expect(code).toBe(0);
+    expect(stderr).toBe(`replaying ${QUEUE} through ${FUNCTION}\n`);
+    expect(deletes().map((d) => d.ReceiptHandle)).toEqual(["m-a#1", "m-b#2", "m-c#3"]);
+    expect(queue.messages).toEqual([]);
+    expect(stdout.trimEnd().split("\n").at(-1)).toBe("3 replayed and deleted, 0 failed and kept");
+  });
+
+  it("a replay that outlasts the 120 s timeout: its delete on the expired handle fails for that message alone, the next is still replayed (exit 1)", async () => {
+    queue.add("m-slow", deadLetter("incoming/slow.csv")).add("m-next", deadLetter("incoming/next.csv"));
+    lambda.on(InvokeCommand).callsFake(async (input: { Payload: Uint8Array }) => {
+      // The SDK retried a throttled Invoke: 130 s in all.
+      if (new TextDecoder().decode(input.Payload).includes("slow.csv")) await ctx.sleep(130_000);
+      return ok;
+    });
+    const { code, stdout, stderr } = await cli(["--stack", "dev", "redrive"], ctx);
+    expect(code).toBe(1);
+    expect(stdout.trimEnd().split("\n")).toEqual([
+      `failed   m-slow: s3://${BUCKET}/incoming/slow.csv (version v-17), received 1×; kept: replayed, but not deleted: the replay outlasted its 120 s visibility timeout (SQS DeleteMessage: InvalidParameterValue, the receipt handle has expired); a later redrive replays it again, which submits nothing twice`,
+      `replayed m-next: s3://${BUCKET}/incoming/next.csv (version v-17), received 1×; deleted`,
+      "1 replayed and deleted, 1 failed and kept",
+    ]);
+    // m-slow came back (its timeout ran out) and was kept, not replayed again; its expired first handle needs nothing at the end.
+    expect(invoked()).toEqual([deadLetter("incoming/slow.csv"), deadLetter("incoming/next.csv")]);
+    expect(visibilityChanges().map((v) => [v.ReceiptHandle, v.VisibilityTimeout])).toEqual([["m-slow#1", 0], ["m-slow#2", 0]]);
+    expect(queue.visible()).toEqual(["m-slow"]);
+    expect(stderr).toBe(`replaying ${QUEUE} through ${FUNCTION}\n`);
+  });
+
+  it("ChangeMessageVisibility refused (AccessDenied) when a kept message is made visible again: a warning for that message, the summary still printed (exit 1)", async () => {
+    queue.add("m-bad", deadLetter("incoming/bad.csv")).add("m-ok", deadLetter("incoming/a.csv"));
+    lambda.on(InvokeCommand).callsFake((input: { Payload: Uint8Array }) => (new TextDecoder().decode(input.Payload).includes("bad.csv") ? unhandled : ok));
+    const denied = "User: arn:aws:iam::123456789012:user/operator is not authorized to perform: sqs:changemessagevisibility";
+    sqs.on(ChangeMessageVisibilityCommand).rejects(Object.assign(new Error(denied), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } }));
+    const { code, stdout, stderr } = await cli(["--stack", "dev", "redrive"], ctx);
+    expect(code).toBe(1);
+    expect(stdout.trimEnd().split("\n").at(-1)).toBe("1 replayed and deleted, 1 failed and kept");
+    expect(stderr).toBe(`replaying ${QUEUE} through ${FUNCTION}\nwarning: message m-bad: AWS denied SQS ChangeMessageVisibility: ${denied} (give your identity this permission, or use another AWS_PROFILE)\n`);
   });
 
   it("--max 2 handles two of five: asks for two, invokes two, leaves three", async () => {
     for (let i = 0; i < 5; i++) queue.add(`m-${i}`, deadLetter(`incoming/f${i}.csv`));
     const { code, stdout } = await cli(["--stack", "dev", "redrive", "--max", "2"], ctx);
     expect(code).toBe(0);
-    expect(receives()).toEqual([receiveInput(2)]);
+    expect(receives()).toEqual([receiveInput(1), receiveInput(1)]);
     expect(invoked()).toEqual([deadLetter("incoming/f0.csv"), deadLetter("incoming/f1.csv")]);
     expect(queue.messages.map((m) => m.id)).toEqual(["m-2", "m-3", "m-4"]);
     expect(stdout.trimEnd().split("\n").at(-1)).toBe("2 replayed and deleted, 0 failed and kept");
@@ -256,6 +229,7 @@ describe("redrive", () => {
           detail: "function error (Unhandled): StartJobSubmitError: start job start-x was not submitted: ClientException: Job definition is INACTIVE",
         },
       ],
+      warnings: [],
       summary: "1 replayed and deleted, 1 failed and kept",
     });
   });
@@ -263,7 +237,7 @@ describe("redrive", () => {
   it("on a TTY colours what happened to each message", async () => {
     const tty = cliContext({ isTTY: true });
     tty.term.color = colors(true);
-    queue = new FakeQueue(tty.now);
+    queue = new FakeQueue(sqs, tty.now);
     queue.add("m-ok", deadLetter("incoming/a.csv"));
     const { code, stdout } = await cli(["--stack", "dev", "redrive"], tty);
     expect(code).toBe(0);
