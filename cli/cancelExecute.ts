@@ -44,9 +44,9 @@ export async function settledSnapshot(snapshot: RunSnapshot, deps: Pick<CancelDe
 
 /**
  * Terminates what `plan` found (start jobs, then the DAG, then the STARTING and RUNNING children of its
- * array parents that have not ended), then waits until the start jobs have stopped, a listing after them has settled, and
- * every terminated array parent has ended, terminating what appears meanwhile. Progress goes to
- * `deps.progress`; what still runs when the wait stops early is in the outcome's `stillRunning`.
+ * array parents that have not ended), then waits until the start jobs have stopped, a listing after them
+ * has settled, and every terminated array parent has ended, terminating what appears meanwhile. Progress
+ * goes to `deps.progress`; what still runs when the wait stops early is in the outcome's `stillRunning`.
  */
 export async function executeCancel(plan: CancelPlan, snapshot: RunSnapshot, reason: string, deps: CancelDeps): Promise<CancelOutcome> {
   const t = new Terminator(reason, deps);
@@ -71,24 +71,28 @@ export async function executeCancel(plan: CancelPlan, snapshot: RunSnapshot, rea
     }
     return terminated;
   };
-  await checkParents();
   const bound = deps.waitMs ?? CANCEL_WAIT_MS;
   const startedAt = deps.now();
   let run = snapshot;
+  let starts = run.startJobs.filter((j) => !TERMINAL.has(j.status));
+  const finish = (wait: CancelOutcome["wait"], waitError?: unknown): CancelOutcome => ({
+    terminated: t.terminated,
+    failed: t.failed,
+    stillRunning: wait === "done" ? [] : [...starts.map((s) => terminatedEntry(s, "start")), ...[...t.parents.values()].flatMap((p) => [terminatedEntry(p, "job"), ...(running.get(p.jobId) ?? [])])],
+    wait,
+    ...(waitError !== undefined ? { waitError } : {}),
+    waitedMs: deps.now() - startedAt,
+  });
+  try {
+    await checkParents();
+  } catch (error) {
+    return finish("error", error);
+  }
   for (let poll = 0; ; poll++) {
     const failed = t.failedIds();
-    const starts = run.startJobs.filter((j) => !TERMINAL.has(j.status) && !failed.has(j.jobId));
+    starts = run.startJobs.filter((j) => !TERMINAL.has(j.status) && !failed.has(j.jobId));
     const settlesAt = listingSettlesAt(run, failed);
     const listed = settlesAt !== undefined && run.listedAt >= settlesAt;
-    const stillRunning = [...starts.map((s) => terminatedEntry(s, "start")), ...[...t.parents.values()].flatMap((p) => [terminatedEntry(p, "job"), ...(running.get(p.jobId) ?? [])])];
-    const finish = (wait: CancelOutcome["wait"], waitError?: unknown): CancelOutcome => ({
-      terminated: t.terminated,
-      failed: t.failed,
-      stillRunning: wait === "done" ? [] : stillRunning,
-      wait,
-      ...(waitError !== undefined ? { waitError } : {}),
-      waitedMs: deps.now() - startedAt,
-    });
     if (starts.length === 0 && listed && t.parents.size === 0) return finish("done");
     const waited = deps.now() - startedAt;
     if (waited >= bound) return finish("timeout");

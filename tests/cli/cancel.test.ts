@@ -205,6 +205,22 @@ describe("cancel: what appears after the first listing", () => {
     expect(terminateInputs().filter((i) => i.jobId === "process-012345-0:0")).toHaveLength(1);
   });
 
+  it("a Batch call refused while waiting stops the wait: what was terminated is still printed, with what may run (exit 3)", async () => {
+    runUnderWay();
+    const denied = "User: arn:aws:iam::123456789012:user/operator is not authorized to perform: batch:ListJobs";
+    fake.afterList = (input) => {
+      if (input.arrayJobId && batch.commandCalls(ListJobsCommand).filter((c) => c.args[0].input.arrayJobId).length > 2) throw Object.assign(new Error(denied), { name: "AccessDeniedException", $metadata: { httpStatusCode: 403 } });
+    };
+    const { code, stdout, stderr } = await cli(["--stack", "dev", "cancel", RUN, "--yes"], context());
+    expect(code).toBe(3);
+    expect(stdout).toContain("process  terminated 1 job and 3 running array children\n");
+    expect(stderr.trimEnd().split("\n").at(-1)).toBe(
+      `error: stopped waiting for the terminated jobs to end: AWS denied Batch ListJobs/DescribeJobs: ${denied} (give your identity this permission, or use another AWS_PROFILE); ` +
+        `5 jobs of run ${RUN} still running: start-${RUN}-data-csv (start-012345, RUNNING), ${RUN}-process (process-012345-0, PENDING), ${[0, 1, 2].map((i) => `${RUN}-process[${i}] (process-012345-0:${i}, RUNNING)`).join(", ")}; ` +
+        `\`batch-pipeline status ${RUN}\` shows them, \`batch-pipeline cancel ${RUN} --yes\` terminates what is left`,
+    );
+  });
+
   it("Ctrl-C while waiting stops the wait (exit 130) and says what may still run", async () => {
     runUnderWay();
     const ctx = context({ abortAfterSleeps: 1 });
