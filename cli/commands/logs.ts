@@ -72,8 +72,9 @@ function printer(ctx: CliContext, snapshot: RunSnapshot, json: boolean) {
 /** `3 log streams of run … do not exist …, e.g. process[5] (stream): their lines are skipped`. */
 function missingNote(runId: string, missing: readonly LogSource[]): string {
   const first = missing[0]!;
-  const count = missing.length === 1 ? "1 log stream" : `${fmtInt(missing.length)} log streams`;
-  return `${count} of run ${runId} ${missing.length === 1 ? "does" : "do"} not exist in CloudWatch Logs (deleted, expired with the log group's retention, or not created yet), e.g. ${labelOf(first)} (${first.stream}): ${missing.length === 1 ? "its lines are" : "their lines are"} skipped`;
+  const why = "(deleted, expired with the log group's retention, or not created yet)";
+  if (missing.length === 1) return `the log stream of ${labelOf(first)} of run ${runId} (${first.stream}) does not exist in CloudWatch Logs ${why}: its lines are skipped`;
+  return `${fmtInt(missing.length)} log streams of run ${runId} do not exist in CloudWatch Logs ${why}, e.g. ${labelOf(first)} (${first.stream}): their lines are skipped`;
 }
 
 async function logs(runId: string, options: LogsOptions, setup: CommandSetup): Promise<number> {

@@ -241,7 +241,7 @@ describe("logs: streams and groups that do not exist", () => {
     const { code, stdout, stderr } = await cli(["--stack", "dev", "logs", RUN, "--follow"], ctx);
     expect(code).toBe(0);
     expect(stdout).toBe("process[0]  0: started\nprocess[1]  1: started\n");
-    expect(stderr).toBe(`1 log stream of run ${RUN} does not exist in CloudWatch Logs (deleted, expired with the log group's retention, or not created yet), e.g. process[1] (${late}): its lines are skipped\n`);
+    expect(stderr).toBe(`the log stream of process[1] of run ${RUN} (${late}) does not exist in CloudWatch Logs (deleted, expired with the log group's retention, or not created yet): its lines are skipped\n`);
     // Poll 2 reads the stream read before from the overlap, and the missing one again from the run's start.
     const run = fake.find("start-012345")!.createdAt;
     expect(filterInputs().slice(0, 5).map((i) => [i.logStreamNames, (i.startTime ?? 0) - run])).toEqual([
