@@ -101,3 +101,23 @@ export function table(rows: readonly (readonly string[])[]): string[] {
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.replace(/\x1b\[[0-9;]*m/g, "").length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i]!))).join("  ").trimEnd());
 }
+
+/**
+ * `line` cut to fewer than `columns` visible characters (colour codes kept), so a redrawn line never
+ * wraps; as it is when the width is unknown (0).
+ */
+export function fit(line: string, columns: number): string {
+  const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
+  if (columns <= 0 || plain.length < columns) return line;
+  let out = "";
+  let visible = 0;
+  for (let i = 0; i < line.length; i++) {
+    const code = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16));
+    if (code) {
+      out += code[0];
+      i += code[0].length - 1;
+    } else if (visible++ < columns - 2) out += line[i];
+    else break;
+  }
+  return `${out}…\x1b[0m`;
+}

@@ -95,3 +95,17 @@ export const TASK_ENV = {
   outputBucket: "PIPELINE_OUTPUT_BUCKET",
   outputPrefix: "PIPELINE_OUTPUT_PREFIX",
 } as const;
+
+/**
+ * What only `batch-pipeline run` (a local run) sets in a task's environment: the input file and the
+ * output directory that stand in for the bucket. In AWS a job reads
+ * `s3://$PIPELINE_INPUT_BUCKET/$PIPELINE_INPUT_KEY` (version `$PIPELINE_INPUT_VERSION_ID`) and writes under
+ * `s3://$PIPELINE_OUTPUT_BUCKET/$PIPELINE_OUTPUT_PREFIX`; locally the same variables are set to the same
+ * values, and these two say where the object and the prefix really are: job code that finds
+ * `PIPELINE_INPUT_PATH` set reads that file instead, and writes what it would put under the output prefix
+ * into `PIPELINE_OUTPUT_DIR` (same relative keys). Never set in AWS.
+ */
+export const LOCAL_TASK_ENV = {
+  inputPath: "PIPELINE_INPUT_PATH",
+  outputDir: "PIPELINE_OUTPUT_DIR",
+} as const;

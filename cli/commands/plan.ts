@@ -7,7 +7,7 @@
  */
 import { type Command, Option } from "commander";
 import { computeRunId } from "../../functions/startRequest";
-import { BARRIER_JOB_DEFINITION_KEY } from "../../contract";
+import { BARRIER_JOB_DEFINITION_KEY, S3_MAX_KEY_BYTES } from "../../contract";
 import { parsePipelineConfig, type PipelineConfig } from "../../infra/config";
 import { resourcePrefix } from "../../infra/naming";
 import { PlanError, planWorkflow, type Plan } from "../../jobs/planner";
@@ -21,7 +21,6 @@ import type { CommandSetup } from "../program";
 import { findProject, readStackConfig } from "../stack";
 
 /** S3 object keys are at most 1,024 bytes of UTF-8. */
-const MAX_KEY_BYTES = 1024;
 /** Stands in for the S3 version id an upload gets (the run id depends on it). */
 export const SAMPLE_VERSION_ID = "sample-version-id";
 /** Without a stack: a clearly fake bucket and stack id. */
@@ -68,7 +67,7 @@ export function planCommand(program: Command, setup: CommandSetup): void {
         const { trigger } = target.config;
         const key = options.key ?? `${trigger.prefix}sample${trigger.suffix || ".bin"}`;
         const keyBytes = Buffer.byteLength(key);
-        if (keyBytes < 1 || keyBytes > MAX_KEY_BYTES) throw new CliError(`--key is ${keyBytes} bytes: S3 object keys are 1 to ${MAX_KEY_BYTES} bytes of UTF-8`);
+        if (keyBytes < 1 || keyBytes > S3_MAX_KEY_BYTES) throw new CliError(`--key is ${keyBytes} bytes: S3 object keys are 1 to ${S3_MAX_KEY_BYTES} bytes of UTF-8`);
         const ignored = ignoredBecause(key, trigger);
         if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} the trigger starts no run for ${JSON.stringify(key)}: ${ignored}\n`);
         const versionId = options.versionId ?? SAMPLE_VERSION_ID;

@@ -8,6 +8,7 @@
  * each task's output is in `<out>/<run id>/logs/<step>/<task>.log`; the exit code is the outcome. No AWS
  * account, no Pulumi CLI; Docker only for `--executor docker`.
  */
+import { LOCAL_TASK_ENV, START_JOB_ENV, TASK_ENV } from "../../contract";
 import { type Command, Option } from "commander";
 import { mkdirSync, rmSync, existsSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
@@ -173,8 +174,8 @@ export function runCommand(program: Command, setup: CommandSetup): void {
     .option("--json", "print one JSON line per event (start, task, step, log, end) instead of the screen")
     .addHelpText(
       "after",
-      "\nA task finds the input in PIPELINE_INPUT_PATH (the file; PIPELINE_INPUT_BUCKET/KEY say which object it stands for) and writes\n" +
-        "what it would put under s3://$PIPELINE_OUTPUT_BUCKET/$PIPELINE_OUTPUT_PREFIX into PIPELINE_OUTPUT_DIR. Every other variable\n" +
+      `\nA task finds the input in ${LOCAL_TASK_ENV.inputPath} (the file; ${START_JOB_ENV.bucket}/KEY say which object it stands for) and writes\n` +
+        `what it would put under s3://$${TASK_ENV.outputBucket}/$${TASK_ENV.outputPrefix} into ${LOCAL_TASK_ENV.outputDir}. Every other variable\n` +
         "is what Batch would give it: the job definition's environment, the orchestrator's overrides, AWS_BATCH_JOB_ID, _ATTEMPT, _ARRAY_INDEX.\n" +
         "Exit codes: 0 every task succeeded, 1 a task failed (or the config does not validate), 2 usage (a job this machine or executor\n" +
         "cannot run), 130 Ctrl-C (everything started is stopped).",

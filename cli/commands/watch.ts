@@ -13,7 +13,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context";
 import { CLI_EXIT, CliError, describeAwsError } from "../errors";
-import { formatDuration, formatTime, fmtInt } from "../format";
+import { fit, formatDuration, formatTime, fmtInt } from "../format";
 import type { CommandSetup } from "../program";
 import { checkRunId, unknownRunError } from "../runJobs";
 import { type RunSnapshot, type RunStep } from "../runModel";
@@ -60,22 +60,6 @@ const endLine = (s: RunSnapshot, t: Tally) => `run ${s.runId} ${s.state}${took(s
 const stopLine = (runId: string, s: RunSnapshot | undefined, t: Tally) =>
   `stopped watching run ${runId}${s ? ` (${s.state})` : ""}; the run goes on (\`batch-pipeline cancel ${runId}\` stops it): ${tallyText(t)}`;
 
-/** `line` cut to fewer than `columns` visible characters (escape codes kept), so a redrawn line never wraps. */
-function fit(line: string, columns: number): string {
-  const codes = /\x1b\[[0-9;]*m/y;
-  if (line.replace(/\x1b\[[0-9;]*m/g, "").length < columns) return line;
-  let out = "";
-  for (let i = 0, visible = 0; i < line.length; i++) {
-    codes.lastIndex = i;
-    const code = codes.exec(line);
-    if (code) {
-      out += code[0];
-      i += code[0].length - 1;
-    } else if (visible++ < columns - 2) out += line[i];
-    else break;
-  }
-  return `${out}…${CSI}0m`;
-}
 
 /** TTY: the status screen redrawn in place (cursor up over the last drawing, each line cleared, the rest of the screen cleared). */
 function ttyView(ctx: CliContext, intervalMs: number, stack: string): WatchView {

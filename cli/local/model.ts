@@ -8,10 +8,11 @@
  */
 import type { JobStatus } from "@aws-sdk/client-batch";
 import { createHash } from "node:crypto";
+import { LOCAL_TASK_ENV } from "../../contract";
 import type { Plan, PlannedJob } from "../../jobs/planner";
 import { zeroCounts, type StateCounts } from "../runModel";
 import type { LocalDefinition } from "./definitions";
-import { BATCH_ENV, jobCommand, jobEnvironment, LOCAL_COMPUTE_ENVIRONMENT, LOCAL_ENV, queueName } from "./environment";
+import { BATCH_ENV, jobCommand, jobEnvironment, LOCAL_COMPUTE_ENVIRONMENT, queueName } from "./environment";
 
 /** One task: a plain job's container, or one child of an array job. Mutated by the scheduler. */
 export interface LocalTask {
@@ -118,7 +119,7 @@ export function buildModel(plan: Plan, definitionsByName: ReadonlyMap<string, Lo
   );
   const byId = new Map<string, LocalJob>();
   const shared = { [BATCH_ENV.queue]: queueName(plan.jobQueue), [BATCH_ENV.computeEnvironment]: LOCAL_COMPUTE_ENVIRONMENT };
-  const local = { [LOCAL_ENV.inputPath]: paths.inputPath, [LOCAL_ENV.outputDir]: paths.outputDir };
+  const local = { [LOCAL_TASK_ENV.inputPath]: paths.inputPath, [LOCAL_TASK_ENV.outputDir]: paths.outputDir };
   const jobs = plan.jobs.map((planned) => {
     const step = steps.get(planned.step)!;
     const definition = planned.kind === "task" ? definitionsByName.get(planned.request.jobDefinition) : undefined;

@@ -4,6 +4,7 @@
  * files instead of `batch-pipeline logs` commands (a local run has no CloudWatch streams), one-line
  * progress of a step, and the summary at the end.
  */
+import { LOCAL_TASK_ENV } from "../../contract";
 import { relative } from "node:path";
 import { labelOf } from "../commands/logs";
 import type { Colors } from "../context";
@@ -43,8 +44,8 @@ export const elapsed = (ms: number) => `+${(Math.max(0, ms) / 1000).toFixed(1)}s
 
 function placeLines(p: RunPlace): string[] {
   return [
-    `file     ${shown(p.file, p.cwd)} (PIPELINE_INPUT_PATH)`,
-    `output   ${shown(p.outputDir, p.cwd)} (PIPELINE_OUTPUT_DIR), logs in ${shown(logsDir(p.runDir), p.cwd)}/<step>/<task>.log`,
+    `file     ${shown(p.file, p.cwd)} (${LOCAL_TASK_ENV.inputPath})`,
+    `output   ${shown(p.outputDir, p.cwd)} (${LOCAL_TASK_ENV.outputDir}), logs in ${shown(logsDir(p.runDir), p.cwd)}/<step>/<task>.log`,
     `runs on  ${p.executor} executor: at most ${fmtInt(p.maxTasks)} task${p.maxTasks === 1 ? "" : "s"} at once, ${fmtInt(p.cpus)} CPUs, ${formatBytes(p.memoryMiB * 2 ** 20)}`,
   ];
 }

@@ -7,7 +7,7 @@
  */
 import type { CliContext } from "../context";
 import { CLI_EXIT } from "../errors";
-import { pad } from "../format";
+import { fit, pad } from "../format";
 import type { RunSnapshot, RunState } from "../runModel";
 import type { JobFailure } from "../statusView";
 import type { LocalRunModel, LocalStep, LocalTask } from "./model";
@@ -99,25 +99,6 @@ export function plainView(v: ViewContext): LocalView {
 
 const CSI = "\x1b[";
 
-/**
- * `line` cut to fewer than `columns` visible characters (colour codes kept), so a redrawn line never
- * wraps; as it is when the width is unknown (0).
- */
-export function fit(line: string, columns: number): string {
-  const plain = line.replace(/\x1b\[[0-9;]*m/g, "");
-  if (columns <= 0 || plain.length < columns) return line;
-  let out = "";
-  let visible = 0;
-  for (let i = 0; i < line.length; i++) {
-    const code = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16));
-    if (code) {
-      out += code[0];
-      i += code[0].length - 1;
-    } else if (visible++ < columns - 2) out += line[i];
-    else break;
-  }
-  return `${out}…${CSI}0m`;
-}
 
 /** A TTY: the screen redrawn in place; `--follow` lines go above it. */
 export function ttyView(v: ViewContext): LocalView {

@@ -203,6 +203,7 @@ describe("the run model (cli/runModel.ts) on described jobs", () => {
   });
 
   it("counts an array's spawned children from statusSummary alone: a parent Batch never starts still ran its tasks (Array jobs: parents are SUBMITTED, PENDING, SUCCEEDED or FAILED)", () => {
+    // JobDetail's SDK type marks startedAt required; Batch leaves it out of array parents it never starts.
     const parent = (statusSummary?: Record<string, number>): JobDetail => ({
       jobId: "p",
       jobName: "0123456789abcdef01234567-process",
@@ -211,7 +212,7 @@ describe("the run model (cli/runModel.ts) on described jobs", () => {
       status: "FAILED",
       arrayProperties: { size: 4, ...(statusSummary ? { statusSummary } : {}) },
       container: { environment: [{ name: "PIPELINE_STEP", value: "process" }, { name: "PIPELINE_TASK_COUNT", value: "4" }] },
-    });
+    }) as JobDetail;
     const ran = toRunJob(parent({ SUCCEEDED: 3, FAILED: 1 }));
     expect([ran.spawned, ran.counts.SUCCEEDED, ran.counts.FAILED, ran.startedAt]).toEqual([4, 3, 1, undefined]);
     const neverRan = toRunJob(parent());
