@@ -1,20 +1,17 @@
 /**
  * `batch-pipeline logs`: which streams a run's lines come from (each started attempt of each job and child,
- * in its definition's log group), how they are read, prefixes, --step/--task, jobs not started, --json, --follow.
+ * in its definition's log group), how they are read, prefixes, --step/--task, jobs not started, --json, --follow
+ * (streams that do not exist, and what --follow costs a poll: tests/cli/logsStreams.test.ts).
  *
- * CloudWatch Logs is a fake behind aws-sdk-client-mock with FilterLogEvents as documented (CloudWatch
- * Logs API reference, FilterLogEvents): `logStreamNames` 1 to 100 items (InvalidParameterException
- * otherwise), events of those streams in time order from `startTime`, pages that may be partly full or
- * empty while a `nextToken` says more may follow; ResourceNotFoundException for a log group that does not
- * exist, and for the whole call when any one of its `logStreamNames` does not exist (worst case, as
- * percona/rds_exporter enhanced/scraper.go and its issue #81 meet it: "The specified log stream does not exist.").
+ * CloudWatch Logs is the fake of tests/cli/cloudWatchLogsFake.ts (FilterLogEvents as documented, worst case).
  */
 import { BatchClient, DescribeJobsCommand, ListJobsCommand } from "@aws-sdk/client-batch";
-import { CloudWatchLogsClient, FilterLogEventsCommand, type FilterLogEventsCommandInput } from "@aws-sdk/client-cloudwatch-logs";
+import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { colors } from "../../cli/context";
 import { BatchRunFake, type FakeRunSpec } from "./batchRunFake";
+import { FakeLogs } from "./cloudWatchLogsFake";
 import { cli, cliContext, OUTPUTS, type TestContext } from "./support";
 
 const batch = mockClient(BatchClient);
@@ -24,60 +21,13 @@ const T0 = Date.parse("2026-12-01T11:01:00Z");
 const PROCESS_GROUP = OUTPUTS.logGroupNames.process!;
 const START_GROUP = OUTPUTS.logGroupNames.start!;
 
-interface StoredEvent {
-  group: string;
-  stream: string;
-  timestamp: number;
-  message: string;
-  eventId: string;
-}
-
-class FakeLogs {
-  readonly events: StoredEvent[] = [];
-  /** Events per page at most; whether the first page of each query is empty (with a token); calls throttled first. */
-  pageSize = 10_000;
-  emptyFirstPage = false;
-  throttle = 0;
-  /** Log groups that exist, and stream names that do not (deleted, expired, or not created yet). */
-  readonly groups = new Set([...Object.values(OUTPUTS.logGroupNames), "/custom/process", "/custom/start"]);
-  readonly deleted = new Set<string>();
-  private n = 0;
-  constructor() {
-    logs.on(FilterLogEventsCommand).callsFake((input: FilterLogEventsCommandInput) => this.filter(input));
-  }
-
-  put(group: string, stream: string, timestamp: number, message: string): this {
-    this.events.push({ group, stream, timestamp, message, eventId: `e${++this.n}` });
-    return this;
-  }
-
-  private filter(input: FilterLogEventsCommandInput) {
-    if (this.throttle-- > 0) throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } });
-    const names = input.logStreamNames ?? [];
-    if (names.length < 1 || names.length > 100) {
-      const message = "1 validation error detected: Value at 'logStreamNames' failed to satisfy constraint: Member must have length less than or equal to 100";
-      throw Object.assign(new Error(message), { name: "InvalidParameterException", $metadata: { httpStatusCode: 400 } });
-    }
-    if (!this.groups.has(input.logGroupName!)) throw Object.assign(new Error("The specified log group does not exist."), { name: "ResourceNotFoundException", $metadata: { httpStatusCode: 400 } });
-    if (names.some((n) => this.deleted.has(n))) throw Object.assign(new Error("The specified log stream does not exist."), { name: "ResourceNotFoundException", $metadata: { httpStatusCode: 400 } });
-    const matching = this.events
-      .filter((e) => e.group === input.logGroupName && names.includes(e.stream) && e.timestamp >= (input.startTime ?? -Infinity) && e.timestamp <= (input.endTime ?? Infinity))
-      .sort((a, b) => a.timestamp - b.timestamp);
-    const token = input.nextToken ?? "";
-    if (this.emptyFirstPage && token === "") return { events: [], nextToken: "p0", searchedLogStreams: [] };
-    const from = Number(token.replace(/^p/, "") || 0);
-    const events = matching.slice(from, from + this.pageSize).map((e) => ({ logStreamName: e.stream, timestamp: e.timestamp, message: `${e.message}\n`, eventId: e.eventId, ingestionTime: e.timestamp + 200 }));
-    return { events, ...(from + this.pageSize < matching.length ? { nextToken: `p${from + this.pageSize}` } : {}) };
-  }
-}
-
 let fake: BatchRunFake;
 let store: FakeLogs;
 beforeEach(() => {
   batch.reset();
   logs.reset();
   fake = new BatchRunFake(batch);
-  store = new FakeLogs();
+  store = new FakeLogs(logs);
 });
 
 const streamOf = (jobId: string, attempt = 0) => fake.find(jobId)!.logStreams[attempt]!;
@@ -194,66 +144,6 @@ describe("logs of a wide step", () => {
   });
 });
 
-describe("logs: streams and groups that do not exist", () => {
-  // FilterLogEvents fails as a whole (ResourceNotFoundException) when one named stream does not exist.
-  it("splits a refused call until the missing streams are alone, skips them with one note, prints every other line (exit 0)", async () => {
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 250, status: () => "SUCCEEDED" }] });
-    for (let i = 0; i < 250; i++) store.put(PROCESS_GROUP, streamOf(`process-012345-0:${i}`), T0 + i, `task ${i}`);
-    const gone = [5, 140, 141];
-    for (const i of gone) store.deleted.add(streamOf(`process-012345-0:${i}`));
-    const { code, stdout, stderr } = await cli(["--stack", "dev", "logs", RUN, "--step", "process"]);
-    expect(code).toBe(0);
-    expect(stdout.trimEnd().split("\n")).toEqual(Array.from({ length: 250 }, (_, i) => i).filter((i) => !gone.includes(i)).map((i) => `${`process[${i}]`.padEnd(13)} task ${i}`));
-    expect(stderr).toBe(`3 log streams of run ${RUN} do not exist in CloudWatch Logs (deleted, expired with the log group's retention, or not created yet), e.g. process[5] (${streamOf("process-012345-0:5")}): their lines are skipped\n`);
-    // Every existing stream is read by exactly one call that succeeded; halving costs 2·log2 calls a missing stream at most.
-    const calls = filterInputs().map((i) => i.logStreamNames!);
-    const succeeded = calls.filter((names) => !names.some((n) => store.deleted.has(n))).flat();
-    expect(succeeded.sort()).toEqual(Array.from({ length: 250 }, (_, i) => i).filter((i) => !gone.includes(i)).map((i) => streamOf(`process-012345-0:${i}`)).sort());
-    expect(calls.every((names) => names.length >= 1 && names.length <= 100)).toBe(true);
-    expect(calls.map((names) => names.length)).toEqual([100, 50, 25, 13, 7, 4, 3, 2, 1, 1, 1, 6, 12, 25, 50, 100, 50, 25, 25, 13, 12, 6, 3, 2, 1, 3, 2, 1, 1, 1, 6, 50, 50]);
-  });
-
-  it("a log group that does not exist is one error naming it (exit 2), not split", async () => {
-    finishedRun({ logGroupOption: true });
-    store.groups.delete("/custom/process");
-    const { code, stdout, stderr } = await cli(["--stack", "dev", "logs", RUN]);
-    expect(code).toBe(2);
-    expect(stderr).toBe(
-      "error: CloudWatch Logs group /custom/process does not exist: deploy the stack (`pulumi up`) or name the deployed one (--stack, AWS_REGION); a job definition whose awslogs-group option names it needs that group created\n",
-    );
-    expect(stdout).toBe("");
-    expect(filterInputs().map((i) => [i.logGroupName, i.logStreamNames!.length])).toEqual([["/custom/start", 1], ["/custom/process", 5]]);
-  });
-
-  it("--follow: a running child's stream that does not exist yet is tried again each poll and read once it does; noted once", async () => {
-    const ctx = cliContext();
-    fake.clock = ctx.now;
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 2, status: () => "RUNNING" }] });
-    const late = streamOf("process-012345-0:1");
-    store.deleted.add(late);
-    store.put(PROCESS_GROUP, streamOf("process-012345-0:0"), T0, "0: started").put(PROCESS_GROUP, late, T0 + 1, "1: started");
-    const moves = [() => store.deleted.delete(late), () => ["process-012345-0:0", "process-012345-0:1"].forEach((id) => fake.setStatus(id, "SUCCEEDED"))];
-    const sleep = ctx.sleep;
-    ctx.sleep = async (ms) => {
-      await sleep(ms);
-      moves.shift()?.();
-    };
-    const { code, stdout, stderr } = await cli(["--stack", "dev", "logs", RUN, "--follow"], ctx);
-    expect(code).toBe(0);
-    expect(stdout).toBe("process[0]  0: started\nprocess[1]  1: started\n");
-    expect(stderr).toBe(`the log stream of process[1] of run ${RUN} (${late}) does not exist in CloudWatch Logs (deleted, expired with the log group's retention, or not created yet): its lines are skipped\n`);
-    // Poll 2 reads the stream read before from the overlap, and the missing one again from the run's start.
-    const run = fake.find("start-012345")!.createdAt;
-    expect(filterInputs().slice(0, 5).map((i) => [i.logStreamNames, (i.startTime ?? 0) - run])).toEqual([
-      [[streamOf("start-012345")], 0],
-      [[streamOf("process-012345-0:0"), late], 0],
-      [[streamOf("process-012345-0:0")], 0],
-      [[late], 0],
-      [[streamOf("process-012345-0:0")], T0 - 10_000 - run],
-    ]);
-  });
-});
-
 describe("logs --step / --task", () => {
   function wideRun() {
     fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 30, chunk: 10, status: () => "SUCCEEDED" }, { name: "merge", width: 1, status: () => "SUCCEEDED" }] });
@@ -354,30 +244,6 @@ describe("logs --follow", () => {
     const since = (t: number) => t - 10_000 - run;
     const polls = [[[1, 0], [2, 0]], [[2, since(T0 + 100)], [4, 0]], [[6, since(T0 + 5000)], [1, 0]], [[7, since(T0 + 12_000)]], [[7, since(T0 + 13_000)]]];
     expect(filterInputs().map((i) => [i.logStreamNames!.length, i.startTime! - run])).toEqual(polls.flat());
-  });
-
-  it("a 10,000-child array with most children finished: each poll reads only the streams that can still change", async () => {
-    const ctx = cliContext();
-    fake.clock = ctx.now;
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 10_000, status: (t) => (t < 9_990 ? "SUCCEEDED" : "RUNNING") }] });
-    const perPoll: number[] = [];
-    let counted = 0;
-    const moves = [() => {}, () => {}, () => Array.from({ length: 10 }, (_, i) => fake.setStatus(`process-012345-0:${9_990 + i}`, "SUCCEEDED"))];
-    const sleep = ctx.sleep;
-    ctx.sleep = async (ms) => {
-      perPoll.push(filterInputs().length - counted);
-      counted = filterInputs().length;
-      await sleep(ms);
-      moves.shift()?.();
-    };
-    const { code } = await cli(["--stack", "dev", "logs", RUN, "--follow"], ctx);
-    expect(code).toBe(0);
-    perPoll.push(filterInputs().length - counted);
-    // FilterLogEvents: 5 calls/s per account and region (CloudWatch Logs quotas). The first read takes the start
-    // job's stream and 100 calls of 100 children; afterwards only the 10 running children's streams, until
-    // each was read 10 s past its end (12:00:15 → read at :15, :20, :25).
-    expect(perPoll).toEqual([101, 1, 1, 1, 1, 1]);
-    expect(filterInputs().slice(101).map((i) => i.logStreamNames!.length)).toEqual([10, 10, 10, 10, 10]);
   });
 
   it("Ctrl-C stops it (exit 130)", async () => {
