@@ -13,8 +13,8 @@
  * listed (ListJobs `arrayJobId` + `jobStatus`, one status at a time) and terminated one by one, as the
  * orchestrator does for an earlier attempt's partial DAG (jobs/attempts.ts `waitUntilStopped`).
  */
-import { type JobStatus, ListJobsCommand } from "@aws-sdk/client-batch";
-import { type BatchDeps, describeJobs, TERMINAL, terminateJobs, withThrottleRetry } from "../jobs/batch";
+import type { JobStatus } from "@aws-sdk/client-batch";
+import { type BatchDeps, describeJobs, listArrayChildren, TERMINAL, terminateJobs } from "../jobs/batch";
 import { LISTING_SETTLE_MS, type RunJob, type RunSnapshot, toRunJob } from "./runModel";
 
 /** Children that TerminateJob on their parent does not stop: they must be terminated themselves. */
@@ -164,15 +164,8 @@ export class Terminator {
   async children(parent: RunJob): Promise<{ listed: TerminatedJob[]; terminated: TerminatedJob[] }> {
     const listed: TerminatedJob[] = [];
     const index = (id: string) => parent.taskOffset + Number(id.split(":").at(-1));
-    for (const jobStatus of CHILD_STATES_TO_TERMINATE) {
-      let nextToken: string | undefined;
-      do {
-        const page = await withThrottleRetry(() => this.deps.batch.send(new ListJobsCommand({ arrayJobId: parent.jobId, jobStatus, nextToken })), this.deps, "ListJobs");
-        for (const child of page.jobSummaryList ?? []) {
-          if (child.jobId) listed.push({ step: parent.step, jobId: child.jobId, jobName: `${parent.jobName}[${index(child.jobId)}]`, kind: "child", status: (child.status ?? jobStatus) as JobStatus });
-        }
-        nextToken = page.nextToken;
-      } while (nextToken);
+    for (const child of await listArrayChildren(parent.jobId, CHILD_STATES_TO_TERMINATE, this.deps)) {
+      listed.push({ step: parent.step, jobId: child.jobId!, jobName: `${parent.jobName}[${index(child.jobId!)}]`, kind: "child", status: child.status as JobStatus });
     }
     return { listed, terminated: await this.terminate(listed) };
   }

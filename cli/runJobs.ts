@@ -11,9 +11,8 @@
  * replaced it: the jobs carry the same names, and only the newest job of each name counts.
  */
 import type { JobStatus } from "@aws-sdk/client-batch";
-import { ListJobsCommand } from "@aws-sdk/client-batch";
 import { RUN_ID_PATTERN, runJobNamePrefix, startJobNamePrefix } from "../contract";
-import { type BatchApi, describeJobs, listJobsNamed, TERMINAL, withThrottleRetry } from "../jobs/batch";
+import { type BatchApi, describeJobs, listArrayChildren, listJobsNamed, TERMINAL } from "../jobs/batch";
 import { CLI_EXIT, CliError } from "./errors";
 import type { StackOutputs } from "./outputs";
 import { LISTING_SETTLE_MS, type RunJob, type RunSnapshot, snapshotOf, toRunJob } from "./runModel";
@@ -125,16 +124,7 @@ export interface ChildJob {
  */
 export async function listChildren(arrayJobId: string, statuses: readonly JobStatus[], deps: RunDeps, limit = Infinity): Promise<ChildJob[]> {
   const batchDeps = { batch: deps.batch, sleep: deps.sleep };
-  const ids: string[] = [];
-  for (const jobStatus of statuses) {
-    let nextToken: string | undefined;
-    do {
-      const page = await withThrottleRetry(() => deps.batch.send(new ListJobsCommand({ arrayJobId, jobStatus, nextToken })), batchDeps, "ListJobs");
-      ids.push(...(page.jobSummaryList ?? []).map((j) => j.jobId!));
-      nextToken = page.nextToken;
-    } while (nextToken && ids.length < limit);
-    if (ids.length >= limit) break;
-  }
+  const ids = (await listArrayChildren(arrayJobId, statuses, batchDeps, limit)).map((j) => j.jobId!);
   const details = await describeJobs(ids.slice(0, limit), batchDeps);
   return details
     .map((d) => {

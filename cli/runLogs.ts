@@ -15,9 +15,8 @@
  * option when its definition sets one, else Batch's default `/aws/batch/job`.
  */
 import type { JobDetail, JobStatus } from "@aws-sdk/client-batch";
-import { ListJobsCommand } from "@aws-sdk/client-batch";
 import { TASK_ENV } from "../contract";
-import { type BatchDeps, describeJobs, TERMINAL, withThrottleRetry } from "../jobs/batch";
+import { type BatchDeps, describeJobs, listArrayChildren, TERMINAL } from "../jobs/batch";
 import { CliError } from "./errors";
 import type { StackOutputs } from "./outputs";
 import type { RunJob, RunSnapshot } from "./runModel";
@@ -160,18 +159,9 @@ export class LogSources {
   private async changedChildren(parent: RunJob, statuses: readonly JobStatus[], state: ArrayState): Promise<string[]> {
     const ids = new Set<string>();
     const running = new Set<string>();
-    for (const jobStatus of statuses) {
-      let nextToken: string | undefined;
-      do {
-        const page = await withThrottleRetry(() => this.deps.batch.send(new ListJobsCommand({ arrayJobId: parent.jobId, jobStatus, nextToken })), this.deps, "ListJobs");
-        for (const child of page.jobSummaryList ?? []) {
-          if (!child.jobId) continue;
-          const status = child.status ?? jobStatus;
-          if (status === "RUNNING") running.add(child.jobId);
-          if (state.children.get(child.jobId) !== status) ids.add(child.jobId);
-        }
-        nextToken = page.nextToken;
-      } while (nextToken);
+    for (const child of await listArrayChildren(parent.jobId, statuses, this.deps)) {
+      if (child.status === "RUNNING") running.add(child.jobId!);
+      if (state.children.get(child.jobId!) !== child.status) ids.add(child.jobId!);
     }
     for (const [id, status] of state.children) if (status === "RUNNING" && !running.has(id)) ids.add(id);
     return [...ids];

@@ -6,16 +6,16 @@
  * reports a {@link SubmissionError}, and {@link isDeterministicFailure} tells whether the next attempt
  * would only fail the same way.
  */
-import { ListJobsCommand, type JobSummary } from "@aws-sdk/client-batch";
+import type { JobSummary } from "@aws-sdk/client-batch";
 import {
   defaultSleep,
   describeJobs,
   isClientError,
   isThrottlingError,
+  listArrayChildren,
   listJobsNamed,
   TERMINAL,
   terminateJobs,
-  withThrottleRetry,
   type BatchDeps,
   type ServiceErrorShape,
 } from "./batch";
@@ -225,13 +225,8 @@ export async function waitUntilStopped(jobIds: readonly string[], reason: string
 /** Terminates the children of array job `parentId` that are RUNNING, STARTING or RUNNABLE, except `done` ones. */
 async function terminateArrayChildren(parentId: string, reason: string, done: Set<string>, deps: BatchDeps): Promise<void> {
   for (const jobStatus of LIVE_CHILD_STATUSES) {
-    let nextToken: string | undefined;
-    do {
-      const page = await withThrottleRetry(() => deps.batch.send(new ListJobsCommand({ arrayJobId: parentId, jobStatus, nextToken })), deps, "ListJobs");
-      const ids = (page.jobSummaryList ?? []).map((j) => j.jobId!).filter((id) => id && !done.has(id));
-      // A failed call is logged by terminateJobs; its child is tried again at the next poll.
-      for (const id of (await terminateJobs(ids, reason, deps)).terminated) done.add(id);
-      nextToken = page.nextToken;
-    } while (nextToken);
+    const ids = (await listArrayChildren(parentId, [jobStatus], deps)).map((j) => j.jobId!).filter((id) => !done.has(id));
+    // A failed call is logged by terminateJobs; its child is tried again at the next poll.
+    for (const id of (await terminateJobs(ids, reason, deps)).terminated) done.add(id);
   }
 }

@@ -137,6 +137,25 @@ export async function listJobsNamed(jobQueue: string, name: string, deps: BatchD
   return jobs;
 }
 
+/**
+ * The children of array job `arrayJobId` in each of `statuses`, every page, each with its status.
+ * ListJobs lists children only by `arrayJobId` and one `jobStatus` at a time (without one, only RUNNING
+ * children; ListJobs API reference). Stops after a page that brings the count to `limit`.
+ */
+export async function listArrayChildren(arrayJobId: string, statuses: readonly JobStatus[], deps: BatchDeps, limit = Infinity): Promise<JobSummary[]> {
+  const children: JobSummary[] = [];
+  for (const jobStatus of statuses) {
+    let nextToken: string | undefined;
+    do {
+      const page = await withThrottleRetry(() => deps.batch.send(new ListJobsCommand({ arrayJobId, jobStatus, nextToken })), deps, "ListJobs");
+      for (const child of page.jobSummaryList ?? []) if (child.jobId) children.push({ ...child, status: child.status ?? jobStatus });
+      nextToken = page.nextToken;
+    } while (nextToken && children.length < limit);
+    if (children.length >= limit) break;
+  }
+  return children;
+}
+
 /** DescribeJobs takes at most 100 ids per call. */
 export const DESCRIBE_JOBS_BATCH = 100;
 
