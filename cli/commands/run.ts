@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import type { CliContext } from "../context";
 import { CLI_EXIT, CliError } from "../errors";
 import { fmtInt } from "../format";
-import { DockerExecutor, dockerAnswers } from "../local/dockerExecutor";
+import { DockerExecutor, dockerAnswers, dockerProblem } from "../local/dockerExecutor";
 import type { Clock, Executor, Launch } from "../local/executor";
 import { buildModel, type LocalRunModel, type LocalTask } from "../local/model";
 import { localInput, localPlan } from "../local/plan";
@@ -74,10 +74,18 @@ function problemsOf(model: LocalRunModel, executor: Executor, machine: Machine):
   return [...problems];
 }
 
-/** `--executor`, or docker when a Docker engine answers, else process (said on stderr). */
+/**
+ * `--executor`, or docker when a Docker engine answers, else process (said on stderr). `--executor docker`
+ * with no engine to run containers is a usage error here, before any task starts: one line with the cause.
+ */
 async function chooseExecutor(options: RunOptions, ctx: CliContext): Promise<"docker" | "process"> {
+  if (options.executor === "docker") {
+    const problem = await dockerProblem({ env: ctx.env });
+    if (problem) throw new CliError(`--executor docker: ${problem}; ${problem.startsWith("the docker program") ? "install and start Docker" : "start Docker"}, or use --executor process (each task's command on this machine)`);
+    return "docker";
+  }
   if (options.executor) return options.executor;
-  if (await dockerAnswers()) return "docker";
+  if (await dockerAnswers(undefined, ctx.env)) return "docker";
   ctx.term.err(`${ctx.term.color.yellow("note:")} no Docker engine answered \`docker info\`: running each task's command on this machine (--executor process)\n`);
   return "process";
 }
@@ -107,7 +115,7 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
   const onOutput = options.follow ? (launch: Launch, chunk: string) => lines.push(launch.task, chunk).forEach((l) => view!.log(launch.task, l)) : undefined;
   const executor: Executor =
     executorName === "docker"
-      ? new DockerExecutor({ runId: planned.runId, logs, inputFile: input.file, outputDir, ...(onOutput ? { onOutput } : {}) })
+      ? new DockerExecutor({ runId: planned.runId, logs, inputFile: input.file, outputDir, env: ctx.env, ...(onOutput ? { onOutput } : {}) })
       : new ProcessExecutor({ logs, inputFile: input.file, outputDir, path: ctx.env.PATH ?? "", ...(onOutput ? { onOutput } : {}) });
   const model = buildModel(planned.plan, planned.definitionsByName, executor.paths);
   const problems = problemsOf(model, executor, machine);
@@ -178,7 +186,8 @@ export function runCommand(program: Command, setup: CommandSetup): void {
         `what it would put under s3://$${TASK_ENV.outputBucket}/$${TASK_ENV.outputPrefix} into ${LOCAL_TASK_ENV.outputDir}. Every other variable\n` +
         "is what Batch would give it: the job definition's environment, the orchestrator's overrides, AWS_BATCH_JOB_ID, _ATTEMPT, _ARRAY_INDEX.\n" +
         "Exit codes: 0 every task succeeded, 1 a task failed (or the config does not validate), 2 usage (a job this machine or executor\n" +
-        "cannot run), 130 Ctrl-C (everything started is stopped).",
+        "cannot run; --executor docker with no docker program or no engine answering `docker info`), 130 Ctrl-C (everything started\n" +
+        "is stopped).",
     )
     .action(setup.action(async (file: string, options: RunOptions) => runLocally(file, options, setup)));
 }

@@ -25,11 +25,46 @@ const TIMEOUT_GRACE_SECONDS = 30;
 const liveContainers = new Set<string>();
 let exitHooked = false;
 
-/** Whether a Docker engine answers (`docker info`), within `timeoutMs`. */
-export function dockerAnswers(timeoutMs = 10_000): Promise<boolean> {
+/** Where to look for `docker` and how long `docker info` may take. */
+export interface DockerProbeOptions {
+  /** The environment whose PATH finds `docker` (default: this process's). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The `docker` program (tests pass a stand-in). */
+  docker?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Why no container can run here, in a few words, or `undefined` when a Docker engine answers `docker info`
+ * within the timeout: "the docker program is not on PATH", or "no Docker engine answers (`docker info`
+ * failed: <the first line of its stderr>)".
+ */
+export function dockerProblem(options: DockerProbeOptions = {}): Promise<string | undefined> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return new Promise((resolve) => {
-    execFile("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: timeoutMs }, (error, stdout) => resolve(!error && String(stdout).trim() !== ""));
+    execFile(
+      options.docker ?? "docker",
+      ["info", "--format", "{{.ServerVersion}}"],
+      { timeout: timeoutMs, env: options.env ?? process.env },
+      (error, stdout, stderr) => {
+        if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT") return resolve("the docker program is not on PATH");
+        const firstLine = String(stderr)
+          .split("\n")
+          .map((l) => l.trim())
+          .find((l) => l !== "");
+        if (error) {
+          const why = firstLine ?? (error.killed ? `no answer within ${timeoutMs / 1000} s` : `exit ${String(error.code ?? error.signal)}`);
+          return resolve(`no Docker engine answers (\`docker info\` failed: ${why})`);
+        }
+        resolve(String(stdout).trim() === "" ? "no Docker engine answers (`docker info` printed no server version)" : undefined);
+      },
+    );
   });
+}
+
+/** Whether a Docker engine answers (`docker info`), within `timeoutMs`. */
+export async function dockerAnswers(timeoutMs = 10_000, env?: DockerProbeOptions["env"]): Promise<boolean> {
+  return (await dockerProblem({ timeoutMs, ...(env ? { env } : {}) })) === undefined;
 }
 
 /** A container name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`), unique per attempt. */
@@ -70,6 +105,8 @@ export interface DockerExecutorOptions {
   onOutput?: (launch: Launch, chunk: string) => void;
   /** The `docker` program (tests pass a stand-in). */
   docker?: string;
+  /** The environment `docker` runs in, its PATH finding it (default: this process's). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Runs each attempt in a container of its image (see the module comment). */
@@ -99,7 +136,7 @@ export class DockerExecutor implements Executor {
       {
         file: this.docker,
         args: dockerRunArgs(launch, name, this.o),
-        env: process.env as Record<string, string>,
+        env: (this.o.env ?? process.env) as Record<string, string>,
         cwd: this.o.logs.runDir,
         logFile: this.o.logs.fileOf(launch.task),
         attempt: launch.attempt,

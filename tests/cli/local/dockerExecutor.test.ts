@@ -4,7 +4,7 @@
  * does), and the real thing where a Docker engine answers `docker info`.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { containerName, DockerExecutor, dockerAnswers, dockerRunArgs, INPUT_MOUNT, OUTPUT_MOUNT } from "../../../cli/local/dockerExecutor";
@@ -113,6 +113,30 @@ describe("docker executor", () => {
 
   it(`dockerAnswers() says whether an engine answers \`docker info\` (here: ${docker ? "one does" : "none does"})`, async () => {
     expect(await dockerAnswers(5_000)).toBe(docker);
+  });
+
+  it.each([
+    ["no `docker` program on PATH", () => tempDir("bp-no-docker-"), /^error: --executor docker: the docker program is not on PATH; install and start Docker, or use --executor process .*\n$/],
+    [
+      "a `docker` whose `info` fails (no engine)",
+      () => {
+        const dir = tempDir("bp-no-engine-");
+        writeFileSync(join(dir, "docker"), `#!/bin/sh\necho "$@" >> "${dir}/calls"\necho "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2\necho "second line" >&2\nexit 1\n`);
+        chmodSync(join(dir, "docker"), 0o755);
+        return `${dir}:/usr/bin:/bin`;
+      },
+      /^error: --executor docker: no Docker engine answers \(`docker info` failed: Cannot connect to the Docker daemon at unix:\/\/\/var\/run\/docker\.sock\. Is the docker daemon running\?\); start Docker, or use --executor process .*\n$/,
+    ],
+  ] as const)("run --executor docker with %s: one error naming the cause, exit 2, before any task and before the output directory", async (_what, path, message) => {
+    const out = tempDir("bp-docker-out-");
+    const PATH = path();
+    const { code, stdout, stderr } = await cli(["run", SAMPLE, "--executor", "docker", "--out", out], offline(REPO, { PATH }));
+    expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
+    expect(stderr).toMatch(message);
+    expect(readdirSync(out)).toEqual([]);
+    const calls = join(PATH.split(":")[0]!, "calls");
+    // The stand-in was asked `info` and nothing else: no container was started.
+    if (existsSync(calls)) expect(readFileSync(calls, "utf8")).toMatch(/^info\b[^\n]*\n$/);
   });
 
   (docker ? it : it.skip)(
