@@ -111,7 +111,15 @@ export function sdkClients(region?: string): AwsClients {
     batch: memo(() => new (require("@aws-sdk/client-batch") as typeof import("@aws-sdk/client-batch")).BatchClient({ ...config, retryMode: "adaptive", maxAttempts: 5 })),
     s3: memo(() => new (require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3")).S3Client(config)),
     logs: memo(() => new (require("@aws-sdk/client-cloudwatch-logs") as typeof import("@aws-sdk/client-cloudwatch-logs")).CloudWatchLogsClient({ ...config, retryMode: "adaptive" })),
-    sqs: memo(() => new (require("@aws-sdk/client-sqs") as typeof import("@aws-sdk/client-sqs")).SQSClient(config)),
+    // useQueueUrlAsEndpoint (@aws-sdk/middleware-sdk-sqs, queue-url.d.ts: "In cases where a QueueUrl is given
+    // as input, that will be preferred as the request endpoint. Set this value to false to ignore the
+    // QueueUrl and use the client's resolved endpoint, which may be a custom endpoint.") defaults to true,
+    // and its middleware counts only a constructor `endpoint` as custom: with AWS_ENDPOINT_URL(_SQS) or a
+    // profile's endpoint_url every call still went to the queue URL's host (ENOTFOUND against emulators and
+    // VPC endpoints). Off, the client's resolved endpoint wins; without one configured that is
+    // sqs.<region>.amazonaws.com, the host of the stack's own queue URL (a queue in another region than the
+    // client's fails either way: SigV4 signs for the client's region).
+    sqs: memo(() => new (require("@aws-sdk/client-sqs") as typeof import("@aws-sdk/client-sqs")).SQSClient({ ...config, useQueueUrlAsEndpoint: false })),
     lambda: memo(() => new (require("@aws-sdk/client-lambda") as typeof import("@aws-sdk/client-lambda")).LambdaClient(config)),
   };
 }
