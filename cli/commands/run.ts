@@ -133,9 +133,7 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
   const startedAt = ctx.now();
   const objectInput = { bucket: input.bucket, key: input.key, versionId: input.versionId, sizeBytes: input.sizeBytes };
   const place: RunPlace = { cwd: ctx.cwd, file: input.file, runDir, outputDir, executor: executor.name, maxTasks, ...machine };
-  const viewContext = { ctx, model, place, startedAt, snapshot: () => localSnapshot(model, objectInput, startedAt) };
-  view = options.json ? jsonView(viewContext) : ctx.term.isTTY ? ttyView(viewContext) : plainView(viewContext);
-  // The ctx clock (a test's is fixed) for every time shown; real timers for timeouts.
+  // The ctx clock (a test's is fixed) for every time shown; real timers for timeouts and redraws.
   const clock: Clock = {
     now: ctx.now,
     setTimer: (ms, fire) => {
@@ -143,6 +141,8 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
       return () => clearTimeout(timer);
     },
   };
+  const viewContext = { ctx, model, place, startedAt, clock, snapshot: () => localSnapshot(model, objectInput, startedAt) };
+  view = options.json ? jsonView(viewContext) : ctx.term.isTTY ? ttyView(viewContext) : plainView(viewContext);
   const scheduler = new LocalScheduler(model, {
     executor,
     clock,

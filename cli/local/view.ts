@@ -1,7 +1,8 @@
 /**
  * What `batch-pipeline run` shows while it runs. A TTY gets the status screen (cli/local/screen.ts)
- * redrawn in place at most every {@link REDRAW_MS} (as `watch` redraws), `--follow` lines printed above
- * it; anything else gets the DAG once, then one plain line per change (a step's state, each tenth of a
+ * redrawn in place at most every {@link REDRAW_MS} (as `watch` redraws) and at least every
+ * {@link TICK_MS} (so the time a running step has taken keeps counting between task events), `--follow`
+ * lines printed above it; anything else gets the DAG once, then one plain line per change (a step's state, each tenth of a
  * wide step, a failed attempt) and the final screen; `--json` one JSON line per event. Every view ends
  * with the summary.
  */
@@ -10,6 +11,7 @@ import { CLI_EXIT } from "../errors";
 import { fit, pad } from "../format";
 import type { RunSnapshot, RunState } from "../runModel";
 import type { JobFailure } from "../statusView";
+import type { Clock } from "./executor";
 import type { LocalRunModel, LocalStep, LocalTask } from "./model";
 import type { StoppedTask, TaskEvent } from "./scheduler";
 import { attemptText, elapsed, labelWidth, renderLocal, type RunPlace, stepText, summaryLines, taskLabel } from "./screen";
@@ -17,6 +19,8 @@ import { stepState, type RunSummary } from "./snapshot";
 
 /** The TTY screen's fastest redraw. */
 export const REDRAW_MS = 100;
+/** The TTY screen's slowest redraw while the run goes on: running steps' durations tick once a second. */
+export const TICK_MS = 1000;
 /** Failed attempts printed one by one (plain view); the rest are in the failure list at the end. */
 export const FAILED_ATTEMPT_LINES = 20;
 
@@ -46,6 +50,8 @@ export interface ViewContext {
   model: LocalRunModel;
   place: RunPlace;
   startedAt: number;
+  /** The time every view shows and the timers of the TTY's redraws (a test's moves only when told). */
+  clock: Clock;
   /** The snapshot of this moment (O(jobs)), for redraws. */
   snapshot(): RunSnapshot;
 }
@@ -67,10 +73,10 @@ export function plainView(v: ViewContext): LocalView {
   const width = labelWidth(v.model.steps);
   const seen = new Map<LocalStep, { state: RunState; tenth: number }>();
   let failedLines = 0;
-  const at = () => elapsed(ctx.now() - v.startedAt).padStart(7);
+  const at = () => elapsed(v.clock.now() - v.startedAt).padStart(7);
   const line = (label: string, text: string) => `${at()}  ${pad(label, width)}  ${text}`;
   return {
-    begin: (s) => out([...renderLocal(s, [], v.place, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now() }), ""]),
+    begin: (s) => out([...renderLocal(s, [], v.place, { color: ctx.term.color, columns: ctx.term.columns, now: v.clock.now() }), ""]),
     event: (task, event) => {
       const lines: string[] = [];
       if (event === "retrying" || (event === "failed" && task.attempts > 0)) {
@@ -90,7 +96,7 @@ export function plainView(v: ViewContext): LocalView {
     },
     log: (task, text) => out([`${pad(taskLabel(task), width)}  ${text}`]),
     end: (end) => {
-      const screen = end.state === "INTERRUPTED" ? [] : ["", ...renderLocal(end.snapshot, end.failures, v.place, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now() }), ""];
+      const screen = end.state === "INTERRUPTED" ? [] : ["", ...renderLocal(end.snapshot, end.failures, v.place, { color: ctx.term.color, columns: ctx.term.columns, now: v.clock.now() }), ""];
       out([...screen, ...endLines(v, end)]);
     },
     close: () => undefined,
@@ -105,7 +111,8 @@ export function ttyView(v: ViewContext): LocalView {
   const { ctx } = v;
   const width = labelWidth(v.model.steps);
   let drawn = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let cancelSoon: (() => void) | undefined;
+  let cancelTick: (() => void) | undefined;
   let pendingLogs: string[] = [];
   // Live drawings are cut to the terminal's width (a wrapped line would break the next redraw); the
   // last one stays on the screen, whole.
@@ -117,12 +124,19 @@ export function ttyView(v: ViewContext): LocalView {
     ctx.term.out(text);
     drawn = lines.length;
   };
-  const screen = (s: RunSnapshot, failures: readonly JobFailure[]) => renderLocal(s, failures, v.place, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now() });
-  const redraw = () => {
-    timer = undefined;
-    draw([...screen(v.snapshot(), []), "", ctx.term.color.dim("Ctrl-C stops the run and every task it started")]);
+  const screen = (s: RunSnapshot, failures: readonly JobFailure[]) => renderLocal(s, failures, v.place, { color: ctx.term.color, columns: ctx.term.columns, now: v.clock.now() });
+  const stopTimers = () => {
+    cancelSoon?.();
+    cancelTick?.();
+    cancelSoon = cancelTick = undefined;
   };
-  const soon = () => void (timer ??= setTimeout(redraw, REDRAW_MS));
+  // Every drawing restarts the tick: between task events the screen is still redrawn each TICK_MS.
+  const redraw = () => {
+    stopTimers();
+    draw([...screen(v.snapshot(), []), "", ctx.term.color.dim("Ctrl-C stops the run and every task it started")]);
+    cancelTick = v.clock.setTimer(TICK_MS, redraw);
+  };
+  const soon = () => void (cancelSoon ??= v.clock.setTimer(REDRAW_MS, redraw));
   return {
     begin: () => redraw(),
     event: soon,
@@ -131,12 +145,11 @@ export function ttyView(v: ViewContext): LocalView {
       soon();
     },
     end: (end) => {
-      clearTimeout(timer);
-      timer = undefined;
+      stopTimers();
       draw([...(end.state === "INTERRUPTED" ? screen(v.snapshot(), []) : screen(end.snapshot, end.failures)), "", ...endLines(v, end)], false);
     },
     close: () => {
-      clearTimeout(timer);
+      stopTimers();
       if (drawn > 0) ctx.term.out(`${CSI}?25h`);
     },
   };
@@ -145,7 +158,7 @@ export function ttyView(v: ViewContext): LocalView {
 /** `--json`: one JSON line per event (`start`, `task`, `step`, `log`, `end`). */
 export function jsonView(v: ViewContext): LocalView {
   const { ctx } = v;
-  const emit = (value: object) => ctx.term.out(`${JSON.stringify({ at: new Date(ctx.now()).toISOString(), ...value })}\n`);
+  const emit = (value: object) => ctx.term.out(`${JSON.stringify({ at: new Date(v.clock.now()).toISOString(), ...value })}\n`);
   const seen = new Map<LocalStep, RunState>();
   const task = (t: LocalTask) => ({ step: t.job.step.name, task: t.number, jobId: t.jobId });
   return {
