@@ -31,6 +31,8 @@ interface PlanOptions {
   key?: string;
   versionId?: string;
   format: "tree" | "json" | "mermaid";
+  /** `--json`: `--format json`, the flag every command takes. */
+  json?: boolean;
 }
 
 /** What the plan is of: the config, the stack's id and names, and which of them are placeholders (shared with `run`). */
@@ -52,6 +54,7 @@ export function planCommand(program: Command, setup: CommandSetup): void {
     .option("--key <key>", "key of the sample input (default: <trigger.prefix>sample.bin, or sample<trigger.suffix> with a suffix)")
     .option("--version-id <id>", `its S3 version id, for the run id the trigger gives that version (default: ${SAMPLE_VERSION_ID})`)
     .addOption(new Option("--format <format>", "tree, the plan's JSON, or a Mermaid flowchart").choices(["tree", "json", "mermaid"]).default("tree"))
+    .addOption(new Option("--json", "the same as --format json").implies({ format: "json" }))
     .addHelpText(
       "after",
       "\n--stack NAME (a global option, or BATCH_PIPELINE_STACK) plans that stack's workflow, validated first; without it,\n" +
@@ -62,6 +65,8 @@ export function planCommand(program: Command, setup: CommandSetup): void {
     .action(
       setup.action(async (options: PlanOptions) => {
         const { ctx } = setup;
+        // --json implies --format json; a --format given too wins the implication, so it must say json.
+        if (options.json && options.format !== "json") throw new CliError(`--json is --format json: pass one of --json and --format ${options.format}`);
         const target = await planTarget(setup);
         if (!target) return CLI_EXIT.failed;
         const { trigger } = target.config;

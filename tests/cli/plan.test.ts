@@ -11,8 +11,9 @@ import { parsePipelineConfig } from "../../infra/config";
 import { planWorkflow } from "../../jobs/planner";
 import { DEFAULT_WORKFLOW } from "../../jobs/spec";
 import { MERMAID_ID, parseSize } from "../../cli/planGraph";
+import { buildProgram } from "../../cli/program";
 import { offline, project, tempDir } from "./stackProject";
-import { cli, OUTPUTS, REPO } from "./support";
+import { cli, cliContext, OUTPUTS, REPO } from "./support";
 
 const DEV_BUCKET = "batch-pipeline-dev-628b23-input";
 const runIdOf = (bucket: string, key = "incoming/sample.bin", versionId = "sample-version-id") => computeRunId({ bucket, key, versionId });
@@ -123,6 +124,14 @@ describe("plan --stack dev", () => {
     expect(JSON.parse(stdout)).toEqual(JSON.parse(JSON.stringify(expected)));
   });
 
+  it("--json is --format json, as on every other command", async () => {
+    const json = await cli(["--stack", "dev", "plan", "--json", "--size", "500MB"], offline(REPO));
+    const format = await cli(["--stack", "dev", "plan", "--format", "json", "--size", "500MB"], offline(REPO));
+    expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(json.stdout).toBe(format.stdout);
+    expect((await cli(["plan", "--json", "--format", "json"], offline(REPO))).code).toBe(0);
+  });
+
   it("BATCH_PIPELINE_STACK chooses the stack too", async () => {
     const { stdout } = await cli(["plan"], offline(REPO, { BATCH_PIPELINE_STACK: "prod" }));
     expect(stdout).toContain("input s3://batch-pipeline-prod-");
@@ -229,12 +238,21 @@ describe("plan: what it refuses", () => {
     [["--size", "10XB"], "error: option '--size <bytes>' argument '10XB' is invalid. must be a size in bytes (1073741824) or with a unit (500MB, 10GiB: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), at most 9,007,199,254,740,991 bytes"],
     [["--size", "9007199254740992"], "error: option '--size <bytes>' argument '9007199254740992' is invalid. must be a size in bytes"],
     [["--format", "svg"], "error: option '--format <format>' argument 'svg' is invalid. Allowed choices are tree, json, mermaid."],
+    [["--json", "--format", "mermaid"], "error: --json is --format json: pass one of --json and --format mermaid"],
     [["--key", "k".repeat(1025)], "error: --key is 1025 bytes: S3 object keys are 1 to 1024 bytes of UTF-8"],
     [["--stack", "staging"], "error: no stack `staging`"],
   ])("given %j, exits 2: %s", async (args, message) => {
     const { code, stdout, stderr } = await cli(["plan", ...args], offline(REPO));
     expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
     expect(stderr.startsWith(message)).toBe(true);
+  });
+});
+
+describe("--json", () => {
+  it("every command takes --json (the README: `--json` on every command)", () => {
+    const commands = buildProgram(cliContext(), { code: 0 }).commands;
+    expect(commands.map((c) => c.name())).toEqual(["validate", "plan", "run", "submit", "runs", "status", "watch", "logs", "cancel", "redrive"]);
+    expect(commands.filter((c) => !c.options.some((o) => o.long === "--json")).map((c) => c.name())).toEqual([]);
   });
 });
 
