@@ -3,6 +3,8 @@
  * one place that turns what a command throws into a one-line error and an exit code ({@link CLI_EXIT}).
  */
 import { Command, CommanderError } from "commander";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { cancelCommand } from "./commands/cancel";
 import { logsCommand } from "./commands/logs";
 import { planCommand } from "./commands/plan";
@@ -45,6 +47,18 @@ const COMMANDS: ReadonlyArray<(program: Command, setup: CommandSetup) => void> =
   redriveCommand,
 ];
 
+/**
+ * `--version`: the version in the nearest package.json above this file (cli/ from the sources, bin/cli/ when
+ * built by `tsc`); read, not imported, as package.json is outside cli/'s room.
+ */
+export function cliVersion(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const file = join(dir, "package.json");
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+    if (dirname(dir) === dir) return "unknown";
+  }
+}
+
 /** Builds the program; exported for tests that list commands and their help. */
 export function buildProgram(ctx: CliContext, exit: { code: number }): Command {
   const program = new Command()
@@ -58,6 +72,7 @@ export function buildProgram(ctx: CliContext, exit: { code: number }): Command {
     .option("--function <name>", "override the stack output triggerFunctionName")
     .option("--dlq-url <url>", "override the stack output deadLetterQueueUrl")
     .option("--no-color", "no colours (also off when not a TTY or with NO_COLOR)")
+    .version(cliVersion(), "-V, --version", "print batch-pipeline's version (package.json's)")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .configureOutput({ writeOut: (t) => ctx.term.out(t), writeErr: (t) => ctx.term.err(t) });
