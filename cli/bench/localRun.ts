@@ -37,7 +37,7 @@ const CONFIG = {
 const TASKS = WIDTH + 2;
 
 async function schedulerAlone(): Promise<{ planMs: number; runMs: number }> {
-  const target: Target = { what: "bench", config: parsePipelineConfig(CONFIG), stackId: "bench", bucket: "bench-input" };
+  const target: Target = { what: "bench", source: { stacks: [] }, config: parsePipelineConfig(CONFIG), stackId: "bench", bucket: "bench-input" };
   const input = { file: "/dev/null", bucket: "bench-input", key: "incoming/bench.bin", versionId: "local-bench", sizeBytes: 0 };
   let best = { planMs: Infinity, runMs: Infinity };
   for (let round = 0; round < 5; round++) {

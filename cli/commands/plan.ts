@@ -18,7 +18,7 @@ import { fmtInt } from "../format";
 import { loadDeployedStack, type StackOutputs } from "../outputs";
 import { DEFAULT_SAMPLE_BYTES, parseSize, renderPlanMermaid } from "../planGraph";
 import type { CommandSetup } from "../program";
-import { findProject, readStackConfig } from "../stack";
+import { findProject, readStackConfig, stackNames } from "../stack";
 
 /** S3 object keys are at most 1,024 bytes of UTF-8. */
 /** Stands in for the S3 version id an upload gets (the run id depends on it). */
@@ -35,9 +35,17 @@ interface PlanOptions {
   json?: boolean;
 }
 
+/**
+ * Which config a target is: a stack's file and what chose it, or the defaults (no stack chosen) and the
+ * stacks there were to choose from (`run` says which in its header: with two stack files and no
+ * `--stack`, the defaults are used, which is easy to miss).
+ */
+export type ConfigSource = { stack: string; file: string; chosenBy: "--stack" | "BATCH_PIPELINE_STACK" } | { stack?: undefined; stacks: string[] };
+
 /** What the plan is of: the config, the stack's id and names, and which of them are placeholders (shared with `run`). */
 export interface Target {
   what: string;
+  source: ConfigSource;
   config: PipelineConfig;
   stackId: string;
   outputs?: StackOutputs;
@@ -96,7 +104,10 @@ export async function planTarget(setup: CommandSetup): Promise<Target | undefine
   const { ctx } = setup;
   const globals = setup.globals();
   const stack = globals.stack ?? ctx.env.BATCH_PIPELINE_STACK;
-  if (!stack) return { what: "the default config", config: parsePipelineConfig({}), stackId: DEFAULTS.stack, bucket: globals.bucket ?? DEFAULTS.bucket };
+  if (!stack) {
+    const source = { stacks: stacksAround(ctx.cwd) };
+    return { what: "the default config", source, config: parsePipelineConfig({}), stackId: DEFAULTS.stack, bucket: globals.bucket ?? DEFAULTS.bucket };
+  }
   const project = findProject(ctx.cwd);
   const check = checkStack(project, stack);
   const note = uncheckedNote(check);
@@ -113,12 +124,23 @@ export async function planTarget(setup: CommandSetup): Promise<Target | undefine
   const { region } = readStackConfig(project, stack);
   return {
     what: `stack ${stack}`,
+    source: { stack, file: check.file, chosenBy: globals.stack !== undefined ? "--stack" : "BATCH_PIPELINE_STACK" },
     config: check.config!,
     stackId,
     bucket: outputs?.inputBucketName ?? globals.bucket ?? `${stackId}-input`,
     ...(outputs ? { outputs } : {}),
     ...(region ? { region } : {}),
   };
+}
+
+/** The stacks with a config file in the project around `cwd`; none outside a project. */
+function stacksAround(cwd: string): string[] {
+  try {
+    return stackNames(findProject(cwd));
+  } catch (error) {
+    if (error instanceof CliError) return [];
+    throw error;
+  }
 }
 
 /** Why the trigger would ignore `key` (its S3 filter and the output prefix), or undefined when it runs. */

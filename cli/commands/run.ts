@@ -4,7 +4,8 @@
  * before it ever reaches AWS. The config is read and checked as `validate` and `plan` do, the run id is
  * the trigger's for the file as an object (cli/local/plan.ts), the plan is the orchestrator's own, and
  * the scheduler (cli/local/scheduler.ts) runs it with Batch's rules: dependencies, N_TO_N, retries,
- * timeouts, and no more at once than `--jobs` and the machine's CPUs and memory. The screen is `status`'s;
+ * timeouts, and no more at once than `--jobs` and the machine's CPUs and memory. The screen is `status`'s,
+ * its header naming the config (the stack's file, or the defaults and the stacks there were to choose from);
  * each task's output is in `<out>/<run id>/logs/<step>/<task>.log`; the exit code is the outcome. No AWS
  * account, no Pulumi CLI; Docker only for `--executor docker`.
  */
@@ -132,7 +133,7 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
 
   const startedAt = ctx.now();
   const objectInput = { bucket: input.bucket, key: input.key, versionId: input.versionId, sizeBytes: input.sizeBytes };
-  const place: RunPlace = { cwd: ctx.cwd, file: input.file, runDir, outputDir, executor: executor.name, maxTasks, ...machine };
+  const place: RunPlace = { cwd: ctx.cwd, config: target.source, file: input.file, runDir, outputDir, executor: executor.name, maxTasks, ...machine };
   // The ctx clock (a test's is fixed) for every time shown; real timers for timeouts and redraws.
   const clock: Clock = {
     now: ctx.now,

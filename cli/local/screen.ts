@@ -7,6 +7,7 @@
 import { LOCAL_TASK_ENV } from "../../contract";
 import { relative } from "node:path";
 import { labelOf } from "../commands/logs";
+import type { ConfigSource } from "../commands/plan";
 import type { Colors } from "../context";
 import { fmtInt, formatBytes, formatDuration } from "../format";
 import type { RunSnapshot, RunState } from "../runModel";
@@ -15,9 +16,10 @@ import type { LocalStep, LocalTask } from "./model";
 import type { RunSummary } from "./snapshot";
 import { logsDir } from "./taskLogs";
 
-/** Where the run is and what runs it, for the header. */
+/** Where the run is, what runs it and which config it runs, for the header. */
 export interface RunPlace {
   cwd: string;
+  config: ConfigSource;
   file: string;
   runDir: string;
   outputDir: string;
@@ -42,8 +44,15 @@ export const labelWidth = (steps: readonly LocalStep[]) => Math.max(...steps.map
 /** `+12.3s`: time since the run started. */
 export const elapsed = (ms: number) => `+${(Math.max(0, ms) / 1000).toFixed(1)}s`;
 
+/** `stack dev (Pulumi.dev.yaml)`, or `the defaults (no --stack; stacks here: dev, prod)`. */
+export function configText(source: ConfigSource, cwd: string): string {
+  if (source.stack === undefined) return `the defaults (no --stack; ${source.stacks.length > 0 ? `stacks here: ${source.stacks.join(", ")}` : "no stack files here"})`;
+  return `stack ${source.stack} (${shown(source.file, cwd)}${source.chosenBy === "--stack" ? "" : `, from ${source.chosenBy}`})`;
+}
+
 function placeLines(p: RunPlace): string[] {
   return [
+    `config   ${configText(p.config, p.cwd)}`,
     `file     ${shown(p.file, p.cwd)} (${LOCAL_TASK_ENV.inputPath})`,
     `output   ${shown(p.outputDir, p.cwd)} (${LOCAL_TASK_ENV.outputDir}), logs in ${shown(logsDir(p.runDir), p.cwd)}/<step>/<task>.log`,
     `runs on  ${p.executor} executor: at most ${fmtInt(p.maxTasks)} task${p.maxTasks === 1 ? "" : "s"} at once, ${fmtInt(p.cpus)} CPUs, ${formatBytes(p.memoryMiB * 2 ** 20)}`,

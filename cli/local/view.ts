@@ -167,6 +167,7 @@ export function jsonView(v: ViewContext): LocalView {
         event: "start",
         runId: s.runId,
         input: s.input,
+        config: v.place.config.stack === undefined ? { stack: null, stacks: v.place.config.stacks } : v.place.config,
         file: v.place.file,
         runDir: v.place.runDir,
         executor: v.place.executor,

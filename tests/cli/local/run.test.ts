@@ -38,6 +38,7 @@ describe("run: the default workflow with the process executor (no AWS, no Pulumi
       "input    s3://example-input-bucket/incoming/sample.csv",
       "         88 B (88 bytes), version local-53b381bb4e03ac31e39e445d6c28bfbc",
       `started  2026-12-01 12:00:00Z, ${when}`,
+      "config   the defaults (no --stack; stacks here: dev, prod)",
       "file     tests/cli/local/fixtures/sample.csv (PIPELINE_INPUT_PATH)",
       `output   <out>/${runId}/output (PIPELINE_OUTPUT_DIR), logs in <out>/${runId}/logs/<step>/<task>.log`,
       "runs on  process executor: at most 1 task at once, <machine>",
@@ -106,6 +107,26 @@ describe("run: the default workflow with the process executor (no AWS, no Pulumi
     expect(code).toBe(0);
     expect(stdout).toMatch(/SUCCEEDED in 0ms: 222 tasks run, 0 failed, 0 retried/);
     expect(stdout).toMatch(/└─ merge +SUCCEEDED +1\/1 .*\n +├─ merge +task 0 +SUCCEEDED +1\/1\n +└─ 1 barrier job +SUCCEEDED\n/);
+  });
+});
+
+describe("run: which config it runs", () => {
+  const configLine = (stdout: string) => stdout.split("\n").find((l) => l.startsWith("config "));
+  const startEvent = (stdout: string) => JSON.parse(stdout.split("\n")[0]!) as { event: string; config: unknown };
+
+  it("says it runs the defaults without --stack, naming the stacks there are; with --stack or BATCH_PIPELINE_STACK, the stack and its file; also in --json", async () => {
+    const dir = project({ dev: {}, prod: {} });
+    const run = (args: string[], env: Record<string, string> = {}, cwd = dir) => cli(["run", SAMPLE, "--executor", "process", "--out", tempDir("bp-run-"), ...args], offline(cwd, { ...HOST, ...env }));
+
+    const defaults = await run([]);
+    expect(defaults.code).toBe(0);
+    expect(configLine(defaults.stdout)).toBe("config   the defaults (no --stack; stacks here: dev, prod)");
+    expect(configLine((await run(["--stack", "dev"])).stdout)).toBe("config   stack dev (Pulumi.dev.yaml)");
+    expect(configLine((await run([], { BATCH_PIPELINE_STACK: "prod" })).stdout)).toBe("config   stack prod (Pulumi.prod.yaml, from BATCH_PIPELINE_STACK)");
+    expect(configLine((await run([], {}, tempDir("bp-no-project-"))).stdout)).toBe("config   the defaults (no --stack; no stack files here)");
+
+    expect(startEvent((await run(["--json"])).stdout)).toMatchObject({ event: "start", config: { stack: null, stacks: ["dev", "prod"] } });
+    expect(startEvent((await run(["--json", "--stack", "dev"])).stdout)).toMatchObject({ event: "start", config: { stack: "dev", file: join(dir, "Pulumi.dev.yaml"), chosenBy: "--stack" } });
   });
 });
 

@@ -11,7 +11,7 @@ import { localFailures, localSnapshot, runJobOf, stepState, summarize } from "..
 import { FakeClock, FakeExecutor, modelOf } from "./support";
 
 const job = (extra: Record<string, unknown> = {}) => ({ image: "public.ecr.aws/docker/library/busybox:1.37", command: ["true"], ...extra });
-const PLACE: RunPlace = { cwd: "/work", file: "/work/in.csv", runDir: "/work/dist/runs/r", outputDir: "/work/dist/runs/r/output", executor: "fake", maxTasks: 4, cpus: 4, memoryMiB: 8192 };
+const PLACE: RunPlace = { cwd: "/work", config: { stack: "dev", file: "/work/Pulumi.dev.yaml", chosenBy: "--stack" }, file: "/work/in.csv", runDir: "/work/dist/runs/r", outputDir: "/work/dist/runs/r/output", executor: "fake", maxTasks: 4, cpus: 4, memoryMiB: 8192 };
 
 describe("local snapshot", () => {
   it("gives each step the state `groupSteps` gives its jobs, after every event of a run with failures, N_TO_N and barriers", async () => {
@@ -65,7 +65,8 @@ describe("local snapshot", () => {
       ["after", 1, 0, false, 0],
     ]);
     const lines = renderLocal(snapshot, failures, PLACE, { color: colors(false), columns: 80, now: 5 });
-    expect(lines.slice(4, 7)).toEqual([
+    expect(lines.slice(4, 8)).toEqual([
+      "config   stack dev (Pulumi.dev.yaml)",
       "file     in.csv (PIPELINE_INPUT_PATH)",
       "output   dist/runs/r/output (PIPELINE_OUTPUT_DIR), logs in dist/runs/r/logs/<step>/<task>.log",
       "runs on  fake executor: at most 4 tasks at once, 4 CPUs, 8.0 GiB",

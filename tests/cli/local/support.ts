@@ -13,7 +13,7 @@ export const PATHS: TaskPaths = { inputPath: "/data/input.bin", outputDir: "/dat
 
 /** The default config with `overrides` (e.g. `{ jobDefinitions, workflow }`), as `plan` sees it without a stack. */
 export function targetOf(overrides: Record<string, unknown> = {}): Target {
-  return { what: "the test config", config: parsePipelineConfig(overrides), stackId: "example-stack", bucket: "example-input-bucket" };
+  return { what: "the test config", source: { stacks: [] }, config: parsePipelineConfig(overrides), stackId: "example-stack", bucket: "example-input-bucket" };
 }
 
 /** The plan and model of a run over an object of `sizeBytes` (no file read). */

@@ -11,7 +11,7 @@ import { cliContext } from "../support";
 import { FakeClock, FakeExecutor, flush, modelOf } from "./support";
 
 const job = (extra: Record<string, unknown> = {}) => ({ image: "public.ecr.aws/docker/library/busybox:1.37", command: ["true"], ...extra });
-const PLACE: RunPlace = { cwd: "/work", file: "/work/in.csv", runDir: "/work/dist/runs/r", outputDir: "/work/dist/runs/r/output", executor: "fake", maxTasks: 4, cpus: 4, memoryMiB: 8192 };
+const PLACE: RunPlace = { cwd: "/work", config: { stack: "dev", file: "/work/Pulumi.dev.yaml", chosenBy: "--stack" }, file: "/work/in.csv", runDir: "/work/dist/runs/r", outputDir: "/work/dist/runs/r/output", executor: "fake", maxTasks: 4, cpus: 4, memoryMiB: 8192 };
 
 /** The screen last drawn (what the terminal shows), without escape codes. */
 const lastScreen = (stdout: string) =>
