@@ -8,7 +8,7 @@
 import type { Batch, SubmitJobCommandInput, SubmitJobCommandOutput } from "@aws-sdk/client-batch";
 import type { Context } from "aws-lambda";
 import type { Logger } from "../contract";
-import { keepErrorFields } from "./errors";
+import { errorParts, errorSummary, keepErrorFields, toError } from "./errors";
 import type { RecordIdempotency, StoredStartJob } from "./idempotency";
 import { type CreatedObject, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
 import type { TriggerSettings } from "./settings";
@@ -75,7 +75,7 @@ export class TriggerRecordsFailedError extends AggregateError {
   readonly failures: RecordFailure[];
   constructor(failures: RecordFailure[], total: number) {
     const list = failures
-      .map((f) => `#${f.index}${f.key !== undefined ? ` s3://${f.bucket}/${f.key}` : ""}${f.versionId ? ` (version ${f.versionId})` : ""}: ${f.error.message}`)
+      .map((f) => `#${f.index}${f.key !== undefined ? ` s3://${f.bucket}/${f.key}` : ""}${f.versionId ? ` (version ${f.versionId})` : ""}: ${errorParts(f.error).message}`)
       .join("; ");
     const message = `${failures.length} of ${total} S3 record(s) failed: ${list}`;
     super(
@@ -97,8 +97,6 @@ export function countByReason(ignored: readonly IgnoredRecord[]): Partial<Record
   for (const { reason } of ignored) counts[reason] = (counts[reason] ?? 0) + 1;
   return counts;
 }
-
-const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 /** Builds the handler around injected clients. The submit is wrapped for idempotency once, here. */
 export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
@@ -124,7 +122,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
     try {
       stored = await submitOnce(runId, request, probe);
     } catch (cause) {
-      throw new StartJobSubmitError(`start job ${request.jobName} was not submitted: ${asError(cause).name}: ${asError(cause).message}`, { cause });
+      throw new StartJobSubmitError(`start job ${request.jobName} was not submitted: ${errorSummary(cause)}`, { cause });
     }
     return {
       ...stored,
@@ -166,7 +164,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
         const { status, jobId, jobName } = result.value;
         log.info(status === "submitted" ? "start job submitted" : "start job already submitted for this object version", { ...where, jobId, jobName, sizeBytes: object.sizeBytes });
       } else {
-        failures.push({ ...where, error: asError(result.reason) });
+        failures.push({ ...where, error: toError(result.reason) });
       }
     });
 
@@ -174,7 +172,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
       const total = parsed.created.length + parsed.invalid.length;
       const error = new TriggerRecordsFailedError(failures.sort((a, b) => a.index - b.index), total);
       log.error("S3 records failed; the event will be retried", {
-        failures: error.failures.map(({ error: e, ...f }) => ({ ...f, error: `${e.name}: ${e.message}` })),
+        failures: error.failures.map(({ error: e, ...f }) => ({ ...f, error: errorSummary(e) })),
         submitted: jobs.length,
       });
       throw error;

@@ -6,7 +6,7 @@
  */
 import type { S3EventRecord, S3ObjectCreatedNotificationEvent } from "aws-lambda";
 import type { InputObject } from "../contract";
-import { keepErrorFields } from "./errors";
+import { errorParts, keepErrorFields } from "./errors";
 
 /** An object version a notification says was created. */
 export interface CreatedObject extends InputObject {
@@ -119,7 +119,7 @@ function classify(out: ParsedTriggerEvent, index: number, read: () => RecordOutc
   try {
     outcome = read();
   } catch (err) {
-    out.invalid.push({ index, message: err instanceof Error ? err.message : String(err) });
+    out.invalid.push({ index, message: errorParts(err).message });
     return;
   }
   if ("reason" in outcome) {

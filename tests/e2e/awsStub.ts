@@ -5,7 +5,8 @@
  *   (exact, or a prefix ending in `*`) and DescribeJobs, over the jobs submitted so far (all SUBMITTED)
  *   and those a test added with `addJob` (e.g. the start job the orchestrator runs as); TerminateJob,
  *   which makes a job FAILED with the reason given. SubmitJob can be made to fail with HTTP 429, or with
- *   HTTP 500 after creating the job (SubmitJob has no client token, so a real Batch can do that);
+ *   HTTP 500 after creating the job (SubmitJob has no client token, so a real Batch can do that), or with
+ *   HTTP 400 ClientException (not retried);
  * - DynamoDB (JSON 1.0): GetItem, PutItem (with Powertools' "does not exist or expired" condition),
  *   UpdateItem (SET a = :v, …) and DeleteItem on an in-memory table.
  * Any other call answers 400 so a test sees exactly what the code under test tried to do.
@@ -44,6 +45,8 @@ export interface AwsStub {
   throttleNext(n: number): void;
   /** The next `n` SubmitJob calls create their job, then answer HTTP 500 ServerException. */
   failAfterCreatingNext(n: number): void;
+  /** The next `n` SubmitJob calls create nothing and answer HTTP 400 ClientException with `message` (not retried). */
+  rejectNext(n: number, message: string): void;
   /** Jobs Batch knows, in creation order. */
   jobs: StubJob[];
   close(): Promise<void>;
@@ -63,6 +66,7 @@ export async function startAwsStub(): Promise<AwsStub> {
   const table = new Map<string, Item>();
   let throttle = 0;
   let failAfterCreate = 0;
+  let reject = { count: 0, message: "" };
   let jobCounter = 0;
   const jobs: StubJob[] = [];
 
@@ -124,6 +128,10 @@ export async function startAwsStub(): Promise<AwsStub> {
         throttle--;
         return send(429, { message: "Too Many Requests" }, { "x-amzn-errortype": "TooManyRequestsException", "content-type": "application/json" });
       }
+      if (reject.count > 0) {
+        reject.count--;
+        return send(400, { message: reject.message }, { "x-amzn-errortype": "ClientException", "content-type": "application/json" });
+      }
       submitted.push(body);
       const jobId = `00000000-0000-4000-8000-${String(++jobCounter).padStart(12, "0")}`;
       jobs.push({ jobId, jobName: body.jobName, jobQueue: body.jobQueue, createdAt: jobCounter, status: "SUBMITTED" });
@@ -171,6 +179,9 @@ export async function startAwsStub(): Promise<AwsStub> {
     },
     failAfterCreatingNext: (n) => {
       failAfterCreate = n;
+    },
+    rejectNext: (n, message) => {
+      reject = { count: n, message };
     },
     jobs,
     close: () => new Promise((resolve) => server.close(() => resolve())),

@@ -85,6 +85,15 @@ describe("the serialized trigger Lambda", () => {
     const unreadable = await invoke({ Records: [{ eventName: "ObjectCreated:Put", s3: { bucket: { name: "input-bucket" }, object: { key: "incoming/x.csv" } } }] });
     expect(unreadable.ok).toBe(false);
     expect(unreadable.error).toMatchObject({ name: "TriggerRecordsFailedError", message: expect.stringContaining("1 of 1 S3 record(s) failed") });
+    // A SubmitJob that Batch refuses: the reason reaches the dead-letter record (what `redrive --dry-run`
+    // shows), whatever realm or rewritten class its error comes from, never "[object Object]".
+    e2e.stub.rejectNext(1, "Job definition start-def is INACTIVE");
+    const refused = await invoke(s3Event({ key: "incoming/refused.csv", versionId: "v9" }));
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toMatchObject({ name: "TriggerRecordsFailedError" });
+    expect(refused.error!.message).toMatch(
+      /^1 of 1 S3 record\(s\) failed: #0 s3:\/\/input-bucket\/incoming\/refused\.csv \(version v9\): start job start-[0-9a-f]{24}-refused-csv was not submitted: ClientException: Job definition start-def is INACTIVE$/,
+    );
     // A bad environment fails the module load (the Lambda's init), naming the variable.
     await expect(invokeLambda(e2e.dir, s3Event({ key: "incoming/y.csv", versionId: "v1" }), e2e.stub.url, { START_JOB_TAGS: '{"aws:owner":"x"}' })).rejects.toThrow(
       /TriggerConfigError: Invalid S3 trigger environment: `START_JOB_TAGS`.*aws:owner/,

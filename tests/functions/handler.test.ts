@@ -1,4 +1,5 @@
 /** functions/handler.ts: event shapes, duplicate delivery, one bad record among good ones (in-memory idempotency). */
+import { runInNewContext } from "node:vm";
 import { ClientException, SubmitJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { describe, expect, it } from "vitest";
 import { TAG_KEYS } from "../../contract";
@@ -210,5 +211,39 @@ describe("createTriggerHandler: one bad record never drops the others", () => {
     );
     expect(submitted()).toHaveLength(1);
     expect((error as TriggerRecordsFailedError).message).toMatch(/^1 of 2 S3 record\(s\) failed: #1: record 1 \(ObjectCreated:Put\) has a malformed URL-encoded key/);
+  });
+});
+
+describe("createTriggerHandler: the reason a record failed, whatever was thrown", () => {
+  // In the serialized Lambda a failure need not be `instanceof Error` (Pulumi rewrites classes; an SDK error
+  // may come from another realm or copy): its name and message still reach the dead-letter record, which
+  // is what `redrive --dry-run` shows, never "[object Object]".
+  const failWith = async (thrown: () => unknown) => {
+    batchMock.on(SubmitJobCommand).callsFake(async () => {
+      throw thrown();
+    });
+    const { handler, log } = memoryHandler();
+    const error = (await handler(s3Event(record("incoming/bad.csv", { versionId: "2" })), context).catch((e: unknown) => e)) as TriggerRecordsFailedError;
+    return { message: error.message, logged: log.lines.filter((l) => l.level === "error").map((l) => (l.fields as { failures: { error: string }[] }).failures[0]!.error) };
+  };
+  const head = /^1 of 1 S3 record\(s\) failed: #0 s3:\/\/input-bucket\/incoming\/bad\.csv \(version 2\): start job start-[0-9a-f]{24}-bad-csv was not submitted: /.source;
+
+  it("given a plain object with name and message (no Error prototype), keeps both", async () => {
+    const { message, logged } = await failWith(() => ({ name: "ClientException", message: "Job definition pipeline-start:3 is INACTIVE" }));
+    expect(message).toMatch(new RegExp(`${head}ClientException: Job definition pipeline-start:3 is INACTIVE$`));
+    expect(logged).toEqual([expect.stringMatching(/^StartJobSubmitError: start job .* was not submitted: ClientException: Job definition pipeline-start:3 is INACTIVE$/)]);
+  });
+
+  it("given an Error from another realm (vm.runInNewContext), keeps its name and message once", async () => {
+    const foreign = runInNewContext("new TypeError('fetch failed')") as unknown;
+    expect(foreign instanceof Error).toBe(false);
+    const { message } = await failWith(() => foreign);
+    expect(message).toMatch(new RegExp(`${head}TypeError: fetch failed$`));
+  });
+
+  it("given a value with no message, shows it as JSON", async () => {
+    const { message } = await failWith(() => ({ code: 500, retryable: false }));
+    expect(message).toMatch(new RegExp(`${head}Error: \\{"code":500,"retryable":false\\}$`));
+    expect(message).not.toContain("[object Object]");
   });
 });
