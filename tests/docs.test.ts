@@ -47,3 +47,70 @@ describe("README examples", () => {
     expect(fullReadme).toContain(`\`${resourcePrefix("batch-pipeline", "dev")}\` for stack \`dev\``);
   });
 });
+
+/** GitHub's anchor for each heading, in document order: lowercase, punctuation dropped (`-` and `_` kept), each space a `-`; repeats get -1, -2. */
+function githubAnchors(headings: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return headings.map((heading) => {
+    const base = heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "")
+      .replace(/ /g, "-");
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return n === 0 ? base : `${base}-${n}`;
+  });
+}
+
+/** Every heading of a Markdown text with its level and anchor, code blocks skipped. */
+function headingsOf(markdown: string): { level: number; text: string; anchor: string }[] {
+  let fenced = false;
+  const found = markdown.split("\n").flatMap((line) => {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    const m = !fenced && line.match(/^(#{1,6}) (.+?)\s*$/);
+    return m ? [{ level: m[1]!.length, text: m[2]! }] : [];
+  });
+  const anchors = githubAnchors(found.map((h) => h.text));
+  return found.map((h, i) => ({ ...h, anchor: anchors[i]! }));
+}
+
+describe("README table of contents", () => {
+  const toc = fullReadme.match(/<!-- toc -->\n([\s\S]*?)<!-- \/toc -->/)?.[1] ?? "";
+  const entries = [...toc.matchAll(/^- \[(.+)\]\(#([^)]+)\)$/gm)].map((m) => ({ text: m[1]!, anchor: m[2]! }));
+
+  it("sits near the top, before the first section", () => {
+    expect(toc).not.toBe("");
+    expect(fullReadme.indexOf("<!-- toc -->")).toBeLessThan(fullReadme.indexOf("\n## "));
+  });
+
+  it("lists every ## heading, in order, each linked to its GitHub anchor", () => {
+    const sections = headingsOf(fullReadme).filter((h) => h.level === 2);
+    expect(sections.length).toBeGreaterThan(5);
+    expect(entries).toEqual(sections.map(({ text, anchor }) => ({ text, anchor })));
+  });
+
+  it("makes anchors as GitHub does", () => {
+    expect(githubAnchors(["Operate it from a terminal: `batch-pipeline`", "IAM, proven against AWS's own rules", "Costs to expect", "Costs to expect"])).toEqual([
+      "operate-it-from-a-terminal-batch-pipeline",
+      "iam-proven-against-awss-own-rules",
+      "costs-to-expect",
+      "costs-to-expect-1",
+    ]);
+  });
+});
+
+describe("LICENSE and CHANGELOG", () => {
+  const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string; license?: string };
+
+  it("the project is MIT licensed: LICENSE and package.json agree", () => {
+    expect(pkg.license).toBe("MIT");
+    expect(readFileSync("LICENSE", "utf8")).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the batch-pipeline authors\n/);
+  });
+
+  it("CHANGELOG.md keeps a changelog: an Unreleased section, then one for package.json's version", () => {
+    const changelog = readFileSync("CHANGELOG.md", "utf8");
+    const versions = [...changelog.matchAll(/^## \[([^\]]+)\]/gm)].map((m) => m[1]);
+    expect(versions.slice(0, 2)).toEqual(["Unreleased", pkg.version]);
+    expect(changelog).toContain("https://keepachangelog.com/en/1.1.0/");
+  });
+});
