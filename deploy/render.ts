@@ -9,22 +9,21 @@
  * The stacks are this project's Pulumi.<stack>.yaml files; the protected one is `prod`. Without
  * arguments it writes the example documents committed in deploy/ (a test keeps them in step).
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { parse } from "yaml";
+import { findProject, stackNames } from "../cli/stack";
 import { deployRolePolicies, githubOidcTrust, previewRolePolicy, type RoleParams, subjects } from "./policies";
 
 const ROOT = join(__dirname, "..");
 
-/** The project name (Pulumi.yaml) and its stacks (one Pulumi.<stack>.yaml each), sorted. */
+/**
+ * The project name (Pulumi.yaml) and its stacks (one Pulumi.<stack>.yaml each), sorted: read by the CLI's
+ * own reader (cli/stack.ts), so the roles cover exactly the stacks `batch-pipeline validate` lists.
+ */
 export function projectStacks(root = ROOT): { project: string; stacks: string[] } {
-  const project = (parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as { name: string }).name;
-  const stacks = readdirSync(root)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
-  return { project, stacks };
+  const project = findProject(root);
+  return { project: project.name, stacks: stackNames(project) };
 }
 
 /** The values of the committed example documents: AWS's documentation account, placeholder names. */

@@ -58,8 +58,9 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
     ["functions/startRequest", "functions/objectEvents"].includes(t),
   // The policy pack runs in Pulumi's analyzer, beside any program: it reads resources by type token only.
   policy: (t) => roomOf(t) === "policy",
-  // The deploy and preview roles' documents, scoped by the stack's own naming and the Powertools parameter.
-  deploy: (t) => roomOf(t) === "deploy" || ["infra/naming", "infra/lambdaPackages"].includes(t),
+  // The deploy and preview roles' documents, scoped by the stack's own naming and the Powertools parameter,
+  // for the stacks the CLI's reader of Pulumi.yaml and Pulumi.<stack>.yaml finds.
+  deploy: (t) => roomOf(t) === "deploy" || ["infra/naming", "infra/lambdaPackages", "cli/stack"].includes(t),
 };
 
 const ROOMS = ["contract", "functions", "jobs", "infra", "cli", "policy", "deploy"];
@@ -89,7 +90,8 @@ describe("rooms import only what docs/architecture.md allows", () => {
   });
 
   it("nothing that is deployed (index.ts, infra/, functions/, jobs/) imports the operator CLI", () => {
-    const intoCli = files.filter((f) => roomOf(f) !== "cli").flatMap(importsOf).filter((i) => i.local && roomOf(i.target) === "cli");
+    // deploy/ is a generator run on a workstation (tsx deploy/render.ts): it may read the stacks as the CLI does.
+    const intoCli = files.filter((f) => !["cli", "deploy"].includes(roomOf(f))).flatMap(importsOf).filter((i) => i.local && roomOf(i.target) === "cli");
     expect(intoCli.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 });
