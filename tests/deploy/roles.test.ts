@@ -18,6 +18,7 @@ import { noWildcardAllow } from "../../policy/iam";
 import { ACCOUNT_ID, type MockedStack, PROJECT, REGION, setupPulumiMocks, settle } from "../mocks";
 import { type AwsRequest, simulate, unknownToAws, type PolicyStatementJson } from "../support/iam";
 import { stackFileConfig } from "../policy/support";
+import { assertNone, roleDocumentProblems } from "./stackChecks";
 
 const DEPLOY_DIR = join(__dirname, "..", "..", "deploy");
 const params = { ...EXAMPLE, accountId: ACCOUNT_ID };
@@ -58,7 +59,10 @@ const deniedAll = async (policies: Record<string, PolicyDocument>, requests: Aws
 
 describe("the committed role documents", () => {
   it("are what deploy/render.ts writes for the example values (so they never drift from the generator)", () => {
-    for (const [file, text] of Object.entries(renderAll(EXAMPLE))) expect(readFileSync(join(DEPLOY_DIR, file), "utf8"), file).toBe(text);
+    // A stack file the documents do not cover, or a document too many or too few, is named with what to run.
+    assertNone(roleDocumentProblems(join(DEPLOY_DIR, "..")));
+    const stale = `is not what \`npx tsx deploy/render.ts\` writes for the stacks ${EXAMPLE.stacks.join(", ")}: run it`;
+    for (const [file, text] of Object.entries(renderAll(EXAMPLE))) expect(readFileSync(join(DEPLOY_DIR, file), "utf8"), `deploy/${file} ${stale}`).toBe(text);
   });
 
   it("name only actions, resource types and condition keys AWS defines", async () => {
@@ -165,7 +169,8 @@ describe("the deploy role, simulated against AWS's authorization data", () => {
   });
 
   it("may not touch other stacks' or teams' resources, pass roles elsewhere, attach broad policies or read the pipeline's data", async () => {
-    const staging = resourcePrefix(PROJECT, "staging");
+    // A stack with no Pulumi.<stack>.yaml (not `staging`: a user may have added that one).
+    const staging = resourcePrefix(PROJECT, "no-such-stack");
     const prod = resourcePrefix(PROJECT, "prod");
     const input = stack.resources.find((r) => r.type === "aws:s3/bucket:Bucket")!.state.arn;
     await deniedAll(deploy, [
