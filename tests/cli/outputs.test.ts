@@ -20,7 +20,10 @@ describe("chooseStack", () => {
     expect(chooseStack({}, cliContext({ env: { BATCH_PIPELINE_STACK: "dev" } }))).toBe("dev");
   });
   it("given neither and several stack files, refuses and lists them", () => {
-    expect(() => chooseStack({}, cliContext())).toThrow("which stack? pass --stack NAME or set BATCH_PIPELINE_STACK (stacks here: dev, prod)");
+    // Every Pulumi.<stack>.yaml of the repository: the examples, and any a user has added.
+    const stacks = stackNames(findProject(REPO));
+    expect(stacks).toEqual(expect.arrayContaining(["dev", "prod"]));
+    expect(() => chooseStack({}, cliContext())).toThrow(`which stack? pass --stack NAME or set BATCH_PIPELINE_STACK (stacks here: ${stacks.join(", ")})`);
   });
   it("given neither and one stack file, uses it", () => {
     const cwd = tempProject({ "Pulumi.only.yaml": "config: {}\n" });
@@ -88,7 +91,12 @@ describe("stack files", () => {
   it("finds the project from a subdirectory and lists its stacks", () => {
     const project = findProject(join(REPO, "cli", "commands"));
     expect(project).toEqual({ dir: REPO, name: "batch-pipeline" });
-    expect(stackNames(project)).toEqual(["dev", "prod"]);
+    expect(stackNames(project)).toEqual(expect.arrayContaining(["dev", "prod"]));
+  });
+
+  it("lists every Pulumi.<stack>.yaml (or .yml), sorted, and nothing else", () => {
+    const cwd = tempProject({ "Pulumi.dev.yaml": "config: {}\n", "Pulumi.csv.yaml": "config: {}\n", "Pulumi.qa.yml": "config: {}\n", "Pulumi.yaml.bak": "", "notes.yaml": "" });
+    expect(stackNames(findProject(cwd))).toEqual(["csv", "dev", "qa"]);
   });
 
   it("reads a stack file into the map Pulumi hands the program: strings as they are, other values as JSON, secrets left out", () => {

@@ -5,12 +5,14 @@
  * `<!-- readme-test: demo-account -->` runs against the mocked account of tests/cli/demoAccount.ts (the
  * runs there have fixed ids and times); one preceded by `<!-- readme-test: local-run -->` runs real
  * processes (`batch-pipeline run`, with this process's PATH) on the test's clock; the others need no AWS
- * at all. Output whose first shown line is `…` is compared by its end: the lines after the `…`.
+ * at all and run in a copy of the project holding only the stack files the examples name. Output whose first
+ * shown line is `…` is compared by its end: the lines after the `…`.
  * `UPDATE_README=1 npx vitest run tests/cli/readme.test.ts` rewrites the blocks from what the CLI prints.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { installDemoAccount } from "./demoAccount";
 import { cli, cliContext, REPO } from "./support";
 
@@ -69,10 +71,28 @@ function examples(text: string): Example[] {
 const readme = readFileSync(README, "utf8");
 const blocks = examples(readme);
 
+/**
+ * The project the offline examples (validate, plan) run in: Pulumi.yaml and the stack files the README's
+ * examples name (Pulumi.dev.yaml, Pulumi.prod.yaml), copied from the repository, so a stack file a user
+ * adds (`cp Pulumi.dev.yaml Pulumi.csv.yaml`) does not change what `validate` must print here.
+ */
+const exampleProject = (() => {
+  let dir: string | undefined;
+  afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
+  return () => {
+    if (dir) return dir;
+    const shown = blocks.flatMap((b) => [...b.block.matchAll(/\bPulumi\.([\w-]+)\.yaml\b/g)].map((m) => m[1]!));
+    const chosen = blocks.flatMap((b) => b.commands.flatMap((c) => c.argv.flatMap((a, i) => (c.argv[i - 1] === "--stack" ? [a] : []))));
+    dir = mkdtempSync(join(tmpdir(), "bp-readme-"));
+    for (const file of ["Pulumi.yaml", ...[...new Set([...shown, ...chosen])].map((s) => `Pulumi.${s}.yaml`)]) copyFileSync(join(REPO, file), join(dir, file));
+    return dir;
+  };
+})();
+
 async function runExample(example: Example): Promise<string[]> {
   const outputs: string[] = [];
   for (const command of example.commands) {
-    const ctx = cliContext({ columns: 100 });
+    const ctx = cliContext({ columns: 100, ...(example.setup === undefined ? { cwd: exampleProject() } : {}) });
     let restore: (() => void) | undefined;
     if (example.setup === "local-run") ctx.env = { PATH: process.env.PATH };
     else if (example.setup === "demo-account") {

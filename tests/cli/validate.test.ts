@@ -5,17 +5,22 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadPipelineConfig } from "../../infra/config";
-import { findProject, readStackConfig } from "../../cli/stack";
+import { findProject, readStackConfig, stackFile, stackNames } from "../../cli/stack";
 import { offline, project, tempDir } from "./stackProject";
 import { cli, REPO } from "./support";
 
 describe("validate: the example stacks", () => {
   it("passes every stack file of the project, one line each, and exits 0", async () => {
+    // Every stack file there is: the examples, and any a user has added (a copy of one validates too).
+    const stacks = stackNames(findProject(REPO));
+    expect(stacks).toEqual(expect.arrayContaining(["dev", "prod"]));
+    const width = Math.max(...stacks.map((s) => s.length));
     const { code, stdout, stderr, ctx } = await cli(["validate"], offline(REPO));
-    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: "✓ dev   Pulumi.dev.yaml\n✓ prod  Pulumi.prod.yaml\n", stderr: "" });
+    const lines = stacks.map((s) => `✓ ${s.padEnd(width)}  ${basename(stackFile(findProject(REPO), s))}\n`);
+    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: lines.join(""), stderr: "" });
     expect(ctx.pulumiCalls).toEqual([]);
   });
 
@@ -135,8 +140,9 @@ describe("validate: where the project is, and which stacks there are", () => {
   });
 
   it("given an unknown stack, exits 2 naming the stacks there are", async () => {
-    const { code, stdout, stderr } = await cli(["validate", "--stack", "staging"], offline(REPO));
-    expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: "", stderr: `error: no stack \`staging\`: ${join(REPO, "Pulumi.staging.yaml")} does not exist (stacks here: dev, prod)\n` });
+    // A name no one gives a stack: `staging` may well be one a user has added.
+    const { code, stdout, stderr } = await cli(["validate", "--stack", "no-such-stack"], offline(REPO));
+    expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: "", stderr: `error: no stack \`no-such-stack\`: ${join(REPO, "Pulumi.no-such-stack.yaml")} does not exist (stacks here: ${stackNames(findProject(REPO)).join(", ")})\n` });
   });
 
   it("given a project without stack files, exits 2 saying how to make one", async () => {
