@@ -11,7 +11,7 @@
  */
 import { LOCAL_TASK_ENV, START_JOB_ENV, TASK_ENV } from "../../contract";
 import { type Command, Option } from "commander";
-import { mkdirSync, rmSync, existsSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import type { CliContext } from "../context";
@@ -22,6 +22,7 @@ import type { Clock, Executor, Launch } from "../local/executor";
 import { buildModel, type LocalRunModel, type LocalTask } from "../local/model";
 import { localInput, localPlan } from "../local/plan";
 import { ProcessExecutor } from "../local/processExecutor";
+import { LOCK_FILE, lockRunDir } from "../local/runLock";
 import { LocalScheduler, type StoppedTask } from "../local/scheduler";
 import type { RunPlace } from "../local/screen";
 import { localFailures, localSnapshot, summarize } from "../local/snapshot";
@@ -124,40 +125,46 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
     for (const p of problems) ctx.term.err(`${ctx.term.color.red("error:")} ${p}\n`);
     return CLI_EXIT.usage;
   }
-  // The same file gives the same run id: a run of it again replaces the last one's output and logs.
-  if (existsSync(runDir)) {
-    ctx.term.err(`${ctx.term.color.yellow("note:")} replacing the previous local run of this file in ${runDir}\n`);
-    rmSync(runDir, { recursive: true, force: true });
-  }
-  mkdirSync(outputDir, { recursive: true });
-
-  const startedAt = ctx.now();
-  const objectInput = { bucket: input.bucket, key: input.key, versionId: input.versionId, sizeBytes: input.sizeBytes };
-  const place: RunPlace = { cwd: ctx.cwd, config: target.source, file: input.file, runDir, outputDir, executor: executor.name, maxTasks, ...machine };
-  // The ctx clock (a test's is fixed) for every time shown; real timers for timeouts and redraws.
-  const clock: Clock = {
-    now: ctx.now,
-    setTimer: (ms, fire) => {
-      const timer = setTimeout(fire, ms);
-      return () => clearTimeout(timer);
-    },
-  };
-  const viewContext = { ctx, model, place, startedAt, clock, snapshot: () => localSnapshot(model, objectInput, startedAt) };
-  view = options.json ? jsonView(viewContext) : ctx.term.isTTY ? ttyView(viewContext) : plainView(viewContext);
-  const scheduler = new LocalScheduler(model, {
-    executor,
-    clock,
-    maxTasks,
-    ...machine,
-    onEvent: (task, event) => {
-      if (options.follow && event !== "started") lines.end(task).forEach((l) => view!.log(task, l));
-      view!.event(task, event);
-    },
-  });
-  let stopped: StoppedTask[] = [];
-  const interrupt = () => void (stopped = scheduler.interrupt());
-  ctx.signal.addEventListener("abort", interrupt, { once: true });
+  // The same file gives the same run id, hence the same folder: one run at a time in it (cli/local/runLock.ts:
+  // a second one is refused, exit 2), and a run of it again replaces the last one's output and logs.
+  const lock = lockRunDir(runDir);
+  let listening: (() => void) | undefined;
   try {
+    if (lock.tookOverFrom !== undefined) ctx.term.err(`${ctx.term.color.yellow("note:")} a run of this file (pid ${lock.tookOverFrom}) ended without removing its lock: taking it over\n`);
+    const previous = readdirSync(runDir).filter((name) => name !== LOCK_FILE);
+    if (previous.length > 0) {
+      ctx.term.err(`${ctx.term.color.yellow("note:")} replacing the previous local run of this file in ${runDir}\n`);
+      for (const name of previous) rmSync(join(runDir, name), { recursive: true, force: true });
+    }
+    mkdirSync(outputDir, { recursive: true });
+
+    const startedAt = ctx.now();
+    const objectInput = { bucket: input.bucket, key: input.key, versionId: input.versionId, sizeBytes: input.sizeBytes };
+    const place: RunPlace = { cwd: ctx.cwd, config: target.source, file: input.file, runDir, outputDir, executor: executor.name, maxTasks, ...machine };
+    // The ctx clock (a test's is fixed) for every time shown; real timers for timeouts and redraws.
+    const clock: Clock = {
+      now: ctx.now,
+      setTimer: (ms, fire) => {
+        const timer = setTimeout(fire, ms);
+        return () => clearTimeout(timer);
+      },
+    };
+    const viewContext = { ctx, model, place, startedAt, clock, snapshot: () => localSnapshot(model, objectInput, startedAt) };
+    view = options.json ? jsonView(viewContext) : ctx.term.isTTY ? ttyView(viewContext) : plainView(viewContext);
+    const scheduler = new LocalScheduler(model, {
+      executor,
+      clock,
+      maxTasks,
+      ...machine,
+      onEvent: (task, event) => {
+        if (options.follow && event !== "started") lines.end(task).forEach((l) => view!.log(task, l));
+        view!.event(task, event);
+      },
+    });
+    let stopped: StoppedTask[] = [];
+    const interrupt = () => void (stopped = scheduler.interrupt());
+    ctx.signal.addEventListener("abort", interrupt, { once: true });
+    listening = () => ctx.signal.removeEventListener("abort", interrupt);
     view.begin(viewContext.snapshot());
     const result = await scheduler.run();
     const snapshot = localSnapshot(model, objectInput, startedAt, result.stoppedAt);
@@ -165,8 +172,9 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
     view.end({ state: result.state, snapshot, failures: localFailures(model, snapshot), summary: summarize(model, startedAt, result.stoppedAt), exitCode, stopped });
     return exitCode;
   } finally {
-    ctx.signal.removeEventListener("abort", interrupt);
-    view.close();
+    listening?.();
+    view?.close();
+    lock.release();
   }
 }
 
@@ -187,8 +195,8 @@ export function runCommand(program: Command, setup: CommandSetup): void {
         `what it would put under s3://$${TASK_ENV.outputBucket}/$${TASK_ENV.outputPrefix} into ${LOCAL_TASK_ENV.outputDir}. Every other variable\n` +
         "is what Batch would give it: the job definition's environment, the orchestrator's overrides, AWS_BATCH_JOB_ID, _ATTEMPT, _ARRAY_INDEX.\n" +
         "Exit codes: 0 every task succeeded, 1 a task failed (or the config does not validate), 2 usage (a job this machine or executor\n" +
-        "cannot run; --executor docker with no docker program or no engine answering `docker info`), 130 Ctrl-C (everything started\n" +
-        "is stopped).",
+        "cannot run; --executor docker with no docker program or no engine answering `docker info`; a run of the same file still\n" +
+        "running in the same --out folder), 130 Ctrl-C (everything started is stopped).",
     )
     .action(setup.action(async (file: string, options: RunOptions) => runLocally(file, options, setup)));
 }

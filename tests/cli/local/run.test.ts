@@ -3,12 +3,14 @@
  * the test context's fixed clock (so every duration shown is 0ms), output checked as printed.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { computeRunId } from "../../../functions/startRequest";
 import { offline, project, tempDir } from "../stackProject";
 import { cli, cliContext, REPO } from "../support";
+import { waitUntil } from "./processes";
 
 const SAMPLE = join(REPO, "tests/cli/local/fixtures/sample.csv");
 const HOST = { PATH: process.env.PATH ?? "" };
@@ -141,6 +143,59 @@ describe("run: again, and a file the trigger would ignore", () => {
     expect(again.stderr).toBe(`note: replacing the previous local run of this file in ${join(out, runId)}\n`);
     expect(existsSync(join(out, runId, "output", "left-over"))).toBe(false);
   });
+
+  it("refuses to start while a live run of the same file holds its folder's lock (exit 2, naming its pid and the folder), touching nothing there", async () => {
+    const out = tempDir("bp-run-");
+    const runDir = join(out, await sampleRunId());
+    mkdirSync(join(runDir, "output"), { recursive: true });
+    writeFileSync(join(runDir, "output", "theirs"), "x");
+    writeFileSync(join(runDir, ".lock"), `${process.pid}\n`);
+    const { code, stdout, stderr } = await cli(["run", SAMPLE, "--executor", "process", "--out", out], offline(REPO, HOST));
+    expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
+    expect(stderr).toBe(
+      `error: another run of this file is running in ${runDir} (pid ${process.pid}; lock ${join(runDir, ".lock")}): it would delete that run's output and logs; ` +
+        "wait for it to end or stop it, or pass --out DIR to run this one in another folder\n",
+    );
+    expect(readdirSync(runDir).sort()).toEqual([".lock", "output"]);
+    expect(readFileSync(join(runDir, "output", "theirs"), "utf8")).toBe("x");
+    expect(readFileSync(join(runDir, ".lock"), "utf8")).toBe(`${process.pid}\n`);
+  });
+
+  it("takes over the lock of a run that ended without removing it (its pid gone), and removes its own at the end", async () => {
+    const out = tempDir("bp-run-");
+    const runDir = join(out, await sampleRunId());
+    const dead = spawnSync("true").pid!;
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, ".lock"), `${dead}\n`);
+    const { code, stderr } = await cli(["run", SAMPLE, "--executor", "process", "--out", out], offline(REPO, HOST));
+    expect(code).toBe(0);
+    expect(stderr).toBe(`note: a run of this file (pid ${dead}) ended without removing its lock: taking it over\n`);
+    expect(readdirSync(runDir).sort()).toEqual(["logs", "output"]);
+  });
+
+  it("two runs of the same file at once: the second is refused (exit 2) and the first runs to its end in its folder, untouched", async () => {
+    // The task says it started, then waits (10 s at most) for the test to let it end.
+    const script = 'touch "$PIPELINE_OUTPUT_DIR/started"; i=0; while [ ! -e "$PIPELINE_OUTPUT_DIR/go" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
+    const dir = stack({ wait: { image: BUSYBOX, command: ["sh", "-c", script] } }, { steps: [{ name: "wait", jobDefinition: "wait" }] });
+    const out = tempDir("bp-run-");
+    const argv = ["run", SAMPLE, "--stack", "local", "--executor", "process", "--out", out];
+    const first = cli(argv, offline(dir, HOST));
+    const outputOf = () => readdirSync(out).map((runId) => join(out, runId, "output"))[0];
+    await waitUntil(() => existsSync(out) && outputOf() !== undefined && existsSync(join(outputOf()!, "started")), 10_000);
+    const output = outputOf()!;
+    expect(existsSync(join(output, "started"))).toBe(true);
+
+    const second = await cli(argv, offline(dir, HOST));
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`^error: another run of this file is running in ${dirname(output)} \\(pid ${process.pid}; `));
+
+    writeFileSync(join(output, "go"), "");
+    const ended = await first;
+    expect(ended.code).toBe(0);
+    expect(ended.stderr).toBe("");
+    expect(readdirSync(output).sort()).toEqual(["go", "started"]);
+    expect(existsSync(join(dirname(output), ".lock"))).toBe(false);
+  }, 20_000);
 
   it("runs a file whose key the trigger would ignore, after saying why", async () => {
     const dir = project({ local: { "batch-pipeline:trigger": { prefix: "incoming/", suffix: ".bin" } } });
