@@ -50,13 +50,28 @@ export function unknownRunError(runId: string, outputs: StackOutputs): CliError 
   );
 }
 
+/** How {@link fetchRun} reads a run again. */
+export interface FetchRunOptions {
+  /**
+   * `watch`: while a start job that `previous` knows is live, list only the process queue, not the start
+   * queue (2 calls a poll instead of 3, for as long as the run lasts with `orchestrator.wait`). A start job
+   * that appears meanwhile is younger than the live one, so the live one owns the run and the newcomer
+   * submits nothing while it lives (jobs/ownership.ts); the process queue is still listed, since the live
+   * start job may still be submitting (or a new attempt of it submitting again). On the poll that sees a
+   * known start job stop, the start queue is listed after all (a namesake may own the run now), and both
+   * queues are listed until {@link LISTING_SETTLE_MS} after the stop, as without this option. `cancel`
+   * does not use it: it terminates start jobs that Batch lists only late as soon as it can.
+   */
+  skipStartQueueWhileLive?: boolean;
+}
+
 /**
  * Reads a run from Batch. With `previous`, lists again only while the run's DAG may still grow (a start job
  * not yet ended, or ended less than {@link LISTING_SETTLE_MS} before the last listing) and describes again
  * only jobs that were not yet SUCCEEDED or FAILED.
  * @throws CliError when Batch lists no job of the run
  */
-export async function fetchRun(runId: string, outputs: StackOutputs, deps: RunDeps, previous?: RunSnapshot): Promise<RunSnapshot> {
+export async function fetchRun(runId: string, outputs: StackOutputs, deps: RunDeps, previous?: RunSnapshot, options: FetchRunOptions = {}): Promise<RunSnapshot> {
   checkRunId(runId);
   let calls = 0;
   const batch: BatchApi = {
@@ -69,16 +84,22 @@ export async function fetchRun(runId: string, outputs: StackOutputs, deps: RunDe
   const lastStartStop = Math.max(0, ...(previous?.startJobs.map((s) => s.stoppedAt ?? Infinity) ?? [Infinity]));
   const mustList = !previous || previous.startJobs.length === 0 || lastStartStop === Infinity || previous.listedAt < lastStartStop + LISTING_SETTLE_MS;
   const listedAt = mustList ? deps.now() : previous!.listedAt;
+  const liveStarts = previous?.startJobs.filter((s) => !isTerminal(s.status)) ?? [];
+  const skipStarts = mustList && options.skipStartQueueWhileLive === true && liveStarts.length > 0;
+  const listStarts = async () => {
+    const starts = await listJobsNamed(outputs.startQueueArn, `${startJobNamePrefix(runId)}*`, batchDeps);
+    // Same queue for both: the prefixes never overlap, but a name filter is case-insensitive.
+    return starts.filter((j) => j.jobName?.startsWith(startJobNamePrefix(runId))).map((j) => j.jobId!);
+  };
 
   let startIds: string[];
   let dagIds: string[];
   if (mustList) {
     const [starts, dag] = await Promise.all([
-      listJobsNamed(outputs.startQueueArn, `${startJobNamePrefix(runId)}*`, batchDeps),
+      skipStarts ? previous!.startJobs.map((j) => j.jobId) : listStarts(),
       listJobsNamed(outputs.processQueueArn, `${runJobNamePrefix(runId)}*`, batchDeps),
     ]);
-    // Same queue for both: the prefixes never overlap, but a name filter is case-insensitive.
-    startIds = starts.filter((j) => j.jobName?.startsWith(startJobNamePrefix(runId))).map((j) => j.jobId!);
+    startIds = starts;
     dagIds = dag.filter((j) => j.jobName?.startsWith(runJobNamePrefix(runId))).map((j) => j.jobId!);
   } else {
     startIds = previous!.startJobs.map((j) => j.jobId);
@@ -89,8 +110,15 @@ export async function fetchRun(runId: string, outputs: StackOutputs, deps: RunDe
   const known = new Map<string, RunJob>([...(previous?.startJobs ?? []), ...(previous?.jobs ?? [])].map((j) => [j.jobId, j]));
   // A superseded job never counts again (a newer job has its name): it is not described again.
   const superseded = new Set(previous?.supersededIds ?? []);
-  const stale = [...new Set([...startIds, ...dagIds])].filter((id) => !superseded.has(id) && (!known.has(id) || !isTerminal(known.get(id)!.status)));
+  const staleOf = (ids: readonly string[]) => ids.filter((id) => !superseded.has(id) && (!known.has(id) || !isTerminal(known.get(id)!.status)));
+  const stale = staleOf([...new Set([...startIds, ...dagIds])]);
   const described = new Map((await describeJobs(stale, batchDeps)).map((d) => [d.jobId!, d]));
+  if (skipStarts && liveStarts.some((s) => isTerminal(described.get(s.jobId)?.status))) {
+    // A start job stopped since the last poll: list the start queue now, and describe what it brings.
+    startIds = await listStarts();
+    const added = staleOf(startIds.filter((id) => !described.has(id)));
+    for (const d of await describeJobs(added, batchDeps)) described.set(d.jobId!, d);
+  }
   const startSet = new Set(startIds);
   const pick = (id: string): RunJob | undefined => {
     const detail = described.get(id);

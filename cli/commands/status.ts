@@ -9,7 +9,7 @@ import type { CliContext } from "../context";
 import { CLI_EXIT, awsCall } from "../errors";
 import { loadDeployedStack, type StackOutputs } from "../outputs";
 import type { CommandSetup } from "../program";
-import { checkRunId, fetchRun, listChildren, type RunDeps } from "../runJobs";
+import { checkRunId, fetchRun, type FetchRunOptions, listChildren, type RunDeps } from "../runJobs";
 import { type RunSnapshot } from "../runModel";
 import { type JobFailure, jobLogsCommand, logsCommand, renderStatus } from "../statusView";
 
@@ -34,8 +34,8 @@ export async function runAccess(setup: CommandSetup): Promise<RunAccess> {
 }
 
 /** {@link fetchRun} with SDK errors as one-line messages. */
-export function readRun(runId: string, access: RunAccess, previous?: RunSnapshot): Promise<RunSnapshot> {
-  return awsCall("Batch ListJobs/DescribeJobs", () => fetchRun(runId, access.outputs, access.deps, previous));
+export function readRun(runId: string, access: RunAccess, previous?: RunSnapshot, options?: FetchRunOptions): Promise<RunSnapshot> {
+  return awsCall("Batch ListJobs/DescribeJobs", () => fetchRun(runId, access.outputs, access.deps, previous, options));
 }
 
 /**

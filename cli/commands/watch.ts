@@ -5,9 +5,13 @@
  *
  * It must not eat the account's Batch API budget (DescribeJobs shares about 50 calls/s with every run's
  * SubmitJob, docs/aws-batch-limits.md): it polls every 15 s by default and never faster than every 5 s,
- * and hands each snapshot to the next `fetchRun`, which lists again only until the DAG is complete and
- * describes only jobs not yet finished, so a poll costs a call or two at any width. Failed tasks are
- * listed once, at the end. Right after `submit` the run may have no job yet (the trigger is
+ * and hands each snapshot to the next `fetchRun`, which describes only jobs not yet finished and lists
+ * again only while the DAG may grow. Per poll, at any width (up to 100 jobs a listing and 100 unfinished
+ * jobs, else a call per 100 more): the first costs 3 (both queues listed, one DescribeJobs); while a start
+ * job is live (all along with `orchestrator.wait`) 2, the process queue listed and one DescribeJobs
+ * (`skipStartQueueWhileLive`); the poll that sees a start job stop and those of the next
+ * LISTING_SETTLE_MS (60 s) 3, both queues listed; after that 1, one DescribeJobs. Failed tasks are listed
+ * once, at the end. Right after `submit` the run may have no job yet (the trigger is
  * asynchronous): an unknown run is looked for again, at the same interval, for `--appear-timeout`.
  */
 import type { Command } from "commander";
@@ -171,7 +175,7 @@ export async function watchRun(runId: string, opts: WatchOptions, setup: Command
     for (let failed = 0, told = false; ; ) {
       polls++;
       try {
-        return await readRun(runId, access, previous);
+        return await readRun(runId, access, previous, { skipStartQueueWhileLive: true });
       } catch (error) {
         const unknown = !previous && error instanceof CliError && error.message === unknownRunError(runId, access.outputs).message;
         if (unknown && ctx.now() < deadline) {
@@ -214,7 +218,7 @@ export function watchCommand(program: Command, setup: CommandSetup): void {
     .command("watch")
     .description("follow a run until it ends: the status screen redrawn in place on a terminal, one line per change otherwise; exits with the run's outcome")
     .argument("<run>", "the run id (24 hex characters, as `submit` and `runs` print it)")
-    .option("--interval <seconds>", `seconds between polls, at least ${MIN_INTERVAL_SECONDS} (each poll costs a Batch call or two)`, String(DEFAULT_INTERVAL_SECONDS))
+    .option("--interval <seconds>", `seconds between polls, at least ${MIN_INTERVAL_SECONDS} (each poll costs 1 to 3 Batch calls)`, String(DEFAULT_INTERVAL_SECONDS))
     .option("--appear-timeout <seconds>", "how long to wait for a run that has no job yet (right after `submit`)", String(DEFAULT_APPEAR_TIMEOUT_SECONDS))
     .option("--json", "print one JSON line per poll that changed something, and one at the end")
     .addHelpText("after", "\nExit code: 0 when the run succeeded, 1 when it failed, 2 when no job of it appeared, 130 on Ctrl-C (the run goes on).")

@@ -62,6 +62,8 @@ export interface DemoRunSpec {
   earlierAttemptJobs?: number;
   /** The start job fails without submitting anything. */
   startFails?: DemoFailure;
+  /** `orchestrator.wait`: the (first) start job waits for the DAG and stops 20 s after its last job, FAILED (exit 1) if a job failed. */
+  wait?: boolean;
 }
 
 /**
@@ -118,6 +120,7 @@ export class DemoAccount {
     const submitted = at + (attempts === 2 ? 50 * S : 28 * S);
     const plan = planWorkflow(spec.workflow ?? DEMO_WORKFLOW, { runId, input, jobDefinitions: OUTPUTS.jobDefinitionNames, jobQueue: OUTPUTS.processQueueArn, stack: "batch-pipeline-dev-628b23" });
     const startEnd = spec.startFails ? at + 35 * S : submitted + plan.jobs.length * 150 + 4 * S;
+    const owner = this.jobs.length;
     for (let n = 0; n < (spec.startJobs ?? 1); n++) {
       const lag = n * 4 * S;
       const [runnable, starting, running] = [2, 8, n === 0 && attempts === 2 ? 40 : 20].map((sec) => at + lag + sec * S);
@@ -163,6 +166,12 @@ export class DemoAccount {
       stopped.set(job.id, { at: end, failed: tasks.some((t) => t.failure) });
       this.jobs.push({ ...base, jobId: uuid(`${runId} ${job.id}`), dependsOn: job.dependsOn.map((d) => uuid(`${runId} ${d.id}`)), createdAt, tasks });
     });
+    if (spec.wait) {
+      const ends = [...stopped.values()];
+      const failed = ends.some((e) => e.failed);
+      const start = this.jobs[owner]!;
+      start.tasks = [{ ...start.tasks[0]!, stopped: Math.max(...ends.map((e) => e.at)) + 20 * S, ...(failed ? { failure: { reason: "Essential container in task exited", exitCode: 1, attempts: 1 } } : {}) }];
+    }
     return runId;
   }
 

@@ -112,6 +112,32 @@ describe("fetchRun", () => {
     expect(listed.filter(Boolean).length).toBeLessThan(listed.length);
   });
 
+  it("with skipStartQueueWhileLive (watch), lists only the process queue while a start job is live, and the start queue again on the poll that sees it stop", async () => {
+    const { ctx, deps } = await demo();
+    // Two start jobs (a repeated S3 event): the owner from -5 s to about +27.5 s; its namesake, created at
+    // -1 s and listed from +2 s, is not in the first listing.
+    const runId = await account!.addRun({ key: "incoming/twice.csv", sizeBytes: 1_048_576, at: -5 * S, startJobs: 2 });
+    let snapshot = await fetchRun(runId, OUTPUTS, deps);
+    expect(snapshot.startJobs).toHaveLength(1);
+    const queue = (c: DemoAccount["calls"][number]) => (c.command === "DescribeJobs" ? "DescribeJobs" : (c.input as { jobQueue: string }).jobQueue === OUTPUTS.startQueueArn ? "ListJobs start" : "ListJobs process");
+    const polls: string[][] = [];
+    for (let poll = 0; poll < 4; poll++) {
+      await ctx.sleep(10 * S);
+      const from = account!.calls.length;
+      snapshot = await fetchRun(runId, OUTPUTS, deps, snapshot, { skipStartQueueWhileLive: true });
+      polls.push(account!.calls.slice(from).map(queue));
+    }
+    expect(polls).toEqual([
+      ["ListJobs process", "DescribeJobs"],
+      ["ListJobs process", "DescribeJobs"],
+      // +30 s: the owner has stopped; the namesake is found and described.
+      ["ListJobs process", "DescribeJobs", "ListJobs start", "DescribeJobs"],
+      // Within LISTING_SETTLE_MS of the stop: both queues, as without the option.
+      ["ListJobs start", "ListJobs process", "DescribeJobs"],
+    ]);
+    expect(snapshot.startJobs).toHaveLength(2);
+  });
+
   it("throws the unknown-run CliError (exit 2) when Batch lists no job of the run", async () => {
     const { deps } = await demo();
     await expect(fetchRun("0123456789abcdef01234567", OUTPUTS, deps)).rejects.toThrow(CliError);

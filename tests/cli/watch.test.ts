@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_INTERVAL_SECONDS, MAX_FAILED_POLLS } from "../../cli/commands/watch";
 import { LISTING_SETTLE_MS } from "../../cli/runModel";
 import { type DemoAccount, demoContext } from "./demoAccount";
-import { cli, cliContext, type TestContextOptions } from "./support";
+import { cli, cliContext, OUTPUTS, type TestContextOptions } from "./support";
 
 const M = 60_000;
 let account: DemoAccount | undefined;
@@ -114,6 +114,25 @@ describe("watch's Batch budget", () => {
     expect(lastListing - 5_000).toBeLessThan(startStopped + LISTING_SETTLE_MS);
     expect(watched.filter((c) => c.at > lastListing).every((c) => c.command === "DescribeJobs")).toBe(true);
   });
+
+  it("with orchestrator.wait (the start job lives as long as the run) costs 2 calls per poll: the process queue listed, the unfinished jobs described", async () => {
+    const { ctx } = await demo();
+    const runId = await account!.addRun({ key: "incoming/2026-12-01/waited.csv", sizeBytes: 5 * 1_048_576, at: -2 * M, wait: true });
+    const { code, stdout } = await cli(["watch", runId], ctx);
+    expect(code).toBe(0);
+    const polls = new Map<number, DemoAccount["calls"]>();
+    for (const call of account!.calls) polls.set(call.at, [...(polls.get(call.at) ?? []), call]);
+    const queues = [...polls.values()].map((poll) => poll.map((c) => (c.command === "ListJobs" ? `ListJobs ${(c.input as { jobQueue: string }).jobQueue === OUTPUTS.startQueueArn ? "start" : "process"}` : c.command)));
+    const [first, ...rest] = queues;
+    const last = rest.pop();
+    expect(first).toEqual(["ListJobs start", "ListJobs process", "DescribeJobs"]);
+    expect(rest).toHaveLength(13);
+    for (const poll of rest) expect(poll).toEqual(["ListJobs process", "DescribeJobs"]);
+    // The poll that sees the start job stop lists the start queue again: a namesake start job may own the run now.
+    expect(last).toEqual(["ListJobs process", "DescribeJobs", "ListJobs start"]);
+    // 3 + 13 × 2 + 3 (3 a poll, 45 calls, before the start queue was skipped while its job lives).
+    expect(stdout.trimEnd().split("\n").at(-1)).toBe(`run ${runId} SUCCEEDED after 5m 09s: 15 polls, 32 Batch calls`);
+  });
 });
 
 describe("watch waits for a run to appear", () => {
@@ -125,7 +144,8 @@ describe("watch waits for a run to appear", () => {
     expect(stderr).toBe(`run ${runId} has no jobs yet; looking again every 5s for up to 120s (the trigger starts runs asynchronously)\n`);
     // Created at +40 s, listed 3 s later: found on the poll at +45 s.
     expect(stdout.split("\n")[0]).toBe(`2026-12-01 12:00:45Z  run    SUBMITTING  ${runId} s3://batch-pipeline-dev-628b23-input-5f3e2a1/incoming/2026-12-01/new.csv`);
-    expect(stdout.trimEnd().split("\n").at(-1)).toBe(`run ${runId} SUCCEEDED after 5m 09s: 71 polls, 118 Batch calls`);
+    // Found at +45 s, its start job live until +72 s: the 5 polls in between list only the process queue.
+    expect(stdout.trimEnd().split("\n").at(-1)).toBe(`run ${runId} SUCCEEDED after 5m 09s: 71 polls, 113 Batch calls`);
   });
 
   it("gives up after --appear-timeout (default 120 s) with the unknown-run error; exit 2", async () => {
