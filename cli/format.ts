@@ -71,6 +71,8 @@ export function colorState(state: JobStatus | string, c: Colors): string {
     case "STARTING":
       return c.cyan(state);
     case "RUNNABLE":
+    case "CANCELLED":
+    case "INTERRUPTED":
       return c.yellow(state);
     default:
       return c.dim(state);

@@ -11,7 +11,11 @@ import { TERMINAL } from "../jobs/batch";
 /** Every job state, in the order a job passes through them. */
 export const JOB_STATES: readonly JobStatus[] = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"];
 
-export type StateCounts = Record<JobStatus, number>;
+/**
+ * Tasks per state. A local run stopped by Ctrl-C (`batch-pipeline run`) also counts the tasks it stopped
+ * (CANCELLED) and, at its end, those it never started (NOT_RUN): states Batch has not, never set for AWS.
+ */
+export type StateCounts = Record<JobStatus, number> & { CANCELLED?: number; NOT_RUN?: number };
 
 export const zeroCounts = (): StateCounts => Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as StateCounts;
 
@@ -67,7 +71,8 @@ export interface RunStep {
 }
 
 /** What a run as a whole is doing. */
-export type RunState = "SUBMITTING" | "WAITING" | "RUNNING" | "SUCCEEDED" | "FAILED";
+/** What a run (or a step) is doing; the last three only for a local run stopped by Ctrl-C. */
+export type RunState = "SUBMITTING" | "WAITING" | "RUNNING" | "SUCCEEDED" | "FAILED" | "INTERRUPTED" | "CANCELLED" | "NOT RUN";
 
 /** The input object the run is for, from its start job's environment. */
 export interface RunInput {
@@ -151,11 +156,19 @@ const isTerminal = (status: JobStatus | undefined) => TERMINAL.has(status);
 
 function sumCounts(jobs: readonly RunJob[]): StateCounts {
   const total = zeroCounts();
-  for (const job of jobs) for (const state of JOB_STATES) total[state] += job.counts[state];
+  for (const job of jobs) {
+    for (const state of JOB_STATES) total[state] += job.counts[state];
+    for (const state of ["CANCELLED", "NOT_RUN"] as const) if (job.counts[state] !== undefined) total[state] = (total[state] ?? 0) + job.counts[state];
+  }
   return total;
 }
 
 function stateOf(jobs: readonly RunJob[]): RunState {
+  // A local run stopped by Ctrl-C: failed if a task failed, else cancelled if any ran, else not run.
+  if (jobs.some((j) => (j.counts.CANCELLED ?? 0) + (j.counts.NOT_RUN ?? 0) > 0)) {
+    if (jobs.some((j) => j.counts.FAILED > 0)) return "FAILED";
+    return jobs.some((j) => j.counts.SUCCEEDED + (j.counts.CANCELLED ?? 0) > 0) ? "CANCELLED" : "NOT RUN";
+  }
   if (jobs.some((j) => j.status === "FAILED")) return jobs.every((j) => isTerminal(j.status)) ? "FAILED" : "RUNNING";
   if (jobs.length > 0 && jobs.every((j) => j.status === "SUCCEEDED")) return "SUCCEEDED";
   if (jobs.some((j) => ["STARTING", "RUNNING"].includes(j.status) || j.counts.RUNNING + j.counts.STARTING + j.counts.SUCCEEDED > 0)) return "RUNNING";

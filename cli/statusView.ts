@@ -56,8 +56,10 @@ export function countsText(counts: StateCounts): string {
   const parts: [number, string][] = [
     [counts.RUNNING + counts.STARTING, "running"],
     [counts.FAILED, "failed"],
+    [counts.CANCELLED ?? 0, "cancelled"],
     [counts.RUNNABLE, "runnable"],
     [counts.SUBMITTED + counts.PENDING, "pending"],
+    [counts.NOT_RUN ?? 0, "not run"],
   ];
   return parts
     .filter(([n]) => n > 0)
@@ -170,7 +172,8 @@ export function renderStatus(snapshot: RunSnapshot, failures: readonly JobFailur
   const tasks = snapshot.steps.reduce((n, s) => n + s.width, 0);
   const done = snapshot.steps.reduce((n, s) => n + s.counts.SUCCEEDED, 0);
   const failed = snapshot.steps.reduce((n, s) => n + s.counts.FAILED, 0);
-  const progress = tasks > 0 ? `  ${fmtInt(done)}/${fmtInt(tasks)} tasks done${failed > 0 ? `, ${fmtInt(failed)} failed` : ""}` : "";
+  const cancelled = snapshot.steps.reduce((n, s) => n + (s.counts.CANCELLED ?? 0), 0);
+  const progress = tasks > 0 ? `  ${fmtInt(done)}/${fmtInt(tasks)} tasks done${failed > 0 ? `, ${fmtInt(failed)} failed` : ""}${cancelled > 0 ? `, ${fmtInt(cancelled)} cancelled` : ""}` : "";
   const lines = [`${c.bold(`run ${snapshot.runId}`)}  ${colorState(snapshot.state, c)}${progress}`];
   const input = snapshot.input;
   if (input) {

@@ -167,7 +167,7 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
     listening = () => ctx.signal.removeEventListener("abort", interrupt);
     view.begin(viewContext.snapshot());
     const result = await scheduler.run();
-    const snapshot = localSnapshot(model, objectInput, startedAt, result.stoppedAt);
+    const snapshot = localSnapshot(model, objectInput, startedAt, result.stoppedAt, result.state === "INTERRUPTED");
     const exitCode = exitCodeOfRun(result.state);
     view.end({ state: result.state, snapshot, failures: localFailures(model, snapshot), summary: summarize(model, startedAt, result.stoppedAt), exitCode, stopped });
     return exitCode;

@@ -14,6 +14,14 @@ import { zeroCounts, type StateCounts } from "../runModel";
 import type { LocalDefinition } from "./definitions";
 import { BATCH_ENV, jobCommand, jobEnvironment, LOCAL_COMPUTE_ENVIRONMENT, queueName } from "./environment";
 
+/** A task's state: Batch's, or CANCELLED once Ctrl-C stopped its attempt (Batch has no such state). */
+export type TaskStatus = JobStatus | "CANCELLED";
+
+/** Tasks per {@link TaskStatus}. */
+export type LocalCounts = StateCounts & { CANCELLED: number };
+
+const localCounts = (): LocalCounts => ({ ...zeroCounts(), CANCELLED: 0 });
+
 /** One task: a plain job's container, or one child of an array job. Mutated by the scheduler. */
 export interface LocalTask {
   job: LocalJob;
@@ -23,7 +31,7 @@ export interface LocalTask {
   number: number;
   /** `<job id>` or `<parent job id>:<index>`. */
   jobId: string;
-  status: JobStatus;
+  status: TaskStatus;
   /** Attempts started so far. */
   attempts: number;
   /** N_TO_N twins (child `index` of each N_TO_N dependency) not succeeded yet. */
@@ -43,7 +51,7 @@ export interface LocalStep {
   jobs: LocalJob[];
   barriers: LocalJob[];
   /** Tasks per state. */
-  counts: StateCounts;
+  counts: LocalCounts;
   /** Jobs (task and barrier) not finished yet; failed ones; succeeded barriers. */
   unfinishedJobs: number;
   failedJobs: number;
@@ -75,7 +83,7 @@ export interface LocalJob {
   /** Jobs with an N_TO_N dependency on this one (same size). */
   twinDependents: LocalJob[];
   /** This job's tasks per state. */
-  counts: StateCounts;
+  counts: LocalCounts;
   /** Tasks not finished; for a barrier, 1 until it is done. */
   unfinished: number;
   status: JobStatus;
@@ -114,7 +122,7 @@ export function buildModel(plan: Plan, definitionsByName: ReadonlyMap<string, Lo
   const steps = new Map(
     plan.steps.map((s): [string, LocalStep] => [
       s.name,
-      { name: s.name, width: s.width, jobs: [], barriers: [], counts: zeroCounts(), unfinishedJobs: 0, failedJobs: 0, succeededBarriers: 0 },
+      { name: s.name, width: s.width, jobs: [], barriers: [], counts: localCounts(), unfinishedJobs: 0, failedJobs: 0, succeededBarriers: 0 },
     ]),
   );
   const byId = new Map<string, LocalJob>();
@@ -139,7 +147,7 @@ export function buildModel(plan: Plan, definitionsByName: ReadonlyMap<string, Lo
       released: false,
       dependents: [],
       twinDependents: [],
-      counts: zeroCounts(),
+      counts: localCounts(),
       unfinished: planned.kind === "barrier" ? 1 : planned.taskCount,
       status: "PENDING",
     };

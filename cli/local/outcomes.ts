@@ -17,8 +17,8 @@ export const STATUS_REASONS = {
   interrupted: "Stopped by Ctrl-C",
 } as const;
 
-/** What happened to a task; `retrying` after a failed attempt that is tried again. */
-export type TaskEvent = "started" | "retrying" | "succeeded" | "failed";
+/** What happened to a task; `retrying` after a failed attempt that is tried again; `cancelled` once Ctrl-C stopped it. */
+export type TaskEvent = "started" | "retrying" | "succeeded" | "failed" | "cancelled";
 
 /** How the run ended. */
 export interface SchedulerResult {

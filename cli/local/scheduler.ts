@@ -10,13 +10,14 @@
  *   `Job attempt duration exceeded timeout` and is not retried;
  * - at most `maxTasks` attempts at once, and no more than the machine's CPUs and memory worth of their
  *   definitions' vCPUs and MiB (first in, first out: a large task at the head waits for room);
- * - barrier jobs complete the moment their dependencies do (they run `true` in AWS).
+ * - barrier jobs complete the moment their dependencies do (they run `true` in AWS);
+ * - on `interrupt()` (Ctrl-C) nothing more starts and running attempts are stopped: their tasks end
+ *   CANCELLED (not FAILED), the others stay as they were (never started).
  * Pure: the executor and the clock are injected; work is released by counters (O(1) per task).
  */
-import type { JobStatus } from "@aws-sdk/client-batch";
 import { taskEnvironment } from "./environment";
 import type { AttemptEnd, Clock, Execution, Executor } from "./executor";
-import type { LocalJob, LocalRunModel, LocalTask } from "./model";
+import type { LocalJob, LocalRunModel, LocalTask, TaskStatus } from "./model";
 import { STATUS_REASONS, type SchedulerResult, type StoppedTask, type TaskEvent } from "./outcomes";
 import { shouldRetry } from "./retry";
 
@@ -89,7 +90,7 @@ export class LocalScheduler {
     return stopped;
   }
 
-  private setStatus(task: LocalTask, status: JobStatus): void {
+  private setStatus(task: LocalTask, status: TaskStatus): void {
     const { job } = task;
     job.counts[task.status]--;
     job.step.counts[task.status]--;
@@ -188,7 +189,7 @@ export class LocalScheduler {
     else task.exitCode = end.exitCode;
     if (end.reason === undefined) delete task.reason;
     else task.reason = end.reason;
-    if (run.stopping === "interrupt") this.taskFailed(task, STATUS_REASONS.interrupted, false);
+    if (run.stopping === "interrupt") this.taskCancelled(task);
     else if (run.stopping === "timeout") this.taskFailed(task, STATUS_REASONS.timedOut);
     else if (end.exitCode === 0 && end.reason === undefined) {
       delete task.statusReason;
@@ -206,16 +207,20 @@ export class LocalScheduler {
     this.pump();
   }
 
-  /**
-   * A task that ends FAILED: after its last attempt, or without running because a dependency failed.
-   * An interrupted one changes nothing else (nothing more runs).
-   */
-  private taskFailed(task: LocalTask, statusReason: string, cascade = true): void {
+  /** A task that ends FAILED: after its last attempt, or without running because a dependency failed. */
+  private taskFailed(task: LocalTask, statusReason: string): void {
     task.statusReason = statusReason;
     task.stoppedAt = this.o.clock.now();
     this.setStatus(task, "FAILED");
-    if (cascade) this.taskEnded(task);
-    else this.o.onEvent?.(task, "failed");
+    this.taskEnded(task);
+  }
+
+  /** A task whose attempt Ctrl-C stopped: CANCELLED, not failed; it changes nothing else (nothing more runs). */
+  private taskCancelled(task: LocalTask): void {
+    task.statusReason = STATUS_REASONS.interrupted;
+    task.stoppedAt = this.o.clock.now();
+    this.setStatus(task, "CANCELLED");
+    this.o.onEvent?.(task, "cancelled");
   }
 
   /**

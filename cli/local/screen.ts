@@ -95,11 +95,17 @@ export function attemptText(task: LocalTask, retrying: boolean): string {
   return `FAILED ${exit} (${task.statusReason}) after ${plural(task.attempts, "attempt")}`;
 }
 
-/** The summary at the end: outcome, wall time, tasks run, failed, retried, the slowest step, where the output is. */
+/**
+ * The summary at the end: outcome, wall time, tasks run, failed, retried, the slowest step, where the
+ * output is; after Ctrl-C, that it stopped the run, and the tasks it cancelled and kept from running.
+ */
 export function summaryLines(runId: string, state: string, s: RunSummary, p: RunPlace): string[] {
-  const run = s.run === s.tasks ? `${plural(s.tasks, "task")} run` : `${fmtInt(s.run)} of ${plural(s.tasks, "task")} run`;
+  const interrupted = state === "INTERRUPTED";
+  const run = `${s.run === s.tasks ? `${plural(s.tasks, "task")} run` : `${fmtInt(s.run)} of ${plural(s.tasks, "task")} run`}${interrupted ? `, ${fmtInt(s.cancelled)} cancelled` : ""}`;
   const failed = `${fmtInt(s.failed)} failed${s.neverRan > 0 ? ` (${fmtInt(s.neverRan)} never ran: a dependency failed)` : ""}`;
   const retried = `${fmtInt(s.retried)} retried${s.extraAttempts > 0 ? ` (${plural(s.extraAttempts, "more attempt")})` : ""}`;
+  const notRun = s.notRun > 0 ? `, ${fmtInt(s.notRun)} not run` : "";
   const slowest = s.slowest ? `; slowest step ${s.slowest.step} (${formatDuration(s.slowest.ms)})` : "";
-  return [`run ${runId} ${state} in ${formatDuration(s.wallMs)}: ${run}, ${failed}, ${retried}${slowest}`, `output and logs: ${shown(p.runDir, p.cwd)}/`];
+  const outcome = interrupted ? `${state} by Ctrl-C after` : `${state} in`;
+  return [`run ${runId} ${outcome} ${formatDuration(s.wallMs)}: ${run}, ${failed}${notRun}, ${retried}${slowest}`, `output and logs: ${shown(p.runDir, p.cwd)}/`];
 }

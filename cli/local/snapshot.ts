@@ -11,7 +11,7 @@ import { FAILED_ARRAYS_LISTED, FAILED_CHILDREN_SHOWN } from "../commands/status"
 import type { ChildJob } from "../runJobs";
 import { groupSteps, type RunJob, type RunSnapshot, type RunState } from "../runModel";
 import type { JobFailure } from "../statusView";
-import type { LocalJob, LocalRunModel, LocalStep, LocalTask } from "./model";
+import type { LocalJob, LocalRunModel, LocalStep, LocalTask, TaskStatus } from "./model";
 
 const TERMINAL = new Set<JobStatus>(["SUCCEEDED", "FAILED"]);
 
@@ -21,11 +21,14 @@ const TERMINAL = new Set<JobStatus>(["SUCCEEDED", "FAILED"]);
  */
 const parentStatus = (job: LocalJob): JobStatus => (job.unfinished === 0 ? job.status : "PENDING");
 
+/** A task's status as DescribeJobs would give it: a job stopped by Ctrl-C is FAILED there (its counts say CANCELLED). */
+const batchStatus = (status: TaskStatus): JobStatus => (status === "CANCELLED" ? "FAILED" : status);
+
 /** One local job as a {@link RunJob}. */
 export function runJobOf(job: LocalJob, createdAt: number): RunJob {
   const { planned } = job;
   const single = planned.kind === "task" && !job.array ? job.tasks[0]! : undefined;
-  const status = single ? single.status : planned.kind === "barrier" ? job.status : parentStatus(job);
+  const status = single ? batchStatus(single.status) : planned.kind === "barrier" ? job.status : parentStatus(job);
   const statusReason = single ? single.statusReason : job.statusReason;
   const startedAt = single ? single.startedAt : job.startedAt;
   const stoppedAt = single ? single.stoppedAt : job.stoppedAt;
@@ -66,15 +69,28 @@ function runState(jobs: readonly RunJob[]): RunState {
  * the same as `groupSteps` gives for the step's jobs (a test holds both to it).
  */
 export function stepState(step: LocalStep): RunState {
+  if (step.counts.CANCELLED > 0) return step.counts.FAILED > 0 || step.failedJobs > 0 ? "FAILED" : "CANCELLED";
   if (step.unfinishedJobs === 0) return step.failedJobs > 0 ? "FAILED" : "SUCCEEDED";
   const { counts } = step;
   if (step.failedJobs > 0 || step.succeededBarriers > 0 || counts.RUNNING + counts.STARTING + counts.SUCCEEDED > 0) return "RUNNING";
   return "WAITING";
 }
 
-/** The run as `status` would show it. `startedAt`: when it began; `stoppedAt` once it ended. */
-export function localSnapshot(model: LocalRunModel, input: RunSnapshot["input"], startedAt: number, stoppedAt?: number): RunSnapshot {
-  const jobs = model.jobs.map((job) => runJobOf(job, startedAt));
+/** A job of a run stopped by Ctrl-C: the tasks it never started are NOT_RUN, no longer waiting. */
+function notRun(job: RunJob): RunJob {
+  const counts = { ...job.counts };
+  counts.NOT_RUN = counts.SUBMITTED + counts.PENDING + counts.RUNNABLE;
+  counts.SUBMITTED = counts.PENDING = counts.RUNNABLE = 0;
+  return { ...job, counts };
+}
+
+/**
+ * The run as `status` would show it. `startedAt`: when it began; `stoppedAt` once it ended; `interrupted`:
+ * it ended on Ctrl-C, so the run is INTERRUPTED, its stopped tasks CANCELLED, and the steps it never
+ * started NOT RUN (cli/runModel.ts).
+ */
+export function localSnapshot(model: LocalRunModel, input: RunSnapshot["input"], startedAt: number, stoppedAt?: number, interrupted = false): RunSnapshot {
+  const jobs = model.jobs.map((job) => (interrupted ? notRun(runJobOf(job, startedAt)) : runJobOf(job, startedAt)));
   return {
     runId: model.plan.runId,
     ...(input ? { input } : {}),
@@ -82,7 +98,7 @@ export function localSnapshot(model: LocalRunModel, input: RunSnapshot["input"],
     jobs,
     supersededIds: [],
     steps: groupSteps(jobs),
-    state: runState(jobs),
+    state: interrupted ? "INTERRUPTED" : runState(jobs),
     createdAt: startedAt,
     ...(stoppedAt !== undefined ? { stoppedAt } : {}),
     listedAt: stoppedAt ?? startedAt,
@@ -95,7 +111,7 @@ export function childOf(task: LocalTask): ChildJob {
   return {
     jobId: task.jobId,
     index: Math.max(0, task.index),
-    status: task.status,
+    status: batchStatus(task.status),
     ...(task.statusReason !== undefined ? { statusReason: task.statusReason } : {}),
     ...(task.exitCode !== undefined ? { exitCode: task.exitCode } : {}),
     ...(task.startedAt !== undefined ? { startedAt: task.startedAt } : {}),
@@ -110,7 +126,8 @@ export function localFailures(model: LocalRunModel, snapshot: RunSnapshot): JobF
   let listed = 0;
   const failures: JobFailure[] = [];
   for (const job of snapshot.jobs) {
-    if (!(job.status === "FAILED" || (job.array && job.counts.FAILED > 0))) continue;
+    // Failed tasks (a job stopped by Ctrl-C is FAILED for Batch, but its task is CANCELLED, not failed).
+    if (job.counts.FAILED === 0) continue;
     if (!job.array) {
       failures.push({ job, failedTasks: 1, children: [], listed: false });
       continue;
@@ -137,6 +154,9 @@ export interface RunSummary {
   failed: number;
   /** Failed tasks that never ran (a dependency failed). */
   neverRan: number;
+  /** Tasks whose attempt Ctrl-C stopped, and tasks it kept from ever starting. */
+  cancelled: number;
+  notRun: number;
   /** Tasks with more than one attempt, and the attempts beyond the first. */
   retried: number;
   extraAttempts: number;
@@ -146,7 +166,7 @@ export interface RunSummary {
 
 /** Counts every task once: O(tasks), at the end only. */
 export function summarize(model: LocalRunModel, startedAt: number, stoppedAt: number): RunSummary {
-  const s: RunSummary = { tasks: model.taskCount, run: 0, succeeded: 0, failed: 0, neverRan: 0, retried: 0, extraAttempts: 0, wallMs: stoppedAt - startedAt };
+  const s: RunSummary = { tasks: model.taskCount, run: 0, succeeded: 0, failed: 0, neverRan: 0, cancelled: 0, notRun: 0, retried: 0, extraAttempts: 0, wallMs: stoppedAt - startedAt };
   for (const job of model.jobs) {
     for (const task of job.tasks) {
       if (task.attempts > 0) s.run++;
@@ -158,7 +178,8 @@ export function summarize(model: LocalRunModel, startedAt: number, stoppedAt: nu
       else if (task.status === "FAILED") {
         s.failed++;
         if (task.attempts === 0) s.neverRan++;
-      }
+      } else if (task.status === "CANCELLED") s.cancelled++;
+      else if (task.attempts === 0) s.notRun++;
     }
   }
   for (const step of model.steps) {

@@ -27,6 +27,7 @@ export const FAILED_ATTEMPT_LINES = 20;
 /** How the run ended, for the views. */
 export interface RunEnd {
   state: "SUCCEEDED" | "FAILED" | "INTERRUPTED";
+  /** The run at its end (after Ctrl-C: INTERRUPTED, its stopped tasks CANCELLED, steps never started NOT RUN). */
   snapshot: RunSnapshot;
   failures: readonly JobFailure[];
   summary: RunSummary;
@@ -95,10 +96,7 @@ export function plainView(v: ViewContext): LocalView {
       out(lines);
     },
     log: (task, text) => out([`${pad(taskLabel(task), width)}  ${text}`]),
-    end: (end) => {
-      const screen = end.state === "INTERRUPTED" ? [] : ["", ...renderLocal(end.snapshot, end.failures, v.place, { color: ctx.term.color, columns: ctx.term.columns, now: v.clock.now() }), ""];
-      out([...screen, ...endLines(v, end)]);
-    },
+    end: (end) => out(["", ...renderLocal(end.snapshot, end.failures, v.place, { color: ctx.term.color, columns: ctx.term.columns, now: v.clock.now() }), "", ...endLines(v, end)]),
     close: () => undefined,
   };
 }
@@ -146,7 +144,7 @@ export function ttyView(v: ViewContext): LocalView {
     },
     end: (end) => {
       stopTimers();
-      draw([...(end.state === "INTERRUPTED" ? screen(v.snapshot(), []) : screen(end.snapshot, end.failures)), "", ...endLines(v, end)], false);
+      draw([...screen(end.snapshot, end.failures), "", ...endLines(v, end)], false);
     },
     close: () => {
       stopTimers();

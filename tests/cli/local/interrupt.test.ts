@@ -8,8 +8,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { project, tempDir } from "../stackProject";
-import { REPO } from "../support";
+import { offline, project, tempDir } from "../stackProject";
+import { cli, REPO } from "../support";
 import { alive, waitUntil } from "./processes";
 
 const BIN = join(REPO, "cli", "batch-pipeline.cjs");
@@ -49,8 +49,51 @@ describe("run: Ctrl-C", () => {
     expect(stderr).toBe("");
     const stoppedLine = stdout.split("\n").find((l) => l.startsWith("interrupted: "));
     expect(stoppedLine).toMatch(new RegExp(`^interrupted: stopped ${running} running tasks? \\(work\\[0\\] pid ${pids[0]}.*\\); ${3 - running} tasks? never started$`));
-    expect(stdout).toMatch(/\nrun [0-9a-f]{24} INTERRUPTED in .*: \d of 3 tasks run, \d failed/);
+    expect(stdout).toMatch(new RegExp(`\nrun [0-9a-f]{24} INTERRUPTED by Ctrl-C after .*: ${running} of 3 tasks run, ${running} cancelled, 0 failed, ${3 - running} not run, 0 retried`));
     await waitUntil(() => !pids.some(alive), 5_000);
     expect(pids.filter(alive)).toEqual([]);
+  }, 30_000);
+
+  it("in-process: the final screen shows the stopped task CANCELLED (not failed), the steps never started NOT RUN, the run INTERRUPTED, and no failures", async () => {
+    const image = "public.ecr.aws/docker/library/busybox:1.37";
+    const dir = project({
+      local: {
+        "batch-pipeline:jobDefinitions": {
+          quick: { image, command: ["true"], memoryMiB: 64 },
+          work: { image, command: ["sh", "-c", 'touch "$PIPELINE_OUTPUT_DIR/started-$AWS_BATCH_JOB_ARRAY_INDEX"; exec sleep 30'], memoryMiB: 64 },
+        },
+        "batch-pipeline:workflow": {
+          steps: [
+            { name: "prepare", jobDefinition: "quick" },
+            { name: "work", jobDefinition: "work", dependsOn: ["prepare"], width: { fixed: 2 } },
+            { name: "after", jobDefinition: "quick", dependsOn: ["work"] },
+          ],
+        },
+      },
+    });
+    const out = tempDir("bp-int-");
+    const ctx = offline(dir, { PATH: process.env.PATH ?? "" });
+    const running = cli(["run", SAMPLE, "--stack", "local", "--executor", "process", "--jobs", "1", "--out", out], ctx);
+    const started = () => (existsSync(out) ? readdirSync(out).filter((runId) => existsSync(join(out, runId, "output", "started-0"))) : []);
+    await waitUntil(() => started().length > 0, 20_000);
+    ctx.controller.abort("SIGINT");
+    const { code, stdout, stderr } = await running;
+    expect({ code, stderr }).toEqual({ code: 130, stderr: "" });
+    const [runId] = started();
+    const lines = stdout.replaceAll(out, "<out>").split("\n");
+    const finalScreen = lines.slice(lines.lastIndexOf(`run ${runId}  INTERRUPTED  1/4 tasks done, 1 cancelled`));
+    expect(finalScreen[0]).toBe(`run ${runId}  INTERRUPTED  1/4 tasks done, 1 cancelled`);
+    expect(finalScreen.slice(finalScreen.indexOf("") + 1)).toEqual([
+      "├─ prepare  SUCCEEDED  1/1  ████████████████████  0ms",
+      "├─ work     CANCELLED  0/2  ····················  0ms",
+      "│           1 cancelled · 1 not run",
+      "└─ after    NOT RUN    0/1  ····················",
+      "",
+      expect.stringMatching(/^interrupted: stopped 1 running task \(work\[0\] pid \d+\); 2 tasks never started$/),
+      `run ${runId} INTERRUPTED by Ctrl-C after 0ms: 2 of 4 tasks run, 1 cancelled, 0 failed, 2 not run, 0 retried; slowest step prepare (0ms)`,
+      `output and logs: <out>/${runId}/`,
+      "",
+    ]);
+    expect(stdout).not.toMatch(/FAILED|failed\n/);
   }, 30_000);
 });

@@ -256,7 +256,8 @@ describe("local scheduler: timeouts (Job timeouts, Batch user guide) and limits"
     const result = await done;
     expect(result.state).toBe("INTERRUPTED");
     expect(executor.launches).toHaveLength(4);
-    expect(model.jobs[0]!.counts).toMatchObject({ FAILED: 4, RUNNABLE: 6 });
+    expect(model.jobs[0]!.counts).toMatchObject({ CANCELLED: 4, FAILED: 0, RUNNABLE: 6 });
+    expect(model.jobs[0]!.tasks.slice(0, 4).map((t) => t.status)).toEqual(["CANCELLED", "CANCELLED", "CANCELLED", "CANCELLED"]);
     expect(model.jobs[0]!.tasks[0]!.statusReason).toBe(STATUS_REASONS.interrupted);
   });
 });

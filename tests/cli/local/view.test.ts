@@ -5,8 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { LocalScheduler } from "../../../cli/local/scheduler";
 import type { RunPlace } from "../../../cli/local/screen";
-import { localSnapshot } from "../../../cli/local/snapshot";
-import { ttyView, type ViewContext } from "../../../cli/local/view";
+import { localFailures, localSnapshot, summarize } from "../../../cli/local/snapshot";
+import { exitCodeOfRun, jsonView, ttyView, type ViewContext } from "../../../cli/local/view";
 import { cliContext } from "../support";
 import { FakeClock, FakeExecutor, flush, modelOf } from "./support";
 
@@ -20,20 +20,20 @@ const lastScreen = (stdout: string) =>
     .replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "")
     .split("\n");
 
-/** A TTY view of a run of `work` (2 tasks, running until told) then `after`, on a fake clock. */
-async function ttyRun() {
+/** A TTY (or `--json`) view of a run of `work` (2 tasks, running until told) then `after`, on a fake clock. */
+async function ttyRun(make = ttyView) {
   const { model } = await modelOf({ jobDefinitions: { p: job() }, workflow: { steps: [{ name: "work", jobDefinition: "p", width: { fixed: 2 } }, { name: "after", jobDefinition: "p", dependsOn: ["work"] }] } });
   const clock = new FakeClock();
   const ctx = cliContext({ isTTY: true, columns: 100, now: clock.time });
   const startedAt = clock.now();
   const v: ViewContext = { ctx, model, place: PLACE, startedAt, clock, snapshot: () => localSnapshot(model, undefined, startedAt) };
-  const view = ttyView(v);
+  const view = make(v);
   const executor = new FakeExecutor((l) => (l.job.step.name === "work" ? "run" : { exitCode: 0 }));
   const scheduler = new LocalScheduler(model, { executor, clock, maxTasks: 4, cpus: 4, memoryMiB: 1 << 20, onEvent: (task, event) => view.event(task, event) });
   view.begin(v.snapshot());
   const result = scheduler.run();
   await flush();
-  return { model, clock, ctx, view, executor, result };
+  return { model, clock, ctx, view, executor, result, startedAt, scheduler };
 }
 
 describe("run's TTY screen while tasks run", () => {
@@ -62,5 +62,38 @@ describe("run's TTY screen while tasks run", () => {
     expect(ended.state).toBe("SUCCEEDED");
     view.close();
     expect(clock.pending).toBe(0);
+  });
+
+  it("after Ctrl-C, ends with the run INTERRUPTED, the stopped tasks CANCELLED (counted apart, not failures), the step never started NOT RUN", async () => {
+    for (const make of [ttyView, jsonView]) {
+      const { clock, ctx, view, result, model, startedAt, scheduler } = await ttyRun(make);
+      clock.advance(3_000);
+      const stopped = scheduler.interrupt();
+      await flush();
+      const { state, stoppedAt } = await result;
+      // As `run` ends (cli/commands/run.ts).
+      const snapshot = localSnapshot(model, undefined, startedAt, stoppedAt, state === "INTERRUPTED");
+      view.end({ state, snapshot, failures: localFailures(model, snapshot), summary: summarize(model, startedAt, stoppedAt), exitCode: exitCodeOfRun(state), stopped });
+      view.close();
+      if (make === jsonView) {
+        const events = ctx.stdout().trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+        expect(events.filter((e) => e.event === "task").map((e) => `${e.task} ${e.status}`)).toEqual(["0 CANCELLED", "1 CANCELLED"]);
+        expect(events.filter((e) => e.event === "step").map((e) => `${e.step} ${e.state}`)).toEqual(["work RUNNING", "work CANCELLED"]);
+        expect(events.at(-1)).toMatchObject({ event: "end", state: "INTERRUPTED", exitCode: 130, failed: 0, cancelled: 2, notRun: 1, failures: [] });
+        continue;
+      }
+      const screen = lastScreen(ctx.stdout());
+      expect(screen[0]).toBe(`run ${model.plan.runId}  INTERRUPTED  0/3 tasks done, 2 cancelled`);
+      expect(screen.slice(screen.indexOf("") + 1)).toEqual([
+        "├─ work   CANCELLED  0/2  ······························  3s",
+        "│         2 cancelled",
+        "└─ after  NOT RUN    0/1  ······························",
+        "",
+        expect.stringMatching(/^interrupted: stopped 2 running tasks \(work\[0\] fake .*, work\[1\] fake .*\); 1 task never started$/),
+        `run ${model.plan.runId} INTERRUPTED by Ctrl-C after 3s: 2 of 3 tasks run, 2 cancelled, 0 failed, 1 not run, 0 retried; slowest step work (3s)`,
+        "output and logs: dist/runs/r/",
+        "",
+      ]);
+    }
   });
 });
