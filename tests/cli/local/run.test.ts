@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { computeRunId } from "../../../functions/startRequest";
+import { findProject, stackNames } from "../../../cli/stack";
 import { offline, project, tempDir } from "../stackProject";
 import { cli, cliContext, REPO } from "../support";
 import { waitUntil } from "./processes";
@@ -40,7 +41,7 @@ describe("run: the default workflow with the process executor (no AWS, no Pulumi
       "input    s3://example-input-bucket/incoming/sample.csv",
       "         88 B (88 bytes), version local-53b381bb4e03ac31e39e445d6c28bfbc",
       `started  2026-12-01 12:00:00Z, ${when}`,
-      "config   the defaults (no --stack; stacks here: dev, prod)",
+      `config   the defaults (no --stack; stacks here: ${stackNames(findProject(REPO)).join(", ")})`,
       "file     tests/cli/local/fixtures/sample.csv (PIPELINE_INPUT_PATH)",
       `output   <out>/${runId}/output (PIPELINE_OUTPUT_DIR), logs in <out>/${runId}/logs/<step>/<task>.log`,
       "runs on  process executor: at most 1 task at once, <machine>",
