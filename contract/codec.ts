@@ -106,6 +106,23 @@ export function inputEnvironment(input: InputObject, runId: string): Environment
 }
 
 /**
+ * Where one run writes (`TASK_ENV.outputPrefix`): its own prefix under the stack's output prefix,
+ * `<outputRoot><runId>/`. The run id is unique per object version, so no two runs share a key.
+ */
+export function runOutputPrefix(outputRoot: string, runId: string): string {
+  return `${outputRoot}${runId}/`;
+}
+
+/**
+ * The bytes each task of a `width.perChunkBytes` step covers (`TASK_ENV.chunkBytes`): `perChunkBytes`,
+ * or `ceil(sizeBytes / width)` when that is larger (the width was capped by `max`), so `width` ranges of
+ * this size always cover the whole object. `width` is at least 1.
+ */
+export function chunkBytesOf(perChunkBytes: number, sizeBytes: number, width: number): number {
+  return Math.max(perChunkBytes, Math.ceil(sizeBytes / width));
+}
+
+/**
  * The run id and the input object as Batch job parameters ({@link START_JOB_PARAMETERS}), for `Ref::`
  * substitution in commands: the same values as {@link inputEnvironment}, the ETag excepted. An
  * unversioned object's `versionId` is empty, for the start job and process jobs alike, so `Ref::versionId`

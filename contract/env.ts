@@ -58,6 +58,12 @@ export const START_JOB_ENV = {
    * The start job's role may terminate only jobs that carry it.
    */
   stack: STACK_ENV,
+  /**
+   * Set by infra: the stack's `trigger.outputPrefix`, under which every run gets its own prefix
+   * (`runOutputPrefix`): what the planner sets as `PIPELINE_OUTPUT_PREFIX` on each task. Optional: without
+   * it (a start job of a deploy from before per-run prefixes) the planner sets no prefix.
+   */
+  outputRoot: "PIPELINE_OUTPUT_ROOT",
 } as const;
 
 /**
@@ -77,6 +83,10 @@ export const TASK_PARAMETERS = {
   step: "step",
   taskCount: "taskCount",
   arrayOffset: "arrayOffset",
+  /** Steps with `width.perChunkBytes` only: the value of {@link TASK_ENV.chunkBytes}. */
+  chunkBytes: "chunkBytes",
+  /** The value of {@link TASK_ENV.outputPrefix}, when the planner knows the stack's output root. */
+  outputPrefix: "outputPrefix",
 } as const;
 
 /**
@@ -91,9 +101,22 @@ export const TASK_ENV = {
   taskCount: "PIPELINE_TASK_COUNT",
   /** Index of this job's first task within the step (steps wider than one array job are split). */
   arrayOffset: "PIPELINE_ARRAY_OFFSET",
-  /** Set by infra on process job definitions: where results go (the only place jobs may write). */
+  /** Set by infra on process job definitions: the bucket results go to (the input bucket). */
   outputBucket: "PIPELINE_OUTPUT_BUCKET",
+  /**
+   * Where this run's results go: `<trigger.outputPrefix><runId>/` (`runOutputPrefix`), set by the planner
+   * on every task, so two runs (two objects, or two versions of one key) never write the same key. IAM
+   * grants the whole `trigger.outputPrefix`, so a merge may read every run's results.
+   */
   outputPrefix: "PIPELINE_OUTPUT_PREFIX",
+  /**
+   * Steps with `width.perChunkBytes` only: the bytes each task covers. Task `i` (see above) reads bytes
+   * `[i * PIPELINE_CHUNK_BYTES, min((i + 1) * PIPELINE_CHUNK_BYTES, PIPELINE_INPUT_SIZE))` of the input,
+   * an empty range when the start is past the end (a width raised by `min`). It is `perChunkBytes`, or
+   * more when `max` capped the width (`chunkBytesOf`), so the ranges always cover the whole object.
+   * A record may straddle a boundary: the task whose range holds its first byte owns it.
+   */
+  chunkBytes: "PIPELINE_CHUNK_BYTES",
 } as const;
 
 /**

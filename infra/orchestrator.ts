@@ -1,13 +1,13 @@
-import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { RetryAction } from "@aws-sdk/client-batch";
 import { encodeJobDefinitions, encodeTags, encodeWorkflow, EXIT_CODES, jobTagKeys, START_JOB_ENV, TAG_KEYS } from "../contract";
 import type { WorkflowSpec } from "../jobs/spec";
+import { buildImage, sourceHash } from "./image";
 import { roleNaming } from "./naming";
+
+export { sourceHash };
 import { assumeRolePolicy, jobArnsOf, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
 import { ContainerJobDefinition, type Platform, SPOT_RECLAIMED_RULES } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
@@ -37,6 +37,11 @@ export interface OrchestratorArgs {
   readonly memoryMiB: number;
   /** Also wait for the DAG and fail the start job when the run fails (`--wait`). @default false */
   readonly wait?: boolean;
+  /**
+   * The stack's output prefix (`trigger.outputPrefix`): each run's tasks write under
+   * `<outputRoot><runId>/` (`PIPELINE_OUTPUT_ROOT`). @default none (tasks keep their definitions' environment)
+   */
+  readonly outputRoot?: string;
   /** Per attempt; a start job that times out is stopped and not retried. */
   readonly timeoutSeconds: number;
   /** Where the start job runs: the start queue's platform. @default EC2 */
@@ -81,24 +86,6 @@ export const START_JOB_EVALUATE_ON_EXIT = [
   { onReason: "*", action: RetryAction.EXIT },
 ];
 
-/**
- * A content hash of everything the image is built from, used as its tag: the repository's tags are
- * immutable, so an unchanged build reuses its tag and a changed one gets a new one.
- */
-export function sourceHash(root: string, entries: readonly string[]): string {
-  const hash = createHash("sha256");
-  const walk = (rel: string) => {
-    const abs = path.join(root, rel);
-    if (statSync(abs).isDirectory()) {
-      for (const child of readdirSync(abs).sort()) walk(path.join(rel, child));
-    } else {
-      hash.update(rel.split(path.sep).join("/")).update("\0").update(readFileSync(abs)).update("\0");
-    }
-  };
-  for (const entry of entries) walk(entry);
-  return hash.digest("hex").slice(0, 16);
-}
-
 /** What the image is built from (mirrors the COPY lines of jobs/Dockerfile). */
 export const IMAGE_SOURCES = ["package.json", "package-lock.json", "tsconfig.json", "contract", "jobs"] as const;
 
@@ -121,52 +108,11 @@ export class Orchestrator extends pulumi.ComponentResource {
     if (args.image !== undefined) {
       this.imageUri = pulumi.output(args.image);
     } else {
-      this.repository = new aws.ecr.Repository(
-        `${name}-repo`,
-        {
-          imageTagMutability: "IMMUTABLE",
-          imageScanningConfiguration: { scanOnPush: true },
-          encryptionConfigurations: [{ encryptionType: "AES256" }],
-          tags,
-        },
-        { parent: this },
-      );
-      new aws.ecr.LifecyclePolicy(
-        `${name}-repo-lifecycle`,
-        {
-          repository: this.repository.name,
-          policy: JSON.stringify({
-            rules: [
-              {
-                rulePriority: 1,
-                description: "Drop untagged layers after a week",
-                selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
-                action: { type: "expire" },
-              },
-              {
-                rulePriority: 2,
-                description: "Keep the 20 newest images (older start jobs may still reference one)",
-                selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 20 },
-                action: { type: "expire" },
-              },
-            ],
-          }),
-        },
-        { parent: this },
-      );
       // Pulumi runs the program from the project directory (where Pulumi.yaml and package.json are).
       const root = process.cwd();
-      const image = new awsx.ecr.Image(
-        `${name}-image`,
-        {
-          repositoryUrl: this.repository.repositoryUrl,
-          context: root,
-          dockerfile: path.join(root, "jobs", "Dockerfile"),
-          platform: "linux/amd64",
-          imageTag: sourceHash(root, IMAGE_SOURCES),
-        },
-        { parent: this },
-      );
+      const built = buildImage(name, { context: root, dockerfile: path.join(root, "jobs", "Dockerfile"), tag: sourceHash(root, IMAGE_SOURCES), tags }, this);
+      this.repository = built.repository;
+      const image = built.image;
       // awsx returns the digest form (repo@sha256:…): the job definition pins exactly what was built.
       this.imageUri = image.imageUri;
     }
@@ -232,6 +178,7 @@ export class Orchestrator extends pulumi.ComponentResource {
             .apply(encodeJobDefinitions),
           [START_JOB_ENV.jobTags]: encodeTags(tags),
           [START_JOB_ENV.stack]: args.stack,
+          ...(args.outputRoot !== undefined ? { [START_JOB_ENV.outputRoot]: args.outputRoot } : {}),
         },
         jobRoleArn: this.jobRole.arn,
         platform: args.platform,

@@ -110,6 +110,7 @@ export async function run(argv: readonly string[], env: Record<string, string | 
       jobQueue: inputs.jobQueue,
       stack: inputs.stack,
       tags: inputs.tags,
+      ...(inputs.outputRoot !== undefined ? { outputRoot: inputs.outputRoot } : {}),
     });
   } catch (err) {
     if (err instanceof InputError) {

@@ -25,6 +25,8 @@ export interface StartJobInputs {
   tags: Record<string, string>;
   /** The stack's id (`PIPELINE_STACK`): the `pipeline:stack` tag of every job, which IAM keys on. */
   stack: string;
+  /** The stack's output prefix (`PIPELINE_OUTPUT_ROOT`); each run writes under `<outputRoot><runId>/`. */
+  outputRoot?: string;
   /** `AWS_BATCH_JOB_ATTEMPT`, 1 outside Batch. */
   attempt: number;
   /** `AWS_BATCH_JOB_ID`, undefined outside Batch. */
@@ -64,6 +66,11 @@ const envSchema = z.object({
   [START_JOB_ENV.stack]: required("the stack's id, a tag value")
     .refine((v) => Array.from(v).length <= MAX_TAG_VALUE_CHARS, `must be at most ${MAX_TAG_VALUE_CHARS} characters (an AWS tag value)`)
     .refine((v) => v.length > 0 && isTagText(v), "must be an AWS tag value (letters, digits, spaces and _ . : / = + - @)"),
+  [START_JOB_ENV.outputRoot]: z
+    .string()
+    .refine((p) => Buffer.byteLength(p) <= S3_MAX_KEY_BYTES, `must be at most ${S3_MAX_KEY_BYTES} bytes`)
+    .refine((p) => !p.startsWith("/"), "must be an S3 key prefix (not starting with /)")
+    .optional(),
   AWS_BATCH_JOB_ATTEMPT: z.string().regex(/^[1-9]\d*$/, "must be a positive integer").transform(Number).optional(),
   AWS_BATCH_JOB_ID: z.string().optional(),
 });
@@ -124,6 +131,7 @@ export function readInputs(env: Record<string, string | undefined>, flags: Parti
     workflow,
     jobQueue: e[START_JOB_ENV.processQueue],
     jobDefinitions: jobDefinitions.value,
+    ...(e[START_JOB_ENV.outputRoot] ? { outputRoot: e[START_JOB_ENV.outputRoot] } : {}),
     attempt: e.AWS_BATCH_JOB_ATTEMPT ?? 1,
     ...(e.AWS_BATCH_JOB_ID ? { ownJobId: e.AWS_BATCH_JOB_ID } : {}),
   };

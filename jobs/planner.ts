@@ -8,15 +8,17 @@
  * Every job must also be able to start: its container overrides fit ECS's 8,192 characters with room for
  * what Batch adds, which SubmitJob does not check.
  */
-import type { ContainerOverrides, KeyValuePair, SubmitJobCommandInput } from "@aws-sdk/client-batch";
+import type { ContainerOverrides, KeyValuePair, ResourceRequirement, SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import {
   BARRIER_JOB_DEFINITION_KEY,
+  chunkBytesOf,
   inputEnvironment,
   inputParameters,
   isTagValue,
   MAX_TAG_VALUE_CHARS,
   RUN_ID_PATTERN,
   runJobNamePrefix,
+  runOutputPrefix,
   sanitizeTagValue,
   START_JOB_ENV,
   TAG_KEYS,
@@ -107,6 +109,11 @@ export interface PlanContext {
    * @default none
    */
   tags?: Record<string, string>;
+  /**
+   * The stack's `trigger.outputPrefix` (`PIPELINE_OUTPUT_ROOT`): every task is told to write under
+   * `runOutputPrefix(outputRoot, runId)`. @default not set (tasks keep their definition's environment)
+   */
+  outputRoot?: string;
 }
 
 /** The workflow cannot be planned for this input (a width over the limit, a missing job definition…). */
@@ -250,22 +257,51 @@ function splitEvenly(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => base + (i < total % parts ? 1 : 0));
 }
 
+/**
+ * What the planner tells every task of a step besides the input object, as environment variables and as
+ * the same-valued `Ref::` parameters: the step, its width, the job's first task, the run's output prefix
+ * (when the stack's output root is known) and, for chunked steps, the bytes per task.
+ */
+function taskVariables(step: StepSpec, chunk: Chunk, width: number, ctx: PlanContext): { name: string; parameter: string; value: string }[] {
+  const variables: { name: string; parameter: string; value: string }[] = [
+    { name: TASK_ENV.step, parameter: TASK_PARAMETERS.step, value: step.name },
+    { name: TASK_ENV.taskCount, parameter: TASK_PARAMETERS.taskCount, value: String(width) },
+    { name: TASK_ENV.arrayOffset, parameter: TASK_PARAMETERS.arrayOffset, value: String(chunk.offset) },
+  ];
+  if (ctx.outputRoot !== undefined) {
+    variables.push({ name: TASK_ENV.outputPrefix, parameter: TASK_PARAMETERS.outputPrefix, value: runOutputPrefix(ctx.outputRoot, ctx.runId) });
+  }
+  if ("perChunkBytes" in step.width) {
+    variables.push({ name: TASK_ENV.chunkBytes, parameter: TASK_PARAMETERS.chunkBytes, value: String(chunkBytesOf(step.width.perChunkBytes, ctx.input.sizeBytes, width)) });
+  }
+  return variables;
+}
+
+/** A step's overrides of its definition's resources (`vcpus`, `memoryMiB`, `gpus`), as SubmitJob takes them. */
+function resourceOverrides(step: StepSpec): Pick<ContainerOverrides, "resourceRequirements"> {
+  // Type-only import of the SDK: the planner loads at preview and in `batch-pipeline plan` without it.
+  const requirements: ResourceRequirement[] = [
+    ...(step.vcpus !== undefined ? [{ type: "VCPU" as const, value: String(step.vcpus) }] : []),
+    ...(step.memoryMiB !== undefined ? [{ type: "MEMORY" as const, value: String(step.memoryMiB) }] : []),
+    ...(step.gpus !== undefined ? [{ type: "GPU" as const, value: String(step.gpus) }] : []),
+  ];
+  return requirements.length > 0 ? { resourceRequirements: requirements } : {};
+}
+
 function taskJob(step: StepSpec, id: string, chunk: Chunk, width: number, dependsOn: PlannedDependency[], ctx: PlanContext, tags: Record<string, string>): PlannedJob {
   const jobDefinition = lookupJobDefinition(ctx, step.jobDefinition, `step \`${step.name}\``);
+  const variables = taskVariables(step, chunk, width, ctx);
   const pipelineParameters: Record<string, string> = {
     ...inputParameters(ctx.input, ctx.runId),
-    [TASK_PARAMETERS.step]: step.name,
-    [TASK_PARAMETERS.taskCount]: String(width),
-    [TASK_PARAMETERS.arrayOffset]: String(chunk.offset),
+    ...Object.fromEntries(variables.map((v) => [v.parameter, v.value])),
   };
   const environment: KeyValuePair[] = [
     ...inputEnvironment(ctx.input, ctx.runId),
-    { name: TASK_ENV.step, value: step.name },
-    { name: TASK_ENV.taskCount, value: String(width) },
-    { name: TASK_ENV.arrayOffset, value: String(chunk.offset) },
+    ...variables.map(({ name, value }) => ({ name, value })),
     ...Object.entries(step.environment ?? {}).map(([name, value]) => ({ name, value })),
   ];
-  const containerOverrides: ContainerOverrides = { environment, ...(step.command ? { command: [...step.command] } : {}) };
+  // A step without a command runs its job definition's: Batch uses the definition's when the override has none.
+  const containerOverrides: ContainerOverrides = { environment, ...(step.command ? { command: [...step.command] } : {}), ...resourceOverrides(step) };
   return {
     id,
     step: step.name,
@@ -280,6 +316,7 @@ function taskJob(step: StepSpec, id: string, chunk: Chunk, width: number, depend
       ...(chunk.size > 1 ? { arrayProperties: { size: chunk.size } } : {}),
       parameters: { ...step.parameters, ...pipelineParameters },
       containerOverrides,
+      ...(step.timeoutSeconds !== undefined ? { timeout: { attemptDurationSeconds: step.timeoutSeconds } } : {}),
       tags: { ...tags, [TAG_KEYS.step]: sanitizeTagValue(step.name) },
       propagateTags: true,
     },

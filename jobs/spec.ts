@@ -108,6 +108,13 @@ const stepSchema = z.strictObject({
   parameters: stringRecord("`parameters`").optional(),
   dependsOn: z.array(dependencySchema).optional(),
   width: widthSchema.optional(),
+  // What SubmitJob lets a submission override besides command, environment and parameters
+  // (ContainerOverrides.resourceRequirements, SubmitJob's timeout; Batch API reference). Batch's
+  // platform rules on them (Fargate sizes, no GPUs on Fargate) need the definition: infra/config checks them.
+  vcpus: z.number("`vcpus` must be a number").positive("`vcpus` must be greater than 0").optional(),
+  memoryMiB: z.int("`memoryMiB` must be a whole number of MiB").min(4, "`memoryMiB` must be at least 4 (Batch's minimum)").optional(),
+  gpus: z.int("`gpus` must be a whole number").min(1, "`gpus` must be at least 1").optional(),
+  timeoutSeconds: z.int("`timeoutSeconds` must be a whole number of seconds").min(60, "`timeoutSeconds` must be at least 60 (Batch's minimum)").optional(),
 });
 
 const workflowSchema = z.strictObject(
@@ -134,6 +141,14 @@ export interface StepSpec {
   dependsOn: DependencySpec[];
   /** @default { fixed: 1 } */
   width: WidthSpec;
+  /** vCPUs per task, overriding the job definition's. @default the definition's */
+  vcpus?: number;
+  /** Memory per task in MiB, overriding the job definition's. @default the definition's */
+  memoryMiB?: number;
+  /** GPUs per task (EC2 only), overriding the job definition's. @default the definition's */
+  gpus?: number;
+  /** Per attempt, overriding the job definition's timeout (at least 60). @default the definition's */
+  timeoutSeconds?: number;
 }
 
 /** A validated workflow: steps in the author's order, acyclic, every reference resolved. */
@@ -320,15 +335,16 @@ export function resolveWidth(step: Pick<StepSpec, "width">, input: Pick<InputObj
 }
 
 /**
- * The original proof of concept's shape: `prepare` (1 task), then `width` parallel `process` tasks
- * running `echo hello world`, then `merge` (1 task) once all of them are done.
+ * The original proof of concept's shape: `prepare` (1 task), then `width` parallel `process` tasks, then
+ * `merge` (1 task) once all of them are done. No step sets a command, so every task runs the job
+ * definition's own: set `jobDefinitions.process.command` and the default workflow runs it.
  */
 export function defaultWorkflow(width = 3, jobDefinitionKey = "process"): WorkflowSpec {
   return parseWorkflowSpec({
     steps: [
-      { name: "prepare", jobDefinition: jobDefinitionKey, command: ["echo", "prepare"] },
-      { name: "process", jobDefinition: jobDefinitionKey, command: ["echo", "hello", "world"], dependsOn: ["prepare"], width: { fixed: width } },
-      { name: "merge", jobDefinition: jobDefinitionKey, command: ["echo", "merge"], dependsOn: ["process"] },
+      { name: "prepare", jobDefinition: jobDefinitionKey },
+      { name: "process", jobDefinition: jobDefinitionKey, dependsOn: ["prepare"], width: { fixed: width } },
+      { name: "merge", jobDefinition: jobDefinitionKey, dependsOn: ["process"] },
     ],
   });
 }

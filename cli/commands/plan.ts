@@ -169,6 +169,7 @@ export function plannedRun(target: Target, input: Plan["input"], runId: string, 
       jobQueue: outputs?.processQueueArn ?? processQueue ?? config.processQueue,
       stack: target.stackId,
       tags: config.tags,
+      outputRoot: config.trigger.outputPrefix,
     });
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;

@@ -7,6 +7,9 @@ import { BARRIER_JOB_DEFINITION_KEY, CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CON
 import { PlanError, planWorkflow, topologicalOrder } from "../../jobs/planner";
 import { containerOverridesLength, worstCaseInput } from "../../jobs/requestLimits";
 import { parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../../jobs/spec";
+import { PlatformCapability } from "@aws-sdk/client-batch";
+import { jobSizeProblem } from "../batchRules";
+import { processPlatform } from "./platformSchema";
 import type { ConfigIssue } from "./rules";
 import type { ConfigDraft } from "./schema";
 
@@ -65,12 +68,12 @@ export function workflowSpecRule(cfg: ConfigDraft): ConfigIssue[] {
  * measured with that command, `Ref::` parameters substituted, as if Batch passed it to ECS as an
  * override (the worst case; the orchestrator cannot see definitions' commands at run time).
  */
-export function worstCasePlanProblem(spec: WorkflowSpec, definitions: Readonly<Record<string, { command?: readonly string[] }>>): string | undefined {
+export function worstCasePlanProblem(spec: WorkflowSpec, definitions: Readonly<Record<string, { command?: readonly string[] }>>, outputRoot?: string): string | undefined {
   const keyOf = new Map([...Object.keys(definitions), BARRIER_JOB_DEFINITION_KEY].map((k) => [`${k}-definition`, k]));
   const names = Object.fromEntries([...keyOf].map(([name, key]) => [key, name]));
   const prefix = "cannot run for an input key of 1,024 bytes (S3's longest): ";
   try {
-    const plan = planWorkflow(spec, { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions: names, jobQueue: "process-queue", stack: "stack" });
+    const plan = planWorkflow(spec, { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions: names, jobQueue: "process-queue", stack: "stack", ...(outputRoot !== undefined ? { outputRoot } : {}) });
     for (const job of plan.jobs) {
       const command = definitions[keyOf.get(job.request.jobDefinition) ?? ""]?.command;
       if (job.request.containerOverrides?.command || !command) continue;
@@ -89,7 +92,7 @@ export function worstCasePlanProblem(spec: WorkflowSpec, definitions: Readonly<R
 /** Every step of a valid workflow fits ECS's container overrides for S3's longest key ({@link worstCasePlanProblem}). */
 export function workflowOverridesRule(cfg: ConfigDraft): ConfigIssue[] {
   const spec = specOf(cfg);
-  const problem = spec && worstCasePlanProblem(spec, cfg.jobDefinitions);
+  const problem = spec && worstCasePlanProblem(spec, cfg.jobDefinitions, cfg.trigger.outputPrefix);
   return problem ? [{ path: ["workflow"], message: problem }] : [];
 }
 
@@ -109,7 +112,7 @@ export function minimumWaitTimeoutSeconds(spec: WorkflowSpec, jobs: JobAttempts)
   const finish = new Map<string, number>();
   for (const step of topologicalOrder(spec)) {
     const job = jobs[step.jobDefinition];
-    const own = job ? job.retryAttempts * job.timeoutSeconds : 0;
+    const own = job ? job.retryAttempts * (step.timeoutSeconds ?? job.timeoutSeconds) : 0;
     finish.set(step.name, own + Math.max(0, ...step.dependsOn.map((d) => finish.get(d.step) ?? 0)));
   }
   return SUBMIT_ONLY_TIMEOUT_SECONDS + Math.max(0, ...finish.values());
@@ -134,4 +137,28 @@ export function waitTimeoutRule(cfg: ConfigDraft): ConfigIssue[] {
   const spec = wait && timeoutSeconds !== undefined ? specOf(cfg) : undefined;
   const problem = spec && waitTimeoutProblem(spec, cfg.jobDefinitions, timeoutSeconds!);
   return problem ? [{ path: ["orchestrator", "timeoutSeconds"], message: problem }] : [];
+}
+
+/**
+ * A step's overrides (`vcpus`, `memoryMiB`, `gpus`, `timeoutSeconds`) keep Batch's rules for where its
+ * job definition runs: the size, with the definition's value for what the step leaves out, is one the
+ * platform runs (Fargate's table, whole vCPUs on EC2: the component's `jobSizeProblem`); GPUs on EC2 only
+ * (ResourceRequirement: "GPUs aren't available for jobs that are running on Fargate resources").
+ */
+export function stepOverridesRule(cfg: ConfigDraft): ConfigIssue[] {
+  const spec = specOf(cfg);
+  if (!spec) return [];
+  const platform = processPlatform(cfg);
+  return spec.steps.flatMap((step): ConfigIssue[] => {
+    const job = cfg.jobDefinitions[step.jobDefinition];
+    if (!job || (step.vcpus === undefined && step.memoryMiB === undefined && step.gpus === undefined)) return [];
+    const at = `workflow step \`${step.name}\``;
+    const issues: ConfigIssue[] = [];
+    const size = jobSizeProblem(platform, step.vcpus ?? job.vcpus, step.memoryMiB ?? job.memoryMiB);
+    if (size) issues.push({ path: ["workflow"], message: `${at}: ${size.field} ${step[size.field] ?? job[size.field]}: ${size.rule}${platform === PlatformCapability.FARGATE ? " (processQueue is `fargate`)" : ""}` });
+    if (step.gpus !== undefined && platform === PlatformCapability.FARGATE) {
+      issues.push({ path: ["workflow"], message: `${at}: gpus ${step.gpus}: GPUs are not available to jobs on Fargate resources (processQueue is \`fargate\`)` });
+    }
+    return issues;
+  });
 }

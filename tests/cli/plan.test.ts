@@ -120,6 +120,7 @@ describe("plan --stack dev", () => {
       jobQueue: "low",
       stack: "batch-pipeline-dev-628b23",
       tags: { project: "batch-pipeline", environment: "dev" },
+      outputRoot: "results/",
     });
     expect(JSON.parse(stdout)).toEqual(JSON.parse(JSON.stringify(expected)));
   });

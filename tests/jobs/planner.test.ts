@@ -103,8 +103,9 @@ describe("planWorkflow: fan-out/fan-in (prepare → process × width → merge)"
       jobDefinition: "process-def",
       arrayProperties: { size: 4 },
       parameters: { runId: RUN_ID, bucket: INPUT.bucket, key: INPUT.key, versionId: "v1", size: "1000", step: "process", taskCount: "4", arrayOffset: "0" },
-      containerOverrides: { command: ["echo", "hello", "world"] },
     });
+    // The default workflow's steps set no command: Batch runs the job definition's.
+    expect(process.request.containerOverrides).not.toHaveProperty("command");
     expect(env(process)).toEqual({
       PIPELINE_RUN_ID: RUN_ID,
       PIPELINE_INPUT_BUCKET: INPUT.bucket,

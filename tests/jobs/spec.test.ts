@@ -131,13 +131,14 @@ describe("resolveWidth", () => {
 });
 
 describe("defaultWorkflow", () => {
-  it("is the original's shape: prepare, N × echo hello world, merge", () => {
+  it("is the original's shape: prepare, N × process, merge, each running the job definition's own command", () => {
     expect(DEFAULT_WORKFLOW.steps.map((s) => [s.name, s.width, s.dependsOn.map((d) => d.step)])).toEqual([
       ["prepare", { fixed: 1 }, []],
       ["process", { fixed: 3 }, ["prepare"]],
       ["merge", { fixed: 1 }, ["process"]],
     ]);
-    expect(DEFAULT_WORKFLOW.steps[1].command).toEqual(["echo", "hello", "world"]);
+    // A step's command replaces the definition's: with none, `jobDefinitions.process.command` is what runs.
+    expect(DEFAULT_WORKFLOW.steps.map((s) => s.command)).toEqual([undefined, undefined, undefined]);
     expect(defaultWorkflow(50, "hello").steps.every((s) => s.jobDefinition === "hello")).toBe(true);
   });
 });

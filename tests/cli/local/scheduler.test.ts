@@ -2,6 +2,7 @@
  * The local scheduler over the planner's real plans, with a fake executor and clock: Batch's dependency,
  * array, retry and timeout semantics, and the concurrency limits.
  */
+import { DEFAULT_PROCESS_JOB } from "../../../infra/config";
 import { describe, expect, it } from "vitest";
 import { START_JOB_ENV, TASK_ENV } from "../../../contract";
 import { LocalScheduler, STATUS_REASONS } from "../../../cli/local/scheduler";
@@ -26,8 +27,9 @@ describe("local scheduler: dependencies (Job dependencies and Array jobs, Batch 
     expect(executor.labels()).toEqual(["prepare#1", "process[0]#1", "process[1]#1", "process[2]#1", "merge#1"]);
     const [prepare, child] = [executor.launches[0]!, executor.launches[2]!];
     const parent = jobOf(model, "process").jobId;
-    expect(prepare.command).toEqual(["echo", "prepare"]);
-    expect(child.command).toEqual(["echo", "hello", "world"]);
+    // No step of the default workflow sets a command: each runs the definition's.
+    expect(prepare.command).toEqual(DEFAULT_PROCESS_JOB.command);
+    expect(child.command).toEqual(DEFAULT_PROCESS_JOB.command);
     expect(child.environment).toMatchObject({
       AWS_BATCH_JOB_ID: `${parent}:1`,
       AWS_BATCH_JOB_ATTEMPT: "1",
@@ -44,7 +46,7 @@ describe("local scheduler: dependencies (Job dependencies and Array jobs, Batch 
       [TASK_ENV.taskCount]: "3",
       [TASK_ENV.arrayOffset]: "0",
       [TASK_ENV.outputBucket]: "example-input-bucket",
-      [TASK_ENV.outputPrefix]: "results/",
+      [TASK_ENV.outputPrefix]: `results/${planned.runId}/`,
       PIPELINE_INPUT_PATH: "/data/input.bin",
       PIPELINE_OUTPUT_DIR: "/data/out",
     });
