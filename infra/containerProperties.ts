@@ -2,9 +2,20 @@
  * The documents a container job definition is made of, pure so they are table-tested: its
  * `containerProperties` and the policy of a Fargate execution role.
  */
-import { AssignPublicIp, type ContainerProperties, LogDriver, type MountPoint, PlatformCapability, ResourceType, type Volume } from "@aws-sdk/client-batch";
+import {
+  AssignPublicIp,
+  type ContainerProperties,
+  LogDriver,
+  type MountPoint,
+  PlatformCapability,
+  ResourceType,
+  type Secret,
+  type Ulimit,
+  type Volume,
+} from "@aws-sdk/client-batch";
 import type { PolicyStatement } from "./iam";
 import type { Platform } from "./jobDefinition";
+import { secretSource } from "./containerRules";
 
 /**
  * A private ECR image: `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repo>`, the FIPS form
@@ -18,9 +29,10 @@ const PRIVATE_ECR_IMAGE =
  * lives in a private ECR repository (that repository only). `ecr:GetAuthorizationToken` is account-wide
  * by design: IAM supports no resource for it.
  */
-export function executionRoleStatements(logGroupArn: string, image: string, partition: string): PolicyStatement[] {
+export function executionRoleStatements(logGroupArn: string, image: string, partition: string, secrets: readonly Secret[] = []): PolicyStatement[] {
   const statements: PolicyStatement[] = [
     { Sid: "WriteJobLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${logGroupArn}:log-stream:*`] },
+    ...secretStatements(secrets),
   ];
   const ecr = PRIVATE_ECR_IMAGE.exec(image);
   if (ecr) {
@@ -39,6 +51,52 @@ export function executionRoleStatements(logGroupArn: string, image: string, part
 }
 
 /**
+ * What ECS needs to put `secrets` into the container ("Specifying sensitive data", Batch user guide): the
+ * execution role reads exactly the parameters (`ssm:GetParameters`) and secrets
+ * (`secretsmanager:GetSecretValue`) named, nothing else. A Secrets Manager ARN given without the six
+ * random characters AWS appends to a secret's name also matches them (`-??????`), as AWS's own policy
+ * examples do. Secrets encrypted with a customer managed KMS key also need `kms:Decrypt`, which this
+ * does not grant (the key's policy can grant it to the role).
+ */
+export function secretStatements(secrets: readonly Secret[]): PolicyStatement[] {
+  const sources = secrets.map((s) => secretSource(s.valueFrom ?? "")).filter((s) => s !== undefined);
+  const parameters = [...new Set(sources.filter((s) => s.service === "ssm").map((s) => s.arn))].sort();
+  const secretArns = [
+    ...new Set(sources.filter((s) => s.service === "secretsmanager").map((s) => (/-[A-Za-z0-9]{6}$/.test(s.arn) ? s.arn : `${s.arn}-??????`))),
+  ].sort();
+  const statements: PolicyStatement[] = [
+    ...(parameters.length > 0 ? [{ Sid: "ReadParameters", Effect: "Allow" as const, Action: ["ssm:GetParameters"], Resource: parameters }] : []),
+    ...(secretArns.length > 0 ? [{ Sid: "ReadSecrets", Effect: "Allow" as const, Action: ["secretsmanager:GetSecretValue"], Resource: secretArns }] : []),
+  ];
+  return statements;
+}
+
+/**
+ * What a job role needs to mount the EFS volumes that use IAM authorization (`authorizationConfig.iam:
+ * ENABLED`; "Amazon EFS volumes", Batch user guide; "Using IAM to control file system data access", EFS
+ * user guide): `elasticfilesystem:ClientMount` on the file system, and `ClientWrite` unless every mount of
+ * the volume is read-only; through the access point when one is given (`elasticfilesystem:AccessPointArn`).
+ */
+export function efsClientStatements(volumes: readonly Volume[], mountPoints: readonly MountPoint[], partition: string, region: string, account: string): PolicyStatement[] {
+  return volumes.flatMap((v, i): PolicyStatement[] => {
+    const efs = v.efsVolumeConfiguration;
+    if (efs?.authorizationConfig?.iam !== "ENABLED") return [];
+    const mounts = mountPoints.filter((m) => m.sourceVolume === v.name);
+    const write = mounts.some((m) => m.readOnly !== true);
+    const accessPoint = efs.authorizationConfig.accessPointId;
+    return [{
+      Sid: `MountEfs${i}`,
+      Effect: "Allow",
+      Action: ["elasticfilesystem:ClientMount", ...(write ? ["elasticfilesystem:ClientWrite"] : [])],
+      Resource: [`arn:${partition}:elasticfilesystem:${region}:${account}:file-system/${efs.fileSystemId}`],
+      ...(accessPoint
+        ? { Condition: { StringEquals: { "elasticfilesystem:AccessPointArn": `arn:${partition}:elasticfilesystem:${region}:${account}:access-point/${accessPoint}` } } }
+        : {}),
+    }];
+  });
+}
+
+/**
  * Builds the `containerProperties` document, typed by the Batch SDK so a wrong field name fails `tsc`
  * rather than the deployment.
  */
@@ -50,6 +108,13 @@ export function containerProperties(p: {
   environment?: Record<string, string>;
   volumes?: Volume[];
   mountPoints?: MountPoint[];
+  secrets?: Secret[];
+  gpus?: number;
+  ephemeralStorageGiB?: number;
+  sharedMemoryMiB?: number;
+  ulimits?: Ulimit[];
+  user?: string;
+  readonlyRootFilesystem?: boolean;
   jobRoleArn?: string;
   executionRoleArn?: string;
   platform: Platform;
@@ -65,6 +130,7 @@ export function containerProperties(p: {
     resourceRequirements: [
       { type: ResourceType.VCPU, value: String(p.vcpus) },
       { type: ResourceType.MEMORY, value: String(p.memoryMiB) },
+      ...(p.gpus !== undefined ? [{ type: ResourceType.GPU, value: String(p.gpus) }] : []),
     ],
     // Batch on EC2 does not reliably set AWS_REGION (older ECS agents never did) and the JS SDK v3 has no
     // metadata fallback, so every container is told its region explicitly.
@@ -73,6 +139,12 @@ export function containerProperties(p: {
       .map(([name, value]) => ({ name, value })),
     volumes: p.volumes,
     mountPoints: p.mountPoints,
+    secrets: p.secrets,
+    ...(p.sharedMemoryMiB !== undefined ? { linuxParameters: { sharedMemorySize: p.sharedMemoryMiB } } : {}),
+    ulimits: p.ulimits,
+    user: p.user,
+    readonlyRootFilesystem: p.readonlyRootFilesystem,
+    ...(p.ephemeralStorageGiB !== undefined ? { ephemeralStorage: { sizeInGiB: p.ephemeralStorageGiB } } : {}),
     jobRoleArn: p.jobRoleArn,
     executionRoleArn: p.executionRoleArn,
     logConfiguration: {

@@ -1,12 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { type EvaluateOnExit, JobDefinitionType, type MountPoint, PlatformCapability, type RetryStrategy, type Volume } from "@aws-sdk/client-batch";
+import { type EvaluateOnExit, JobDefinitionType, type MountPoint, PlatformCapability, type RetryStrategy, type Secret, type Ulimit, type Volume } from "@aws-sdk/client-batch";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, policyJson } from "./iam";
 import { argsFailer } from "./argsError";
 import { containerProperties, executionRoleStatements } from "./containerProperties";
 import { jobSizeProblem, type Platform, retryAttemptsProblem } from "./batchRules";
-import { DEFAULT_EVALUATE_ON_EXIT, retryStrategyOf, SPOT_RECLAIMED_RULES } from "./retryStrategy";
+import { DEFAULT_EVALUATE_ON_EXIT, MAX_EVALUATE_ON_EXIT_RULES, retryStrategyOf, SPOT_RECLAIMED_RULES } from "./retryStrategy";
+import { containerProblems, problemField } from "./containerRules";
 
 export { containerProperties, executionRoleStatements };
 export { DEFAULT_EVALUATE_ON_EXIT, SPOT_RECLAIMED_RULES };
@@ -26,15 +27,35 @@ export interface ContainerJobDefinitionArgs {
   readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Default values for `Ref::name` placeholders in `command`. @default none */
   readonly parameters?: Readonly<Record<string, string>>;
-  /** @default none */
+  /** Host paths (EC2) and EFS file systems; on Fargate EFS only. @default none */
   readonly volumes?: readonly Volume[];
-  /** @default none */
+  /** Where `volumes` appear in the container. @default none */
   readonly mountPoints?: readonly MountPoint[];
+  /**
+   * Environment variables from SSM parameters or Secrets Manager secrets, by full ARN. The execution role
+   * (one is created when `executionRoleArn` is not given) may read exactly these. @default none
+   */
+  readonly secrets?: readonly Secret[];
+  /** EC2 only. @default none */
+  readonly gpus?: number;
+  /** Fargate only, 21 to 200. @default Fargate's 20 GiB */
+  readonly ephemeralStorageGiB?: number;
+  /** EC2 only: /dev/shm in MiB. @default Docker's */
+  readonly sharedMemoryMiB?: number;
+  /** EC2 only. @default the instance's */
+  readonly ulimits?: readonly Ulimit[];
+  /** The user the container runs as. @default the image's */
+  readonly user?: string;
+  /** @default false */
+  readonly readonlyRootFilesystem?: boolean;
   /** Role the container's code runs as. @default none (the job gets no AWS credentials) */
   readonly jobRoleArn?: pulumi.Input<string>;
   /** @default EC2 */
   readonly platform?: Platform;
-  /** Fargate only: the role ECS uses to pull the image and write logs. @default a role scoped to this log group */
+  /**
+   * The role ECS uses to pull the image, write logs (Fargate) and read `secrets`. @default on Fargate or
+   * with secrets, a role scoped to this log group, the private ECR image and the secrets; otherwise none
+   */
   readonly executionRoleArn?: pulumi.Input<string>;
   /** Fargate only: needed in public subnets without a NAT gateway. @default false */
   readonly assignPublicIp?: boolean;
@@ -93,13 +114,16 @@ export function resolveJobDefinitionArgs(name: string, args: ContainerJobDefinit
   if (!Number.isInteger(a.memoryMiB) || a.memoryMiB < 4) fail("memoryMiB", a.memoryMiB, "memoryMiB must be a whole number of at least 4");
   const size = jobSizeProblem(a.platform, a.vcpus, a.memoryMiB);
   if (size) fail(size.field, a[size.field], size.rule);
-  if (a.platform !== PlatformCapability.FARGATE) {
-    if (args.executionRoleArn !== undefined) fail("executionRoleArn", "(set)", "only Fargate job definitions take an execution role");
-    if (args.assignPublicIp !== undefined) fail("assignPublicIp", args.assignPublicIp, "only Fargate job definitions assign public IPs");
+  if (a.platform !== PlatformCapability.FARGATE && args.assignPublicIp !== undefined) {
+    fail("assignPublicIp", args.assignPublicIp, "only Fargate job definitions assign public IPs");
+  }
+  for (const problem of containerProblems(a.platform, a)) {
+    const value = problem.path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], a);
+    fail(problemField(problem.path), value, problem.rule);
   }
   const retries = retryAttemptsProblem(a.retryAttempts);
   if (retries) fail(retries.field, a.retryAttempts, retries.rule);
-  if (a.evaluateOnExit.length > 5) fail("evaluateOnExit", a.evaluateOnExit.length, "Batch accepts at most 5 rules");
+  if (a.evaluateOnExit.length > MAX_EVALUATE_ON_EXIT_RULES) fail("evaluateOnExit", a.evaluateOnExit.length, `Batch accepts at most ${MAX_EVALUATE_ON_EXIT_RULES} rules`);
   a.evaluateOnExit.forEach((rule, i) => {
     for (const key of ["onStatusReason", "onReason", "onExitCode"] as const) {
       if (!checkPattern(rule[key])) fail(`evaluateOnExit[${i}].${key}`, rule[key], "patterns may only end with `*`");
@@ -165,7 +189,8 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
 
     let executionRoleArn: pulumi.Input<string> | undefined = a.executionRoleArn;
     let executionPolicy: aws.iam.RolePolicy | undefined;
-    if (fargate && executionRoleArn === undefined) {
+    const secrets = a.secrets && [...a.secrets];
+    if ((fargate || (secrets?.length ?? 0) > 0) && executionRoleArn === undefined) {
       const role = new aws.iam.Role(
         `${name}-exec-role`,
         { ...roleNaming(`${name}-exec-role`), assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
@@ -177,7 +202,7 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
         {
           role: role.name,
           policy: policyJson(
-            pulumi.all([this.logGroup.arn, a.image, partition]).apply(([logGroupArn, image, p]) => executionRoleStatements(logGroupArn, image, p)),
+            pulumi.all([this.logGroup.arn, a.image, partition]).apply(([logGroupArn, image, p]) => executionRoleStatements(logGroupArn, image, p, secrets)),
           ),
         },
         { parent: this },
@@ -199,6 +224,13 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
             environment: environment as Record<string, string>,
             volumes: a.volumes && [...a.volumes],
             mountPoints: a.mountPoints && [...a.mountPoints],
+            secrets,
+            gpus: a.gpus,
+            ephemeralStorageGiB: a.ephemeralStorageGiB,
+            sharedMemoryMiB: a.sharedMemoryMiB,
+            ulimits: a.ulimits && [...a.ulimits],
+            user: a.user,
+            readonlyRootFilesystem: a.readonlyRootFilesystem,
             jobRoleArn,
             executionRoleArn: execArn,
             platform: a.platform,

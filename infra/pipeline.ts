@@ -1,9 +1,13 @@
 import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { BARRIER_JOB_DEFINITION_KEY, TASK_ENV } from "../contract";
 import { FARGATE_QUEUE, type PipelineConfig, type ProcessJobConfig } from "./config";
+import { efsClientStatements } from "./containerProperties";
+import { buildImage, sourceHash } from "./image";
+import { containerArgs, jobPolicyStatements } from "./processDefinition";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
 import { ContainerJobDefinition, type Platform } from "./jobDefinition";
@@ -92,8 +96,8 @@ export class Pipeline extends pulumi.ComponentResource {
   readonly orchestrator: Orchestrator;
   readonly observability: Observability;
   readonly inputBucket: InputBucket;
-  /** The role process jobs run as: read the trigger prefix, write the output prefix. */
-  readonly processJobRole: aws.iam.Role;
+  /** The role each process definition's jobs run as, by key: read the trigger prefix, write the output prefix, and its `policyStatements`. */
+  readonly jobRoles: Record<string, aws.iam.Role> = {};
   readonly trigger: Trigger;
   /** The managed policy to attach to whoever runs `batch-pipeline` against this stack. */
   readonly operator: OperatorPolicy;
@@ -113,25 +117,10 @@ export class Pipeline extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Process jobs may read what triggered them and write results, and nothing else: in particular they
-    // cannot write under the trigger prefix, so the pipeline can never start itself.
-    this.processJobRole = new aws.iam.Role(
-      `${name}-process-role`,
-      { ...roleNaming(`${name}-process-role`), description: `Process jobs of ${name}: read inputs, write results`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
-      { parent: this },
-    );
-    const processPolicy = new aws.iam.RolePolicy(
-      `${name}-process-policy`,
-      {
-        role: this.processJobRole.name,
-        policy: policyJson(processJobStatements(this.inputBucket.arn, config.trigger.prefix, config.trigger.outputPrefix)),
-      },
-      { parent: this },
-    );
-    const dataEnvironment = {
-      [TASK_ENV.outputBucket]: this.inputBucket.name,
-      [TASK_ENV.outputPrefix]: config.trigger.outputPrefix,
-    };
+    // Each process definition runs as its own role: read what triggered the run and write results (and
+    // nothing else: in particular never under the trigger prefix, so the pipeline cannot start itself),
+    // plus what its config adds (`policyStatements`) and its EFS mounts need.
+    const dataEnvironment = { [TASK_ENV.outputBucket]: this.inputBucket.name };
 
     // Process definitions run where the process queue's environments are; Fargate ones also need to
     // know whether their tasks get a public IP (public subnets without NAT).
@@ -140,29 +129,44 @@ export class Pipeline extends pulumi.ComponentResource {
       platform === PlatformCapability.FARGATE
         ? { platform, assignPublicIp: config.compute.fargate.assignPublicIp ?? this.platform.network.publicSubnets }
         : { platform };
-    const definitions: Record<string, ProcessJobConfig> = {
-      ...config.jobDefinitions,
-      [BARRIER_JOB_DEFINITION_KEY]: barrierJob(processPlatform),
-    };
-    for (const [key, job] of Object.entries(definitions)) {
+    const account = aws.getCallerIdentityOutput({}, { parent: this });
+    const region = aws.getRegionOutput({}, { parent: this });
+    const partition = aws.getPartitionOutput({}, { parent: this });
+    for (const [key, job] of Object.entries(config.jobDefinitions)) {
+      const role = new aws.iam.Role(
+        `${name}-${key}-role`,
+        { ...roleNaming(`${name}-${key}-role`), description: `Process jobs of ${name} (${key}): read inputs, write results`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
+        { parent: this },
+      );
+      const statements = pulumi
+        .all([processJobStatements(this.inputBucket.arn, config.trigger.prefix, config.trigger.outputPrefix), account.accountId, region.region, partition.partition])
+        .apply(([base, accountId, regionName, p]): PolicyStatement[] => [
+          ...base,
+          ...efsClientStatements(job.volumes ?? [], job.mountPoints ?? [], p, regionName, accountId),
+          ...jobPolicyStatements(job.policyStatements ?? []),
+        ]);
+      const policy = new aws.iam.RolePolicy(`${name}-${key}-policy`, { role: role.name, policy: policyJson(statements) }, { parent: this });
+      this.jobRoles[key] = role;
       this.jobDefinitions[key] = new ContainerJobDefinition(
         `${name}-${key}`,
         {
-          image: job.image,
-          vcpus: job.vcpus,
-          memoryMiB: job.memoryMiB,
-          command: job.command,
-          environment: key === BARRIER_JOB_DEFINITION_KEY ? job.environment : { ...job.environment, ...dataEnvironment },
-          jobRoleArn: key === BARRIER_JOB_DEFINITION_KEY ? undefined : this.processJobRole.arn,
-          timeoutSeconds: job.timeoutSeconds,
-          retryAttempts: job.retryAttempts,
+          ...containerArgs(job),
+          image: job.image ?? this.buildJobImage(`${name}-${key}`, job.build!, tags),
+          environment: { ...job.environment, ...dataEnvironment },
+          jobRoleArn: role.arn,
           ...fargateNetwork(processPlatform),
           logRetentionDays: config.logRetentionDays,
           tags,
         },
-        { parent: this, dependsOn: [processPolicy] },
+        { parent: this, dependsOn: [policy] },
       );
     }
+    const barrier = barrierJob(processPlatform);
+    this.jobDefinitions[BARRIER_JOB_DEFINITION_KEY] = new ContainerJobDefinition(
+      `${name}-${BARRIER_JOB_DEFINITION_KEY}`,
+      { ...containerArgs(barrier), image: barrier.image!, ...fargateNetwork(processPlatform), logRetentionDays: config.logRetentionDays, tags },
+      { parent: this },
+    );
 
     this.orchestrator = new Orchestrator(
       `${name}-orchestrator`,
@@ -175,6 +179,7 @@ export class Pipeline extends pulumi.ComponentResource {
         vcpus: config.orchestrator.vcpus,
         memoryMiB: config.orchestrator.memoryMiB,
         wait: config.orchestrator.wait,
+        outputRoot: config.trigger.outputPrefix,
         timeoutSeconds: config.orchestrator.timeoutSeconds,
         logRetentionDays: config.logRetentionDays,
         stack: name,
@@ -239,6 +244,14 @@ export class Pipeline extends pulumi.ComponentResource {
     );
 
     this.registerOutputs({});
+  }
+
+  /** The image of a definition with `build`: built from its folder and pushed to its own repository. */
+  private buildJobImage(name: string, build: NonNullable<ProcessJobConfig["build"]>, tags: Record<string, string>): pulumi.Output<string> {
+    // Pulumi runs the program from the project directory, where `build.context` is relative to.
+    const context = resolve(build.context);
+    const dockerfile = join(context, build.dockerfile ?? "Dockerfile");
+    return buildImage(name, { context, dockerfile, tag: sourceHash(context, ["."]), tags }, this).image.imageUri;
   }
 
   /** Job definition names by workflow key: what the orchestrator submits against. */

@@ -54,7 +54,7 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
   cli: (t) =>
     ["contract", "cli", "jobs"].includes(roomOf(t)) ||
     t.startsWith("infra/config") ||
-    ["infra/naming", "infra/retryStrategy"].includes(t) ||
+    ["infra/naming", "infra/retryStrategy", "infra/processDefinition"].includes(t) ||
     ["functions/startRequest", "functions/objectEvents"].includes(t),
   // The policy pack runs in Pulumi's analyzer, beside any program: it reads resources by type token only.
   policy: (t) => roomOf(t) === "policy",

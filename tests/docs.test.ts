@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parsePipelineConfig } from "../infra/config";
+import { processJobSchema } from "../infra/config/jobDefinitionSchema";
 import { resourcePrefix } from "../infra/naming";
 
 /** Keys whose values are maps or specs are documented as a whole, not per entry. */
@@ -39,6 +40,16 @@ describe("README configuration reference", () => {
     expect(row("compute.onDemand.maxVcpus")).toBe(`\`${cfg.compute.onDemand.maxVcpus}\``);
     expect(row("trigger.prefix")).toBe(`\`${cfg.trigger.prefix}\``);
     expect(row("runnableTimeoutSeconds")).toBe(`\`${cfg.runnableTimeoutSeconds}\``);
+  });
+});
+
+describe("README job definition fields", () => {
+  const from = fullReadme.indexOf("### Job definitions");
+  const section = fullReadme.slice(from, fullReadme.indexOf("\n### ", from + 1));
+  const rows = [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+  it("lists every field of jobDefinitions.<key>, in the schema's order, and no other", () => {
+    expect(from).toBeGreaterThan(0);
+    expect(rows).toEqual(Object.keys(processJobSchema.shape));
   });
 });
 

@@ -1,15 +1,15 @@
 /**
- * The process job definitions of a local run, as the stack registers them: infra/pipeline.ts maps each
- * `jobDefinitions` entry of the config to a ContainerJobDefinition with the config's image, vCPUs, memory,
- * command and environment plus the output bucket and prefix (`TASK_ENV.outputBucket`/`outputPrefix`),
- * infra/containerProperties.ts adds AWS_REGION and AWS_DEFAULT_REGION, the attempt timeout is
- * `timeoutSeconds` and the retry strategy is `retryAttempts` with the default rules
- * (infra/retryStrategy.ts). Those modules load Pulumi, so the mapping is repeated here, and a test renders
- * the stack under Pulumi mocks and checks that both agree.
+ * The process job definitions of a local run, as the stack registers them: the config's fields mapped by
+ * infra/processDefinition.ts (`containerArgs`, the one mapping infra/pipeline.ts also uses: command,
+ * environment, default parameters, the attempt timeout and the retry strategy with `retryOn`), plus what
+ * the pipeline adds: the output bucket (`TASK_ENV.outputBucket`; the planner sets each run's prefix) and
+ * the region infra/containerProperties.ts adds. A test renders the stack under Pulumi mocks and checks
+ * that both agree.
  */
 import type { RetryStrategy } from "@aws-sdk/client-batch";
 import { TASK_ENV } from "../../contract";
 import type { PipelineConfig } from "../../infra/config";
+import { containerArgs } from "../../infra/processDefinition";
 import { retryStrategyOf } from "../../infra/retryStrategy";
 import type { DefinitionContainer } from "./environment";
 
@@ -17,7 +17,10 @@ import type { DefinitionContainer } from "./environment";
 export interface LocalDefinition extends DefinitionContainer {
   /** The config key (`jobDefinitions.<key>`). */
   key: string;
+  /** The pinned image, or `build:<folder>` for a definition whose image `pulumi up` builds from a folder. */
   image: string;
+  /** The folder of this repository its image is built from (`jobDefinitions.<key>.build.context`), if any. */
+  buildContext?: string;
   vcpus: number;
   memoryMiB: number;
   /** `timeout.attemptDurationSeconds`. */
@@ -34,21 +37,22 @@ export interface DefinitionContext {
 
 /** Every process job definition of `config` by key (not the barrier's: barrier jobs run no container locally). */
 export function localDefinitions(config: PipelineConfig, context: DefinitionContext): Map<string, LocalDefinition> {
-  const data = { [TASK_ENV.outputBucket]: context.bucket, [TASK_ENV.outputPrefix]: config.trigger.outputPrefix };
+  const data = { [TASK_ENV.outputBucket]: context.bucket };
   const region: Record<string, string> = context.region ? { AWS_REGION: context.region, AWS_DEFAULT_REGION: context.region } : {};
   const definitions = new Map<string, LocalDefinition>();
   for (const [key, job] of Object.entries(config.jobDefinitions)) {
+    const args = containerArgs(job);
     definitions.set(key, {
       key,
-      image: job.image,
+      image: job.image ?? `build:${job.build!.context}`,
+      ...(job.build ? { buildContext: job.build.context } : {}),
       vcpus: job.vcpus,
       memoryMiB: job.memoryMiB,
-      ...(job.command ? { command: [...job.command] } : {}),
+      ...(args.command ? { command: [...args.command] } : {}),
       environment: { ...job.environment, ...data, ...region },
-      // The stack registers no default parameters: every `Ref::` value comes from the request.
-      parameters: {},
+      parameters: { ...args.parameters },
       timeoutSeconds: job.timeoutSeconds,
-      retryStrategy: retryStrategyOf(job.retryAttempts),
+      retryStrategy: retryStrategyOf(job.retryAttempts, args.evaluateOnExit),
     });
   }
   return definitions;

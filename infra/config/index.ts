@@ -19,6 +19,7 @@ export {
   pipelineConfigSchema,
 } from "./schema";
 export { DEFAULT_PROCESS_JOB, JOB_DEFINITION_KEY, ON_DEMAND_ALLOCATION_STRATEGIES, type ProcessJobConfig, SPOT_ALLOCATION_STRATEGIES } from "./platformSchema";
+export { type JobPolicyStatement, jobPolicyStatementSchema, pinnedImage } from "./jobDefinitionSchema";
 export {
   AWS_DEFAULT_TAGS_KEY,
   CONFIG_RULES,

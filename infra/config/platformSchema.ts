@@ -3,15 +3,13 @@
  * process job definitions. Where a component checks the same rule, the shape calls the component's
  * problem function ({@link problemCheck}), so the rule lives once.
  */
-import { CRAllocationStrategy } from "@aws-sdk/client-batch";
+import { CRAllocationStrategy, PlatformCapability } from "@aws-sdk/client-batch";
 import { z } from "zod";
 import type { ArgsProblem } from "../argsError";
-import { ON_DEMAND_ALLOCATION_STRATEGIES, queuePriorityProblem, retryAttemptsProblem, SPOT_ALLOCATION_STRATEGIES } from "../batchRules";
+import { ON_DEMAND_ALLOCATION_STRATEGIES, type Platform, queuePriorityProblem, SPOT_ALLOCATION_STRATEGIES } from "../batchRules";
 
 export { ON_DEMAND_ALLOCATION_STRATEGIES, SPOT_ALLOCATION_STRATEGIES };
 
-/** Image references: pinned, since `:latest` makes runs unreproducible. */
-export const pinnedImage = z.string().min(1).refine((i) => !i.endsWith(":latest"), { message: "pin a tag or digest instead of `:latest`" });
 
 /** A zod check reporting a component's problem function (its rule is the message), for one value. */
 function problemCheck(problem: (value: number) => ArgsProblem | undefined) {
@@ -113,29 +111,11 @@ export const networkSchema = z.discriminatedUnion("mode", [
     .strict(),
 ]);
 
-/** Names usable as job definition keys in workflow specs. */
-export const JOB_DEFINITION_KEY = /^[a-z][a-zA-Z0-9-]{0,31}$/;
+export { DEFAULT_PROCESS_JOB, JOB_DEFINITION_KEY, pinnedImage, processJobSchema, type ProcessJobConfig } from "./jobDefinitionSchema";
 
-export const processJobSchema = z
-  .object({
-    /** Pin a tag or digest; `:latest` makes runs unreproducible. */
-    image: pinnedImage,
-    /** @default 1 */
-    vcpus: z.number().positive().default(1),
-    /** @default 2048 */
-    memoryMiB: z.number().int().min(4).default(2048),
-    command: z.array(z.string()).optional(),
-    environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a valid environment variable name" }), z.string()).default({}),
-    /** Per attempt. @default 3600 */
-    timeoutSeconds: z.number().int().min(60).default(3600),
-    /** 1 to 10, as the job definition component accepts. @default 3 */
-    retryAttempts: z.number().int().superRefine(problemCheck(retryAttemptsProblem)).default(3),
-  })
-  .strict();
-export type ProcessJobConfig = z.infer<typeof processJobSchema>;
+/** Name of the Fargate queue, created when `compute.fargate.enabled`. */
+export const FARGATE_QUEUE = "fargate";
 
-/** The original proof of concept's process job. ECR Public's mirror avoids Docker Hub's pull limits. */
-export const DEFAULT_PROCESS_JOB = {
-  image: "public.ecr.aws/docker/library/busybox:1.37",
-  command: ["echo", "hello world"],
-} as const;
+/** Where process jobs run: Fargate on the Fargate queue (its definitions are Fargate ones), EC2 otherwise. */
+export const processPlatform = (cfg: { readonly processQueue: string }): Platform =>
+  cfg.processQueue === FARGATE_QUEUE ? PlatformCapability.FARGATE : PlatformCapability.EC2;

@@ -7,8 +7,11 @@
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { BARRIER_JOB_DEFINITION_KEY, jobTagKeys, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../contract";
 import { jobSizeProblem, minVcpusProblem } from "../batchRules";
+import { FARGATE_QUEUE, processPlatform } from "./platformSchema";
+import { containerProblems } from "../containerRules";
+import { retryOnProblems } from "../retryStrategy";
 import type { ConfigDraft } from "./schema";
-import { waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
+import { stepOverridesRule, waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
 
 /** One broken rule: the key path (relative to the schema that applies the rule) and the rule. */
 export interface ConfigIssue {
@@ -25,8 +28,7 @@ export type Ec2Environment = (typeof EC2_ENVIRONMENTS)[number];
 /** A rule about one EC2 environment. */
 export type Ec2EnvironmentRule = (cfg: ConfigDraft, env: Ec2Environment) => ConfigIssue[];
 
-/** Name of the Fargate queue, created when `compute.fargate.enabled`. */
-export const FARGATE_QUEUE = "fargate";
+export { FARGATE_QUEUE, processPlatform };
 
 /** The config key whose value names the AWS provider's default tags. */
 export const AWS_DEFAULT_TAGS_KEY = "aws:defaultTags";
@@ -180,6 +182,20 @@ export const jobSizesRule: ConfigRule = (cfg) => {
   ];
 };
 
+/**
+ * Each process definition's container fields keep Batch's rules for the platform the process queue runs
+ * on (infra/containerRules.ts, the job definition component's own check), and its `retryOn` fits Batch's
+ * retry rules (infra/retryStrategy.ts).
+ */
+export const jobDefinitionContainersRule: ConfigRule = (cfg) => {
+  const platform = processPlatform(cfg);
+  const where = platform === PlatformCapability.FARGATE ? " (processQueue is `fargate`)" : "";
+  return Object.entries(cfg.jobDefinitions).flatMap(([key, job]) => [
+    ...containerProblems(platform, job).map((p) => ({ path: ["jobDefinitions", key, ...p.path], message: `${p.rule}${where}` })),
+    ...retryOnProblems(job.retryOn ?? {}, job.retryAttempts).map((p) => ({ path: ["jobDefinitions", key, ...p.path], message: p.rule })),
+  ]);
+};
+
 /** No configured queue is called {@link FARGATE_QUEUE}. */
 export const reservedQueueNameRule: ConfigRule = (cfg) =>
   FARGATE_QUEUE in cfg.queues
@@ -249,6 +265,8 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   highAboveLowRule,
   queueReferencesRule,
   jobSizesRule,
+  jobDefinitionContainersRule,
+  stepOverridesRule,
   reservedQueueNameRule,
   reservedJobDefinitionKeysRule,
   environmentArchitectureRule,

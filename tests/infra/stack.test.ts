@@ -5,6 +5,7 @@
 import { stackOutputsSchema } from "../../cli/outputs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
+import { DEFAULT_PROCESS_JOB } from "../../infra/config";
 import { type MockedStack, ofType, oneOf, PROJECT, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
 import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
@@ -111,7 +112,7 @@ describe("job queues", () => {
 });
 
 describe("job definitions and logs", () => {
-  it("registers the original process job: busybox echo hello world, with retries and a timeout", () => {
+  it("registers the default process job: busybox saying which task it is, with retries and a timeout", () => {
     const jd = one("aws:batch/jobDefinition:JobDefinition", "-process-jd");
     const logs = one("aws:cloudwatch/logGroup:LogGroup", "-process-logs");
     expect(jd.inputs).toMatchObject({
@@ -131,7 +132,7 @@ describe("job definitions and logs", () => {
     });
     const props = JSON.parse(jd.inputs.containerProperties);
     expect(props.image).toBe("public.ecr.aws/docker/library/busybox:1.37");
-    expect(props.command).toEqual(["echo", "hello world"]);
+    expect(props.command).toEqual(DEFAULT_PROCESS_JOB.command);
     expect(props.resourceRequirements).toEqual([
       { type: "VCPU", value: "1" },
       { type: "MEMORY", value: "2048" },
@@ -161,12 +162,11 @@ describe("job definitions and logs", () => {
     const role = one("aws:iam/role:Role", "-process-role");
     expect(props.jobRoleArn).toBe(role.state.arn);
     const bucket = one("aws:s3/bucket:Bucket", "-input").state;
-    expect(props.environment).toEqual(
-      expect.arrayContaining([
-        { name: "PIPELINE_OUTPUT_BUCKET", value: bucket.bucket },
-        { name: "PIPELINE_OUTPUT_PREFIX", value: "results/" },
-      ]),
-    );
+    expect(props.environment).toEqual(expect.arrayContaining([{ name: "PIPELINE_OUTPUT_BUCKET", value: bucket.bucket }]));
+    // Each run's prefix comes from the planner (`<outputPrefix><runId>/`); the start job is told the root.
+    expect(props.environment.map((e: { name: string }) => e.name)).not.toContain("PIPELINE_OUTPUT_PREFIX");
+    const start = JSON.parse(one("aws:batch/jobDefinition:JobDefinition", "-orchestrator-start-jd").inputs.containerProperties);
+    expect(start.environment).toEqual(expect.arrayContaining([{ name: "PIPELINE_OUTPUT_ROOT", value: "results/" }]));
     const statements = JSON.parse(one("aws:iam/rolePolicy:RolePolicy", "-process-policy").inputs.policy).Statement;
     expect(statements).toEqual([
       { Sid: "ReadInputs", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: [`${bucket.arn}/incoming/*`, `${bucket.arn}/results/*`] },

@@ -3,6 +3,7 @@
  * `docker` program (a script that runs each "container" as a process and kills it by name, as the engine
  * does), and the real thing where a Docker engine answers `docker info`.
  */
+import { DEFAULT_PROCESS_JOB } from "../../../infra/config";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -81,7 +82,7 @@ describe("docker executor", () => {
       "--volume", `/home/me/data/sample.csv:${INPUT_MOUNT}/sample.csv:ro`,
       "--volume", `/home/me/runs/x/output:${OUTPUT_MOUNT}:rw`,
       ...env,
-      "public.ecr.aws/docker/library/busybox:1.37", "echo", "hello", "world",
+      "public.ecr.aws/docker/library/busybox:1.37", ...DEFAULT_PROCESS_JOB.command,
     ]);
     expect(new DockerExecutor({ runId: "r", logs: new TaskLogs("/tmp"), inputFile: "/a/b.csv", outputDir: "/o" }).paths).toEqual({ inputPath: `${INPUT_MOUNT}/b.csv`, outputDir: OUTPUT_MOUNT });
   });

@@ -72,12 +72,12 @@ describe("run: the default workflow with the process executor (no AWS, no Pulumi
       `output and logs: <out>/${runId}/`,
       "",
     ]);
-    // Each task's output in its own file: the default workflow's commands are busybox `echo`s.
+    // Each task's output in its own file: every step runs the default definition's command (busybox sh).
     const logs = join(out, runId, "logs");
-    expect(readFileSync(join(logs, "prepare", "0.log"), "utf8")).toBe("prepare\n");
+    expect(readFileSync(join(logs, "prepare", "0.log"), "utf8")).toBe("hello world from prepare task 0 of 1\n");
     expect(readdirSync(join(logs, "process")).sort()).toEqual(["0.log", "1.log", "2.log"]);
-    expect(readFileSync(join(logs, "process", "2.log"), "utf8")).toBe("hello world\n");
-    expect(readFileSync(join(logs, "merge", "0.log"), "utf8")).toBe("merge\n");
+    expect(readFileSync(join(logs, "process", "2.log"), "utf8")).toBe("hello world from process task 2 of 3\n");
+    expect(readFileSync(join(logs, "merge", "0.log"), "utf8")).toBe("hello world from merge task 0 of 1\n");
     expect(existsSync(join(out, runId, "output"))).toBe(true);
   });
 
@@ -91,7 +91,7 @@ describe("run: the default workflow with the process executor (no AWS, no Pulumi
     const bucket = /input {4}s3:\/\/(\S+)\/incoming/.exec(stdout)![1]!;
     expect(bucket).toMatch(/^batch-pipeline-local-[0-9a-f]{6}-input$/);
     const line = readFileSync(join(out, runId, "logs", "count", "1.log"), "utf8").trim().split(" ");
-    expect(line.slice(1)).toEqual(["1", "1", "low", "count", "incoming/sample.csv", bucket, "results/", "hi"]);
+    expect(line.slice(1)).toEqual(["1", "1", "low", "count", "incoming/sample.csv", bucket, `results/${runId}/`, "hi"]);
     expect(line[0]).toMatch(/^[0-9a-f-]{36}:1$/);
     expect(readFileSync(join(out, runId, "output", "lines-0"), "utf8").trim()).toBe("6");
     expect(readFileSync(join(out, runId, "output", "lines-1"), "utf8").trim()).toBe("6");
@@ -244,8 +244,8 @@ describe("run: failures, refusals and usage", () => {
   });
 
   it.each([
-    ["an image that is not only a shell", { image: "python:3.12-slim", command: ["python", "-c", "print(1)"] }, /^error: jobDefinitions\.job runs image python:3\.12-slim, which is not only a shell .* use --executor docker\n$/],
-    ["a program not on this machine's PATH", { image: BUSYBOX, command: ["no-such-program-here", "x"] }, /runs `no-such-program-here`, which is not on this machine's PATH: .* install it or use --executor docker/],
+    ["an image it cannot stand in for", { image: "ghcr.io/acme/tools:1.2", command: ["sh", "-c", "true"] }, /^error: jobDefinitions\.job runs `sh` in image ghcr\.io\/acme\/tools:1\.2, which the process executor cannot stand in for: .* use --executor docker\n$/],
+    ["a program not on this machine's PATH", { image: BUSYBOX, command: ["no-such-program-here", "x"] }, /runs `no-such-program-here` \(image .*busybox:1\.37\), which is not on this machine's PATH: .* install no-such-program-here or use --executor docker/],
     ["no command (the image's own)", { image: BUSYBOX }, /sets no command, so the image's own would run/],
     ["a task larger than the machine", { image: BUSYBOX, command: ["true"], memoryMiB: 64 * 1024 * 1024 }, /jobDefinitions\.job needs 1 vCPUs and 67,108,864 MiB per task, and this machine has \d+ CPUs and [\d,]+ MiB: its tasks could never start here/],
   ])("refuses %s before running anything; exit 2", async (_what, definition, message) => {
@@ -270,10 +270,10 @@ describe("run: failures, refusals and usage", () => {
   });
 
   it("names each definition whose image it cannot stand in for once, whichever steps use it", async () => {
-    const dir = stack({ py: { image: "python:3.12-slim", command: ["python", "-c", "1"] } }, { steps: ["a", "b", "c"].map((name) => ({ name, jobDefinition: "py" })) });
+    const dir = stack({ tools: { image: "ghcr.io/acme/tools:1.2", command: ["tool", "--version"] } }, { steps: ["a", "b", "c"].map((name) => ({ name, jobDefinition: "tools" })) });
     const { code, stderr } = await cli(["run", SAMPLE, "--stack", "local", "--executor", "process", "--out", tempDir("bp-run-")], offline(dir, HOST));
     expect(code).toBe(2);
-    expect(stderr.trim().split("\n")).toEqual([expect.stringMatching(/^error: jobDefinitions\.py runs image python:3\.12-slim/)]);
+    expect(stderr.trim().split("\n")).toEqual([expect.stringMatching(/^error: jobDefinitions\.tools runs `tool` in image ghcr\.io\/acme\/tools:1\.2, which the process executor cannot stand in for/)]);
   });
 
   it("refuses a stack that does not validate with validate's lines; exit 1", async () => {
@@ -293,7 +293,7 @@ describe("run: --json, --follow and a terminal", () => {
     expect(events[0]).toMatchObject({ event: "start", runId: await sampleRunId(), tasks: 5, executor: "process", maxTasks: 1, steps: [{ step: "prepare", width: 1 }, { step: "process", width: 3 }, { step: "merge", width: 1 }] });
     expect(events.filter((e) => e.event === "task").map((e) => `${e.step}[${e.task}] ${e.status}`)).toEqual(["prepare[0] SUCCEEDED", "process[0] SUCCEEDED", "process[1] SUCCEEDED", "process[2] SUCCEEDED", "merge[0] SUCCEEDED"]);
     expect(events.filter((e) => e.event === "step").map((e) => `${e.step} ${e.state}`)).toEqual(["prepare RUNNING", "prepare SUCCEEDED", "process RUNNING", "process SUCCEEDED", "merge RUNNING", "merge SUCCEEDED"]);
-    expect(events.filter((e) => e.event === "log").map((e) => `${e.step}[${e.task}] ${e.message}`)).toEqual(["prepare[0] prepare", "process[0] hello world", "process[1] hello world", "process[2] hello world", "merge[0] merge"]);
+    expect(events.filter((e) => e.event === "log").map((e) => `${e.step}[${e.task}] ${e.message}`)).toEqual(["prepare[0] hello world from prepare task 0 of 1", "process[0] hello world from process task 0 of 3", "process[1] hello world from process task 1 of 3", "process[2] hello world from process task 2 of 3", "merge[0] hello world from merge task 0 of 1"]);
     expect(events.at(-1)).toMatchObject({ event: "end", state: "SUCCEEDED", exitCode: 0, tasks: 5, run: 5, failed: 0, retried: 0, failures: [] });
     expect(events.every((e) => e.at === "2026-12-01T12:00:00.000Z")).toBe(true);
   });
@@ -303,11 +303,11 @@ describe("run: --json, --follow and a terminal", () => {
     const { code, stdout } = await cli(["run", SAMPLE, "--executor", "process", "--out", out, "--follow"], offline(REPO, HOST));
     expect(code).toBe(0);
     expect(stdout.split("\n").filter((l) => /^(prepare|process\[\d\]|merge) +\S/.test(l)).sort()).toEqual([
-      "merge       merge",
-      "prepare     prepare",
-      "process[0]  hello world",
-      "process[1]  hello world",
-      "process[2]  hello world",
+      "merge       hello world from merge task 0 of 1",
+      "prepare     hello world from prepare task 0 of 1",
+      "process[0]  hello world from process task 0 of 3",
+      "process[1]  hello world from process task 1 of 3",
+      "process[2]  hello world from process task 2 of 3",
     ]);
   });
 
@@ -324,7 +324,7 @@ describe("run: --json, --follow and a terminal", () => {
     for (const line of first) expect(visible(line).length).toBeLessThan(70);
     const last = stdout.slice(stdout.lastIndexOf("\x1b[J") + 3);
     // Printed above the screen at the next redraw, whichever it is.
-    expect(visible(stdout).split("\n").filter((l) => /^(prepare|process\[\d\]|merge) +\S/.test(l)).sort()).toEqual(["merge       merge", "prepare     prepare", "process[0]  hello world", "process[1]  hello world", "process[2]  hello world"]);
+    expect(visible(stdout).split("\n").filter((l) => /^(prepare|process\[\d\]|merge) +\S/.test(l)).sort()).toEqual(["merge       hello world from merge task 0 of 1", "prepare     hello world from prepare task 0 of 1", "process[0]  hello world from process task 0 of 3", "process[1]  hello world from process task 1 of 3", "process[2]  hello world from process task 2 of 3"]);
     expect(last).toContain("└─ merge    SUCCEEDED  1/1  ██████████  0ms\x1b[K\n");
     expect(visible(last)).toMatch(/SUCCEEDED in 0ms: 5 tasks run, 0 failed, 0 retried; slowest step prepare \(0ms\)\noutput and logs: .*\/\n/);
   });
