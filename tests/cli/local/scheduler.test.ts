@@ -207,6 +207,36 @@ describe("local scheduler: retries (RetryStrategy and EvaluateOnExit, Batch API 
   });
 });
 
+describe("local scheduler: a definition's retryOn, as the stack renders it", () => {
+  const exits = (codes: number[]): Behaviour => (l) => ({ exitCode: codes[l.attempt - 1] ?? 0 });
+  const run = async (codes: number[]) => {
+    const { model } = await modelOf({
+      jobDefinitions: { process: process({ retryAttempts: 3, retryOn: { exitCodes: [75], statusReasons: ["Task failed to start*"] } }) },
+      workflow: { steps: [{ name: "only", jobDefinition: "process" }] },
+    });
+    const executor = new FakeExecutor(exits(codes));
+    const result = await scheduler(model, executor).run();
+    return { model, result, launches: executor.launches.length };
+  };
+
+  it("renders the stack's rules: the Spot rules, RETRY on exit 75 and the status reason, then EXIT", async () => {
+    const { model } = await run([0]);
+    expect(model.jobs[0]!.definition!.retryStrategy.evaluateOnExit).toEqual([
+      { onStatusReason: "Host EC2*", action: "RETRY" },
+      { onStatusReason: "Your Spot Task was interrupted*", action: "RETRY" },
+      { onExitCode: "75", action: "RETRY" },
+      { onStatusReason: "Task failed to start*", action: "RETRY" },
+      { onReason: "*", action: "EXIT" },
+    ]);
+  });
+
+  it("retries exit 75 up to retryAttempts, and fails at once on any other exit", async () => {
+    expect(await run([75, 75, 0])).toMatchObject({ result: { state: "SUCCEEDED" }, launches: 3 });
+    expect(await run([75, 75, 75])).toMatchObject({ result: { state: "FAILED" }, launches: 3 });
+    expect(await run([1, 0])).toMatchObject({ result: { state: "FAILED" }, launches: 1 });
+  });
+});
+
 describe("local scheduler: timeouts (Job timeouts, Batch user guide) and limits", () => {
   it("stops an attempt at its definition's timeoutSeconds and fails it without a retry", async () => {
     const { model } = await modelOf({ jobDefinitions: { process: process({ timeoutSeconds: 60 }) }, workflow: { steps: [{ name: "slow", jobDefinition: "process" }] } });
