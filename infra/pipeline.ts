@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { basename, join, resolve } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCapability } from "@aws-sdk/client-batch";
@@ -151,7 +152,7 @@ export class Pipeline extends pulumi.ComponentResource {
         `${name}-${key}`,
         {
           ...containerArgs(job),
-          image: job.image ?? this.buildJobImage(`${name}-${key}`, job.build!, tags),
+          image: job.image ?? this.buildJobImage(name, job.build!, tags),
           environment: { ...job.environment, ...dataEnvironment },
           jobRoleArn: role.arn,
           ...fargateNetwork(processPlatform),
@@ -246,12 +247,26 @@ export class Pipeline extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  /** The image of a definition with `build`: built from its folder and pushed to its own repository. */
+  /** Images built for definitions, by build folder and Dockerfile: definitions sharing a folder share one build. */
+  private readonly builtImages = new Map<string, pulumi.Output<string>>();
+
+  /**
+   * The image of a definition with `build`: built from its folder and pushed to a repository of its own
+   * (`<stack>-<folder name>-<hash of folder and Dockerfile>`), once however many definitions use it.
+   */
   private buildJobImage(name: string, build: NonNullable<ProcessJobConfig["build"]>, tags: Record<string, string>): pulumi.Output<string> {
     // Pulumi runs the program from the project directory, where `build.context` is relative to.
     const context = resolve(build.context);
     const dockerfile = join(context, build.dockerfile ?? "Dockerfile");
-    return buildImage(name, { context, dockerfile, tag: sourceHash(context, ["."]), tags }, this).image.imageUri;
+    const id = `${build.context}\0${build.dockerfile ?? "Dockerfile"}`;
+    let image = this.builtImages.get(id);
+    if (!image) {
+      const label = basename(context).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 20) || "image";
+      const suffix = createHash("sha256").update(id).digest("hex").slice(0, 6);
+      image = buildImage(`${name}-${label}-${suffix}`, { context, dockerfile, tag: sourceHash(context, ["."]), tags }, this).image.imageUri;
+      this.builtImages.set(id, image);
+    }
+    return image;
   }
 
   /** Job definition names by workflow key: what the orchestrator submits against. */

@@ -50,6 +50,7 @@ beforeAll(async () => {
         policyStatements: [{ Action: ["dynamodb:PutItem"], Resource: [TABLE] }],
       },
       merge: { image: "public.ecr.aws/docker/library/node:22.12-slim", command: ["node", "merge.mjs"] },
+      statsAgain: { build: { context: "examples/csv-stats" }, command: ["node", "stats.mjs"] },
     },
     workflow: { steps: [{ name: "stats", jobDefinition: "stats", width: { perChunkBytes: 1_000_000 } }, { name: "merge", jobDefinition: "merge", dependsOn: ["stats"] }] },
   });
@@ -108,12 +109,16 @@ describe("a job definition with the container properties real jobs use", () => {
     ]);
   });
 
-  it("builds a definition's image from its folder into its own repository", () => {
-    const image = oneOf(stack, "awsx:ecr:Image", "-stats-image");
+  it("builds a definition's image from its folder into its own repository, once per folder", () => {
+    const images = stack.resources.filter((r) => r.type === "awsx:ecr:Image" && /-csv-stats-[0-9a-f]{6}-image$/.test(r.name));
+    expect(images).toHaveLength(1);
+    const image = images[0]!;
     expect(image.inputs.context).toMatch(/examples\/csv-stats$/);
     expect(image.inputs.dockerfile).toMatch(/examples\/csv-stats\/Dockerfile$/);
     expect(image.inputs.imageTag).toMatch(/^[0-9a-f]{16}$/);
-    expect(oneOf(stack, "aws:ecr/repository:Repository", "-stats-repo").inputs.imageTagMutability).toBe("IMMUTABLE");
+    expect(oneOf(stack, "aws:ecr/repository:Repository", image.name.replace(/-image$/, "-repo")).inputs.imageTagMutability).toBe("IMMUTABLE");
+    // The second definition built from the same folder uses the same image.
+    expect(props("statsAgain").image).toBe(props("stats").image);
   });
 
   it("a definition without secrets on EC2 gets no execution role", () => {
