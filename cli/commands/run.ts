@@ -13,7 +13,7 @@ import { LOCAL_TASK_ENV, START_JOB_ENV, TASK_ENV } from "../../contract";
 import { type Command, Option } from "commander";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { CliContext } from "../context";
 import { CLI_EXIT, CliError } from "../errors";
 import { fmtInt } from "../format";
@@ -29,7 +29,7 @@ import { localFailures, localSnapshot, summarize } from "../local/snapshot";
 import { LineBuffer, TaskLogs } from "../local/taskLogs";
 import { exitCodeOfRun, jsonView, type LocalView, plainView, ttyView } from "../local/view";
 import type { CommandSetup } from "../program";
-import { ignoredBecause, planTarget } from "./plan";
+import { ignoredBecause, planTarget, type Target } from "./plan";
 
 /** Where runs go unless `--out` says otherwise (under the working directory; `dist/` is gitignored here). */
 export const DEFAULT_OUT = join("dist", "runs");
@@ -92,6 +92,9 @@ async function chooseExecutor(options: RunOptions, ctx: CliContext): Promise<"do
   return "process";
 }
 
+/** The project's directory: the stack file's (`build.context` folders are relative to it), else the working directory. */
+const projectDirOf = (target: Target, cwd: string) => (target.source.stack !== undefined ? dirname(target.source.file) : cwd);
+
 /** Runs FILE's workflow here; resolves to the exit code. */
 export async function runLocally(fileArg: string, options: RunOptions, setup: CommandSetup): Promise<number> {
   const { ctx } = setup;
@@ -118,7 +121,7 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
   const executor: Executor =
     executorName === "docker"
       ? new DockerExecutor({ runId: planned.runId, logs, inputFile: input.file, outputDir, env: ctx.env, ...(onOutput ? { onOutput } : {}) })
-      : new ProcessExecutor({ logs, inputFile: input.file, outputDir, path: ctx.env.PATH ?? "", ...(onOutput ? { onOutput } : {}) });
+      : new ProcessExecutor({ logs, inputFile: input.file, outputDir, path: ctx.env.PATH ?? "", projectDir: projectDirOf(target, ctx.cwd), ...(onOutput ? { onOutput } : {}) });
   const model = buildModel(planned.plan, planned.definitionsByName, executor.paths);
   const problems = problemsOf(model, executor, machine);
   if (problems.length > 0) {
@@ -184,7 +187,7 @@ export function runCommand(program: Command, setup: CommandSetup): void {
     .command("run")
     .description("run the stack's workflow (the default config's without --stack) for FILE on this machine, as AWS would plan and run it; no AWS, no Pulumi CLI")
     .argument("<file>", "the file a run is for, as if uploaded: key <trigger.prefix><file name>, its real size")
-    .addOption(new Option("--executor <executor>", "docker: each task in its image; process: its command on this machine, for shell-only images (default: docker when `docker info` answers)").choices(["docker", "process"]))
+    .addOption(new Option("--executor <executor>", "docker: each task in its image; process: its command on this machine, for images built from a folder here (in that folder), shell-only and official node/python images (default: docker when `docker info` answers)").choices(["docker", "process"]))
     .option("--jobs <n>", "tasks at once, at most (default: this machine's CPUs)")
     .option("--out <dir>", "where runs go: <dir>/<run id>/output (PIPELINE_OUTPUT_DIR) and logs/<step>/<task>.log", DEFAULT_OUT)
     .option("--follow", "also print every line the tasks print, prefixed by step and task")
