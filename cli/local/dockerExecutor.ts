@@ -5,7 +5,8 @@
  * read-write at {@link OUTPUT_MOUNT} (what PIPELINE_INPUT_PATH and PIPELINE_OUTPUT_DIR say). Containers
  * are named (`bp-<run id>-<task>-<attempt>`), so a timeout is `docker stop --time 30` (SIGTERM, then
  * SIGKILL after Batch's 30 s) and Ctrl-C `docker kill`, and any still running when `batch-pipeline`
- * exits are killed.
+ * exits are killed. A definition built from a folder (`build:`) is refused: its image exists only once
+ * `pulumi up` built it.
  */
 import { execFile, spawnSync } from "node:child_process";
 import { basename } from "node:path";
@@ -120,8 +121,14 @@ export class DockerExecutor implements Executor {
     this.docker = o.docker ?? "docker";
   }
 
-  problem(_job: LocalJob): string | undefined {
-    return undefined;
+  /** A definition built from a folder has no image until `pulumi up` builds it: refused, with the ways out. */
+  problem(job: LocalJob): string | undefined {
+    const { key, buildContext } = job.definition!;
+    if (buildContext === undefined) return undefined;
+    return (
+      `jobDefinitions.${key} is built from ${buildContext} by \`pulumi up\`, so there is no image to run here: the docker executor runs pinned images; ` +
+      `use --executor process (it runs the job in ${buildContext}), or build it (docker build -t ${key}:local ${buildContext}) and run a stack whose jobDefinitions.${key}.image is ${key}:local`
+    );
   }
 
   start(launch: Launch, onEnd: Parameters<Executor["start"]>[1]) {

@@ -112,6 +112,18 @@ describe("docker executor", () => {
     expect(readFileSync(join(dir, "calls"), "utf8")).toContain(`kill ${name}\n`);
   });
 
+  it("refuses a definition built from a folder (no image until `pulumi up` builds it), naming the ways out", async () => {
+    const { planned } = await modelOf({ jobDefinitions: { stats: { build: { context: "examples/csv-stats" }, command: ["node", "stats.mjs"] } }, workflow: { steps: [{ name: "stats", jobDefinition: "stats" }] } });
+    const executor = new DockerExecutor({ runId: "r", logs: new TaskLogs(tempDir("bp-docker-")), inputFile: "/a/b.csv", outputDir: "/o" });
+    const model = buildModel(planned.plan, planned.definitionsByName, executor.paths);
+    expect(executor.problem(model.jobs[0]!)).toBe(
+      "jobDefinitions.stats is built from examples/csv-stats by `pulumi up`, so there is no image to run here: the docker executor runs pinned images; " +
+        "use --executor process (it runs the job in examples/csv-stats), or build it (docker build -t stats:local examples/csv-stats) and run a stack whose jobDefinitions.stats.image is stats:local",
+    );
+    const pinned = await modelOf();
+    expect(executor.problem(buildModel(pinned.planned.plan, pinned.planned.definitionsByName, executor.paths).jobs[0]!)).toBeUndefined();
+  });
+
   it(`dockerAnswers() says whether an engine answers \`docker info\` (here: ${docker ? "one does" : "none does"})`, async () => {
     expect(await dockerAnswers(5_000)).toBe(docker);
   });
