@@ -95,3 +95,31 @@ describe("rooms import only what docs/architecture.md allows", () => {
     expect(intoCli.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 });
+
+describe("examples/ (one folder per job image, docs/writing-jobs.md)", () => {
+  const folders = readdirSync(join(ROOT, "examples")).filter((entry) => statSync(join(ROOT, "examples", entry)).isDirectory());
+  const scripts = (folder: string) => readdirSync(join(ROOT, "examples", folder)).filter((f) => /\.(mjs|cjs|js)$/.test(f));
+
+  it("has the csv-stats example", () => {
+    expect(folders).toContain("csv-stats");
+  });
+
+  it.each(folders)("%s imports only its own files, Node builtins and the packages its package.json lists: its image holds that folder only", (folder) => {
+    const dir = join(ROOT, "examples", folder);
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    const dependencies = Object.keys(pkg.dependencies ?? {});
+    const outside = scripts(folder).flatMap((file) => {
+      const text = readFileSync(join(dir, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|\s)\/\/.*$/gm, "$1");
+      const targets = [...text.matchAll(/^\s*(?:import|export)\s[^;'"]*?from\s+"([^"]+)"|\bimport\("([^"]+)"\)|\brequire\("([^"]+)"\)/gm)].map((m) => (m[1] ?? m[2] ?? m[3])!);
+      return targets
+        .filter((t) => {
+          if (t.startsWith(".")) return !normalize(join(dir, t)).startsWith(`${dir}/`);
+          if (t.startsWith("node:")) return false;
+          const name = t.startsWith("@") ? t.split("/").slice(0, 2).join("/") : t.split("/")[0]!;
+          return !dependencies.includes(name);
+        })
+        .map((t) => `${file} imports ${t}`);
+    });
+    expect(outside).toEqual([]);
+  });
+});

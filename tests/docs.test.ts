@@ -1,5 +1,6 @@
 /** The README's configuration reference is checked against the schema, so the docs match the code. */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parsePipelineConfig } from "../infra/config";
 import { processJobSchema } from "../infra/config/jobDefinitionSchema";
@@ -123,5 +124,28 @@ describe("LICENSE and CHANGELOG", () => {
     const versions = [...changelog.matchAll(/^## \[([^\]]+)\]/gm)].map((m) => m[1]);
     expect(versions.slice(0, 2)).toEqual(["Unreleased", pkg.version]);
     expect(changelog).toContain("https://keepachangelog.com/en/1.1.0/");
+  });
+});
+
+describe("the job author's guide (docs/writing-jobs.md)", () => {
+  const guide = readFileSync("docs/writing-jobs.md", "utf8");
+  const links = [...guide.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^https?:/.test(l));
+
+  it("is linked from the README's Run-it section and its configuration reference", () => {
+    const section = (heading: string) => fullReadme.slice(fullReadme.indexOf(heading), fullReadme.indexOf("\n## ", fullReadme.indexOf(heading) + 1));
+    expect(section("## Run it on this machine")).toContain("(docs/writing-jobs.md)");
+    expect(section("## Configuration reference")).toContain("(docs/writing-jobs.md)");
+  });
+
+  it("links only files that exist and headings that exist, its own and the README's", () => {
+    const anchorsOf = (file: string) => headingsOf(readFileSync(file, "utf8")).map((h) => h.anchor);
+    const broken = links.filter((link) => {
+      const [path, anchor] = link.split("#");
+      const file = path ? join(dirname("docs/writing-jobs.md"), path) : "docs/writing-jobs.md";
+      if (!existsSync(file)) return true;
+      return anchor !== undefined && !(file.endsWith(".md") && anchorsOf(file).includes(anchor));
+    });
+    expect(links.length).toBeGreaterThan(10);
+    expect(broken).toEqual([]);
   });
 });

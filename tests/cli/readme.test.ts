@@ -1,5 +1,6 @@
 /**
- * The README's terminal examples are run, so they cannot rot: every ```console block whose commands are
+ * The README's terminal examples, and those of the guides it links (docs/writing-jobs.md), are run, so they
+ * cannot rot: every ```console block whose commands are
  * `$ npx batch-pipeline …` is executed in-process (non-TTY, no colour, the fake clock of
  * tests/cli/support.ts) and what it prints must be the block's text, exactly. A block preceded by
  * `<!-- readme-test: demo-account -->` runs against the mocked account of tests/cli/demoAccount.ts (the
@@ -11,14 +12,18 @@
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { installDemoAccount } from "./demoAccount";
 import { cli, cliContext, REPO } from "./support";
 
 const README = join(REPO, "README.md");
+/** The documents whose examples run: the README and the guides it links. */
+const DOCUMENTS = [README, join(REPO, "docs", "writing-jobs.md")];
 
 interface Example {
+  /** The document it is in. */
+  file: string;
   /** The whole block, fences included, to replace it in place. */
   block: string;
   setup: string | undefined;
@@ -51,7 +56,7 @@ export function shellWords(line: string): string[] {
   return words;
 }
 
-function examples(text: string): Example[] {
+function examples(file: string, text: string): Example[] {
   const found: Example[] = [];
   for (const m of text.matchAll(/(?:<!-- readme-test: ([a-z-]+) -->\n)?(```console\n([\s\S]*?)```)/g)) {
     const body = m[3]!;
@@ -63,28 +68,30 @@ function examples(text: string): Example[] {
       if (words[0] !== "npx" || words[1] !== "batch-pipeline") throw new Error(`README example runs something else: ${line}`);
       commands.push({ argv: words.slice(2), line: line!, expected: rest.join("\n").replace(/\n+$/, "") });
     }
-    found.push({ block: m[2]!, setup: m[1], commands });
+    found.push({ file, block: m[2]!, setup: m[1], commands });
   }
   return found;
 }
 
-const readme = readFileSync(README, "utf8");
-const blocks = examples(readme);
+const blocks = DOCUMENTS.flatMap((file) => examples(file, readFileSync(file, "utf8")));
 
 /**
- * The project the offline examples (validate, plan) run in: Pulumi.yaml and the stack files the README's
- * examples name (Pulumi.dev.yaml, Pulumi.prod.yaml), copied from the repository, so a stack file a user
- * adds (`cp Pulumi.dev.yaml Pulumi.csv.yaml`) does not change what `validate` must print here.
+ * The project a document's offline examples (validate, plan) run in: Pulumi.yaml and the stack files that
+ * document's examples name (the README's: Pulumi.dev.yaml, Pulumi.prod.yaml), copied from the repository,
+ * so a stack file a user adds (`cp Pulumi.dev.yaml Pulumi.csv.yaml`), or one another document shows, does
+ * not change what `validate` must print there.
  */
 const exampleProject = (() => {
-  let dir: string | undefined;
-  afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
-  return () => {
-    if (dir) return dir;
-    const shown = blocks.flatMap((b) => [...b.block.matchAll(/\bPulumi\.([\w-]+)\.yaml\b/g)].map((m) => m[1]!));
-    const chosen = blocks.flatMap((b) => b.commands.flatMap((c) => c.argv.flatMap((a, i) => (c.argv[i - 1] === "--stack" ? [a] : []))));
-    dir = mkdtempSync(join(tmpdir(), "bp-readme-"));
+  const dirs = new Map<string, string>();
+  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  return (document: string) => {
+    if (dirs.has(document)) return dirs.get(document)!;
+    const own = blocks.filter((b) => b.file === document);
+    const shown = own.flatMap((b) => [...b.block.matchAll(/\bPulumi\.([\w-]+)\.yaml\b/g)].map((m) => m[1]!));
+    const chosen = own.flatMap((b) => b.commands.flatMap((c) => c.argv.flatMap((a, i) => (c.argv[i - 1] === "--stack" ? [a] : []))));
+    const dir = mkdtempSync(join(tmpdir(), "bp-readme-"));
     for (const file of ["Pulumi.yaml", ...[...new Set([...shown, ...chosen])].map((s) => `Pulumi.${s}.yaml`)]) copyFileSync(join(REPO, file), join(dir, file));
+    dirs.set(document, dir);
     return dir;
   };
 })();
@@ -92,7 +99,7 @@ const exampleProject = (() => {
 async function runExample(example: Example): Promise<string[]> {
   const outputs: string[] = [];
   for (const command of example.commands) {
-    const ctx = cliContext({ columns: 100, ...(example.setup === undefined ? { cwd: exampleProject() } : {}) });
+    const ctx = cliContext({ columns: 100, ...(example.setup === undefined ? { cwd: exampleProject(example.file) } : {}) });
     let restore: (() => void) | undefined;
     if (example.setup === "local-run") ctx.env = { PATH: process.env.PATH };
     else if (example.setup === "demo-account") {
@@ -116,13 +123,13 @@ describe("README examples", () => {
     expect(commands).toEqual(expect.arrayContaining(["validate", "plan", "status"]));
   });
 
-  it.each(blocks.map((b) => [b.commands.map((c) => c.line).join(" && "), b] as const))("%s prints what the README shows", async (_name, example) => {
+  it.each(blocks.map((b) => [relative(REPO, b.file), b.commands.map((c) => c.line).join(" && "), b] as const))("%s: %s prints what it shows", async (_file, _name, example) => {
     const outputs = await runExample(example);
     if (process.env.UPDATE_README === "1") {
       const shown = (expected: string, output: string) => (expected.startsWith("…\n") ? ["…", ...output.split("\n").slice(-(expected.split("\n").length - 1))].join("\n") : output);
       const updated = example.commands.map((c, i) => `${c.line}\n${shown(c.expected, outputs[i]!)}`).join("\n");
-      const text = readFileSync(README, "utf8").replace(example.block, `\`\`\`console\n${updated}\n\`\`\``);
-      writeFileSync(README, text);
+      const text = readFileSync(example.file, "utf8").replace(example.block, `\`\`\`console\n${updated}\n\`\`\``);
+      writeFileSync(example.file, text);
       return;
     }
     example.commands.forEach((command, i) => {

@@ -67,3 +67,17 @@ describe("csv-stats: batch-pipeline run --stack csv, with the process executor",
     expect(log).toMatch(new RegExp(`^stats task 3 of ${TASKS}: bytes ${3 * perChunkBytes}-${4 * perChunkBytes - 1} of ${file.replace(/[.]/g, "\\.")}, read \\d+ bytes in 2 reads: ${ranges[3]!.rows} rows -> ${join(output, "parts", "3.json").replace(/[.]/g, "\\.")}\\n$`));
   });
 });
+
+describe("csv-stats: the committed stack on the committed sample", () => {
+  it("runs as docs/writing-jobs.md says, and its summary.json has the column the guide shows", async () => {
+    const out = tempDir("bp-csv-run-");
+    const { code, stdout } = await cli(["run", "examples/csv-stats/sample.csv", "--stack", "csv", "--executor", "process", "--out", out], offline(REPO, HOST));
+    expect(code).toBe(0);
+    const runId = /^run ([0-9a-f]{24}) /.exec(stdout)![1]!;
+    const summary = JSON.parse(readFileSync(join(out, runId, "output", "summary.json"), "utf8")) as { rows: number; parts: number; columns: { name: string }[] };
+    expect({ rows: summary.rows, parts: summary.parts }).toEqual({ rows: 12, parts: 1 });
+    const guide = readFileSync(join(REPO, "docs", "writing-jobs.md"), "utf8");
+    const shown = JSON.parse(/```json\n([\s\S]*?)```/.exec(guide)![1]!) as { name: string };
+    expect(summary.columns.find((c) => c.name === shown.name)).toEqual(shown);
+  });
+});
