@@ -28,15 +28,16 @@ export function taskRange(index, chunkBytes, size) {
 
 /**
  * The lines task `[start, end)` owns, as `{ offset, bytes }` (the line's first byte in the object; the
- * bytes without `\n` or `\r\n`): every line whose first byte is in `[start, end)`. A line starts at 0
- * and after each `\n`. So a task other than the first reads from `start - 1` and drops everything up
- * to the first `\n` (the end of the previous task's last record, or just that `\n` when `start` begins
- * a record), and every task reads past `end`, `TAIL_BYTES` at a time, only to finish a record that
- * starts before `end`. `readRange(first, last)` yields the bytes `[first, last]` (inclusive, as an HTTP
- * Range) in chunks.
+ * bytes without `\n` or `\r\n`), in batches (one array per chunk read): every line whose first byte is in
+ * `[start, end)`. A line starts at 0 and after each `\n`. So a task other than the first reads from
+ * `start - 1` and drops everything up to the first `\n` (the end of the previous task's last record, or
+ * just that `\n` when `start` begins a record), and every task reads past `end`, `TAIL_BYTES` at a time,
+ * only to finish a record that starts before `end`. `readRange(first, last)` yields the bytes
+ * `[first, last]` (inclusive, as an HTTP Range) in chunks.
  */
 export async function* ownedLines(readRange, { start, end, size, tailBytes = TAIL_BYTES }) {
   if (start >= end) return;
+  const line = (bytes) => (bytes.at(-1) === 13 ? bytes.subarray(0, -1) : bytes);
   let skipping = start > 0;
   let lineStart = start;
   let pending = [];
@@ -45,22 +46,25 @@ export async function* ownedLines(readRange, { start, end, size, tailBytes = TAI
   let to = end - 1;
   for (;;) {
     for await (const chunk of readRange(from, to)) {
+      const batch = [];
       let at = 0;
       for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, at)) {
-        const lineEnd = from + nl;
         if (skipping) skipping = false;
         else {
           const rest = chunk.subarray(at, nl);
-          const bytes = pending.length === 0 ? rest : Buffer.concat([...pending, rest]);
-          yield { offset: lineStart, bytes: bytes.at(-1) === 13 ? bytes.subarray(0, -1) : bytes };
+          batch.push({ offset: lineStart, bytes: line(pending.length === 0 ? rest : Buffer.concat([...pending, rest])) });
         }
         pending = [];
         pendingBytes = 0;
-        lineStart = lineEnd + 1;
+        lineStart = from + nl + 1;
         at = nl + 1;
         // The next line starts at or past `end`: the next task's.
-        if (lineStart >= end) return;
+        if (lineStart >= end) {
+          if (batch.length > 0) yield batch;
+          return;
+        }
       }
+      if (batch.length > 0) yield batch;
       if (!skipping && at < chunk.length) {
         pending.push(chunk.subarray(at));
         pendingBytes += chunk.length - at;
@@ -73,8 +77,7 @@ export async function* ownedLines(readRange, { start, end, size, tailBytes = TAI
     if (from !== to + 1) throw new Error(`read bytes up to ${from - 1}, expected up to ${to}: the object is shorter than its size`);
     if (from >= size) {
       // The last record of the object, with no newline after it.
-      const bytes = Buffer.concat(pending);
-      if (bytes.length > 0) yield { offset: lineStart, bytes: bytes.at(-1) === 13 ? bytes.subarray(0, -1) : bytes };
+      if (pendingBytes > 0) yield [{ offset: lineStart, bytes: line(Buffer.concat(pending)) }];
       return;
     }
     // A record straddles `end` (or the previous tail): read on until it ends.
@@ -154,35 +157,40 @@ export function combineColumns(a, b) {
 }
 
 /**
- * The statistics of a task's lines: the header (task 0's first line), the rows, blank lines, and one
- * column per field. Every row must have as many fields as the first one (merge checks them against the header).
+ * The statistics of a task's lines (batches of {@link ownedLines}): the header (task 0's first line), the
+ * rows, blank lines, and one column per field. Every row must have as many fields as the first one (merge
+ * checks them against the header).
  */
 export async function statsOf(lines, { header }) {
   const stats = { header: null, fields: null, rows: 0, blankLines: 0, columns: [] };
   let first = header;
-  for await (const { offset, bytes } of lines) {
-    const line = bytes.toString("utf8");
-    if (first) {
-      first = false;
-      stats.header = parseFields(line, offset);
-      stats.fields = stats.header.length;
-      stats.columns = stats.header.map(emptyColumn);
-      continue;
+  for await (const batch of lines) {
+    for (const { offset, bytes } of batch) {
+      if (first) {
+        first = false;
+        stats.header = parseFields(bytes.toString("utf8"), offset);
+        stats.fields = stats.header.length;
+        stats.columns = stats.header.map(emptyColumn);
+      } else addRow(stats, bytes.toString("utf8"), offset);
     }
-    if (line.trim() === "") {
-      stats.blankLines++;
-      continue;
-    }
-    const fields = parseFields(line, offset);
-    if (stats.fields === null) {
-      stats.fields = fields.length;
-      stats.columns = fields.map(emptyColumn);
-    } else if (fields.length !== stats.fields) {
-      throw new BadInput(`the record at byte ${offset} has ${fields.length} fields, the ${stats.header ? "header" : "rows before it"} ${stats.fields}`);
-    }
-    fields.forEach((field, i) => addField(stats.columns[i], field));
-    stats.rows++;
   }
   if (header && first) throw new BadInput("the input has no header line: a CSV starts with its column names");
   return stats;
+}
+
+/** Counts one line that is not the header into `stats`: a row, or a blank line. */
+function addRow(stats, line, offset) {
+  if (line.trim() === "") {
+    stats.blankLines++;
+    return;
+  }
+  const fields = parseFields(line, offset);
+  if (stats.fields === null) {
+    stats.fields = fields.length;
+    stats.columns = fields.map(emptyColumn);
+  } else if (fields.length !== stats.fields) {
+    throw new BadInput(`the record at byte ${offset} has ${fields.length} fields, the ${stats.header ? "header" : "rows before it"} ${stats.fields}`);
+  }
+  for (let i = 0; i < fields.length; i++) addField(stats.columns[i], fields[i]);
+  stats.rows++;
 }

@@ -16,9 +16,9 @@ interface Line {
 type ReadRange = (first: number, last: number) => AsyncIterable<Buffer>;
 interface CsvModule {
   taskRange(index: number, chunkBytes: number, size: number): { start: number; end: number };
-  ownedLines(read: ReadRange, range: { start: number; end: number; size: number; tailBytes?: number }): AsyncIterable<Line>;
+  ownedLines(read: ReadRange, range: { start: number; end: number; size: number; tailBytes?: number }): AsyncIterable<Line[]>;
   parseFields(line: string, offset: number): string[];
-  statsOf(lines: AsyncIterable<Line>, options: { header: boolean }): Promise<{ header: string[] | null; fields: number | null; rows: number; blankLines: number; columns: { numbers: number; sum: number; empty: number; other: number }[] }>;
+  statsOf(lines: AsyncIterable<Line[]>, options: { header: boolean }): Promise<{ header: string[] | null; fields: number | null; rows: number; blankLines: number; columns: { numbers: number; sum: number; empty: number; other: number }[] }>;
   BadInput: new (message: string) => Error;
 }
 
@@ -35,9 +35,13 @@ function memoryReader(bytes: Buffer, piece: number, ranges: [number, number][] =
   };
 }
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
+/** The lines of {@link CsvModule.ownedLines}' batches, in order. */
+async function collect(batches: AsyncIterable<Line[]>): Promise<Line[]> {
+  const out: Line[] = [];
+  for await (const batch of batches) {
+    expect(batch.length).toBeGreaterThan(0);
+    out.push(...batch);
+  }
   return out;
 }
 
