@@ -214,7 +214,9 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
         subnets: a.subnetIds,
         securityGroupIds: [this.securityGroup.id],
         launchTemplate: { launchTemplateId: this.launchTemplate.id, version: this.launchTemplate.latestVersion.apply(String) },
-        ec2Configurations: [{ imageType: "ECS_AL2023" }],
+        // Ec2Configuration.imageType: ECS_AL2023 is the default "for all non-GPU instance families",
+        // ECS_AL2023_NVIDIA "for all GPU instance families" (with the NVIDIA driver a GPU job needs).
+        ec2Configurations: [{ imageType: "ECS_AL2023" }, { imageType: "ECS_AL2023_NVIDIA" }],
         tags,
       };
       if (a.kind === CRType.SPOT && a.allocationStrategy === CRAllocationStrategy.BEST_FIT) {

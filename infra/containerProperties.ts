@@ -53,17 +53,14 @@ export function executionRoleStatements(logGroupArn: string, image: string, part
 /**
  * What ECS needs to put `secrets` into the container ("Specifying sensitive data", Batch user guide): the
  * execution role reads exactly the parameters (`ssm:GetParameters`) and secrets
- * (`secretsmanager:GetSecretValue`) named, nothing else. A Secrets Manager ARN given without the six
- * random characters AWS appends to a secret's name also matches them (`-??????`), as AWS's own policy
- * examples do. Secrets encrypted with a customer managed KMS key also need `kms:Decrypt`, which this
+ * (`secretsmanager:GetSecretValue`) named, nothing else: complete ARNs (infra/containerRules.ts refuses
+ * partial ones), so no wildcard is ever granted. Secrets encrypted with a customer managed KMS key also need `kms:Decrypt`, which this
  * does not grant (the key's policy can grant it to the role).
  */
 export function secretStatements(secrets: readonly Secret[]): PolicyStatement[] {
   const sources = secrets.map((s) => secretSource(s.valueFrom ?? "")).filter((s) => s !== undefined);
   const parameters = [...new Set(sources.filter((s) => s.service === "ssm").map((s) => s.arn))].sort();
-  const secretArns = [
-    ...new Set(sources.filter((s) => s.service === "secretsmanager").map((s) => (/-[A-Za-z0-9]{6}$/.test(s.arn) ? s.arn : `${s.arn}-??????`))),
-  ].sort();
+  const secretArns = [...new Set(sources.filter((s) => s.service === "secretsmanager").map((s) => s.arn))].sort();
   const statements: PolicyStatement[] = [
     ...(parameters.length > 0 ? [{ Sid: "ReadParameters", Effect: "Allow" as const, Action: ["ssm:GetParameters"], Resource: parameters }] : []),
     ...(secretArns.length > 0 ? [{ Sid: "ReadSecrets", Effect: "Allow" as const, Action: ["secretsmanager:GetSecretValue"], Resource: secretArns }] : []),

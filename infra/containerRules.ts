@@ -46,16 +46,36 @@ const FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
 const ACCESS_POINT_ID = /^fsap-[0-9a-f]{8,40}$/;
 /** Environment variable names, as the stack config takes them for `environment`. */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Batch sets `AWS_BATCH*` and rejects definitions that set them; the pipeline owns `PIPELINE_`. */
-const RESERVED_ENV_PREFIXES = ["AWS_BATCH", "PIPELINE_"] as const;
-
-/** An SSM Parameter Store parameter ARN: `arn:<partition>:ssm:<region>:<account>:parameter/<name>`. */
-const SSM_PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]{1,2011}$/;
 /**
- * A Secrets Manager secret ARN, optionally with the JSON key, version stage and version id Batch accepts
- * after it ("Specifying sensitive data with Secrets Manager": `arn:…:secret:name:json-key:version-stage:version-id`).
+ * ContainerProperties.environment: "Environment variables cannot start with AWS_BATCH. This naming
+ * convention is reserved for variables that Batch sets." The pipeline owns `PIPELINE_` (the planner's and
+ * the stack's variables) and sets `AWS_REGION` and `AWS_DEFAULT_REGION` on every container.
  */
-const SECRET_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512})(?::[^:]*:[^:]*:[^:]*)?$/;
+export const RESERVED_ENV_PREFIXES = ["AWS_BATCH", "PIPELINE_"] as const;
+export const RESERVED_ENV_NAMES = ["AWS_REGION", "AWS_DEFAULT_REGION"] as const;
+
+/** Why Batch or the pipeline owns environment variable `name`, or undefined when a job may set it. */
+export function reservedEnvProblem(name: string): string | undefined {
+  const prefix = RESERVED_ENV_PREFIXES.find((p) => name.toUpperCase().startsWith(p));
+  if (prefix) return `names starting with \`${prefix}\` are set by Batch or the pipeline`;
+  if ((RESERVED_ENV_NAMES as readonly string[]).includes(name.toUpperCase())) return `\`${name}\` is set by the pipeline to the stack's region`;
+  return undefined;
+}
+
+/**
+ * An SSM Parameter Store parameter ARN: `arn:<partition>:ssm:<region>:<account>:parameter/<name>`. A
+ * hierarchical name `/app/db` is `parameter/app/db` (one slash); names hold letters, digits and `_ . - /`,
+ * at most 1,011 characters (PutParameter: 2,048 less the 1,037 "reserved for internal use").
+ */
+const SSM_PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/(?!\/)[A-Za-z0-9_.\-/]{1,1011}$/;
+/**
+ * A complete Secrets Manager secret ARN (the name and the six characters AWS appends, `name-AbCdEf`),
+ * optionally with the JSON key, version stage and version id Batch accepts after it ("Specifying sensitive
+ * data with Secrets Manager": `arn:…:secret:name-AbCdEf:json-key:version-stage:version-id`). A partial ARN
+ * is refused: Secrets Manager reads a name ending in `-` and six characters as a complete ARN, so a
+ * partial one can silently name no secret, and the grant must name exactly the secret read.
+ */
+const SECRET_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6})(?::[^:*?]*:[^:*?]*:[^:*?]*)?$/;
 
 /** What a secret's `valueFrom` names: the resource to grant and the action that reads it. */
 export interface SecretSource {
@@ -74,6 +94,28 @@ export function secretSource(valueFrom: string): SecretSource | undefined {
 const fargate = (platform: Platform) => platform === "FARGATE";
 const notOnFargate = (what: string) => `${what} is not applicable to jobs on Fargate resources (Batch API reference); use an EC2 process queue`;
 
+/**
+ * The instance's system paths a host volume must not expose: the Docker socket (`/var/run`, `/run`), the
+ * container runtime's and ECS agent's state (`/var/lib/docker`, `/var/lib/ecs`), kernel interfaces, the
+ * system's configuration and home directories, and `/` itself, which holds them all.
+ */
+export const SYSTEM_HOST_PATHS = [
+  "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var/run", "/var/lib/docker", "/var/lib/ecs", "/var/lib/containerd",
+] as const;
+
+/** The system path `path` is or lies under (after `.`, `..` and repeated `/` are resolved), or undefined. */
+export function systemHostPath(path: string): string | undefined {
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  const normal = `/${parts.join("/")}`;
+  if (normal === "/") return "/";
+  return SYSTEM_HOST_PATHS.find((p) => normal === p || normal.startsWith(`${p}/`));
+}
+
 /** Volumes: unique valid names; host paths and Docker volumes on EC2 only; EFS's own rules. */
 function volumeProblems(platform: Platform, volumes: readonly Volume[]): ContainerProblem[] {
   const problems: ContainerProblem[] = [];
@@ -87,11 +129,14 @@ function volumeProblems(platform: Platform, volumes: readonly Volume[]): Contain
     } else seen.add(v.name);
     const efs = v.efsVolumeConfiguration;
     if (v.host !== undefined && efs !== undefined) problems.push({ path: at, rule: "a volume is either `host` or `efsVolumeConfiguration`, not both" });
-    if (fargate(platform) && efs === undefined) {
-      problems.push({ path: at, rule: "jobs on Fargate take EFS volumes only (`efsVolumeConfiguration`): `host` is not applicable to Fargate (Batch API reference, Volume)" });
+    if (fargate(platform) && v.host !== undefined) {
+      problems.push({ path: [...at, "host"], rule: "is not applicable to jobs on Fargate resources (Batch API reference, Volume): use an EFS volume, or a volume with only a name for scratch space" });
     }
-    if (v.host?.sourcePath !== undefined && !v.host.sourcePath.startsWith("/")) {
+    const hostPath = v.host?.sourcePath;
+    if (hostPath !== undefined && !hostPath.startsWith("/")) {
       problems.push({ path: [...at, "host", "sourcePath"], rule: "must be an absolute path on the instance" });
+    } else if (hostPath !== undefined && systemHostPath(hostPath)) {
+      problems.push({ path: [...at, "host", "sourcePath"], rule: `is the instance's own \`${systemHostPath(hostPath)}\`: a job given it could control the host and every other job on it (the Docker socket, the ECS agent's state, credentials); use a data path such as /mnt/scratch` });
     }
     if (efs) problems.push(...efsProblems(efs).map((p) => ({ path: [...at, "efsVolumeConfiguration", ...p.path], rule: p.rule })));
   });
@@ -148,16 +193,16 @@ function secretProblems(secrets: readonly Secret[], environment: Readonly<Record
   return secrets.flatMap((s, i): ContainerProblem[] => {
     const problems: ContainerProblem[] = [];
     const name = s.name ?? "";
-    const reserved = RESERVED_ENV_PREFIXES.find((p) => name.toUpperCase().startsWith(p));
+    const reserved = reservedEnvProblem(name);
     if (!ENV_NAME.test(name)) problems.push({ path: ["secrets", i, "name"], rule: "must be an environment variable name (letters, digits, _; not starting with a digit)" });
-    else if (reserved) problems.push({ path: ["secrets", i, "name"], rule: `names starting with \`${reserved}\` are set by Batch or the pipeline` });
+    else if (reserved) problems.push({ path: ["secrets", i, "name"], rule: reserved });
     else if (Object.hasOwn(environment, name)) problems.push({ path: ["secrets", i, "name"], rule: `\`${name}\` is also in environment; a variable comes from one of them` });
     else if (seen.has(name)) problems.push({ path: ["secrets", i, "name"], rule: `\`${name}\` is listed twice` });
     seen.add(name);
     if (secretSource(s.valueFrom ?? "") === undefined) {
       problems.push({
         path: ["secrets", i, "valueFrom"],
-        rule: "must be the full ARN of an SSM parameter (arn:aws:ssm:<region>:<account>:parameter/<name>) or of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>[:json-key:version-stage:version-id]); the execution role is granted exactly that resource",
+        rule: "must be the full ARN of an SSM parameter (arn:aws:ssm:<region>:<account>:parameter/<name>, the name without its leading /) or the complete ARN of a Secrets Manager secret, with the six characters AWS appends (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf[:json-key:version-stage:version-id]); the execution role is granted exactly that resource",
       });
     }
     return problems;
@@ -174,12 +219,25 @@ function ulimitProblems(ulimits: readonly Ulimit[]): ContainerProblem[] {
     else seen.add(u.name!);
     for (const key of ["softLimit", "hardLimit"] as const) {
       const value = u[key];
-      if (!(Number.isInteger(value) && value! >= 0)) problems.push({ path: ["ulimits", i, key], rule: "must be a whole number of at least 0" });
+      if (!(Number.isInteger(value) && value! >= -1)) problems.push({ path: ["ulimits", i, key], rule: "must be a whole number, or -1 for unlimited" });
     }
-    if (Number.isInteger(u.softLimit) && Number.isInteger(u.hardLimit) && u.softLimit! > u.hardLimit!) {
+    // -1 is unlimited (as Docker and ECS read it): a soft limit never exceeds it.
+    const limit = (n: number) => (n === -1 ? Infinity : n);
+    if (Number.isInteger(u.softLimit) && Number.isInteger(u.hardLimit) && limit(u.softLimit!) > limit(u.hardLimit!)) {
       problems.push({ path: ["ulimits", i, "softLimit"], rule: `cannot exceed hardLimit (${u.hardLimit})` });
     }
     return problems;
+  });
+}
+
+/**
+ * What a config's `environment` may not name ({@link reservedEnvProblem}); the component does not check it,
+ * since the pipeline itself adds `PIPELINE_OUTPUT_BUCKET` to the environment it hands the component.
+ */
+export function environmentProblems(environment: Readonly<Record<string, unknown>>): ContainerProblem[] {
+  return Object.keys(environment).flatMap((name) => {
+    const reserved = reservedEnvProblem(name);
+    return reserved ? [{ path: ["environment", name], rule: reserved }] : [];
   });
 }
 

@@ -4,7 +4,7 @@
  * unchanged build reuses its tag. The orchestrator's image and any job definition's `build` use it.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
@@ -18,10 +18,14 @@ export function sourceHash(root: string, entries: readonly string[]): string {
   const hash = createHash("sha256");
   const walk = (rel: string) => {
     const abs = path.join(root, rel);
-    if (statSync(abs).isDirectory()) {
+    // lstat: a symbolic link could lead outside the folder (or loop), a FIFO or device would never end.
+    const stat = lstatSync(abs);
+    if (stat.isDirectory()) {
       for (const child of readdirSync(abs).sort()) walk(path.join(rel, child));
-    } else {
+    } else if (stat.isFile()) {
       hash.update(rel.split(path.sep).join("/")).update("\0").update(readFileSync(abs)).update("\0");
+    } else {
+      throw new Error(`${abs}: an image's build folder holds only files and folders (this is ${stat.isSymbolicLink() ? "a symbolic link" : "a special file"}); replace it with a copy`);
     }
   };
   for (const entry of entries) walk(entry);
@@ -36,6 +40,8 @@ export interface ImageBuildArgs {
   readonly dockerfile: string;
   /** The image tag: a hash of the sources ({@link sourceHash}). */
   readonly tag: string;
+  /** The CPU architecture of the instances that run it. @default linux/amd64 */
+  readonly platform?: "linux/amd64" | "linux/arm64";
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -77,8 +83,27 @@ export function buildImage(name: string, args: ImageBuildArgs, parent: pulumi.Re
   );
   const image = new awsx.ecr.Image(
     `${name}-image`,
-    { repositoryUrl: repository.repositoryUrl, context: args.context, dockerfile: args.dockerfile, platform: "linux/amd64", imageTag: args.tag },
+    { repositoryUrl: repository.repositoryUrl, context: args.context, dockerfile: args.dockerfile, platform: args.platform ?? "linux/amd64", imageTag: args.tag },
     { parent },
   );
   return { repository, image };
+}
+
+/**
+ * A definition's `build` as absolute paths under `project`: the folder and its Dockerfile must exist, and
+ * the folder's real path (links resolved) must lie inside the project; the config already refuses `..`.
+ * @throws Error naming the build and the rule
+ */
+export function buildFolder(project: string, build: { context: string; dockerfile?: string }): { context: string; dockerfile: string } {
+  const root = realpathSync(project);
+  const context = path.resolve(project, build.context);
+  const dockerfile = path.join(context, build.dockerfile ?? "Dockerfile");
+  if (!existsSync(dockerfile)) {
+    throw new Error(`jobDefinitions build ${JSON.stringify(build)}: ${dockerfile} does not exist (build.context is relative to ${root}, where Pulumi.yaml is)`);
+  }
+  const real = realpathSync(context);
+  if (!real.startsWith(`${root}${path.sep}`)) {
+    throw new Error(`jobDefinitions build.context ${JSON.stringify(build.context)} leads outside the project (to ${real}): an image is built from a folder of this repository`);
+  }
+  return { context, dockerfile };
 }

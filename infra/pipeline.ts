@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { basename, join, resolve } from "node:path";
+import { basename } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { BARRIER_JOB_DEFINITION_KEY, TASK_ENV } from "../contract";
-import { FARGATE_QUEUE, type PipelineConfig, type ProcessJobConfig } from "./config";
+import { FARGATE_QUEUE, isArm64InstanceType, type PipelineConfig, type ProcessJobConfig } from "./config";
 import { efsClientStatements } from "./containerProperties";
-import { buildImage, sourceHash } from "./image";
+import { buildFolder, buildImage, sourceHash } from "./image";
 import { containerArgs, jobPolicyStatements } from "./processDefinition";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
@@ -67,6 +67,16 @@ export function processJobStatements(
       Condition: { StringLike: { "s3:prefix": [`${triggerPrefix}*`, `${outputPrefix}*`] } },
     },
   ]);
+}
+
+/**
+ * The architecture a process image is built for: arm64 when the process queue's EC2 environments run
+ * Graviton (config rules keep both environments on one architecture), amd64 otherwise (Fargate runs X86_64
+ * unless a runtime platform says otherwise, and the pipeline sets none).
+ */
+export function processImagePlatform(config: PipelineConfig): "linux/amd64" | "linux/arm64" {
+  if (config.processQueue === FARGATE_QUEUE) return "linux/amd64";
+  return config.compute.spot.instanceTypes.every(isArm64InstanceType) ? "linux/arm64" : "linux/amd64";
 }
 
 /** In the config, 0 turns a limit off (0 days keeps objects, 0 concurrency reserves none); a component takes undefined. */
@@ -140,11 +150,11 @@ export class Pipeline extends pulumi.ComponentResource {
         { parent: this },
       );
       const statements = pulumi
-        .all([processJobStatements(this.inputBucket.arn, config.trigger.prefix, config.trigger.outputPrefix), account.accountId, region.region, partition.partition])
-        .apply(([base, accountId, regionName, p]): PolicyStatement[] => [
+        .all([processJobStatements(this.inputBucket.arn, config.trigger.prefix, config.trigger.outputPrefix), this.inputBucket.arn, account.accountId, region.region, partition.partition])
+        .apply(([base, bucketArn, accountId, regionName, p]): PolicyStatement[] => [
           ...base,
           ...efsClientStatements(job.volumes ?? [], job.mountPoints ?? [], p, regionName, accountId),
-          ...jobPolicyStatements(job.policyStatements ?? []),
+          ...jobPolicyStatements(job.policyStatements ?? [], bucketArn, config.trigger.prefix),
         ]);
       const policy = new aws.iam.RolePolicy(`${name}-${key}-policy`, { role: role.name, policy: policyJson(statements) }, { parent: this });
       this.jobRoles[key] = role;
@@ -152,7 +162,7 @@ export class Pipeline extends pulumi.ComponentResource {
         `${name}-${key}`,
         {
           ...containerArgs(job),
-          image: job.image ?? this.buildJobImage(name, job.build!, tags),
+          image: job.image ?? this.buildJobImage(name, job.build!, processImagePlatform(config), tags),
           environment: { ...job.environment, ...dataEnvironment },
           jobRoleArn: role.arn,
           ...fargateNetwork(processPlatform),
@@ -254,16 +264,15 @@ export class Pipeline extends pulumi.ComponentResource {
    * The image of a definition with `build`: built from its folder and pushed to a repository of its own
    * (`<stack>-<folder name>-<hash of folder and Dockerfile>`), once however many definitions use it.
    */
-  private buildJobImage(name: string, build: NonNullable<ProcessJobConfig["build"]>, tags: Record<string, string>): pulumi.Output<string> {
+  private buildJobImage(name: string, build: NonNullable<ProcessJobConfig["build"]>, platform: "linux/amd64" | "linux/arm64", tags: Record<string, string>): pulumi.Output<string> {
     // Pulumi runs the program from the project directory, where `build.context` is relative to.
-    const context = resolve(build.context);
-    const dockerfile = join(context, build.dockerfile ?? "Dockerfile");
+    const { context, dockerfile } = buildFolder(process.cwd(), build);
     const id = `${build.context}\0${build.dockerfile ?? "Dockerfile"}`;
     let image = this.builtImages.get(id);
     if (!image) {
       const label = basename(context).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 20) || "image";
       const suffix = createHash("sha256").update(id).digest("hex").slice(0, 6);
-      image = buildImage(`${name}-${label}-${suffix}`, { context, dockerfile, tag: sourceHash(context, ["."]), tags }, this).image.imageUri;
+      image = buildImage(`${name}-${label}-${suffix}`, { context, dockerfile, tag: sourceHash(context, ["."]), platform, tags }, this).image.imageUri;
       this.builtImages.set(id, image);
     }
     return image;

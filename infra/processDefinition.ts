@@ -35,8 +35,19 @@ export function containerArgs(job: ProcessJobConfig): Omit<ContainerJobDefinitio
   };
 }
 
-/** A definition's `policyStatements` as IAM statements, each with a Sid naming where it came from. */
-export function jobPolicyStatements(statements: readonly JobPolicyStatement[]): PolicyStatement[] {
-  return statements.map((st, i) => ({ Sid: st.Sid ?? `Config${i}`, Effect: st.Effect, Action: [...st.Action], Resource: [...st.Resource], ...(st.Condition ? { Condition: st.Condition } : {}) }));
+/**
+ * A definition's `policyStatements` as IAM statements, each with a Sid naming where it came from, and,
+ * when there are any, a Deny that keeps the pipeline's promise whatever they allow: no job writes under
+ * the trigger prefix (the pipeline would start itself). An explicit Deny wins over every Allow.
+ */
+export function jobPolicyStatements(statements: readonly JobPolicyStatement[], bucketArn: string, triggerPrefix: string): PolicyStatement[] {
+  if (statements.length === 0) return [];
+  const guard: PolicyStatement = { Sid: "NeverWriteInputs", Effect: "Deny", Action: ["s3:PutObject"], Resource: [`${bucketArn}/${triggerPrefix}*`] };
+  return [...configStatements(statements), guard];
+}
+
+function configStatements(statements: readonly JobPolicyStatement[]): PolicyStatement[] {
+  // `Config<i>` first keeps every Sid unique, and apart from the pipeline's own (IAM refuses duplicates).
+  return statements.map((st, i) => ({ Sid: `Config${i}${st.Sid ?? ""}`, Effect: st.Effect, Action: [...st.Action], Resource: [...st.Resource], ...(st.Condition ? { Condition: st.Condition } : {}) }));
 }
 

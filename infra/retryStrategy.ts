@@ -44,7 +44,7 @@ export const MAX_RETRY_PATTERN_CHARS = 512;
 /** EvaluateOnExit.onExitCode: "can contain only numbers, and can end with an asterisk (*)". */
 const EXIT_CODE_PATTERN = /^\d+\*?$/;
 /** EvaluateOnExit.onStatusReason: "letters, numbers, periods (.), colons (:), and white space … can optionally end with an asterisk (*)". */
-const STATUS_REASON_PATTERN = /^[A-Za-z0-9.:\s]*\*?$/;
+const STATUS_REASON_PATTERN = /^[A-Za-z0-9.: \t]+\*?$/;
 
 /** Failures a job definition declares transient, each retried like Spot reclamation (`jobDefinitions.<key>.retryOn`). */
 export interface RetryOn {
@@ -85,7 +85,7 @@ export function retryOnProblems(retryOn: RetryOn, attempts: number): RetryOnProb
     if (reason.length === 0 || reason.length > MAX_RETRY_PATTERN_CHARS || !STATUS_REASON_PATTERN.test(reason)) {
       problems.push({
         path: ["retryOn", "statusReasons", i],
-        rule: `1 to ${MAX_RETRY_PATTERN_CHARS} letters, digits, periods, colons and spaces, optionally ending with \`*\` (EvaluateOnExit.onStatusReason)`,
+        rule: `1 to ${MAX_RETRY_PATTERN_CHARS} letters, digits, periods, colons, spaces and tabs, optionally ending with \`*\` after at least one of them (EvaluateOnExit.onStatusReason; a bare \`*\` would retry every failure)`,
       });
     }
   });

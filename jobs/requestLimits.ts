@@ -45,7 +45,8 @@ export function requestProblem(job: Pick<PlannedJob, "id" | "step" | "dependsOn"
 export function containerOverridesLength(request: Pick<SubmitJobCommandInput, "containerOverrides" | "parameters">): number {
   const overrides = request.containerOverrides ?? {};
   const names = Object.keys(request.parameters ?? {}).sort((a, b) => b.length - a.length);
-  const substitute = (arg: string) => names.reduce((out, name) => out.replaceAll(`Ref::${name}`, request.parameters![name]), arg);
+  // A replacer function: a value's `$&`, `$'` or `$$` is text, not a replacement pattern (a key may hold them).
+  const substitute = (arg: string) => names.reduce((out, name) => out.replaceAll(`Ref::${name}`, () => request.parameters![name]!), arg);
   const command = overrides.command?.map(substitute);
   return Buffer.byteLength(JSON.stringify(command ? { ...overrides, command } : overrides));
 }

@@ -18,6 +18,10 @@ import { ENV_NAME } from "../containerRules";
 export const pinnedImage = z
   .string()
   .min(1)
+  // ContainerProperties.image: "255 characters long … letters, numbers, hyphens (-), underscores (_), colons
+  // (:), periods (.), forward slashes (/), and number signs (#)" (and `@` of a digest); it starts with a
+  // letter or digit, so it can never be read as an option of `docker run`.
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/:#@]{0,254}$/, { message: "an image reference is up to 255 letters, digits and - _ : . / # @, starting with a letter or digit" })
   .refine((i) => /@sha256:[0-9a-f]{64}$/.test(i) || /:[\w][\w.-]{0,127}$/.test(i.slice(i.lastIndexOf("/") + 1)), {
     message: "pin a tag or digest (`busybox:1.37`, `…@sha256:<64 hex>`): without one Docker pulls `:latest`",
   })
@@ -59,14 +63,45 @@ const ulimitSchema = z.object({ name: z.string(), softLimit: z.number(), hardLim
 const shapes: [z.ZodType<Volume>, z.ZodType<MountPoint>, z.ZodType<Secret>, z.ZodType<Ulimit>] = [volumeSchema, mountPointSchema, secretSchema, ulimitSchema];
 void shapes;
 
+/** Services none of whose actions a job is granted: each manages identities or accounts. */
+export const REFUSED_JOB_SERVICES = ["iam", "sts", "organizations", "sso", "identitystore", "account", "ec2-instance-connect"] as const;
+
+/**
+ * Actions a job is never granted: each runs code, or changes who may do what, as some other principal
+ * (another job definition's role or the orchestrator's, a function, an instance, a build, a stack) or
+ * opens the stack's data to others, without `iam:PassRole`.
+ */
+export const REFUSED_JOB_ACTIONS = [
+  "batch:SubmitJob", "batch:RegisterJobDefinition", "batch:UpdateComputeEnvironment", "batch:UpdateJobQueue", "batch:CreateComputeEnvironment",
+  "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:CreateFunction", "lambda:InvokeFunction", "lambda:AddPermission", "lambda:PublishLayerVersion",
+  "ecs:RunTask", "ecs:StartTask", "ecs:ExecuteCommand", "ecs:RegisterTaskDefinition", "ecs:UpdateService", "ecs:CreateService",
+  "ssm:SendCommand", "ssm:StartSession", "ssm:StartAutomationExecution", "ssm:CreateAssociation",
+  "codebuild:StartBuild", "codebuild:StartBuildBatch", "codebuild:UpdateProject", "codebuild:CreateProject",
+  "cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet", "cloudformation:CreateStackSet",
+  "ec2:RunInstances", "ec2:CreateLaunchTemplateVersion", "ec2:ModifyInstanceAttribute", "ec2:ModifyLaunchTemplate",
+  "glue:UpdateDevEndpoint", "glue:CreateDevEndpoint", "glue:CreateJob", "glue:UpdateJob",
+  "states:StartExecution", "states:UpdateStateMachine", "events:PutTargets",
+  "kms:CreateGrant", "kms:PutKeyPolicy",
+  "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutBucketNotification", "s3:PutBucketNotificationConfiguration",
+  "secretsmanager:PutResourcePolicy", "ecr:SetRepositoryPolicy", "logs:PutResourcePolicy", "sns:SetTopicAttributes", "sqs:SetQueueAttributes",
+] as const;
+
+const refusedActions = new Set<string>(REFUSED_JOB_ACTIONS.map((a) => a.toLowerCase()));
+
 /**
  * An IAM action a job may be granted: `service:Action`, spelt out (no `*` or `?`: grant what the code
- * calls), and never IAM's or STS's: a job that could change IAM or assume roles could grant itself anything.
+ * calls), neither of a service that manages identities ({@link REFUSED_JOB_SERVICES}) nor one that runs
+ * code or changes access as another principal ({@link REFUSED_JOB_ACTIONS}).
  */
 const jobAction = z
   .string()
   .regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, { message: "must be one action spelt out, `service:Action` (no `*` or `?`: name each action the job calls)" })
-  .refine((a) => !/^(iam|sts):/i.test(a), { message: "IAM and STS actions are not granted to jobs: a job that can change IAM or assume roles can grant itself anything" });
+  .refine((a) => !(REFUSED_JOB_SERVICES as readonly string[]).includes(a.split(":")[0]!.toLowerCase()), {
+    message: `${REFUSED_JOB_SERVICES.join(", ")} actions are not granted to jobs: a job that can change identities or assume roles can grant itself anything`,
+  })
+  .refine((a) => !refusedActions.has(a.toLowerCase()), {
+    message: "is not granted to jobs: it runs code or changes access as another principal (another job's role, the orchestrator's, a function or an instance) without iam:PassRole",
+  });
 
 /** A statement of a job's own role: exact actions on named resources, as IAM's policy grammar has them. */
 export const jobPolicyStatementSchema = z
@@ -92,8 +127,12 @@ export const processJobSchema = z
       .object({
         /** The folder, relative to the project root (where Pulumi.yaml is). */
         context: z.string().min(1).refine((c) => !c.startsWith("/") && !c.split("/").includes(".."), { message: "must be a folder inside the project, relative to Pulumi.yaml" }),
-        /** @default Dockerfile in `context` */
-        dockerfile: z.string().min(1).optional(),
+        /** A file in `context` (its hash, which tags the image, covers only the folder). @default Dockerfile */
+        dockerfile: z
+          .string()
+          .min(1)
+          .refine((d) => !d.startsWith("/") && !d.split("/").includes(".."), { message: "must be a file inside build.context, relative to it" })
+          .optional(),
       })
       .strict()
       .optional(),

@@ -8,10 +8,10 @@ import { PlatformCapability } from "@aws-sdk/client-batch";
 import { BARRIER_JOB_DEFINITION_KEY, jobTagKeys, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../contract";
 import { jobSizeProblem, minVcpusProblem } from "../batchRules";
 import { FARGATE_QUEUE, processPlatform } from "./platformSchema";
-import { containerProblems } from "../containerRules";
+import { containerProblems, environmentProblems } from "../containerRules";
 import { retryOnProblems } from "../retryStrategy";
 import type { ConfigDraft } from "./schema";
-import { stepOverridesRule, waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
+import { stepOverridesRule, waitTimeoutRule, workflowOf, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
 
 /** One broken rule: the key path (relative to the schema that applies the rule) and the rule. */
 export interface ConfigIssue {
@@ -191,9 +191,36 @@ export const jobDefinitionContainersRule: ConfigRule = (cfg) => {
   const platform = processPlatform(cfg);
   const where = platform === PlatformCapability.FARGATE ? " (processQueue is `fargate`)" : "";
   return Object.entries(cfg.jobDefinitions).flatMap(([key, job]) => [
-    ...containerProblems(platform, job).map((p) => ({ path: ["jobDefinitions", key, ...p.path], message: `${p.rule}${where}` })),
+    ...[...environmentProblems(job.environment), ...containerProblems(platform, job)].map((p) => ({ path: ["jobDefinitions", key, ...p.path], message: `${p.rule}${where}` })),
     ...retryOnProblems(job.retryOn ?? {}, job.retryAttempts).map((p) => ({ path: ["jobDefinitions", key, ...p.path], message: p.rule })),
   ]);
+};
+
+/** GPU instance families (`p3`, `p4d`, `g5`, `g6e`, `g5g`): what Batch's GPU jobs need ("GPU jobs", Batch user guide). */
+export const isGpuInstanceType = (type: string): boolean => /^(p|g)\d/.test(type);
+
+/**
+ * A job that asks for GPUs (a definition's `gpus` or a step's) can be placed: an EC2 environment lists GPU
+ * instance types. "All instance types in a compute environment that run GPU jobs should be from the p2,
+ * p3, g3, g3s, or g4 instance families. If this isn't done a GPU job might get stuck in the RUNNABLE
+ * status" (Batch user guide, "GPU jobs"); `optimal` holds none.
+ */
+export const gpuInstanceTypesRule: ConfigRule = (cfg) => {
+  const definitions = Object.entries(cfg.jobDefinitions).filter(([, job]) => job.gpus !== undefined).map(([key]) => `jobDefinitions.${key}`);
+  let steps: string[] = [];
+  try {
+    steps = workflowOf(cfg).steps.filter((s) => s.gpus !== undefined).map((s) => `workflow step \`${s.name}\``);
+  } catch {
+    // workflowSpecRule reports a workflow that does not parse.
+  }
+  const asking = [...definitions, ...steps];
+  // On Fargate the job definition's own rule says GPUs are not available there.
+  if (processPlatform(cfg) === PlatformCapability.FARGATE) return [];
+  if (asking.length === 0 || EC2_ENVIRONMENTS.some((env) => cfg.compute[env].instanceTypes.some(isGpuInstanceType))) return [];
+  return [{
+    path: ["compute", "spot", "instanceTypes"],
+    message: `list no GPU instance types (p3, p4d, g5, …), nor do compute.onDemand.instanceTypes, but ${asking.join(", ")} asks for GPUs: the job would stay RUNNABLE until runnableTimeoutSeconds cancels it`,
+  }];
 };
 
 /** No configured queue is called {@link FARGATE_QUEUE}. */
@@ -267,6 +294,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   jobSizesRule,
   jobDefinitionContainersRule,
   stepOverridesRule,
+  gpuInstanceTypesRule,
   reservedQueueNameRule,
   reservedJobDefinitionKeysRule,
   environmentArchitectureRule,

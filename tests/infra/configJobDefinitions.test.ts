@@ -23,7 +23,15 @@ describe("jobDefinitions: one message naming the key, the value and the rule", (
     ["a GPU on Fargate", job({ gpus: 1, vcpus: 1, memoryMiB: 2048 }, FARGATE), line("gpus", "1", "GPU is not applicable to jobs on Fargate resources")],
     ["ephemeral storage on EC2", job({ ephemeralStorageGiB: 50 }), line("ephemeralStorageGiB", "50", "applies to Fargate only")],
     ["ephemeral storage past 200 GiB", job({ ephemeralStorageGiB: 201, vcpus: 1, memoryMiB: 2048 }, FARGATE), line("ephemeralStorageGiB", "201", "Batch accepts 21 to 200 GiB")],
-    ["a host volume on Fargate", job({ vcpus: 1, memoryMiB: 2048, volumes: [{ name: "v", host: { sourcePath: "/mnt" } }] }, FARGATE), line("volumes[0]", '{"name":"v","host":{"sourcePath":"/mnt"}}', "jobs on Fargate take EFS volumes only")],
+    ["a host volume on Fargate", job({ vcpus: 1, memoryMiB: 2048, volumes: [{ name: "v", host: { sourcePath: "/mnt" } }] }, FARGATE), line("volumes[0].host", '{"sourcePath":"/mnt"}', "is not applicable to jobs on Fargate resources")],
+    ["the Docker socket as a host volume", job({ volumes: [{ name: "v", host: { sourcePath: "/var/run/docker.sock" } }] }), line("volumes[0].host.sourcePath", '"/var/run/docker.sock"', "is the instance's own `/var/run`")],
+    ["a GPU with no GPU instance types", job({ gpus: 1 }), `${NS}:compute.spot.instanceTypes = (unset): list no GPU instance types (p3, p4d, g5, …), nor do compute.onDemand.instanceTypes, but jobDefinitions.process asks for GPUs`],
+    ["a reserved environment variable", job({ environment: { AWS_BATCH_X: "1" } }), line("environment.AWS_BATCH_X", '"1"', "names starting with `AWS_BATCH` are set by Batch")],
+    ["an image that reads as a docker option", { jobDefinitions: { process: { image: "--volume=/:/host:rw" } } }, line("image", '"--volume=/:/host:rw"', "an image reference is up to 255 letters")],
+    ["a Dockerfile outside the build folder", { jobDefinitions: { process: { build: { context: "examples/x", dockerfile: "../Dockerfile" } } } }, line("build.dockerfile", '"../Dockerfile"', "must be a file inside build.context")],
+    ["an action that runs code as another role", job({ policyStatements: [{ Action: ["batch:SubmitJob"], Resource: ["*"] }] }), line("policyStatements[0].Action[0]", '"batch:SubmitJob"', "is not granted to jobs: it runs code or changes access as another principal")],
+    ["an action that rewrites the bucket's policy", job({ policyStatements: [{ Action: ["s3:PutBucketPolicy"], Resource: ["*"] }] }), line("policyStatements[0].Action[0]", '"s3:PutBucketPolicy"', "is not granted to jobs")],
+    ["the trigger's code", job({ policyStatements: [{ Action: ["lambda:UpdateFunctionCode"], Resource: ["*"] }] }), line("policyStatements[0].Action[0]", '"lambda:UpdateFunctionCode"', "is not granted to jobs")],
     ["a mount of no volume", job({ mountPoints: [{ sourceVolume: "v", containerPath: "/v" }] }), line("mountPoints[0].sourceVolume", '"v"', "must name a volume of this definition (volumes: none)")],
     ["an unknown EFS field (Batch's shape is strict)", job({ volumes: [{ name: "v", efsVolumeConfiguration: { fileSystemId: "fs-0123456789abcdef0", encrypted: true } }] }), "jobDefinitions.process.volumes[0].efsVolumeConfiguration"],
     ["a secret by name", job({ secrets: [{ name: "DB", valueFrom: "db-password" }] }), line("secrets[0].valueFrom", '"db-password"', "must be the full ARN of an SSM parameter")],
@@ -31,11 +39,12 @@ describe("jobDefinitions: one message naming the key, the value and the rule", (
     ["a soft ulimit over the hard one", job({ ulimits: [{ name: "nofile", softLimit: 2, hardLimit: 1 }] }), line("ulimits[0].softLimit", "2", "cannot exceed hardLimit (1)")],
     ["three retryOn patterns", job({ retryOn: { exitCodes: [75, 76, 77] } }), line("retryOn", '{"exitCodes":[75,76,77]}', "at most 2 exit codes and status reasons together")],
     ["an exit code that is not digits", job({ retryOn: { exitCodes: ["7x"] } }), line("retryOn.exitCodes[0]", '"7x"', "an exit code is digits, optionally ending with `*`")],
-    ["a status reason with a wildcard inside", job({ retryOn: { statusReasons: ["Host*EC2"] } }), line("retryOn.statusReasons[0]", '"Host*EC2"', "1 to 512 letters, digits, periods, colons and spaces, optionally ending with `*`")],
+    ["a status reason with a wildcard inside", job({ retryOn: { statusReasons: ["Host*EC2"] } }), line("retryOn.statusReasons[0]", '"Host*EC2"', "1 to 512 letters, digits, periods, colons, spaces and tabs, optionally ending with `*`")],
+    ["a status reason that is only `*` (retry everything)", job({ retryOn: { statusReasons: ["*"] } }), "retryOn.statusReasons[0] = \"*\": 1 to 512 letters, digits, periods, colons, spaces and tabs, optionally ending with `*` after at least one of them (EvaluateOnExit.onStatusReason; a bare `*` would retry every failure)"],
     ["retryOn with one attempt", job({ retryAttempts: 1, retryOn: { exitCodes: [75] } }), line("retryAttempts", "1", "must be at least 2 for retryOn to retry anything")],
     ["a wildcard action", job({ policyStatements: [{ Action: ["s3:Get*"], Resource: ["*"] }] }), line("policyStatements[0].Action[0]", '"s3:Get*"', "must be one action spelt out")],
-    ["an IAM action", job({ policyStatements: [{ Action: ["iam:PassRole"], Resource: ["*"] }] }), line("policyStatements[0].Action[0]", '"iam:PassRole"', "IAM and STS actions are not granted to jobs")],
-    ["an STS action", job({ policyStatements: [{ Action: ["sts:AssumeRole"], Resource: ["*"] }] }), line("policyStatements[0].Action[0]", '"sts:AssumeRole"', "IAM and STS actions")],
+    ["an IAM action", job({ policyStatements: [{ Action: ["iam:PassRole"], Resource: ["*"] }] }), line("policyStatements[0].Action[0]", '"iam:PassRole"', "iam, sts, organizations, sso, identitystore, account, ec2-instance-connect actions are not granted to jobs")],
+    ["an STS action", job({ policyStatements: [{ Action: ["sts:AssumeRole"], Resource: ["*"] }] }), line("policyStatements[0].Action[0]", '"sts:AssumeRole"', "iam, sts, organizations, sso, identitystore, account, ec2-instance-connect actions are not granted to jobs: a job that can change identities or assume roles can grant itself anything")],
     ["a step's fractional vCPUs on EC2", job({}, { workflow: { steps: [{ name: "a", jobDefinition: "process", vcpus: 0.5 }] } }), `${NS}:workflow: workflow step \`a\`: vcpus 0.5: EC2 jobs take whole vCPUs`],
     ["a step's GPUs on Fargate", job({ vcpus: 1, memoryMiB: 2048 }, { ...FARGATE, workflow: { steps: [{ name: "a", jobDefinition: "process", gpus: 1 }] } }), "workflow step `a`: gpus 1: GPUs are not available to jobs on Fargate resources"],
     ["a step's memory outside Fargate's table", job({ vcpus: 1, memoryMiB: 2048 }, { ...FARGATE, workflow: { steps: [{ name: "a", jobDefinition: "process", memoryMiB: 1024 }] } }), "workflow step `a`: memoryMiB 1024: Fargate with 1 vCPU accepts 2048 to 8192 MiB"],
@@ -63,7 +72,8 @@ describe("jobDefinitions: what Batch accepts passes", () => {
       retryOn: { exitCodes: [75], statusReasons: ["Task failed to start*"] },
       policyStatements: [{ Action: ["dynamodb:PutItem"], Resource: ["arn:aws:dynamodb:eu-west-1:123456789012:table/results"] }],
     };
-    expect(parsePipelineConfig(job(full), NS).jobDefinitions.process).toMatchObject(full);
+    const gpuCompute = { compute: { spot: { instanceTypes: ["g5", "g6"] }, onDemand: { instanceTypes: ["g5"] } } };
+    expect(parsePipelineConfig(job(full, gpuCompute), NS).jobDefinitions.process).toMatchObject(full);
     expect(() => parsePipelineConfig(job({ vcpus: 1, memoryMiB: 2048, ephemeralStorageGiB: 21 }, FARGATE), NS)).not.toThrow();
     expect(() => parsePipelineConfig({ jobDefinitions: { process: { build: { context: "examples/csv-stats" }, command: ["node", "stats.mjs"] } } }, NS)).not.toThrow();
   });

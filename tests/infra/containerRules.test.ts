@@ -13,7 +13,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Volume } from "@aws-sdk/client-batch";
-import { type ContainerFeatures, containerProblems, problemField, secretSource } from "../../infra/containerRules";
+import { type ContainerFeatures, containerProblems, environmentProblems, problemField, secretSource } from "../../infra/containerRules";
 
 const rules = (platform: "EC2" | "FARGATE", f: ContainerFeatures) => containerProblems(platform, f).map((p) => `${problemField(p.path)}: ${p.rule}`);
 const efs = (config: NonNullable<Volume["efsVolumeConfiguration"]>): ContainerFeatures => ({ volumes: [{ name: "shared", efsVolumeConfiguration: config }] });
@@ -21,6 +21,7 @@ const FS = "fs-0123456789abcdef0";
 const AP = "fsap-0123456789abcdef0";
 const SSM = "arn:aws:ssm:eu-west-1:123456789012:parameter/app/db-password";
 const SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/api-key-AbC123";
+const PARTIAL_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/api-key";
 
 describe("containerProblems: what Batch accepts passes", () => {
   it.each<[string, "EC2" | "FARGATE", ContainerFeatures]>([
@@ -37,6 +38,10 @@ describe("containerProblems: what Batch accepts passes", () => {
     ["200 GiB of ephemeral storage on Fargate", "FARGATE", { ephemeralStorageGiB: 200 }],
     ["shared memory and ulimits on EC2", "EC2", { sharedMemoryMiB: 1024, ulimits: [{ name: "nofile", softLimit: 65_536, hardLimit: 65_536 }] }],
     ["a uid:gid user", "FARGATE", { user: "1000:1000" }],
+    ["a volume with only a name on Fargate (scratch space)", "FARGATE", { volumes: [{ name: "tmp" }], mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp" }] }],
+    ["unlimited ulimits (-1)", "EC2", { ulimits: [{ name: "memlock", softLimit: -1, hardLimit: -1 }, { name: "nofile", softLimit: 1024, hardLimit: -1 }] }],
+    ["a data path under /var that is not the runtime's", "EC2", { volumes: [{ name: "d", host: { sourcePath: "/var/data" } }] }],
+    ["a hierarchical SSM parameter by ARN", "EC2", { secrets: [{ name: "DB", valueFrom: "arn:aws:ssm:eu-west-1:123456789012:parameter/a/b/c" }] }],
   ])("%s", (_, platform, features) => {
     expect(rules(platform, features)).toEqual([]);
   });
@@ -47,7 +52,15 @@ describe("containerProblems: each rule at its edge, named by path", () => {
     ["a volume name of 256 characters", "EC2", { volumes: [{ name: "v".repeat(256) }] }, "volumes[0].name: a volume name is 1 to 255 letters, digits, - or _"],
     ["a volume name with a dot", "EC2", { volumes: [{ name: "my.data" }] }, "volumes[0].name: a volume name is 1 to 255"],
     ["a volume defined twice", "EC2", { volumes: [{ name: "a" }, { name: "a" }] }, "volumes[1].name: volume `a` is defined twice"],
-    ["a host volume on Fargate", "FARGATE", { volumes: [{ name: "scratch", host: { sourcePath: "/mnt" } }] }, "volumes[0]: jobs on Fargate take EFS volumes only"],
+    ["a host volume on Fargate", "FARGATE", { volumes: [{ name: "scratch", host: { sourcePath: "/mnt" } }] }, "volumes[0].host: is not applicable to jobs on Fargate resources"],
+    ["the Docker socket as a host volume", "EC2", { volumes: [{ name: "d", host: { sourcePath: "/var/run/docker.sock" } }] }, "volumes[0].host.sourcePath: is the instance's own `/var/run`"],
+    ["the host's root", "EC2", { volumes: [{ name: "d", host: { sourcePath: "/" } }] }, "volumes[0].host.sourcePath: is the instance's own `/`"],
+    ["a path that climbs back into /etc", "EC2", { volumes: [{ name: "d", host: { sourcePath: "/mnt/../etc" } }] }, "volumes[0].host.sourcePath: is the instance's own `/etc`"],
+    ["the ECS agent's state", "EC2", { volumes: [{ name: "d", host: { sourcePath: "/var/lib/ecs/data" } }] }, "is the instance's own `/var/lib/ecs`"],
+    ["a secret named AWS_REGION", "EC2", { secrets: [{ name: "AWS_REGION", valueFrom: SSM }] }, "secrets[0].name: `AWS_REGION` is set by the pipeline to the stack's region"],
+    ["an SSM ARN with the name's leading slash", "EC2", { secrets: [{ name: "DB", valueFrom: "arn:aws:ssm:eu-west-1:123456789012:parameter//app/db" }] }, "secrets[0].valueFrom: must be the full ARN"],
+    ["a Secrets Manager ARN without its six characters", "EC2", { secrets: [{ name: "DB", valueFrom: PARTIAL_SECRET }] }, "secrets[0].valueFrom: must be the full ARN of an SSM parameter (arn:aws:ssm:<region>:<account>:parameter/<name>, the name without its leading /) or the complete ARN of a Secrets Manager secret, with the six characters AWS appends"],
+    ["a wildcard in a secret's JSON key", "EC2", { secrets: [{ name: "DB", valueFrom: `${SECRET}:*::` }] }, "secrets[0].valueFrom: must be the full ARN"],
     ["a relative host path", "EC2", { volumes: [{ name: "scratch", host: { sourcePath: "mnt" } }] }, "volumes[0].host.sourcePath: must be an absolute path"],
     ["host and EFS at once", "EC2", { volumes: [{ name: "x", host: {}, efsVolumeConfiguration: { fileSystemId: FS } }] }, "volumes[0]: a volume is either `host` or `efsVolumeConfiguration`, not both"],
     ["a bad file system id", "EC2", efs({ fileSystemId: "fs-xyz" }), "volumes[0].efsVolumeConfiguration.fileSystemId: must be an EFS file system id"],
@@ -74,6 +87,8 @@ describe("containerProblems: each rule at its edge, named by path", () => {
     ["ulimits on Fargate", "FARGATE", { ulimits: [{ name: "nofile", softLimit: 1, hardLimit: 1 }] }, "ulimits: ulimits is not applicable to jobs on Fargate resources"],
     ["an unknown ulimit", "EC2", { ulimits: [{ name: "files", softLimit: 1, hardLimit: 1 }] }, "ulimits[0].name: must be one of core, cpu"],
     ["a soft limit over the hard one", "EC2", { ulimits: [{ name: "nofile", softLimit: 2, hardLimit: 1 }] }, "ulimits[0].softLimit: cannot exceed hardLimit (1)"],
+    ["an unlimited soft limit over a finite hard one", "EC2", { ulimits: [{ name: "nofile", softLimit: -1, hardLimit: 1 }] }, "ulimits[0].softLimit: cannot exceed hardLimit (1)"],
+    ["a limit below -1", "EC2", { ulimits: [{ name: "nofile", softLimit: -2, hardLimit: 1 }] }, "ulimits[0].softLimit: must be a whole number, or -1 for unlimited"],
     ["a user with a space", "EC2", { user: "app user" }, "user: must be a user name or uid"],
   ])("%s", (_, platform, features, expected) => {
     const found = rules(platform, features);
@@ -82,10 +97,25 @@ describe("containerProblems: each rule at its edge, named by path", () => {
   });
 });
 
+describe("environmentProblems: names Batch or the pipeline sets (ContainerProperties.environment: \"cannot start with AWS_BATCH\")", () => {
+  it.each([
+    ["AWS_BATCH_JOB_ID", "names starting with `AWS_BATCH` are set by Batch or the pipeline"],
+    ["PIPELINE_OUTPUT_PREFIX", "names starting with `PIPELINE_` are set by Batch or the pipeline"],
+    ["aws_region", "`aws_region` is set by the pipeline to the stack's region"],
+  ])("refuses %s", (name, rule) => {
+    expect(environmentProblems({ [name]: "x" })).toEqual([{ path: ["environment", name], rule }]);
+  });
+  it("takes any other name, AWS_-prefixed ones included", () => {
+    expect(environmentProblems({ AWS_MAX_ATTEMPTS: "5", LOG_LEVEL: "info", PIPELINE: "x" })).toEqual([]);
+  });
+});
+
 describe("secretSource: what the execution role is granted", () => {
   it("an SSM parameter ARN as it is; a Secrets Manager ARN without its JSON key, stage and version", () => {
     expect(secretSource(SSM)).toEqual({ service: "ssm", arn: SSM });
     expect(secretSource(`${SECRET}:password:AWSCURRENT:`)).toEqual({ service: "secretsmanager", arn: SECRET });
     expect(secretSource("app/db-password")).toBeUndefined();
+    // Secrets Manager reads a name ending in `-` and six characters as a complete ARN: a partial ARN could name no secret.
+    expect(secretSource(PARTIAL_SECRET)).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ import { ACCOUNT_ID, type MockedStack, oneOf, REGION, type RecordedResource, set
 import { type AwsRequest, type PolicyDocument, simulate, unknownToAws } from "../support/iam";
 
 const SSM = `arn:aws:ssm:${REGION}:${ACCOUNT_ID}:parameter/app/db-password`;
-const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:app/api-key`;
+const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:app/api-key-AbC123`;
 const FS = "fs-0123456789abcdef0";
 const AP = "fsap-0123456789abcdef0";
 const TABLE = `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/results`;
@@ -23,6 +23,7 @@ let stack: MockedStack;
 
 beforeAll(async () => {
   stack = await setupPulumiMocks({
+    compute: { spot: { instanceTypes: ["g5", "c7i"] }, onDemand: { instanceTypes: ["g5"] } },
     jobDefinitions: {
       stats: {
         build: { context: "examples/csv-stats" },
@@ -47,7 +48,7 @@ beforeAll(async () => {
         user: "1000:1000",
         readonlyRootFilesystem: true,
         retryOn: { exitCodes: [75] },
-        policyStatements: [{ Action: ["dynamodb:PutItem"], Resource: [TABLE] }],
+        policyStatements: [{ Action: ["dynamodb:PutItem"], Resource: [TABLE] }, { Sid: "ReadInputs", Action: ["s3:PutObject"], Resource: ["*"] }],
       },
       merge: { image: "public.ecr.aws/docker/library/node:22.12-slim", command: ["node", "merge.mjs"] },
       statsAgain: { build: { context: "examples/csv-stats" }, command: ["node", "stats.mjs"] },
@@ -58,6 +59,7 @@ beforeAll(async () => {
   await settle();
 });
 
+const bucketArn = () => oneOf(stack, "aws:s3/bucket:Bucket", "-input").state.arn as string;
 const definition = (key: string) => oneOf(stack, "aws:batch/jobDefinition:JobDefinition", `-${key}-jd`);
 const props = (key: string) => JSON.parse(definition(key).inputs.containerProperties);
 const role = (suffix: string) => oneOf(stack, "aws:iam/role:Role", suffix);
@@ -130,6 +132,11 @@ describe("a job definition with the container properties real jobs use", () => {
 describe("the roles of real workloads, against AWS's authorization data", () => {
   const roles = ["-stats-role", "-merge-role", "-stats-exec-role"];
 
+  it("renders a statement's Sid after its index, so none can clash with the pipeline's own (IAM refuses duplicates)", () => {
+    const sids = Object.values(policiesOf(role("-stats-role"))).flatMap((d) => d.Statement.map((st) => st.Sid));
+    expect(sids).toEqual(["ReadInputs", "WriteResults", "ListOwnPrefixes", "MountEfs1", "Config0", "Config1ReadInputs", "NeverWriteInputs"]);
+  });
+
   it("names only actions, resource types and condition keys AWS defines", async () => {
     for (const suffix of roles) {
       const statements = Object.values(policiesOf(role(suffix))).flatMap((d) => d.Statement);
@@ -139,9 +146,9 @@ describe("the roles of real workloads, against AWS's authorization data", () => 
 
   it.each<[string, AwsRequest, string]>([
     ["-stats-exec-role", { action: "ssm:GetParameters", resource: SSM, why: "ECS reads the secret parameter" }, "Allowed"],
-    ["-stats-exec-role", { action: "secretsmanager:GetSecretValue", resource: `${SECRET}-AbC123`, why: "ECS reads the secret (AWS appends 6 characters)" }, "Allowed"],
+    ["-stats-exec-role", { action: "secretsmanager:GetSecretValue", resource: SECRET, why: "ECS reads the secret" }, "Allowed"],
     ["-stats-exec-role", { action: "ssm:GetParameters", resource: `arn:aws:ssm:${REGION}:${ACCOUNT_ID}:parameter/app/other`, why: "another parameter" }, "ImplicitlyDenied"],
-    ["-stats-exec-role", { action: "secretsmanager:GetSecretValue", resource: `${SECRET}-admin-AbC123`, why: "another secret sharing the name's start" }, "ImplicitlyDenied"],
+    ["-stats-exec-role", { action: "secretsmanager:GetSecretValue", resource: SECRET.replace("api-key-AbC123", "api-key-admin-XyZ789"), why: "another secret sharing the name's start" }, "ImplicitlyDenied"],
     ["-stats-exec-role", { action: "secretsmanager:GetSecretValue", resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:prod/db-XyZ789`, why: "another secret" }, "ImplicitlyDenied"],
     ["-stats-role", { action: "dynamodb:PutItem", resource: TABLE, why: "its policyStatements" }, "Allowed"],
     ["-stats-role", { action: "dynamodb:PutItem", resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/other`, why: "another table" }, "ImplicitlyDenied"],
@@ -151,8 +158,11 @@ describe("the roles of real workloads, against AWS's authorization data", () => 
     ["-stats-role", { action: "elasticfilesystem:ClientMount", resource: `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT_ID}:file-system/${FS}`, context: { "elasticfilesystem:AccessPointArn": `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT_ID}:access-point/fsap-0000000000000000f` }, why: "another access point" }, "ImplicitlyDenied"],
     ["-stats-role", { action: "elasticfilesystem:ClientWrite", resource: `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT_ID}:file-system/${FS}`, context: { "elasticfilesystem:AccessPointArn": `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT_ID}:access-point/${AP}` }, why: "writing a read-only mount" }, "ImplicitlyDenied"],
     ["-merge-role", { action: "elasticfilesystem:ClientMount", resource: `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT_ID}:file-system/${FS}`, context: { "elasticfilesystem:AccessPointArn": `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT_ID}:access-point/${AP}` }, why: "a definition without the volume" }, "ImplicitlyDenied"],
+    ["-stats-role", { action: "s3:PutObject", resource: "arn:aws:s3:::elsewhere/x", why: "its policyStatements (s3:PutObject on *)" }, "Allowed"],
+    ["-stats-role", { action: "s3:PutObject", resource: "BUCKET/incoming/loop.csv", why: "writing under the trigger prefix, whatever policyStatements allow" }, "ExplicitlyDenied"],
     ["-merge-role", { action: "iam:PassRole", resource: `arn:aws:iam::${ACCOUNT_ID}:role/anything`, why: "escalation" }, "ImplicitlyDenied"],
   ])("%s: %j → %s", async (suffix, request, expected) => {
-    expect(await outcome(role(suffix), request)).toBe(expected);
+    // The bucket's ARN is known once the stack is up; rows name it BUCKET.
+    expect(await outcome(role(suffix), { ...request, resource: request.resource.replace("BUCKET", bucketArn()) })).toBe(expected);
   });
 });

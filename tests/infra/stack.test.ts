@@ -38,7 +38,7 @@ describe("compute environments", () => {
       expect(env.inputs.serviceRole).toBeUndefined();
       expect(env.inputs.computeResources.instanceTypes).toEqual(["optimal"]);
       expect(env.inputs.computeResources.subnets).toEqual(["subnet-0default000000a", "subnet-0default000000b", "subnet-0default000000c"]);
-      expect(env.inputs.computeResources.ec2Configurations).toEqual([{ imageType: "ECS_AL2023" }]);
+      expect(env.inputs.computeResources.ec2Configurations).toEqual([{ imageType: "ECS_AL2023" }, { imageType: "ECS_AL2023_NVIDIA" }]);
       expect(env.inputs.updatePolicy).toEqual({ terminateJobsOnUpdate: false, jobExecutionTimeoutMinutes: 30 });
     }
   });

@@ -11,6 +11,7 @@ import { defaultWorkflow, parseWorkflowSpec } from "../../jobs/spec";
 import { readInputs } from "../../jobs/inputs";
 import { computeRunId } from "../../functions/startRequest";
 import { chunkBytesOf } from "../../contract";
+import { containerOverridesLength } from "../../jobs/requestLimits";
 import { context, INPUT, startJobEnv } from "./fixtures";
 
 const env = (job: PlannedJob) => Object.fromEntries((job.request.containerOverrides?.environment ?? []).map((e) => [e.name!, e.value!]));
@@ -140,5 +141,14 @@ describe("a step overrides what a submission may override", () => {
 
   it("accepts the edges: 60 s, 4 MiB, 1 GPU", () => {
     expect(() => parseWorkflowSpec({ steps: [{ name: "s", jobDefinition: "process", timeoutSeconds: 60, memoryMiB: 4, gpus: 1 }] })).not.toThrow();
+  });
+});
+
+describe("the overrides limit counts a key's `$` characters as they are", () => {
+  it("measures a command with Ref::key substituted literally, `$&` and `$$` included", () => {
+    const key = "$$".repeat(500);
+    const request = { containerOverrides: { command: ["echo", "Ref::key"] }, parameters: { key } };
+    // String.replaceAll would read `$$` as one `$`, counting 500 bytes fewer than Batch will send.
+    expect(containerOverridesLength(request)).toBe(Buffer.byteLength(JSON.stringify({ command: ["echo", key] })));
   });
 });

@@ -1,0 +1,59 @@
+/** The hash that tags a built image: every file of the folder, nothing outside it, never a link or a special file. */
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { buildFolder, sourceHash } from "../../infra/image";
+
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), "bp-image-"));
+  mkdirSync(join(dir, "lib"));
+  writeFileSync(join(dir, "Dockerfile"), "FROM scratch\n");
+  writeFileSync(join(dir, "lib", "job.mjs"), "console.log(1)\n");
+  return dir;
+}
+
+describe("sourceHash", () => {
+  it("changes when a file's content changes, and only then", () => {
+    const dir = folder();
+    const before = sourceHash(dir, ["."]);
+    expect(sourceHash(dir, ["."])).toBe(before);
+    writeFileSync(join(dir, "lib", "job.mjs"), "console.log(2)\n");
+    expect(sourceHash(dir, ["."])).not.toBe(before);
+  });
+
+  it("refuses a symbolic link, which could lead out of the folder or loop", () => {
+    const dir = folder();
+    symlinkSync("/etc", join(dir, "escape"));
+    expect(() => sourceHash(dir, ["."])).toThrow(/escape: an image's build folder holds only files and folders \(this is a symbolic link\)/);
+  });
+
+  it("refuses a special file such as a FIFO, which would never end", () => {
+    const dir = folder();
+    execFileSync("mkfifo", [join(dir, "pipe")]);
+    expect(() => sourceHash(dir, ["."])).toThrow(/pipe: .* \(this is a special file\)/);
+  });
+});
+
+describe("buildFolder", () => {
+  it("resolves a folder of the project and its Dockerfile", () => {
+    const project = mkdtempSync(join(tmpdir(), "bp-project-"));
+    mkdirSync(join(project, "jobs", "csv"), { recursive: true });
+    writeFileSync(join(project, "jobs", "csv", "Dockerfile"), "FROM scratch\n");
+    expect(buildFolder(project, { context: "jobs/csv" })).toEqual({ context: join(project, "jobs", "csv"), dockerfile: join(project, "jobs", "csv", "Dockerfile") });
+  });
+
+  it("refuses a folder without its Dockerfile, naming the path", () => {
+    const project = mkdtempSync(join(tmpdir(), "bp-project-"));
+    mkdirSync(join(project, "jobs"));
+    expect(() => buildFolder(project, { context: "jobs", dockerfile: "Job.Dockerfile" })).toThrow(`${join(project, "jobs", "Job.Dockerfile")} does not exist`);
+  });
+
+  it("refuses a folder that is a link out of the project", () => {
+    const project = mkdtempSync(join(tmpdir(), "bp-project-"));
+    const outside = folder();
+    symlinkSync(outside, join(project, "linked"));
+    expect(() => buildFolder(project, { context: "linked" })).toThrow(/build.context "linked" leads outside the project/);
+  });
+});
