@@ -31,6 +31,10 @@ async function readParts(keys) {
 function checkParts(parts, where) {
   if (parts.length === 0) throw new BadInput(`no parts under ${where}: the stats step wrote none for this run`);
   const { taskCount, chunkBytes, size } = parts[0];
+  // A part is data another job wrote: a step has at most 1,000,000 tasks (the pipeline's limit).
+  if (!Number.isInteger(taskCount) || taskCount < 1 || taskCount > 1_000_000) {
+    throw new BadInput(`part ${parts[0].index} under ${where} says ${JSON.stringify(taskCount)} tasks: not a step's width (1 to 1,000,000)`);
+  }
   const byIndex = new Map();
   for (const part of parts) {
     if (part.taskCount !== taskCount || part.chunkBytes !== chunkBytes || part.size !== size) {
