@@ -19,13 +19,24 @@ export interface ContainerProblem {
 /** What {@link containerProblems} reads: the container fields the stack config and the component take. */
 export interface ContainerFeatures {
   readonly environment?: Readonly<Record<string, unknown>>;
+  /** Host paths (EC2), name-only scratch volumes and EFS file systems; no host paths on Fargate. @default none */
   readonly volumes?: readonly Volume[];
+  /** Where `volumes` appear in the container. @default none */
   readonly mountPoints?: readonly MountPoint[];
+  /**
+   * Environment variables from SSM parameters or Secrets Manager secrets, by full ARN. The execution role
+   * (one is created when `executionRoleArn` is not given) may read exactly these. @default none
+   */
   readonly secrets?: readonly Secret[];
+  /** EC2 only. @default none */
   readonly gpus?: number;
+  /** Fargate only, 21 to 200. @default Fargate's 20 GiB */
   readonly ephemeralStorageGiB?: number;
+  /** EC2 only: /dev/shm in MiB. @default Docker's */
   readonly sharedMemoryMiB?: number;
+  /** EC2 only. @default the instance's */
   readonly ulimits?: readonly Ulimit[];
+  /** The user the container runs as. @default the image's */
   readonly user?: string;
 }
 

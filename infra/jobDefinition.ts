@@ -1,20 +1,21 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { type EvaluateOnExit, JobDefinitionType, type MountPoint, PlatformCapability, type RetryStrategy, type Secret, type Ulimit, type Volume } from "@aws-sdk/client-batch";
+import { type EvaluateOnExit, JobDefinitionType, PlatformCapability, type RetryStrategy } from "@aws-sdk/client-batch";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, policyJson } from "./iam";
 import { argsFailer } from "./argsError";
 import { containerProperties, executionRoleStatements } from "./containerProperties";
 import { jobSizeProblem, type Platform, retryAttemptsProblem } from "./batchRules";
 import { DEFAULT_EVALUATE_ON_EXIT, MAX_EVALUATE_ON_EXIT_RULES, retryStrategyOf, SPOT_RECLAIMED_RULES } from "./retryStrategy";
-import { containerProblems, problemField } from "./containerRules";
+import { type ContainerFeatures, containerProblems, problemField } from "./containerRules";
 
 export { containerProperties, executionRoleStatements };
 export { DEFAULT_EVALUATE_ON_EXIT, SPOT_RECLAIMED_RULES };
 
 export type { Platform };
 
-export interface ContainerJobDefinitionArgs {
+/** The container fields of {@link ContainerFeatures} (volumes, secrets, GPUs, …) plus what the component itself takes. */
+export interface ContainerJobDefinitionArgs extends ContainerFeatures {
   /** The container image, by tag or digest. */
   readonly image: pulumi.Input<string>;
   /** vCPUs per job. Fargate accepts 0.25, 0.5, 1, 2, 4, 8, 16. @default 1 */
@@ -27,25 +28,6 @@ export interface ContainerJobDefinitionArgs {
   readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Default values for `Ref::name` placeholders in `command`. @default none */
   readonly parameters?: Readonly<Record<string, string>>;
-  /** Host paths (EC2) and EFS file systems; on Fargate EFS only. @default none */
-  readonly volumes?: readonly Volume[];
-  /** Where `volumes` appear in the container. @default none */
-  readonly mountPoints?: readonly MountPoint[];
-  /**
-   * Environment variables from SSM parameters or Secrets Manager secrets, by full ARN. The execution role
-   * (one is created when `executionRoleArn` is not given) may read exactly these. @default none
-   */
-  readonly secrets?: readonly Secret[];
-  /** EC2 only. @default none */
-  readonly gpus?: number;
-  /** Fargate only, 21 to 200. @default Fargate's 20 GiB */
-  readonly ephemeralStorageGiB?: number;
-  /** EC2 only: /dev/shm in MiB. @default Docker's */
-  readonly sharedMemoryMiB?: number;
-  /** EC2 only. @default the instance's */
-  readonly ulimits?: readonly Ulimit[];
-  /** The user the container runs as. @default the image's */
-  readonly user?: string;
   /** @default false */
   readonly readonlyRootFilesystem?: boolean;
   /** Role the container's code runs as. @default none (the job gets no AWS credentials) */
