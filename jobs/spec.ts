@@ -5,7 +5,7 @@
  * spec fails at `pulumi preview`, and the start job validates it again before planning.
  */
 import { z } from "zod";
-import { decodeWorkflow, START_JOB_PARAMETERS, TASK_PARAMETERS, type InputObject } from "../contract";
+import { decodeWorkflow, START_JOB_ENV, START_JOB_PARAMETERS, TASK_ENV, TASK_PARAMETERS, type InputObject } from "../contract";
 
 /** Step names end up inside Batch job names (`${runId}-${step}-p${k}`), so they are short and job-name safe. */
 export const STEP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -246,6 +246,8 @@ function checkSemantics(spec: WorkflowSpec, opts: ParseWorkflowSpecOptions): str
       const prefix = RESERVED_ENV_PREFIXES.find((p) => name.toUpperCase().startsWith(p));
       if (prefix) issues.push(`${at}: environment variable \`${name}\` is reserved (names starting with \`${prefix}\` are set by Batch or the orchestrator)`);
     }
+    const shellProblem = step.command && shellPlaceholderProblem(step.command);
+    if (shellProblem) issues.push(`${at}: command ${shellProblem}`);
     for (const name of Object.keys(step.parameters ?? {})) {
       if (RESERVED_PARAMETERS.includes(name)) {
         issues.push(`${at}: parameter \`${name}\` is reserved (the orchestrator sets ${RESERVED_PARAMETERS.join(", ")})`);
@@ -351,3 +353,99 @@ export function defaultWorkflow(width = 3, jobDefinitionKey = "process"): Workfl
 
 /** {@link defaultWorkflow} with its defaults: prepare → 3 × process → merge. */
 export const DEFAULT_WORKFLOW: WorkflowSpec = defaultWorkflow();
+
+// ---- inputs never reach a shell ----
+
+/**
+ * Programs that run their `-c` argument as shell code: POSIX shells and their relatives (by base name, so
+ * `/bin/sh` and `/usr/bin/bash` count too). `env` and `busybox` in front of one are seen through.
+ */
+export const SHELL_PROGRAMS: readonly string[] = ["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "pdksh", "yash", "posh", "fish", "csh", "tcsh"];
+
+/** The environment variable that carries each pipeline parameter's value (contract/env.ts): what a script reads instead. */
+const PARAMETER_VARIABLES: Readonly<Record<string, string>> = {
+  [START_JOB_PARAMETERS.runId]: START_JOB_ENV.runId,
+  [START_JOB_PARAMETERS.bucket]: START_JOB_ENV.bucket,
+  [START_JOB_PARAMETERS.key]: START_JOB_ENV.key,
+  [START_JOB_PARAMETERS.versionId]: START_JOB_ENV.versionId,
+  [START_JOB_PARAMETERS.size]: START_JOB_ENV.size,
+  [TASK_PARAMETERS.step]: TASK_ENV.step,
+  [TASK_PARAMETERS.taskCount]: TASK_ENV.taskCount,
+  [TASK_PARAMETERS.arrayOffset]: TASK_ENV.arrayOffset,
+  [TASK_PARAMETERS.chunkBytes]: TASK_ENV.chunkBytes,
+  [TASK_PARAMETERS.outputPrefix]: TASK_ENV.outputPrefix,
+};
+
+const baseName = (program: string) => program.slice(program.lastIndexOf("/") + 1);
+
+/** The index of the shell program in `command` (0, or after `env [options] [NAME=value]…` / `busybox`), or -1. */
+function shellIndex(command: readonly string[]): number {
+  let i = 0;
+  for (;;) {
+    const program = command[i];
+    if (program === undefined) return -1;
+    const name = baseName(program);
+    if (SHELL_PROGRAMS.includes(name)) return i;
+    if (name === "busybox") {
+      i += 1;
+    } else if (name === "env") {
+      i += 1;
+      // env's own options (-i, -u NAME, --unset=NAME, -) and NAME=value assignments come before the program.
+      while (command[i] !== undefined && (command[i]!.startsWith("-") || /^[^=]+=/.test(command[i]!))) {
+        i += command[i] === "-u" || command[i] === "-C" ? 2 : 1;
+      }
+    } else {
+      return -1;
+    }
+  }
+}
+
+/**
+ * The index of the script a shell command runs (`sh -c SCRIPT`, `bash -ec SCRIPT`, `bash -o pipefail -c
+ * SCRIPT`, `env bash -xc SCRIPT`…), or undefined when `command` runs no shell with `-c`.
+ */
+export function shellScriptIndex(command: readonly string[]): number | undefined {
+  const shell = shellIndex(command);
+  if (shell < 0) return undefined;
+  let withC = false;
+  let i = shell + 1;
+  for (; i < command.length; i++) {
+    const arg = command[i]!;
+    if (arg === "--" || arg === "-") {
+      i += 1;
+      break;
+    }
+    if (!/^[-+]/.test(arg)) break;
+    if (arg.startsWith("--")) continue; // bash's long options (--norc, --login) take no value
+    const letters = arg.slice(1);
+    if (letters.includes("c")) withC = true;
+    // -o NAME and -O NAME (bash's shopt) take the next argument.
+    if (/[oO]$/.test(letters)) i += 1;
+  }
+  return withC && i < command.length ? i : undefined;
+}
+
+/**
+ * The rule that keeps the input object's data out of shell code: a command that runs a shell with `-c`
+ * may not hold a `Ref::` placeholder in its script. Batch substitutes a parameter into the command as
+ * text, so `sh -c "cat Ref::key"` with a key like `data$(id).csv` runs `id` (in the job's role). Every
+ * placeholder is refused, not only those the object fills (key, bucket, versionId, size): one rule with
+ * no list to keep up to date, and each has a safe way: as its own argument after the script
+ * (`sh -c 'cat "$1"' sh Ref::key`), or from the environment, quoted (`"$PIPELINE_INPUT_KEY"`).
+ * @returns the rule broken, naming the argument (from 0) and the way out, or undefined.
+ */
+export function shellPlaceholderProblem(command: readonly string[]): string | undefined {
+  const index = shellScriptIndex(command);
+  if (index === undefined) return undefined;
+  const script = command[index]!;
+  const match = /Ref::([A-Za-z0-9_.-]*)/.exec(script);
+  if (!match) return undefined;
+  const placeholder = match[0];
+  const variable = PARAMETER_VARIABLES[match[1]!];
+  const shell = command.slice(0, index).join(" ");
+  return (
+    `argument ${index} (${JSON.stringify(script)}) puts ${placeholder} inside the script of \`${shell}\`: Batch substitutes parameters as text, ` +
+    `so an object key like data$(id).csv would run as shell code; pass it as its own argument after the script ` +
+    `(sh -c 'cat "$1"' sh ${placeholder})${variable ? ` or read "$${variable}" quoted` : ""}`
+  );
+}

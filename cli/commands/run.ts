@@ -19,7 +19,7 @@ import { CLI_EXIT, CliError } from "../errors";
 import { fmtInt } from "../format";
 import { DockerExecutor, dockerAnswers, dockerProblem } from "../local/dockerExecutor";
 import type { Clock, Executor, Launch } from "../local/executor";
-import { buildModel, type LocalRunModel, type LocalTask } from "../local/model";
+import { buildModel, type LocalRunModel, type LocalTask, shellProblemOf } from "../local/model";
 import { localInput, localPlan } from "../local/plan";
 import { ProcessExecutor } from "../local/processExecutor";
 import { LOCK_FILE, lockRunDir } from "../local/runLock";
@@ -70,6 +70,8 @@ function problemsOf(model: LocalRunModel, executor: Executor, machine: Machine):
           `its tasks could never start here; lower jobDefinitions.${d.key}.vcpus or .memoryMiB for a local run, or run it in AWS`,
       );
     }
+    const shell = shellProblemOf(job);
+    if (shell) problems.add(shell);
     const problem = executor.problem(job);
     if (problem) problems.add(problem);
   }

@@ -10,6 +10,7 @@ import type { JobStatus } from "@aws-sdk/client-batch";
 import { createHash } from "node:crypto";
 import { LOCAL_TASK_ENV } from "../../contract";
 import type { Plan, PlannedJob } from "../../jobs/planner";
+import { shellPlaceholderProblem } from "../../jobs/spec";
 import { zeroCounts, type StateCounts } from "../runModel";
 import type { LocalDefinition } from "./definitions";
 import { BATCH_ENV, jobCommand, jobEnvironment, LOCAL_COMPUTE_ENVIRONMENT, queueName } from "./environment";
@@ -111,6 +112,21 @@ export interface TaskPaths {
 export function localJobId(runId: string, jobName: string): string {
   const hex = createHash("sha256").update(`local/${runId}/${jobName}`).digest("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The rule the stack config keeps (jobs/spec.ts {@link shellPlaceholderProblem}) applied again to what a
+ * local run would execute: the command a job's tasks run before `Ref::` substitution (the step's, else its
+ * definition's) puts no placeholder inside a shell's `-c` script, so a file name never becomes shell code
+ * here either. `batch-pipeline run` refuses such a job before any task starts (exit 2).
+ * @returns the rule broken, naming the step or the definition, or undefined.
+ */
+export function shellProblemOf(job: LocalJob): string | undefined {
+  const override = job.planned.request.containerOverrides?.command;
+  const command = override ?? job.definition?.command;
+  const problem = command && shellPlaceholderProblem(command);
+  if (!problem) return undefined;
+  return `${override ? `workflow step \`${job.step.name}\` command` : `jobDefinitions.${job.definition!.key}.command`} ${problem}`;
 }
 
 /**

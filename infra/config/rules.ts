@@ -11,6 +11,7 @@ import { FARGATE_QUEUE, processPlatform } from "./platformSchema";
 import { containerProblems, environmentProblems } from "../containerRules";
 import { retryOnProblems } from "../retryStrategy";
 import type { ConfigDraft } from "./schema";
+import { shellPlaceholderProblem, shellScriptIndex } from "../../jobs/spec";
 import { stepOverridesRule, waitTimeoutRule, workflowOf, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
 
 /** One broken rule: the key path (relative to the schema that applies the rule) and the rule. */
@@ -196,6 +197,18 @@ export const jobDefinitionContainersRule: ConfigRule = (cfg) => {
   ]);
 };
 
+/**
+ * No job definition's command puts a `Ref::` placeholder inside a shell's `-c` script (jobs/spec.ts
+ * {@link shellPlaceholderProblem}, the rule a workflow step's command also keeps and `batch-pipeline run`
+ * applies): Batch substitutes the object's key into it as text.
+ */
+export const jobDefinitionShellRule: ConfigRule = (cfg) =>
+  Object.entries(cfg.jobDefinitions).flatMap(([key, job]) => {
+    const index = job.command && shellScriptIndex(job.command);
+    const problem = job.command && shellPlaceholderProblem(job.command);
+    return problem && index !== undefined ? [{ path: ["jobDefinitions", key, "command", index], message: problem }] : [];
+  });
+
 /** GPU instance families (`p3`, `p4d`, `g5`, `g6e`, `g5g`): what Batch's GPU jobs need ("GPU jobs", Batch user guide). */
 export const isGpuInstanceType = (type: string): boolean => /^(p|g)\d/.test(type);
 
@@ -293,6 +306,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   queueReferencesRule,
   jobSizesRule,
   jobDefinitionContainersRule,
+  jobDefinitionShellRule,
   stepOverridesRule,
   gpuInstanceTypesRule,
   reservedQueueNameRule,

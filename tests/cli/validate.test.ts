@@ -230,3 +230,35 @@ describe("validate and plan on a fresh clone: the real bin, no AWS, no Pulumi CL
     expect(result.stdout).toContain("input s3://batch-pipeline-dev-628b23-input/incoming/sample.bin (10,737,418,240 bytes, version sample-version-id)");
   });
 });
+
+describe("validate and pulumi preview: an object's key never reaches a shell (issue 17)", () => {
+  const BUSYBOX = "public.ecr.aws/docker/library/busybox:1.37";
+  const fix = `Batch substitutes parameters as text, so an object key like data$(id).csv would run as shell code; pass it as its own argument after the script (sh -c 'cat "$1"' sh Ref::key) or read "$PIPELINE_INPUT_KEY" quoted`;
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      "a job definition's command with Ref::key inside sh -c",
+      { "batch-pipeline:jobDefinitions": { process: { image: BUSYBOX, command: ["sh", "-c", "cat Ref::key"] } } },
+      `batch-pipeline:jobDefinitions.process.command[2] = "cat Ref::key": argument 2 ("cat Ref::key") puts Ref::key inside the script of \`sh -c\`: ${fix}`,
+    ],
+    [
+      "a workflow step's command with Ref::key inside /usr/bin/env bash -ec",
+      { "batch-pipeline:workflow": { steps: [{ name: "split", jobDefinition: "process", command: ["/usr/bin/env", "bash", "-ec", 'wc -l "Ref::key"'] }] } },
+      `batch-pipeline:workflow: workflow step \`split\`: command argument 3 ("wc -l \\"Ref::key\\"") puts Ref::key inside the script of \`/usr/bin/env bash -ec\`: ${fix}`,
+    ],
+  ])("%s fails, naming the definition or step, the argument and the fix", async (_kind, config, line) => {
+    const dir = project({ bad: config });
+    const { code, stdout, stderr } = await cli(["validate", "--stack", "bad"], offline(dir));
+    expect({ code, stdout, stderr }).toEqual({ code: 1, stdout: `✗ bad  Pulumi.bad.yaml: 1 problem\n    ${line}\n`, stderr: "" });
+    const p = findProject(dir);
+    expect(() => loadPipelineConfig(readStackConfig(p, "bad").all, p.name)).toThrow(line);
+  });
+
+  it("passes the key as its own argument after the script, or the quoted variable", async () => {
+    const jobDefinitions = {
+      process: { image: BUSYBOX, command: ["sh", "-c", 'cat "$1" "$PIPELINE_INPUT_KEY"', "sh", "Ref::key"] },
+    };
+    const { code, stdout } = await cli(["validate", "--stack", "good"], offline(project({ good: { "batch-pipeline:jobDefinitions": jobDefinitions } })));
+    expect({ code, stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^✓ good/) });
+  });
+});

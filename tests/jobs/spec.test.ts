@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_WORKFLOW, defaultWorkflow, parseWorkflowSpec, parseWorkflowSpecJson, resolveWidth, WorkflowSpecError } from "../../jobs/spec";
+import { DEFAULT_WORKFLOW, defaultWorkflow, parseWorkflowSpec, parseWorkflowSpecJson, resolveWidth, shellPlaceholderProblem, shellScriptIndex, WorkflowSpecError } from "../../jobs/spec";
 
 const step = (name: string, extra: Record<string, unknown> = {}) => ({ name, jobDefinition: "process", ...extra });
 
@@ -140,5 +140,54 @@ describe("defaultWorkflow", () => {
     // A step's command replaces the definition's: with none, `jobDefinitions.process.command` is what runs.
     expect(DEFAULT_WORKFLOW.steps.map((s) => s.command)).toEqual([undefined, undefined, undefined]);
     expect(defaultWorkflow(50, "hello").steps.every((s) => s.jobDefinition === "hello")).toBe(true);
+  });
+});
+
+describe("shellPlaceholderProblem: no Ref:: placeholder inside a shell's -c script (issue 17)", () => {
+  it.each<[string[], number | undefined]>([
+    [["sh", "-c", "cat Ref::key"], 2],
+    [["/bin/sh", "-c", "x"], 2],
+    [["bash", "-ec", "x"], 2],
+    [["bash", "-xc", "x", "bash", "Ref::key"], 2],
+    [["dash", "-e", "-c", "x"], 3],
+    [["bash", "-o", "pipefail", "-c", "x"], 4],
+    [["bash", "-eo", "pipefail", "-c", "x"], 4],
+    [["bash", "--norc", "-c", "x"], 3],
+    [["/usr/bin/env", "bash", "-c", "x"], 3],
+    [["env", "-i", "A=1", "zsh", "-c", "x"], 5],
+    [["env", "-u", "HOME", "ksh", "-c", "x"], 5],
+    [["busybox", "ash", "-c", "x"], 3],
+    [["sh", "script.sh", "Ref::key"], undefined],
+    [["sh", "-e", "script.sh"], undefined],
+    [["sh", "-c"], undefined],
+    [["python3", "-c", "x"], undefined],
+    [["cat", "Ref::key"], undefined],
+    [["/usr/bin/env", "node", "-c", "x"], undefined],
+  ])("%j: the script is argument %s", (command, index) => {
+    expect(shellScriptIndex(command)).toBe(index);
+  });
+
+  it("refuses any Ref:: in the script, naming the argument, the shell and the fix", () => {
+    expect(shellPlaceholderProblem(["sh", "-c", "cat Ref::key"])).toBe(
+      `argument 2 ("cat Ref::key") puts Ref::key inside the script of \`sh -c\`: Batch substitutes parameters as text, so an object key like data$(id).csv would run as shell code; ` +
+        `pass it as its own argument after the script (sh -c 'cat "$1"' sh Ref::key) or read "$PIPELINE_INPUT_KEY" quoted`,
+    );
+    for (const [name, variable] of [["bucket", "PIPELINE_INPUT_BUCKET"], ["versionId", "PIPELINE_INPUT_VERSION_ID"], ["outputPrefix", "PIPELINE_OUTPUT_PREFIX"], ["step", "PIPELINE_STEP"]]) {
+      expect(shellPlaceholderProblem(["bash", "-ec", `echo Ref::${name}`])).toContain(`read "$${variable}" quoted`);
+    }
+    // A parameter of the stack's own: as an argument after the script (no variable carries it).
+    expect(shellPlaceholderProblem(["sh", "-c", "run --mode=Ref::mode"])).toMatch(/puts Ref::mode inside .*\(sh -c 'cat "\$1"' sh Ref::mode\)$/);
+  });
+
+  it("lets a placeholder be an argument of its own after the script, or of a program that is no shell", () => {
+    expect(shellPlaceholderProblem(["sh", "-c", 'cat "$1" > "$PIPELINE_OUTPUT_DIR/x"', "sh", "Ref::key"])).toBeUndefined();
+    expect(shellPlaceholderProblem(["cp", "Ref::key", "out/Ref::key"])).toBeUndefined();
+    expect(shellPlaceholderProblem(["sh", "-c", 'wc -l "$PIPELINE_INPUT_KEY"'])).toBeUndefined();
+  });
+
+  it("fails a workflow step's command at parse, naming the step (the start job checks it again)", () => {
+    expect(() => parseWorkflowSpec({ steps: [{ name: "split", jobDefinition: "process", command: ["sh", "-c", "split Ref::key"] }] })).toThrow(
+      /^workflow step `split`: command argument 2 \("split Ref::key"\) puts Ref::key inside the script of `sh -c`/,
+    );
   });
 });

@@ -12,7 +12,7 @@ import { type MockedStack, oneOf, REGION, settle, setupPulumiMocks } from "../..
 const CONFIG = {
   logRetentionDays: 14,
   jobDefinitions: {
-    split: { image: "public.ecr.aws/docker/library/busybox:1.37", command: ["sh", "-c", "echo Ref::key"], environment: { MODE: "fast", ZONE: "a" }, vcpus: 2, memoryMiB: 4096, timeoutSeconds: 900, retryAttempts: 5 },
+    split: { image: "public.ecr.aws/docker/library/busybox:1.37", command: ["sh", "-c", 'echo "$1"', "sh", "Ref::key"], environment: { MODE: "fast", ZONE: "a" }, vcpus: 2, memoryMiB: 4096, timeoutSeconds: 900, retryAttempts: 5 },
     merge: { image: "public.ecr.aws/docker/library/alpine:3.20" },
   },
   workflow: { steps: [{ name: "split", jobDefinition: "split", width: { fixed: 4 } }, { name: "merge", jobDefinition: "merge", dependsOn: ["split"] }] },

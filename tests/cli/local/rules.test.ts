@@ -12,6 +12,8 @@ import { BATCH_ENV, jobCommand, jobEnvironment, queueName, substituteParameters,
 import { evaluateOnExit, globMatches, shouldRetry } from "../../../cli/local/retry";
 import { LineBuffer } from "../../../cli/local/taskLogs";
 import { localVersionId } from "../../../cli/local/plan";
+import { shellProblemOf } from "../../../cli/local/model";
+import { modelOf } from "./support";
 
 describe("parameter substitution and overrides", () => {
   it.each([
@@ -87,5 +89,21 @@ describe("LineBuffer", () => {
     expect(lines.push("a", "o\nthree")).toEqual(["two"]);
     expect(lines.end("a")).toEqual(["three"]);
     expect(lines.end("b")).toEqual([]);
+  });
+});
+
+describe("shellProblemOf: the runner's own check of what it would execute (issue 17)", () => {
+  it("names the definition or the step whose unsubstituted command puts Ref:: inside sh -c; none for a safe one", async () => {
+    const { model } = await modelOf({
+      jobDefinitions: { work: { image: "public.ecr.aws/docker/library/busybox:1.37", command: ["sh", "-c", 'cat "$1"', "sh", "Ref::key"] } },
+      workflow: { steps: [{ name: "a", jobDefinition: "work" }, { name: "b", jobDefinition: "work", command: ["true"], dependsOn: ["a"] }] },
+    });
+    const [a, b] = model.jobs;
+    expect([shellProblemOf(a!), shellProblemOf(b!)]).toEqual([undefined, undefined]);
+    // As if the config had not been validated: the runner refuses on its own (exit 2 in `run`).
+    a!.definition!.command = ["sh", "-c", "cat Ref::key"];
+    expect(shellProblemOf(a!)).toMatch(/^jobDefinitions\.work\.command argument 2 \("cat Ref::key"\) puts Ref::key inside the script of `sh -c`: .*"\$PIPELINE_INPUT_KEY" quoted$/);
+    b!.planned.request.containerOverrides!.command = ["bash", "-ec", "echo Ref::bucket"];
+    expect(shellProblemOf(b!)).toMatch(/^workflow step `b` command argument 2 \("echo Ref::bucket"\) puts Ref::bucket inside the script of `bash -ec`: .*"\$PIPELINE_INPUT_BUCKET" quoted$/);
   });
 });

@@ -329,3 +329,39 @@ describe("run: --json, --follow and a terminal", () => {
     expect(visible(last)).toMatch(/SUCCEEDED in 0ms: 5 tasks run, 0 failed, 0 retried; slowest step prepare \(0ms\)\noutput and logs: .*\/\n/);
   });
 });
+
+describe("run: a file's name never becomes shell code (issue 17)", () => {
+  const NAME = "data$(touch PWNED;id).csv";
+  /** Every path named PWNED under these folders. */
+  const pwned = (...dirs: string[]): string[] =>
+    dirs.flatMap((dir) => (readdirSync(dir, { recursive: true }) as string[]).filter((p) => p.split("/").includes("PWNED")).map((p) => join(dir, p)));
+  const hostile = () => {
+    const data = tempDir("bp-data-");
+    writeFileSync(join(data, NAME), "a,b\n1,2\n");
+    return { data, file: join(data, NAME) };
+  };
+
+  it("runs a safe command (the key as its own argument, the variable quoted) and nothing in the name", async () => {
+    const { data, file } = hostile();
+    const script = 'wc -l < "$PIPELINE_INPUT_PATH" > /dev/null; echo "arg: $1"; echo "env: $PIPELINE_INPUT_KEY"';
+    const dir = stack({ safe: { image: BUSYBOX, command: ["sh", "-c", script, "sh", "Ref::key"] } }, { steps: [{ name: "only", jobDefinition: "safe" }] });
+    const out = tempDir("bp-run-");
+    const { code, stdout, stderr } = await cli(["run", file, "--stack", "local", "--executor", "process", "--out", out], offline(dir, HOST));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const runId = /^run ([0-9a-f]{24}) /.exec(stdout)![1]!;
+    expect(readFileSync(join(out, runId, "logs", "only", "0.log"), "utf8")).toBe(`arg: incoming/${NAME}\nenv: incoming/${NAME}\n`);
+    expect(pwned(data, dir, out)).toEqual([]);
+  });
+
+  it("refuses Ref::key inside sh -c before running anything, naming the definition, the argument and the fix", async () => {
+    const { data, file } = hostile();
+    const dir = stack({ unsafe: { image: BUSYBOX, command: ["sh", "-c", "cat Ref::key > /dev/null"] } }, { steps: [{ name: "only", jobDefinition: "unsafe" }] });
+    const out = tempDir("bp-run-");
+    const { code, stdout, stderr } = await cli(["run", file, "--stack", "local", "--executor", "process", "--out", out], offline(dir, HOST));
+    expect({ code, stdout }).toEqual({ code: 1, stdout: "" });
+    expect(stderr).toContain(`batch-pipeline:jobDefinitions.unsafe.command[2] = "cat Ref::key > /dev/null": argument 2 ("cat Ref::key > /dev/null") puts Ref::key inside the script of \`sh -c\``);
+    expect(stderr).toContain(`pass it as its own argument after the script (sh -c 'cat "$1"' sh Ref::key) or read "$PIPELINE_INPUT_KEY" quoted`);
+    expect(readdirSync(out)).toEqual([]);
+    expect(pwned(data, dir, out)).toEqual([]);
+  });
+});
