@@ -6,7 +6,7 @@
  * role cannot touch another stack's or team's roles, buckets or queues. `render.ts` writes the JSON.
  */
 import { resourcePrefix } from "../infra/naming";
-import { powertoolsLayerParameter } from "../infra/lambdaPackages";
+import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../infra/lambdaPackages";
 
 /** What the documents depend on: the account, the repository, the state backend, the stacks. */
 export interface RoleParams {
@@ -56,6 +56,12 @@ export const subjects = {
 
 /** Services the deploy role may pass the stack's roles to: Batch (instances, jobs), ECS tasks, EC2, Lambda. */
 export const PASSED_TO_SERVICES = ["batch.amazonaws.com", "ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "lambda.amazonaws.com"];
+/**
+ * How the Spot Fleet role of the `spot` compute environment is named after the stack prefix: component
+ * `<prefix>-spot` (infra/platform.ts) names it `<prefix>-spot-spot-fleet-role-<7 characters>`
+ * (infra/computeEnvironment.ts; the prefix is at most 28 characters, so Pulumi autonames it in full).
+ */
+export const SPOT_FLEET_ROLE = "-spot-spot-fleet-role-";
 /** Service-linked roles a first deploy may have to create: Batch's, and EC2 Spot's for the Spot environment. */
 export const SERVICE_LINKED_ROLES = { "batch.amazonaws.com": "AWSServiceRoleForBatch", "spot.amazonaws.com": "AWSServiceRoleForEC2Spot" };
 /** The AWS managed policies the stack attaches (the ECS agent's instance role, the Spot Fleet role). */
@@ -120,7 +126,7 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
 
 /** The themes the deploy role's permissions are grouped in, each one managed policy (or one per stack, see below). */
 const THEMES = {
-  "state-iam": ["StateList", "StateObjects", "Secrets", "NetworkLookups", "PowertoolsParameter", "RegistryLogin", "Roles", "AttachAwsManagedPolicies", "PassRolesToTheirServices", "InstanceProfiles", "OperatorPolicy", "ServiceLinkedRoles"],
+  "state-iam": ["StateList", "StateObjects", "Secrets", "NetworkLookups", "PowertoolsParameter", "RegistryLogin", "Roles", "AttachAwsManagedPolicies", "PassRolesToTheirServices", "PassSpotFleetRole", "InstanceProfiles", "OperatorPolicy", "ServiceLinkedRoles"],
   compute: ["Batch", "BatchDescribe", "LaunchTemplatesAndSecurityGroups", "NetworkMutations", "Ec2Describe"],
 } as const;
 
@@ -177,6 +183,11 @@ function deployStatements(p: RoleParams): Statement[] {
       ArnEquals: { "iam:PolicyARN": ATTACHED_AWS_POLICIES.map((name) => `arn:${p.partition}:iam::aws:policy/${name}`) },
     }),
     statement("PassRolesToTheirServices", ["iam:PassRole"], iam("role"), { StringEquals: { "iam:PassedToService": PASSED_TO_SERVICES } }),
+    // BEST_FIT Spot environments hand Batch a Spot Fleet role, which Batch passes on to Spot Fleet: only
+    // that role (the `spot` environment's, infra/platform.ts and infra/computeEnvironment.ts) goes there.
+    statement("PassSpotFleetRole", ["iam:PassRole"], arns((x) => `arn:${p.partition}:iam::${p.accountId}:role/${x}${SPOT_FLEET_ROLE}*`), {
+      StringEquals: { "iam:PassedToService": "spotfleet.amazonaws.com" },
+    }),
     statement("InstanceProfiles", [
       "iam:CreateInstanceProfile", "iam:GetInstanceProfile", "iam:DeleteInstanceProfile", "iam:AddRoleToInstanceProfile",
       "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:UntagInstanceProfile", "iam:ListInstanceProfileTags",
@@ -240,8 +251,9 @@ function deployStatements(p: RoleParams): Statement[] {
       "lambda:RemovePermission", "lambda:GetPolicy", "lambda:PutFunctionEventInvokeConfig", "lambda:UpdateFunctionEventInvokeConfig",
       "lambda:GetFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig", "lambda:GetRuntimeManagementConfig",
     ], regional("lambda", (x) => `function:${x}-*`)),
-    // CreateFunction with a layer needs the layer version; AWS publishes Powertools' from its own account.
-    statement("PowertoolsLayer", ["lambda:GetLayerVersion"], [`arn:${p.partition}:lambda:*:*:layer:AWSLambdaPowertoolsTypeScriptV2:*`]),
+    // CreateFunction with a layer needs the layer version; AWS publishes Powertools' from its own account
+    // (infra/lambdaPackages.ts), and a layer of that name in any other account is someone else's code.
+    statement("PowertoolsLayer", ["lambda:GetLayerVersion"], [`arn:${p.partition}:lambda:*:${POWERTOOLS_LAYER_ACCOUNT}:layer:${POWERTOOLS_LAYER_NAME}:*`]),
     statement("DeadLetterQueue", [
       "sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:DeleteQueue", "sqs:TagQueue", "sqs:UntagQueue",
       "sqs:ListQueueTags", "sqs:GetQueueUrl",

@@ -163,7 +163,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
         {
           ...roleNaming(`${name}-instance-role`),
           description: `EC2 instances of Batch compute environment ${name}`,
-          assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"),
+          assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com", { parent: this }),
           tags,
         },
         { parent: this },
@@ -223,7 +223,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
         // Only BEST_FIT Spot goes through the legacy Spot Fleet API, which needs its own role.
         const fleetRole = new aws.iam.Role(
           `${name}-spot-fleet-role`,
-          { ...roleNaming(`${name}-spot-fleet-role`), assumeRolePolicy: assumeRolePolicy("spotfleet.amazonaws.com"), tags },
+          { ...roleNaming(`${name}-spot-fleet-role`), assumeRolePolicy: assumeRolePolicy("spotfleet.amazonaws.com", { parent: this }), tags },
           { parent: this },
         );
         const fleetAttachment = new aws.iam.RolePolicyAttachment(

@@ -41,12 +41,46 @@ export function policyJson(statements: pulumi.Input<pulumi.Input<PolicyStatement
   return pulumi.output(statements).apply((resolved) => renderPolicy(resolved as PolicyStatement[]));
 }
 
-/** Trust policy letting one AWS service assume a role. */
-export function assumeRolePolicy(service: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
-  });
+/**
+ * The confused-deputy keys each service sends when it assumes a role for a resource of an account
+ * (IAM User Guide, "The confused deputy problem"): a trust policy may only require the keys the service
+ * sends, or the role can never be assumed.
+ * - ECS tasks send `aws:SourceAccount` and `aws:SourceArn` (the task's `arn:…:ecs:<region>:<account>:…`):
+ *   the trust policy the ECS developer guide gives for task roles ("Amazon ECS task IAM role") checks both.
+ * - Lambda sends `aws:SourceAccount` of the function's account; its execution role documentation names no
+ *   `aws:SourceArn`, so only the account is required.
+ * - EC2 (instance profiles) and Spot Fleet (`spotfleet.amazonaws.com`, BEST_FIT Spot) document neither key:
+ *   their trusts stay unconditioned, and IAM still requires `iam:PassRole` to hand them the role.
+ */
+export const SERVICE_SOURCE_KEYS: Readonly<Record<string, { account: true; arn?: (partition: string, region: string, account: string) => string }>> = {
+  "ecs-tasks.amazonaws.com": { account: true, arn: (partition, region, account) => `arn:${partition}:ecs:${region}:${account}:*` },
+  "lambda.amazonaws.com": { account: true },
+};
+
+/**
+ * Trust policy letting one AWS service assume a role; for the services of {@link SERVICE_SOURCE_KEYS},
+ * only on behalf of this account (and its own resources of that service in this region).
+ */
+export function assumeRolePolicy(service: string, opts: pulumi.InvokeOptions = {}): pulumi.Input<string> {
+  const statement = { Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" };
+  const keys = SERVICE_SOURCE_KEYS[service];
+  if (!keys) return JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+  return pulumi
+    .all([aws.getCallerIdentityOutput({}, opts).accountId, aws.getPartitionOutput({}, opts).partition, aws.getRegionOutput({}, opts).region])
+    .apply(([account, partition, region]) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            ...statement,
+            Condition: {
+              StringEquals: { "aws:SourceAccount": account },
+              ...(keys.arn ? { ArnLike: { "aws:SourceArn": keys.arn(partition, region, account) } } : {}),
+            },
+          },
+        ],
+      }),
+    );
 }
 
 /** Anything the grant helpers can read an ARN from. */

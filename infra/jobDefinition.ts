@@ -175,7 +175,7 @@ export class ContainerJobDefinition extends pulumi.ComponentResource {
     if ((fargate || (secrets?.length ?? 0) > 0) && executionRoleArn === undefined) {
       const role = new aws.iam.Role(
         `${name}-exec-role`,
-        { ...roleNaming(`${name}-exec-role`), assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
+        { ...roleNaming(`${name}-exec-role`), assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com", { parent: this }), tags },
         { parent: this },
       );
       const partition = aws.getPartitionOutput({}, { parent: this }).partition;

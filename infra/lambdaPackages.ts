@@ -30,3 +30,13 @@ export function powertoolsVersion(dependencies: Record<string, string>): string 
 export function powertoolsLayerParameter(version: string): string {
   return `/aws/service/powertools/typescript/generic/all/${version}`;
 }
+
+/**
+ * The account AWS publishes the Powertools for AWS Lambda (TypeScript) layers from, in every commercial
+ * region: `arn:aws:lambda:{region}:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:{version}`
+ * (Powertools' documentation, "Lambda Layers", docs/getting-started/lambda-layers.md, and the value of the
+ * public SSM parameter above).
+ */
+export const POWERTOOLS_LAYER_ACCOUNT = "094274105915";
+/** The name of the layer AWS publishes Powertools (TypeScript, v2) under. */
+export const POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsTypeScriptV2";

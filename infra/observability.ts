@@ -87,6 +87,9 @@ export class Observability extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const account = aws.getCallerIdentityOutput({}, { parent: this });
+    const partition = aws.getPartitionOutput({}, { parent: this });
+    const region = aws.getRegionOutput({}, { parent: this });
     const logPolicy = new aws.cloudwatch.LogResourcePolicy(
       `${name}-events-to-logs`,
       {
@@ -98,6 +101,12 @@ export class Observability extends pulumi.ComponentResource {
             Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
             Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
             Resource: [pulumi.interpolate`${this.stateLog.arn}:*`],
+            // Confused-deputy keys (CloudWatch Logs PutResourcePolicy supports aws:SourceAccount and
+            // aws:SourceArn): only this account's job-state rule, or Logs' own delivery in this account.
+            Condition: {
+              StringEquals: { "aws:SourceAccount": account.accountId },
+              ArnLike: { "aws:SourceArn": [allStates.arn, pulumi.interpolate`arn:${partition.partition}:logs:${region.region}:${account.accountId}:*`] },
+            },
           },
         ]),
       },

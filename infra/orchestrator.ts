@@ -119,7 +119,7 @@ export class Orchestrator extends pulumi.ComponentResource {
 
     this.jobRole = new aws.iam.Role(
       `${name}-job-role`,
-      { ...roleNaming(`${name}-job-role`), description: `Start job of ${name}: submits one run's DAG`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
+      { ...roleNaming(`${name}-job-role`), description: `Start job of ${name}: submits one run's DAG`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com", { parent: this }), tags },
       { parent: this },
     );
     const definitions = Object.values(args.jobDefinitions);

@@ -146,7 +146,7 @@ export class Pipeline extends pulumi.ComponentResource {
     for (const [key, job] of Object.entries(config.jobDefinitions)) {
       const role = new aws.iam.Role(
         `${name}-${key}-role`,
-        { ...roleNaming(`${name}-${key}-role`), description: `Process jobs of ${name} (${key}): read inputs, write results`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com"), tags },
+        { ...roleNaming(`${name}-${key}-role`), description: `Process jobs of ${name} (${key}): read inputs, write results`, assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com", { parent: this }), tags },
         { parent: this },
       );
       const statements = pulumi

@@ -88,7 +88,7 @@ export class Trigger extends pulumi.ComponentResource {
 
     this.role = new aws.iam.Role(
       `${name}-role`,
-      { ...roleNaming(`${name}-role`), description: `S3 trigger ${name}: submits start jobs`, assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), tags },
+      { ...roleNaming(`${name}-role`), description: `S3 trigger ${name}: submits start jobs`, assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com", { parent: this }), tags },
       { parent: this },
     );
     const rolePolicy = new aws.iam.RolePolicy(

@@ -11,8 +11,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
-import { powertoolsLayerParameter } from "../../infra/lambdaPackages";
-import { deployRolePolicies, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policyChars, previewRolePolicy } from "../../deploy/policies";
+import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../../infra/lambdaPackages";
+import { deployRolePolicies, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policyChars, previewRolePolicy, SPOT_FLEET_ROLE } from "../../deploy/policies";
 import { EXAMPLE, renderAll } from "../../deploy/render";
 import { noWildcardAllow } from "../../policy/iam";
 import { ACCOUNT_ID, type MockedStack, PROJECT, REGION, setupPulumiMocks, settle } from "../mocks";
@@ -156,6 +156,24 @@ describe("the deploy role, simulated against AWS's authorization data", () => {
       { action: "iam:CreateServiceLinkedRole", resource: `arn:aws:iam::${ACCOUNT_ID}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch`, context: { "iam:AWSServiceName": "batch.amazonaws.com" }, why: "first compute environment" },
       { action: "iam:CreateServiceLinkedRole", resource: `arn:aws:iam::${ACCOUNT_ID}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot`, context: { "iam:AWSServiceName": "spot.amazonaws.com" }, why: "first Spot environment" },
     ]);
+  });
+
+  it("may pass a BEST_FIT Spot environment's Spot Fleet role to Spot Fleet, and no other role there", async () => {
+    const prod = resourcePrefix(PROJECT, "prod");
+    const toSpotFleet = { "iam:PassedToService": "spotfleet.amazonaws.com" };
+    // The name infra/platform.ts and infra/computeEnvironment.ts give it: `<prefix>-spot-spot-fleet-role-<7>`.
+    await allowedAll(deploy, [{ action: "iam:PassRole", resource: role(`${prod}${SPOT_FLEET_ROLE}1a2b3c4`), context: toSpotFleet, why: "CreateComputeEnvironment spotIamFleetRole" }]);
+    await deniedAll(deploy, [
+      { action: "iam:PassRole", resource: role(`${prod}-process-role-1a2b3c4`), context: toSpotFleet, why: "a job role is no fleet role" },
+      { action: "iam:PassRole", resource: role(`${prod}-spot-instance-role-1a2b3c4`), context: toSpotFleet, why: "nor is an instance role" },
+      { action: "iam:PassRole", resource: role(`${resourcePrefix(PROJECT, "no-such-stack")}${SPOT_FLEET_ROLE}1a2b3c4`), context: toSpotFleet, why: "another stack's fleet role" },
+    ]);
+  });
+
+  it("may read Powertools' layer only in the account AWS publishes it from", async () => {
+    const layer = (account: string) => `arn:aws:lambda:${REGION}:${account}:layer:${POWERTOOLS_LAYER_NAME}:44`;
+    await allowedAll(deploy, [{ action: "lambda:GetLayerVersion", resource: layer(POWERTOOLS_LAYER_ACCOUNT), why: "CreateFunction with the layer" }]);
+    await deniedAll(deploy, [{ action: "lambda:GetLayerVersion", resource: layer("999988887777"), why: "a layer of that name in someone else's account" }]);
   });
 
   it("may read and write the stack state and use the secrets key", async () => {

@@ -6,7 +6,7 @@ import { stackOutputsSchema } from "../../cli/outputs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
 import { DEFAULT_PROCESS_JOB } from "../../infra/config";
-import { type MockedStack, ofType, oneOf, PROJECT, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
+import { ACCOUNT_ID, type MockedStack, ofType, oneOf, PROJECT, REGION, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
 import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 import { describeIamSimulation } from "./iamSimulation";
@@ -221,6 +221,26 @@ describe("IAM", () => {
     );
   });
 
+  it("lets ECS tasks assume the job roles only for this account's ECS resources, and Lambda the trigger role only for this account (confused deputy)", () => {
+    const roles = ofType(stack, "aws:iam/role:Role");
+    const trustOf = (r: RecordedResource) => JSON.parse(r.inputs.assumeRolePolicy).Statement as { Principal: { Service: string }; Condition?: unknown }[];
+    const byService = (service: string) => roles.filter((r) => trustOf(r)[0]!.Principal.Service === service);
+    expect(byService("ecs-tasks.amazonaws.com").length).toBeGreaterThanOrEqual(2);
+    for (const role of byService("ecs-tasks.amazonaws.com")) {
+      expect(trustOf(role), role.name).toEqual([
+        {
+          Effect: "Allow",
+          Principal: { Service: "ecs-tasks.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT_ID }, ArnLike: { "aws:SourceArn": `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:*` } },
+        },
+      ]);
+    }
+    expect(byService("lambda.amazonaws.com").map((r) => trustOf(r))).toEqual([
+      [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT_ID } } }],
+    ]);
+  });
+
   it("lets only EC2 assume the instance roles", () => {
     for (const role of ofType(stack, "aws:iam/role:Role", "instance-role")) {
       expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
@@ -403,6 +423,12 @@ describe("observability", () => {
     const target = one("aws:cloudwatch/eventTarget:EventTarget", "-obs-job-states-log");
     expect(target.inputs.arn).toBe(log.state.arn);
     expect(target.dependsOn).toContain(`${PREFIX}-obs-events-to-logs`);
+    // The log group's resource policy admits this account's job-state rule (or Logs' own delivery), no other.
+    const logPolicy = JSON.parse(one("aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "-obs-events-to-logs").inputs.policyDocument);
+    expect(logPolicy.Statement[0].Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": ACCOUNT_ID },
+      ArnLike: { "aws:SourceArn": [rule.state.arn, `arn:aws:logs:${REGION}:${ACCOUNT_ID}:*`] },
+    });
   });
 
   it("publishes failed jobs to an SNS topic only that rule (and the account's alarms) may publish to", () => {
