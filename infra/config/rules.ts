@@ -76,6 +76,34 @@ export function triggerFilterCharactersRule(t: TriggerKeys): ConfigIssue[] {
   });
 }
 
+/**
+ * What IAM and S3 both read literally: S3's safe key characters without `*`. In the ARNs the prefixes go
+ * into (`arn:aws:s3:::<bucket>/<prefix>*`, the trigger's and process roles' grants), `*` and `?` are
+ * wildcards and `${…}` a policy variable (IAM user guide, "IAM JSON policy elements: Resource" and
+ * "Policy variables"), so `outputPrefix: "*"` would grant writes under every prefix, trigger.prefix's
+ * included, and start runs in a loop.
+ */
+export const IAM_LITERAL_PREFIX_CHARACTERS = /^[A-Za-z0-9!\-_.'()/]$/;
+
+/**
+ * `trigger.prefix` and `trigger.outputPrefix` hold only {@link IAM_LITERAL_PREFIX_CHARACTERS}. For the
+ * prefix, characters outside S3's safe ones are {@link triggerFilterCharactersRule}'s to report (one
+ * message per mistake): this rule adds `*`.
+ */
+export function triggerPrefixCharactersRule(t: TriggerKeys): ConfigIssue[] {
+  return (["prefix", "outputPrefix"] as const).flatMap((key) => {
+    const reported = key === "prefix" ? new Set(unsafeKeyFilterCharacters(t.prefix)) : new Set<string>();
+    const bad = [...new Set(Array.from(t[key]).filter((c) => !IAM_LITERAL_PREFIX_CHARACTERS.test(c) && !reported.has(c)))];
+    if (bad.length === 0) return [];
+    return [{
+      path: [key],
+      message:
+        `holds ${bad.map((c) => JSON.stringify(c)).join(", ")}, which IAM ARNs or S3 filters do not read literally (in an ARN * and ? are wildcards, \${…} a policy variable): ` +
+        "trigger.prefix and trigger.outputPrefix go into the roles' s3 ARNs and take A-Z a-z 0-9 ! - _ . ' ( ) and / only",
+    }];
+  });
+}
+
 /** Neither prefix is empty and they do not overlap: the pipeline must never trigger itself. */
 export function triggerPrefixesRule(t: TriggerKeys): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -89,7 +117,7 @@ export function triggerPrefixesRule(t: TriggerKeys): ConfigIssue[] {
 }
 
 /** The rules of `trigger`, in order (applied by the trigger's own schema). */
-export const TRIGGER_RULES = [triggerFilterCharactersRule, triggerPrefixesRule] as const;
+export const TRIGGER_RULES = [triggerFilterCharactersRule, triggerPrefixCharactersRule, triggerPrefixesRule] as const;
 export const triggerIssues = (t: TriggerKeys): ConfigIssue[] => TRIGGER_RULES.flatMap((rule) => rule(t));
 
 /**

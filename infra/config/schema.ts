@@ -66,13 +66,14 @@ const triggerSchema = z
   .object({
     /**
      * Only keys under this prefix start a run. Must not be empty: outputs go elsewhere. Only S3's safe
-     * key characters (letters, digits, `! - _ . * ' ( )`, `/`): it becomes a notification filter.
+     * key characters but `*` (letters, digits, `! - _ . ' ( )`, `/`): it becomes a notification filter
+     * and part of IAM ARNs, where `*` is a wildcard.
      * @default incoming/
      */
     prefix: prefix.default("incoming/"),
-    /** Only keys ending with this start a run (e.g. `.csv`); safe key characters only, as `prefix`. @default "" (any) */
+    /** Only keys ending with this start a run (e.g. `.csv`); S3's safe key characters only (`*` included). @default "" (any) */
     suffix: z.string().max(S3_MAX_KEY_BYTES).default(""),
-    /** Where jobs write results; never under `prefix`, so the pipeline cannot trigger itself. @default results/ */
+    /** Where jobs write results; never under `prefix`, so the pipeline cannot trigger itself; the characters of `prefix`. @default results/ */
     outputPrefix: prefix.default("results/"),
     /** Delete old versions of overwritten objects after this many days; 0 keeps them. @default 30 */
     noncurrentVersionExpirationDays: z.number().int().min(0).default(30),

@@ -55,6 +55,11 @@ describe("validate: one line per mistake, naming the key, the value and the rule
     ["a wrong type in a record", { "batch-pipeline:tags": { "cost center": 5 } }, 'batch-pipeline:tags["cost center"] = 5: must be a string, not a number'],
     ["a rule between keys", { "batch-pipeline:queues": { high: { priority: 5 }, low: { priority: 10 } } }, "batch-pipeline:queues.high.priority = 5: must be greater than queues.low.priority (10)"],
     ["a bad workflow", { "batch-pipeline:workflow": { steps: [{ name: "a", jobDefinition: "gpu" }] } }, "batch-pipeline:workflow: workflow step `a`: jobDefinition `gpu` is not a known job definition key (known: process)"],
+    [
+      "an output prefix IAM reads as a wildcard",
+      { "batch-pipeline:trigger": { outputPrefix: "*" } },
+      "batch-pipeline:trigger.outputPrefix = \"*\": holds \"*\", which IAM ARNs or S3 filters do not read literally (in an ARN * and ? are wildcards, ${…} a policy variable): trigger.prefix and trigger.outputPrefix go into the roles' s3 ARNs and take A-Z a-z 0-9 ! - _ . ' ( ) and / only",
+    ],
     ["a workflow of the wrong shape", { "batch-pipeline:workflow": "prepare, merge" }, "batch-pipeline:workflow: the workflow must be an object `{ steps: [...] }`"],
     [
       "a dotted key written without --path",

@@ -192,9 +192,9 @@ describe("workflow and trigger config", () => {
 describe("trigger.prefix and trigger.suffix: S3's safe key characters only (notification filters)", () => {
   const SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!-_.*'()/";
 
-  it("given every safe character in the prefix and the suffix, accepts them", () => {
-    const cfg = parsePipelineConfig({ trigger: { prefix: `in/${SAFE}`, suffix: SAFE } });
-    expect(cfg.trigger.prefix).toBe(`in/${SAFE}`);
+  it("given every safe character in the suffix, and all but * (an IAM wildcard) in the prefix, accepts them", () => {
+    const cfg = parsePipelineConfig({ trigger: { prefix: `in/${SAFE.replace("*", "")}`, suffix: SAFE } });
+    expect(cfg.trigger.prefix).toBe(`in/${SAFE.replace("*", "")}`);
     expect(cfg.trigger.suffix).toBe(SAFE);
   });
 
@@ -225,8 +225,36 @@ describe("trigger.prefix and trigger.suffix: S3's safe key characters only (noti
     expect(errorOf({ trigger: { prefix: "data files/2026+ 数+/" } })).toContain('holds " ", "+", "数", outside');
   });
 
-  it("leaves trigger.outputPrefix alone: it is no notification filter", () => {
-    expect(parsePipelineConfig({ trigger: { outputPrefix: "results and more/" } }).trigger.outputPrefix).toBe("results and more/");
+});
+
+// IAM user guide, "IAM JSON policy elements: Resource" (* and ? are wildcards in an ARN) and "Policy
+// variables" (${…}): the prefixes go into the roles' s3 ARNs, so they hold only what IAM reads literally.
+describe("trigger.prefix and trigger.outputPrefix: characters IAM ARNs and S3 filters read literally (issue 17)", () => {
+  const rule = "trigger.prefix and trigger.outputPrefix go into the roles' s3 ARNs and take A-Z a-z 0-9 ! - _ . ' ( ) and / only";
+
+  it.each([
+    ["outputPrefix", "*", "*"],
+    ["outputPrefix", "out/*/", "*"],
+    ["outputPrefix", "out?/", "?"],
+    ["outputPrefix", "out/${aws:username}/", "$|{|:|}"],
+    ["outputPrefix", "results and more/", " "],
+    ["prefix", "in*/", "*"],
+  ])("given %s %j, refuses it naming the key, the value, %j and the rule", (key, value, chars) => {
+    expect(errorOf({ trigger: { [key]: value } })).toContain(
+      `batch-pipeline:trigger.${key} = ${JSON.stringify(value)}: holds ${chars.split("|").map((c) => JSON.stringify(c)).join(", ")}, which IAM ARNs or S3 filters do not read literally (in an ARN * and ? are wildcards, \${…} a policy variable): ${rule}`,
+    );
+  });
+
+  it("reports a prefix's character outside S3's safe ones once, as the filter rule does, on the key's one line", () => {
+    const message = errorOf({ trigger: { prefix: "in?*/" } });
+    expect(message).toContain('batch-pipeline:trigger.prefix = "in?*/": holds "?", outside S3\'s safe key characters');
+    expect(message).toContain('safe characters only; holds "*", which IAM ARNs');
+    expect(message.match(/holds "\?"/g)).toHaveLength(1);
+  });
+
+  it("accepts every literal character in both", () => {
+    const literal = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!-_.'()/";
+    expect(parsePipelineConfig({ trigger: { prefix: `in/${literal}`, outputPrefix: `out/${literal}` } }).trigger).toMatchObject({ prefix: `in/${literal}`, outputPrefix: `out/${literal}` });
   });
 });
 

@@ -21,6 +21,7 @@ import {
   sharedArchitectureRule,
   startJobArchitectureRule,
   triggerFilterCharactersRule,
+  triggerPrefixCharactersRule,
   type TriggerKeys,
   triggerPrefixesRule,
   waitTimeoutRule,
@@ -197,6 +198,23 @@ describe.each<[string, (t: TriggerKeys) => ConfigIssue[], [TriggerKeys, ConfigIs
         message:
           "holds \"+\", \"=\", outside S3's safe key characters (A-Z a-z 0-9 ! - _ . * ' ( ) and /); " +
           "S3 wants other characters of a notification filter URL-encoded in a way it does not document exactly, so trigger.prefix and trigger.suffix take safe characters only",
+      },
+    ]],
+  ]],
+  ["triggerPrefixCharactersRule", triggerPrefixCharactersRule, [
+    [{ prefix: "in/", suffix: "*.csv", outputPrefix: "out/" }, []],
+    [{ prefix: "in *?/", suffix: "", outputPrefix: "*" }, [
+      {
+        path: ["prefix"],
+        message:
+          "holds \"*\", which IAM ARNs or S3 filters do not read literally (in an ARN * and ? are wildcards, ${…} a policy variable): " +
+          "trigger.prefix and trigger.outputPrefix go into the roles' s3 ARNs and take A-Z a-z 0-9 ! - _ . ' ( ) and / only",
+      },
+      {
+        path: ["outputPrefix"],
+        message:
+          "holds \"*\", which IAM ARNs or S3 filters do not read literally (in an ARN * and ? are wildcards, ${…} a policy variable): " +
+          "trigger.prefix and trigger.outputPrefix go into the roles' s3 ARNs and take A-Z a-z 0-9 ! - _ . ' ( ) and / only",
       },
     ]],
   ]],
