@@ -27,6 +27,16 @@ export const TRIGGER_ENV = {
   idempotencySeconds: "IDEMPOTENCY_TTL_SECONDS",
   /** Optional. Keys under this prefix never start a run (where the pipeline writes). @default "" (none) */
   ignorePrefix: "IGNORE_PREFIX",
+  /**
+   * Required. The input bucket's name: a record for any other bucket (a forged or mis-routed event) starts
+   * no run. The notification already comes from this bucket only; the handler checks it again, because
+   * anyone who may invoke the function can send any event.
+   */
+  bucket: "TRIGGER_BUCKET",
+  /** Optional. `trigger.prefix`: a record whose key is not under it starts no run (checked again, as `bucket`). @default "" (any key) */
+  keyPrefix: "TRIGGER_PREFIX",
+  /** Optional. `trigger.suffix`: a record whose key does not end with it starts no run (checked again, as `bucket`). @default "" (any key) */
+  keySuffix: "TRIGGER_SUFFIX",
   /** Optional. JSON object of extra cost-allocation tags for start jobs (`encodeTags`). @default {} */
   jobTags: "START_JOB_TAGS",
   /** Optional. Fair-share identifier; required when the start queue has a scheduling policy. @default none */

@@ -10,7 +10,7 @@ import type { Context } from "aws-lambda";
 import type { Logger } from "../contract";
 import { errorParts, errorSummary, keepErrorFields, toError } from "./errors";
 import type { RecordIdempotency, StoredStartJob } from "./idempotency";
-import { type CreatedObject, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
+import { type CreatedObject, FOREIGN_RECORD_REASONS, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
 import type { TriggerSettings } from "./settings";
 import { buildStartJobRequest, computeRunId } from "./startRequest";
 
@@ -30,7 +30,7 @@ export interface TriggerDeps {
   /** Typically `new Batch({ ...SUBMIT_JOB_RETRY })` (functions/wiring.ts): retries of throttled calls happen in the client. */
   batch: StartJobSubmitter | Pick<Batch, "submitJob">;
   idempotency: RecordIdempotency;
-  config: Pick<TriggerSettings, "target"> & Partial<Pick<TriggerSettings, "ignorePrefix">>;
+  config: Pick<TriggerSettings, "target"> & Partial<Pick<TriggerSettings, "ignorePrefix" | "accept">>;
   /** @default {@link consoleLogger} */
   log?: Logger;
 }
@@ -104,6 +104,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
   const batch = deps.batch as StartJobSubmitter;
   const { target } = deps.config;
   const ignorePrefix = deps.config.ignorePrefix ?? "";
+  const { accept } = deps.config;
 
   const submitOnce = deps.idempotency.wrap(
     async (runId: string, request: SubmitJobCommandInput, probe: { submitted: boolean }): Promise<StoredStartJob> => {
@@ -135,8 +136,12 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
 
   return async function handler(event: unknown, context?: Context): Promise<TriggerResult> {
     if (context) deps.idempotency.registerLambdaContext?.(context);
-    const parsed = parseTriggerEvent(event, { ignorePrefix });
-    for (const ignored of parsed.ignored) log.info("S3 record ignored", { ...ignored });
+    const parsed = parseTriggerEvent(event, { ignorePrefix, ...(accept ? { accept } : {}) });
+    for (const ignored of parsed.ignored) {
+      // S3's notification never sends these: a warning, since someone invoked the function with a forged or mis-routed event.
+      if (FOREIGN_RECORD_REASONS.includes(ignored.reason)) log.warn("S3 record ignored: not an object of the trigger's bucket, prefix and suffix", { ...ignored });
+      else log.info("S3 record ignored", { ...ignored });
+    }
     // One line per invocation that ignored anything, so Logs Insights can count by reason (a burst of
     // "Create folder" clicks, a mis-set filter) without aggregating the per-record lines.
     if (parsed.ignored.length > 0) log.info("S3 records ignored, by reason", { count: parsed.ignored.length, byReason: countByReason(parsed.ignored) });

@@ -23,10 +23,26 @@ export interface CreatedObject extends InputObject {
 
 /**
  * Why a record was ignored: `test-event` (S3's `s3:TestEvent`), `not-object-created` (deletions,
- * restores, ...), `ignored-prefix` (under the pipeline's output prefix) or `folder-marker` (a zero-byte
- * object whose key ends in `/`, what the S3 console's "Create folder" writes).
+ * restores, ...), `other-bucket` (not the input bucket), `outside-prefix` (a key not under
+ * `trigger.prefix`), `outside-suffix` (a key not ending with `trigger.suffix`), `ignored-prefix` (under
+ * the pipeline's output prefix) or `folder-marker` (a zero-byte object whose key ends in `/`, what the S3
+ * console's "Create folder" writes). S3's notification never sends the middle three: such a record was
+ * forged or mis-routed by whoever invoked the function.
  */
-export type IgnoreReason = "test-event" | "not-object-created" | "ignored-prefix" | "folder-marker";
+export type IgnoreReason = "test-event" | "not-object-created" | "other-bucket" | "outside-prefix" | "outside-suffix" | "ignored-prefix" | "folder-marker";
+
+/** Reasons S3's own notification never gives: whoever sent the record is not the bucket's notification. */
+export const FOREIGN_RECORD_REASONS: readonly IgnoreReason[] = ["other-bucket", "outside-prefix", "outside-suffix"];
+
+/** Which created objects may start a run: the trigger's bucket and key filter, as the stack configures them. */
+export interface AcceptedObjects {
+  /** The input bucket's name. */
+  bucket: string;
+  /** `trigger.prefix`; "" accepts any key. */
+  prefix: string;
+  /** `trigger.suffix`; "" accepts any key. */
+  suffix: string;
+}
 
 /** A record the trigger deliberately does nothing with. */
 export interface IgnoredRecord {
@@ -56,6 +72,13 @@ export interface ParseOptions {
    * @default ""
    */
   ignorePrefix?: string;
+  /**
+   * Records of another bucket, or whose key is outside the prefix and suffix, start no run (they are
+   * ignored, not failed: retrying cannot change them). The notification filter already says so for S3's
+   * own events; anyone allowed to invoke the function, or a mis-set notification, could send others.
+   * @default every bucket and key
+   */
+  accept?: AcceptedObjects;
 }
 
 /** The event is none of the shapes the trigger knows: retrying cannot help, so the event belongs in the DLQ. */
@@ -122,10 +145,17 @@ function classify(out: ParsedTriggerEvent, index: number, read: () => RecordOutc
     out.invalid.push({ index, message: errorParts(err).message });
     return;
   }
+  const ignore = (reason: IgnoreReason) => out.ignored.push({ index, reason, eventName: outcome.eventName, bucket: outcome.bucket, key: outcome.key });
   if ("reason" in outcome) {
     out.ignored.push(outcome);
+  } else if (options.accept && outcome.bucket !== options.accept.bucket) {
+    ignore("other-bucket");
   } else if (options.ignorePrefix && outcome.key.startsWith(options.ignorePrefix)) {
-    out.ignored.push({ index, reason: "ignored-prefix", eventName: outcome.eventName, bucket: outcome.bucket, key: outcome.key });
+    ignore("ignored-prefix");
+  } else if (options.accept && !outcome.key.startsWith(options.accept.prefix)) {
+    ignore("outside-prefix");
+  } else if (options.accept && !outcome.key.endsWith(options.accept.suffix)) {
+    ignore("outside-suffix");
   } else if (isFolderMarker(outcome)) {
     out.ignored.push({ index, reason: "folder-marker", eventName: outcome.eventName, bucket: outcome.bucket, key: outcome.key });
   } else {

@@ -10,6 +10,7 @@ import { decodeTags } from "../contract/codec";
 import { TRIGGER_ENV } from "../contract/env";
 import { isTagValue, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, TAG_KEYS, tagProblems } from "../contract/tags";
 import { keepErrorFields } from "./errors";
+import type { AcceptedObjects } from "./objectEvents";
 import type { StartJobTarget } from "./startRequest";
 
 /** @default 7 days, the stack config's `trigger.idempotencyDays` default. */
@@ -20,6 +21,8 @@ export interface TriggerSettings {
   target: StartJobTarget;
   /** @default "" (none) */
   ignorePrefix: string;
+  /** What a record must be for to start a run: the input bucket, and a key under `prefix` ending with `suffix` ("": any). */
+  accept: AcceptedObjects;
   idempotency: {
     tableName: string;
     /** @default {@link DEFAULT_IDEMPOTENCY_SECONDS} */
@@ -48,6 +51,7 @@ export function parseTriggerSettings(env: Readonly<Record<string, string | undef
   const startJobDefinition = required(TRIGGER_ENV.startJobDefinition);
   const tableName = required(TRIGGER_ENV.idempotencyTable);
   const stack = required(TRIGGER_ENV.stack);
+  const bucket = required(TRIGGER_ENV.bucket);
   // Sent unchanged (a sanitized value would no longer match the IAM condition).
   if (stack && !isTagValue(stack)) {
     problems.push(
@@ -82,6 +86,7 @@ export function parseTriggerSettings(env: Readonly<Record<string, string | undef
   return {
     target: { jobQueue: startQueue, jobDefinition: startJobDefinition, stack, tags, ...(shareIdentifier ? { shareIdentifier } : {}) },
     ignorePrefix: env[TRIGGER_ENV.ignorePrefix] ?? "",
+    accept: { bucket, prefix: env[TRIGGER_ENV.keyPrefix] ?? "", suffix: env[TRIGGER_ENV.keySuffix] ?? "" },
     idempotency: { tableName, expiresAfterSeconds },
   };
 }

@@ -140,6 +140,10 @@ export class Trigger extends pulumi.ComponentResource {
             [TRIGGER_ENV.idempotencyTable]: this.idempotencyTable.name,
             [TRIGGER_ENV.idempotencySeconds]: String(args.idempotencySeconds),
             [TRIGGER_ENV.ignorePrefix]: args.ignorePrefix,
+            // The handler checks every record against the notification's own bucket and filter again.
+            [TRIGGER_ENV.bucket]: args.bucket.name,
+            [TRIGGER_ENV.keyPrefix]: args.filterPrefix,
+            [TRIGGER_ENV.keySuffix]: args.filterSuffix ?? "",
             // The stack's tags follow each run (start job, then every process job) for cost allocation.
             [TRIGGER_ENV.jobTags]: encodeTags(tags),
             [STACK_ENV]: args.stack,

@@ -8,7 +8,7 @@ export const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high"
 export const STACK = "batch-pipeline-dev-628b23";
 
 /** An S3 notification for objects of `input-bucket`. */
-export function s3Event(...records: { key: string; versionId?: string; size?: number; eventName?: string }[]) {
+export function s3Event(...records: { key: string; versionId?: string; size?: number; eventName?: string; bucket?: string }[]) {
   return {
     Records: records.map((r) => ({
       eventVersion: "2.1",
@@ -16,7 +16,7 @@ export function s3Event(...records: { key: string; versionId?: string; size?: nu
       awsRegion: "eu-west-1",
       eventName: r.eventName ?? "ObjectCreated:Put",
       s3: {
-        bucket: { name: "input-bucket", arn: "arn:aws:s3:::input-bucket" },
+        bucket: { name: r.bucket ?? "input-bucket", arn: `arn:aws:s3:::${r.bucket ?? "input-bucket"}` },
         object: { key: r.key, size: r.size ?? 10, eTag: "abc", versionId: r.versionId, sequencer: "00A1" },
       },
     })),
@@ -47,6 +47,8 @@ export async function invokeLambda(dir: string, event: unknown, endpoint: string
       IDEMPOTENCY_TABLE: "idempotency",
       IDEMPOTENCY_TTL_SECONDS: "604800",
       IGNORE_PREFIX: "results/",
+      TRIGGER_BUCKET: "input-bucket",
+      TRIGGER_PREFIX: "incoming/",
       PIPELINE_STACK: STACK,
       START_JOB_TAGS: '{"project":"batch-pipeline"}',
       ...extraEnv,

@@ -70,6 +70,14 @@ describe("the serialized trigger Lambda", () => {
     expect(e2e.stub.calls.filter((c) => c.operation === "SubmitJob").length - before).toBe(3);
   }, 60_000);
 
+  it("submits nothing for a forged record of another bucket or outside the prefix, and succeeds (nothing to retry or dead-letter)", async () => {
+    const before = e2e.stub.submitted.length;
+    const out = await invoke(s3Event({ key: "incoming/huge.csv", versionId: "v1", size: 5 * 1024 ** 4, bucket: "attacker-bucket" }, { key: "private/a.csv", versionId: "v2" }));
+    expect(out.ok).toBe(true);
+    expect(out.result.ignored.map((i: { reason: string }) => i.reason)).toEqual(["other-bucket", "outside-prefix"]);
+    expect(e2e.stub.submitted.length).toBe(before);
+  });
+
   it("ignores s3:TestEvent and throws on an unrecognized event, so it reaches the dead-letter queue", async () => {
     const before = e2e.stub.submitted.length;
     expect((await invoke({ Service: "Amazon S3", Event: "s3:TestEvent", Bucket: "input-bucket" })).ok).toBe(true);

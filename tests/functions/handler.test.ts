@@ -107,6 +107,32 @@ describe("createTriggerHandler: event shapes (in-memory idempotency)", () => {
     expect(log.lines.map((l) => l.message)).toEqual(["S3 record ignored", "S3 record ignored", "S3 records ignored, by reason"]);
   });
 
+  // Issue 17: a forged event (another bucket, a key outside the prefix or without the suffix, a huge size
+  // to start a run at the workflow's maximum width) starts nothing; it is logged as a warning and the
+  // invocation succeeds, so nothing is retried or dead-lettered.
+  it("given records of another bucket, outside the prefix or without the suffix, submits none, warns for each and succeeds", async () => {
+    batchAcceptsEverything();
+    const { handler, log } = memoryHandler(undefined, { bucket: BUCKET, prefix: "incoming/", suffix: ".csv" });
+    const result = await handler(
+      s3Event(
+        record("incoming/huge.csv", { bucket: "attacker-bucket", size: 5 * 1024 ** 4, versionId: "v1" }),
+        record("private/secret.csv", { versionId: "v2" }),
+        record("incoming/run.sh", { versionId: "v3" }),
+      ),
+      context,
+    );
+    expect(submitted()).toEqual([]);
+    expect(result).toEqual({ jobs: [], ignored: expect.any(Array) });
+    expect(result.ignored.map((i) => [i.index, i.reason])).toEqual([[0, "other-bucket"], [1, "outside-prefix"], [2, "outside-suffix"]]);
+    const warnings = log.lines.filter((l) => l.level === "warn");
+    expect(warnings.map((l) => [l.message, l.fields?.bucket, l.fields?.key])).toEqual([
+      ["S3 record ignored: not an object of the trigger's bucket, prefix and suffix", "attacker-bucket", "incoming/huge.csv"],
+      ["S3 record ignored: not an object of the trigger's bucket, prefix and suffix", BUCKET, "private/secret.csv"],
+      ["S3 record ignored: not an object of the trigger's bucket, prefix and suffix", BUCKET, "incoming/run.sh"],
+    ]);
+    expect(log.lines.at(-1)).toEqual({ level: "info", message: "S3 records ignored, by reason", fields: { count: 3, byReason: { "other-bucket": 1, "outside-prefix": 1, "outside-suffix": 1 } } });
+  });
+
   // The S3 console's "Create folder" writes a zero-byte `<prefix>/` object (S3 user guide, "Naming Amazon
   // S3 objects"), which S3 notifies as ObjectCreated: it must not start a run.
   it("given folder markers among uploads, submits only the uploads and logs one count of ignored records by reason", async () => {

@@ -161,6 +161,50 @@ describe("parseTriggerEvent: a dead-lettered invocation record (redrive)", () =>
   });
 });
 
+// Anyone allowed to invoke the function (or a mis-set notification) can send any record: the parser keeps
+// to the stack's bucket, prefix and suffix whatever the event says (issue 17).
+describe("parseTriggerEvent: only the trigger's bucket, prefix and suffix", () => {
+  const accept = { bucket: BUCKET, prefix: "incoming/", suffix: ".csv" };
+
+  it("ignores a record of another bucket, a key outside the prefix and one without the suffix, and keeps the rest", () => {
+    const parsed = parseTriggerEvent(
+      s3Event(
+        record("incoming/a.csv", { bucket: "someone-elses-bucket", size: 10_000_000_000_000, versionId: "v1" }),
+        record("elsewhere/a.csv", { versionId: "v2" }),
+        record("incoming/a.exe", { versionId: "v3" }),
+        record("incoming/ok.csv", { versionId: "v4" }),
+        record("results/run/out.csv", { versionId: "v5" }),
+      ),
+      { accept, ignorePrefix: "results/" },
+    );
+    expect(parsed.created.map((c) => c.key)).toEqual(["incoming/ok.csv"]);
+    expect(parsed.ignored).toEqual([
+      { index: 0, reason: "other-bucket", eventName: "ObjectCreated:Put", bucket: "someone-elses-bucket", key: "incoming/a.csv" },
+      { index: 1, reason: "outside-prefix", eventName: "ObjectCreated:Put", bucket: BUCKET, key: "elsewhere/a.csv" },
+      { index: 2, reason: "outside-suffix", eventName: "ObjectCreated:Put", bucket: BUCKET, key: "incoming/a.exe" },
+      { index: 4, reason: "ignored-prefix", eventName: "ObjectCreated:Put", bucket: BUCKET, key: "results/run/out.csv" },
+    ]);
+    expect(parsed.invalid).toEqual([]);
+  });
+
+  it("checks the decoded key (a prefix spelt URL-encoded is still outside it)", () => {
+    expect(parseTriggerEvent(s3Event(record("incoming%2Fa.csv", { versionId: "v" })), { accept }).created.map((c) => c.key)).toEqual(["incoming/a.csv"]);
+    expect(parseTriggerEvent(s3Event(record("incoming+/a.csv", { versionId: "v" })), { accept }).ignored.map((i) => i.reason)).toEqual(["outside-prefix"]);
+  });
+
+  it("applies to the EventBridge form and to a dead-lettered event alike", () => {
+    const other = eventBridge("incoming/a.csv");
+    other.detail.bucket.name = "other";
+    expect(parseTriggerEvent(other, { accept }).ignored.map((i) => i.reason)).toEqual(["other-bucket"]);
+    const wrapped = { requestContext: { requestId: "r" }, requestPayload: s3Event(record("elsewhere/a.csv", { versionId: "v" })) };
+    expect(parseTriggerEvent(wrapped, { accept }).ignored.map((i) => i.reason)).toEqual(["outside-prefix"]);
+  });
+
+  it("accepts every key of the bucket with an empty prefix and suffix", () => {
+    expect(parseTriggerEvent(s3Event(record("anything", { versionId: "v" })), { accept: { bucket: BUCKET, prefix: "", suffix: "" } }).created).toHaveLength(1);
+  });
+});
+
 // The S3 console's "Create folder" writes a zero-byte object keyed `<prefix>/` (S3 user guide, "Naming
 // Amazon S3 objects"), delivered as an ObjectCreated event like any other.
 describe("isFolderMarker", () => {

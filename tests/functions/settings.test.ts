@@ -9,9 +9,10 @@ resetMocksBetweenTests();
 
 describe("parseTriggerSettings", () => {
   it("given the required variables, applies the defaults", () => {
-    expect(parseTriggerSettings({ START_QUEUE: "q", START_JOB_DEFINITION: "d", IDEMPOTENCY_TABLE: "t", PIPELINE_STACK: "s" })).toEqual({
+    expect(parseTriggerSettings({ START_QUEUE: "q", START_JOB_DEFINITION: "d", IDEMPOTENCY_TABLE: "t", PIPELINE_STACK: "s", TRIGGER_BUCKET: "b" })).toEqual({
       target: { jobQueue: "q", jobDefinition: "d", stack: "s", tags: {} },
       ignorePrefix: "",
+      accept: { bucket: "b", prefix: "", suffix: "" },
       idempotency: { tableName: "t", expiresAfterSeconds: DEFAULT_IDEMPOTENCY_SECONDS },
     });
   });
@@ -24,8 +25,12 @@ describe("parseTriggerSettings", () => {
 
   it("given nothing, names every missing variable", () => {
     expect(() => parseTriggerSettings({})).toThrow(
-      new TriggerConfigError(["`START_QUEUE` is required", "`START_JOB_DEFINITION` is required", "`IDEMPOTENCY_TABLE` is required", "`PIPELINE_STACK` is required"]),
+      new TriggerConfigError(["`START_QUEUE` is required", "`START_JOB_DEFINITION` is required", "`IDEMPOTENCY_TABLE` is required", "`PIPELINE_STACK` is required", "`TRIGGER_BUCKET` is required"]),
     );
+  });
+
+  it("reads the bucket, prefix and suffix a record must have (issue 17: the handler checks them again)", () => {
+    expect(parseTriggerSettings({ ...ENV, [TRIGGER_ENV.keySuffix]: ".csv" }).accept).toEqual({ bucket: "input-bucket", prefix: "incoming/", suffix: ".csv" });
   });
 
   it("reads the stack from the contract's variable (STACK_ENV), the one infra sets", () => {

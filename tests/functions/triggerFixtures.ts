@@ -10,6 +10,7 @@ import { recordingLogger } from "../support/recordingLogger";
 import { TRIGGER_ENV } from "../../contract";
 import { createTriggerHandler } from "../../functions/handler";
 import type { RecordIdempotency, StoredStartJob } from "../../functions/idempotency";
+import { BUCKET } from "./s3Fixtures";
 
 export let batchMock = mockClient(BatchClient);
 
@@ -35,6 +36,8 @@ export const ENV = {
   [TRIGGER_ENV.stack]: STACK,
   [TRIGGER_ENV.idempotencySeconds]: "3600",
   [TRIGGER_ENV.ignorePrefix]: "results/",
+  [TRIGGER_ENV.bucket]: BUCKET,
+  [TRIGGER_ENV.keyPrefix]: "incoming/",
 };
 export const MODULES = { Batch, DynamoDBClient, makeIdempotent, IdempotencyConfig, DynamoDBPersistenceLayer };
 export const context = { functionName: "trigger", awsRequestId: "req-1", getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
@@ -72,12 +75,15 @@ export function batchAcceptsEverything(): void {
 
 export const submitted = (): SubmitJobCommandInput[] => batchMock.commandCalls(SubmitJobCommand).map((c) => c.args[0].input);
 
-export function memoryHandler(log = recordingLogger()) {
+/** What the stack's trigger accepts in these tests: the fixtures' bucket, keys under incoming/. */
+export const ACCEPT = { bucket: BUCKET, prefix: "incoming/", suffix: "" };
+
+export function memoryHandler(log = recordingLogger(), accept = ACCEPT) {
   const idempotency = memoryIdempotency();
   const handler = createTriggerHandler({
     batch: new Batch({ region: "eu-west-1" }),
     idempotency,
-    config: { target: { jobQueue: QUEUE, jobDefinition: DEFINITION, stack: STACK }, ignorePrefix: "results/" },
+    config: { target: { jobQueue: QUEUE, jobDefinition: DEFINITION, stack: STACK }, ignorePrefix: "results/", accept },
     log,
   });
   return { handler, idempotency, log };

@@ -344,7 +344,7 @@ describe("S3 trigger", () => {
     });
   });
 
-  it("tells the handler the start queue, start job definition, idempotency table and ignored prefix", async () => {
+  it("tells the handler the start queue, start job definition, idempotency table, ignored prefix and the bucket and key filter it checks again", async () => {
     const { TRIGGER_ENV } = await import("../../contract/index.js");
     const vars = fn().inputs.environment.variables;
     expect(vars[TRIGGER_ENV.startQueue]).toBe(one("aws:batch/jobQueue:JobQueue", "-high-queue").state.arn);
@@ -352,6 +352,8 @@ describe("S3 trigger", () => {
     expect(vars[TRIGGER_ENV.idempotencyTable]).toBe(one("aws:dynamodb/table:Table", "-trigger-idempotency").state.name);
     expect(vars[TRIGGER_ENV.idempotencySeconds]).toBe(String(7 * 24 * 3600));
     expect(vars[TRIGGER_ENV.ignorePrefix]).toBe("results/");
+    expect(vars[TRIGGER_ENV.bucket]).toBe(one("aws:s3/bucket:Bucket", "-input").state.bucket);
+    expect([vars[TRIGGER_ENV.keyPrefix], vars[TRIGGER_ENV.keySuffix]]).toEqual(["incoming/", ""]);
     expect(JSON.parse(vars[TRIGGER_ENV.jobTags])).toEqual({});
     expect(vars.PIPELINE_STACK).toBe(PREFIX);
   });
