@@ -8,7 +8,8 @@ import { resourcePrefix } from "./infra/naming";
 import { Pipeline } from "./infra/pipeline";
 
 const namespace = pulumi.getProject();
-const config = loadPipelineConfig(pulumi.runtime.allConfig(), namespace);
+// Pulumi runs the program in the project's directory, where `build` folders are relative to.
+const config = loadPipelineConfig(pulumi.runtime.allConfig(), namespace, { projectDir: process.cwd() });
 const pipeline = new Pipeline(resourcePrefix(namespace, pulumi.getStack()), config);
 
 export const queueArns = pipeline.platform.queueArns;

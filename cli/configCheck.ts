@@ -45,7 +45,7 @@ export function checkStack(project: Project, stack: string): StackCheck {
   // Secrets of other namespaces (provider credentials) are none of the validation's business.
   const unchecked = secretKeys.filter((k) => k.startsWith(`${project.name}:`) || k === AWS_DEFAULT_TAGS_KEY);
   try {
-    const config = loadPipelineConfig(all, project.name);
+    const config = loadPipelineConfig(all, project.name, { projectDir: project.dir });
     return { stack, file, valid: true, problems: [], unchecked, config };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

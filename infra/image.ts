@@ -4,11 +4,13 @@
  * unchanged build reuses its tag. The orchestrator's image and any job definition's `build` use it.
  */
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import type * as pulumi from "@pulumi/pulumi";
+
+export { buildFolder } from "./buildFolder";
 
 /**
  * A content hash of everything the image is built from, used as its tag: the repository's tags are
@@ -89,21 +91,3 @@ export function buildImage(name: string, args: ImageBuildArgs, parent: pulumi.Re
   return { repository, image };
 }
 
-/**
- * A definition's `build` as absolute paths under `project`: the folder and its Dockerfile must exist, and
- * the folder's real path (links resolved) must lie inside the project; the config already refuses `..`.
- * @throws Error naming the build and the rule
- */
-export function buildFolder(project: string, build: { context: string; dockerfile?: string }): { context: string; dockerfile: string } {
-  const root = realpathSync(project);
-  const context = path.resolve(project, build.context);
-  const dockerfile = path.join(context, build.dockerfile ?? "Dockerfile");
-  if (!existsSync(dockerfile)) {
-    throw new Error(`jobDefinitions build ${JSON.stringify(build)}: ${dockerfile} does not exist (build.context is relative to ${root}, where Pulumi.yaml is)`);
-  }
-  const real = realpathSync(context);
-  if (!real.startsWith(`${root}${path.sep}`)) {
-    throw new Error(`jobDefinitions build.context ${JSON.stringify(build.context)} leads outside the project (to ${real}): an image is built from a folder of this repository`);
-  }
-  return { context, dockerfile };
-}

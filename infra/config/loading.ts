@@ -5,6 +5,7 @@
  * budget and throws one {@link ConfigError} naming every bad key; {@link loadPipelineConfig} chains the
  * three, and is what both `index.ts` (under `pulumi preview`) and `batch-pipeline validate` run.
  */
+import { buildFolderProblem } from "../buildFolder";
 import { ConfigError, type ConfigProblem, describeIssues, showValue } from "./formatting";
 import { AWS_DEFAULT_TAGS_KEY, tagBudgetProblem } from "./rules";
 import { awsDefaultTagsSchema, type PipelineConfig, pipelineConfigObject, pipelineConfigSchema, tagsSchema } from "./schema";
@@ -88,6 +89,15 @@ export function rawConfigFromPulumi(all: Record<string, string>, namespace: stri
  * `pulumi.runtime.allConfig()`; `batch-pipeline validate` with the same map read from `Pulumi.<stack>.yaml`.
  * @throws ConfigError naming every bad key, its value and the rule.
  */
-export function loadPipelineConfig(all: Record<string, string>, namespace: string): PipelineConfig {
-  return parsePipelineConfig(rawConfigFromPulumi(all, namespace), namespace, providerConfigFromPulumi(all));
+export function loadPipelineConfig(all: Record<string, string>, namespace: string, options: { projectDir?: string } = {}): PipelineConfig {
+  const config = parsePipelineConfig(rawConfigFromPulumi(all, namespace), namespace, providerConfigFromPulumi(all));
+  if (options.projectDir !== undefined) {
+    // The one rule that reads the disk: a `build` folder and its Dockerfile exist inside the project.
+    const problems = Object.entries(config.jobDefinitions).flatMap(([key, job]) => {
+      const problem = job.build && buildFolderProblem(options.projectDir!, job.build);
+      return problem ? [{ key: `${namespace}:jobDefinitions.${key}.build`, message: `${namespace}:jobDefinitions.${key}.build = ${showValue(job.build)}: ${problem}` }] : [];
+    });
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
+  return config;
 }
