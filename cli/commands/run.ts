@@ -107,7 +107,12 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
   const input = await localInput(resolve(ctx.cwd, fileArg), target);
   const ignored = ignoredBecause(input.key, target.config.trigger);
   if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} in AWS the trigger would start no run for ${JSON.stringify(input.key)}: ${ignored}; running it anyway\n`);
-  const planned = await localPlan(target, input, setup.globals().processQueue);
+  const planned = await localPlan(target, input, setup.globals().processQueue, ctx.env);
+  for (const definition of new Set(planned.definitionsByName.values())) {
+    if (definition.missingSecrets.length === 0) continue;
+    const names = definition.missingSecrets.join(", ");
+    ctx.term.err(`${ctx.term.color.yellow("note:")} jobDefinitions.${definition.key}'s secrets ${names} are unset in this run: in AWS ECS reads them from SSM or Secrets Manager; here export ${definition.missingSecrets.length === 1 ? "it" : "them"} (same name${definition.missingSecrets.length === 1 ? "" : "s"}) to give the tasks a value\n`);
+  }
   const executorName = await chooseExecutor(options, ctx);
   if (ctx.signal.aborted) {
     ctx.term.err("interrupted: nothing was started\n");

@@ -21,6 +21,8 @@ export interface LocalDefinition extends DefinitionContainer {
   image: string;
   /** The folder of this repository its image is built from (`jobDefinitions.<key>.build.context`), if any. */
   buildContext?: string;
+  /** Its `secrets` that the caller's environment gave no value: they are unset in the task (ECS reads them in AWS). */
+  missingSecrets: string[];
   vcpus: number;
   memoryMiB: number;
   /** `timeout.attemptDurationSeconds`. */
@@ -33,6 +35,11 @@ export interface DefinitionContext {
   /** The input bucket's name (jobs write results into the same bucket, under the output prefix). */
   bucket: string;
   region?: string;
+  /**
+   * Where a local run finds its secrets' values: a secret `DB_PASSWORD` takes `DB_PASSWORD` of this
+   * environment (the caller's), since only ECS can read SSM and Secrets Manager for the task. @default none
+   */
+  secretValues?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Every process job definition of `config` by key (not the barrier's: barrier jobs run no container locally). */
@@ -42,6 +49,7 @@ export function localDefinitions(config: PipelineConfig, context: DefinitionCont
   const definitions = new Map<string, LocalDefinition>();
   for (const [key, job] of Object.entries(config.jobDefinitions)) {
     const args = containerArgs(job);
+    const secrets = Object.fromEntries((job.secrets ?? []).map((s) => [s.name, context.secretValues?.[s.name]] as const));
     definitions.set(key, {
       key,
       image: job.image ?? `build:${job.build!.context}`,
@@ -49,7 +57,8 @@ export function localDefinitions(config: PipelineConfig, context: DefinitionCont
       vcpus: job.vcpus,
       memoryMiB: job.memoryMiB,
       ...(args.command ? { command: [...args.command] } : {}),
-      environment: { ...job.environment, ...data, ...region },
+      environment: { ...job.environment, ...data, ...region, ...Object.fromEntries(Object.entries(secrets).filter(([, v]) => v !== undefined)) } as Record<string, string>,
+      missingSecrets: Object.entries(secrets).filter(([, v]) => v === undefined).map(([name]) => name),
       parameters: { ...args.parameters },
       timeoutSeconds: job.timeoutSeconds,
       retryStrategy: retryStrategyOf(job.retryAttempts, args.evaluateOnExit),

@@ -66,11 +66,11 @@ export async function localInput(file: string, target: Pick<Target, "config" | "
 }
 
 /** The run id and plan for `input`, and the stack's job definitions by the names the plan uses. */
-export async function localPlan(target: Target, input: LocalInput, processQueue: string | undefined): Promise<LocalPlan> {
+export async function localPlan(target: Target, input: LocalInput, processQueue: string | undefined, secretValues?: Readonly<Record<string, string | undefined>>): Promise<LocalPlan> {
   const object = { bucket: input.bucket, key: input.key, versionId: input.versionId, sizeBytes: input.sizeBytes };
   const runId = await computeRunId(object);
   const plan = plannedRun(target, object, runId, processQueue);
-  const byKey = localDefinitions(target.config, { bucket: target.bucket, ...(target.region ? { region: target.region } : {}) });
+  const byKey = localDefinitions(target.config, { bucket: target.bucket, ...(target.region ? { region: target.region } : {}), ...(secretValues ? { secretValues } : {}) });
   const definitionsByName = new Map<string, LocalDefinition>();
   for (const [key, name] of Object.entries(jobDefinitionNames(target))) {
     const definition = byKey.get(key);
