@@ -123,3 +123,26 @@ export function fit(line: string, columns: number): string {
   }
   return `${out}…\x1b[0m`;
 }
+
+/**
+ * Characters that change what a terminal shows or does rather than showing themselves: C0 controls (ESC
+ * starts colour, cursor, clear-screen and OSC title sequences; BEL; CR and LF redraw lines), DEL, C1
+ * controls (U+0080–U+009F: U+009B is a one-character CSI), and the Unicode bidirectional controls (U+061C,
+ * U+200E/F, U+202A–U+202E, U+2066–U+2069) that reorder the text after them (CVE-2021-42574, "Trojan
+ * Source").
+ */
+const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Text from outside (an object key, a container's log line, a status reason) as it may be printed on a
+ * terminal: every {@link TERMINAL_UNSAFE} character as a visible escape, `\n` `\r` `\t` by name, other
+ * controls and DEL as `\xHH`, bidi controls as `\uHHHH`; everything else as it is. Every command prints
+ * keys and log lines through it, except `--json` output, where JSON's own escaping applies.
+ */
+export function terminalText(text: string): string {
+  return text.replace(TERMINAL_UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED_ESCAPES[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`);
+  });
+}

@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from "commander";
 import type { Plan, PlannedJob } from "../jobs/planner";
-import { fmtInt } from "./format";
+import { fmtInt, terminalText } from "./format";
 
 /** Units `--size` accepts: decimal (KB = 1,000 bytes) and binary (KiB = 1,024 bytes), as `formatBytes` prints them. */
 const SIZE_UNITS: Record<string, number> = {
@@ -40,10 +40,6 @@ function label(text: string): string {
   return text.replace(/[#"<>&[\]{}|]/g, (c) => `#${c.charCodeAt(0)};`);
 }
 
-/** A comment line's text: one line, no control characters (an S3 key may hold any). */
-function commentText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, "?");
-}
 
 const plural = (n: number, one: string, many = `${one}s`) => `${fmtInt(n)} ${n === 1 ? one : many}`;
 
@@ -67,7 +63,7 @@ export function renderPlanMermaid(plan: Plan): string {
   const { input } = plan;
   const lines = [
     "flowchart TD",
-    `  %% ${commentText(`run ${plan.runId}: ${plural(plan.steps.length, "step")}, ${plural(plan.jobs.length, "SubmitJob call")}, ${plural(plan.taskCount, "task")}; input s3://${input.bucket}/${input.key} (${plural(input.sizeBytes, "byte")})`)}`,
+    `  %% ${terminalText(`run ${plan.runId}: ${plural(plan.steps.length, "step")}, ${plural(plan.jobs.length, "SubmitJob call")}, ${plural(plan.taskCount, "task")}; input s3://${input.bucket}/${input.key} (${plural(input.sizeBytes, "byte")})`)}`,
   ];
   const edges: string[] = [];
   const barrierNodes: string[] = [];

@@ -6,7 +6,7 @@
  */
 import { runJobNamePrefix } from "../contract";
 import type { Colors } from "./context";
-import { colorState, fmtInt, formatBytes, formatDuration, formatTime, pad, progressBar, table } from "./format";
+import { colorState, fmtInt, formatBytes, formatDuration, formatTime, pad, progressBar, table, terminalText } from "./format";
 import { type ChildJob } from "./runJobs";
 import { groupSteps, type RunJob, type RunSnapshot, type RunState, type RunStep, type StateCounts } from "./runModel";
 
@@ -143,18 +143,18 @@ export function renderFailures(snapshot: RunSnapshot, failures: readonly JobFail
     const logs = jobLogsCommand(job, snapshot.runId, stack);
     if (!job.array) {
       const name = job.kind === "start" ? `start job ${job.jobName}` : (stepOf.get(job.step)?.jobs.length ?? 1) > 1 || job.kind === "barrier" ? shortName(job, snapshot.runId) : job.step;
-      if (job.startedAt === undefined && logs === undefined) lines.push(`  ${name}: ${job.statusReason ?? "FAILED"} (never ran)`);
-      else lines.push(`  ${name}: ${exit(job.exitCode)}  ${job.statusReason ?? ""}${attempts(job.attempts)}`.trimEnd());
+      if (job.startedAt === undefined && logs === undefined) lines.push(`  ${name}: ${terminalText(job.statusReason ?? "FAILED")} (never ran)`);
+      else lines.push(`  ${name}: ${exit(job.exitCode)}  ${terminalText(job.statusReason ?? "")}${attempts(job.attempts)}`.trimEnd());
       if (logs) lines.push(`    ${logs}`);
     } else {
       const single = (stepOf.get(job.step)?.jobs.length ?? 1) === 1;
       const name = single ? job.step : `${shortName(job, snapshot.runId)} (${taskRange([job])})`;
       if (job.spawned === 0) {
-        lines.push(`  ${name}: ${job.statusReason ?? "FAILED"} (never ran)`);
+        lines.push(`  ${name}: ${terminalText(job.statusReason ?? "FAILED")} (never ran)`);
         continue;
       }
       lines.push(`  ${name}: ${fmtInt(f.failedTasks)} of ${fmtInt(job.taskCount)} tasks failed`);
-      const rows = f.children.map((child) => [`task ${fmtInt(job.taskOffset + child.index)}`, exit(child.exitCode), `${child.statusReason ?? ""}${attempts(child.attempts)}`]);
+      const rows = f.children.map((child) => [`task ${fmtInt(job.taskOffset + child.index)}`, exit(child.exitCode), `${terminalText(child.statusReason ?? "")}${attempts(child.attempts)}`]);
       table(rows).forEach((row, k) => {
         lines.push(`    ${row}`);
         lines.push(`      ${logsCommand(snapshot.runId, job.step, job.taskOffset + f.children[k]!.index, stack)}`);
@@ -177,7 +177,7 @@ export function renderStatus(snapshot: RunSnapshot, failures: readonly JobFailur
   const lines = [`${c.bold(`run ${snapshot.runId}`)}  ${colorState(snapshot.state, c)}${progress}`];
   const input = snapshot.input;
   if (input) {
-    lines.push(`input    s3://${input.bucket}/${input.key}`);
+    lines.push(`input    s3://${input.bucket}/${terminalText(input.key)}`);
     const size = input.sizeBytes === undefined ? "size unknown" : `${formatBytes(input.sizeBytes)} (${fmtInt(input.sizeBytes)} bytes)`;
     lines.push(`         ${size}, ${input.versionId ? `version ${input.versionId}` : "unversioned"}`);
   }

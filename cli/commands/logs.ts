@@ -11,7 +11,7 @@
 import type { Command } from "commander";
 import type { CliContext, Colors } from "../context";
 import { awsCall, CLI_EXIT, CliError } from "../errors";
-import { fmtInt, pad, parseSince } from "../format";
+import { fmtInt, pad, parseSince, terminalText } from "../format";
 import { loadDeployedStack } from "../outputs";
 import type { CommandSetup } from "../program";
 import { checkRunId, fetchRun } from "../runJobs";
@@ -65,7 +65,7 @@ function printer(ctx: CliContext, snapshot: RunSnapshot, json: boolean) {
       return;
     }
     const prefix = colour(source.step)(pad(labelOf(source), width));
-    for (const text of line.message.split(/\r?\n/)) ctx.term.out(`${prefix}  ${text}\n`);
+    for (const text of line.message.split(/\r?\n/)) ctx.term.out(`${prefix}  ${terminalText(text)}\n`);
   };
 }
 

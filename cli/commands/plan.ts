@@ -14,7 +14,7 @@ import { PlanError, planWorkflow, type Plan } from "../../jobs/planner";
 import { renderPlanTree } from "../../jobs/render";
 import { checkStack, uncheckedNote } from "../configCheck";
 import { CLI_EXIT, CliError } from "../errors";
-import { fmtInt } from "../format";
+import { fmtInt, terminalText } from "../format";
 import { loadDeployedStack, type StackOutputs } from "../outputs";
 import { DEFAULT_SAMPLE_BYTES, parseSize, renderPlanMermaid } from "../planGraph";
 import type { CommandSetup } from "../program";
@@ -82,7 +82,7 @@ export function planCommand(program: Command, setup: CommandSetup): void {
         const keyBytes = Buffer.byteLength(key);
         if (keyBytes < 1 || keyBytes > S3_MAX_KEY_BYTES) throw new CliError(`--key is ${keyBytes} bytes: S3 object keys are 1 to ${S3_MAX_KEY_BYTES} bytes of UTF-8`);
         const ignored = ignoredBecause(key, trigger);
-        if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} the trigger starts no run for ${JSON.stringify(key)}: ${ignored}\n`);
+        if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} the trigger starts no run for ${terminalText(JSON.stringify(key))}: ${ignored}\n`);
         const versionId = options.versionId ?? SAMPLE_VERSION_ID;
         const input = { bucket: target.bucket, key, versionId, sizeBytes: options.size };
         const plan = plannedRun(target, input, await computeRunId(input), setup.globals().processQueue);
@@ -173,6 +173,6 @@ export function plannedRun(target: Target, input: Plan["input"], runId: string, 
     });
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
-    throw new CliError(`cannot plan ${target.what} for s3://${input.bucket}/${input.key} (${fmtInt(input.sizeBytes)} bytes): ${error.message}`, CLI_EXIT.failed);
+    throw new CliError(`cannot plan ${target.what} for s3://${input.bucket}/${terminalText(input.key)} (${fmtInt(input.sizeBytes)} bytes): ${error.message}`, CLI_EXIT.failed);
   }
 }

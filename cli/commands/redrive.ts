@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import type { Colors } from "../context";
 import { awsCall, CLI_EXIT, CliError } from "../errors";
-import { fmtInt } from "../format";
+import { fmtInt, terminalText } from "../format";
 import { loadDeployedStack } from "../outputs";
 import type { CommandSetup } from "../program";
 import { DRY_RUN_VISIBILITY_SECONDS, redrive, type RedriveOutcome } from "../redriveQueue";
@@ -31,7 +31,7 @@ function parseMax(value: string | undefined): number {
 
 /** `s3://b/k (version v)` for each object of the message, or what the body is. */
 function what(outcome: RedriveOutcome): string {
-  const objects = outcome.message.objects.map((o) => `s3://${o.bucket}/${o.key}${o.versionId ? ` (version ${o.versionId})` : ""}`);
+  const objects = outcome.message.objects.map((o) => `s3://${o.bucket}/${terminalText(o.key)}${o.versionId ? ` (version ${o.versionId})` : ""}`);
   return objects.length > 0 ? objects.join(", ") : "no S3 object in the event";
 }
 

@@ -16,7 +16,7 @@ import { availableParallelism, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { CliContext } from "../context";
 import { CLI_EXIT, CliError } from "../errors";
-import { fmtInt } from "../format";
+import { fmtInt, terminalText } from "../format";
 import { DockerExecutor, dockerAnswers, dockerProblem } from "../local/dockerExecutor";
 import type { Clock, Executor, Launch } from "../local/executor";
 import { buildModel, type LocalRunModel, type LocalTask, shellProblemOf } from "../local/model";
@@ -106,7 +106,7 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
   if (!target) return CLI_EXIT.failed;
   const input = await localInput(resolve(ctx.cwd, fileArg), target);
   const ignored = ignoredBecause(input.key, target.config.trigger);
-  if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} in AWS the trigger would start no run for ${JSON.stringify(input.key)}: ${ignored}; running it anyway\n`);
+  if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} in AWS the trigger would start no run for ${terminalText(JSON.stringify(input.key))}: ${ignored}; running it anyway\n`);
   const planned = await localPlan(target, input, setup.globals().processQueue, ctx.env);
   for (const definition of new Set(planned.definitionsByName.values())) {
     if (definition.missingSecrets.length === 0) continue;

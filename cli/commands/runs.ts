@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { CLI_EXIT, CliError, awsCall } from "../errors";
-import { colorState, fmtInt, formatDuration, formatTime, parseSince, table } from "../format";
+import { colorState, fmtInt, formatDuration, formatTime, parseSince, table, terminalText } from "../format";
 import type { CommandSetup } from "../program";
 import { BATCH_HISTORY_NOTE } from "../runJobs";
 import { RUN_OUTCOMES, type RunOutcome, recentRuns } from "../runList";
@@ -75,7 +75,7 @@ export function runsCommand(program: Command, setup: CommandSetup): void {
             r.tasks.total > 0 ? `${fmtInt(r.tasks.done)}/${fmtInt(r.tasks.total)}` : "–",
             r.tasks.failed > 0 ? c.red(fmtInt(r.tasks.failed)) : "0",
             colorState(r.state, c),
-            r.key ?? "?",
+            r.key === undefined ? "?" : terminalText(r.key),
           ]);
           const lines = table([["RUN", "STARTED", "DURATION", "DONE", "FAILED", "STATE", "INPUT"].map((h) => c.dim(h)), ...rows]);
           ctx.term.out(`${lines.join("\n")}\n`);

@@ -12,7 +12,7 @@ import { computeRunId, startJobName } from "../../functions/startRequest";
 import { listJobsNamed } from "../../jobs/batch";
 import type { CliContext } from "../context";
 import { awsCall, CLI_EXIT, CliError } from "../errors";
-import { formatBytes, formatDuration, table } from "../format";
+import { formatBytes, formatDuration, table, terminalText } from "../format";
 import { type DeployedStack, loadDeployedStack } from "../outputs";
 import { type CommandSetup, type GlobalOptions, runCli } from "../program";
 import { describeUploadShape, keyProblem, partBytesFor, S3_MAX_OBJECT_BYTES, uploadFile } from "../upload";
@@ -100,11 +100,11 @@ async function submit(file: string, options: SubmitOptions, setup: CommandSetup)
   const problem = keyProblem(key, sizeBytes, outputs);
   if (problem) throw new CliError(problem);
 
-  const where = `s3://${bucket}/${key}`;
+  const where = `s3://${bucket}/${terminalText(key)}`;
   const multipart = sizeBytes > partBytesFor(sizeBytes);
-  ctx.term.err(`uploading ${basename(path)} (${formatBytes(sizeBytes)}) to ${where} in ${describeUploadShape(sizeBytes)}\n`);
+  ctx.term.err(`uploading ${terminalText(basename(path))} (${formatBytes(sizeBytes)}) to ${where} in ${describeUploadShape(sizeBytes)}\n`);
   const started = ctx.now();
-  const reporter = progressReporter(ctx, { label: basename(path), totalBytes: sizeBytes, multipart });
+  const reporter = progressReporter(ctx, { label: terminalText(basename(path)), totalBytes: sizeBytes, multipart });
   const s3 = ctx.aws(deployed.region).s3();
   let result;
   try {

@@ -17,7 +17,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context";
 import { CLI_EXIT, CliError, describeAwsError } from "../errors";
-import { fit, formatDuration, formatTime, fmtInt } from "../format";
+import { fit, formatDuration, formatTime, fmtInt, terminalText } from "../format";
 import type { CommandSetup } from "../program";
 import { checkRunId, unknownRunError } from "../runJobs";
 import { type RunSnapshot, type RunStep } from "../runModel";
@@ -109,7 +109,7 @@ function plainView(ctx: CliContext, stack: string): WatchView {
       const at = formatTime(ctx.now());
       const width = Math.max(5, ...s.steps.map((step) => step.name.length));
       const { run, starts, steps } = changes(s);
-      const runLine = `${at}  ${"run".padEnd(width)}  ${s.state.padEnd(9)}  ${s.runId}${first && s.input ? ` s3://${s.input.bucket}/${s.input.key}` : ""}`;
+      const runLine = `${at}  ${"run".padEnd(width)}  ${s.state.padEnd(9)}  ${s.runId}${first && s.input ? ` s3://${s.input.bucket}/${terminalText(s.input.key)}` : ""}`;
       out([
         ...(run && first ? [runLine] : []),
         ...starts.map((j) => `${at}  ${"start".padEnd(width)}  ${j.status.padEnd(9)}  ${j.jobName}`),

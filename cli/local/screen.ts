@@ -9,7 +9,7 @@ import { relative } from "node:path";
 import { labelOf } from "../commands/logs";
 import type { ConfigSource } from "../commands/plan";
 import type { Colors } from "../context";
-import { fmtInt, formatBytes, formatDuration } from "../format";
+import { fmtInt, formatBytes, formatDuration, terminalText } from "../format";
 import type { RunSnapshot, RunState } from "../runModel";
 import { countsText, type JobFailure, renderStatus } from "../statusView";
 import type { LocalStep, LocalTask } from "./model";
@@ -53,7 +53,7 @@ export function configText(source: ConfigSource, cwd: string): string {
 function placeLines(p: RunPlace): string[] {
   return [
     `config   ${configText(p.config, p.cwd)}`,
-    `file     ${shown(p.file, p.cwd)} (${LOCAL_TASK_ENV.inputPath})`,
+    `file     ${terminalText(shown(p.file, p.cwd))} (${LOCAL_TASK_ENV.inputPath})`,
     `output   ${shown(p.outputDir, p.cwd)} (${LOCAL_TASK_ENV.outputDir}), logs in ${shown(logsDir(p.runDir), p.cwd)}/<step>/<task>.log`,
     `runs on  ${p.executor} executor: at most ${fmtInt(p.maxTasks)} task${p.maxTasks === 1 ? "" : "s"} at once, ${fmtInt(p.cpus)} CPUs, ${formatBytes(p.memoryMiB * 2 ** 20)}`,
   ];

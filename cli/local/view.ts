@@ -8,7 +8,7 @@
  */
 import type { CliContext } from "../context";
 import { CLI_EXIT } from "../errors";
-import { fit, pad } from "../format";
+import { fit, pad, terminalText } from "../format";
 import type { RunSnapshot, RunState } from "../runModel";
 import type { JobFailure } from "../statusView";
 import type { Clock } from "./executor";
@@ -95,7 +95,7 @@ export function plainView(v: ViewContext): LocalView {
       }
       out(lines);
     },
-    log: (task, text) => out([`${pad(taskLabel(task), width)}  ${text}`]),
+    log: (task, text) => out([`${pad(taskLabel(task), width)}  ${terminalText(text)}`]),
     end: (end) => out(["", ...renderLocal(end.snapshot, end.failures, v.place, { color: ctx.term.color, columns: ctx.term.columns, now: v.clock.now() }), "", ...endLines(v, end)]),
     close: () => undefined,
   };
@@ -139,7 +139,7 @@ export function ttyView(v: ViewContext): LocalView {
     begin: () => redraw(),
     event: soon,
     log: (task, text) => {
-      pendingLogs.push(`${ctx.term.color.cyan(pad(taskLabel(task), width))}  ${text}`);
+      pendingLogs.push(`${ctx.term.color.cyan(pad(taskLabel(task), width))}  ${terminalText(text)}`);
       soon();
     },
     end: (end) => {

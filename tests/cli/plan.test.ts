@@ -202,7 +202,7 @@ describe("plan: wide workflows", () => {
   it("writes a key with quotes, brackets and a newline only into the comment, as one line", async () => {
     const { code, stdout } = await cli(["plan", "--key", 'incoming/a "b" [c]\n{d}.bin', "--format", "mermaid"], offline(REPO));
     expect(code).toBe(0);
-    expect(stdout.split("\n")[1]).toContain('input s3://example-input-bucket/incoming/a "b" [c]?{d}.bin');
+    expect(stdout.split("\n")[1]).toContain('input s3://example-input-bucket/incoming/a "b" [c]\\n{d}.bin');
     parseMermaid(stdout);
   });
 });
