@@ -449,3 +449,19 @@ export function shellPlaceholderProblem(command: readonly string[]): string | un
     `(sh -c 'cat "$1"' sh ${placeholder})${variable ? ` or read "$${variable}" quoted` : ""}`
   );
 }
+
+/**
+ * The `Ref::` placeholders of `command` that none of `names` fills, each once, in order of appearance.
+ * Batch leaves such a placeholder in the command as it is (a typo like `Ref::mdoe` reaches the program
+ * as the literal text); known names are matched longest first, as Batch substitutes them.
+ */
+export function unfilledPlaceholders(command: readonly string[], names: readonly string[]): string[] {
+  const sorted = [...names].sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const known = sorted.length > 0 ? new RegExp(`Ref::(?:${sorted.join("|")})`, "g") : undefined;
+  const left = new Set<string>();
+  for (const arg of command) {
+    const rest = known ? arg.replace(known, "") : arg;
+    for (const m of rest.matchAll(/Ref::([A-Za-z0-9_]*)/g)) left.add(`Ref::${m[1]}`);
+  }
+  return [...left];
+}

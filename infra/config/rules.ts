@@ -12,7 +12,7 @@ import { containerProblems, environmentProblems } from "../containerRules";
 import { retryOnProblems } from "../retryStrategy";
 import type { ConfigDraft } from "./schema";
 import { shellPlaceholderProblem, shellScriptIndex } from "../../jobs/spec";
-import { stepOverridesRule, waitTimeoutRule, workflowOf, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
+import { placeholdersRule, stepOverridesRule, waitTimeoutRule, workflowOf, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
 
 /** One broken rule: the key path (relative to the schema that applies the rule) and the rule. */
 export interface ConfigIssue {
@@ -336,6 +336,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   jobDefinitionContainersRule,
   jobDefinitionShellRule,
   stepOverridesRule,
+  placeholdersRule,
   gpuInstanceTypesRule,
   reservedQueueNameRule,
   reservedJobDefinitionKeysRule,

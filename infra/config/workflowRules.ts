@@ -6,7 +6,7 @@
 import { BARRIER_JOB_DEFINITION_KEY, CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
 import { PlanError, planWorkflow, topologicalOrder } from "../../jobs/planner";
 import { containerOverridesLength, worstCaseInput } from "../../jobs/requestLimits";
-import { parseWorkflowSpec, type WorkflowSpec, WorkflowSpecError } from "../../jobs/spec";
+import { parseWorkflowSpec, RESERVED_PARAMETERS, unfilledPlaceholders, type WorkflowSpec, WorkflowSpecError } from "../../jobs/spec";
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { jobSizeProblem } from "../batchRules";
 import { processPlatform } from "./platformSchema";
@@ -161,4 +161,44 @@ export function stepOverridesRule(cfg: ConfigDraft): ConfigIssue[] {
     }
     return issues;
   });
+}
+
+/**
+ * Every `Ref::` placeholder a task's command holds has a value, and no definition's default parameter is
+ * one the pipeline sets (the planner's value would win: `RESERVED_PARAMETERS`). A step's command, or its
+ * definition's when it has none, may use the pipeline's parameters, the definition's `parameters` and the
+ * step's; a definition no step runs, its own and the pipeline's. Batch leaves an unfilled placeholder in
+ * the command as literal text ("Parameter substitution", Batch user guide), so a typo would reach the
+ * program silently.
+ */
+export function placeholdersRule(cfg: ConfigDraft): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [key, job] of Object.entries(cfg.jobDefinitions)) {
+    for (const name of Object.keys(job.parameters ?? {})) {
+      if (RESERVED_PARAMETERS.includes(name)) {
+        issues.push({ path: ["jobDefinitions", key, "parameters", name], message: `is a parameter the pipeline sets on every task (${RESERVED_PARAMETERS.join(", ")}): its value would never be used; rename it` });
+      }
+    }
+  }
+  const spec = specOf(cfg);
+  const used = new Set(spec?.steps.filter((s) => !s.command).map((s) => s.jobDefinition) ?? []);
+  for (const [key, job] of Object.entries(cfg.jobDefinitions)) {
+    if (!job.command || used.has(key)) continue;
+    const left = unfilledPlaceholders(job.command, [...RESERVED_PARAMETERS, ...Object.keys(job.parameters ?? {})]);
+    if (left.length > 0) issues.push({ path: ["jobDefinitions", key, "command"], message: placeholderMessage(left, `jobDefinitions.${key}.parameters`) });
+  }
+  for (const step of spec?.steps ?? []) {
+    const job = cfg.jobDefinitions[step.jobDefinition];
+    const command = step.command ?? job?.command;
+    if (!job || !command) continue;
+    const left = unfilledPlaceholders(command, [...RESERVED_PARAMETERS, ...Object.keys(job.parameters ?? {}), ...Object.keys(step.parameters ?? {})]);
+    if (left.length === 0) continue;
+    const whose = step.command ? "its command" : `jobDefinitions.${step.jobDefinition}.command, which it runs,`;
+    issues.push({ path: ["workflow"], message: `workflow step \`${step.name}\`: ${whose} ${placeholderMessage(left, `the step's parameters or jobDefinitions.${step.jobDefinition}.parameters`)}` });
+  }
+  return issues;
+}
+
+function placeholderMessage(left: readonly string[], where: string): string {
+  return `holds ${left.join(", ")}, which nothing fills (the pipeline's are ${RESERVED_PARAMETERS.map((p) => `Ref::${p}`).join(", ")}): Batch would pass ${left.length === 1 ? "it" : "them"} to the program as literal text; fix the name or give a value in ${where}`;
 }

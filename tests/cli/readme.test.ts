@@ -10,7 +10,7 @@
  * shown line is `…` is compared by its end: the lines after the `…`.
  * `UPDATE_README=1 npx vitest run tests/cli/readme.test.ts` rewrites the blocks from what the CLI prints.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -91,6 +91,8 @@ const exampleProject = (() => {
     const chosen = own.flatMap((b) => b.commands.flatMap((c) => c.argv.flatMap((a, i) => (c.argv[i - 1] === "--stack" ? [a] : []))));
     const dir = mkdtempSync(join(tmpdir(), "bp-readme-"));
     for (const file of ["Pulumi.yaml", ...[...new Set([...shown, ...chosen])].map((s) => `Pulumi.${s}.yaml`)]) copyFileSync(join(REPO, file), join(dir, file));
+    // The folders those stacks build images from (validate checks they exist inside the project).
+    cpSync(join(REPO, "examples"), join(dir, "examples"), { recursive: true, filter: (src) => !src.includes("node_modules") });
     dirs.set(document, dir);
     return dir;
   };

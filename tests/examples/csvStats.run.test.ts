@@ -5,7 +5,7 @@
  * repository's. Every record straddling a chunk boundary is counted once: summary.json equals the
  * statistics of the whole file, computed from the generated values.
  */
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
@@ -26,7 +26,8 @@ function csvProject(perChunkBytes: number): string {
   const stats = steps.items.findIndex((step) => (step as { get(k: string): unknown }).get("name") === "stats");
   stack.setIn(["config", "batch-pipeline:workflow", "steps", stats, "width", "perChunkBytes"], perChunkBytes);
   writeFileSync(join(dir, "Pulumi.csv.yaml"), stack.toString());
-  symlinkSync(join(REPO, "examples"), join(dir, "examples"));
+  // A copy, not a link: a build folder must really lie inside the project (infra/buildFolder.ts).
+  cpSync(join(REPO, "examples", "csv-stats"), join(dir, "examples", "csv-stats"), { recursive: true, filter: (src) => !src.includes("node_modules") });
   return dir;
 }
 

@@ -87,3 +87,23 @@ describe("jobDefinitions: what Batch accepts passes", () => {
     expect(() => parsePipelineConfig({ jobDefinitions: { process: { image: "registry:5000/busybox:1.37" } } }, NS)).not.toThrow();
   });
 });
+
+describe("Ref:: placeholders: every one has a value (Batch leaves an unfilled one as literal text)", () => {
+  const steps = (...s: object[]) => ({ workflow: { steps: s } });
+  it.each<[string, Record<string, unknown>, string]>([
+    ["a typo in a definition's command that a step runs", job({ command: ["python3", "count.py", "Ref::mdoe"], parameters: { mode: "fast" } }), "workflow step `prepare`: jobDefinitions.process.command, which it runs, holds Ref::mdoe, which nothing fills"],
+    ["a typo in a step's command", job({}, steps({ name: "a", jobDefinition: "process", command: ["echo", "Ref::kye"] })), "workflow step `a`: its command holds Ref::kye, which nothing fills (the pipeline's are Ref::runId, Ref::bucket, Ref::key"],
+    ["a definition no step runs", { jobDefinitions: { process: { image: IMAGE }, spare: { image: IMAGE, command: ["echo", "Ref::etag"] } } }, `${NS}:jobDefinitions.spare.command = ["echo","Ref::etag"]: holds Ref::etag, which nothing fills`],
+    ["a default parameter the pipeline always sets", job({ parameters: { key: "x" } }), `${NS}:jobDefinitions.process.parameters.key = "x": is a parameter the pipeline sets on every task`],
+  ])("%s", (_, raw, expected) => {
+    expect(errorOf(raw)).toContain(expected);
+  });
+
+  it("passes the pipeline's placeholders, the definition's and the step's, and a longer name built on a shorter one", () => {
+    const raw = job(
+      { command: ["node", "job.mjs", "Ref::key", "Ref::outputPrefix", "Ref::chunkBytes", "Ref::mode"], parameters: { mode: "fast" } },
+      steps({ name: "a", jobDefinition: "process", command: ["echo", "Ref::level", "Ref::runId"], parameters: { level: "3" } }, { name: "b", jobDefinition: "process", dependsOn: ["a"] }),
+    );
+    expect(() => parsePipelineConfig(raw, NS)).not.toThrow();
+  });
+});
