@@ -266,7 +266,7 @@ export function containerProblems(platform: Platform, features: ContainerFeature
   }
   if (f.ephemeralStorageGiB !== undefined) {
     const { min, max } = EPHEMERAL_STORAGE_GIB;
-    if (!fargate(platform)) problems.push({ path: ["ephemeralStorageGiB"], rule: "applies to Fargate only (EphemeralStorage); on EC2 the instance's volume is the limit" });
+    if (!fargate(platform)) problems.push({ path: ["ephemeralStorageGiB"], rule: "applies to Fargate only (EphemeralStorage): on EC2 the instance's volume is the limit; remove it, or run process jobs on Fargate (processQueue: fargate)" });
     else if (!(Number.isInteger(f.ephemeralStorageGiB) && f.ephemeralStorageGiB >= min && f.ephemeralStorageGiB <= max)) {
       problems.push({ path: ["ephemeralStorageGiB"], rule: `Batch accepts ${min} to ${max} GiB (EphemeralStorage.sizeInGiB)` });
     }
