@@ -28,11 +28,38 @@ export interface RoleParams {
   readonly statePrefix: string;
   /** The KMS key of the stacks' `awskms://` secrets provider. */
   readonly secretsKeyArn: string;
+  /**
+   * A stack's own key, by stack, where it has one (`secretsKeyArn` otherwise). Pulumi's `awskms://` provider
+   * sends no encryption context, so only separate keys keep one stack's role from decrypting another's secrets.
+   */
+  readonly secretsKeyArns?: Readonly<Record<string, string>>;
+  /**
+   * GitHub's immutable ids of the repository and its owner: with them the roles trust the ID-bearing subjects
+   * (`repository_owner_id:<id>:repository_id:<id>:<context>`, the repository's OIDC subject template set to
+   * include `repository_owner_id`, `repository_id` and `context`), which a renamed or re-created repository
+   * of the same name cannot present.
+   */
+  readonly repositoryIds?: { readonly owner: string; readonly repository: string };
+  /**
+   * The workflow files the roles' tokens must come from (`job_workflow_ref`, with the subject template also
+   * including `job_workflow_ref`): deploy.yml for deploy roles, preview.yml for preview roles, on `main`.
+   */
+  readonly jobWorkflowRef?: boolean;
+  /**
+   * The name of the permissions boundary policy ({@link permissionsBoundaryPolicy}), created once out of
+   * band with the roles; every stack deployed with these roles sets `permissionsBoundaryArn` to its ARN.
+   */
+  readonly boundaryPolicyName: string;
+  /**
+   * Actions the stacks' job definitions grant in `policyStatements` beyond the pipeline's own (`sns:Publish`,
+   * …): the boundary allows them too, or the jobs' roles could never use them.
+   */
+  readonly boundaryExtraActions?: readonly string[];
 }
 
 export interface Statement {
   Sid: string;
-  Effect: "Allow";
+  Effect: "Allow" | "Deny";
   Action: string[];
   Resource?: string[];
   Principal?: { Federated: string };
@@ -46,12 +73,28 @@ export interface PolicyDocument {
 /** GitHub's OIDC issuer, as the IAM identity provider is named and as its condition keys begin. */
 export const GITHUB_OIDC = "token.actions.githubusercontent.com";
 
-/** The subjects of the tokens each workflow job gets (GitHub's default `sub` claim formats). */
+/** The subject of a token of this repository in this context (GitHub's default template, or the ID-bearing one). */
+function subject(p: RoleParams, context: string, workflow: string, ref: string): string {
+  const repo = p.repositoryIds ? `repository_owner_id:${p.repositoryIds.owner}:repository_id:${p.repositoryIds.repository}` : `repo:${p.repository}`;
+  return `${repo}:${context}${p.jobWorkflowRef ? `:job_workflow_ref:${p.repository}/.github/workflows/${workflow}@${ref}` : ""}`;
+}
+
+/** The subjects of the tokens each workflow job gets (GitHub's `sub` claim formats), per stack's role. */
 export const subjects = {
-  /** deploy.yml: the dev job runs on pushes to main, the protected stack's job in its environment. */
-  deploy: (p: RoleParams) => [`repo:${p.repository}:ref:refs/heads/main`, `repo:${p.repository}:environment:${p.protectedStack}`],
-  /** preview.yml: jobs of pull_request events without an environment. */
-  preview: (p: RoleParams) => [`repo:${p.repository}:pull_request`],
+  /**
+   * deploy.yml: the protected stack's role only in its environment (a reviewer approved that job); every
+   * other stack's on pushes to main (or in an environment of its name).
+   */
+  deployOf: (p: RoleParams, stack: string) =>
+    stack === p.protectedStack
+      ? [subject(p, `environment:${stack}`, "deploy.yml", "refs/heads/main")]
+      : [subject(p, "ref:refs/heads/main", "deploy.yml", "refs/heads/main"), subject(p, `environment:${stack}`, "deploy.yml", "refs/heads/main")],
+  /** preview.yml: jobs of pull_request events without an environment (their workflow file is the pull request's merge ref). */
+  previewOf: (p: RoleParams, _stack: string) => [subject(p, "pull_request", "preview.yml", "refs/pull/*/merge")],
+  /** Every deploy subject the roles accept (what deploy.yml's jobs present), in order. */
+  deploy: (p: RoleParams) => [...new Set([...p.stacks.filter((s) => s !== p.protectedStack), p.protectedStack].flatMap((s) => subjects.deployOf(p, s).slice(0, 1)))],
+  /** Every preview subject the roles accept. */
+  preview: (p: RoleParams) => [...new Set(p.stacks.flatMap((s) => subjects.previewOf(p, s)))],
 };
 
 /** Services the deploy role may pass the stack's roles to: Batch (instances, jobs), ECS tasks, EC2, Lambda. */
@@ -77,7 +120,10 @@ export function githubOidcTrust(p: RoleParams, sub: readonly string[]): PolicyDo
         Effect: "Allow",
         Principal: { Federated: `arn:${p.partition}:iam::${p.accountId}:oidc-provider/${GITHUB_OIDC}` },
         Action: ["sts:AssumeRoleWithWebIdentity"],
-        Condition: { StringEquals: { [`${GITHUB_OIDC}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC}:sub`]: [...sub] } },
+        // StringLike only where a subject has a wildcard (a pull request's merge ref): `*` matches within it.
+        Condition: sub.some((x) => x.includes("*"))
+          ? { StringEquals: { [`${GITHUB_OIDC}:aud`]: "sts.amazonaws.com" }, StringLike: { [`${GITHUB_OIDC}:sub`]: [...sub] } }
+          : { StringEquals: { [`${GITHUB_OIDC}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC}:sub`]: [...sub] } },
       },
     ],
   };
@@ -90,14 +136,125 @@ const statement = (Sid: string, Action: string[], Resource: string[], Condition?
   Resource,
   ...(Condition ? { Condition } : {}),
 });
+const deny = (Sid: string, Action: string[], Resource: string[], Condition?: Statement["Condition"]): Statement => ({ ...statement(Sid, Action, Resource, Condition), Effect: "Deny" });
 
-/** What both roles do with the Pulumi state and secrets: the deploy role writes, the preview role reads. */
+/** The ARN of the permissions boundary every role of one stack carries (one per stack: `<boundaryPolicyName>-<stack>`). */
+export const boundaryArnOf = (p: RoleParams, stack: string) => `arn:${p.partition}:iam::${p.accountId}:policy/${p.boundaryPolicyName}-${stack}`;
+/** The boundaries of the stacks of `p` (one per stack). */
+const boundaryArns = (p: RoleParams) => p.stacks.map((stack) => boundaryArnOf(p, stack));
+
+/** IAM's write actions, for Deny statements (a wildcard only belongs in a Deny): everything but reads and PassRole. */
+const IAM_WRITES = [
+  "iam:Add*", "iam:Attach*", "iam:Change*", "iam:Create*", "iam:Deactivate*", "iam:Delete*", "iam:Detach*", "iam:Enable*",
+  "iam:Put*", "iam:Remove*", "iam:Reset*", "iam:Resync*", "iam:Set*", "iam:Tag*", "iam:Untag*", "iam:Update*", "iam:Upload*",
+];
+/** Writes of the boundary policy itself. */
+const POLICY_WRITES = ["iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:TagPolicy", "iam:UntagPolicy"];
+/** Ways into other principals' permissions: role assumption and federation. */
+const STS_ASSUMPTION = ["sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity", "sts:GetFederationToken"];
+/** Resource policies that could open the stacks' data or functions to others. */
+const RESOURCE_POLICY_WRITES = [
+  "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutBucketPublicAccessBlock", "s3:PutAccountPublicAccessBlock",
+  "logs:PutResourcePolicy", "ecr:SetRepositoryPolicy", "sqs:AddPermission", "sqs:SetQueueAttributes", "sns:AddPermission", "sns:SetTopicAttributes",
+  "lambda:AddPermission", "kms:CreateGrant", "kms:PutKeyPolicy", "secretsmanager:PutResourcePolicy",
+];
+
+/**
+ * The permissions boundary of every role the stacks create (one per stack, `<boundaryPolicyName>-<stack>`,
+ * given to the stack as `permissionsBoundaryArn`): the
+ * most any of them can ever do, whatever policies the deploy role puts on them. It allows what the
+ * pipeline's roles call (tests/deploy/roles.test.ts simulates every statement of the stack's role
+ * policies through it), the AWS managed policies the instance and Spot Fleet roles carry, and the
+ * `boundaryExtraActions` the job definitions' `policyStatements` need; and it denies every IAM write,
+ * role assumption and resource-policy write, whatever an identity policy says. The deploy role may create
+ * and change roles only with it attached and may never change it, so nothing it deploys can leave it.
+ */
+export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
+  const prefixes = p.stacks.map((s) => resourcePrefix(p.project, s));
+  const regional = (service: string, resource: (prefix: string) => string) => prefixes.map((x) => `arn:${p.partition}:${service}:*:${p.accountId}:${resource(x)}`);
+  const extra = [...new Set(p.boundaryExtraActions ?? [])].sort();
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      // Process jobs read and write their stack's input bucket (infra/pipeline.ts processJobStatements).
+      statement("StackData", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListBucket"],
+        prefixes.flatMap((x) => [`arn:${p.partition}:s3:::${x}-*`, `arn:${p.partition}:s3:::${x}-*/*`])),
+      // The trigger and the start job submit, tag, list, describe and terminate jobs (ids, not names: the account).
+      statement("Jobs", ["batch:SubmitJob", "batch:TagResource", "batch:ListJobs", "batch:DescribeJobs", "batch:TerminateJob"], ["*"]),
+      statement("Idempotency", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], regional("dynamodb", (x) => `table/${x}-*`)),
+      statement("DeadLetters", ["sqs:SendMessage"], regional("sqs", (x) => `${x}-*`)),
+      statement("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], [`arn:${p.partition}:logs:*:${p.accountId}:log-group:*`]),
+      // Image pulls (execution and instance roles), secrets the definitions name (execution roles), EFS mounts (job roles).
+      statement("Images", ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], ["*"]),
+      statement("Secrets", ["ssm:GetParameters", "secretsmanager:GetSecretValue", "kms:Decrypt"], ["*"]),
+      statement("FileSystems", ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"], ["*"]),
+      // AmazonEC2ContainerServiceforEC2Role (the instance roles' ECS agent).
+      statement("EcsAgent", [
+        "ec2:DescribeTags", "ecs:CreateCluster", "ecs:DeregisterContainerInstance", "ecs:DiscoverPollEndpoint", "ecs:Poll", "ecs:RegisterContainerInstance",
+        "ecs:StartTelemetrySession", "ecs:UpdateContainerInstancesState", "ecs:SubmitAttachmentStateChanges", "ecs:SubmitContainerStateChange",
+        "ecs:SubmitTaskStateChange", "ecs:TagResource",
+      ], ["*"]),
+      // AmazonEC2SpotFleetTaggingRole (BEST_FIT Spot): launch, tag and end the fleet's instances, hand them their instance role.
+      statement("SpotFleet", [
+        "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceStatus", "ec2:RequestSpotInstances", "ec2:RunInstances", "ec2:CreateTags",
+        "ec2:TerminateInstances", "elasticloadbalancing:RegisterInstancesWithLoadBalancer", "elasticloadbalancing:RegisterTargets",
+      ], ["*"]),
+      statement("PassInstanceRoles", ["iam:PassRole"], prefixes.map((x) => `arn:${p.partition}:iam::${p.accountId}:role/${x}-*`), { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
+      ...(extra.length > 0 ? [statement("JobPolicyStatements", extra, ["*"])] : []),
+      deny("NoIdentityWrites", IAM_WRITES, ["*"]),
+      deny("NoRoleAssumption", STS_ASSUMPTION, ["*"]),
+      deny("NoResourcePolicyWrites", RESOURCE_POLICY_WRITES, ["*"]),
+      deny("NeverThisPolicy", POLICY_WRITES, boundaryArns(p)),
+    ],
+  };
+}
+
+/**
+ * The deploy role's guards: explicit Denies, so no other policy attached to the role (now or later) can
+ * reopen them. A role of the account may be created, changed or given policies only with the boundary
+ * attached (`iam:PermissionsBoundary`, which IAM evaluates on the role's boundary, or on the boundary a
+ * CreateRole or PutRolePermissionsBoundary sets); no boundary may be removed; the boundary policy is never
+ * written; and no trust policy is rewritten in place (a trust change replaces the role, which the program
+ * asks for with `replaceOnChanges`: IAM cannot read a trust document's principals, so a rewrite is refused
+ * outright).
+ */
+function guardStatements(p: RoleParams): Statement[] {
+  return [
+    deny("OnlyBoundedRoles", [
+      "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+      "iam:PutRolePermissionsBoundary",
+    ], ["*"], { StringNotEquals: { "iam:PermissionsBoundary": boundaryArns(p) } }),
+    deny("NeverUnbound", ["iam:DeleteRolePermissionsBoundary", "iam:UpdateAssumeRolePolicy"], ["*"]),
+    deny("NeverTheBoundary", POLICY_WRITES, boundaryArns(p)),
+  ];
+}
+
+/** A stack's secrets key. */
+export const secretsKeyOf = (p: RoleParams, stack: string) => p.secretsKeyArns?.[stack] ?? p.secretsKeyArn;
+
+/**
+ * What both roles do with the Pulumi state and secrets of their stacks: the deploy role writes, the preview
+ * role reads. The DIY backend keeps a stack in `.pulumi/stacks/<project>/<stack>.json` (and `.bak`),
+ * `.pulumi/history/<project>/<stack>/`, `.pulumi/backups/<project>/<stack>/` and its lock in
+ * `.pulumi/locks/organization/<project>/<stack>/`, so each role reaches its own stacks' objects only
+ * (and reads the backend's `meta.yaml`). A preview of the protected stack decrypts nothing: a pull request
+ * can change the preview workflow, so prod's secrets never reach one.
+ */
 function stateStatements(p: RoleParams, write: boolean): Statement[] {
   const bucket = `arn:${p.partition}:s3:::${p.stateBucket}`;
+  const root = `${bucket}/${p.statePrefix}.pulumi`;
+  const objects = p.stacks.flatMap((stack) => [
+    `${root}/stacks/${p.project}/${stack}.json*`,
+    `${root}/history/${p.project}/${stack}/*`,
+    `${root}/backups/${p.project}/${stack}/*`,
+    `${root}/locks/organization/${p.project}/${stack}/*`,
+  ]);
+  const keys = [...new Set(p.stacks.filter((stack) => write || stack !== p.protectedStack).map((stack) => secretsKeyOf(p, stack)))];
   return [
     statement("StateList", ["s3:ListBucket"], [bucket]),
-    statement("StateObjects", write ? ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] : ["s3:GetObject"], [`${bucket}/${p.statePrefix}*`]),
-    statement("Secrets", write ? ["kms:Encrypt", "kms:Decrypt"] : ["kms:Decrypt"], [p.secretsKeyArn]),
+    statement("StateMeta", ["s3:GetObject"], [`${root}/meta.yaml`]),
+    statement("StateObjects", write ? ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] : ["s3:GetObject"], objects),
+    ...(keys.length > 0 ? [statement("Secrets", write ? ["kms:Encrypt", "kms:Decrypt"] : ["kms:Decrypt"], keys)] : []),
   ];
 }
 
@@ -126,7 +283,7 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
 
 /** The themes the deploy role's permissions are grouped in, each one managed policy (or one per stack, see below). */
 const THEMES = {
-  "state-iam": ["StateList", "StateObjects", "Secrets", "NetworkLookups", "PowertoolsParameter", "RegistryLogin", "Roles", "AttachAwsManagedPolicies", "PassRolesToTheirServices", "PassSpotFleetRole", "InstanceProfiles", "OperatorPolicy", "ServiceLinkedRoles"],
+  "state-iam": ["OnlyBoundedRoles", "NeverUnbound", "NeverTheBoundary", "StateList", "StateMeta", "StateObjects", "Secrets", "NetworkLookups", "PowertoolsParameter", "RegistryLogin", "BoundedRoles", "Roles", "AttachAwsManagedPolicies", "PassRolesToTheirServices", "PassSpotFleetRole", "InstanceProfiles", "OperatorPolicy", "ServiceLinkedRoles"],
   compute: ["Batch", "BatchDescribe", "LaunchTemplatesAndSecurityGroups", "NetworkMutations", "Ec2Describe"],
 } as const;
 
@@ -172,15 +329,20 @@ function deployStatements(p: RoleParams): Statement[] {
   const regional = (service: string, resource: (prefix: string) => string) => arns((x) => `arn:${p.partition}:${service}:*:${p.accountId}:${resource(x)}`);
   const ec2 = [`arn:${p.partition}:ec2:*:${p.accountId}:*`];
   return [
+    ...guardStatements(p),
     ...stateStatements(p, true),
     ...lookupStatements(p),
+    // Only with the boundary (and guardStatements deny it otherwise): the role, its policies, its boundary.
+    statement("BoundedRoles", [
+      "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary",
+    ], iam("role"), { StringEquals: { "iam:PermissionsBoundary": boundaryArns(p) } }),
     statement("Roles", [
-      "iam:CreateRole", "iam:GetRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
-      "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
-      "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy",
+      "iam:GetRole", "iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags", "iam:ListRolePolicies",
+      "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:GetRolePolicy",
     ], iam("role")),
     statement("AttachAwsManagedPolicies", ["iam:AttachRolePolicy", "iam:DetachRolePolicy"], iam("role"), {
       ArnEquals: { "iam:PolicyARN": ATTACHED_AWS_POLICIES.map((name) => `arn:${p.partition}:iam::aws:policy/${name}`) },
+      StringEquals: { "iam:PermissionsBoundary": boundaryArns(p) },
     }),
     statement("PassRolesToTheirServices", ["iam:PassRole"], iam("role"), { StringEquals: { "iam:PassedToService": PASSED_TO_SERVICES } }),
     // BEST_FIT Spot environments hand Batch a Spot Fleet role, which Batch passes on to Spot Fleet: only
@@ -284,4 +446,29 @@ function deployStatements(p: RoleParams): Statement[] {
       "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages",
     ], regional("ecr", (x) => `repository/${x}-*`)),
   ];
+}
+
+/** One stack's roles: the deploy role (its managed policies and trust), the preview role, and the stack's boundary. */
+export interface StackRoles {
+  deployPolicies: Record<string, PolicyDocument>;
+  deployTrust: PolicyDocument;
+  previewPolicy: PolicyDocument;
+  previewTrust: PolicyDocument;
+  boundary: PolicyDocument;
+}
+
+/**
+ * The roles of one stack: each deploy role holds only its own stack's resources, state, key and boundary, so
+ * the dev job (or any workflow on main) cannot change prod, and the protected stack's role trusts only jobs
+ * of its GitHub environment.
+ */
+export function stackRoles(p: RoleParams, stack: string): StackRoles {
+  const one: RoleParams = { ...p, stacks: [stack] };
+  return {
+    deployPolicies: deployRolePolicies(one),
+    deployTrust: githubOidcTrust(one, subjects.deployOf(p, stack)),
+    previewPolicy: previewRolePolicy(one),
+    previewTrust: githubOidcTrust(one, subjects.previewOf(p, stack)),
+    boundary: permissionsBoundaryPolicy(one),
+  };
 }

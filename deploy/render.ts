@@ -4,7 +4,9 @@
  *
  *   npx tsx deploy/render.ts --account 111122223333 --repository my-org/batch-pipeline \
  *     --state-bucket my-org-pulumi-state --state-prefix batch-pipeline/ \
- *     --secrets-key-arn arn:aws:kms:eu-west-1:111122223333:key/<key-id> [--partition aws] [--out deploy]
+ *     --secrets-key-arn arn:aws:kms:eu-west-1:111122223333:key/<key-id> [--secrets-key-arn prod=<prod's key arn>] \
+ *     [--owner-id <id> --repository-id <id>] [--job-workflow-ref] [--partition aws] [--out deploy] \
+ *     [--boundary-name batch-pipeline-permissions-boundary] [--boundary-allow sns:Publish,...]
  *
  * The stacks are this project's Pulumi.<stack>.yaml files; the protected one is `prod`. Without
  * arguments it writes the example documents committed in deploy/ (a test keeps them in step).
@@ -13,7 +15,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { findProject, stackNames } from "../cli/stack";
-import { deployRolePolicies, githubOidcTrust, previewRolePolicy, type RoleParams, subjects } from "./policies";
+import { type RoleParams, stackRoles } from "./policies";
 
 const ROOT = join(__dirname, "..");
 
@@ -36,17 +38,42 @@ export const EXAMPLE: RoleParams = {
   stateBucket: "your-org-pulumi-state",
   statePrefix: "batch-pipeline/",
   secretsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+  // The protected stack's secrets under their own key: no other stack's role can decrypt them.
+  secretsKeyArns: { prod: "arn:aws:kms:eu-west-1:123456789012:key/5678abcd-56ab-78cd-90ef-5678901234ab" },
+  boundaryPolicyName: "batch-pipeline-permissions-boundary",
 };
 
-/** Every document, by file name, as written (two-space JSON and a final newline). */
+/**
+ * Every document, by file name, as written (two-space JSON and a final newline): per stack, its deploy
+ * role's managed policies and trust, its preview role's policy and trust, and its permissions boundary.
+ */
 export function renderAll(p: RoleParams): Record<string, string> {
-  const docs = {
-    ...Object.fromEntries(Object.entries(deployRolePolicies(p)).map(([part, doc]) => [`deploy-role-policy-${part}.json`, doc])),
-    "github-oidc-trust.json": githubOidcTrust(p, subjects.deploy(p)),
-    "preview-role-policy.json": previewRolePolicy(p),
-    "github-oidc-preview-trust.json": githubOidcTrust(p, subjects.preview(p)),
-  };
+  const docs: Record<string, unknown> = {};
+  for (const stack of p.stacks) {
+    const roles = stackRoles(p, stack);
+    for (const [part, doc] of Object.entries(roles.deployPolicies)) docs[`deploy-${stack}-policy-${part}.json`] = doc;
+    docs[`deploy-${stack}-trust.json`] = roles.deployTrust;
+    docs[`preview-${stack}-policy.json`] = roles.previewPolicy;
+    docs[`preview-${stack}-trust.json`] = roles.previewTrust;
+    docs[`permissions-boundary-${stack}.json`] = roles.boundary;
+  }
   return Object.fromEntries(Object.entries(docs).map(([file, doc]) => [file, `${JSON.stringify(doc, null, 2)}\n`]));
+}
+
+/**
+ * `--secrets-key-arn <arn>` (every stack's key) and `--secrets-key-arn <stack>=<arn>` (one stack's own key),
+ * repeatable. Without a per-stack key the example's own keys are dropped: they are of the example account.
+ */
+function secretsKeys(given: readonly string[]): Pick<RoleParams, "secretsKeyArn" | "secretsKeyArns"> | Record<string, never> {
+  if (given.length === 0) return {};
+  const perStack: Record<string, string> = {};
+  let all: string | undefined;
+  for (const value of given) {
+    const match = /^([^=]+)=(arn:.+)$/.exec(value);
+    if (match) perStack[match[1]!] = match[2]!;
+    else all = value;
+  }
+  return { secretsKeyArn: all ?? Object.values(perStack)[0]!, secretsKeyArns: perStack };
 }
 
 function main(): void {
@@ -57,7 +84,12 @@ function main(): void {
       repository: { type: "string" },
       "state-bucket": { type: "string" },
       "state-prefix": { type: "string" },
-      "secrets-key-arn": { type: "string" },
+      "secrets-key-arn": { type: "string", multiple: true },
+      "repository-id": { type: "string" },
+      "owner-id": { type: "string" },
+      "job-workflow-ref": { type: "boolean" },
+      "boundary-name": { type: "string" },
+      "boundary-allow": { type: "string" },
       out: { type: "string", default: __dirname },
     },
   });
@@ -68,8 +100,19 @@ function main(): void {
     ...(values.repository ? { repository: values.repository } : {}),
     ...(values["state-bucket"] ? { stateBucket: values["state-bucket"] } : {}),
     ...(values["state-prefix"] !== undefined ? { statePrefix: values["state-prefix"] } : {}),
-    ...(values["secrets-key-arn"] ? { secretsKeyArn: values["secrets-key-arn"] } : {}),
+    ...secretsKeys(values["secrets-key-arn"] ?? []),
+    ...(values["repository-id"] || values["owner-id"] ? { repositoryIds: { owner: values["owner-id"] ?? "", repository: values["repository-id"] ?? "" } } : {}),
+    ...(values["job-workflow-ref"] ? { jobWorkflowRef: true } : {}),
+    ...(values["boundary-name"] ? { boundaryPolicyName: values["boundary-name"] } : {}),
+    ...(values["boundary-allow"] ? { boundaryExtraActions: values["boundary-allow"].split(",").map((a) => a.trim()).filter(Boolean) } : {}),
   };
+  if (!/^[\w+=,.@-]{1,128}$/.test(params.boundaryPolicyName)) throw new Error(`--boundary-name ${params.boundaryPolicyName}: an IAM policy name is 1-128 of letters, digits and +=,.@_-`);
+  for (const action of params.boundaryExtraActions ?? []) {
+    if (!/^[a-z0-9-]+:[A-Za-z0-9]+$/.test(action)) throw new Error(`--boundary-allow ${action}: give exact actions, service:Action, comma-separated`);
+  }
+  if (params.repositoryIds && !(/^\d+$/.test(params.repositoryIds.owner) && /^\d+$/.test(params.repositoryIds.repository))) {
+    throw new Error("--owner-id and --repository-id: give both of GitHub's numeric ids (gh api repos/<owner>/<name> --jq '.owner.id, .id')");
+  }
   if (!/^\d{12}$/.test(params.accountId)) throw new Error(`--account ${params.accountId}: an AWS account id is 12 digits`);
   if (!/^[\w.-]+\/[\w.-]+$/.test(params.repository)) throw new Error(`--repository ${params.repository}: give owner/name`);
   for (const [file, text] of Object.entries(renderAll(params))) {

@@ -83,6 +83,22 @@ export function assumeRolePolicy(service: string, opts: pulumi.InvokeOptions = {
     );
 }
 
+/**
+ * A transformation for a component whose every IAM role must carry `boundaryArn` as its permissions
+ * boundary (stack config `permissionsBoundaryArn`), however deep the role is declared. A trust change
+ * replaces the role rather than rewriting its trust in place: the deploy role may not call
+ * UpdateAssumeRolePolicy (IAM cannot check what a trust document lets in), only create bounded roles.
+ */
+export function boundedRoles(boundaryArn: string): pulumi.ResourceTransformation {
+  return (args) => {
+    if (args.type !== "aws:iam/role:Role") return undefined;
+    return {
+      props: { ...args.props, permissionsBoundary: boundaryArn },
+      opts: pulumi.mergeOptions(args.opts, { replaceOnChanges: ["assumeRolePolicy"] }),
+    };
+  };
+}
+
 /** Anything the grant helpers can read an ARN from. */
 export interface HasArn {
   arn: pulumi.Input<string>;

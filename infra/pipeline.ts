@@ -10,7 +10,7 @@ import { efsClientStatements } from "./containerProperties";
 import { buildFolder, buildImage, sourceHash } from "./image";
 import { containerArgs, jobPolicyStatements } from "./processDefinition";
 import { roleNaming } from "./naming";
-import { assumeRolePolicy, type PolicyStatement, policyJson } from "./iam";
+import { assumeRolePolicy, boundedRoles, type PolicyStatement, policyJson } from "./iam";
 import { ContainerJobDefinition, type Platform } from "./jobDefinition";
 import { InputBucket } from "./inputBucket";
 import { lambdaExcludedPackages, powertoolsLayerParameter, powertoolsVersion } from "./lambdaPackages";
@@ -114,7 +114,9 @@ export class Pipeline extends pulumi.ComponentResource {
   readonly operator: OperatorPolicy;
 
   constructor(name: string, config: PipelineConfig, opts: pulumi.ComponentResourceOptions = {}) {
-    super("batch-pipeline:index:Pipeline", name, {}, opts);
+    // Every role of the stack, in every component, carries the configured permissions boundary.
+    const boundary = config.permissionsBoundaryArn;
+    super("batch-pipeline:index:Pipeline", name, {}, boundary ? { ...opts, transformations: [...(opts.transformations ?? []), boundedRoles(boundary)] } : opts);
     const tags = config.tags;
     this.platform = new BatchPlatform(name, platformArgs(config), { parent: this });
 

@@ -3,7 +3,7 @@
  * stack's own tests prove its roles this way; these policies hold any program that reuses its
  * components (or writes new roles) to the same rule at `pulumi preview`.
  */
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { asList, forTypes, show, statementLabel, statementsOf, subject } from "./resources";
 
 /** Inputs that hold a policy document, per resource type (identity policies and roles' trust policies). */
@@ -103,4 +103,56 @@ export const noFullAccessPolicies: ResourceValidationPolicy = {
   }),
 };
 
-export const iamPolicies = [noWildcardAllow, noFullAccessPolicies];
+/** The policy's configuration (`--policy-pack-config`): the boundary every role must carry. */
+export interface RoleBoundaryConfig {
+  /** The stack's `permissionsBoundaryArn`; unset, the stack policy below still keeps the roles alike. */
+  permissionsBoundaryArn?: string;
+}
+
+const ROLE = "aws:iam/role:Role";
+
+/**
+ * Every role carries the permissions boundary (deploy/: the deploy roles may create roles only with it):
+ * the one configured for the pack, and without configuration the same one on every role of the stack, so
+ * a role declared outside the pipeline's components (which the stack's transformation bounds) is caught.
+ */
+export const rolePermissionsBoundary: ResourceValidationPolicy = {
+  name: "iam-role-permissions-boundary",
+  description: "Every IAM role carries the permissions boundary configured as permissionsBoundaryArn.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps: "Set the stack config batch-pipeline:permissionsBoundaryArn (every role of the pipeline then carries it), or give the role permissionsBoundary.",
+  configSchema: {
+    properties: {
+      permissionsBoundaryArn: { type: "string", description: "The permissions boundary every IAM role must carry (the stack's batch-pipeline:permissionsBoundaryArn)." },
+    },
+  },
+  validateResource: forTypes([ROLE], (props, args, report) => {
+    const required = args.getConfig<RoleBoundaryConfig>().permissionsBoundaryArn;
+    if (!required) return;
+    const boundary: unknown = props.permissionsBoundary;
+    if (boundary !== required) {
+      report(`${subject(args)}: permissionsBoundary is ${boundary === undefined ? "not set" : show(boundary)}, not ${show(required)}; a role without the boundary can be given any permission, so the deploy role may not create it.`);
+    }
+  }),
+};
+
+export const rolesShareABoundary: StackValidationPolicy = {
+  name: "iam-roles-share-a-boundary",
+  description: "When any IAM role of the stack carries a permissions boundary, every role carries the same one.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps: "Give every role the stack's permissionsBoundaryArn as permissionsBoundary.",
+  validateStack: (args, report) => {
+    const roles = args.resources.filter((r) => r.type === ROLE);
+    const boundaries = [...new Set(roles.map((r) => r.props.permissionsBoundary).filter((b): b is string => typeof b === "string" && b !== ""))];
+    if (boundaries.length === 0) return;
+    for (const role of roles) {
+      if (role.props.permissionsBoundary !== boundaries[0] || boundaries.length > 1) {
+        report(`${subject(role)}: permissionsBoundary is ${show(role.props.permissionsBoundary ?? "not set")} while other roles of the stack carry ${boundaries.map(show).join(" or ")}; every role must carry the same boundary.`, role.urn);
+      }
+    }
+  },
+};
+
+export const iamPolicies = [noWildcardAllow, noFullAccessPolicies, rolePermissionsBoundary, rolesShareABoundary];

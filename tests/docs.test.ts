@@ -9,7 +9,7 @@ import { resourcePrefix } from "../infra/naming";
 /** Keys whose values are maps or specs are documented as a whole, not per entry. */
 const WHOLE_VALUES = new Set(["queues", "jobDefinitions", "tags", "workflow"]);
 /** Keys that have no default, so they are absent from a parsed empty config. */
-const OPTIONAL_KEYS = ["network.cidrBlock", "network.availabilityZones", "network.natGateways", "network.vpcId", "network.subnetIds", "orchestrator.image", "notifications.email", "trigger.powertoolsLayerArn", "compute.fargate.assignPublicIp"];
+const OPTIONAL_KEYS = ["network.cidrBlock", "network.availabilityZones", "network.natGateways", "network.vpcId", "network.subnetIds", "orchestrator.image", "notifications.email", "trigger.powertoolsLayerArn", "compute.fargate.assignPublicIp", "permissionsBoundaryArn"];
 
 function leafKeys(value: Record<string, unknown>, prefix = ""): string[] {
   return Object.entries(value).flatMap(([k, v]) =>

@@ -22,6 +22,8 @@ export interface RecordedResource {
   /** Names of the resources this one depends on (explicit `dependsOn` and input dependencies). */
   dependsOn: string[];
   parent?: string;
+  /** The inputs whose change replaces the resource (`replaceOnChanges`). */
+  replaceOnChanges?: string[];
 }
 
 function hex(seed: string, length: number): string {
@@ -144,7 +146,7 @@ export interface MockedStack {
  */
 export async function setupPulumiMocks(config: Record<string, unknown> = {}, options: { stack?: string } = {}): Promise<MockedStack> {
   const stack: MockedStack = { resources: [], calls: [], partition: "aws" };
-  const edges = new Map<string, { dependsOn: string[]; parent?: string }>();
+  const edges = new Map<string, { dependsOn: string[]; parent?: string; replaceOnChanges?: string[] }>();
   pulumi.runtime.setAllConfig(
     Object.fromEntries(
       Object.entries(config).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
@@ -178,6 +180,7 @@ export async function setupPulumiMocks(config: Record<string, unknown> = {}, opt
     edges.set(req.getName(), {
       dependsOn: (req.getDependenciesList() as string[]).map(urnName),
       parent: req.getParent() ? urnName(req.getParent()) : undefined,
+      replaceOnChanges: req.getReplaceonchangesList() as string[],
     });
     return register(req, callback);
   };

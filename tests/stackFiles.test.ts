@@ -63,7 +63,7 @@ describe("given a copy of Pulumi.dev.yaml as Pulumi.csv.yaml", () => {
 
   it("the role documents' check says to render them again", () => {
     expect(roleDocumentProblems(dir)).toEqual([
-      "Pulumi.csv.yaml has no permissions in the deploy role's documents (deploy/deploy-role-policy-*.json): run `npx tsx deploy/render.ts` to rewrite the example documents in deploy/ for stack `csv`, and render and attach your account's as deploy/README.md says",
+      "Pulumi.csv.yaml has no deploy role in deploy/ (deploy/deploy-csv-policy-*.json): run `npx tsx deploy/render.ts` to rewrite the example documents in deploy/ for stack `csv`, and render and attach your account's as deploy/README.md says",
     ]);
   });
 
@@ -72,8 +72,10 @@ describe("given a copy of Pulumi.dev.yaml as Pulumi.csv.yaml", () => {
     preview.setIn(["jobs", "preview", "strategy", "matrix", "stack"], ["csv", ...EXAMPLES]);
     writeFileSync(join(dir, PREVIEW_WORKFLOW), preview.toString());
     expect(previewMatrixProblems(dir)).toEqual([]);
-    // What `npx tsx deploy/render.ts` does: three stacks no longer fit one `services` policy, so it writes one per stack.
+    // What `npx tsx deploy/render.ts` does: csv gets its own deploy and preview roles and boundary. A document of
+    // the former layout (one deploy role for every stack) is named for deletion.
     for (const [file, text] of Object.entries(renderAll({ ...EXAMPLE, ...projectStacks(dir) }))) writeFileSync(join(dir, "deploy", file), text);
+    writeFileSync(join(dir, "deploy", "deploy-role-policy-services.json"), "{}\n");
     expect(roleDocumentProblems(dir)).toEqual([
       "deploy/deploy-role-policy-services.json is no longer written by `npx tsx deploy/render.ts` for the stacks csv, dev, prod: delete it (and detach it from the deploy role)",
     ]);

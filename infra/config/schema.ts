@@ -189,6 +189,17 @@ export const pipelineConfigObject = z
      * by `tagBudgetProblem` in `parsePipelineConfig`, which also knows `aws:defaultTags`.
      */
     tags: tagsSchema,
+    /**
+     * The permissions boundary every IAM role of the stack carries: the managed policy deploy/ renders and
+     * an administrator creates with the deploy roles, which may create and change roles only with it.
+     * Unset, roles carry no boundary (and those deploy roles cannot deploy the stack).
+     */
+    permissionsBoundaryArn: z
+      .string()
+      .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:policy\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/, {
+        message: "must be an IAM managed policy ARN, arn:aws:iam::<account>:policy/<name>",
+      })
+      .optional(),
   })
   .strict();
 

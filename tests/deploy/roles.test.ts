@@ -1,18 +1,20 @@
 /**
- * The GitHub Actions roles (deploy/), checked by the same IAM tooling as the stack's own roles: AWS's
- * authorization data knows every action, resource type and condition key they name; the committed JSON
- * is what deploy/render.ts writes; each fits IAM's size limit; and, simulated with AWS's evaluation
- * logic, the deploy role may create every resource the production example stack declares (on the ARN
- * the mocks give it) while it may not touch other stacks' or teams' resources, pass roles elsewhere,
- * or read the pipeline's data. Which further calls the AWS provider makes per resource (reads, tags,
- * waits) is not provable offline: the README says so.
+ * The GitHub Actions roles (deploy/: per stack, a deploy role, a preview role and a permissions boundary),
+ * checked by the same IAM tooling as the stack's own roles: AWS's authorization data knows every action,
+ * resource type and condition key they name; the committed JSON is what deploy/render.ts writes; each fits
+ * IAM's size limit; and, simulated with AWS's evaluation logic, prod's deploy role may create every resource
+ * the production example stack declares (on the ARN the mocks give it, with the boundary) while it may not
+ * touch other stacks' or teams' resources, pass roles elsewhere, read the pipeline's data, or escalate
+ * (a role without the boundary, the boundary removed or rewritten, a trust rewritten); the dev role cannot
+ * touch prod. Which further calls the AWS provider makes per resource (reads, tags, waits) is not provable
+ * offline: the README says so.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
 import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../../infra/lambdaPackages";
-import { deployRolePolicies, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policyChars, previewRolePolicy, SPOT_FLEET_ROLE } from "../../deploy/policies";
+import { boundaryArnOf, deployRolePolicies, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policyChars, secretsKeyOf, SPOT_FLEET_ROLE, stackRoles, subjects } from "../../deploy/policies";
 import { EXAMPLE, renderAll } from "../../deploy/render";
 import { noWildcardAllow } from "../../policy/iam";
 import { ACCOUNT_ID, type MockedStack, PROJECT, REGION, setupPulumiMocks, settle } from "../mocks";
@@ -22,14 +24,26 @@ import { assertNone, roleDocumentProblems } from "./stackChecks";
 
 const DEPLOY_DIR = join(__dirname, "..", "..", "deploy");
 const params = { ...EXAMPLE, accountId: ACCOUNT_ID };
-const deploy = deployRolePolicies(params);
-const preview = previewRolePolicy(params);
+const prodRoles = stackRoles(params, "prod");
+const devRoles = stackRoles(params, "dev");
+/** prod's deploy role: what the production example stack is deployed with. */
+const deploy = prodRoles.deployPolicies;
+const boundary = prodRoles.boundary;
+const BOUNDARY = boundaryArnOf(params, "prod");
+/** Every stack's documents, by a name for messages. */
+const everyDocument = Object.fromEntries(
+  params.stacks.flatMap((s) => {
+    const r = stackRoles(params, s);
+    return [...Object.entries(r.deployPolicies).map(([part, doc]) => [`deploy-${s}-${part}`, doc] as const), [`preview-${s}`, r.previewPolicy] as const, [`boundary-${s}`, r.boundary] as const];
+  }),
+) as Record<string, PolicyDocument>;
 const PRINCIPAL = `arn:aws:iam::${ACCOUNT_ID}:role/github-actions`;
 let stack: MockedStack;
 
 beforeAll(async () => {
-  // The production example, deployed as stack `prod`: a new VPC, Fargate, every resource type.
-  stack = await setupPulumiMocks(stackFileConfig("Pulumi.prod.yaml"), { stack: "prod" });
+  // The production example (a new VPC, Fargate, every resource type), deployed as stack `prod` with the
+  // boundary its deploy role requires.
+  stack = await setupPulumiMocks({ ...stackFileConfig("Pulumi.prod.yaml"), permissionsBoundaryArn: BOUNDARY }, { stack: "prod" });
   await import("../../index.js");
   await settle();
 });
@@ -66,12 +80,12 @@ describe("the committed role documents", () => {
   });
 
   it("name only actions, resource types and condition keys AWS defines", async () => {
-    const problems = await Promise.all([...Object.values(deploy), preview].map((doc) => unknownToAws(statements(doc))));
+    const problems = await Promise.all(Object.values(everyDocument).map((doc) => unknownToAws(statements(doc))));
     expect(problems.flat()).toEqual([]);
   });
 
   it("allow exact actions only, as the policy pack requires of the stack's own roles", () => {
-    for (const doc of [...Object.values(deploy), preview]) {
+    for (const doc of Object.values(everyDocument)) {
       const reports: string[] = [];
       const args = { type: "aws:iam/policy:Policy", name: "github-actions", props: { policy: JSON.stringify(doc) }, notApplicable: () => { throw new Error("not applicable"); } };
       (noWildcardAllow.validateResource as (a: unknown, r: (m: string) => void) => void)(args, (m) => reports.push(m));
@@ -80,20 +94,19 @@ describe("the committed role documents", () => {
   });
 
   it("each fit in one managed policy (6,144 characters without whitespace)", () => {
-    for (const [part, doc] of Object.entries({ ...deploy, preview })) expect(JSON.stringify(doc).length, part).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+    for (const [part, doc] of Object.entries(everyDocument)) expect(JSON.stringify(doc).length, part).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
   });
 
-  it("given more stacks, split a theme that no longer fits into one managed policy per stack, each within the limit, granting the same statements", () => {
+  it("given more stacks, render one deploy role per stack, each within IAM's limits, and together granting what one role for all of them would", () => {
     const many = { ...params, stacks: ["dev", "prod", "staging", "qa", "perf"] };
-    const docs = deployRolePolicies(many);
-    expect(Object.keys(docs)).toEqual(expect.arrayContaining(["services-dev", "services-prod", "services-staging", "services-qa", "services-perf"]));
-    for (const [part, doc] of Object.entries(docs)) expect(policyChars(doc), part).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
-    // The split loses nothing: every resource of every statement of the whole set is in some part.
-    const granted = (d: Record<string, PolicyDocument>) => new Set(Object.values(d).flatMap((doc) => doc.Statement.flatMap((st) => [st.Action].flat().flatMap((a) => [st.Resource].flat().map((r) => `${st.Sid} ${a} ${r}`)))));
-    const whole = { all: { Version: "2012-10-17", Statement: Object.values(docs).flatMap((d) => d.Statement) } } as Record<string, PolicyDocument>;
-    const single = Object.fromEntries(many.stacks.map((stack) => [stack, { Version: "2012-10-17", Statement: Object.values(deployRolePolicies({ ...params, stacks: [stack] })).flatMap((d) => d.Statement) }])) as Record<string, PolicyDocument>;
-    expect([...granted(single)].filter((g) => !granted(whole).has(g))).toEqual([]);
-    expect(Object.keys(docs).length).toBeLessThanOrEqual(10);
+    const granted = (docs: PolicyDocument[]) => new Set(docs.flatMap((doc) => doc.Statement.filter((st) => st.Effect === "Allow").flatMap((st) => [st.Action].flat().flatMap((a) => [st.Resource].flat().map((r) => `${a} ${r}`)))));
+    const perStack = many.stacks.map((s) => stackRoles(many, s).deployPolicies);
+    for (const docs of perStack) {
+      expect(Object.keys(docs).length).toBeLessThanOrEqual(10);
+      for (const [part, doc] of Object.entries(docs)) expect(policyChars(doc), part).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+    }
+    const split = granted(perStack.flatMap((d) => Object.values(d)));
+    expect([...granted(Object.values(deployRolePolicies(many)))].filter((g) => !split.has(g))).toEqual([]);
   });
 });
 
@@ -104,9 +117,10 @@ const bucketCall = (action: string) => (r: Recorded): AwsRequest => ({ action, r
 
 /** The call that creates each resource type of the stack, on the ARN AWS authorizes it against. */
 const CREATE: Record<string, (r: Recorded) => AwsRequest> = {
-  "aws:iam/role:Role": (r) => ({ action: "iam:CreateRole", resource: r.state.arn, why: r.type }),
-  "aws:iam/rolePolicy:RolePolicy": (r) => ({ action: "iam:PutRolePolicy", resource: role(r.inputs.role), why: r.type }),
-  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (r) => ({ action: "iam:AttachRolePolicy", resource: role(r.inputs.role), context: { "iam:PolicyARN": r.inputs.policyArn }, why: r.type }),
+  // The boundary the role is created with (every role's, checked below), which IAM evaluates on each role call.
+  "aws:iam/role:Role": (r) => ({ action: "iam:CreateRole", resource: r.state.arn, context: r.inputs.permissionsBoundary ? { "iam:PermissionsBoundary": r.inputs.permissionsBoundary as string } : ({} as Record<string, string>), why: r.type }),
+  "aws:iam/rolePolicy:RolePolicy": (r) => ({ action: "iam:PutRolePolicy", resource: role(r.inputs.role), context: { "iam:PermissionsBoundary": BOUNDARY }, why: r.type }),
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (r) => ({ action: "iam:AttachRolePolicy", resource: role(r.inputs.role), context: { "iam:PolicyARN": r.inputs.policyArn, "iam:PermissionsBoundary": BOUNDARY }, why: r.type }),
   "aws:iam/instanceProfile:InstanceProfile": (r) => ({ action: "iam:CreateInstanceProfile", resource: r.state.arn, why: r.type }),
   "aws:iam/policy:Policy": (r) => ({ action: "iam:CreatePolicy", resource: `arn:aws:iam::${ACCOUNT_ID}:policy/${r.name}-1a2b3c4`, why: r.type }),
   "aws:s3/bucket:Bucket": (r) => ({ action: "s3:CreateBucket", resource: r.state.arn, why: r.type }),
@@ -181,8 +195,48 @@ describe("the deploy role, simulated against AWS's authorization data", () => {
       { action: "s3:ListBucket", resource: `arn:aws:s3:::${params.stateBucket}`, why: "DIY backend" },
       { action: "s3:PutObject", resource: `arn:aws:s3:::${params.stateBucket}/${params.statePrefix}.pulumi/stacks/batch-pipeline/prod.json`, why: "checkpoint" },
       { action: "s3:DeleteObject", resource: `arn:aws:s3:::${params.stateBucket}/${params.statePrefix}.pulumi/locks/organization/batch-pipeline/prod/lock.json`, why: "lock" },
-      { action: "kms:Encrypt", resource: params.secretsKeyArn, why: "awskms secrets provider" },
-      { action: "kms:Decrypt", resource: params.secretsKeyArn, why: "awskms secrets provider" },
+      { action: "s3:PutObject", resource: `arn:aws:s3:::${params.stateBucket}/${params.statePrefix}.pulumi/history/batch-pipeline/prod/prod-1733600000000.checkpoint.json`, why: "history" },
+      { action: "s3:GetObject", resource: `arn:aws:s3:::${params.stateBucket}/${params.statePrefix}.pulumi/meta.yaml`, why: "backend version" },
+      { action: "kms:Encrypt", resource: secretsKeyOf(params, "prod"), why: "awskms secrets provider" },
+      { action: "kms:Decrypt", resource: secretsKeyOf(params, "prod"), why: "awskms secrets provider" },
+    ]);
+  });
+
+  it("is trusted by the prod environment's jobs only; each stack's role by its own subjects, GitHub's default or the ID-bearing ones", () => {
+    const subs = (trust: PolicyDocument) => Object.values(trust.Statement[0]!.Condition!).flatMap((c) => [c["token.actions.githubusercontent.com:sub"] ?? []].flat());
+    expect(subs(prodRoles.deployTrust)).toEqual([`repo:${params.repository}:environment:prod`]);
+    expect(subs(devRoles.deployTrust)).toEqual([`repo:${params.repository}:ref:refs/heads/main`, `repo:${params.repository}:environment:dev`]);
+    const immutable = { ...params, repositoryIds: { owner: "1234567", repository: "89012345" }, jobWorkflowRef: true };
+    expect(subs(stackRoles(immutable, "prod").deployTrust)).toEqual([`repository_owner_id:1234567:repository_id:89012345:environment:prod:job_workflow_ref:${params.repository}/.github/workflows/deploy.yml@refs/heads/main`]);
+    expect(stackRoles(immutable, "dev").previewTrust.Statement[0]!.Condition).toEqual({
+      StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+      StringLike: { "token.actions.githubusercontent.com:sub": [`repository_owner_id:1234567:repository_id:89012345:pull_request:job_workflow_ref:${params.repository}/.github/workflows/preview.yml@refs/pull/*/merge`] },
+    });
+    // What deploy.yml's jobs present (tests/deploy/workflows.test.ts): exactly the subjects some role accepts.
+    expect(subjects.deploy(params)).toEqual([`repo:${params.repository}:ref:refs/heads/main`, `repo:${params.repository}:environment:prod`]);
+  });
+
+  it("of dev cannot touch prod: its resources, its roles and boundary, its state or its secrets", async () => {
+    const prod = resourcePrefix(PROJECT, "prod");
+    const dev = resourcePrefix(PROJECT, "dev");
+    const state = `arn:aws:s3:::${params.stateBucket}/${params.statePrefix}.pulumi`;
+    const input = stack.resources.find((r) => r.type === "aws:s3/bucket:Bucket")!.state.arn;
+    await deniedAll(devRoles.deployPolicies, [
+      { action: "iam:CreateRole", resource: role(`${prod}-process-role-1a2b3c4`), context: { "iam:PermissionsBoundary": BOUNDARY }, why: "a prod role" },
+      { action: "iam:PutRolePolicy", resource: role(`${prod}-process-role-1a2b3c4`), context: { "iam:PermissionsBoundary": BOUNDARY }, why: "widening a prod role" },
+      { action: "iam:CreateRole", resource: role(`${dev}-process-role-1a2b3c4`), context: { "iam:PermissionsBoundary": BOUNDARY }, why: "a dev role under prod's boundary (which reaches prod's data)" },
+      { action: "iam:PassRole", resource: role(`${prod}-process-role-1a2b3c4`), context: { "iam:PassedToService": "batch.amazonaws.com" }, why: "running as prod's role" },
+      { action: "s3:PutBucketNotification", resource: input, why: "prod's bucket" },
+      { action: "lambda:UpdateFunctionCode", resource: arnOf("lambda", `function:${prod}-trigger-fn-1a2b3c4`), why: "prod's function" },
+      { action: "batch:UpdateComputeEnvironment", resource: arnOf("batch", `compute-environment/${prod}-spot-ce-1a2b3c4`), why: "prod's compute" },
+      { action: "s3:GetObject", resource: `${state}/stacks/batch-pipeline/prod.json`, why: "prod's state" },
+      { action: "s3:PutObject", resource: `${state}/stacks/batch-pipeline/prod.json`, why: "prod's state" },
+      { action: "s3:PutObject", resource: `${state}/locks/organization/batch-pipeline/prod/lock.json`, why: "prod's lock" },
+      { action: "kms:Decrypt", resource: secretsKeyOf(params, "prod"), why: "prod's secrets" },
+    ]);
+    await allowedAll(devRoles.deployPolicies, [
+      { action: "s3:PutObject", resource: `${state}/stacks/batch-pipeline/dev.json`, why: "its own state" },
+      { action: "kms:Decrypt", resource: secretsKeyOf(params, "dev"), why: "its own secrets" },
     ]);
   });
 
@@ -209,28 +263,122 @@ describe("the deploy role, simulated against AWS's authorization data", () => {
   });
 });
 
-describe("the preview role, simulated against AWS's authorization data", () => {
-  const version = (JSON.parse(readFileSync("package.json", "utf8")) as { dependencies: Record<string, string> }).dependencies["@aws-lambda-powertools/idempotency"]!;
+describe("the permissions boundary: nothing the deploy role creates can leave it", () => {
+  const prod = resourcePrefix(PROJECT, "prod");
+  const processRole = role(`${prod}-process-role-1a2b3c4`);
+  const bounded = { "iam:PermissionsBoundary": BOUNDARY };
 
-  it("may read the state, decrypt secrets and make the program's lookups", async () => {
-    await allowedAll({ preview }, [
+  it("is on every role the stack creates (stack config permissionsBoundaryArn), and a trust change replaces the role instead of rewriting it", () => {
+    const roles = stack.resources.filter((r) => r.type === "aws:iam/role:Role");
+    expect(roles.length).toBeGreaterThan(3);
+    for (const r of roles) {
+      expect(r.inputs.permissionsBoundary, r.name).toBe(BOUNDARY);
+      expect(r.replaceOnChanges, r.name).toEqual(["assumeRolePolicy"]);
+    }
+  });
+
+  it("keeps the deploy role from creating or changing a role without it, removing or replacing it, writing it, or rewriting a trust", async () => {
+    await deniedAll(deploy, [
+      { action: "iam:CreateRole", resource: role(`${prod}-backdoor`), why: "a role without a boundary" },
+      { action: "iam:CreateRole", resource: role(`${prod}-backdoor`), context: { "iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess" }, why: "a role with another boundary" },
+      { action: "iam:PutRolePolicy", resource: processRole, why: "an inline policy on a role without the boundary (one created before it)" },
+      { action: "iam:AttachRolePolicy", resource: processRole, context: { "iam:PolicyARN": "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" }, why: "a managed policy on a role without the boundary" },
+      { action: "iam:UpdateRole", resource: processRole, why: "changing a role without the boundary" },
+      { action: "iam:DeleteRolePermissionsBoundary", resource: processRole, context: bounded, why: "removing the boundary" },
+      { action: "iam:PutRolePermissionsBoundary", resource: processRole, context: { "iam:PermissionsBoundary": `arn:aws:iam::${ACCOUNT_ID}:policy/${prod}-operator-1a2b3c4` }, why: "replacing the boundary with a policy it writes" },
+      { action: "iam:UpdateAssumeRolePolicy", resource: processRole, context: bounded, why: "rewriting a trust (to an outside account: IAM cannot read the document)" },
+      ...["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion", "iam:DeletePolicy", "iam:CreatePolicy"].map((action) => ({ action, resource: BOUNDARY, why: "writing the boundary itself" })),
+      { action: "iam:PassRole", resource: role("someone-elses-unbounded-role"), context: { "iam:PassedToService": "lambda.amazonaws.com" }, why: "passing an unbounded role" },
+      { action: "iam:CreateRole", resource: role("batch-pipeline-deploy"), context: bounded, why: "a role outside the stacks' prefixes, even bounded" },
+    ]);
+    // What a deploy does with the boundary: create, change and delete bounded roles, give a role created before it the boundary.
+    await allowedAll(deploy, [
+      { action: "iam:CreateRole", resource: processRole, context: bounded, why: "CreateRole" },
+      { action: "iam:PutRolePolicy", resource: processRole, context: bounded, why: "RolePolicy" },
+      { action: "iam:DeleteRolePolicy", resource: processRole, context: bounded, why: "RolePolicy deleted" },
+      { action: "iam:DeleteRole", resource: processRole, context: bounded, why: "Role replaced" },
+      { action: "iam:PutRolePermissionsBoundary", resource: processRole, context: bounded, why: "a role created before the boundary gets it" },
+    ]);
+  });
+
+  /** Whether the boundary lets a role with these identity policies make the request. */
+  const throughBoundary = async (identity: PolicyDocument, request: AwsRequest) => {
+    const result = await simulate(role(`${prod}-some-role-1a2b3c4`), ACCOUNT_ID, { identity } as never, request, undefined, boundary as never);
+    return `${request.action} on ${request.resource} (${request.why}): ${result.result}${result.errors ? ` ${result.errors}` : ""}`;
+  };
+
+  it("allows every statement of every role policy the stack renders (their actions on their resources)", async () => {
+    const concrete = (arn: string) => (arn === "*" ? "*" : arn.replace(/:log-group:([^:]+):\*$/, ":log-group:$1:log-stream:x1").replace(/\*/g, "x1"));
+    const requests: { identity: PolicyDocument; request: AwsRequest }[] = [];
+    for (const r of stack.resources.filter((x) => x.type === "aws:iam/rolePolicy:RolePolicy")) {
+      for (const st of (JSON.parse(r.inputs.policy) as PolicyDocument).Statement) {
+        if (st.Effect !== "Allow") continue;
+        // The statement without its conditions: the boundary is checked for the actions and resources alone.
+        const { Condition: _conditions, ...unconditioned } = st;
+        const identity = { Version: "2012-10-17", Statement: [unconditioned] } as unknown as PolicyDocument;
+        for (const action of [st.Action].flat()) for (const resource of [st.Resource].flat()) requests.push({ identity, request: { action: action as string, resource: concrete(resource as string), why: `${r.name} ${st.Sid}` } });
+      }
+    }
+    expect(requests.length).toBeGreaterThan(20);
+    const outcomes = await Promise.all(requests.map(({ identity, request }) => throughBoundary(identity, request)));
+    expect(outcomes.filter((o) => !o.endsWith(": Allowed"))).toEqual([]);
+  });
+
+  it("denies a role with an Allow of everything any IAM write, role assumption, resource-policy write, or another team's data", async () => {
+    const admin = { Version: "2012-10-17", Statement: [{ Sid: "Everything", Effect: "Allow", Action: ["*"], Resource: ["*"] }] } as unknown as PolicyDocument;
+    const input = stack.resources.find((r) => r.type === "aws:s3/bucket:Bucket")!.state.arn;
+    const requests: AwsRequest[] = [
+      { action: "iam:CreateRole", resource: role("backdoor"), why: "an identity" },
+      { action: "iam:PutRolePolicy", resource: processRole, why: "widening itself" },
+      { action: "iam:CreateUser", resource: `arn:aws:iam::${ACCOUNT_ID}:user/backdoor`, why: "a user with keys" },
+      { action: "iam:CreatePolicyVersion", resource: BOUNDARY, why: "changing the boundary" },
+      { action: "iam:PassRole", resource: role("admin"), context: { "iam:PassedToService": "lambda.amazonaws.com" }, why: "running as another role" },
+      { action: "sts:AssumeRole", resource: role("admin"), why: "becoming another role" },
+      { action: "s3:PutBucketPolicy", resource: input, why: "opening the data" },
+      { action: "s3:GetObject", resource: "arn:aws:s3:::another-teams-bucket/secret.csv", why: "another team's data" },
+      { action: "dynamodb:Scan", resource: arnOf("dynamodb", "table/another-teams-table"), why: "another team's table" },
+      { action: "lambda:InvokeFunction", resource: arnOf("lambda", "function:anything"), why: "a service the stack's roles never call" },
+      { action: "ec2:AuthorizeSecurityGroupIngress", resource: arnOf("ec2", "security-group/sg-0123456789abcdef0"), why: "opening the network" },
+    ];
+    const outcomes = await Promise.all(requests.map((r) => throughBoundary(admin, r)));
+    expect(outcomes.filter((o) => !/: (ImplicitlyDenied|ExplicitlyDenied)$/.test(o))).toEqual([]);
+    // The stack's own data stays reachable through it.
+    expect(await throughBoundary(admin, { action: "s3:GetObject", resource: `${input}/incoming/data.csv`, why: "the stack's own data" })).toMatch(/: Allowed$/);
+  });
+});
+
+describe("the preview roles, simulated against AWS's authorization data", () => {
+  const version = (JSON.parse(readFileSync("package.json", "utf8")) as { dependencies: Record<string, string> }).dependencies["@aws-lambda-powertools/idempotency"]!;
+  const state = `arn:aws:s3:::${params.stateBucket}/${params.statePrefix}.pulumi`;
+  const dev = { preview: devRoles.previewPolicy };
+  const prod = { preview: prodRoles.previewPolicy };
+
+  it("may read their stack's state, decrypt its secrets (not the protected stack's) and make the program's lookups", async () => {
+    await allowedAll(dev, [
       { action: "s3:ListBucket", resource: `arn:aws:s3:::${params.stateBucket}`, why: "DIY backend" },
-      { action: "s3:GetObject", resource: `arn:aws:s3:::${params.stateBucket}/${params.statePrefix}.pulumi/stacks/batch-pipeline/prod.json`, why: "checkpoint" },
-      { action: "kms:Decrypt", resource: params.secretsKeyArn, why: "secrets in config" },
+      { action: "s3:GetObject", resource: `${state}/stacks/batch-pipeline/dev.json`, why: "checkpoint" },
+      { action: "kms:Decrypt", resource: secretsKeyOf(params, "dev"), why: "secrets in config" },
       { action: "ec2:DescribeSubnets", resource: "*", why: "aws.ec2.getSubnets" },
       // A public parameter's ARN has an empty account field, which the simulator's ARN matching does not
       // take; the policy's resource has `*` there, which matches both.
       { action: "ssm:GetParameter", resource: arnOf("ssm", `parameter${powertoolsLayerParameter(version)}`), why: "AWS's public Powertools parameter" },
     ]);
+    await allowedAll(prod, [{ action: "s3:GetObject", resource: `${state}/stacks/batch-pipeline/prod.json`, why: "checkpoint" }]);
   });
 
-  it("may change nothing: no state writes, no encryption, no resource creation", async () => {
-    await deniedAll({ preview }, [
-      { action: "s3:PutObject", resource: `arn:aws:s3:::${params.stateBucket}/${params.statePrefix}.pulumi/stacks/batch-pipeline/prod.json`, why: "checkpoint" },
-      { action: "kms:Encrypt", resource: params.secretsKeyArn, why: "pulumi config set --secret" },
+  it("may change nothing, read no other stack's state, and never decrypt the protected stack's secrets (a pull request can change the preview workflow)", async () => {
+    await deniedAll(dev, [
+      { action: "s3:PutObject", resource: `${state}/stacks/batch-pipeline/dev.json`, why: "checkpoint" },
+      { action: "kms:Encrypt", resource: secretsKeyOf(params, "dev"), why: "pulumi config set --secret" },
+      { action: "s3:GetObject", resource: `${state}/stacks/batch-pipeline/prod.json`, why: "prod's state" },
+      { action: "kms:Decrypt", resource: secretsKeyOf(params, "prod"), why: "prod's secrets" },
       { action: "iam:CreateRole", resource: role(`${resourcePrefix(PROJECT, "prod")}-process-role-1a2b3c4`), why: "pulumi up" },
       { action: "batch:CreateComputeEnvironment", resource: arnOf("batch", `compute-environment/${resourcePrefix(PROJECT, "prod")}-spot-ce-1a2b3c4`), why: "pulumi up" },
       { action: "ec2:CreateSecurityGroup", resource: arnOf("ec2", "security-group/*"), why: "pulumi up" },
+    ]);
+    await deniedAll(prod, [
+      { action: "kms:Decrypt", resource: secretsKeyOf(params, "prod"), why: "prod's secrets in a pull request" },
+      { action: "s3:PutObject", resource: `${state}/stacks/batch-pipeline/prod.json`, why: "checkpoint" },
     ]);
   });
 });

@@ -43,7 +43,7 @@ const RENDER = "npx tsx deploy/render.ts";
 
 /**
  * The example role documents committed in deploy/ are what `deploy/render.ts` writes for the project's
- * stacks: each stack's resource prefix is in the deploy role's policies, and no file is missing or stale.
+ * stacks: each stack has its deploy role, whose policies name its resource prefix, and no file is missing or stale.
  * A document that differs for another reason (policies.ts changed) is left to a diff of its text.
  */
 export function roleDocumentProblems(root: string): string[] {
@@ -51,13 +51,14 @@ export function roleDocumentProblems(root: string): string[] {
   const rendered = renderAll({ ...EXAMPLE, project, stacks });
   const dir = join(root, "deploy");
   const committed = readdirSync(dir).filter((f) => f.endsWith(".json"));
-  const deployPolicies = committed.filter((f) => f.startsWith("deploy-role-policy-")).map((f) => readFileSync(join(dir, f), "utf8")).join("\n");
-  const uncovered = stacksOf(root).filter(({ stack }) => !deployPolicies.includes(`${resourcePrefix(project, stack)}-`));
+  // Each stack has its own deploy role, whose policies name its resource prefix.
+  const policiesOf = (stack: string) => committed.filter((f) => f.startsWith(`deploy-${stack}-policy-`)).map((f) => readFileSync(join(dir, f), "utf8")).join("\n");
+  const uncovered = stacksOf(root).filter(({ stack }) => !policiesOf(stack).includes(`${resourcePrefix(project, stack)}-`));
   // Rendering again fixes the files too (more stacks may split a theme into one policy per stack): name the stack only.
   if (uncovered.length > 0) {
     return uncovered.map(
       ({ stack, file }) =>
-        `${file} has no permissions in the deploy role's documents (deploy/deploy-role-policy-*.json): run \`${RENDER}\` to rewrite the example documents in deploy/ for stack \`${stack}\`, and render and attach your account's as deploy/README.md says`,
+        `${file} has no deploy role in deploy/ (deploy/deploy-${stack}-policy-*.json): run \`${RENDER}\` to rewrite the example documents in deploy/ for stack \`${stack}\`, and render and attach your account's as deploy/README.md says`,
     );
   }
   return [

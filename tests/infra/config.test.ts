@@ -60,6 +60,15 @@ describe("parsePipelineConfig defaults", () => {
   });
 });
 
+describe("permissionsBoundaryArn", () => {
+  it("takes an IAM managed policy ARN, with a path or in another partition, and is unset by default", () => {
+    expect(parsePipelineConfig({}).permissionsBoundaryArn).toBeUndefined();
+    for (const arn of ["arn:aws:iam::123456789012:policy/batch-pipeline-permissions-boundary-prod", "arn:aws-us-gov:iam::123456789012:policy/boundaries/pipeline"]) {
+      expect(parsePipelineConfig({ permissionsBoundaryArn: arn }).permissionsBoundaryArn).toBe(arn);
+    }
+  });
+});
+
 describe.each(["Pulumi.dev.yaml", "Pulumi.prod.yaml"])("the example stack %s", (file) => {
   it("validates against the schema", () => {
     const cfg = parsePipelineConfig(stackFileConfig(file));
@@ -88,6 +97,9 @@ describe("config errors name the key, the value and the rule", () => {
     [{ queues: { high: { priority: 1001 }, low: { priority: 1 } } }, "batch-pipeline:queues.high.priority = 1001"],
     [{ queues: { High: { priority: 100 }, high: { priority: 50 }, low: { priority: 1 } } }, "batch-pipeline:queues.High"],
     [{ runnableTimeoutSeconds: 60 }, "batch-pipeline:runnableTimeoutSeconds = 60: must be 0 (off) or from 600 to 86400"],
+    [{ permissionsBoundaryArn: "arn:aws:s3:::my-bucket" }, 'batch-pipeline:permissionsBoundaryArn = "arn:aws:s3:::my-bucket": must be an IAM managed policy ARN, arn:aws:iam::<account>:policy/<name>'],
+    [{ permissionsBoundaryArn: "arn:aws:iam::123456789012:role/boundary" }, 'batch-pipeline:permissionsBoundaryArn = "arn:aws:iam::123456789012:role/boundary": must be an IAM managed policy ARN'],
+    [{ permissionsBoundaryArn: "arn:aws:iam::123456789012:policy/*" }, 'batch-pipeline:permissionsBoundaryArn = "arn:aws:iam::123456789012:policy/*": must be an IAM managed policy ARN'],
     [{ startQueue: "urgent" }, "batch-pipeline:startQueue = \"urgent\": is not a queue (queues: high, low)"],
     [{ jobDefinitions: { barrier: { image: "busybox:1" } } }, "batch-pipeline:jobDefinitions.barrier"],
     [{ jobDefinitions: { process: { image: "busybox:1" }, "orchestrator-start": { image: "busybox:1" } } }, 'batch-pipeline:jobDefinitions.orchestrator-start = {"image":"busybox:1"}: keys starting with `orchestrator` are reserved'],
@@ -278,7 +290,7 @@ describe("rawConfigFromPulumi", () => {
     expect([...CONFIG_KEYS].sort()).toEqual(
       [
         "compute", "jobDefinitions", "logRetentionDays", "network", "notifications", "orchestrator",
-        "processQueue", "queues", "runnableTimeoutSeconds", "startQueue", "tags", "trigger", "workflow",
+        "permissionsBoundaryArn", "processQueue", "queues", "runnableTimeoutSeconds", "startQueue", "tags", "trigger", "workflow",
       ].sort(),
     );
   });

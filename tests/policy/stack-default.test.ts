@@ -42,7 +42,7 @@ const one = (policy: string, name: string, message: string, level = "mandatory")
 
 describe("the default stack", () => {
   it("passes every policy of the pack", async () => {
-    expect(policies.length).toBe(13);
+    expect(policies.length).toBe(15);
     expect(await runPack(stack)).toEqual([]);
   });
 
@@ -247,6 +247,40 @@ describe.each([
 ])("%s: a bad variant of a real resource fails exactly its policy, with its message", (_group, variants) => {
   it.each(variants.map((v) => [v.what, v] as const))("%s", async (_what, v) => {
     expect(await runPack(v.resources())).toEqual(v.expected());
+  });
+});
+
+describe("the permissions boundary (stack config permissionsBoundaryArn, deploy/'s boundary policy)", () => {
+  const BOUNDARY = "arn:aws:iam::123456789012:policy/batch-pipeline-permissions-boundary-test";
+  const configured = { "iam-role-permissions-boundary": { permissionsBoundaryArn: BOUNDARY } };
+  const roles = () => stack.filter((r) => r.type === T.role);
+  /** The stack as the pipeline declares it with permissionsBoundaryArn set (tests/deploy/roles.test.ts checks that it does). */
+  const bounded = () => stack.map((r) => (r.type === T.role ? { ...r, inputs: { ...r.inputs, permissionsBoundary: BOUNDARY }, outputs: { ...r.outputs, permissionsBoundary: BOUNDARY } } : r));
+
+  it("is required of every role when the pack is configured with it, and a stack whose roles carry it passes", async () => {
+    expect(roles().length).toBeGreaterThan(3);
+    expect(await runPack(stack, configured)).toEqual(
+      roles().map((r) => ({
+        policy: "iam-role-permissions-boundary",
+        level: "mandatory",
+        message: `Role "${r.name}": permissionsBoundary is not set, not "${BOUNDARY}"; a role without the boundary can be given any permission, so the deploy role may not create it.`,
+        urn: r.urn,
+      })),
+    );
+    expect(await runPack(bounded(), configured)).toEqual([]);
+  });
+
+  it("without configuration, fails a role that lacks the boundary the stack's other roles carry", async () => {
+    const name = `${P}-trigger-role`;
+    const one = variant(bounded(), name, (props) => delete props.permissionsBoundary);
+    expect(one.find((r) => r.name === name && r.type === T.role)!.inputs.permissionsBoundary).toBeUndefined();
+    expect(await runPack(one)).toEqual([
+      { policy: "iam-roles-share-a-boundary", level: "mandatory", message: `Role "${name}": permissionsBoundary is "not set" while other roles of the stack carry "${BOUNDARY}"; every role must carry the same boundary.`, urn: urnOf(name) },
+    ]);
+    expect(await runPack(one, configured)).toEqual([
+      { policy: "iam-role-permissions-boundary", level: "mandatory", message: `Role "${name}": permissionsBoundary is not set, not "${BOUNDARY}"; a role without the boundary can be given any permission, so the deploy role may not create it.`, urn: urnOf(name) },
+      { policy: "iam-roles-share-a-boundary", level: "mandatory", message: `Role "${name}": permissionsBoundary is "not set" while other roles of the stack carry "${BOUNDARY}"; every role must carry the same boundary.`, urn: urnOf(name) },
+    ]);
   });
 });
 

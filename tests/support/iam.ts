@@ -62,6 +62,8 @@ export async function simulate(
   identityPolicies: Record<string, PolicyDocument>,
   request: AwsRequest,
   resourcePolicy?: PolicyDocument,
+  /** The principal's permissions boundary, when it has one. */
+  permissionsBoundary?: PolicyDocument,
 ): Promise<SimulationOutcome> {
   const response = await runSimulation(
     {
@@ -75,6 +77,7 @@ export async function simulate(
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       ...(resourcePolicy ? { resourcePolicy } : {}),
+      ...(permissionsBoundary ? { permissionBoundaryPolicies: [{ name: "boundary", policy: permissionsBoundary }] } : {}),
     },
     { simulationMode: "Strict" },
   );
