@@ -105,6 +105,15 @@ export const PASSED_TO_SERVICES = ["batch.amazonaws.com", "ecs-tasks.amazonaws.c
  * (infra/computeEnvironment.ts; the prefix is at most 28 characters, so Pulumi autonames it in full).
  */
 export const SPOT_FLEET_ROLE = "-spot-spot-fleet-role-";
+/**
+ * The tag every EC2 resource of a stack carries, with the stack's resource prefix as its value (contract/tags.ts
+ * `TAG_KEYS.stack`, which deploy/ may not import; tests/deploy/roles.test.ts keeps the two equal).
+ */
+export const STACK_TAG = "pipeline:stack";
+/** The EC2 resource types the program creates (launch templates and security groups; with `network.mode: new`, the network). */
+const EC2_OWNED = ["launch-template", "security-group", "vpc", "subnet", "internet-gateway", "route-table", "elastic-ip", "natgateway"];
+/** The calls that create them (CreateVpc apart: see Ec2CreateVpc). */
+const EC2_CREATE = ["ec2:CreateLaunchTemplate", "ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateInternetGateway", "ec2:CreateRouteTable", "ec2:AllocateAddress", "ec2:CreateNatGateway"];
 /** Service-linked roles a first deploy may have to create: Batch's, and EC2 Spot's for the Spot environment. */
 export const SERVICE_LINKED_ROLES = { "batch.amazonaws.com": "AWSServiceRoleForBatch", "spot.amazonaws.com": "AWSServiceRoleForEC2Spot" };
 /** The AWS managed policies the stack attaches (the ECS agent's instance role, the Spot Fleet role). */
@@ -284,7 +293,7 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
 /** The themes the deploy role's permissions are grouped in, each one managed policy (or one per stack, see below). */
 const THEMES = {
   "state-iam": ["OnlyBoundedRoles", "NeverUnbound", "NeverTheBoundary", "StateList", "StateMeta", "StateObjects", "Secrets", "NetworkLookups", "PowertoolsParameter", "RegistryLogin", "BoundedRoles", "Roles", "AttachAwsManagedPolicies", "PassRolesToTheirServices", "PassSpotFleetRole", "InstanceProfiles", "OperatorPolicy", "ServiceLinkedRoles"],
-  compute: ["Batch", "BatchDescribe", "LaunchTemplatesAndSecurityGroups", "NetworkMutations", "Ec2Describe"],
+  compute: ["Batch", "BatchDescribe", "Ec2CreateTagged", "Ec2CreateVpc", "Ec2InOwnVpc", "Ec2SecurityGroupInAnyVpc", "Ec2TagOnCreate", "Ec2OwnResources", "Ec2SecurityGroupRules", "Ec2Describe"],
 } as const;
 
 /** A policy document's size as IAM counts it: characters without whitespace outside strings. */
@@ -327,7 +336,7 @@ function deployStatements(p: RoleParams): Statement[] {
   const arns = (format: (prefix: string) => string) => prefixes.map(format);
   const iam = (kind: string) => arns((x) => `arn:${p.partition}:iam::${p.accountId}:${kind}/${x}-*`);
   const regional = (service: string, resource: (prefix: string) => string) => arns((x) => `arn:${p.partition}:${service}:*:${p.accountId}:${resource(x)}`);
-  const ec2 = [`arn:${p.partition}:ec2:*:${p.accountId}:*`];
+  const ec2Arn = (type: string) => `arn:${p.partition}:ec2:*:${p.accountId}:${type}/*`;
   return [
     ...guardStatements(p),
     ...stateStatements(p, true),
@@ -373,19 +382,29 @@ function deployStatements(p: RoleParams): Statement[] {
       ...regional("batch", (x) => `job-definition/${x}-*`),
     ]),
     statement("BatchDescribe", ["batch:DescribeComputeEnvironments", "batch:DescribeJobQueues", "batch:DescribeJobDefinitions"], ["*"]),
-    // EC2 names its resources by generated ids (lt-…, sg-…, vpc-…), so these are scoped to the account.
-    statement("LaunchTemplatesAndSecurityGroups", [
-      "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate",
-      "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress",
-      "ec2:CreateTags", "ec2:DeleteTags",
-    ], ec2),
-    statement("NetworkMutations", [
-      "ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
-      "ec2:CreateInternetGateway", "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
-      "ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable",
-      "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute",
-      "ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:DisassociateAddress", "ec2:CreateNatGateway", "ec2:DeleteNatGateway",
-    ], ec2),
+    // EC2 names its resources by generated ids (lt-…, sg-…, vpc-…), so they are scoped by the stack tag every
+    // EC2 resource of the program carries from its creation (infra/computeEnvironment.ts, infra/network.ts):
+    // created only with it (aws:RequestTag, tagged in the create call: ec2:CreateAction), changed and deleted
+    // only when they carry it (aws:ResourceTag). Another team's launch templates, groups and network are out of reach.
+    statement("Ec2CreateTagged", EC2_CREATE, EC2_OWNED.filter((t) => t !== "vpc").map(ec2Arn), { StringEquals: { [`aws:RequestTag/${STACK_TAG}`]: prefixes } }),
+    statement("Ec2CreateVpc", ["ec2:CreateVpc"], [ec2Arn("vpc")], { StringEquals: { [`aws:RequestTag/${STACK_TAG}`]: prefixes } }),
+    // Subnets, route tables, gateways go only into the stack's own VPC; a security group into any (the default
+    // VPC or an existing one carries no stack tag).
+    statement("Ec2InOwnVpc", ["ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:CreateNatGateway"], [ec2Arn("vpc")], {
+      StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes },
+    }),
+    statement("Ec2SecurityGroupInAnyVpc", ["ec2:CreateSecurityGroup"], [ec2Arn("vpc")]),
+    statement("Ec2TagOnCreate", ["ec2:CreateTags"], EC2_OWNED.map(ec2Arn), { StringEquals: { "ec2:CreateAction": EC2_CREATE.map((a) => a.slice(4)).concat("CreateVpc") } }),
+    statement("Ec2OwnResources", [
+      "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate",
+      "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags", "ec2:DeleteTags",
+      "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
+      "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
+      "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute",
+      "ec2:ReleaseAddress", "ec2:DisassociateAddress", "ec2:DeleteNatGateway",
+    ], EC2_OWNED.map(ec2Arn), { StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes } }),
+    // The rule an egress change adds or removes is a resource of its own, untagged; its group must be the stack's (above).
+    statement("Ec2SecurityGroupRules", ["ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress"], [ec2Arn("security-group-rule")]),
     statement("Ec2Describe", [
       "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules",
       "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcAttribute", "ec2:DescribeInternetGateways", "ec2:DescribeRouteTables",

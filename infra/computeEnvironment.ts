@@ -37,6 +37,11 @@ export interface ComputeEnvironmentArgs {
   readonly updateTimeoutMinutes?: number;
   /** Tags on every resource the component creates. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Tags only its EC2 resources (security group, launch template) carry, from their creation: the stack tag
+   * the deploy role scopes EC2 changes by (deploy/policies.ts). @default {}
+   */
+  readonly ec2Tags?: Readonly<Record<string, string>>;
 }
 
 /** Thrown before any resource is created when the arguments break a Batch rule. */
@@ -46,8 +51,8 @@ export class ComputeEnvironmentArgsError extends Error {
 
 /** Fills defaults and checks Batch's rules. Pure, so it is table-tested without mocks. */
 export function resolveComputeEnvironmentArgs(name: string, args: ComputeEnvironmentArgs): Required<
-  Omit<ComputeEnvironmentArgs, "tags" | "vpcId" | "subnetIds">
-> & Pick<ComputeEnvironmentArgs, "tags" | "vpcId" | "subnetIds"> {
+  Omit<ComputeEnvironmentArgs, "tags" | "ec2Tags" | "vpcId" | "subnetIds">
+> & Pick<ComputeEnvironmentArgs, "tags" | "ec2Tags" | "vpcId" | "subnetIds"> {
   const fargate = isFargate(args.kind);
   const resolved = {
     minVcpus: 0,
@@ -139,7 +144,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
         description: `Batch compute environment ${name}: egress only`,
         vpcId: a.vpcId,
         egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }],
-        tags: { ...tags, Name: `${name}-sg` },
+        tags: { ...tags, ...a.ec2Tags, Name: `${name}-sg` },
       },
       { parent: this },
     );
@@ -199,7 +204,7 @@ export class ComputeEnvironment extends pulumi.ComponentResource {
             },
           ],
           tagSpecifications: launchTemplateTagSpecifications(name, tags),
-          tags,
+          tags: { ...tags, ...a.ec2Tags },
         },
         { parent: this },
       );

@@ -37,7 +37,8 @@ export class Network extends pulumi.ComponentResource {
   readonly publicSubnets: boolean;
   readonly vpc?: awsx.ec2.Vpc;
 
-  constructor(name: string, args: NetworkArgs, opts: pulumi.ComponentResourceOptions = {}) {
+  /** @param ec2Tags tags every resource of a new network carries (the stack tag the deploy role scopes EC2 by) */
+  constructor(name: string, args: NetworkArgs, opts: pulumi.ComponentResourceOptions = {}, ec2Tags: Readonly<Record<string, string>> = {}) {
     super("batch-pipeline:network:Network", name, {}, opts);
     switch (args.mode) {
       case "default": {
@@ -60,8 +61,9 @@ export class Network extends pulumi.ComponentResource {
             numberOfAvailabilityZones: args.availabilityZones,
             natGateways: { strategy: args.natGateways },
             subnetStrategy: "Auto",
-            subnetSpecs: [{ type: "Private" }, { type: "Public" }],
-            tags: { Name: `${name}-vpc` },
+            subnetSpecs: [{ type: "Private", tags: { ...ec2Tags } }, { type: "Public", tags: { ...ec2Tags } }],
+            // awsx gives these to the VPC and to what it creates in it (gateways, route tables, EIPs).
+            tags: { ...ec2Tags, Name: `${name}-vpc` },
           },
           { parent: this },
         );

@@ -4,7 +4,7 @@ import { basename } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCapability } from "@aws-sdk/client-batch";
-import { BARRIER_JOB_DEFINITION_KEY, TASK_ENV } from "../contract";
+import { BARRIER_JOB_DEFINITION_KEY, TAG_KEYS, TASK_ENV } from "../contract";
 import { FARGATE_QUEUE, isArm64InstanceType, type PipelineConfig, type ProcessJobConfig } from "./config";
 import { efsClientStatements } from "./containerProperties";
 import { buildFolder, buildImage, sourceHash } from "./image";
@@ -118,7 +118,8 @@ export class Pipeline extends pulumi.ComponentResource {
     const boundary = config.permissionsBoundaryArn;
     super("batch-pipeline:index:Pipeline", name, {}, boundary ? { ...opts, transformations: [...(opts.transformations ?? []), boundedRoles(boundary)] } : opts);
     const tags = config.tags;
-    this.platform = new BatchPlatform(name, platformArgs(config), { parent: this });
+    // Every EC2 resource carries the stack tag from its creation: the deploy role changes only those (deploy/policies.ts).
+    this.platform = new BatchPlatform(name, { ...platformArgs(config), ec2Tags: { [TAG_KEYS.stack]: name } }, { parent: this });
 
     this.inputBucket = new InputBucket(
       `${name}-input`,

@@ -34,6 +34,8 @@ export interface BatchPlatformArgs {
   readonly runnableTimeoutSeconds?: number;
   /** Tags on every resource the component creates. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Tags its EC2 resources (network, security groups, launch templates) also carry: the stack tag. @default {} */
+  readonly ec2Tags?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -52,8 +54,8 @@ export class BatchPlatform extends pulumi.ComponentResource {
   constructor(name: string, args: BatchPlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:batch:Platform", name, {}, opts);
     const tags = args.tags;
-    this.network = new Network(`${name}-net`, args.network, { parent: this });
-    const placement = { vpcId: this.network.vpcId, subnetIds: this.network.subnetIds, tags };
+    this.network = new Network(`${name}-net`, args.network, { parent: this }, args.ec2Tags);
+    const placement = { vpcId: this.network.vpcId, subnetIds: this.network.subnetIds, tags, ec2Tags: args.ec2Tags };
     const { runnableTimeoutSeconds, fargate } = args;
 
     this.spot = new ComputeEnvironment(`${name}-spot`, { kind: CRType.SPOT, ...args.spot, ...placement }, { parent: this });

@@ -14,8 +14,9 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
 import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../../infra/lambdaPackages";
-import { boundaryArnOf, deployRolePolicies, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policyChars, secretsKeyOf, SPOT_FLEET_ROLE, stackRoles, subjects } from "../../deploy/policies";
+import { boundaryArnOf, deployRolePolicies, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policyChars, secretsKeyOf, SPOT_FLEET_ROLE, STACK_TAG, stackRoles, subjects } from "../../deploy/policies";
 import { EXAMPLE, renderAll } from "../../deploy/render";
+import { TAG_KEYS } from "../../contract";
 import { noWildcardAllow } from "../../policy/iam";
 import { ACCOUNT_ID, type MockedStack, PROJECT, REGION, setupPulumiMocks, settle } from "../mocks";
 import { type AwsRequest, simulate, unknownToAws, type PolicyStatementJson } from "../support/iam";
@@ -115,6 +116,12 @@ const arnOf = (service: string, resource: string) => `arn:aws:${service}:${REGIO
 const role = (name: string) => `arn:aws:iam::${ACCOUNT_ID}:role/${name}`;
 const bucketCall = (action: string) => (r: Recorded): AwsRequest => ({ action, resource: `arn:aws:s3:::${r.inputs.bucket}`, why: r.type });
 
+/** The `aws:RequestTag/…` and `aws:TagKeys` context of a create call that tags the resource with its `tags` input. */
+const requestTags = (r: Recorded): Record<string, string | string[]> => {
+  const tags = (r.inputs.tags ?? {}) as Record<string, string>;
+  return { ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])), "aws:TagKeys": Object.keys(tags) };
+};
+
 /** The call that creates each resource type of the stack, on the ARN AWS authorizes it against. */
 const CREATE: Record<string, (r: Recorded) => AwsRequest> = {
   // The boundary the role is created with (every role's, checked below), which IAM evaluates on each role call.
@@ -131,9 +138,10 @@ const CREATE: Record<string, (r: Recorded) => AwsRequest> = {
   "aws:s3/bucketPolicy:BucketPolicy": bucketCall("s3:PutBucketPolicy"),
   "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": bucketCall("s3:PutLifecycleConfiguration"),
   "aws:s3/bucketNotification:BucketNotification": bucketCall("s3:PutBucketNotification"),
-  "aws:ec2/securityGroup:SecurityGroup": (r) => ({ action: "ec2:CreateSecurityGroup", resource: r.state.arn, why: r.type }),
-  "aws:ec2/launchTemplate:LaunchTemplate": (r) => ({ action: "ec2:CreateLaunchTemplate", resource: r.state.arn, why: r.type }),
-  "awsx:ec2:Vpc": (r) => ({ action: "ec2:CreateVpc", resource: arnOf("ec2", `vpc/${r.state.vpcId}`), why: r.type }),
+  // EC2 resources are created with the stack tag the program gives them (their `tags` input), sent in the create call.
+  "aws:ec2/securityGroup:SecurityGroup": (r) => ({ action: "ec2:CreateSecurityGroup", resource: r.state.arn, context: requestTags(r), why: r.type }),
+  "aws:ec2/launchTemplate:LaunchTemplate": (r) => ({ action: "ec2:CreateLaunchTemplate", resource: r.state.arn, context: requestTags(r), why: r.type }),
+  "awsx:ec2:Vpc": (r) => ({ action: "ec2:CreateVpc", resource: arnOf("ec2", `vpc/${r.state.vpcId}`), context: requestTags(r), why: r.type }),
   "aws:batch/computeEnvironment:ComputeEnvironment": (r) => ({ action: "batch:CreateComputeEnvironment", resource: r.state.arn, why: r.type }),
   "aws:batch/jobQueue:JobQueue": (r) => ({ action: "batch:CreateJobQueue", resource: r.state.arn, why: r.type }),
   "aws:batch/jobDefinition:JobDefinition": (r) => ({ action: "batch:RegisterJobDefinition", resource: r.state.arn, why: r.type }),
@@ -259,6 +267,56 @@ describe("the deploy role, simulated against AWS's authorization data", () => {
       { action: "kms:Decrypt", resource: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/00000000-0000-0000-0000-000000000000`, why: "another key" },
       { action: "lambda:InvokeFunction", resource: arnOf("lambda", `function:${prod}-trigger-fn-1a2b3c4`), why: "running the pipeline" },
       { action: "batch:SubmitJob", resource: arnOf("batch", `job-queue/${prod}-high-queue-1a2b3c4`), why: "running the pipeline" },
+    ]);
+  });
+});
+
+describe("EC2: the deploy role changes only the EC2 resources of its stack (by tag)", () => {
+  const prod = resourcePrefix(PROJECT, "prod");
+  const dev = resourcePrefix(PROJECT, "dev");
+  const own = { [`aws:ResourceTag/${STACK_TAG}`]: prod };
+  const ec2 = (resource: string) => arnOf("ec2", resource);
+
+  it("tags every EC2 resource the stack creates with its stack tag (contract/tags.ts), so its deploy role can reach them", () => {
+    expect(STACK_TAG).toBe(TAG_KEYS.stack);
+    const ec2Resources = stack.resources.filter((r) => ["aws:ec2/securityGroup:SecurityGroup", "aws:ec2/launchTemplate:LaunchTemplate", "awsx:ec2:Vpc"].includes(r.type));
+    expect(ec2Resources.length).toBeGreaterThan(3);
+    for (const r of ec2Resources) expect(r.inputs.tags?.[STACK_TAG], r.name).toBe(prod);
+    const vpc = stack.resources.find((r) => r.type === "awsx:ec2:Vpc")!;
+    for (const spec of vpc.inputs.subnetSpecs as { tags?: Record<string, string> }[]) expect(spec.tags?.[STACK_TAG]).toBe(prod);
+  });
+
+  it("may create them tagged, tag them in the create call, and change, network and delete its own", async () => {
+    const tagged = { [`aws:RequestTag/${STACK_TAG}`]: prod, "aws:TagKeys": [STACK_TAG] };
+    await allowedAll(deploy, [
+      { action: "ec2:CreateTags", resource: ec2("security-group/sg-0123456789abcdef0"), context: { "ec2:CreateAction": "CreateSecurityGroup", ...tagged }, why: "tag on create" },
+      { action: "ec2:CreateSecurityGroup", resource: ec2("vpc/vpc-0default0000000a"), context: tagged, why: "a group in the default VPC" },
+      { action: "ec2:CreateSubnet", resource: ec2("subnet/*"), context: tagged, why: "awsx subnet" },
+      { action: "ec2:CreateSubnet", resource: ec2("vpc/vpc-0123456789abcdef0"), context: { ...tagged, ...own }, why: "in its own VPC" },
+      { action: "ec2:CreateNatGateway", resource: ec2("natgateway/*"), context: tagged, why: "awsx NAT gateway" },
+      { action: "ec2:AllocateAddress", resource: ec2("elastic-ip/*"), context: tagged, why: "awsx EIP" },
+      { action: "ec2:CreateLaunchTemplateVersion", resource: ec2("launch-template/lt-0123456789abcdef0"), context: own, why: "a new AMI or setting" },
+      { action: "ec2:AuthorizeSecurityGroupEgress", resource: ec2("security-group/sg-0123456789abcdef0"), context: own, why: "egress rule" },
+      { action: "ec2:CreateRoute", resource: ec2("route-table/rtb-0123456789abcdef0"), context: own, why: "awsx routes" },
+      { action: "ec2:DeleteVpc", resource: ec2("vpc/vpc-0123456789abcdef0"), context: own, why: "pulumi destroy" },
+    ]);
+  });
+
+  it("may not create them untagged, nor touch another team's (or stack's) launch templates, groups, routes, VPCs and subnets", async () => {
+    const other = (value: string): Record<string, string> => ({ [`aws:ResourceTag/${STACK_TAG}`]: value });
+    await deniedAll(deploy, [
+      { action: "ec2:CreateSecurityGroup", resource: ec2("security-group/*"), why: "untagged" },
+      { action: "ec2:CreateLaunchTemplate", resource: ec2("launch-template/*"), context: { [`aws:RequestTag/${STACK_TAG}`]: dev }, why: "tagged for another stack" },
+      { action: "ec2:CreateTags", resource: ec2("security-group/sg-0fedcba9876543210"), context: { [`aws:RequestTag/${STACK_TAG}`]: prod }, why: "claiming another team's group by tagging it" },
+      { action: "ec2:CreateLaunchTemplateVersion", resource: ec2("launch-template/lt-0fedcba9876543210"), why: "another team's launch template" },
+      { action: "ec2:ModifyLaunchTemplate", resource: ec2("launch-template/lt-0fedcba9876543210"), context: other(dev), why: "the dev stack's launch template" },
+      { action: "ec2:AuthorizeSecurityGroupEgress", resource: ec2("security-group/sg-0fedcba9876543210"), why: "another team's group" },
+      { action: "ec2:CreateRoute", resource: ec2("route-table/rtb-0fedcba9876543210"), why: "another team's routes" },
+      { action: "ec2:ReplaceRoute", resource: ec2("route-table/rtb-0fedcba9876543210"), context: other("someone-else"), why: "another team's routes" },
+      { action: "ec2:DeleteVpc", resource: ec2("vpc/vpc-0fedcba9876543210"), why: "another team's VPC" },
+      { action: "ec2:CreateSubnet", resource: ec2("vpc/vpc-0fedcba9876543210"), context: { [`aws:RequestTag/${STACK_TAG}`]: prod }, why: "a subnet in another team's VPC" },
+      { action: "ec2:ModifySubnetAttribute", resource: ec2("subnet/subnet-0fedcba9876543210"), why: "another team's subnet" },
+      { action: "ec2:DeleteNatGateway", resource: ec2("natgateway/nat-0fedcba9876543210"), why: "another team's NAT gateway" },
     ]);
   });
 });
