@@ -230,8 +230,7 @@ export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
 function guardStatements(p: RoleParams): Statement[] {
   return [
     deny("OnlyBoundedRoles", [
-      "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
-      "iam:PutRolePermissionsBoundary",
+      "iam:CreateRole", "iam:UpdateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary",
     ], ["*"], { StringNotEquals: { "iam:PermissionsBoundary": boundaryArns(p) } }),
     deny("NeverUnbound", ["iam:DeleteRolePermissionsBoundary", "iam:UpdateAssumeRolePolicy"], ["*"]),
     deny("NeverTheBoundary", POLICY_WRITES, boundaryArns(p)),
@@ -292,7 +291,7 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
 
 /** The themes the deploy role's permissions are grouped in, each one managed policy (or one per stack, see below). */
 const THEMES = {
-  "state-iam": ["OnlyBoundedRoles", "NeverUnbound", "NeverTheBoundary", "StateList", "StateMeta", "StateObjects", "Secrets", "NetworkLookups", "PowertoolsParameter", "RegistryLogin", "BoundedRoles", "Roles", "AttachAwsManagedPolicies", "PassRolesToTheirServices", "PassSpotFleetRole", "InstanceProfiles", "OperatorPolicy", "ServiceLinkedRoles"],
+  "state-iam": ["OnlyBoundedRoles", "NeverUnbound", "NeverTheBoundary", "StateList", "StateMeta", "StateObjects", "Secrets", "NetworkLookups", "PowertoolsParameter", "RegistryLogin", "BoundedRoles", "Roles", "AttachAwsManagedPolicies", "DetachAwsManagedPolicies", "PassRolesToTheirServices", "PassSpotFleetRole", "InstanceProfiles", "OperatorPolicy", "ServiceLinkedRoles"],
   compute: ["Batch", "BatchDescribe", "Ec2CreateTagged", "Ec2CreateVpc", "Ec2InOwnVpc", "Ec2SecurityGroupInAnyVpc", "Ec2TagOnCreate", "Ec2OwnResources", "Ec2SecurityGroupRules", "Ec2Describe"],
 } as const;
 
@@ -342,16 +341,21 @@ function deployStatements(p: RoleParams): Statement[] {
     ...stateStatements(p, true),
     ...lookupStatements(p),
     // Only with the boundary (and guardStatements deny it otherwise): the role, its policies, its boundary.
-    statement("BoundedRoles", [
-      "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary",
-    ], iam("role"), { StringEquals: { "iam:PermissionsBoundary": boundaryArns(p) } }),
+    statement("BoundedRoles", ["iam:CreateRole", "iam:UpdateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"], iam("role"), {
+      StringEquals: { "iam:PermissionsBoundary": boundaryArns(p) },
+    }),
+    // Taking permissions away needs no boundary: a role created before it can still be emptied and deleted
+    // (its replacement, with the boundary, is created first).
     statement("Roles", [
-      "iam:GetRole", "iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags", "iam:ListRolePolicies",
-      "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:GetRolePolicy",
+      "iam:GetRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
+      "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:GetRolePolicy",
     ], iam("role")),
-    statement("AttachAwsManagedPolicies", ["iam:AttachRolePolicy", "iam:DetachRolePolicy"], iam("role"), {
+    statement("AttachAwsManagedPolicies", ["iam:AttachRolePolicy"], iam("role"), {
       ArnEquals: { "iam:PolicyARN": ATTACHED_AWS_POLICIES.map((name) => `arn:${p.partition}:iam::aws:policy/${name}`) },
       StringEquals: { "iam:PermissionsBoundary": boundaryArns(p) },
+    }),
+    statement("DetachAwsManagedPolicies", ["iam:DetachRolePolicy"], iam("role"), {
+      ArnEquals: { "iam:PolicyARN": ATTACHED_AWS_POLICIES.map((name) => `arn:${p.partition}:iam::aws:policy/${name}`) },
     }),
     statement("PassRolesToTheirServices", ["iam:PassRole"], iam("role"), { StringEquals: { "iam:PassedToService": PASSED_TO_SERVICES } }),
     // BEST_FIT Spot environments hand Batch a Spot Fleet role, which Batch passes on to Spot Fleet: only

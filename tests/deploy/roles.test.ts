@@ -354,8 +354,11 @@ describe("the permissions boundary: nothing the deploy role creates can leave it
       { action: "iam:CreateRole", resource: processRole, context: bounded, why: "CreateRole" },
       { action: "iam:PutRolePolicy", resource: processRole, context: bounded, why: "RolePolicy" },
       { action: "iam:DeleteRolePolicy", resource: processRole, context: bounded, why: "RolePolicy deleted" },
-      { action: "iam:DeleteRole", resource: processRole, context: bounded, why: "Role replaced" },
       { action: "iam:PutRolePermissionsBoundary", resource: processRole, context: bounded, why: "a role created before the boundary gets it" },
+      // Taking permissions away from a role created before the boundary, and deleting it once replaced.
+      { action: "iam:DeleteRolePolicy", resource: processRole, why: "an unbounded role emptied" },
+      { action: "iam:DetachRolePolicy", resource: processRole, context: { "iam:PolicyARN": "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" }, why: "an unbounded role emptied" },
+      { action: "iam:DeleteRole", resource: processRole, why: "an unbounded role deleted after its replacement" },
     ]);
   });
 
