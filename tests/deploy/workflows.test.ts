@@ -136,7 +136,9 @@ describe("what the workflows promise", () => {
       expect(text(file), file).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|PULUMI_ACCESS_TOKEN|PULUMI_CONFIG_PASSPHRASE/);
       for (const job of Object.values(workflow(file).jobs)) {
         for (const s of steps(job).filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))) {
-          expect(s.with!["role-to-assume"]).toMatch(/^\$\{\{ vars\.AWS_(DEPLOY|PREVIEW)_ROLE_ARN \}\}$/);
+          // One deploy role per stack (the prod environment's variable overrides the repository's for prod), and
+          // one preview role per stack, looked up by the matrix's stack in a JSON map.
+          expect(s.with!["role-to-assume"]).toMatch(/^\$\{\{ (vars\.AWS_DEPLOY_ROLE_ARN|fromJSON\(vars\.AWS_PREVIEW_ROLE_ARNS\)\[matrix\.stack\]) \}\}$/);
           expect(job.permissions!["id-token"]).toBe("write");
         }
         for (const s of pulumiSteps(job)) {
@@ -148,7 +150,7 @@ describe("what the workflows promise", () => {
     }
     // Exactly what the README lists: repository (or environment) variables, and GitHub's own token.
     const named = (kind: string) => [...new Set(FILES.flatMap((f) => [...text(f).matchAll(new RegExp(`\\b${kind}\\.([A-Z0-9_]+)`, "g"))].map((m) => m[1]!)))].sort();
-    expect(named("vars")).toEqual(["AWS_DEPLOY_ROLE_ARN", "AWS_PREVIEW_ROLE_ARN", "AWS_REGION", "PULUMI_BACKEND_URL", "PULUMI_SECRETS_PROVIDER"]);
+    expect(named("vars")).toEqual(["AWS_DEPLOY_ROLE_ARN", "AWS_PREVIEW_ROLE_ARNS", "AWS_REGION", "PULUMI_BACKEND_URL", "PULUMI_SECRETS_PROVIDER"]);
     expect(named("secrets")).toEqual(["GITHUB_TOKEN"]);
   });
 
