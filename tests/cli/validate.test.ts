@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadPipelineConfig } from "../../infra/config";
+import { CONFIG_KEYS, ConfigError, loadPipelineConfig } from "../../infra/config";
 import { findProject, readStackConfig, stackFile, stackNames } from "../../cli/stack";
 import { offline, project, tempDir } from "./stackProject";
 import { cli, REPO } from "./support";
@@ -96,7 +96,8 @@ describe("validate: one line per mistake, naming the key, the value and the rule
     [
       "a dotted key naming nothing",
       { "batch-pipeline:color.shade": "red" },
-      'batch-pipeline:color.shade = "red": unknown key; the keys here are network, compute, queues, runnableTimeoutSeconds, startQueue, processQueue, jobDefinitions, trigger, orchestrator, workflow, notifications, logRetentionDays, tags',
+      // The project's top-level keys, in the schema's order (CONFIG_KEYS), so a key added there shows here too.
+      `batch-pipeline:color.shade = "red": unknown key; the keys here are ${CONFIG_KEYS.join(", ")}`,
     ],
   ])("%s", async (_kind, config, line) => {
     const { code, stdout, stderr } = await cli(["validate", "--stack", "bad"], offline(project({ bad: config })));
