@@ -55,6 +55,21 @@ export interface RoleParams {
    * …): the boundary allows them too, or the jobs' roles could never use them.
    */
   readonly boundaryExtraActions?: readonly string[];
+  /**
+   * What each stack's config names outside its prefix (render.ts reads it from `Pulumi.<stack>.yaml`): the
+   * parameters and secrets of its job definitions' `secrets`, their EFS file systems, their private ECR
+   * repositories. The stack's boundary allows these and the stack's own names, nothing else of the account.
+   */
+  readonly stackResources?: Readonly<Record<string, StackResources>>;
+}
+
+/** ARNs a stack's config names (see {@link RoleParams.stackResources}). */
+export interface StackResources {
+  readonly parameters?: readonly string[];
+  readonly secrets?: readonly string[];
+  /** EFS file system ids (`fs-…`). */
+  readonly fileSystems?: readonly string[];
+  readonly repositories?: readonly string[];
 }
 
 export interface Statement {
@@ -147,40 +162,52 @@ const statement = (Sid: string, Action: string[], Resource: string[], Condition?
 });
 const deny = (Sid: string, Action: string[], Resource: string[], Condition?: Statement["Condition"]): Statement => ({ ...statement(Sid, Action, Resource, Condition), Effect: "Deny" });
 
+/** A stack's secrets key. */
+export const secretsKeyOf = (p: RoleParams, stack: string) => p.secretsKeyArns?.[stack] ?? p.secretsKeyArn;
+/** Every secrets key the roles were rendered with (every stack's, whichever stacks `p` holds). */
+const allSecretsKeys = (p: RoleParams) => [...new Set([p.secretsKeyArn, ...Object.values(p.secretsKeyArns ?? {})])].sort();
+
 /** The ARN of the permissions boundary every role of one stack carries (one per stack: `<boundaryPolicyName>-<stack>`). */
 export const boundaryArnOf = (p: RoleParams, stack: string) => `arn:${p.partition}:iam::${p.accountId}:policy/${p.boundaryPolicyName}-${stack}`;
 /** The boundaries of the stacks of `p` (one per stack). */
 const boundaryArns = (p: RoleParams) => p.stacks.map((stack) => boundaryArnOf(p, stack));
 
-/** IAM's write actions, for Deny statements (a wildcard only belongs in a Deny): everything but reads and PassRole. */
-const IAM_WRITES = [
-  "iam:Add*", "iam:Attach*", "iam:Change*", "iam:Create*", "iam:Deactivate*", "iam:Delete*", "iam:Detach*", "iam:Enable*",
-  "iam:Put*", "iam:Remove*", "iam:Reset*", "iam:Resync*", "iam:Set*", "iam:Tag*", "iam:Untag*", "iam:Update*", "iam:Upload*",
-];
 /** Writes of the boundary policy itself. */
 const POLICY_WRITES = ["iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:TagPolicy", "iam:UntagPolicy"];
-/** Ways into other principals' permissions: role assumption and federation. */
-const STS_ASSUMPTION = ["sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity", "sts:GetFederationToken"];
-/** Resource policies that could open the stacks' data or functions to others. */
+/** Resource policies that could open the stacks' data or functions to others (wildcards: a Deny only). */
 const RESOURCE_POLICY_WRITES = [
-  "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutObjectAcl", "s3:PutBucketPublicAccessBlock", "s3:PutAccountPublicAccessBlock",
-  "logs:PutResourcePolicy", "ecr:SetRepositoryPolicy", "sqs:AddPermission", "sqs:SetQueueAttributes", "sns:AddPermission", "sns:SetTopicAttributes",
-  "lambda:AddPermission", "kms:CreateGrant", "kms:PutKeyPolicy", "secretsmanager:PutResourcePolicy",
+  "s3:*Policy", "s3:*Acl", "s3:Put*PublicAccessBlock", "logs:*ResourcePolicy", "ecr:SetRepositoryPolicy", "sqs:AddPermission", "sqs:SetQueueAttributes",
+  "sns:AddPermission", "sns:SetTopicAttributes", "lambda:AddPermission", "kms:CreateGrant", "kms:PutKeyPolicy", "secretsmanager:PutResourcePolicy",
 ];
 
 /**
  * The permissions boundary of every role the stacks create (one per stack, `<boundaryPolicyName>-<stack>`,
  * given to the stack as `permissionsBoundaryArn`): the
- * most any of them can ever do, whatever policies the deploy role puts on them. It allows what the
- * pipeline's roles call (tests/deploy/roles.test.ts simulates every statement of the stack's role
- * policies through it), the AWS managed policies the instance and Spot Fleet roles carry, and the
- * `boundaryExtraActions` the job definitions' `policyStatements` need; and it denies every IAM write,
- * role assumption and resource-policy write, whatever an identity policy says. The deploy role may create
- * and change roles only with it attached and may never change it, so nothing it deploys can leave it.
+ * most any of them can ever do, whatever policies the deploy role puts on them. The deploy role may create a
+ * role with it and put any inline policy on it, and Lambda or Batch can run code as that role, so the boundary,
+ * not the rendered role policies, is what holds one stack away from another: every grant is the stack's own.
+ * Jobs are submitted only to its queues and definitions, tagged only with its stack tag and terminated only when
+ * they carry it (or are array children, which Batch never tags); secrets and parameters only those its config
+ * names (`stackResources`) or named `<prefix>/…`, KMS only on their behalf (`kms:ViaService`) and never any
+ * stack's Pulumi secrets key; logs, images, ECS clusters, file systems only its own; instances launched and
+ * ended only with its instance profile, in its security groups, tagged on launch with its tag. It allows what
+ * the pipeline's roles call (tests/deploy/roles.test.ts and boundaryWorkloads.test.ts simulate every statement
+ * of the stack's role policies through it), what the AWS managed policies of the instance and Spot Fleet roles
+ * call on the stack's resources, and the `boundaryExtraActions` the job definitions' `policyStatements` need
+ * (on any resource: the user names them); and it denies every IAM write, role assumption and resource-policy
+ * write, whatever an identity policy says. The deploy role may create and change roles only with it attached and
+ * may never change it, so nothing it deploys can leave it (tests/deploy/boundaryStacks.test.ts).
  */
 export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
   const prefixes = p.stacks.map((s) => resourcePrefix(p.project, s));
   const regional = (service: string, resource: (prefix: string) => string) => prefixes.map((x) => `arn:${p.partition}:${service}:*:${p.accountId}:${resource(x)}`);
+  const named = (kind: keyof StackResources) => [...new Set(p.stacks.flatMap((s) => p.stackResources?.[s]?.[kind] ?? []))].sort();
+  const stackTag = { StringEquals: { [`aws:RequestTag/${STACK_TAG}`]: prefixes } };
+  const ownJobs = { StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes } };
+  // The instances of the stack's EC2 compute environments: launched with its instance profile (infra/computeEnvironment.ts).
+  const ownProfile = { ArnLike: { "ec2:InstanceProfile": prefixes.map((x) => `arn:${p.partition}:iam::${p.accountId}:instance-profile/${x}-*`) } };
+  const ec2 = (type: string) => `arn:${p.partition}:ec2:*:${p.accountId}:${type}/*`;
+  const fileSystems = named("fileSystems").map((id) => `arn:${p.partition}:elasticfilesystem:*:${p.accountId}:file-system/${id}`);
   const extra = [...new Set(p.boundaryExtraActions ?? [])].sort();
   return {
     Version: "2012-10-17",
@@ -188,32 +215,54 @@ export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
       // Process jobs read and write their stack's input bucket (infra/pipeline.ts processJobStatements).
       statement("StackData", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListBucket"],
         prefixes.flatMap((x) => [`arn:${p.partition}:s3:::${x}-*`, `arn:${p.partition}:s3:::${x}-*/*`])),
-      // The trigger and the start job submit, tag, list, describe and terminate jobs (ids, not names: the account).
-      statement("Jobs", ["batch:SubmitJob", "batch:TagResource", "batch:ListJobs", "batch:DescribeJobs", "batch:TerminateJob"], ["*"]),
+      // The trigger and the start job submit to the stack's queues, definitions only (the job they create is `job/*`),
+      // tag only with the stack's tag, and terminate only the stack's jobs (by tag) and array children (which
+      // Batch never tags: `job/<parent>:<index>`, the start job's rollback of an earlier attempt).
+      statement("SubmitJobs", ["batch:SubmitJob"], [...regional("batch", (x) => `job-queue/${x}-*`), ...regional("batch", (x) => `job-definition/${x}-*`), `arn:${p.partition}:batch:*:${p.accountId}:job/*`]),
+      statement("TagJobs", ["batch:TagResource"], [...regional("batch", (x) => `job-queue/${x}-*`), ...regional("batch", (x) => `job-definition/${x}-*`), `arn:${p.partition}:batch:*:${p.accountId}:job/*`], stackTag),
+      // What IAM lets no resource narrow: finding and following jobs, the registry login, the ECS agent's and
+      // Spot Fleet's lookups.
+      statement("AccountWide", [
+        "batch:ListJobs", "batch:DescribeJobs", "ecr:GetAuthorizationToken", "ecs:DiscoverPollEndpoint",
+        "ec2:DescribeTags", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceStatus",
+      ], ["*"]),
+      statement("TerminateOwnJobs", ["batch:TerminateJob"], [`arn:${p.partition}:batch:*:${p.accountId}:job/*`], ownJobs),
+      statement("TerminateArrayChildren", ["batch:TerminateJob"], [`arn:${p.partition}:batch:*:${p.accountId}:job/*:*`]),
       statement("Idempotency", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], regional("dynamodb", (x) => `table/${x}-*`)),
       statement("DeadLetters", ["sqs:SendMessage"], regional("sqs", (x) => `${x}-*`)),
-      statement("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], [`arn:${p.partition}:logs:*:${p.accountId}:log-group:*`]),
-      // Image pulls (execution and instance roles), secrets the definitions name (execution roles), EFS mounts (job roles).
-      statement("Images", ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], ["*"]),
-      statement("Secrets", ["ssm:GetParameters", "secretsmanager:GetSecretValue", "kms:Decrypt"], ["*"]),
-      statement("FileSystems", ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"], ["*"]),
-      // AmazonEC2ContainerServiceforEC2Role (the instance roles' ECS agent).
+      // The stack's own log groups: its job definitions' (`/aws/batch/<prefix>-…`) and the trigger's (`/aws/lambda/<prefix>-…`).
+      statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], ["batch", "lambda"].flatMap((source) => regional("logs", (x) => `log-group:/aws/${source}/${x}-*`))),
+      // Image pulls (execution and instance roles): the stack's repositories and those its config's images name.
+      statement("Images", ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], [...regional("ecr", (x) => `repository/${x}-*`), ...named("repositories")]),
+      // Secrets the stack's config names (execution roles), and those named after the stack (`<prefix>/…`);
+      // KMS only on their behalf (a customer managed key of a secret or SecureString parameter).
+      statement("Parameters", ["ssm:GetParameters"], [...regional("ssm", (x) => `parameter/${x}/*`), ...named("parameters")]),
+      statement("Secrets", ["secretsmanager:GetSecretValue"], [...regional("secretsmanager", (x) => `secret:${x}/*`), ...named("secrets")]),
+      statement("DecryptForSecrets", ["kms:Decrypt"], ["*"], { StringLike: { "kms:ViaService": ["secretsmanager.*.amazonaws.com", "ssm.*.amazonaws.com"] } }),
+      ...(fileSystems.length > 0 ? [statement("FileSystems", ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"], fileSystems)] : []),
+      // AmazonEC2ContainerServiceforEC2Role (the instance roles' ECS agent), on the ECS clusters Batch makes for
+      // the stack's compute environments (`<environment name>_Batch_<uuid>`) and their container instances.
+      // (Each action applies to the resource type it takes: the cluster, or a container instance of it.)
       statement("EcsAgent", [
-        "ec2:DescribeTags", "ecs:CreateCluster", "ecs:DeregisterContainerInstance", "ecs:DiscoverPollEndpoint", "ecs:Poll", "ecs:RegisterContainerInstance",
-        "ecs:StartTelemetrySession", "ecs:UpdateContainerInstancesState", "ecs:SubmitAttachmentStateChanges", "ecs:SubmitContainerStateChange",
-        "ecs:SubmitTaskStateChange", "ecs:TagResource",
-      ], ["*"]),
-      // AmazonEC2SpotFleetTaggingRole (BEST_FIT Spot): launch, tag and end the fleet's instances, hand them their instance role.
-      statement("SpotFleet", [
-        "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceStatus", "ec2:RequestSpotInstances", "ec2:RunInstances", "ec2:CreateTags",
-        "ec2:TerminateInstances", "elasticloadbalancing:RegisterInstancesWithLoadBalancer", "elasticloadbalancing:RegisterTargets",
-      ], ["*"]),
+        "ecs:DeregisterContainerInstance", "ecs:RegisterContainerInstance", "ecs:SubmitAttachmentStateChanges", "ecs:SubmitContainerStateChange",
+        "ecs:SubmitTaskStateChange", "ecs:Poll", "ecs:StartTelemetrySession", "ecs:UpdateContainerInstancesState", "ecs:TagResource",
+      ], [...regional("ecs", (x) => `cluster/${x}-*`), ...regional("ecs", (x) => `container-instance/${x}-*`)]),
+      // AmazonEC2SpotFleetTaggingRole (BEST_FIT Spot): launch the stack's instances (its instance profile, its
+      // security groups), tag them as they launch with its tag, and end only its own.
+      statement("OwnInstances", ["ec2:RunInstances", "ec2:TerminateInstances"], [ec2("instance")], ownProfile),
+      statement("LaunchInOwnGroups", ["ec2:RunInstances", "ec2:RequestSpotInstances"], [ec2("security-group")], { StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes } }),
+      statement("LaunchWith", ["ec2:RunInstances", "ec2:RequestSpotInstances"], ["image", "subnet", "network-interface", "volume", "launch-template", "snapshot", "spot-instances-request"].map((t) => (["image", "snapshot"].includes(t) ? `arn:${p.partition}:ec2:*::${t}/*` : ec2(t)))),
+      statement("TagOnLaunch", ["ec2:CreateTags"], ["instance", "volume", "spot-instances-request"].map(ec2), {
+        StringEquals: { "ec2:CreateAction": ["RunInstances", "RequestSpotInstances"], [`aws:RequestTag/${STACK_TAG}`]: prefixes },
+      }),
       statement("PassInstanceRoles", ["iam:PassRole"], prefixes.map((x) => `arn:${p.partition}:iam::${p.accountId}:role/${x}-*`), { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
       ...(extra.length > 0 ? [statement("JobPolicyStatements", extra, ["*"])] : []),
-      deny("NoIdentityWrites", IAM_WRITES, ["*"]),
-      deny("NoRoleAssumption", STS_ASSUMPTION, ["*"]),
+      // Every stack's Pulumi secrets key (the state's secrets), whatever a key policy or identity policy says.
+      deny("NeverStateKeys", ["kms:*"], allSecretsKeys(p)),
+      // Nothing of IAM or STS but passing the instance roles to EC2 (above): no identity or policy write (the
+      // boundary's own included), no role assumption. A request without iam:PassedToService matches StringNotEquals.
+      deny("NoIdentityWrites", ["iam:*", "sts:*"], ["*"], { StringNotEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
       deny("NoResourcePolicyWrites", RESOURCE_POLICY_WRITES, ["*"]),
-      deny("NeverThisPolicy", POLICY_WRITES, boundaryArns(p)),
     ],
   };
 }
@@ -237,8 +286,6 @@ function guardStatements(p: RoleParams): Statement[] {
   ];
 }
 
-/** A stack's secrets key. */
-export const secretsKeyOf = (p: RoleParams, stack: string) => p.secretsKeyArns?.[stack] ?? p.secretsKeyArn;
 
 /**
  * What both roles do with the Pulumi state and secrets of their stacks: the deploy role writes, the preview
@@ -492,6 +539,14 @@ export function stackRoles(p: RoleParams, stack: string): StackRoles {
     deployTrust: githubOidcTrust(one, subjects.deployOf(p, stack)),
     previewPolicy: previewRolePolicy(one),
     previewTrust: githubOidcTrust(one, subjects.previewOf(p, stack)),
-    boundary: permissionsBoundaryPolicy(one),
+    boundary: boundaryWithinLimit(one, stack),
   };
+}
+
+function boundaryWithinLimit(p: RoleParams, stack: string): PolicyDocument {
+  const boundary = permissionsBoundaryPolicy(p);
+  if (policyChars(boundary) > MANAGED_POLICY_MAX_CHARS) {
+    throw new Error(`permissions boundary of stack ${stack} is ${policyChars(boundary)} characters, over IAM's ${MANAGED_POLICY_MAX_CHARS} for a managed policy: name fewer secrets, parameters, file systems or repositories in its config (secrets named ${resourcePrefix(p.project, stack)}/… need no entry)`);
+  }
+  return boundary;
 }

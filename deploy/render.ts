@@ -8,14 +8,16 @@
  *     [--owner-id <id> --repository-id <id>] [--job-workflow-ref] [--partition aws] [--out deploy] \
  *     [--boundary-name batch-pipeline-permissions-boundary] [--boundary-allow sns:Publish,...]
  *
- * The stacks are this project's Pulumi.<stack>.yaml files; the protected one is `prod`. Without
+ * The stacks are this project's Pulumi.<stack>.yaml files; the protected one is `prod`. Each stack's boundary
+ * also allows the secrets, parameters, EFS file systems and private ECR repositories its config names. Without
  * arguments it writes the example documents committed in deploy/ (a test keeps them in step).
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { findProject, stackNames } from "../cli/stack";
-import { type RoleParams, stackRoles } from "./policies";
+import { parse } from "yaml";
+import { findProject, stackFile, stackNames } from "../cli/stack";
+import { type RoleParams, type StackResources, stackRoles } from "./policies";
 
 const ROOT = join(__dirname, "..");
 
@@ -28,12 +30,62 @@ export function projectStacks(root = ROOT): { project: string; stacks: string[] 
   return { project: project.name, stacks: stackNames(project) };
 }
 
+/** What each stack's `Pulumi.<stack>.yaml` names outside its prefix ({@link configResources}), by stack. */
+export function projectStackResources(root = ROOT, partition = EXAMPLE_PARTITION): Record<string, StackResources> {
+  const project = findProject(root);
+  return Object.fromEntries(
+    stackNames(project).map((stack) => {
+      const doc = (parse(readFileSync(stackFile(project, stack), "utf8")) ?? {}) as { config?: Record<string, unknown> };
+      return [stack, configResources(doc.config ?? {}, partition)];
+    }),
+  );
+}
+
+const EXAMPLE_PARTITION = "aws";
+const SSM_PARAMETER = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/\S+$/;
+const SECRET = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6})(?::[^:]*:[^:]*:[^:]*)?$/;
+const PRIVATE_ECR_IMAGE = /^(\d{12})\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|on\.aws)\/([a-z0-9._/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
+
+/**
+ * What a stack's config (its `Pulumi.<stack>.yaml` `config:`, or the same values as the program reads them)
+ * names outside the stack's prefix, wherever it names it: SSM parameters and Secrets Manager secrets by ARN
+ * (job definitions' `secrets`), EFS file systems (`fileSystemId`), private ECR images (their repositories).
+ */
+export function configResources(config: unknown, partition = EXAMPLE_PARTITION): StackResources {
+  const parameters = new Set<string>();
+  const secrets = new Set<string>();
+  const fileSystems = new Set<string>();
+  const repositories = new Set<string>();
+  const walk = (value: unknown, key?: string): void => {
+    if (Array.isArray(value)) value.forEach((v) => walk(v));
+    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, k);
+    else if (typeof value === "string") {
+      const secret = SECRET.exec(value);
+      const image = PRIVATE_ECR_IMAGE.exec(value);
+      if (key === "fileSystemId") fileSystems.add(value);
+      else if (SSM_PARAMETER.test(value)) parameters.add(value);
+      else if (secret) secrets.add(secret[1]!);
+      else if (image) repositories.add(`arn:${image[2]!.startsWith("cn-") ? "aws-cn" : partition}:ecr:${image[2]}:${image[1]}:repository/${image[3]}`);
+    }
+  };
+  walk(config);
+  const sorted = (set: Set<string>) => [...set].sort();
+  return {
+    ...(parameters.size ? { parameters: sorted(parameters) } : {}),
+    ...(secrets.size ? { secrets: sorted(secrets) } : {}),
+    ...(fileSystems.size ? { fileSystems: sorted(fileSystems) } : {}),
+    ...(repositories.size ? { repositories: sorted(repositories) } : {}),
+  };
+}
+
+
 /** The values of the committed example documents: AWS's documentation account, placeholder names. */
 export const EXAMPLE: RoleParams = {
   accountId: "123456789012",
   partition: "aws",
   repository: "your-org/batch-pipeline",
   ...projectStacks(),
+  stackResources: projectStackResources(),
   protectedStack: "prod",
   stateBucket: "your-org-pulumi-state",
   statePrefix: "batch-pipeline/",
@@ -96,7 +148,7 @@ function main(): void {
   const params: RoleParams = {
     ...EXAMPLE,
     ...(values.account ? { accountId: values.account } : {}),
-    ...(values.partition ? { partition: values.partition } : {}),
+    ...(values.partition ? { partition: values.partition, stackResources: projectStackResources(ROOT, values.partition) } : {}),
     ...(values.repository ? { repository: values.repository } : {}),
     ...(values["state-bucket"] ? { stateBucket: values["state-bucket"] } : {}),
     ...(values["state-prefix"] !== undefined ? { statePrefix: values["state-prefix"] } : {}),

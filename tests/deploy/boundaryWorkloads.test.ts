@@ -7,52 +7,50 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { boundaryArnOf, type PolicyDocument, stackRoles } from "../../deploy/policies";
-import { EXAMPLE } from "../../deploy/render";
+import { configResources, EXAMPLE } from "../../deploy/render";
 import { resourcePrefix } from "../../infra/naming";
 import { ACCOUNT_ID, type MockedStack, PROJECT, REGION, setupPulumiMocks, settle } from "../mocks";
 import { type AwsRequest, simulate } from "../support/iam";
+import { renderedStatementRequests } from "./boundaryRequests";
 
 const SSM = `arn:aws:ssm:${REGION}:${ACCOUNT_ID}:parameter/app/db-password`;
 const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:app/api-key-AbC123`;
 const TABLE = `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/results`;
 const params = { ...EXAMPLE, accountId: ACCOUNT_ID };
-/** dev's boundary as rendered with `--boundary-allow dynamodb:PutItem` (the stack's policyStatements need it). */
-const boundary = stackRoles({ ...params, boundaryExtraActions: ["dynamodb:PutItem"] }, "dev").boundary;
+const config = {
+  permissionsBoundaryArn: boundaryArnOf(params, "dev"),
+  compute: { spot: { instanceTypes: ["g5", "c7i"], allocationStrategy: "BEST_FIT" }, onDemand: { instanceTypes: ["g5"] } },
+  jobDefinitions: {
+    stats: {
+      build: { context: "examples/csv-stats" },
+      command: ["node", "stats.mjs"],
+      gpus: 1,
+      secrets: [
+        { name: "DB_PASSWORD", valueFrom: SSM },
+        { name: "API_KEY", valueFrom: `${SECRET}:key::` },
+      ],
+      volumes: [{ name: "shared", efsVolumeConfiguration: { fileSystemId: "fs-0123456789abcdef0", transitEncryption: "ENABLED", authorizationConfig: { accessPointId: "fsap-0123456789abcdef0", iam: "ENABLED" } } }],
+      mountPoints: [{ sourceVolume: "shared", containerPath: "/shared", readOnly: true }],
+      policyStatements: [{ Action: ["dynamodb:PutItem"], Resource: [TABLE] }],
+    },
+    merge: { image: "public.ecr.aws/docker/library/node:22.12-slim", command: ["node", "merge.mjs"] },
+  },
+  workflow: { steps: [{ name: "stats", jobDefinition: "stats", width: { fixed: 4 } }, { name: "merge", jobDefinition: "merge", dependsOn: ["stats"] }] },
+};
+/** dev's boundary as render.ts writes it from this config (its secrets, file system), with `--boundary-allow dynamodb:PutItem` (the stack's policyStatements need it). */
+const withConfig = { ...params, stackResources: { dev: configResources(config) } };
+const boundary = stackRoles({ ...withConfig, boundaryExtraActions: ["dynamodb:PutItem"] }, "dev").boundary;
 /** The same boundary rendered without it. */
-const plain = stackRoles(params, "dev").boundary;
+const plain = stackRoles(withConfig, "dev").boundary;
 let stack: MockedStack;
 
 beforeAll(async () => {
-  stack = await setupPulumiMocks(
-    {
-      permissionsBoundaryArn: boundaryArnOf(params, "dev"),
-      compute: { spot: { instanceTypes: ["g5", "c7i"], allocationStrategy: "BEST_FIT" }, onDemand: { instanceTypes: ["g5"] } },
-      jobDefinitions: {
-        stats: {
-          build: { context: "examples/csv-stats" },
-          command: ["node", "stats.mjs"],
-          gpus: 1,
-          secrets: [
-            { name: "DB_PASSWORD", valueFrom: SSM },
-            { name: "API_KEY", valueFrom: `${SECRET}:key::` },
-          ],
-          volumes: [{ name: "shared", efsVolumeConfiguration: { fileSystemId: "fs-0123456789abcdef0", transitEncryption: "ENABLED", authorizationConfig: { accessPointId: "fsap-0123456789abcdef0", iam: "ENABLED" } } }],
-          mountPoints: [{ sourceVolume: "shared", containerPath: "/shared", readOnly: true }],
-          policyStatements: [{ Action: ["dynamodb:PutItem"], Resource: [TABLE] }],
-        },
-        merge: { image: "public.ecr.aws/docker/library/node:22.12-slim", command: ["node", "merge.mjs"] },
-      },
-      workflow: { steps: [{ name: "stats", jobDefinition: "stats", width: { fixed: 4 } }, { name: "merge", jobDefinition: "merge", dependsOn: ["stats"] }] },
-    },
-    { stack: "dev" },
-  );
+  stack = await setupPulumiMocks(config, { stack: "dev" });
   await import("../../index.js");
   await settle();
 });
 
 const role = (name: string) => `arn:aws:iam::${ACCOUNT_ID}:role/${name}`;
-/** A policy resource as a request: `*` in an ARN becomes a name (a log group's `:*` its log stream). */
-const concrete = (arn: string) => (arn === "*" ? "*" : arn.replace(/:log-group:([^:]+):\*$/, ":log-group:$1:log-stream:x1").replace(/\*/g, "x1"));
 async function through(limit: PolicyDocument, identity: PolicyDocument, request: AwsRequest): Promise<string> {
   const result = await simulate(role(`${resourcePrefix(PROJECT, "dev")}-stats-role-1a2b3c4`), ACCOUNT_ID, { identity } as never, request, undefined, limit as never);
   return `${request.action} on ${request.resource} (${request.why}): ${result.result}${result.errors ? ` ${result.errors}` : ""}`;
@@ -66,15 +64,7 @@ describe("the permissions boundary, against a stack with secrets, EFS, policySta
   });
 
   it("allows every statement the pipeline renders into its roles, policyStatements included once rendered with their actions", async () => {
-    const requests: { identity: PolicyDocument; request: AwsRequest }[] = [];
-    for (const r of stack.resources.filter((x) => x.type === "aws:iam/rolePolicy:RolePolicy")) {
-      for (const st of (JSON.parse(r.inputs.policy) as PolicyDocument).Statement) {
-        if (st.Effect !== "Allow") continue;
-        const { Condition: _conditions, ...unconditioned } = st;
-        const identity = { Version: "2012-10-17", Statement: [unconditioned] } as unknown as PolicyDocument;
-        for (const action of [st.Action].flat()) for (const resource of [st.Resource].flat()) requests.push({ identity, request: { action: action as string, resource: concrete(resource as string), why: `${r.name} ${st.Sid}` } });
-      }
-    }
+    const requests = renderedStatementRequests(stack);
     const whys = requests.map((r) => r.request.why).join("\n");
     for (const sid of ["ReadSecrets", "MountEfs", "Config0"]) expect(whys, sid).toMatch(new RegExp(`${sid}`));
     const outcomes = await Promise.all(requests.map(({ identity, request }) => through(boundary, identity, request)));

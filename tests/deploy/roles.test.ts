@@ -21,6 +21,7 @@ import { noWildcardAllow } from "../../policy/iam";
 import { ACCOUNT_ID, type MockedStack, PROJECT, REGION, setupPulumiMocks, settle } from "../mocks";
 import { type AwsRequest, simulate, unknownToAws, type PolicyStatementJson } from "../support/iam";
 import { stackFileConfig } from "../policy/support";
+import { renderedStatementRequests } from "./boundaryRequests";
 import { assertNone, roleDocumentProblems } from "./stackChecks";
 
 const DEPLOY_DIR = join(__dirname, "..", "..", "deploy");
@@ -368,18 +369,8 @@ describe("the permissions boundary: nothing the deploy role creates can leave it
     return `${request.action} on ${request.resource} (${request.why}): ${result.result}${result.errors ? ` ${result.errors}` : ""}`;
   };
 
-  it("allows every statement of every role policy the stack renders (their actions on their resources)", async () => {
-    const concrete = (arn: string) => (arn === "*" ? "*" : arn.replace(/:log-group:([^:]+):\*$/, ":log-group:$1:log-stream:x1").replace(/\*/g, "x1"));
-    const requests: { identity: PolicyDocument; request: AwsRequest }[] = [];
-    for (const r of stack.resources.filter((x) => x.type === "aws:iam/rolePolicy:RolePolicy")) {
-      for (const st of (JSON.parse(r.inputs.policy) as PolicyDocument).Statement) {
-        if (st.Effect !== "Allow") continue;
-        // The statement without its conditions: the boundary is checked for the actions and resources alone.
-        const { Condition: _conditions, ...unconditioned } = st;
-        const identity = { Version: "2012-10-17", Statement: [unconditioned] } as unknown as PolicyDocument;
-        for (const action of [st.Action].flat()) for (const resource of [st.Resource].flat()) requests.push({ identity, request: { action: action as string, resource: concrete(resource as string), why: `${r.name} ${st.Sid}` } });
-      }
-    }
+  it("allows every statement of every role policy the stack renders (their actions on their resources, with the context their conditions require)", async () => {
+    const requests = renderedStatementRequests(stack);
     expect(requests.length).toBeGreaterThan(20);
     const outcomes = await Promise.all(requests.map(({ identity, request }) => throughBoundary(identity, request)));
     expect(outcomes.filter((o) => !o.endsWith(": Allowed"))).toEqual([]);
