@@ -339,7 +339,7 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
 /** The themes the deploy role's permissions are grouped in, each one managed policy (or one per stack, see below). */
 const THEMES = {
   "state-iam": ["OnlyBoundedRoles", "NeverUnbound", "NeverTheBoundary", "StateList", "StateMeta", "StateObjects", "Secrets", "NetworkLookups", "PowertoolsParameter", "RegistryLogin", "BoundedRoles", "Roles", "AttachAwsManagedPolicies", "DetachAwsManagedPolicies", "PassRolesToTheirServices", "PassSpotFleetRole", "InstanceProfiles", "OperatorPolicy", "ServiceLinkedRoles"],
-  compute: ["Batch", "BatchDescribe", "Ec2CreateTagged", "Ec2CreateVpc", "Ec2InOwnVpc", "Ec2SecurityGroupInAnyVpc", "Ec2TagOnCreate", "Ec2OwnResources", "Ec2SecurityGroupRules", "Ec2Describe"],
+  compute: ["Batch", "BatchDescribe", "Ec2CreateTagged", "Ec2CreateVpc", "Ec2InOwnVpc", "Ec2SecurityGroupInAnyVpc", "Ec2TagOnCreate", "Ec2OwnResources", "Ec2Retag", "Ec2SecurityGroupRules", "Ec2Describe"],
 } as const;
 
 /** A policy document's size as IAM counts it: characters without whitespace outside strings. */
@@ -448,12 +448,18 @@ function deployStatements(p: RoleParams): Statement[] {
     statement("Ec2TagOnCreate", ["ec2:CreateTags"], EC2_OWNED.map(ec2Arn), { StringEquals: { "ec2:CreateAction": EC2_CREATE.map((a) => a.slice(4)).concat("CreateVpc") } }),
     statement("Ec2OwnResources", [
       "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate",
-      "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags", "ec2:DeleteTags",
+      "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:DeleteTags",
       "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
       "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
       "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute",
       "ec2:ReleaseAddress", "ec2:DisassociateAddress", "ec2:DeleteNatGateway",
     ], EC2_OWNED.map(ec2Arn), { StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes } }),
+    // Retagging its own resources (a tag changed in the config) never sets another stack's tag on them: the stack
+    // tag, when the request carries it, is its own (a tag update without it changes other tags only).
+    statement("Ec2Retag", ["ec2:CreateTags"], EC2_OWNED.map(ec2Arn), {
+      StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes },
+      StringEqualsIfExists: { [`aws:RequestTag/${STACK_TAG}`]: prefixes },
+    }),
     // The rule an egress change adds or removes is a resource of its own, untagged; its group must be the stack's (above).
     statement("Ec2SecurityGroupRules", ["ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress"], [ec2Arn("security-group-rule")]),
     statement("Ec2Describe", [

@@ -300,6 +300,8 @@ describe("EC2: the deploy role changes only the EC2 resources of its stack (by t
       { action: "ec2:AuthorizeSecurityGroupEgress", resource: ec2("security-group/sg-0123456789abcdef0"), context: own, why: "egress rule" },
       { action: "ec2:CreateRoute", resource: ec2("route-table/rtb-0123456789abcdef0"), context: own, why: "awsx routes" },
       { action: "ec2:DeleteVpc", resource: ec2("vpc/vpc-0123456789abcdef0"), context: own, why: "pulumi destroy" },
+      { action: "ec2:CreateTags", resource: ec2("security-group/sg-0123456789abcdef0"), context: { ...own, ...tagged }, why: "retagging its own group with its tag" },
+      { action: "ec2:CreateTags", resource: ec2("launch-template/lt-0123456789abcdef0"), context: { ...own, "aws:RequestTag/project": "batch", "aws:TagKeys": ["project"] }, why: "a config tag changed (the stack tag not in the request)" },
     ]);
   });
 
@@ -318,6 +320,9 @@ describe("EC2: the deploy role changes only the EC2 resources of its stack (by t
       { action: "ec2:CreateSubnet", resource: ec2("vpc/vpc-0fedcba9876543210"), context: { [`aws:RequestTag/${STACK_TAG}`]: prod }, why: "a subnet in another team's VPC" },
       { action: "ec2:ModifySubnetAttribute", resource: ec2("subnet/subnet-0fedcba9876543210"), why: "another team's subnet" },
       { action: "ec2:DeleteNatGateway", resource: ec2("natgateway/nat-0fedcba9876543210"), why: "another team's NAT gateway" },
+      // Its own resources relabelled as another stack's (whose boundary lets its roles launch into groups tagged its own).
+      { action: "ec2:CreateTags", resource: ec2("security-group/sg-0123456789abcdef0"), context: { ...other(prod), [`aws:RequestTag/${STACK_TAG}`]: dev, "aws:TagKeys": [STACK_TAG] }, why: "retagging its own group as dev's" },
+      { action: "ec2:CreateTags", resource: ec2("launch-template/lt-0123456789abcdef0"), context: { ...other(prod), [`aws:RequestTag/${STACK_TAG}`]: "someone-else", "aws:TagKeys": [STACK_TAG, "project"] }, why: "retagging its own launch template as another team's" },
     ]);
   });
 });
