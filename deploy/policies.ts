@@ -98,12 +98,13 @@ function subject(p: RoleParams, context: string, workflow: string, ref: string):
 export const subjects = {
   /**
    * deploy.yml: the protected stack's role only in its environment (a reviewer approved that job); every
-   * other stack's on pushes to main (or in an environment of its name).
+   * other stack's only on pushes to main. Never an unprotected environment's subject: any branch's workflow
+   * may name an environment without reviewers or branch rules, and its token then says `environment:<name>`.
    */
   deployOf: (p: RoleParams, stack: string) =>
     stack === p.protectedStack
       ? [subject(p, `environment:${stack}`, "deploy.yml", "refs/heads/main")]
-      : [subject(p, "ref:refs/heads/main", "deploy.yml", "refs/heads/main"), subject(p, `environment:${stack}`, "deploy.yml", "refs/heads/main")],
+      : [subject(p, "ref:refs/heads/main", "deploy.yml", "refs/heads/main")],
   /** preview.yml: jobs of pull_request events without an environment (their workflow file is the pull request's merge ref). */
   previewOf: (p: RoleParams, _stack: string) => [subject(p, "pull_request", "preview.yml", "refs/pull/*/merge")],
   /** Every deploy subject the roles accept (what deploy.yml's jobs present), in order. */

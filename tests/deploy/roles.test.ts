@@ -214,8 +214,14 @@ describe("the deploy role, simulated against AWS's authorization data", () => {
   it("is trusted by the prod environment's jobs only; each stack's role by its own subjects, GitHub's default or the ID-bearing ones", () => {
     const subs = (trust: PolicyDocument) => Object.values(trust.Statement[0]!.Condition!).flatMap((c) => [c["token.actions.githubusercontent.com:sub"] ?? []].flat());
     expect(subs(prodRoles.deployTrust)).toEqual([`repo:${params.repository}:environment:prod`]);
-    expect(subs(devRoles.deployTrust)).toEqual([`repo:${params.repository}:ref:refs/heads/main`, `repo:${params.repository}:environment:dev`]);
+    // An unprotected stack's role: pushes to main only, never `environment:<stack>` (any branch's workflow may
+    // name an environment that has no reviewers or branch rules).
+    expect(subs(devRoles.deployTrust)).toEqual([`repo:${params.repository}:ref:refs/heads/main`]);
     const immutable = { ...params, repositoryIds: { owner: "1234567", repository: "89012345" }, jobWorkflowRef: true };
+    expect(subs(stackRoles(immutable, "dev").deployTrust)).toEqual([`repository_owner_id:1234567:repository_id:89012345:ref:refs/heads/main:job_workflow_ref:${params.repository}/.github/workflows/deploy.yml@refs/heads/main`]);
+    for (const stack of params.stacks.filter((s) => s !== params.protectedStack)) {
+      for (const p of [params, immutable]) expect(subs(stackRoles(p, stack).deployTrust).filter((sub) => sub.includes(":environment:")), stack).toEqual([]);
+    }
     expect(subs(stackRoles(immutable, "prod").deployTrust)).toEqual([`repository_owner_id:1234567:repository_id:89012345:environment:prod:job_workflow_ref:${params.repository}/.github/workflows/deploy.yml@refs/heads/main`]);
     expect(stackRoles(immutable, "dev").previewTrust.Statement[0]!.Condition).toEqual({
       StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
