@@ -78,6 +78,27 @@ describe("a role of the dev stack with an Allow of everything, through dev's bou
     expect(denied.filter((o) => !/: (ImplicitlyDenied|ExplicitlyDenied)$/.test(o))).toEqual([]);
   });
 
+  it("still denies IAM writes, role assumption, passing roles to other services and resource-policy writes when --boundary-allow names them (explicit Denies)", async () => {
+    const loose = stackRoles({ ...params, boundaryExtraActions: ["iam:CreateRole", "iam:PutRolePolicy", "sts:AssumeRole", "s3:PutBucketPolicy", "logs:PutResourcePolicy"] }, "dev").boundary;
+    const requests: AwsRequest[] = [
+      { action: "iam:CreateRole", resource: `arn:aws:iam::${ACCOUNT_ID}:role/${dev}-backdoor`, why: "an identity" },
+      { action: "iam:PutRolePolicy", resource: `arn:aws:iam::${ACCOUNT_ID}:role/${dev}-process-role-1a2b3c4`, why: "widening a role" },
+      { action: "iam:PassRole", resource: `arn:aws:iam::${ACCOUNT_ID}:role/${dev}-process-role-1a2b3c4`, context: { "iam:PassedToService": "lambda.amazonaws.com" }, why: "running code as its roles elsewhere" },
+      { action: "sts:AssumeRole", resource: `arn:aws:iam::${ACCOUNT_ID}:role/admin`, why: "becoming another role" },
+      { action: "s3:PutBucketPolicy", resource: `arn:aws:s3:::${dev}-input-1a2b3c4`, why: "opening the data" },
+      { action: "logs:PutResourcePolicy", resource: "*", why: "a log resource policy" },
+    ];
+    const results = await Promise.all(
+      requests.map(async (request) => {
+        const result = await simulate(`arn:aws:iam::${ACCOUNT_ID}:role/${dev}-backdoor`, ACCOUNT_ID, { everything } as never, request, undefined, loose as never);
+        return `${request.action} (${request.why}): ${result.result}`;
+      }),
+    );
+    expect(results.filter((o) => !o.endsWith(": ExplicitlyDenied"))).toEqual([]);
+    // Passing its instance roles to EC2 (Spot Fleet hands instances their profile) stays allowed.
+    expect(await through({ action: "iam:PassRole", resource: `arn:aws:iam::${ACCOUNT_ID}:role/${dev}-spot-instance-role-1a2b3c4`, context: { "iam:PassedToService": "ec2.amazonaws.com" }, why: "Spot Fleet" })).toMatch(/: Allowed$/);
+  });
+
   it("may still do what its own roles and AWS's managed policies of its instance and Spot Fleet roles call, on its own resources", async () => {
     const allowed = await outcomes([
       { action: "batch:SubmitJob", resource: arn("batch", `job-queue/${dev}-high-queue-1a2b3c4`), why: "its queue" },
