@@ -8,9 +8,12 @@
  * of its instance and Spot Fleet roles call on the stack's own resources stays allowed (the rendered role
  * policies pass through it in roles.test.ts and boundaryWorkloads.test.ts).
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type PolicyDocument, secretsKeyOf, STACK_TAG, stackRoles } from "../../deploy/policies";
-import { configResources, EXAMPLE } from "../../deploy/render";
+import { configResources, EXAMPLE, projectStackResources } from "../../deploy/render";
 import { resourcePrefix } from "../../infra/naming";
 import { ACCOUNT_ID, PROJECT, REGION } from "../mocks";
 import { type AwsRequest, simulate } from "../support/iam";
@@ -124,5 +127,32 @@ describe("a role of the dev stack with an Allow of everything, through dev's bou
       { action: "ecr:BatchGetImage", resource: arn("ecr", `repository/${dev}-orchestrator-repo-1a2b3c4`), why: "its images" },
     ]);
     expect(allowed.filter((o) => !o.endsWith(": Allowed"))).toEqual([]);
+  });
+});
+
+describe("what a stack's config names, as render.ts reads it for the boundary", () => {
+  it("takes the secrets, parameters, EFS file systems and private ECR repositories of Pulumi.<stack>.yaml", () => {
+    const dir = mkdtempSync(join(tmpdir(), "boundary-"));
+    writeFileSync(join(dir, "Pulumi.yaml"), "name: batch-pipeline\nruntime: nodejs\n");
+    writeFileSync(
+      join(dir, "Pulumi.dev.yaml"),
+      [
+        "config:",
+        "  batch-pipeline:jobDefinitions:",
+        "    stats:",
+        `      image: ${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com/team/stats:1.2`,
+        "      secrets:",
+        `        - { name: A, valueFrom: "${NAMED_SECRET}:key::" }`,
+        `        - { name: B, valueFrom: ${NAMED_PARAMETER} }`,
+        "      volumes:",
+        "        - { name: shared, efsVolumeConfiguration: { fileSystemId: fs-0123456789abcdef0 } }",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(join(dir, "Pulumi.prod.yaml"), "config:\n  aws:region: eu-west-1\n");
+    expect(projectStackResources(dir)).toEqual({
+      dev: { parameters: [NAMED_PARAMETER], secrets: [NAMED_SECRET], fileSystems: ["fs-0123456789abcdef0"], repositories: [arn("ecr", "repository/team/stats")] },
+      prod: {},
+    });
   });
 });
