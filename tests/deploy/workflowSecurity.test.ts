@@ -13,33 +13,9 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 
-const DIR = join(__dirname, "..", "..", ".github", "workflows");
-const FILES = readdirSync(DIR).filter((f) => f.endsWith(".yml")).sort();
-const text = (file: string) => readFileSync(join(DIR, file), "utf8");
+import { type Step, steps, type Workflow, workflow, WORKFLOW_FILES as FILES, workflowText as text } from "./workflowModel";
 
-interface Step {
-  name?: string;
-  uses?: string;
-  run?: string;
-  if?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, string>;
-}
-interface Job {
-  needs?: string | string[];
-  if?: string;
-  permissions?: Record<string, string> | string;
-  defaults?: { run?: { shell?: string } };
-  steps?: Step[];
-  uses?: string;
-}
-interface Workflow {
-  permissions?: Record<string, string> | string;
-  jobs: Record<string, Job>;
-}
-const workflow = (file: string) => parse(text(file)) as Workflow;
 const jobsOf = (file: string) => Object.entries(workflow(file).jobs);
-const steps = (job: Job) => job.steps ?? [];
 const action = (s: Step) => s.uses?.split("@")[0];
 
 /** A reference to an action or reusable workflow of another repository: owner/repo[/path]@<40 hex>. */

