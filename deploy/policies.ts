@@ -501,6 +501,11 @@ function deployStatements(p: RoleParams): Statement[] {
       "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource",
       "sns:ListTagsForResource", "sns:Subscribe",
     ], regional("sns", (x) => `${x}-*`)),
+    // The program grants only S3 the right to invoke the trigger (infra/trigger.ts) and subscribes only an
+    // email address to the failure topic (infra/observability.ts): a function open to any principal, or the
+    // failure topic delivered to an outside HTTPS endpoint or queue, is never a deploy's doing.
+    deny("TriggerInvokedByS3Only", ["lambda:AddPermission"], ["*"], { StringNotEquals: { "lambda:Principal": "s3.amazonaws.com" } }),
+    deny("EmailSubscriptionsOnly", ["sns:Subscribe"], ["*"], { StringNotEquals: { "sns:Protocol": "email" } }),
     statement("EventRules", [
       "events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule",
       "events:TagResource", "events:UntagResource", "events:ListTagsForResource",

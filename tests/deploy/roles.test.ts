@@ -156,7 +156,8 @@ const CREATE: Record<string, (r: Recorded) => AwsRequest> = {
   "aws:sns/topicPolicy:TopicPolicy": (r) => ({ action: "sns:SetTopicAttributes", resource: r.inputs.arn, why: r.type }),
   "aws:dynamodb/table:Table": (r) => ({ action: "dynamodb:CreateTable", resource: r.state.arn, why: r.type }),
   "aws:lambda/function:Function": (r) => ({ action: "lambda:CreateFunction", resource: r.state.arn, why: r.type }),
-  "aws:lambda/permission:Permission": (r) => ({ action: "lambda:AddPermission", resource: arnOf("lambda", `function:${r.inputs.function}`), why: r.type }),
+  // AddPermission carries the principal it grants (lambda:Principal), which the deploy role checks.
+  "aws:lambda/permission:Permission": (r) => ({ action: "lambda:AddPermission", resource: arnOf("lambda", `function:${r.inputs.function}`), context: { "lambda:Principal": r.inputs.principal }, why: r.type }),
   "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": (r) => ({ action: "lambda:PutFunctionEventInvokeConfig", resource: arnOf("lambda", `function:${r.inputs.functionName}`), why: r.type }),
   "aws:ecr/repository:Repository": (r) => ({ action: "ecr:CreateRepository", resource: r.state.arn, why: r.type }),
   "aws:ecr/lifecyclePolicy:LifecyclePolicy": (r) => ({ action: "ecr:PutLifecyclePolicy", resource: arnOf("ecr", `repository/${r.inputs.repository}`), why: r.type }),
@@ -190,6 +191,22 @@ describe("the deploy role, simulated against AWS's authorization data", () => {
       { action: "iam:PassRole", resource: role(`${prod}-process-role-1a2b3c4`), context: toSpotFleet, why: "a job role is no fleet role" },
       { action: "iam:PassRole", resource: role(`${prod}-spot-instance-role-1a2b3c4`), context: toSpotFleet, why: "nor is an instance role" },
       { action: "iam:PassRole", resource: role(`${resourcePrefix(PROJECT, "no-such-stack")}${SPOT_FLEET_ROLE}1a2b3c4`), context: toSpotFleet, why: "another stack's fleet role" },
+    ]);
+  });
+
+  it("opens the trigger only to S3 and subscribes only email to the failure topic (resource policies the program writes)", async () => {
+    const prod = resourcePrefix(PROJECT, "prod");
+    const fn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${prod}-trigger-fn-1a2b3c4`;
+    const topic = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${prod}-failures-1a2b3c4`;
+    await allowedAll(deploy, [
+      { action: "lambda:AddPermission", resource: fn, context: { "lambda:Principal": "s3.amazonaws.com" }, why: "the bucket notification's permission" },
+      { action: "sns:Subscribe", resource: topic, context: { "sns:Protocol": "email" }, why: "notifications.email" },
+    ]);
+    await deniedAll(deploy, [
+      { action: "lambda:AddPermission", resource: fn, context: { "lambda:Principal": "*" }, why: "the trigger opened to anyone" },
+      { action: "lambda:AddPermission", resource: fn, context: { "lambda:Principal": "999988887777" }, why: "the trigger opened to another account" },
+      { action: "sns:Subscribe", resource: topic, context: { "sns:Protocol": "https" }, why: "failures delivered to an outside endpoint" },
+      { action: "sns:Subscribe", resource: topic, context: { "sns:Protocol": "sqs" }, why: "failures delivered to another account's queue" },
     ]);
   });
 
