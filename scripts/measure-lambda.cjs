@@ -25,6 +25,8 @@ try {
     IDEMPOTENCY_TTL_SECONDS: "604800",
     PIPELINE_STACK: "batch-pipeline-dev-628b23",
     START_JOB_TAGS: "{\"project\":\"batch-pipeline\"}",
+    TRIGGER_BUCKET: "batch-pipeline-dev-628b23-input",
+    TRIGGER_PREFIX: "incoming/",
   };
   const loads = [];
   for (let i = 0; i < 7; i++) {
