@@ -9,6 +9,7 @@
  */
 import type { MountPoint, Secret, Ulimit, Volume } from "@aws-sdk/client-batch";
 import type { Platform } from "./batchRules";
+import { ENV_NAME, RESERVED_ENV_PREFIXES } from "../jobs/spec";
 
 /** A rule broken, at a path relative to the job definition (`["volumes", 0, "name"]`). */
 export interface ContainerProblem {
@@ -55,14 +56,12 @@ export const ULIMIT_NAMES = [
 /** An EFS file system id (`fs-` and hex), and an access point id (`fsap-` and hex). */
 const FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
 const ACCESS_POINT_ID = /^fsap-[0-9a-f]{8,40}$/;
-/** Environment variable names, as the stack config takes them for `environment`. */
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * ContainerProperties.environment: "Environment variables cannot start with AWS_BATCH. This naming
  * convention is reserved for variables that Batch sets." The pipeline owns `PIPELINE_` (the planner's and
- * the stack's variables) and sets `AWS_REGION` and `AWS_DEFAULT_REGION` on every container.
+ * the stack's variables): both prefixes are jobs/spec.ts' `RESERVED_ENV_PREFIXES`, which steps keep too.
+ * It also sets `AWS_REGION` and `AWS_DEFAULT_REGION` on every container.
  */
-export const RESERVED_ENV_PREFIXES = ["AWS_BATCH", "PIPELINE_"] as const;
 export const RESERVED_ENV_NAMES = ["AWS_REGION", "AWS_DEFAULT_REGION"] as const;
 
 /** Why Batch or the pipeline owns environment variable `name`, or undefined when a job may set it. */

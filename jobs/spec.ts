@@ -17,7 +17,7 @@ export const STEP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 const RESERVED_STEP_SUFFIX = /-(p\d+|b\d+-\d+)$/i;
 
 /** Batch forbids environment variables starting with `AWS_BATCH`; the orchestrator owns `PIPELINE_`. */
-const RESERVED_ENV_PREFIXES = ["AWS_BATCH", "PIPELINE_"] as const;
+export const RESERVED_ENV_PREFIXES = ["AWS_BATCH", "PIPELINE_"] as const;
 
 /** Parameters the planner always sets, for `Ref::` substitution in commands (contract/env.ts). */
 export const RESERVED_PARAMETERS: readonly string[] = [...Object.values(START_JOB_PARAMETERS), ...Object.values(TASK_PARAMETERS)];
@@ -31,7 +31,8 @@ export const MAX_DEPENDENCIES_PER_JOB = 20;
  */
 export const MAX_STEP_WIDTH = 1_000_000;
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Environment variable names, as steps and job definitions take them. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const positiveInt = (what: string) =>
   z.int(`${what} must be an integer`).min(1, `${what} must be at least 1`).max(MAX_STEP_WIDTH, `${what} must be at most ${MAX_STEP_WIDTH}`);
@@ -456,12 +457,23 @@ export function shellPlaceholderProblem(command: readonly string[]): string | un
  * as the literal text); known names are matched longest first, as Batch substitutes them.
  */
 export function unfilledPlaceholders(command: readonly string[], names: readonly string[]): string[] {
-  const sorted = [...names].sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  const known = sorted.length > 0 ? new RegExp(`Ref::(?:${sorted.join("|")})`, "g") : undefined;
+  const rest = substituteParameters(command, Object.fromEntries(names.map((name) => [name, ""])));
   const left = new Set<string>();
-  for (const arg of command) {
-    const rest = known ? arg.replace(known, "") : arg;
-    for (const m of rest.matchAll(/Ref::([A-Za-z0-9_]*)/g)) left.add(`Ref::${m[1]}`);
-  }
+  for (const arg of rest) for (const m of arg.matchAll(/Ref::([A-Za-z0-9_]*)/g)) left.add(`Ref::${m[1]}`);
   return [...left];
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * `command` with every `Ref::name` of a known parameter replaced by its value, wherever it occurs in an
+ * argument; placeholders of unknown parameters stay as they are (Batch leaves them). One pass, longest
+ * names first, so a value is never substituted again and `Ref::keyPrefix` is not read as `Ref::key`.
+ * What `batch-pipeline run` does to a task's command (cli/local/environment.ts).
+ */
+export function substituteParameters(command: readonly string[], parameters: Readonly<Record<string, string>>): string[] {
+  const names = Object.keys(parameters).sort((a, b) => b.length - a.length);
+  if (names.length === 0) return [...command];
+  const pattern = new RegExp(`Ref::(${names.map(escapeRegExp).join("|")})`, "g");
+  return command.map((arg) => arg.replace(pattern, (_, name: string) => parameters[name]!));
 }
