@@ -13,6 +13,7 @@
  * an override replaces the definition's command, and overrides or adds environment variables).
  */
 import type { ContainerOverrides } from "@aws-sdk/client-batch";
+import { substituteParameters } from "../../jobs/spec";
 
 /** The variables Batch sets in every container (a subset of contract's BATCH_INJECTED_ENVIRONMENT_WORST_CASE, checked by a test). */
 export const BATCH_ENV = {
@@ -28,19 +29,8 @@ export const BATCH_ENV = {
 /** `AWS_BATCH_CE_NAME` of a local run: there is no compute environment, only this machine. */
 export const LOCAL_COMPUTE_ENVIRONMENT = "local";
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/**
- * `command` with every `Ref::name` of a known parameter replaced by its value, wherever it occurs in an
- * argument; placeholders of unknown parameters stay as they are (Batch leaves them). One pass, longest
- * names first, so a value is never substituted again and `Ref::keyPrefix` is not read as `Ref::key`.
- */
-export function substituteParameters(command: readonly string[], parameters: Readonly<Record<string, string>>): string[] {
-  const names = Object.keys(parameters).sort((a, b) => b.length - a.length);
-  if (names.length === 0) return [...command];
-  const pattern = new RegExp(`Ref::(${names.map(escapeRegExp).join("|")})`, "g");
-  return command.map((arg) => arg.replace(pattern, (_, name: string) => parameters[name]!));
-}
+/** Batch's `Ref::` substitution (jobs/spec.ts), shared with the config's check that every placeholder has a value. */
+export { substituteParameters };
 
 /** What a job definition contributes to its jobs' containers. */
 export interface DefinitionContainer {
