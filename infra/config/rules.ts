@@ -12,7 +12,7 @@ import { containerProblems, environmentProblems } from "../containerRules";
 import { retryOnProblems } from "../retryStrategy";
 import type { ConfigDraft } from "./schema";
 import { shellPlaceholderProblem, shellScriptIndex } from "../../jobs/spec";
-import { placeholdersRule, stepOverridesRule, waitTimeoutRule, workflowOf, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
+import { placeholdersRule, specOf, stepOverridesRule, waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
 
 /** One broken rule: the key path (relative to the schema that applies the rule) and the rule. */
 export interface ConfigIssue {
@@ -247,16 +247,12 @@ export const isGpuInstanceType = (type: string): boolean => /^(p|g)\d/.test(type
  * status" (Batch user guide, "GPU jobs"); `optimal` holds none.
  */
 export const gpuInstanceTypesRule: ConfigRule = (cfg) => {
-  const definitions = Object.entries(cfg.jobDefinitions).filter(([, job]) => job.gpus !== undefined).map(([key]) => `jobDefinitions.${key}`);
-  let steps: string[] = [];
-  try {
-    steps = workflowOf(cfg).steps.filter((s) => s.gpus !== undefined).map((s) => `workflow step \`${s.name}\``);
-  } catch {
-    // workflowSpecRule reports a workflow that does not parse.
-  }
-  const asking = [...definitions, ...steps];
   // On Fargate the job definition's own rule says GPUs are not available there.
   if (processPlatform(cfg) === PlatformCapability.FARGATE) return [];
+  const definitions = Object.entries(cfg.jobDefinitions).filter(([, job]) => job.gpus !== undefined).map(([key]) => `jobDefinitions.${key}`);
+  // A workflow that does not parse is workflowSpecRule's to report.
+  const steps = (specOf(cfg)?.steps ?? []).filter((s) => s.gpus !== undefined).map((s) => `workflow step \`${s.name}\``);
+  const asking = [...definitions, ...steps];
   if (asking.length === 0 || EC2_ENVIRONMENTS.some((env) => cfg.compute[env].instanceTypes.some(isGpuInstanceType))) return [];
   return [{
     path: ["compute", "spot", "instanceTypes"],

@@ -39,7 +39,7 @@ export function workflowOf(cfg: Pick<ConfigDraft, "workflow" | "jobDefinitions">
 }
 
 /** The spec when it parses, undefined otherwise (then {@link workflowSpecRule} reports why). */
-function specOf(cfg: ConfigDraft): WorkflowSpec | undefined {
+export function specOf(cfg: ConfigDraft): WorkflowSpec | undefined {
   try {
     return workflowOf(cfg);
   } catch (e) {
