@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
 import { findProject, stackFile, stackNames } from "../cli/stack";
+import { PRIVATE_ECR_IMAGE, secretSource } from "../infra/containerRules";
 import { type RoleParams, type StackResources, stackRoles } from "./policies";
 
 const ROOT = join(__dirname, "..");
@@ -42,9 +43,6 @@ export function projectStackResources(root = ROOT, partition = EXAMPLE_PARTITION
 }
 
 const EXAMPLE_PARTITION = "aws";
-const SSM_PARAMETER = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/\S+$/;
-const SECRET = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6})(?::[^:]*:[^:]*:[^:]*)?$/;
-const PRIVATE_ECR_IMAGE = /^(\d{12})\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|on\.aws)\/([a-z0-9._/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 
 /**
  * What a stack's config (its `Pulumi.<stack>.yaml` `config:`, or the same values as the program reads them)
@@ -60,11 +58,12 @@ export function configResources(config: unknown, partition = EXAMPLE_PARTITION):
     if (Array.isArray(value)) value.forEach((v) => walk(v));
     else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, k);
     else if (typeof value === "string") {
-      const secret = SECRET.exec(value);
+      // The same parsers the stack's validation and its execution roles use (infra/containerRules.ts).
+      const source = secretSource(value);
       const image = PRIVATE_ECR_IMAGE.exec(value);
       if (key === "fileSystemId") fileSystems.add(value);
-      else if (SSM_PARAMETER.test(value)) parameters.add(value);
-      else if (secret) secrets.add(secret[1]!);
+      else if (source?.service === "ssm") parameters.add(source.arn);
+      else if (source) secrets.add(source.arn);
       else if (image) repositories.add(`arn:${image[2]!.startsWith("cn-") ? "aws-cn" : partition}:ecr:${image[2]}:${image[1]}:repository/${image[3]}`);
     }
   };

@@ -15,14 +15,7 @@ import {
 } from "@aws-sdk/client-batch";
 import type { PolicyStatement } from "./iam";
 import type { Platform } from "./jobDefinition";
-import { secretSource } from "./containerRules";
-
-/**
- * A private ECR image: `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repo>`, the FIPS form
- * (`dkr.ecr-fips`) and the dual-stack form (`<account>.dkr-ecr.<region>.on.aws`), by tag or digest.
- */
-const PRIVATE_ECR_IMAGE =
-  /^(\d{12})\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|on\.aws)\/([a-z0-9._\/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
+import { PRIVATE_ECR_IMAGE, secretSource } from "./containerRules";
 
 /**
  * What a Fargate execution role needs: write this definition's log streams, and pull the image when it

@@ -87,6 +87,13 @@ const SSM_PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/(?!\
  */
 const SECRET_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6})(?::[^:*?]*:[^:*?]*:[^:*?]*)?$/;
 
+/**
+ * A private ECR image: `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repo>`, the FIPS form
+ * (`dkr.ecr-fips`) and the dual-stack form (`<account>.dkr-ecr.<region>.on.aws`), by tag or digest.
+ */
+export const PRIVATE_ECR_IMAGE =
+  /^(\d{12})\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|on\.aws)\/([a-z0-9._\/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
+
 /** What a secret's `valueFrom` names: the resource to grant and the action that reads it. */
 export interface SecretSource {
   readonly service: "ssm" | "secretsmanager";
