@@ -157,7 +157,7 @@ function classify(out: ParsedTriggerEvent, index: number, read: () => RecordOutc
   } else if (options.accept && !outcome.key.endsWith(options.accept.suffix)) {
     ignore("outside-suffix");
   } else if (isFolderMarker(outcome)) {
-    out.ignored.push({ index, reason: "folder-marker", eventName: outcome.eventName, bucket: outcome.bucket, key: outcome.key });
+    ignore("folder-marker");
   } else {
     out.created.push(outcome);
   }
