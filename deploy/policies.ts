@@ -135,6 +135,16 @@ export const SERVICE_LINKED_ROLES = { "batch.amazonaws.com": "AWSServiceRoleForB
 /** The AWS managed policies the stack attaches (the ECS agent's instance role, the Spot Fleet role). */
 export const ATTACHED_AWS_POLICIES = ["service-role/AmazonEC2ContainerServiceforEC2Role", "service-role/AmazonEC2SpotFleetTaggingRole"];
 
+/** The ARNs of {@link ATTACHED_AWS_POLICIES} in the account's partition. */
+const attachedPolicyArns = (p: RoleParams): string[] => ATTACHED_AWS_POLICIES.map((name) => `arn:${p.partition}:iam::aws:policy/${name}`);
+
+/** One ARN per stack prefix of a regional service's resource, in any region of the account. */
+const regionalArns = (p: RoleParams, prefixes: readonly string[], service: string, resource: (prefix: string) => string) =>
+  prefixes.map((x) => `arn:${p.partition}:${service}:*:${p.accountId}:${resource(x)}`);
+
+/** Every EC2 resource of a type in the account: EC2 ids are generated, so tags, not ARNs, name the stack's. */
+const ec2Arn = (p: RoleParams, type: string) => `arn:${p.partition}:ec2:*:${p.accountId}:${type}/*`;
+
 /** The trust policy of a role that GitHub workflows with these token subjects may assume. */
 export function githubOidcTrust(p: RoleParams, sub: readonly string[]): PolicyDocument {
   return {
@@ -201,13 +211,13 @@ const RESOURCE_POLICY_WRITES = [
  */
 export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
   const prefixes = p.stacks.map((s) => resourcePrefix(p.project, s));
-  const regional = (service: string, resource: (prefix: string) => string) => prefixes.map((x) => `arn:${p.partition}:${service}:*:${p.accountId}:${resource(x)}`);
+  const regional = (service: string, resource: (prefix: string) => string) => regionalArns(p, prefixes, service, resource);
   const named = (kind: keyof StackResources) => [...new Set(p.stacks.flatMap((s) => p.stackResources?.[s]?.[kind] ?? []))].sort();
   const stackTag = { StringEquals: { [`aws:RequestTag/${STACK_TAG}`]: prefixes } };
   const ownJobs = { StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes } };
   // The instances of the stack's EC2 compute environments: launched with its instance profile (infra/computeEnvironment.ts).
   const ownProfile = { ArnLike: { "ec2:InstanceProfile": prefixes.map((x) => `arn:${p.partition}:iam::${p.accountId}:instance-profile/${x}-*`) } };
-  const ec2 = (type: string) => `arn:${p.partition}:ec2:*:${p.accountId}:${type}/*`;
+  const ec2 = (type: string) => ec2Arn(p, type);
   const fileSystems = named("fileSystems").map((id) => `arn:${p.partition}:elasticfilesystem:*:${p.accountId}:file-system/${id}`);
   const extra = [...new Set(p.boundaryExtraActions ?? [])].sort();
   return {
@@ -382,8 +392,8 @@ function deployStatements(p: RoleParams): Statement[] {
   const prefixes = p.stacks.map((s) => resourcePrefix(p.project, s));
   const arns = (format: (prefix: string) => string) => prefixes.map(format);
   const iam = (kind: string) => arns((x) => `arn:${p.partition}:iam::${p.accountId}:${kind}/${x}-*`);
-  const regional = (service: string, resource: (prefix: string) => string) => arns((x) => `arn:${p.partition}:${service}:*:${p.accountId}:${resource(x)}`);
-  const ec2Arn = (type: string) => `arn:${p.partition}:ec2:*:${p.accountId}:${type}/*`;
+  const regional = (service: string, resource: (prefix: string) => string) => regionalArns(p, prefixes, service, resource);
+  const ec2 = (type: string) => ec2Arn(p, type);
   return [
     ...guardStatements(p),
     ...stateStatements(p, true),
@@ -399,11 +409,11 @@ function deployStatements(p: RoleParams): Statement[] {
       "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:GetRolePolicy",
     ], iam("role")),
     statement("AttachAwsManagedPolicies", ["iam:AttachRolePolicy"], iam("role"), {
-      ArnEquals: { "iam:PolicyARN": ATTACHED_AWS_POLICIES.map((name) => `arn:${p.partition}:iam::aws:policy/${name}`) },
+      ArnEquals: { "iam:PolicyARN": attachedPolicyArns(p) },
       StringEquals: { "iam:PermissionsBoundary": boundaryArns(p) },
     }),
     statement("DetachAwsManagedPolicies", ["iam:DetachRolePolicy"], iam("role"), {
-      ArnEquals: { "iam:PolicyARN": ATTACHED_AWS_POLICIES.map((name) => `arn:${p.partition}:iam::aws:policy/${name}`) },
+      ArnEquals: { "iam:PolicyARN": attachedPolicyArns(p) },
     }),
     statement("PassRolesToTheirServices", ["iam:PassRole"], iam("role"), { StringEquals: { "iam:PassedToService": PASSED_TO_SERVICES } }),
     // BEST_FIT Spot environments hand Batch a Spot Fleet role, which Batch passes on to Spot Fleet: only
@@ -438,15 +448,15 @@ function deployStatements(p: RoleParams): Statement[] {
     // EC2 resource of the program carries from its creation (infra/computeEnvironment.ts, infra/network.ts):
     // created only with it (aws:RequestTag, tagged in the create call: ec2:CreateAction), changed and deleted
     // only when they carry it (aws:ResourceTag). Another team's launch templates, groups and network are out of reach.
-    statement("Ec2CreateTagged", EC2_CREATE, EC2_OWNED.filter((t) => t !== "vpc").map(ec2Arn), { StringEquals: { [`aws:RequestTag/${STACK_TAG}`]: prefixes } }),
-    statement("Ec2CreateVpc", ["ec2:CreateVpc"], [ec2Arn("vpc")], { StringEquals: { [`aws:RequestTag/${STACK_TAG}`]: prefixes } }),
+    statement("Ec2CreateTagged", EC2_CREATE, EC2_OWNED.filter((t) => t !== "vpc").map(ec2), { StringEquals: { [`aws:RequestTag/${STACK_TAG}`]: prefixes } }),
+    statement("Ec2CreateVpc", ["ec2:CreateVpc"], [ec2("vpc")], { StringEquals: { [`aws:RequestTag/${STACK_TAG}`]: prefixes } }),
     // Subnets, route tables, gateways go only into the stack's own VPC; a security group into any (the default
     // VPC or an existing one carries no stack tag).
-    statement("Ec2InOwnVpc", ["ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:CreateNatGateway"], [ec2Arn("vpc")], {
+    statement("Ec2InOwnVpc", ["ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:CreateNatGateway"], [ec2("vpc")], {
       StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes },
     }),
-    statement("Ec2SecurityGroupInAnyVpc", ["ec2:CreateSecurityGroup"], [ec2Arn("vpc")]),
-    statement("Ec2TagOnCreate", ["ec2:CreateTags"], EC2_OWNED.map(ec2Arn), { StringEquals: { "ec2:CreateAction": EC2_CREATE.map((a) => a.slice(4)).concat("CreateVpc") } }),
+    statement("Ec2SecurityGroupInAnyVpc", ["ec2:CreateSecurityGroup"], [ec2("vpc")]),
+    statement("Ec2TagOnCreate", ["ec2:CreateTags"], EC2_OWNED.map(ec2), { StringEquals: { "ec2:CreateAction": EC2_CREATE.map((a) => a.slice(4)).concat("CreateVpc") } }),
     statement("Ec2OwnResources", [
       "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate",
       "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:DeleteTags",
@@ -454,15 +464,15 @@ function deployStatements(p: RoleParams): Statement[] {
       "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
       "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute",
       "ec2:ReleaseAddress", "ec2:DisassociateAddress", "ec2:DeleteNatGateway",
-    ], EC2_OWNED.map(ec2Arn), { StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes } }),
+    ], EC2_OWNED.map(ec2), { StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes } }),
     // Retagging its own resources (a tag changed in the config) never sets another stack's tag on them: the stack
     // tag, when the request carries it, is its own (a tag update without it changes other tags only).
-    statement("Ec2Retag", ["ec2:CreateTags"], EC2_OWNED.map(ec2Arn), {
+    statement("Ec2Retag", ["ec2:CreateTags"], EC2_OWNED.map(ec2), {
       StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes },
       StringEqualsIfExists: { [`aws:RequestTag/${STACK_TAG}`]: prefixes },
     }),
     // The rule an egress change adds or removes is a resource of its own, untagged; its group must be the stack's (above).
-    statement("Ec2SecurityGroupRules", ["ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress"], [ec2Arn("security-group-rule")]),
+    statement("Ec2SecurityGroupRules", ["ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress"], [ec2("security-group-rule")]),
     statement("Ec2Describe", [
       "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules",
       "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcAttribute", "ec2:DescribeInternetGateways", "ec2:DescribeRouteTables",
