@@ -185,6 +185,8 @@ const boundaryArns = (p: RoleParams) => p.stacks.map((stack) => boundaryArnOf(p,
 
 /** Writes of the boundary policy itself. */
 const POLICY_WRITES = ["iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:TagPolicy", "iam:UntagPolicy"];
+/** Writes of an existing managed policy's document. */
+const POLICY_VERSION_WRITES = ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion"];
 /** Resource policies that could open the stacks' data or functions to others (wildcards: a Deny only). */
 const RESOURCE_POLICY_WRITES = [
   "s3:*Policy", "s3:*Acl", "s3:Put*PublicAccessBlock", "logs:*ResourcePolicy", "ecr:SetRepositoryPolicy", "sqs:AddPermission", "sqs:SetQueueAttributes",
@@ -283,9 +285,10 @@ export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
  * reopen them. A role of the account may be created, changed or given policies only with the boundary
  * attached (`iam:PermissionsBoundary`, which IAM evaluates on the role's boundary, or on the boundary a
  * CreateRole or PutRolePermissionsBoundary sets); no boundary may be removed; the boundary policy is never
- * written; and no trust policy is rewritten in place (a trust change replaces the role, which the program
- * asks for with `replaceOnChanges`: IAM cannot read a trust document's principals, so a rewrite is refused
- * outright).
+ * written; no managed policy is rewritten (no policy version: the operator policy people hold is replaced
+ * instead, infra/operator.ts); and no trust policy is rewritten in place (a trust change replaces the role,
+ * which the program asks for with `replaceOnChanges`: IAM cannot read a trust document's principals, so a
+ * rewrite is refused outright).
  */
 function guardStatements(p: RoleParams): Statement[] {
   return [
@@ -294,6 +297,8 @@ function guardStatements(p: RoleParams): Statement[] {
     ], ["*"], { StringNotEquals: { "iam:PermissionsBoundary": boundaryArns(p) } }),
     deny("NeverUnbound", ["iam:DeleteRolePermissionsBoundary", "iam:UpdateAssumeRolePolicy"], ["*"]),
     deny("NeverTheBoundary", POLICY_WRITES, boundaryArns(p)),
+    // No managed policy is ever rewritten: people hold the operator policy (infra/operator.ts replaces it instead).
+    deny("NoPolicyRewrites", POLICY_VERSION_WRITES, ["*"]),
   ];
 }
 
@@ -426,8 +431,7 @@ function deployStatements(p: RoleParams): Statement[] {
       "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:UntagInstanceProfile", "iam:ListInstanceProfileTags",
     ], iam("instance-profile")),
     statement("OperatorPolicy", [
-      "iam:CreatePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
-      "iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy", "iam:ListPolicyTags",
+      "iam:CreatePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:TagPolicy", "iam:UntagPolicy", "iam:ListPolicyTags",
     ], iam("policy")),
     statement("ServiceLinkedRoles", ["iam:CreateServiceLinkedRole"],
       Object.entries(SERVICE_LINKED_ROLES).map(([service, role]) => `arn:${p.partition}:iam::${p.accountId}:role/aws-service-role/${service}/${role}`),

@@ -11,6 +11,9 @@ export interface InputBucketArgs {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
+/** The calls that write a bucket policy: the input bucket's own policy denies them to every principal once written. */
+export const BUCKET_POLICY_WRITES = ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"] as const;
+
 /** Lifecycle rules for the args: aborting stale multipart uploads always, expirations when set. Pure. */
 export function lifecycleRules(s: Pick<InputBucketArgs, "noncurrentVersionExpirationDays" | "expireObjectsAfterDays">): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
   const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [
@@ -38,7 +41,7 @@ export function lifecycleRules(s: Pick<InputBucketArgs, "noncurrentVersionExpira
 
 /**
  * The bucket objects land in: private (public access blocked, ACLs disabled), encrypted, TLS only, and
- * versioned so each upload of a key is a distinct object version with its own run.
+ * versioned so each upload of a key is a distinct object version with its own run; its policy is written once.
  */
 export class InputBucket extends pulumi.ComponentResource {
   readonly bucket: aws.s3.Bucket;
@@ -88,10 +91,24 @@ export class InputBucket extends pulumi.ComponentResource {
             Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`],
             Condition: { Bool: { "aws:SecureTransport": "false" } },
           },
+          // Written once: no principal of the account (the deploy role included, whatever its identity policy
+          // allows) may rewrite or remove this policy afterwards, so a deploy job can never open the data to
+          // another account through it. S3 keeps that right for the account's root user alone ("the root
+          // principal in a bucket owner's AWS account can perform the GetBucketPolicy, PutBucketPolicy, and
+          // DeleteBucketPolicy API actions, even if their bucket policy explicitly denies the root principal's
+          // access", PutBucketPolicy, Amazon S3 API Reference).
+          {
+            Sid: "DenyPolicyRewrites",
+            Effect: "Deny",
+            Principal: "*",
+            Action: [...BUCKET_POLICY_WRITES],
+            Resource: [this.bucket.arn],
+          },
         ]),
       },
-      // S3 rejects a bucket policy while the public access block is being applied.
-      { parent: this, dependsOn: [publicAccess] },
+      // S3 rejects a bucket policy while the public access block is being applied. Kept on delete: the deploy
+      // role may not delete it (above), and deleting the bucket removes it.
+      { parent: this, dependsOn: [publicAccess], retainOnDelete: true },
     );
     const lifecycle = new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,

@@ -94,7 +94,10 @@ export class OperatorPolicy extends pulumi.ComponentResource {
         policy: policyJson(statements),
         tags: args.tags,
       },
-      { parent: this },
+      // People hold this policy, so no deploy may rewrite it (deploy/policies.ts denies policy versions): a
+      // change creates a new policy (the `operatorPolicyArn` output moves to it) and keeps the old one for its
+      // holders, whom an administrator moves over. Rewriting it would give its holders whatever a deploy job wrote.
+      { parent: this, replaceOnChanges: ["policy"], deleteBeforeReplace: false, retainOnDelete: true },
     );
     this.registerOutputs({ policyArn: this.policy.arn });
   }

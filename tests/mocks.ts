@@ -24,6 +24,8 @@ export interface RecordedResource {
   parent?: string;
   /** The inputs whose change replaces the resource (`replaceOnChanges`). */
   replaceOnChanges?: string[];
+  /** `retainOnDelete`: a destroy or replacement leaves the cloud resource (recorded only when set). */
+  retainOnDelete?: true;
 }
 
 function hex(seed: string, length: number): string {
@@ -146,7 +148,7 @@ export interface MockedStack {
  */
 export async function setupPulumiMocks(config: Record<string, unknown> = {}, options: { stack?: string } = {}): Promise<MockedStack> {
   const stack: MockedStack = { resources: [], calls: [], partition: "aws" };
-  const edges = new Map<string, { dependsOn: string[]; parent?: string; replaceOnChanges?: string[] }>();
+  const edges = new Map<string, { dependsOn: string[]; parent?: string; replaceOnChanges?: string[]; retainOnDelete?: true }>();
   pulumi.runtime.setAllConfig(
     Object.fromEntries(
       Object.entries(config).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
@@ -181,6 +183,7 @@ export async function setupPulumiMocks(config: Record<string, unknown> = {}, opt
       dependsOn: (req.getDependenciesList() as string[]).map(urnName),
       parent: req.getParent() ? urnName(req.getParent()) : undefined,
       replaceOnChanges: req.getReplaceonchangesList() as string[],
+      ...(req.getRetainondelete() ? { retainOnDelete: true as const } : {}),
     });
     return register(req, callback);
   };

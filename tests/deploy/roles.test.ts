@@ -210,6 +210,46 @@ describe("the deploy role, simulated against AWS's authorization data", () => {
     ]);
   });
 
+  it("writes the input bucket's policy once: with it in place, nobody it runs as may rewrite or remove it (S3 leaves that to the account's root user)", async () => {
+    const written = stack.resources.find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy")!;
+    const bucketPolicy = JSON.parse(String(written.inputs.policy)) as PolicyDocument;
+    const bucket = `arn:aws:s3:::${written.inputs.bucket}`;
+    expect(written.retainOnDelete, "a destroy leaves the policy to the bucket's deletion").toBe(true);
+    const withPolicy = async (request: AwsRequest) => {
+      const result = await simulate(PRINCIPAL, ACCOUNT_ID, deploy as never, request, bucketPolicy as never);
+      return `${request.action} (${request.why}): ${result.result}`;
+    };
+    // The first write (the bucket has no policy yet) is a deploy's.
+    await allowedAll(deploy, [{ action: "s3:PutBucketPolicy", resource: bucket, why: "the policy's first write" }]);
+    const later = await Promise.all([
+      { action: "s3:PutBucketPolicy", resource: bucket, why: "granting the data to another account" },
+      { action: "s3:DeleteBucketPolicy", resource: bucket, why: "removing TLS-only and the lock" },
+    ].map(withPolicy));
+    expect(later).toEqual(["s3:PutBucketPolicy (granting the data to another account): ExplicitlyDenied", "s3:DeleteBucketPolicy (removing TLS-only and the lock): ExplicitlyDenied"]);
+    // The lock denies the policy writes only: the deploy's other bucket calls still pass with it in place.
+    expect(await withPolicy({ action: "s3:PutBucketVersioning", resource: bucket, context: { "aws:SecureTransport": "true" }, why: "versioning" })).toMatch(/: Allowed$/);
+    // Nor can the deploy role open the bucket another way: ACLs, access points, replication, another owner.
+    await deniedAll(deploy, ["s3:PutBucketAcl", "s3:PutObjectAcl", "s3:CreateAccessPoint", "s3:PutReplicationConfiguration", "s3:PutBucketOwnershipControls"].map((action) => ({
+      action, resource: action === "s3:PutObjectAcl" ? `${bucket}/incoming/a.csv` : action === "s3:CreateAccessPoint" ? `arn:aws:s3:${REGION}:${ACCOUNT_ID}:accesspoint/out` : action === "s3:PutBucketOwnershipControls" ? "arn:aws:s3:::someone-elses-bucket" : bucket, why: "another way in",
+    })));
+  });
+
+  it("may create the operator policy but never rewrite it: people hold it, so a change creates a new policy and keeps the old", async () => {
+    const prod = resourcePrefix(PROJECT, "prod");
+    const operator = `arn:aws:iam::${ACCOUNT_ID}:policy/${prod}-operator-policy-1a2b3c4`;
+    const written = stack.resources.find((r) => r.type === "aws:iam/policy:Policy")!;
+    expect([written.replaceOnChanges, written.retainOnDelete]).toEqual([["policy"], true]);
+    await allowedAll(deploy, [{ action: "iam:CreatePolicy", resource: operator, why: "the operator policy, or its replacement" }]);
+    await deniedAll(deploy, ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion"].flatMap((action): AwsRequest[] => [
+      { action, resource: operator, why: "rewriting what its holders may do" },
+      { action, resource: `arn:aws:iam::${ACCOUNT_ID}:policy/AdminsPolicy`, why: "rewriting another managed policy" },
+    ]).concat([
+      { action: "iam:AttachUserPolicy", resource: `arn:aws:iam::${ACCOUNT_ID}:user/someone`, context: { "iam:PolicyARN": operator }, why: "giving a policy it wrote to a person" },
+      { action: "iam:AttachGroupPolicy", resource: `arn:aws:iam::${ACCOUNT_ID}:group/operators`, context: { "iam:PolicyARN": operator }, why: "giving a policy it wrote to a group" },
+      { action: "iam:PutUserPolicy", resource: `arn:aws:iam::${ACCOUNT_ID}:user/someone`, why: "an inline policy on a person" },
+    ]));
+  });
+
   it("may read Powertools' layer only in the account AWS publishes it from", async () => {
     const layer = (account: string) => `arn:aws:lambda:${REGION}:${account}:layer:${POWERTOOLS_LAYER_NAME}:44`;
     await allowedAll(deploy, [{ action: "lambda:GetLayerVersion", resource: layer(POWERTOOLS_LAYER_ACCOUNT), why: "CreateFunction with the layer" }]);

@@ -299,7 +299,7 @@ describe("orchestrator (start job)", () => {
 });
 
 describe("input bucket", () => {
-  it("is versioned, encrypted, private, owner-enforced and TLS-only", () => {
+  it("is versioned, encrypted, private, owner-enforced and TLS-only, and its policy is written once", () => {
     const bucket = one("aws:s3/bucket:Bucket", "-input").state.bucket;
     expect(one("aws:s3/bucketVersioning:BucketVersioning", "-input-versioning").inputs).toMatchObject({ bucket, versioningConfiguration: { status: "Enabled" } });
     expect(one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "-input-encryption").inputs.rules[0]).toMatchObject({
@@ -315,6 +315,8 @@ describe("input bucket", () => {
     const policy = JSON.parse(one("aws:s3/bucketPolicy:BucketPolicy", "-input-tls-only").inputs.policy);
     expect(policy.Statement).toEqual([
       expect.objectContaining({ Effect: "Deny", Principal: "*", Action: ["s3:*"], Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+      // tests/deploy/roles.test.ts simulates it against the deploy role.
+      { Sid: "DenyPolicyRewrites", Effect: "Deny", Principal: "*", Action: ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"], Resource: [`arn:aws:s3:::${bucket}`] },
     ]);
   });
 
