@@ -393,7 +393,6 @@ describe("EC2: the deploy role changes only the EC2 resources of its stack (by t
 describe("the permissions boundary: nothing the deploy role creates can leave it", () => {
   const prod = resourcePrefix(PROJECT, "prod");
   const processRole = role(`${prod}-process-role-1a2b3c4`);
-  const bounded = { "iam:PermissionsBoundary": BOUNDARY };
 
   it("is on every role the stack creates (stack config permissionsBoundaryArn), and a trust change replaces the role instead of rewriting it", () => {
     const roles = stack.resources.filter((r) => r.type === "aws:iam/role:Role");
@@ -404,7 +403,12 @@ describe("the permissions boundary: nothing the deploy role creates can leave it
     }
   });
 
-  it("keeps the deploy role from creating or changing a role without it, removing or replacing it, writing it, or rewriting a trust", async () => {
+  it.each(params.stacks)("keeps %s's deploy role from creating or changing a role without its boundary, removing or replacing it, writing it or any policy version, or rewriting a trust", async (name) => {
+    const deploy = stackRoles(params, name).deployPolicies;
+    const prod = resourcePrefix(PROJECT, name);
+    const BOUNDARY = boundaryArnOf(params, name);
+    const processRole = role(`${prod}-process-role-1a2b3c4`);
+    const bounded = { "iam:PermissionsBoundary": BOUNDARY };
     await deniedAll(deploy, [
       { action: "iam:CreateRole", resource: role(`${prod}-backdoor`), why: "a role without a boundary" },
       { action: "iam:CreateRole", resource: role(`${prod}-backdoor`), context: { "iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess" }, why: "a role with another boundary" },
@@ -415,6 +419,8 @@ describe("the permissions boundary: nothing the deploy role creates can leave it
       { action: "iam:PutRolePermissionsBoundary", resource: processRole, context: { "iam:PermissionsBoundary": `arn:aws:iam::${ACCOUNT_ID}:policy/${prod}-operator-1a2b3c4` }, why: "replacing the boundary with a policy it writes" },
       { action: "iam:UpdateAssumeRolePolicy", resource: processRole, context: bounded, why: "rewriting a trust (to an outside account: IAM cannot read the document)" },
       ...["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion", "iam:DeletePolicy", "iam:CreatePolicy"].map((action) => ({ action, resource: BOUNDARY, why: "writing the boundary itself" })),
+      ...params.stacks.filter((other) => other !== name).map((other) => ({ action: "iam:CreateRole", resource: role(`${prod}-backdoor`), context: { "iam:PermissionsBoundary": boundaryArnOf(params, other) }, why: `a role with ${other}'s boundary` })),
+      ...["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"].map((action) => ({ action, resource: `arn:aws:iam::${ACCOUNT_ID}:policy/${prod}-operator-policy-1a2b3c4`, why: "rewriting the operator policy people hold" })),
       { action: "iam:PassRole", resource: role("someone-elses-unbounded-role"), context: { "iam:PassedToService": "lambda.amazonaws.com" }, why: "passing an unbounded role" },
       { action: "iam:CreateRole", resource: role("batch-pipeline-deploy"), context: bounded, why: "a role outside the stacks' prefixes, even bounded" },
     ]);
