@@ -13,7 +13,7 @@
  * list of ids, never lists the run again, and reports a timeout as the orchestrator's SubmissionError
  * without saying which jobs still run, which is what an operator needs to know here.
  */
-import { describeJobs, TERMINAL } from "../jobs/batch";
+import { describeJobs, TERMINAL } from "../batch/calls";
 import { type CancelDeps, type CancelOutcome, type CancelPlan, listingSettlesAt, planCancel, type TerminatedJob, terminatedEntry, Terminator } from "./cancelRun";
 import { fmtInt } from "./format";
 import { LISTING_SETTLE_MS, type RunSnapshot } from "./runModel";

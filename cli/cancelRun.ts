@@ -14,7 +14,7 @@
  * orchestrator does for an earlier attempt's partial DAG (jobs/attempts.ts `waitUntilStopped`).
  */
 import type { JobStatus } from "@aws-sdk/client-batch";
-import { type BatchDeps, describeJobs, listArrayChildren, TERMINAL, terminateJobs } from "../jobs/batch";
+import { type BatchDeps, describeJobs, listArrayChildren, TERMINAL, terminateJobs } from "../batch/calls";
 import { LISTING_SETTLE_MS, type RunJob, type RunSnapshot, toRunJob } from "./runModel";
 
 /** Children that TerminateJob on their parent does not stop: they must be terminated themselves. */
@@ -117,7 +117,7 @@ export interface CancelDeps extends BatchDeps {
 /** A job as a {@link TerminatedJob} of `kind`, in its state now. */
 export const terminatedEntry = (job: RunJob, kind: TerminatedJob["kind"]): TerminatedJob => ({ step: job.step, jobId: job.jobId, jobName: job.jobName, kind, status: job.status });
 
-/** Terminates each job and child once (concurrency 4, throttling retried: jobs/batch.ts `terminateJobs`), keeping the tally. */
+/** Terminates each job and child once (concurrency 4, throttling retried: batch/calls.ts `terminateJobs`), keeping the tally. */
 export class Terminator {
   readonly terminated: TerminatedJob[] = [];
   readonly failed: FailedTermination[] = [];

@@ -5,7 +5,7 @@
  * jobs depend on each other, N_TO_N ones labelled. Also the `--size` parser of `plan`.
  */
 import { InvalidArgumentError } from "commander";
-import type { Plan, PlannedJob } from "../jobs/planner";
+import type { Plan, PlannedJob } from "../workflow/planner";
 import { fmtInt, terminalText } from "./format";
 
 /** Units `--size` accepts: decimal (KB = 1,000 bytes) and binary (KiB = 1,024 bytes), as `formatBytes` prints them. */

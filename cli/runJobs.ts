@@ -12,7 +12,7 @@
  */
 import type { JobStatus } from "@aws-sdk/client-batch";
 import { RUN_ID_PATTERN, runJobNamePrefix, startJobNamePrefix } from "../contract";
-import { type BatchApi, describeJobs, listArrayChildren, listJobsNamed, TERMINAL } from "../jobs/batch";
+import { type BatchApi, describeJobs, listArrayChildren, listJobsNamed, TERMINAL } from "../batch/calls";
 import { CLI_EXIT, CliError } from "./errors";
 import type { StackOutputs } from "./outputs";
 import { LISTING_SETTLE_MS, type RunJob, type RunSnapshot, snapshotOf, toRunJob } from "./runModel";

@@ -8,7 +8,7 @@
 import type { JobSummary } from "@aws-sdk/client-batch";
 import { ListJobsCommand } from "@aws-sdk/client-batch";
 import { RUN_ID_CHARS, START_JOB_NAME_PREFIX } from "../contract";
-import { withThrottleRetry } from "../jobs/batch";
+import { withThrottleRetry } from "../batch/calls";
 import { CliError } from "./errors";
 import type { StackOutputs } from "./outputs";
 import { fetchRun, type RunDeps, unknownRunError } from "./runJobs";

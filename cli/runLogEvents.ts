@@ -18,7 +18,7 @@
  * exist fails every call the same way ("The specified log group does not exist."): that is an error of its own.
  */
 import { FilterLogEventsCommand, type FilteredLogEvent } from "@aws-sdk/client-cloudwatch-logs";
-import { isThrottlingError } from "../jobs/batch";
+import { isThrottlingError } from "../batch/calls";
 import type { AwsClients } from "./context";
 import { CLI_EXIT, CliError } from "./errors";
 import type { LogSource } from "./runLogs";

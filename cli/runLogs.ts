@@ -16,7 +16,7 @@
  */
 import type { JobDetail, JobStatus } from "@aws-sdk/client-batch";
 import { TASK_ENV } from "../contract";
-import { type BatchDeps, describeJobs, listArrayChildren, TERMINAL } from "../jobs/batch";
+import { type BatchDeps, describeJobs, listArrayChildren, TERMINAL } from "../batch/calls";
 import { CliError } from "./errors";
 import type { StackOutputs } from "./outputs";
 import type { RunJob, RunSnapshot } from "./runModel";

@@ -6,7 +6,7 @@
  */
 import type { JobDetail, JobStatus } from "@aws-sdk/client-batch";
 import { START_JOB_ENV, TASK_ENV } from "../contract";
-import { TERMINAL } from "../jobs/batch";
+import { TERMINAL } from "../batch/calls";
 
 /** Every job state, in the order a job passes through them. */
 export const JOB_STATES: readonly JobStatus[] = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"];

@@ -7,7 +7,7 @@
 import { createReadStream } from "node:fs";
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { S3_MAX_KEY_BYTES } from "../contract";
+import { type KeyRejection, keyRejection, keyRejectionRule, S3_MAX_KEY_BYTES } from "../contract";
 import { fmtInt, formatBytes } from "./format";
 import type { StackOutputs } from "./outputs";
 
@@ -21,6 +21,14 @@ export const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
 /** Parts uploaded at once (lib-storage `queueSize`): at most this many parts are buffered in memory. */
 export const UPLOAD_QUEUE_SIZE = 4;
 
+/** What to do about each rejection. */
+const KEY_FIX: Readonly<Record<KeyRejection, string>> = {
+  "ignored-prefix": "use a key outside it",
+  "outside-prefix": "use a key that starts with it",
+  "outside-suffix": "use a key that ends with it",
+  "folder-marker": 'use a key that does not end in "/"',
+};
+
 /**
  * Why the trigger would never start a run for `key` (of an object of `sizeBytes`), as one line naming the
  * rule and what to do, or `undefined` when it would. These are the stack's notification filter
@@ -31,18 +39,9 @@ export function keyProblem(key: string, sizeBytes: number, outputs: Pick<StackOu
   const bytes = Buffer.byteLength(key, "utf8");
   if (key === "") return "the key is empty; pass --key with a key under the trigger prefix, or leave --key out";
   if (bytes > S3_MAX_KEY_BYTES) return `key ${JSON.stringify(key.slice(0, 60))}… is ${fmtInt(bytes)} bytes in UTF-8; S3 keys are at most ${fmtInt(S3_MAX_KEY_BYTES)} bytes`;
-  if (outputs.outputPrefix !== "" && key.startsWith(outputs.outputPrefix)) {
-    return `key ${JSON.stringify(key)} is under the output prefix ${JSON.stringify(outputs.outputPrefix)} (trigger.outputPrefix), which the trigger ignores so the pipeline never triggers itself; use a key outside it`;
-  }
-  if (!key.startsWith(outputs.triggerPrefix)) {
-    return `key ${JSON.stringify(key)} is not under the trigger prefix ${JSON.stringify(outputs.triggerPrefix)} (trigger.prefix), so no run would start; use a key that starts with it`;
-  }
-  if (!key.endsWith(outputs.triggerSuffix)) {
-    return `key ${JSON.stringify(key)} does not end with the trigger suffix ${JSON.stringify(outputs.triggerSuffix)} (trigger.suffix), so no run would start; use a key that ends with it`;
-  }
-  if (key.endsWith("/") && sizeBytes === 0) {
-    return `key ${JSON.stringify(key)} ends in "/" and the file is empty: the trigger ignores such "Create folder" markers; use a key that does not end in "/"`;
-  }
+  const filter = { prefix: outputs.triggerPrefix, suffix: outputs.triggerSuffix, outputPrefix: outputs.outputPrefix };
+  const rejected = keyRejection(key, sizeBytes, filter);
+  if (rejected) return `key ${JSON.stringify(key)} starts no run: ${keyRejectionRule(rejected, filter)}; ${KEY_FIX[rejected]}`;
   return undefined;
 }
 

@@ -60,7 +60,7 @@ export function decodeJobDefinitions(json: string): Decoded<Record<string, strin
 }
 
 /**
- * `PIPELINE_WORKFLOW`: the workflow spec as JSON. Only the JSON: the spec's rules live in jobs/spec.ts
+ * `PIPELINE_WORKFLOW`: the workflow spec as JSON. Only the JSON: the spec's rules live in workflow/spec.ts
  * (`parseWorkflowSpec`, `parseWorkflowSpecJson`), its size limit in infra/orchestrator.ts.
  */
 export function encodeWorkflow(workflow: unknown): string {

@@ -18,3 +18,5 @@ export * from "./tags";
 export * from "./limits";
 export * from "./codec";
 export * from "./log";
+export * from "./run";
+export * from "./trigger";

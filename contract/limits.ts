@@ -43,7 +43,7 @@ export const BARRIER_JOB_DEFINITION_KEY = "barrier";
 
 /**
  * Exit codes of the start job. Distinct so its retry strategy (`evaluateOnExit`) retries only what may
- * succeed next time. Also exported by jobs/cli.ts.
+ * succeed next time. Also exported by jobs/orchestrator.ts.
  */
 export const EXIT_CODES = {
   ok: 0,

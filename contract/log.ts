@@ -1,6 +1,6 @@
 /**
  * The one logger interface of the runtime code: the trigger logs through `console` (the Lambda runtime
- * turns it into JSON records), the orchestrator writes JSON lines (jobs/log.ts). Types only.
+ * turns it into JSON records), the orchestrator writes JSON lines (jobs/log.ts); the silent default.
  */
 
 /** Extra fields of a log line. */
@@ -11,3 +11,6 @@ export interface Logger {
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
 }
+
+/** Discards everything: the default when a caller passes no logger. */
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };

@@ -12,7 +12,8 @@ import { errorParts, errorSummary, keepErrorFields, toError } from "./errors";
 import type { RecordIdempotency, StoredStartJob } from "./idempotency";
 import { type CreatedObject, FOREIGN_RECORD_REASONS, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
 import type { TriggerSettings } from "./settings";
-import { buildStartJobRequest, computeRunId } from "./startRequest";
+import { buildStartJobRequest } from "./startRequest";
+import { computeRunId } from "../contract/run";
 
 /** The one Batch call the trigger makes. An aggregated `Batch` client satisfies it. */
 export interface StartJobSubmitter {

@@ -6,6 +6,7 @@
  */
 import type { S3EventRecord, S3ObjectCreatedNotificationEvent } from "aws-lambda";
 import type { InputObject } from "../contract";
+import { type KeyRejection, keyRejection } from "../contract/trigger";
 import { errorParts, keepErrorFields } from "./errors";
 
 /** An object version a notification says was created. */
@@ -29,7 +30,7 @@ export interface CreatedObject extends InputObject {
  * console's "Create folder" writes). S3's notification never sends the middle three: such a record was
  * forged or mis-routed by whoever invoked the function.
  */
-export type IgnoreReason = "test-event" | "not-object-created" | "other-bucket" | "outside-prefix" | "outside-suffix" | "ignored-prefix" | "folder-marker";
+export type IgnoreReason = "test-event" | "not-object-created" | "other-bucket" | KeyRejection;
 
 /** Reasons S3's own notification never gives: whoever sent the record is not the bucket's notification. */
 export const FOREIGN_RECORD_REASONS: readonly IgnoreReason[] = ["other-bucket", "outside-prefix", "outside-suffix"];
@@ -150,27 +151,11 @@ function classify(out: ParsedTriggerEvent, index: number, read: () => RecordOutc
     out.ignored.push(outcome);
   } else if (options.accept && outcome.bucket !== options.accept.bucket) {
     ignore("other-bucket");
-  } else if (options.ignorePrefix && outcome.key.startsWith(options.ignorePrefix)) {
-    ignore("ignored-prefix");
-  } else if (options.accept && !outcome.key.startsWith(options.accept.prefix)) {
-    ignore("outside-prefix");
-  } else if (options.accept && !outcome.key.endsWith(options.accept.suffix)) {
-    ignore("outside-suffix");
-  } else if (isFolderMarker(outcome)) {
-    ignore("folder-marker");
   } else {
-    out.created.push(outcome);
+    const rejected = keyRejection(outcome.key, outcome.sizeBytes, { prefix: options.accept?.prefix ?? "", suffix: options.accept?.suffix ?? "", outputPrefix: options.ignorePrefix });
+    if (rejected) ignore(rejected);
+    else out.created.push(outcome);
   }
-}
-
-/**
- * The S3 console's "Create folder" writes a zero-byte object whose key is the folder's prefix and the
- * `/` delimiter (S3 user guide, "Naming Amazon S3 objects"), and S3 reports it as an ObjectCreated event
- * like any other: it holds nothing to process. Both conditions are needed: an object whose key
- * ends in `/` but that has content is data someone uploaded (S3 keys may end in `/`), so it still runs.
- */
-export function isFolderMarker(object: Pick<CreatedObject, "key" | "sizeBytes">): boolean {
-  return object.key.endsWith("/") && object.sizeBytes === 0;
 }
 
 function fromNotificationRecord(raw: unknown, index: number): RecordOutcome {

@@ -1,58 +1,14 @@
 /**
- * The start job's identity (run id, job name) and its SubmitJob request.
+ * The start job's SubmitJob request (its identity, the run id and job name, is the contract's: contract/run.ts).
  *
  * Runs inside the serialized inline Lambda: no value imports of npm packages or Node builtins here
  * (SHA-256 comes from the Web Crypto global).
  */
 import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { inputEnvironment, inputParameters } from "../contract/codec";
-import { MAX_JOB_NAME_CHARS, RUN_ID_CHARS, startJobNamePrefix } from "../contract/limits";
+import { startJobName } from "../contract/run";
 import { sanitizeTagValue, START_STEP_TAG, TAG_KEYS } from "../contract/tags";
 import type { CreatedObject } from "./objectEvents";
-
-/** What identifies one object version: the run id is derived from exactly these. */
-export type ObjectVersion = Pick<CreatedObject, "bucket" | "key" | "versionId" | "sequencer">;
-
-/**
- * The deterministic id of the run for one object version: the first 24 hex characters of the SHA-256
- * of bucket, key and version id. Unversioned objects (and the `null` version of a bucket whose
- * versioning is suspended, which every overwrite reuses) use S3's event sequencer instead, which is
- * unique per write of a key. JSON framing keeps `("a/b", "c")` and `("a", "b/c")` apart.
- */
-export async function computeRunId(object: ObjectVersion): Promise<string> {
-  const realVersion = object.versionId !== undefined && object.versionId !== "null" ? object.versionId : undefined;
-  const discriminator = realVersion !== undefined
-    ? ["version", realVersion]
-    : object.sequencer !== undefined
-      ? ["sequencer", object.sequencer]
-      : ["version", object.versionId ?? ""];
-  const material = new TextEncoder().encode(JSON.stringify(["run/v1", object.bucket, object.key, ...discriminator]));
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", material));
-  let hex = "";
-  for (const byte of digest.subarray(0, RUN_ID_CHARS / 2)) hex += byte.toString(16).padStart(2, "0");
-  return hex;
-}
-
-/**
- * `start-<runId>-<readable tail of the key's last segment>`: always a valid Batch job name (1 to 128
- * characters, first alphanumeric, then letters, digits, `-`, `_`), found by ListJobs' prefix filter
- * `start-<runId>*` (contract `startJobNamePrefix`). Accents are folded to ASCII, any other run of
- * characters becomes `-`, and the tail keeps the END of the name (extensions and counters tell files
- * apart). A key with nothing readable gives `start-<runId>`; the run id keeps names unique.
- */
-export function startJobName(key: string, runId: string): string {
-  const prefix = startJobNamePrefix(runId);
-  const budget = MAX_JOB_NAME_CHARS - prefix.length - 1;
-  const segments = key.split("/").filter((s) => s !== "");
-  const lastSegment = segments.length > 0 ? segments[segments.length - 1]! : "";
-  const readable = lastSegment
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .replace(/[^A-Za-z0-9_-]+/g, "-")
-    .slice(-budget)
-    .replace(/^[-_]+|[-_]+$/g, "");
-  return readable === "" ? prefix : `${prefix}-${readable}`;
-}
 
 /** Where and how the start job is submitted. */
 export interface StartJobTarget {

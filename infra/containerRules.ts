@@ -9,7 +9,7 @@
  */
 import type { MountPoint, Secret, Ulimit, Volume } from "@aws-sdk/client-batch";
 import type { Platform } from "./batchRules";
-import { ENV_NAME, RESERVED_ENV_PREFIXES } from "../jobs/spec";
+import { ENV_NAME, RESERVED_ENV_PREFIXES } from "../workflow/spec";
 
 /** A rule broken, at a path relative to the job definition (`["volumes", 0, "name"]`). */
 export interface ContainerProblem {
@@ -59,7 +59,7 @@ const ACCESS_POINT_ID = /^fsap-[0-9a-f]{8,40}$/;
 /**
  * ContainerProperties.environment: "Environment variables cannot start with AWS_BATCH. This naming
  * convention is reserved for variables that Batch sets." The pipeline owns `PIPELINE_` (the planner's and
- * the stack's variables): both prefixes are jobs/spec.ts' `RESERVED_ENV_PREFIXES`, which steps keep too.
+ * the stack's variables): both prefixes are workflow/spec.ts' `RESERVED_ENV_PREFIXES`, which steps keep too.
  * It also sets `AWS_REGION` and `AWS_DEFAULT_REGION` on every container.
  */
 export const RESERVED_ENV_NAMES = ["AWS_REGION", "AWS_DEFAULT_REGION"] as const;

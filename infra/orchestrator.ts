@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RetryAction } from "@aws-sdk/client-batch";
 import { encodeJobDefinitions, encodeTags, encodeWorkflow, EXIT_CODES, jobTagKeys, START_JOB_ENV, TAG_KEYS } from "../contract";
-import type { WorkflowSpec } from "../jobs/spec";
+import type { WorkflowSpec } from "../workflow/spec";
 import { buildImage, sourceHash } from "./image";
 import { roleNaming } from "./naming";
 
@@ -87,7 +87,7 @@ export const START_JOB_EVALUATE_ON_EXIT = [
 ];
 
 /** What the image is built from (mirrors the COPY lines of jobs/Dockerfile). */
-export const IMAGE_SOURCES = ["package.json", "package-lock.json", "tsconfig.json", "contract", "jobs"] as const;
+export const IMAGE_SOURCES = ["package.json", "package-lock.json", "tsconfig.json", "contract", "workflow", "batch", "jobs"] as const;
 
 /**
  * The start job: its image (built from jobs/Dockerfile into an ECR repository with immutable tags,

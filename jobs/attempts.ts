@@ -18,9 +18,9 @@ import {
   terminateJobs,
   type BatchDeps,
   type ServiceErrorShape,
-} from "./batch";
+} from "../batch/calls";
 import { silentLogger } from "./log";
-import type { Plan } from "./planner";
+import type { Plan } from "../workflow/planner";
 
 /** Every TerminateJob reason starts with this, which is how a later attempt tells our cancellations apart. */
 export const TERMINATION_REASON_PREFIX = "pipeline-orchestrator:";

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { decodeJobDefinitions, decodeTags, isTagText, MAX_TAG_VALUE_CHARS, RUN_ID_PATTERN, S3_MAX_KEY_BYTES, START_JOB_ENV, tagProblems, type InputObject } from "../contract";
-import { parseWorkflowSpecJson, WorkflowSpecError, type WorkflowSpec } from "./spec";
+import { parseWorkflowSpecJson, WorkflowSpecError, type WorkflowSpec } from "../workflow/spec";
 
 /** The environment (or flags) did not validate; `problems` names each variable. */
 export class InputError extends Error {

@@ -2,9 +2,9 @@
  * Structured logging: one JSON object per line, which CloudWatch Logs Insights parses without a pattern.
  */
 
-import type { LogFields, Logger } from "../contract";
+import { type LogFields, type Logger, silentLogger } from "../contract";
 
-export type { LogFields, Logger };
+export { type LogFields, type Logger, silentLogger };
 
 /** Options of {@link createJsonLogger}. */
 export interface JsonLoggerOptions {
@@ -25,9 +25,6 @@ export function createJsonLogger(opts: JsonLoggerOptions): Logger {
     opts.write(JSON.stringify({ time: now().toISOString(), level, message, ...opts.base, ...fields }, errorReplacer));
   return { info: line("info"), warn: line("warn"), error: line("error") };
 }
-
-/** Discards everything: the default when a caller passes no logger. */
-export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** `JSON.stringify` drops an Error's own fields (`message` is not enumerable); keep the useful ones. */
 function errorReplacer(_key: string, value: unknown): unknown {

@@ -1,7 +1,7 @@
 /**
  * Bin entry of the start job image (bundled to /app/orchestrator.js). Everything testable is in cli.ts.
  */
-import { EXIT_CODES, run } from "./cli";
+import { EXIT_CODES, run } from "./orchestrator";
 
 const controller = new AbortController();
 // Batch stops a job with SIGTERM, then SIGKILL about 30 s later: use the time to clean up a half-submitted DAG.

@@ -3,7 +3,7 @@
  * two start jobs of one run listing at the same moment would both submit: only the owner goes on.
  */
 import { DescribeJobsCommand, type JobSummary } from "@aws-sdk/client-batch";
-import { listJobsNamed, TERMINAL, withThrottleRetry, type BatchDeps } from "./batch";
+import { listJobsNamed, TERMINAL, withThrottleRetry, type BatchDeps } from "../batch/calls";
 
 /** A start job as far as deciding which one owns a run is concerned. */
 export type StartJobRef = Pick<JobSummary, "jobId" | "createdAt" | "status">;

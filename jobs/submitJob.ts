@@ -16,9 +16,9 @@ import {
   withThrottleRetry,
   type BatchApi,
   type BatchDeps,
-} from "./batch";
+} from "../batch/calls";
 import { silentLogger } from "./log";
-import type { Plan, PlannedJob } from "./planner";
+import type { Plan, PlannedJob } from "../workflow/planner";
 
 /**
  * Throttled SubmitJob calls the submitter retries by default: the {@link BatchDeps.throttleRetries} every

@@ -18,9 +18,9 @@ import {
   type StopDeps,
   type SubmittedJob,
 } from "./attempts";
-import { summaryFields, terminateJobs } from "./batch";
+import { summaryFields, terminateJobs } from "../batch/calls";
 import { silentLogger } from "./log";
-import type { Plan, PlannedJob } from "./planner";
+import type { Plan, PlannedJob } from "../workflow/planner";
 import { submitJob, terminateDuplicates, type SubmitJobDeps, type SubmitSession } from "./submitJob";
 
 /** Options of {@link submitPlan}. */

@@ -3,7 +3,7 @@
  * job's state transitions and the counts per state on the way.
  */
 import type { JobStatus } from "@aws-sdk/client-batch";
-import { defaultSleep, describeJobs, type BatchDeps } from "./batch";
+import { defaultSleep, describeJobs, type BatchDeps } from "../batch/calls";
 import { silentLogger } from "./log";
 
 /** Options of {@link waitForJobs}. */

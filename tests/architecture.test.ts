@@ -45,14 +45,18 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
   "index.ts": (t) => roomOf(t) === "infra",
   contract: (t) => roomOf(t) === "contract",
   functions: (t) => ["contract", "functions"].includes(roomOf(t)),
-  jobs: (t) => ["contract", "jobs"].includes(roomOf(t)),
+  // The pure workflow (spec, planner, request limits, rendering) that the config, the orchestrator and the CLI share.
+  workflow: (t) => ["contract", "workflow"].includes(roomOf(t)),
+  // The Batch calls (clients, list, describe, terminate, backoff, error classification) the orchestrator and the CLI share.
+  batch: (t) => ["contract", "batch"].includes(roomOf(t)),
+  // The orchestrator (the start job's image).
+  jobs: (t) => ["contract", "workflow", "batch", "jobs"].includes(roomOf(t)),
   infra: (t, file) =>
-    ["contract", "infra"].includes(roomOf(t)) ||
-    ["jobs/spec", "jobs/planner", "jobs/requestLimits"].includes(t) ||
+    ["contract", "workflow", "infra"].includes(roomOf(t)) ||
     (t === "functions/wiring" && file === "infra/triggerHandler.ts"),
-  // The operator CLI reuses the pure config and planner, the job definitions' retry rules (local runs), the orchestrator's Batch calls, the trigger's run id and event parser.
+  // The operator CLI reuses the pure config, the job definitions' retry rules (local runs), the trigger's run id and event parser.
   cli: (t) =>
-    ["contract", "cli", "jobs"].includes(roomOf(t)) ||
+    ["contract", "workflow", "batch", "cli"].includes(roomOf(t)) ||
     t.startsWith("infra/config") ||
     ["infra/naming", "infra/retryStrategy", "infra/processDefinition"].includes(t) ||
     ["functions/startRequest", "functions/objectEvents"].includes(t),
@@ -63,7 +67,7 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
   deploy: (t) => roomOf(t) === "deploy" || ["infra/naming", "infra/lambdaPackages", "infra/containerRules", "cli/stack"].includes(t),
 };
 
-const ROOMS = ["contract", "functions", "jobs", "infra", "cli", "policy", "deploy"];
+const ROOMS = ["contract", "workflow", "batch", "functions", "jobs", "infra", "cli", "policy", "deploy"];
 const files = ["index.ts", ...ROOMS.flatMap((room) => sources(room))];
 const relativeImports = files.flatMap(importsOf).filter((i) => i.local);
 
@@ -89,7 +93,7 @@ describe("rooms import only what docs/architecture.md allows", () => {
     expect(sdks.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 
-  it("nothing that is deployed (index.ts, infra/, functions/, jobs/) imports the operator CLI", () => {
+  it("nothing that is deployed (index.ts, infra/, functions/, jobs/, workflow/, batch/) imports the operator CLI", () => {
     // deploy/ is a generator run on a workstation (tsx deploy/render.ts): it may read the stacks as the CLI does.
     const intoCli = files.filter((f) => !["cli", "deploy"].includes(roomOf(f))).flatMap(importsOf).filter((i) => i.local && roomOf(i.target) === "cli");
     expect(intoCli.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);

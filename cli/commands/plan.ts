@@ -6,12 +6,12 @@
  * (bucket, queue, job definitions), and are placeholders otherwise.
  */
 import { type Command, Option } from "commander";
-import { computeRunId } from "../../functions/startRequest";
-import { BARRIER_JOB_DEFINITION_KEY, S3_MAX_KEY_BYTES } from "../../contract";
+import { computeRunId } from "../../contract/run";
+import { BARRIER_JOB_DEFINITION_KEY, keyRejection, keyRejectionRule, S3_MAX_KEY_BYTES } from "../../contract";
 import { parsePipelineConfig, type PipelineConfig } from "../../infra/config";
 import { resourcePrefix } from "../../infra/naming";
-import { PlanError, planWorkflow, type Plan } from "../../jobs/planner";
-import { renderPlanTree } from "../../jobs/render";
+import { PlanError, planWorkflow, type Plan } from "../../workflow/planner";
+import { renderPlanTree } from "../../workflow/render";
 import { checkStack, uncheckedNote } from "../configCheck";
 import { CLI_EXIT, CliError } from "../errors";
 import { fmtInt, terminalText } from "../format";
@@ -81,7 +81,7 @@ export function planCommand(program: Command, setup: CommandSetup): void {
         const key = options.key ?? `${trigger.prefix}sample${trigger.suffix || ".bin"}`;
         const keyBytes = Buffer.byteLength(key);
         if (keyBytes < 1 || keyBytes > S3_MAX_KEY_BYTES) throw new CliError(`--key is ${keyBytes} bytes: S3 object keys are 1 to ${S3_MAX_KEY_BYTES} bytes of UTF-8`);
-        const ignored = ignoredBecause(key, trigger);
+        const ignored = ignoredBecause(key, options.size, trigger);
         if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} the trigger starts no run for ${terminalText(JSON.stringify(key))}: ${ignored}\n`);
         const versionId = options.versionId ?? SAMPLE_VERSION_ID;
         const input = { bucket: target.bucket, key, versionId, sizeBytes: options.size };
@@ -143,12 +143,10 @@ function stacksAround(cwd: string): string[] {
   }
 }
 
-/** Why the trigger would ignore `key` (its S3 filter and the output prefix), or undefined when it runs. */
-export function ignoredBecause(key: string, trigger: PipelineConfig["trigger"]): string | undefined {
-  if (!key.startsWith(trigger.prefix)) return `it is not under trigger.prefix ${JSON.stringify(trigger.prefix)}`;
-  if (!key.endsWith(trigger.suffix)) return `it does not end with trigger.suffix ${JSON.stringify(trigger.suffix)}`;
-  if (key.startsWith(trigger.outputPrefix)) return `it is under trigger.outputPrefix ${JSON.stringify(trigger.outputPrefix)}`;
-  return undefined;
+/** Why the trigger would ignore `key` (of `sizeBytes`, when known), or undefined when it runs (contract/trigger.ts). */
+export function ignoredBecause(key: string, sizeBytes: number | undefined, trigger: PipelineConfig["trigger"]): string | undefined {
+  const rejected = keyRejection(key, sizeBytes, trigger);
+  return rejected && keyRejectionRule(rejected, trigger);
 }
 
 /** Job definition key → the name the start job submits with: the deployed one from outputs, else the key itself. */

@@ -105,7 +105,7 @@ export async function runLocally(fileArg: string, options: RunOptions, setup: Co
   const target = await planTarget(setup);
   if (!target) return CLI_EXIT.failed;
   const input = await localInput(resolve(ctx.cwd, fileArg), target);
-  const ignored = ignoredBecause(input.key, target.config.trigger);
+  const ignored = ignoredBecause(input.key, input.sizeBytes, target.config.trigger);
   if (ignored) ctx.term.err(`${ctx.term.color.yellow("note:")} in AWS the trigger would start no run for ${terminalText(JSON.stringify(input.key))}: ${ignored}; running it anyway\n`);
   const planned = await localPlan(target, input, setup.globals().processQueue, ctx.env);
   for (const definition of new Set(planned.definitionsByName.values())) {

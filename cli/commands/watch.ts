@@ -22,7 +22,7 @@ import type { CommandSetup } from "../program";
 import { checkRunId, unknownRunError } from "../runJobs";
 import { type RunSnapshot, type RunStep } from "../runModel";
 import { type JobFailure, countsText, renderFailures, renderStatus } from "../statusView";
-import { isClientError, isThrottlingError } from "../../jobs/batch";
+import { isClientError, isThrottlingError } from "../../batch/calls";
 import { collectFailures, exitCodeOf, readRun, type RunAccess, runAccess, statusJson } from "./status";
 
 /** Seconds between polls unless `--interval` says otherwise. */

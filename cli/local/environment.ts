@@ -13,7 +13,7 @@
  * an override replaces the definition's command, and overrides or adds environment variables).
  */
 import type { ContainerOverrides } from "@aws-sdk/client-batch";
-import { substituteParameters } from "../../jobs/spec";
+import { substituteParameters } from "../../workflow/spec";
 
 /** The variables Batch sets in every container (a subset of contract's BATCH_INJECTED_ENVIRONMENT_WORST_CASE, checked by a test). */
 export const BATCH_ENV = {
@@ -29,7 +29,7 @@ export const BATCH_ENV = {
 /** `AWS_BATCH_CE_NAME` of a local run: there is no compute environment, only this machine. */
 export const LOCAL_COMPUTE_ENVIRONMENT = "local";
 
-/** Batch's `Ref::` substitution (jobs/spec.ts), shared with the config's check that every placeholder has a value. */
+/** Batch's `Ref::` substitution (workflow/spec.ts), shared with the config's check that every placeholder has a value. */
 export { substituteParameters };
 
 /** What a job definition contributes to its jobs' containers. */

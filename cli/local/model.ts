@@ -1,5 +1,5 @@
 /**
- * A planned run as local jobs and tasks: every job of the orchestrator's plan (jobs/planner.ts) becomes
+ * A planned run as local jobs and tasks: every job of the orchestrator's plan (workflow/planner.ts) becomes
  * one {@link LocalJob}, an array job of size N holds N child tasks (`<job id>:<i>`, as Batch names
  * children), a plain job one task, a barrier job none. Dependencies are kept as Batch has them (job to
  * job; N_TO_N child to child, "Array jobs", Batch user guide) and counted, so the scheduler releases work
@@ -9,8 +9,8 @@
 import type { JobStatus } from "@aws-sdk/client-batch";
 import { createHash } from "node:crypto";
 import { LOCAL_TASK_ENV } from "../../contract";
-import type { Plan, PlannedJob } from "../../jobs/planner";
-import { shellPlaceholderProblem } from "../../jobs/spec";
+import type { Plan, PlannedJob } from "../../workflow/planner";
+import { shellPlaceholderProblem } from "../../workflow/spec";
 import { zeroCounts, type StateCounts } from "../runModel";
 import type { LocalDefinition } from "./definitions";
 import { BATCH_ENV, jobCommand, jobEnvironment, LOCAL_COMPUTE_ENVIRONMENT, queueName } from "./environment";
@@ -115,7 +115,7 @@ export function localJobId(runId: string, jobName: string): string {
 }
 
 /**
- * The rule the stack config keeps (jobs/spec.ts {@link shellPlaceholderProblem}) applied again to what a
+ * The rule the stack config keeps (workflow/spec.ts {@link shellPlaceholderProblem}) applied again to what a
  * local run would execute: the command a job's tasks run before `Ref::` substitution (the step's, else its
  * definition's) puts no placeholder inside a shell's `-c` script, so a file name never becomes shell code
  * here either. `batch-pipeline run` refuses such a job before any task starts (exit 2).

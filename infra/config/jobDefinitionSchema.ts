@@ -8,7 +8,7 @@
 import { EFSAuthorizationConfigIAM, EFSTransitEncryption, type MountPoint, type Secret, type Ulimit, type Volume } from "@aws-sdk/client-batch";
 import { z } from "zod";
 import { retryAttemptsProblem } from "../batchRules";
-import { ENV_NAME } from "../../jobs/spec";
+import { ENV_NAME } from "../../workflow/spec";
 
 /**
  * Image references: pinned to a tag or a digest, never `:latest` or no tag at all (which Docker reads as

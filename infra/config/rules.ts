@@ -11,7 +11,7 @@ import { FARGATE_QUEUE, processPlatform } from "./platformSchema";
 import { containerProblems, environmentProblems } from "../containerRules";
 import { retryOnProblems } from "../retryStrategy";
 import type { ConfigDraft } from "./schema";
-import { shellPlaceholderProblem, shellScriptIndex } from "../../jobs/spec";
+import { shellPlaceholderProblem, shellScriptIndex } from "../../workflow/spec";
 import { placeholdersRule, specOf, stepOverridesRule, waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
 
 /** One broken rule: the key path (relative to the schema that applies the rule) and the rule. */
@@ -226,7 +226,7 @@ export const jobDefinitionContainersRule: ConfigRule = (cfg) => {
 };
 
 /**
- * No job definition's command puts a `Ref::` placeholder inside a shell's `-c` script (jobs/spec.ts
+ * No job definition's command puts a `Ref::` placeholder inside a shell's `-c` script (workflow/spec.ts
  * {@link shellPlaceholderProblem}, the rule a workflow step's command also keeps and `batch-pipeline run`
  * applies): Batch substitutes the object's key into it as text.
  */

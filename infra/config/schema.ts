@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { S3_MAX_KEY_BYTES, tagProblems } from "../../contract";
 import { RUNNABLE_TIMEOUT_SECONDS, runnableTimeoutProblem } from "../batchRules";
-import { DEFAULT_WORKFLOW } from "../../jobs/spec";
+import { DEFAULT_WORKFLOW } from "../../workflow/spec";
 import {
   DEFAULT_PROCESS_JOB,
   fargateSchema,

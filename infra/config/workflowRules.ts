@@ -4,9 +4,9 @@
  * parsed once per config ({@link workflowOf}) and handed on typed by the schema's transform.
  */
 import { BARRIER_JOB_DEFINITION_KEY, CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
-import { PlanError, planWorkflow, topologicalOrder } from "../../jobs/planner";
-import { containerOverridesLength, worstCaseInput } from "../../jobs/requestLimits";
-import { parseWorkflowSpec, RESERVED_PARAMETERS, unfilledPlaceholders, type WorkflowSpec, WorkflowSpecError } from "../../jobs/spec";
+import { PlanError, planWorkflow, topologicalOrder } from "../../workflow/planner";
+import { containerOverridesLength, worstCaseInput } from "../../workflow/requestLimits";
+import { parseWorkflowSpec, RESERVED_PARAMETERS, unfilledPlaceholders, type WorkflowSpec, WorkflowSpecError } from "../../workflow/spec";
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { jobSizeProblem } from "../batchRules";
 import { processPlatform } from "./platformSchema";

@@ -7,9 +7,9 @@
  */
 import { SubmitJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { performance } from "node:perf_hooks";
-import { planWorkflow, type PlanContext } from "../planner";
-import { defaultWorkflow } from "../spec";
-import { isThrottlingError } from "../batch";
+import { planWorkflow, type PlanContext } from "../../workflow/planner";
+import { defaultWorkflow } from "../../workflow/spec";
+import { isThrottlingError } from "../../batch/calls";
 import { submitPlan } from "../submitter";
 import { BatchStub, VirtualClock } from "./sim";
 

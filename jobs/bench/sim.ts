@@ -3,7 +3,7 @@
  * pending promise is waiting on the clock, so minutes of throttled submission run in milliseconds.
  */
 import { BatchServiceException, ListJobsCommand, SubmitJobCommand } from "@aws-sdk/client-batch";
-import type { BatchApi } from "../batch";
+import type { BatchApi } from "../../batch/calls";
 
 interface Timer {
   at: number;

@@ -20,9 +20,9 @@ import { createHash } from "node:crypto";
 import { BatchClient, BatchServiceException, DescribeJobsCommand, ListJobsCommand, type JobDetail, type JobStatus, type JobSummary, type KeyValuePair, type ListJobsCommandInput } from "@aws-sdk/client-batch";
 import { mockClient } from "aws-sdk-client-mock";
 import { inputEnvironment } from "../../contract";
-import { computeRunId, startJobName } from "../../functions/startRequest";
-import { planWorkflow } from "../../jobs/planner";
-import { parseWorkflowSpec, type WorkflowSpec } from "../../jobs/spec";
+import { computeRunId, startJobName } from "../../contract/run";
+import { planWorkflow } from "../../workflow/planner";
+import { parseWorkflowSpec, type WorkflowSpec } from "../../workflow/spec";
 import { colors } from "../../cli/context";
 import { cliContext, OUTPUTS, type TestContextOptions } from "./support";
 

@@ -6,10 +6,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
-import { computeRunId } from "../../functions/startRequest";
+import { computeRunId } from "../../contract/run";
 import { parsePipelineConfig } from "../../infra/config";
-import { planWorkflow } from "../../jobs/planner";
-import { DEFAULT_WORKFLOW } from "../../jobs/spec";
+import { planWorkflow } from "../../workflow/planner";
+import { DEFAULT_WORKFLOW } from "../../workflow/spec";
 import { MERMAID_ID, parseSize } from "../../cli/planGraph";
 import { buildProgram } from "../../cli/program";
 import { offline, project, tempDir } from "./stackProject";
@@ -163,7 +163,7 @@ describe("plan --stack dev", () => {
     const { code, stdout, stderr } = await cli(["plan", "--stack", "dev", "--key", "results/x.bin"], offline(REPO));
     expect(code).toBe(0);
     expect(stdout).toContain(`input s3://${DEV_BUCKET}/results/x.bin`);
-    expect(stderr).toBe('note: the trigger starts no run for "results/x.bin": it is not under trigger.prefix "incoming/"\n');
+    expect(stderr).toBe('note: the trigger starts no run for "results/x.bin": it is under trigger.outputPrefix "results/", which the trigger ignores so the pipeline never triggers itself\n');
   });
 });
 

@@ -10,7 +10,7 @@ import { CliError } from "../../cli/errors";
 import { fetchRun, listChildren, type RunDeps } from "../../cli/runJobs";
 import { LISTING_SETTLE_MS, type RunSnapshot, snapshotOf, toRunJob } from "../../cli/runModel";
 import type { JobDetail } from "@aws-sdk/client-batch";
-import { parseWorkflowSpec } from "../../jobs/spec";
+import { parseWorkflowSpec } from "../../workflow/spec";
 import { type DemoAccount, installDemoAccount } from "./demoAccount";
 import { cliContext, OUTPUTS } from "./support";
 

@@ -18,7 +18,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { computeRunId } from "../../functions/startRequest";
+import { computeRunId } from "../../contract/run";
 import { cli, cliContext, OUTPUTS } from "./support";
 
 // `--watch` hands over to `batch-pipeline watch`; a stand-in records what it was given.
@@ -207,12 +207,12 @@ describe("submit: a file larger than the 5 MiB part size", () => {
 describe("submit: keys the trigger would never start a run for are refused before any upload (exit 2, one line naming the rule)", () => {
   const withSuffix = { ...OUTPUTS, triggerSuffix: ".csv" };
   it.each([
-    ["outside the trigger prefix", SMALL, ["--key", "elsewhere/data.csv"], OUTPUTS, 'key "elsewhere/data.csv" is not under the trigger prefix "incoming/" (trigger.prefix), so no run would start; use a key that starts with it'],
-    ["under the output prefix", SMALL, ["--key", "results/data.csv"], OUTPUTS, 'key "results/data.csv" is under the output prefix "results/" (trigger.outputPrefix), which the trigger ignores so the pipeline never triggers itself; use a key outside it'],
-    ["without the trigger suffix", LARGE, [], withSuffix, 'key "incoming/large.bin" does not end with the trigger suffix ".csv" (trigger.suffix), so no run would start; use a key that ends with it'],
+    ["outside the trigger prefix", SMALL, ["--key", "elsewhere/data.csv"], OUTPUTS, 'key "elsewhere/data.csv" starts no run: it is not under trigger.prefix "incoming/"; use a key that starts with it'],
+    ["under the output prefix", SMALL, ["--key", "results/data.csv"], OUTPUTS, 'key "results/data.csv" starts no run: it is under trigger.outputPrefix "results/", which the trigger ignores so the pipeline never triggers itself; use a key outside it'],
+    ["without the trigger suffix", LARGE, [], withSuffix, 'key "incoming/large.bin" starts no run: it does not end with trigger.suffix ".csv"; use a key that ends with it'],
     // S3 user guide, "Naming Amazon S3 objects": at most 1,024 bytes of UTF-8 (here 519 characters, 1,029 bytes).
     ["over 1,024 bytes of UTF-8", SMALL, ["--key", `incoming/${"é".repeat(510)}`], OUTPUTS, `key ${JSON.stringify(`incoming/${"é".repeat(51)}`)}… is 1,029 bytes in UTF-8; S3 keys are at most 1,024 bytes`],
-    ["a \"Create folder\" marker", EMPTY, ["--key", "incoming/folder/"], OUTPUTS, 'key "incoming/folder/" ends in "/" and the file is empty: the trigger ignores such "Create folder" markers; use a key that does not end in "/"'],
+    ["a \"Create folder\" marker", EMPTY, ["--key", "incoming/folder/"], OUTPUTS, 'key "incoming/folder/" starts no run: it ends in "/" and is empty: the trigger ignores such "Create folder" markers; use a key that does not end in "/"'],
   ])("%s", async (_, file, flags, outputs, message) => {
     const { code, stdout, stderr } = await cli(["--stack", "dev", "submit", file, ...flags], cliContext({ pulumiOutputs: outputs }));
     expect(code).toBe(2);

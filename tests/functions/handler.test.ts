@@ -4,7 +4,7 @@ import { ClientException, SubmitJobCommand, type SubmitJobCommandInput } from "@
 import { describe, expect, it } from "vitest";
 import { TAG_KEYS } from "../../contract";
 import { TriggerRecordsFailedError } from "../../functions/handler";
-import { computeRunId } from "../../functions/startRequest";
+import { computeRunId } from "../../contract/run";
 import { BUCKET, eventBridge, record, s3Event, testEvent } from "./s3Fixtures";
 import { batchAcceptsEverything, batchMock, context, DEFINITION, memoryHandler, QUEUE, resetMocksBetweenTests, STACK, submitted } from "./triggerFixtures";
 

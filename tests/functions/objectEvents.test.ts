@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeS3Key, isFolderMarker, parseTriggerEvent, UnsupportedEventError } from "../../functions/objectEvents";
+import { isFolderMarker } from "../../contract/trigger";
+import { decodeS3Key, parseTriggerEvent, UnsupportedEventError } from "../../functions/objectEvents";
 import { BUCKET, eventBridge, record, s3Event, testEvent } from "./s3Fixtures";
 
 describe("decodeS3Key", () => {

@@ -16,7 +16,7 @@ import { advanceUntil } from "../support/fakeTime";
 import { recordingLogger } from "../support/recordingLogger";
 import { IDEMPOTENCY_KEY_PREFIX } from "../../contract";
 import { createTriggerHandler, StartJobSubmitError, TriggerRecordsFailedError } from "../../functions/handler";
-import { computeRunId } from "../../functions/startRequest";
+import { computeRunId } from "../../contract/run";
 import { buildTriggerHandlerFromEnv, SUBMIT_JOB_RETRY, type TriggerClientOverrides } from "../../functions/wiring";
 import { BUCKET, record, s3Event } from "./s3Fixtures";
 import {

@@ -6,9 +6,9 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parsePipelineConfig, providerConfigFromPulumi, rawConfigFromPulumi, tagBudgetProblem, worstCasePlanProblem } from "../../infra/config";
 import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../contract";
-import { planWorkflow } from "../../jobs/planner";
-import { containerOverridesLength, worstCaseInput } from "../../jobs/requestLimits";
-import { parseWorkflowSpec } from "../../jobs/spec";
+import { planWorkflow } from "../../workflow/planner";
+import { containerOverridesLength, worstCaseInput } from "../../workflow/requestLimits";
+import { parseWorkflowSpec } from "../../workflow/spec";
 import { errorOf, NS } from "./configErrors";
 
 const tagsOf = (count: number, prefix = "k") => Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}${i}`, "v"]));

@@ -31,7 +31,7 @@ import {
 } from "../../infra/config";
 import type { ArgsProblem } from "../../infra/argsError";
 import { jobSizeProblem, minVcpusProblem, queuePriorityProblem, retryAttemptsProblem, runnableTimeoutProblem } from "../../infra/batchRules";
-import { parseWorkflowSpec } from "../../jobs/spec";
+import { parseWorkflowSpec } from "../../workflow/spec";
 
 /** A config with every key shaped and defaulted, before the rules: what a rule reads. */
 const draft = (raw: Record<string, unknown> = {}) => pipelineConfigObject.parse(raw);

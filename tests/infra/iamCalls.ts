@@ -9,10 +9,11 @@
  * `tests/infra/iamCallCoverage.test.ts` fails when runtime code sends an SDK command no table lists.
  */
 import { parseTriggerSettings } from "../../functions/settings";
-import { buildStartJobRequest, computeRunId } from "../../functions/startRequest";
+import { buildStartJobRequest } from "../../functions/startRequest";
+import { computeRunId } from "../../contract/run";
 import { readInputs } from "../../jobs/inputs";
 import { TAG_KEYS } from "../../contract";
-import { planWorkflow } from "../../jobs/planner";
+import { planWorkflow } from "../../workflow/planner";
 import type { MockedStack, RecordedResource } from "../mocks";
 import { ACCOUNT_ID, REGION } from "../mocks";
 import type { AwsRequest, PolicyDocument } from "../support/iam";
@@ -179,9 +180,9 @@ async function orchestratorCalls(stack: MockedStack): Promise<RoleCalls> {
     policies: inlinePolicies(stack, role),
     allowed: [
       ...dedupe(submit),
-      { action: "batch:ListJobs", resource: "*", why: "jobs/batch.ts listJobsNamed (the run's jobs, start-job namesakes, array children)" },
-      { action: "batch:DescribeJobs", resource: "*", why: "jobs/batch.ts describeJobs (jobs/wait.ts, jobs/ownership.ts, jobs/attempts.ts)" },
-      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "jobs/batch.ts terminateJobs (rollback, partial DAG, duplicates)" },
+      { action: "batch:ListJobs", resource: "*", why: "batch/calls.ts listJobsNamed (the run's jobs, start-job namesakes, array children)" },
+      { action: "batch:DescribeJobs", resource: "*", why: "batch/calls.ts describeJobs (jobs/wait.ts, jobs/ownership.ts, jobs/attempts.ts)" },
+      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "batch/calls.ts terminateJobs (rollback, partial DAG, duplicates)" },
       // Batch does not tag array children (TagResource does not take child ARNs): a child has no tags.
       { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: {}, why: "a RUNNING array child of an earlier attempt (jobs/attempts.ts)" },
     ],

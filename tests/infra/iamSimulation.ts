@@ -58,13 +58,13 @@ export function describeIamSimulation(label: string, getStack: () => MockedStack
         // The start job (the benchmark is not shipped in the image's entry point).
         { role: "-orchestrator-job-role", calls: sdkCallsUnder("jobs", ["bench"]) },
         // Whoever runs batch-pipeline, with the operator policy: the CLI's own calls and the orchestrator
-        // code it reuses (jobs/batch.ts listing, describing, terminating).
+        // code it reuses (batch/calls.ts listing, describing, terminating).
         // lib-storage's Upload sends PutObjectTagging only when given `tags`, which cli/upload.ts never passes.
         {
           role: "-operator-policy",
           calls: [
             ...sdkCallsUnder("cli"),
-            ...sdkCallsUnder("jobs/batch.ts"),
+            ...sdkCallsUnder("batch/calls.ts"),
             ...sdkCallsUnder("node_modules/@aws-sdk/lib-storage/dist-cjs/index.js").filter((c) => c.action !== "s3:PutObjectTagging"),
           ],
         },

@@ -1,8 +1,8 @@
 import { BatchServiceException, DescribeJobsCommand, TerminateJobCommand, type JobStatus, type JobSummary } from "@aws-sdk/client-batch";
 import { describe, expect, it } from "vitest";
 import { assessExistingJobs, isDeterministicFailure, SubmissionError, TERMINATION_REASON_PREFIX } from "../../jobs/attempts";
-import { planWorkflow } from "../../jobs/planner";
-import { defaultWorkflow } from "../../jobs/spec";
+import { planWorkflow } from "../../workflow/planner";
+import { defaultWorkflow } from "../../workflow/spec";
 import { submitPlan } from "../../jobs/submitter";
 import { WaitError } from "../../jobs/wait";
 import { accessDenied, clientError, FakeBatch, fakeClock, mockBatch, NAME, serverError, timeout } from "./fakeBatch";

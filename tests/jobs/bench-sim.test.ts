@@ -1,7 +1,7 @@
 import { ListJobsCommand, SubmitJobCommand } from "@aws-sdk/client-batch";
 import { describe, expect, it } from "vitest";
 import { BatchStub, VirtualClock } from "../../jobs/bench/sim";
-import { isThrottlingError } from "../../jobs/batch";
+import { isThrottlingError } from "../../batch/calls";
 
 // The benchmark's numbers are only as good as its stub: check the rate limit and latency it claims.
 describe("benchmark simulator", () => {

@@ -1,6 +1,6 @@
 import type { InputObject } from "../../contract";
-import type { PlanContext } from "../../jobs/planner";
-import { defaultWorkflow } from "../../jobs/spec";
+import type { PlanContext } from "../../workflow/planner";
+import { defaultWorkflow } from "../../workflow/spec";
 
 export const RUN_ID = "0123456789abcdef01234567";
 /** The stack's id, as infra sets it in `PIPELINE_STACK`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SubmissionError, TERMINATION_REASON_PREFIX } from "../../jobs/attempts";
-import { planWorkflow } from "../../jobs/planner";
-import { defaultWorkflow } from "../../jobs/spec";
+import { planWorkflow } from "../../workflow/planner";
+import { defaultWorkflow } from "../../workflow/spec";
 import { submitPlan } from "../../jobs/submitter";
 import { recordingLogger } from "../support/recordingLogger";
 import { clientError, FakeBatch, fakeClock, mockBatch, NAME, serverError, timeout } from "./fakeBatch";

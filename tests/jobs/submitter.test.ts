@@ -1,8 +1,8 @@
 import { ClientException, DescribeJobsCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand, type JobStatus, type JobSummary, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { describe, expect, it } from "vitest";
 import { SubmissionError, TERMINATION_REASON_PREFIX } from "../../jobs/attempts";
-import { planWorkflow, type Plan } from "../../jobs/planner";
-import { defaultWorkflow, parseWorkflowSpec } from "../../jobs/spec";
+import { planWorkflow, type Plan } from "../../workflow/planner";
+import { defaultWorkflow, parseWorkflowSpec } from "../../workflow/spec";
 import { submitPlan } from "../../jobs/submitter";
 import { recordingLogger } from "../support/recordingLogger";
 import { idFor, mockBatch, tooManyRequests } from "./fakeBatch";

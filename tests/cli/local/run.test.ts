@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { computeRunId } from "../../../functions/startRequest";
+import { computeRunId } from "../../../contract/run";
 import { findProject, stackNames } from "../../../cli/stack";
 import { offline, project, tempDir } from "../stackProject";
 import { cli, cliContext, REPO } from "../support";

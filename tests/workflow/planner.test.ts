@@ -7,10 +7,10 @@ import {
   splitIntoChunks,
   type Plan,
   type PlannedJob,
-} from "../../jobs/planner";
-import { containerOverridesLength, worstCaseInput } from "../../jobs/requestLimits";
-import { defaultWorkflow, parseWorkflowSpec } from "../../jobs/spec";
-import { context, INPUT, RUN_ID, STACK } from "./fixtures";
+} from "../../workflow/planner";
+import { containerOverridesLength, worstCaseInput } from "../../workflow/requestLimits";
+import { defaultWorkflow, parseWorkflowSpec } from "../../workflow/spec";
+import { context, INPUT, RUN_ID, STACK } from "../jobs/fixtures";
 
 /** Invariants every plan must hold, whatever the workflow. */
 function expectValidPlan(plan: Plan): void {

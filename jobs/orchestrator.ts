@@ -5,12 +5,12 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { EXIT_CODES } from "../contract";
 import { isDeterministicFailure, SubmissionError } from "./attempts";
-import { createBatchClient, createSubmitBatchClient, type BatchApi } from "./batch";
+import { createBatchClient, createSubmitBatchClient, type BatchApi } from "../batch/calls";
 import { FLAG_ENV, InputError, readInputs, type StartJobInputs } from "./inputs";
 import { createJsonLogger, type Logger } from "./log";
 import { findOwningStartJob } from "./ownership";
-import { PlanError, planWorkflow, type Plan } from "./planner";
-import { renderPlanTree } from "./render";
+import { PlanError, planWorkflow, type Plan } from "../workflow/planner";
+import { renderPlanTree } from "../workflow/render";
 import { submitPlan } from "./submitter";
 import { waitForJobs, WaitError } from "./wait";
 

@@ -1,9 +1,9 @@
 import { BatchClient, ClientException, DescribeJobsCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand, type JobStatus, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { EXIT_CODES, run, type CliDeps } from "../../jobs/cli";
-import type { Plan } from "../../jobs/planner";
-import { defaultWorkflow } from "../../jobs/spec";
+import { EXIT_CODES, run, type CliDeps } from "../../jobs/orchestrator";
+import type { Plan } from "../../workflow/planner";
+import { defaultWorkflow } from "../../workflow/spec";
 import { accessDenied, clientError, FakeBatch, serverError, tooManyRequests } from "./fakeBatch";
 import { RUN_ID, startJobEnv } from "./fixtures";
 

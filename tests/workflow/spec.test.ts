@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_WORKFLOW, defaultWorkflow, parseWorkflowSpec, parseWorkflowSpecJson, resolveWidth, shellPlaceholderProblem, shellScriptIndex, WorkflowSpecError } from "../../jobs/spec";
+import { DEFAULT_WORKFLOW, defaultWorkflow, parseWorkflowSpec, parseWorkflowSpecJson, resolveWidth, shellPlaceholderProblem, shellScriptIndex, WorkflowSpecError } from "../../workflow/spec";
 
 const step = (name: string, extra: Record<string, unknown> = {}) => ({ name, jobDefinition: "process", ...extra });
 

@@ -5,14 +5,14 @@
  * override (SubmitJob API reference: `containerOverrides.resourceRequirements`, `timeout`).
  */
 import { describe, expect, it } from "vitest";
-import type { PlannedJob } from "../../jobs/planner";
-import { planWorkflow } from "../../jobs/planner";
-import { defaultWorkflow, parseWorkflowSpec } from "../../jobs/spec";
+import type { PlannedJob } from "../../workflow/planner";
+import { planWorkflow } from "../../workflow/planner";
+import { defaultWorkflow, parseWorkflowSpec } from "../../workflow/spec";
 import { readInputs } from "../../jobs/inputs";
-import { computeRunId } from "../../functions/startRequest";
+import { computeRunId } from "../../contract/run";
 import { chunkBytesOf } from "../../contract";
-import { containerOverridesLength } from "../../jobs/requestLimits";
-import { context, INPUT, startJobEnv } from "./fixtures";
+import { containerOverridesLength } from "../../workflow/requestLimits";
+import { context, INPUT, startJobEnv } from "../jobs/fixtures";
 
 const env = (job: PlannedJob) => Object.fromEntries((job.request.containerOverrides?.environment ?? []).map((e) => [e.name!, e.value!]));
 const ROOT = "results/";

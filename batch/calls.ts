@@ -14,7 +14,7 @@ import {
   type JobStatus,
   type JobSummary,
 } from "@aws-sdk/client-batch";
-import { silentLogger, type Logger } from "./log";
+import { silentLogger, type Logger } from "../contract";
 
 /** The part of a Batch client the orchestrator uses; a `BatchClient` or a test stub. */
 export type BatchApi = Pick<BatchClient, "send">;
