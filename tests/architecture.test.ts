@@ -60,6 +60,8 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
     t.startsWith("infra/config") ||
     ["infra/naming", "infra/retryStrategy", "infra/processDefinition"].includes(t) ||
     ["functions/startRequest", "functions/objectEvents"].includes(t),
+  // The benchmarks (npm run bench) drive the real orchestrator through the tests' Batch semantics; never deployed.
+  bench: (t) => ["contract", "workflow", "batch", "jobs", "bench", "tests"].includes(roomOf(t)),
   // The policy pack runs in Pulumi's analyzer, beside any program: it reads resources by type token only.
   policy: (t) => roomOf(t) === "policy",
   // The deploy and preview roles' documents, scoped by the stack's own naming and the Powertools parameter,
@@ -67,7 +69,7 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
   deploy: (t) => roomOf(t) === "deploy" || ["infra/naming", "infra/lambdaPackages", "infra/containerRules", "cli/stack"].includes(t),
 };
 
-const ROOMS = ["contract", "workflow", "batch", "functions", "jobs", "infra", "cli", "policy", "deploy"];
+const ROOMS = ["contract", "workflow", "batch", "functions", "jobs", "bench", "infra", "cli", "policy", "deploy"];
 const files = ["index.ts", ...ROOMS.flatMap((room) => sources(room))];
 const relativeImports = files.flatMap(importsOf).filter((i) => i.local);
 
@@ -93,9 +95,9 @@ describe("rooms import only what docs/architecture.md allows", () => {
     expect(sdks.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 
-  it("nothing that is deployed (index.ts, infra/, functions/, jobs/, workflow/, batch/) imports the operator CLI", () => {
+  it("nothing that is deployed (index.ts, infra/, functions/, jobs/, workflow/, batch/) imports the operator CLI, the benchmarks or the tests", () => {
     // deploy/ is a generator run on a workstation (tsx deploy/render.ts): it may read the stacks as the CLI does.
-    const intoCli = files.filter((f) => !["cli", "deploy"].includes(roomOf(f))).flatMap(importsOf).filter((i) => i.local && roomOf(i.target) === "cli");
+    const intoCli = files.filter((f) => !["cli", "deploy", "bench"].includes(roomOf(f))).flatMap(importsOf).filter((i) => i.local && ["cli", "bench", "tests"].includes(roomOf(i.target)));
     expect(intoCli.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 });

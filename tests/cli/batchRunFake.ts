@@ -17,15 +17,15 @@
  * With a {@link BatchRunFake.clock}, jobs start and stop at the clock's time (DescribeJobs `startedAt`,
  * `stoppedAt`, and each ended attempt's `stoppedAt`).
  */
-import { BatchServiceException, DescribeJobsCommand, type JobDetail, type JobStatus, ListJobsCommand, type ListJobsCommandInput, TerminateJobCommand } from "@aws-sdk/client-batch";
+import { DescribeJobsCommand, type JobDetail, type JobStatus, ListJobsCommand, type ListJobsCommandInput, TerminateJobCommand } from "@aws-sdk/client-batch";
 import type { AwsStub } from "aws-sdk-client-mock";
 import { inputEnvironment, runJobNamePrefix, startJobNamePrefix, TASK_ENV } from "../../contract";
+import { batchClientError, DESCRIBE_JOBS_MAX, jobNameFilterMatches, jobNameFilterOf, listPage, newestFirst } from "../support/batchSemantics";
 import { OUTPUTS } from "./support";
 
 const ARN = OUTPUTS.startQueueArn.split(":job-queue/")[0]!;
 const TERMINAL = new Set<JobStatus>(["SUCCEEDED", "FAILED"]);
 const STARTED = new Set<JobStatus>(["RUNNING", "SUCCEEDED", "FAILED"]);
-const PAGE = 100;
 
 /** One job or array child of the fake. */
 export interface FakeRunJob {
@@ -78,8 +78,6 @@ export interface FakeRunSpec {
   logGroupOption?: boolean;
 }
 
-const clientError = (name: string, message: string, status = 400) =>
-  new BatchServiceException({ name, $fault: "client", $metadata: { httpStatusCode: status }, message });
 
 export class BatchRunFake {
   readonly jobs: FakeRunJob[] = [];
@@ -212,11 +210,6 @@ export class BatchRunFake {
     return this.index.get(jobId) ?? this.jobs.find((j) => j.jobId === jobId);
   }
 
-  private page<T>(items: T[], nextToken: string | undefined) {
-    const from = Number(nextToken ?? 0);
-    return { items: items.slice(from, from + PAGE), nextToken: from + PAGE < items.length ? String(from + PAGE) : undefined };
-  }
-
   /** Terminated jobs whose SIGKILL time has come stop (at that time). */
   private tick(): void {
     const now = this.clock?.() ?? -Infinity;
@@ -234,15 +227,14 @@ export class BatchRunFake {
     const summary = (j: FakeRunJob) => ({ jobId: j.jobId, jobName: j.jobName, status: j.status, createdAt: j.createdAt, ...(j.statusReason ? { statusReason: j.statusReason } : {}) });
     if (input.arrayJobId) {
       const status = input.jobStatus ?? "RUNNING";
-      const { items, nextToken } = this.page((this.children.get(input.arrayJobId) ?? []).filter((k) => k.status === status), input.nextToken);
+      const { items, nextToken } = listPage((this.children.get(input.arrayJobId) ?? []).filter((k) => k.status === status), input.nextToken);
       this.afterList?.(input);
       return { jobSummaryList: items.map(summary), nextToken };
     }
-    const value = String(input.filters?.find((f) => f.name === "JOB_NAME")?.values?.[0] ?? "").toLowerCase();
-    const matches = (name: string) => (value.endsWith("*") ? name.toLowerCase().startsWith(value.slice(0, -1)) : name.toLowerCase() === value);
+    const value = jobNameFilterOf(input) ?? "";
     const now = this.clock?.() ?? Infinity;
-    const listed = this.jobs.filter((j) => j.jobQueue === input.jobQueue && matches(j.jobName) && (j.listedFrom ?? -Infinity) <= now).sort((a, b) => b.createdAt - a.createdAt);
-    const { items, nextToken } = this.page(listed, input.nextToken);
+    const listed = newestFirst(this.jobs.filter((j) => j.jobQueue === input.jobQueue && jobNameFilterMatches(value, j.jobName) && (j.listedFrom ?? -Infinity) <= now));
+    const { items, nextToken } = listPage(listed, input.nextToken);
     this.afterList?.(input);
     return { jobSummaryList: items.map(summary), nextToken };
   }
@@ -277,12 +269,12 @@ export class BatchRunFake {
 
   private describe(ids: string[]) {
     this.tick();
-    if (ids.length > PAGE) throw clientError("ClientException", `jobs can contain at most ${PAGE} job IDs`);
+    if (ids.length > DESCRIBE_JOBS_MAX) throw batchClientError(`jobs can contain at most ${DESCRIBE_JOBS_MAX} job IDs`);
     return { jobs: ids.map((id) => this.find(id)).filter((j): j is FakeRunJob => j !== undefined).map((j) => this.detail(j)) };
   }
 
   private terminate(jobId: string, reason: string) {
-    if (this.denyTerminate.has(jobId)) throw clientError("AccessDeniedException", `User: arn:aws:iam::123456789012:user/operator is not authorized to perform: batch:TerminateJob on resource: ${ARN}:job/${jobId}`, 403);
+    if (this.denyTerminate.has(jobId)) throw batchClientError(`User: arn:aws:iam::123456789012:user/operator is not authorized to perform: batch:TerminateJob on resource: ${ARN}:job/${jobId}`, "AccessDeniedException", 403);
     this.terminated.push({ jobId, reason });
     const job = this.find(jobId);
     if (!job || TERMINAL.has(job.status)) return {};

@@ -17,13 +17,14 @@
  * when `callsPerSecond` is set, TooManyRequestsException past that rate (DescribeJobs shares it with SubmitJob).
  */
 import { createHash } from "node:crypto";
-import { BatchClient, BatchServiceException, DescribeJobsCommand, ListJobsCommand, type JobDetail, type JobStatus, type JobSummary, type KeyValuePair, type ListJobsCommandInput } from "@aws-sdk/client-batch";
+import { BatchClient, DescribeJobsCommand, ListJobsCommand, type JobDetail, type JobStatus, type JobSummary, type KeyValuePair, type ListJobsCommandInput } from "@aws-sdk/client-batch";
 import { mockClient } from "aws-sdk-client-mock";
 import { inputEnvironment } from "../../contract";
 import { computeRunId, startJobName } from "../../contract/run";
 import { planWorkflow } from "../../workflow/planner";
 import { parseWorkflowSpec, type WorkflowSpec } from "../../workflow/spec";
 import { colors } from "../../cli/context";
+import { batchClientError, DESCRIBE_JOBS_MAX, jobNameFilterMatches, LIST_JOBS_PAGE, newestFirst, tooManyRequests } from "../support/batchSemantics";
 import { cliContext, OUTPUTS, type TestContextOptions } from "./support";
 
 const S = 1_000;
@@ -80,7 +81,7 @@ type Life = { runnable: number; starting?: number; running?: number; stopped: nu
 type DemoJob = { jobId: string; jobName: string; jobQueue: string; jobDefinition: string; environment: KeyValuePair[]; dependsOn: string[]; createdAt: number; arraySize?: number; tasks: Life[]; earlierExits?: number[] };
 
 const uuid = (seed: string) => createHash("sha256").update(seed).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, "$1-$2-$3-$4-$5");
-const clientError = (message: string) => new BatchServiceException({ name: "ClientException", $fault: "client", $metadata: { httpStatusCode: 400 }, message });
+const clientError = (message: string) => batchClientError(message);
 /** 45 s to 75 s, spread deterministically over tasks. */
 const defaultTaskMs = (n: number) => 45 * S + Math.round((((Math.imul(n + 1, 2654435761) >>> 0) % 1000) / 1000) * 30 * S);
 
@@ -228,7 +229,7 @@ export class DemoAccount {
     const second = Math.floor(this.clock() / S);
     const n = (this.perSecond.get(second) ?? 0) + 1;
     this.perSecond.set(second, n);
-    if (n > this.callsPerSecond) throw new BatchServiceException({ name: "TooManyRequestsException", $fault: "client", $metadata: { httpStatusCode: 429 }, message: "Too Many Requests" });
+    if (n > this.callsPerSecond) throw tooManyRequests();
   }
 
   private list(input: ListJobsCommandInput) {
@@ -247,21 +248,19 @@ export class DemoAccount {
       const value = String(filter?.values?.[0] ?? "");
       const matches = (job: DemoJob) => {
         if (!filter) return this.parentStatus(job, t) === (input.jobStatus ?? "RUNNING");
-        if (filter.name === "JOB_NAME") return value.endsWith("*") ? job.jobName.toLowerCase().startsWith(value.slice(0, -1).toLowerCase()) : job.jobName.toLowerCase() === value.toLowerCase();
+        if (filter.name === "JOB_NAME") return jobNameFilterMatches(value, job.jobName);
         if (filter.name === "AFTER_CREATED_AT") return job.createdAt > Number(value);
         if (filter.name === "BEFORE_CREATED_AT") return job.createdAt < Number(value);
         throw clientError(`filter ${filter.name} is not supported by this fake`);
       };
-      rows = this.jobs
-        .filter((j) => j.jobQueue === input.jobQueue && this.visible(j, t, true) && matches(j))
-        .sort((a, b) => b.createdAt - a.createdAt)
+      rows = newestFirst(this.jobs.filter((j) => j.jobQueue === input.jobQueue && this.visible(j, t, true) && matches(j)))
         .map((j) => this.summary(this.detail(j, t)));
     }
     const query = JSON.stringify({ ...input, nextToken: undefined, maxResults: undefined });
     const token = input.nextToken ? (JSON.parse(Buffer.from(input.nextToken, "base64url").toString()) as { q: string; o: number }) : { q: query, o: 0 };
     if (token.q !== query) throw clientError("The nextToken does not belong to this query");
     const offset = token.o;
-    const size = Math.min(input.maxResults ?? 100, 100);
+    const size = Math.min(input.maxResults ?? LIST_JOBS_PAGE, LIST_JOBS_PAGE);
     const next = offset + size < rows.length ? Buffer.from(JSON.stringify({ q: query, o: offset + size })).toString("base64url") : undefined;
     return { jobSummaryList: rows.slice(offset, offset + size), ...(next ? { nextToken: next } : {}) };
   }
@@ -275,7 +274,7 @@ export class DemoAccount {
     const t = this.clock();
     this.calls.push({ command: "DescribeJobs", input: { jobs: ids }, at: t });
     this.throttle("DescribeJobs");
-    if (ids.length > 100) throw clientError("1 validation error detected: Value at 'jobs' failed to satisfy constraint: Member must have length less than or equal to 100");
+    if (ids.length > DESCRIBE_JOBS_MAX) throw clientError("1 validation error detected: Value at 'jobs' failed to satisfy constraint: Member must have length less than or equal to 100");
     const jobs: JobDetail[] = [];
     for (const id of ids) {
       const [parentId, index] = id.split(":");

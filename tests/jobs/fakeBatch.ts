@@ -10,7 +10,6 @@
  */
 import {
   BatchClient,
-  BatchServiceException,
   DescribeJobsCommand,
   ListJobsCommand,
   SubmitJobCommand,
@@ -21,6 +20,7 @@ import {
 } from "@aws-sdk/client-batch";
 import { mockClient, type AwsStub } from "aws-sdk-client-mock";
 import { beforeEach, vi } from "vitest";
+import { batchClientError, jobNameFilterMatches, jobNameFilterOf, newestFirst } from "../support/batchSemantics";
 import { RUN_ID } from "./fixtures";
 
 /** A planned job's name: the run id, then its plan-local id. */
@@ -88,16 +88,9 @@ export interface SubmitFault {
   listLag?: number;
 }
 
-export const serverError = () =>
-  new BatchServiceException({ name: "ServerException", $fault: "server", $metadata: { httpStatusCode: 500 }, message: "Internal Server Error" });
-/** What the SDK's Node handler throws when a request times out: no response, so no HTTP status. */
-export const timeout = () => Object.assign(new Error("Connection timed out after 30000 ms"), { name: "TimeoutError" });
-export const clientError = (message = "Job definition is INACTIVE") =>
-  new BatchServiceException({ name: "ClientException", $fault: "client", $metadata: { httpStatusCode: 400 }, message });
-export const accessDenied = () =>
-  new BatchServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 }, message: "not authorized to perform: batch:SubmitJob" });
-export const tooManyRequests = () =>
-  new BatchServiceException({ name: "TooManyRequestsException", $fault: "client", $metadata: { httpStatusCode: 429 }, message: "Too Many Requests" });
+export { serverError, timeout, tooManyRequests } from "../support/batchSemantics";
+export const clientError = (message = "Job definition is INACTIVE") => batchClientError(message);
+export const accessDenied = () => batchClientError("not authorized to perform: batch:SubmitJob", "AccessDeniedException", 403);
 
 const TERMINAL = new Set<JobStatus>(["SUCCEEDED", "FAILED"]);
 
@@ -171,11 +164,8 @@ export class FakeBatch {
       const status = input.jobStatus ?? "RUNNING";
       return { jobSummaryList: (this.children.get(input.arrayJobId) ?? []).filter((c) => c.status === status).map((c) => ({ jobId: c.jobId, jobName: "child", status: c.status })) };
     }
-    const pattern = String(input.filters?.find((f) => f.name === "JOB_NAME")?.values?.[0] ?? "*");
-    const matches = (name: string) => (pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern);
-    const jobSummaryList = this.jobs
-      .filter((j) => j.jobQueue === input.jobQueue && matches(j.jobName) && call >= j.listedFrom)
-      .sort((a, b) => b.createdAt - a.createdAt)
+    const pattern = jobNameFilterOf(input) ?? "*";
+    const jobSummaryList = newestFirst(this.jobs.filter((j) => j.jobQueue === input.jobQueue && jobNameFilterMatches(pattern, j.jobName) && call >= j.listedFrom))
       .map(({ jobId, jobName, status, createdAt, statusReason }) => ({ jobId, jobName, status, createdAt, statusReason }));
     return { jobSummaryList };
   }

@@ -1,6 +1,6 @@
 import { ListJobsCommand, SubmitJobCommand } from "@aws-sdk/client-batch";
 import { describe, expect, it } from "vitest";
-import { BatchStub, VirtualClock } from "../../jobs/bench/sim";
+import { BatchStub, VirtualClock } from "../../bench/sim";
 import { isThrottlingError } from "../../batch/calls";
 
 // The benchmark's numbers are only as good as its stub: check the rate limit and latency it claims.

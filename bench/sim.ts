@@ -2,8 +2,9 @@
  * A simulated clock and an in-process Batch stub for the benchmark: time only advances when every
  * pending promise is waiting on the clock, so minutes of throttled submission run in milliseconds.
  */
-import { BatchServiceException, ListJobsCommand, SubmitJobCommand } from "@aws-sdk/client-batch";
-import type { BatchApi } from "../../batch/calls";
+import { ListJobsCommand, SubmitJobCommand } from "@aws-sdk/client-batch";
+import { tooManyRequests } from "../tests/support/batchSemantics";
+import type { BatchApi } from "../batch/calls";
 
 interface Timer {
   at: number;
@@ -135,12 +136,4 @@ export class BatchStub {
     this.tokens -= 1;
     return true;
   }
-}
-
-/**
- * What the SDK surfaces for Batch's HTTP 429: the Batch model has no TooManyRequestsException class,
- * so it is a BatchServiceException named after the error code.
- */
-export function tooManyRequests(): BatchServiceException {
-  return new BatchServiceException({ name: "TooManyRequestsException", $fault: "client", $metadata: { httpStatusCode: 429 }, message: "Too Many Requests" });
 }

@@ -3,14 +3,14 @@
  * in-process Batch stub (50 SubmitJob/s token bucket, 20 ms latency, simulated clock), next to the
  * original proof of concept's naive one-job-per-task submission.
  *
- *   node --expose-gc --import tsx jobs/bench/bench.ts      (npm run bench)
+ *   node --expose-gc --import tsx bench/orchestrator.ts      (npm run bench)
  */
 import { SubmitJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { performance } from "node:perf_hooks";
-import { planWorkflow, type PlanContext } from "../../workflow/planner";
-import { defaultWorkflow } from "../../workflow/spec";
-import { isThrottlingError } from "../../batch/calls";
-import { submitPlan } from "../submitter";
+import { planWorkflow, type PlanContext } from "../workflow/planner";
+import { defaultWorkflow } from "../workflow/spec";
+import { isThrottlingError } from "../batch/calls";
+import { submitPlan } from "../jobs/submitter";
 import { BatchStub, VirtualClock } from "./sim";
 
 const WIDTHS = [10, 10_000, 1_000_000];
