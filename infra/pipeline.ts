@@ -4,11 +4,12 @@ import { basename } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCapability } from "@aws-sdk/client-batch";
-import { BARRIER_JOB_DEFINITION_KEY, TAG_KEYS, TASK_ENV } from "../contract";
+import { BARRIER_JOB_DEFINITION_KEY, TAG_KEYS } from "../contract";
 import { FARGATE_QUEUE, isArm64InstanceType, type PipelineConfig, type ProcessJobConfig } from "./config";
 import { efsClientStatements } from "./containerProperties";
 import { buildFolder, buildImage, sourceHash } from "./image";
-import { containerArgs, jobPolicyStatements } from "./processDefinition";
+import { barrierJob, containerArgs, jobPolicyStatements, processEnvironment, triggerKeyFilter } from "./stackModel";
+
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, boundedRoles, type PolicyStatement, policyJson } from "./iam";
 import { ContainerJobDefinition, type Platform } from "./jobDefinition";
@@ -19,23 +20,6 @@ import { OperatorPolicy } from "./operator";
 import { Orchestrator } from "./orchestrator";
 import { type BatchPlatformArgs, BatchPlatform } from "./platform";
 import { Trigger } from "./trigger";
-
-/**
- * The no-op job the planner uses to fan in more than 20 dependencies: tiny, and retried only when Spot
- * takes its capacity away. On Fargate, the smallest size Fargate runs.
- */
-export function barrierJob(platform: Platform): ProcessJobConfig {
-  const fargate = platform === PlatformCapability.FARGATE;
-  return {
-    image: "public.ecr.aws/docker/library/busybox:1.37",
-    command: ["true"],
-    environment: {},
-    vcpus: fargate ? 0.25 : 1,
-    memoryMiB: fargate ? 512 : 128,
-    timeoutSeconds: 300,
-    retryAttempts: 2,
-  };
-}
 
 /**
  * What process jobs may do with the data: read object versions under the trigger prefix, write (and
@@ -134,7 +118,6 @@ export class Pipeline extends pulumi.ComponentResource {
     // Each process definition runs as its own role: read what triggered the run and write results (and
     // nothing else: in particular never under the trigger prefix, so the pipeline cannot start itself),
     // plus what its config adds (`policyStatements`) and its EFS mounts need.
-    const dataEnvironment = { [TASK_ENV.outputBucket]: this.inputBucket.name };
 
     // Process definitions run where the process queue's environments are; Fargate ones also need to
     // know whether their tasks get a public IP (public subnets without NAT).
@@ -166,7 +149,7 @@ export class Pipeline extends pulumi.ComponentResource {
         {
           ...containerArgs(job),
           image: job.image ?? this.buildJobImage(name, job.build!, processImagePlatform(config), tags),
-          environment: { ...job.environment, ...dataEnvironment },
+          environment: processEnvironment(job, this.inputBucket.name),
           jobRoleArn: role.arn,
           ...fargateNetwork(processPlatform),
           logRetentionDays: config.logRetentionDays,
@@ -212,9 +195,7 @@ export class Pipeline extends pulumi.ComponentResource {
         bucket: this.inputBucket,
         startQueue: this.platform.queue(config.startQueue),
         startJobDefinition: this.orchestrator.jobDefinition,
-        filterPrefix: trigger.prefix,
-        filterSuffix: trigger.suffix === "" ? undefined : trigger.suffix,
-        ignorePrefix: trigger.outputPrefix,
+        filter: triggerKeyFilter(trigger),
         idempotencySeconds: trigger.idempotencyDays * 24 * 3600,
         reservedConcurrency: zeroIsOff(trigger.maxConcurrency),
         powertoolsLayerArn:

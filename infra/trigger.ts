@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { encodeTags, IDEMPOTENCY_TABLE_SCHEMA, jobTagKeys, STACK_ENV, TRIGGER_ENV } from "../contract";
+import { encodeTags, IDEMPOTENCY_TABLE_SCHEMA, jobTagKeys, STACK_ENV, TRIGGER_ENV, type TriggerKeyFilter } from "../contract";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
 import type { InputBucket } from "./inputBucket";
@@ -15,12 +15,12 @@ export interface TriggerArgs {
   readonly startQueue: JobQueue;
   /** The only job definition the Lambda may submit. */
   readonly startJobDefinition: ContainerJobDefinition;
-  /** The notification's key filter: only keys under this prefix invoke the Lambda. */
-  readonly filterPrefix: string;
-  /** The notification's key filter: only keys ending with this invoke the Lambda. @default undefined (any key) */
-  readonly filterSuffix?: string;
-  /** The handler ignores keys under this prefix (where jobs write), so the pipeline never starts itself. */
-  readonly ignorePrefix: string;
+  /**
+   * Which keys start a run (contract/trigger.ts): the notification's filter is `prefix` and `suffix` ("" for
+   * any key), and the handler also ignores keys under `outputPrefix` (where jobs write), so the pipeline never
+   * starts itself.
+   */
+  readonly filter: TriggerKeyFilter;
   /** How long a submitted object version is remembered, so a re-delivered event submits nothing. */
   readonly idempotencySeconds: number;
   /** Concurrent executions reserved for (and capping) the Lambda. @default undefined (none reserved, no cap) */
@@ -139,11 +139,11 @@ export class Trigger extends pulumi.ComponentResource {
             [TRIGGER_ENV.startJobDefinition]: args.startJobDefinition.name,
             [TRIGGER_ENV.idempotencyTable]: this.idempotencyTable.name,
             [TRIGGER_ENV.idempotencySeconds]: String(args.idempotencySeconds),
-            [TRIGGER_ENV.ignorePrefix]: args.ignorePrefix,
+            [TRIGGER_ENV.ignorePrefix]: args.filter.outputPrefix ?? "",
             // The handler checks every record against the notification's own bucket and filter again.
             [TRIGGER_ENV.bucket]: args.bucket.name,
-            [TRIGGER_ENV.keyPrefix]: args.filterPrefix,
-            [TRIGGER_ENV.keySuffix]: args.filterSuffix ?? "",
+            [TRIGGER_ENV.keyPrefix]: args.filter.prefix,
+            [TRIGGER_ENV.keySuffix]: args.filter.suffix,
             // The stack's tags follow each run (start job, then every process job) for cost allocation.
             [TRIGGER_ENV.jobTags]: encodeTags(tags),
             [STACK_ENV]: args.stack,
@@ -188,8 +188,8 @@ export class Trigger extends pulumi.ComponentResource {
           {
             lambdaFunctionArn: this.function.arn,
             events: ["s3:ObjectCreated:*"],
-            filterPrefix: args.filterPrefix,
-            filterSuffix: args.filterSuffix,
+            filterPrefix: args.filter.prefix,
+            filterSuffix: args.filter.suffix === "" ? undefined : args.filter.suffix,
           },
         ],
       },

@@ -58,7 +58,7 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
   cli: (t) =>
     ["contract", "workflow", "batch", "cli"].includes(roomOf(t)) ||
     t.startsWith("infra/config") ||
-    ["infra/naming", "infra/retryStrategy", "infra/processDefinition"].includes(t) ||
+    ["infra/naming", "infra/retryStrategy", "infra/stackModel"].includes(t) ||
     ["functions/startRequest", "functions/objectEvents"].includes(t),
   // The benchmarks (npm run bench) drive the real orchestrator through the tests' Batch semantics; never deployed.
   bench: (t) => ["contract", "workflow", "batch", "jobs", "bench", "tests"].includes(roomOf(t)),

@@ -7,9 +7,10 @@
  */
 import { type Command, Option } from "commander";
 import { computeRunId } from "../../contract/run";
-import { BARRIER_JOB_DEFINITION_KEY, keyRejection, keyRejectionRule, S3_MAX_KEY_BYTES } from "../../contract";
+import { keyRejection, keyRejectionRule, S3_MAX_KEY_BYTES } from "../../contract";
 import { parsePipelineConfig, type PipelineConfig } from "../../infra/config";
 import { resourcePrefix } from "../../infra/naming";
+import { definitionKeys, triggerKeyFilter } from "../../infra/stackModel";
 import { PlanError, planWorkflow, type Plan } from "../../workflow/planner";
 import { renderPlanTree } from "../../workflow/render";
 import { checkStack, uncheckedNote } from "../configCheck";
@@ -145,13 +146,14 @@ function stacksAround(cwd: string): string[] {
 
 /** Why the trigger would ignore `key` (of `sizeBytes`, when known), or undefined when it runs (contract/trigger.ts). */
 export function ignoredBecause(key: string, sizeBytes: number | undefined, trigger: PipelineConfig["trigger"]): string | undefined {
-  const rejected = keyRejection(key, sizeBytes, trigger);
-  return rejected && keyRejectionRule(rejected, trigger);
+  const filter = triggerKeyFilter(trigger);
+  const rejected = keyRejection(key, sizeBytes, filter);
+  return rejected && keyRejectionRule(rejected, filter);
 }
 
 /** Job definition key → the name the start job submits with: the deployed one from outputs, else the key itself. */
 export function jobDefinitionNames(target: Pick<Target, "config" | "outputs">): Record<string, string> {
-  const keys = [...Object.keys(target.config.jobDefinitions), BARRIER_JOB_DEFINITION_KEY];
+  const keys = definitionKeys(target.config);
   return { ...Object.fromEntries(keys.map((k) => [k, k])), ...target.outputs?.jobDefinitionNames };
 }
 

@@ -7,9 +7,8 @@
  * that both agree.
  */
 import type { RetryStrategy } from "@aws-sdk/client-batch";
-import { TASK_ENV } from "../../contract";
 import type { PipelineConfig } from "../../infra/config";
-import { containerArgs } from "../../infra/processDefinition";
+import { containerArgs, processEnvironment } from "../../infra/stackModel";
 import { retryStrategyOf } from "../../infra/retryStrategy";
 import type { DefinitionContainer } from "./environment";
 
@@ -44,7 +43,6 @@ export interface DefinitionContext {
 
 /** Every process job definition of `config` by key (not the barrier's: barrier jobs run no container locally). */
 export function localDefinitions(config: PipelineConfig, context: DefinitionContext): Map<string, LocalDefinition> {
-  const data = { [TASK_ENV.outputBucket]: context.bucket };
   const region: Record<string, string> = context.region ? { AWS_REGION: context.region, AWS_DEFAULT_REGION: context.region } : {};
   const definitions = new Map<string, LocalDefinition>();
   for (const [key, job] of Object.entries(config.jobDefinitions)) {
@@ -57,7 +55,7 @@ export function localDefinitions(config: PipelineConfig, context: DefinitionCont
       vcpus: job.vcpus,
       memoryMiB: job.memoryMiB,
       ...(args.command ? { command: [...args.command] } : {}),
-      environment: { ...job.environment, ...data, ...region, ...Object.fromEntries(Object.entries(secrets).filter(([, v]) => v !== undefined)) } as Record<string, string>,
+      environment: { ...processEnvironment(job, context.bucket), ...region, ...Object.fromEntries(Object.entries(secrets).filter(([, v]) => v !== undefined)) } as Record<string, string>,
       missingSecrets: Object.entries(secrets).filter(([, v]) => v === undefined).map(([name]) => name),
       parameters: { ...args.parameters },
       timeoutSeconds: job.timeoutSeconds,
