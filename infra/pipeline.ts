@@ -9,7 +9,6 @@ import { FARGATE_QUEUE, isArm64InstanceType, type PipelineConfig, type ProcessJo
 import { efsClientStatements } from "./containerProperties";
 import { buildFolder, buildImage, sourceHash } from "./image";
 import { barrierJob, containerArgs, jobPolicyStatements, processEnvironment, triggerKeyFilter } from "./stackModel";
-
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, boundedRoles, type PolicyStatement, policyJson } from "./iam";
 import { ContainerJobDefinition, type Platform } from "./jobDefinition";
