@@ -1,0 +1,43 @@
+/**
+ * bench/burst.ts's model of AWS, on small bursts: it must behave as the cited documents say before its
+ * 10,000-upload table means anything. The real trigger handler and orchestrator submission run inside it.
+ */
+import { describe, expect, it } from "vitest";
+import { burst, DEFAULT_BURST } from "../../bench/burst";
+
+const small = { ...DEFAULT_BURST, uploads: 40, arrivalSeconds: 10, computeVcpus: 8 };
+
+describe("the burst model", () => {
+  it("submits every run's start job and DAG exactly once, and no faster than the SubmitJob floor", async () => {
+    const r = await burst(small);
+    expect(r.deadLettered).toEqual({ retriesExhausted: 0, tooOld: 0 });
+    expect([r.doubledRuns, r.dagsSubmitted]).toEqual([0, 40]);
+    // A start job and the default DAG's 3 jobs a run.
+    expect(r.submitJobCalls.accepted).toBe(40 * 4);
+    expect(r.floorSeconds).toBe((40 * 4) / 50);
+    expect(r.lastDagSubmittedSeconds).toBeGreaterThan(small.startJobStartupSeconds);
+    // Every start job holds its vCPU at least from its start to its last SubmitJob.
+    expect(r.startJobVcpuSeconds).toBeGreaterThanOrEqual(40 * small.startJobStartupSeconds);
+  });
+
+  it("a Batch that never accepts: each event is tried three times (Lambda's two retries of a function error) and then dead-lettered", async () => {
+    const r = await burst({ ...small, uploads: 5, submitJobsPerSecond: 0 });
+    expect(r.invocations).toMatchObject({ total: 15, failed: 15 });
+    expect(r.deadLettered).toEqual({ retriesExhausted: 5, tooOld: 0 });
+    // Five SDK attempts per invocation, all throttled.
+    expect(r.submitJobCalls).toEqual({ accepted: 0, throttled: 15 * 5 });
+    expect(r.dagsSubmitted).toBe(0);
+  });
+
+  it("with one concurrent execution, Lambda throttles the other deliveries and retries them later (never drops them within the event age)", async () => {
+    const r = await burst({ ...small, uploads: 10, reservedConcurrency: 1 });
+    expect(r.invocations.throttledDeliveries).toBeGreaterThan(0);
+    expect([r.dagsSubmitted, r.deadLettered.tooOld]).toEqual([10, 0]);
+  });
+
+  it("an event older than maximumEventAgeInSeconds is dead-lettered without running", async () => {
+    const r = await burst({ ...small, uploads: 10, reservedConcurrency: 1, maxEventAgeSeconds: 0.01 });
+    expect(r.deadLettered.tooOld).toBeGreaterThan(0);
+    expect(r.dagsSubmitted + r.deadLettered.tooOld + r.deadLettered.retriesExhausted).toBe(10);
+  });
+});
