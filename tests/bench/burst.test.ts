@@ -30,13 +30,13 @@ describe("the burst model", () => {
   });
 
   it("with one concurrent execution, Lambda throttles the other deliveries and retries them later (never drops them within the event age)", async () => {
-    const r = await burst({ ...small, uploads: 10, reservedConcurrency: 1 });
+    const r = await burst({ ...small, uploads: 10, arrivalSeconds: 0.01, reservedConcurrency: 1 });
     expect(r.invocations.throttledDeliveries).toBeGreaterThan(0);
     expect([r.dagsSubmitted, r.deadLettered.tooOld]).toEqual([10, 0]);
   });
 
   it("an event older than maximumEventAgeInSeconds is dead-lettered without running", async () => {
-    const r = await burst({ ...small, uploads: 10, reservedConcurrency: 1, maxEventAgeSeconds: 0.01 });
+    const r = await burst({ ...small, uploads: 10, arrivalSeconds: 0.01, reservedConcurrency: 1, maxEventAgeSeconds: 0.5 });
     expect(r.deadLettered.tooOld).toBeGreaterThan(0);
     expect(r.dagsSubmitted + r.deadLettered.tooOld + r.deadLettered.retriesExhausted).toBe(10);
   });

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, vi } from "vitest";
 import { recordingLogger } from "../support/recordingLogger";
 import { TRIGGER_ENV } from "../../contract";
 import { createTriggerHandler } from "../../functions/handler";
-import type { RecordIdempotency, StoredStartJob } from "../../functions/idempotency";
+import { memoryIdempotency } from "../support/memoryIdempotency";
 import { BUCKET } from "./s3Fixtures";
 
 export let batchMock = mockClient(BatchClient);
@@ -42,27 +42,7 @@ export const ENV = {
 export const MODULES = { Batch, DynamoDBClient, makeIdempotent, IdempotencyConfig, DynamoDBPersistenceLayer };
 export const context = { functionName: "trigger", awsRequestId: "req-1", getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
-/** What Powertools does, minus DynamoDB: one result per run id, nothing remembered on failure. */
-export function memoryIdempotency(): RecordIdempotency & { store: Map<string, StoredStartJob> } {
-  const store = new Map<string, StoredStartJob>();
-  const inFlight = new Set<string>();
-  return {
-    store,
-    wrap: (fn) => async (runId, ...rest) => {
-      const done = store.get(runId);
-      if (done) return done;
-      if (inFlight.has(runId)) throw new Error(`run ${runId} is in progress`);
-      inFlight.add(runId);
-      try {
-        const result = await fn(runId, ...rest);
-        store.set(runId, result);
-        return result;
-      } finally {
-        inFlight.delete(runId);
-      }
-    },
-  };
-}
+export { memoryIdempotency };
 
 /** Batch answers each SubmitJob with a new job id, like the service. */
 export function batchAcceptsEverything(): void {
