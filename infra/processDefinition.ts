@@ -1,7 +1,7 @@
 /**
  * The one mapping from a process definition's config (`jobDefinitions.<key>`) to the job definition
  * component's args. Pure (types only from Pulumi's side), so the stack (infra/pipeline.ts) and the local
- * run (cli/local/definitions.ts) read the same fields the same way.
+ * run (cli/run/definitions.ts) read the same fields the same way.
  */
 import type { JobPolicyStatement, ProcessJobConfig } from "./config";
 import type { PolicyStatement } from "./iam";

@@ -64,7 +64,7 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
   policy: (t) => roomOf(t) === "policy",
   // The deploy and preview roles' documents, scoped by the stack's own naming and the Powertools parameter,
   // for the stacks the CLI's reader of Pulumi.yaml and Pulumi.<stack>.yaml finds.
-  deploy: (t) => roomOf(t) === "deploy" || ["infra/naming", "infra/lambdaPackages", "infra/containerRules", "cli/stack"].includes(t),
+  deploy: (t) => roomOf(t) === "deploy" || ["infra/naming", "infra/lambdaPackages", "infra/containerRules", "cli/stack/project"].includes(t),
 };
 
 const ROOMS = ["contract", "workflow", "batch", "functions", "jobs", "infra", "cli", "policy", "deploy"];
