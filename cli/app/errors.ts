@@ -3,6 +3,7 @@
  * (a bad flag, no stack outputs, no credentials, an unknown run, AWS refusing a call) is a
  * {@link CliError} with a message that says what to do; anything else is a bug and prints its stack.
  */
+import { isClientError, isThrottlingError } from "../../batch/calls";
 
 /** Exit codes of `batch-pipeline`, documented in the README ("Operate it from a terminal"). */
 export const CLI_EXIT = {
@@ -58,7 +59,8 @@ export function describeAwsError(error: unknown, what: string): CliError | undef
   if (/AccessDenied|UnauthorizedOperation|AuthorizationError/.test(e.name) || status === 403) {
     return new CliError(`AWS denied ${what}: ${detail} (give your identity this permission, or use another AWS_PROFILE)`, CLI_EXIT.aws, { cause: error });
   }
-  if (/Throttl|TooManyRequests|RequestLimitExceeded/.test(e.name) || status === 429) {
+  // Batch's throttling as the orchestrator knows it (batch/calls.ts), and the names other services give theirs.
+  if (isThrottlingError(error) || /Throttl|TooManyRequests|RequestLimitExceeded/.test(e.name)) {
     return new CliError(`AWS throttled ${what} past the SDK's retries: ${detail}; try again in a minute`, CLI_EXIT.aws, { cause: error });
   }
   if (["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "EAI_AGAIN"].includes(e.code ?? e.name)) {
@@ -68,6 +70,17 @@ export function describeAwsError(error: unknown, what: string): CliError | undef
     return new CliError(`${what} failed: ${e.name}: ${detail}`, CLI_EXIT.aws, { cause: error });
   }
   return undefined;
+}
+
+/**
+ * A failed AWS call worth trying again: throttling, a 5xx or the network (batch/calls.ts classifies the
+ * SDK's error), not credentials, a missing region or a refusal. Sees through a {@link CliError} made by
+ * {@link awsCall} to the SDK error it wraps.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  const cause = error instanceof CliError && error.cause !== undefined ? error.cause : error;
+  const known = describeAwsError(cause, "an AWS call");
+  return known !== undefined && known.exitCode === CLI_EXIT.aws && (isThrottlingError(cause) || !isClientError(cause));
 }
 
 /** Runs one AWS call and turns its failure into a one-line {@link CliError} (see {@link describeAwsError}). */

@@ -1,5 +1,5 @@
 /**
- * The `batch-pipeline` command line: global options, one subcommand per module of `commands/`, and the
+ * The `batch-pipeline` command line: global options, one subcommand per feature (its folder's command.ts), and the
  * one place that turns what a command throws into a one-line error and an exit code ({@link CLI_EXIT}).
  */
 import { Command, CommanderError } from "commander";
@@ -17,24 +17,10 @@ import { validateCommand } from "../validate/command";
 import { watchCommand } from "../watch/command";
 import { colors, type CliContext } from "./context";
 import { CLI_EXIT, CliError, describeAwsError } from "./errors";
-import type { StackFlags } from "../stack/outputs";
+import type { CommandSetup, GlobalOptions, RegisterCommand } from "./setup";
 
-/** The global options every subcommand sees. */
-export interface GlobalOptions extends StackFlags {
-  color: boolean;
-}
-
-/** What a subcommand module gets to register itself with. */
-export interface CommandSetup {
-  ctx: CliContext;
-  /** The global options, once parsed. */
-  globals(): GlobalOptions;
-  /** Wraps a subcommand's action: its resolved number is the process exit code. */
-  action<A extends unknown[]>(run: (...args: A) => Promise<number>): (...args: A) => Promise<void>;
-}
-
-/** Each registers one subcommand on the program (`program.command(...)`, so it inherits output and exit settings). */
-const COMMANDS: ReadonlyArray<(program: Command, setup: CommandSetup) => void> = [
+/** Each registers one subcommand on the program; the only place that imports a command module. */
+const COMMANDS: readonly RegisterCommand[] = [
   validateCommand,
   planCommand,
   runCommand,

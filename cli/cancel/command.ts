@@ -13,7 +13,7 @@ import { type CancelOutcome, type CancelPlan, type FailedTermination, planCancel
 import { awsCall, CLI_EXIT, CliError, describeAwsError } from "../app/errors";
 import { fmtInt, table } from "../app/format";
 import { loadDeployedStack } from "../stack/outputs";
-import type { CommandSetup } from "../app/program";
+import type { CommandSetup } from "../app/setup";
 import { checkRunId, fetchRun } from "../runModel/read";
 import type { RunSnapshot } from "../runModel/model";
 

@@ -13,8 +13,9 @@ import type { CliContext, Colors } from "../app/context";
 import { awsCall, CLI_EXIT, CliError } from "../app/errors";
 import { fmtInt, pad, parseSince, terminalText } from "../app/format";
 import { loadDeployedStack } from "../stack/outputs";
-import type { CommandSetup } from "../app/program";
+import type { CommandSetup } from "../app/setup";
 import { checkRunId, fetchRun } from "../runModel/read";
+import { labelOf } from "../runModel/screen";
 import { type RunSnapshot } from "../runModel/model";
 import { type LogLine, readLogLines } from "./events";
 import { type LogSelection, type LogSource, LogSources, NOT_STARTED, notStartedByStep, selectJobs, sourceKey } from "./sources";
@@ -37,8 +38,6 @@ export const FOLLOW_POLL_MS = 5_000;
  */
 export const FOLLOW_OVERLAP_MS = 10_000;
 
-/** `process[17]`, `merge`, `start`. */
-export const labelOf = (source: Pick<LogSource, "step" | "task">) => (source.task !== undefined ? `${source.step}[${source.task}]` : source.step);
 
 const PALETTE: readonly (keyof Colors)[] = ["cyan", "magenta", "yellow", "blue", "green", "red"];
 

@@ -9,7 +9,7 @@ import type { Colors } from "../app/context";
 import { awsCall, CLI_EXIT, CliError } from "../app/errors";
 import { fmtInt, terminalText } from "../app/format";
 import { loadDeployedStack } from "../stack/outputs";
-import type { CommandSetup } from "../app/program";
+import type { CommandSetup } from "../app/setup";
 import { DRY_RUN_VISIBILITY_SECONDS, redrive, type RedriveOutcome } from "./queue";
 
 interface RedriveOptions {

@@ -16,7 +16,7 @@ import { stringify } from "yaml";
 import { type CliContext, processContext } from "../app/context";
 import { runCli } from "../app/program";
 import { parsePipelineConfig } from "../../infra/config";
-import { type Target } from "../plan/command";
+import { type Target } from "../stack/target";
 import { noopExecutor, systemClock } from "./executor";
 import { buildModel } from "./model";
 import { localPlan } from "./plan";

@@ -28,8 +28,8 @@ import type { RunPlace } from "./screen";
 import { localFailures, localSnapshot, summarize } from "./snapshot";
 import { LineBuffer, TaskLogs } from "./taskLogs";
 import { exitCodeOfRun, jsonView, type LocalView, plainView, ttyView } from "./view";
-import type { CommandSetup } from "../app/program";
-import { ignoredBecause, planTarget, type Target } from "../plan/command";
+import type { CommandSetup } from "../app/setup";
+import { ignoredBecause, planTarget, type Target } from "../stack/target";
 
 /** Where runs go unless `--out` says otherwise (under the working directory; `dist/` is gitignored here). */
 export const DEFAULT_OUT = join("dist", "runs");

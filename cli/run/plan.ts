@@ -1,7 +1,7 @@
 /**
  * Planning a local run exactly as AWS would plan it for the same file: the object key the trigger would
  * see (`<trigger.prefix><file name>`), its real size, the trigger's run id (functions/startRequest.ts)
- * and the orchestrator's own plan (cli/plan/command.ts → workflow/planner.ts), with the stack's names.
+ * and the orchestrator's own plan (cli/stack/target.ts → workflow/planner.ts), with the stack's names.
  *
  * A local file has no S3 version id, and the run id depends on one: the version is derived from the
  * file's content instead, `local-` and the first 32 hex characters of its SHA-256, so the same bytes
@@ -13,7 +13,7 @@ import { basename } from "node:path";
 import { S3_MAX_KEY_BYTES } from "../../contract";
 import { computeRunId } from "../../contract/run";
 import type { Plan } from "../../workflow/planner";
-import { jobDefinitionNames, plannedRun, type Target } from "../plan/command";
+import { jobDefinitionNames, plannedRun, type Target } from "../stack/target";
 import { CliError } from "../app/errors";
 import { localDefinitions, type LocalDefinition } from "./definitions";
 

@@ -6,12 +6,11 @@
  */
 import { LOCAL_TASK_ENV } from "../../contract";
 import { relative } from "node:path";
-import { labelOf } from "../logs/command";
-import type { ConfigSource } from "../plan/command";
+import type { ConfigSource } from "../stack/target";
 import type { Colors } from "../app/context";
 import { fmtInt, formatBytes, formatDuration, terminalText } from "../app/format";
 import type { RunSnapshot, RunState } from "../runModel/model";
-import { countsText, type JobFailure, renderStatus } from "../runModel/screen";
+import { countsText, type JobFailure, labelOf, renderStatus } from "../runModel/screen";
 import type { LocalStep, LocalTask } from "./model";
 import type { RunSummary } from "./snapshot";
 import { logsDir } from "./taskLogs";

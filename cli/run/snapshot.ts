@@ -7,7 +7,7 @@
  */
 import type { JobStatus } from "@aws-sdk/client-batch";
 import { TASK_ENV } from "../../contract";
-import { FAILED_ARRAYS_LISTED, FAILED_CHILDREN_SHOWN } from "../status/command";
+import { FAILED_ARRAYS_LISTED, FAILED_CHILDREN_SHOWN } from "../runModel/failures";
 import type { ChildJob } from "../runModel/read";
 import { groupSteps, type RunJob, type RunSnapshot, type RunState } from "../runModel/model";
 import type { JobFailure } from "../runModel/screen";

@@ -41,13 +41,21 @@ export function checkRunId(runId: string): void {
   }
 }
 
-/** The message for a run Batch does not list. */
-export function unknownRunError(runId: string, outputs: StackOutputs): CliError {
-  return new CliError(
-    `no jobs of run ${runId} on ${outputs.startQueueArn} or ${outputs.processQueueArn}: the run id is wrong, or the run ended too long ago (${BATCH_HISTORY_NOTE}); ` +
-      `its job states stay in CloudWatch Logs group ${outputs.jobStateLogGroup} (Logs Insights: filter detail.jobName like "${runId}")`,
-    CLI_EXIT.usage,
-  );
+/**
+ * Batch lists no job of the run: a wrong run id, a run that ended too long ago, or (right after an upload)
+ * one the trigger has not started yet, which `watch` and `runs` tell apart from other failures by this class.
+ */
+export class UnknownRunError extends CliError {
+  constructor(
+    readonly runId: string,
+    outputs: Pick<StackOutputs, "startQueueArn" | "processQueueArn" | "jobStateLogGroup">,
+  ) {
+    super(
+      `no jobs of run ${runId} on ${outputs.startQueueArn} or ${outputs.processQueueArn}: the run id is wrong, or the run ended too long ago (${BATCH_HISTORY_NOTE}); ` +
+        `its job states stay in CloudWatch Logs group ${outputs.jobStateLogGroup} (Logs Insights: filter detail.jobName like "${runId}")`,
+      CLI_EXIT.usage,
+    );
+  }
 }
 
 /** How {@link fetchRun} reads a run again. */
@@ -69,7 +77,7 @@ export interface FetchRunOptions {
  * Reads a run from Batch. With `previous`, lists again only while the run's DAG may still grow (a start job
  * not yet ended, or ended less than {@link LISTING_SETTLE_MS} before the last listing) and describes again
  * only jobs that were not yet SUCCEEDED or FAILED.
- * @throws CliError when Batch lists no job of the run
+ * @throws UnknownRunError when Batch lists no job of the run
  */
 export async function fetchRun(runId: string, outputs: StackOutputs, deps: RunDeps, previous?: RunSnapshot, options: FetchRunOptions = {}): Promise<RunSnapshot> {
   checkRunId(runId);
@@ -105,7 +113,7 @@ export async function fetchRun(runId: string, outputs: StackOutputs, deps: RunDe
     startIds = previous!.startJobs.map((j) => j.jobId);
     dagIds = [...previous!.jobs.map((j) => j.jobId), ...previous!.supersededIds];
   }
-  if (startIds.length === 0 && dagIds.length === 0) throw unknownRunError(runId, outputs);
+  if (startIds.length === 0 && dagIds.length === 0) throw new UnknownRunError(runId, outputs);
 
   const known = new Map<string, RunJob>([...(previous?.startJobs ?? []), ...(previous?.jobs ?? [])].map((j) => [j.jobId, j]));
   // A superseded job never counts again (a newer job has its name): it is not described again.

@@ -37,6 +37,9 @@ export function logsCommand(runId: string, step: string, task?: number, stack?: 
   return `batch-pipeline logs ${runId}${stack === undefined ? "" : ` --stack ${stack}`} --step ${step}${task === undefined ? "" : ` --task ${task}`}`;
 }
 
+/** `process[17]`, `merge`, `start`: a task as `logs` prefixes its lines and a local run names it. */
+export const labelOf = (source: { step: string; task?: number }) => (source.task !== undefined ? `${source.step}[${source.task}]` : source.step);
+
 /**
  * The command that prints a failed plain job's log: a start job's, or a task job's (a plain job is its
  * step's only task). Barrier jobs run `true` and have nothing to say.

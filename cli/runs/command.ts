@@ -6,10 +6,10 @@
 import type { Command } from "commander";
 import { CLI_EXIT, CliError, awsCall } from "../app/errors";
 import { colorState, fmtInt, formatDuration, formatTime, parseSince, table, terminalText } from "../app/format";
-import type { CommandSetup } from "../app/program";
+import type { CommandSetup } from "../app/setup";
 import { BATCH_HISTORY_NOTE } from "../runModel/read";
 import { RUN_OUTCOMES, type RunOutcome, recentRuns } from "./list";
-import { runAccess } from "../status/command";
+import { runAccess } from "../runModel/access";
 
 /** Runs shown unless `--limit` says otherwise. */
 export const DEFAULT_RUNS_LIMIT = 50;

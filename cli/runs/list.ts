@@ -9,9 +9,8 @@ import type { JobSummary } from "@aws-sdk/client-batch";
 import { ListJobsCommand } from "@aws-sdk/client-batch";
 import { RUN_ID_CHARS, START_JOB_NAME_PREFIX } from "../../contract";
 import { withThrottleRetry } from "../../batch/calls";
-import { CliError } from "../app/errors";
 import type { StackOutputs } from "../stack/outputs";
-import { fetchRun, type RunDeps, unknownRunError } from "../runModel/read";
+import { fetchRun, type RunDeps, UnknownRunError } from "../runModel/read";
 import { type RunSnapshot, type RunState } from "../runModel/model";
 
 /** What `--status` selects. */
@@ -113,7 +112,7 @@ export async function recentRuns(outputs: StackOutputs, deps: RunDeps, options: 
         run = rowOf(await fetchRun(runId, outputs, runDeps), first);
       } catch (error) {
         // Listed on the start queue but not yet by name (ListJobs is eventually consistent): just begun.
-        if (!(error instanceof CliError) || error.message !== unknownRunError(runId, outputs).message) throw error;
+        if (!(error instanceof UnknownRunError)) throw error;
         run = { runId, state: "SUBMITTING", createdAt: first.createdAt ?? 0, startJobs: 1, tasks: { total: 0, done: 0, failed: 0 } };
       }
       if (!wanted || wanted.includes(run.state)) {

@@ -2,19 +2,19 @@
  * `batch-pipeline submit FILE [--key KEY] [--watch] [--json]`: uploads a file where the stack's trigger
  * starts a run (the input bucket, under the trigger prefix) and prints the run id the trigger will give
  * it: the same `computeRunId` over bucket, key and the version S3 gave the upload. `--watch` then follows
- * the run as `batch-pipeline watch` does.
+ * the run as `batch-pipeline watch` does (cli/runModel/follow.ts), once the trigger has started it.
  */
 import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import type { Command } from "commander";
 import { startJobNamePrefix } from "../../contract";
 import { computeRunId, startJobName } from "../../contract/run";
-import { listJobsNamed } from "../../batch/calls";
-import type { CliContext } from "../app/context";
 import { awsCall, CLI_EXIT, CliError } from "../app/errors";
 import { formatBytes, formatDuration, table, terminalText } from "../app/format";
 import { type DeployedStack, loadDeployedStack } from "../stack/outputs";
-import { type CommandSetup, type GlobalOptions, runCli } from "../app/program";
+import type { CommandSetup } from "../app/setup";
+import { accessOf } from "../runModel/access";
+import { type AppearWait, DEFAULT_INTERVAL_SECONDS, followRun } from "../runModel/follow";
 import { describeUploadShape, keyProblem, partBytesFor, S3_MAX_OBJECT_BYTES, uploadFile } from "./upload";
 import { progressReporter } from "./uploadProgress";
 
@@ -36,6 +36,7 @@ export interface SubmitResult {
 
 /** How long `--watch` waits for the trigger to submit the start job before giving up. */
 export const START_JOB_WAIT_MS = 120_000;
+/** How often `--watch` looks for the start job meanwhile. */
 const START_JOB_POLL_MS = 3_000;
 
 function fileSize(path: string): number {
@@ -48,44 +49,6 @@ function fileSize(path: string): number {
   if (!stat.isFile()) throw new CliError(`${path} is not a file; pass the path of a file to upload`);
   if (stat.size > S3_MAX_OBJECT_BYTES) throw new CliError(`${path} is ${formatBytes(stat.size)}; S3 objects are at most ${formatBytes(S3_MAX_OBJECT_BYTES)}`);
   return stat.size;
-}
-
-/** The global flags that chose this stack, for the `watch` that `--watch` hands over to. */
-export function globalArgs(globals: GlobalOptions, stack: string): string[] {
-  const args = ["--stack", stack];
-  const named: [keyof GlobalOptions, string][] = [
-    ["outputs", "--outputs"],
-    ["startQueue", "--start-queue"],
-    ["processQueue", "--process-queue"],
-    ["bucket", "--bucket"],
-    ["function", "--function"],
-    ["dlqUrl", "--dlq-url"],
-  ];
-  for (const [name, flag] of named) if (typeof globals[name] === "string") args.push(flag, globals[name] as string);
-  if (globals.color === false) args.push("--no-color");
-  return args;
-}
-
-/**
- * Waits until ListJobs shows the run's start job on the start queue (the trigger submits it within
- * seconds; ListJobs is eventually consistent), so that `watch` finds the run.
- */
-async function waitForStartJob(deployed: DeployedStack, runId: string, ctx: CliContext): Promise<void> {
-  const batch = ctx.aws(deployed.region).batch();
-  const deadline = ctx.now() + START_JOB_WAIT_MS;
-  ctx.term.err(`waiting for the trigger to submit ${startJobNamePrefix(runId)}… on ${deployed.outputs.startQueueArn}\n`);
-  for (;;) {
-    const listed = await awsCall("Batch ListJobs", () => listJobsNamed(deployed.outputs.startQueueArn, `${startJobNamePrefix(runId)}*`, { batch, sleep: ctx.sleep }));
-    if (listed.length > 0) return;
-    if (ctx.signal.aborted) return;
-    if (ctx.now() >= deadline) {
-      throw new CliError(
-        `the trigger has not submitted a start job for run ${runId} after ${formatDuration(START_JOB_WAIT_MS)}: see the trigger's log (function ${deployed.outputs.triggerFunctionName}) and the dead-letter queue (\`batch-pipeline redrive --dry-run\`)`,
-        CLI_EXIT.failed,
-      );
-    }
-    await ctx.sleep(START_JOB_POLL_MS);
-  }
 }
 
 async function submit(file: string, options: SubmitOptions, setup: CommandSetup): Promise<number> {
@@ -139,9 +102,26 @@ async function submit(file: string, options: SubmitOptions, setup: CommandSetup)
   ]);
   ctx.term.out(`${lines.join("\n")}\n`);
   if (!options.watch) return CLI_EXIT.ok;
-  await waitForStartJob(deployed, runId, ctx);
-  if (ctx.signal.aborted) return CLI_EXIT.interrupted;
-  return runCli([...globalArgs(setup.globals(), deployed.stack), "watch", runId], ctx);
+  return followRun(runId, accessOf(deployed, ctx), ctx, { intervalMs: DEFAULT_INTERVAL_SECONDS * 1000, appear: startJobWait(deployed, runId), json: false });
+}
+
+/**
+ * The one wait for the run to appear (`followRun` then follows it as `watch` does): the trigger submits the
+ * start job within seconds of the upload, and ListJobs is eventually consistent, so the run is looked for
+ * every {@link START_JOB_POLL_MS} for up to {@link START_JOB_WAIT_MS}; after that the trigger's log and the
+ * dead-letter queue say why (exit 1).
+ */
+function startJobWait(deployed: DeployedStack, runId: string): AppearWait {
+  return {
+    timeoutMs: START_JOB_WAIT_MS,
+    pollMs: START_JOB_POLL_MS,
+    note: `waiting for the trigger to submit ${startJobNamePrefix(runId)}… on ${deployed.outputs.startQueueArn}`,
+    gaveUp: () =>
+      new CliError(
+        `the trigger has not submitted a start job for run ${runId} after ${formatDuration(START_JOB_WAIT_MS)}: see the trigger's log (function ${deployed.outputs.triggerFunctionName}) and the dead-letter queue (\`batch-pipeline redrive --dry-run\`)`,
+        CLI_EXIT.failed,
+      ),
+  };
 }
 
 export function submitCommand(program: Command, setup: CommandSetup): void {

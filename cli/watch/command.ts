@@ -1,153 +1,28 @@
 /**
  * `batch-pipeline watch RUN`: follows a run until it ends and exits with its outcome (0 SUCCEEDED, 1
- * FAILED, 130 on Ctrl-C). On a TTY it redraws the status screen in place; otherwise it prints one line per
- * change, or with `--json` one JSON line per poll that changed something.
- *
- * It must not eat the account's Batch API budget (DescribeJobs shares about 50 calls/s with every run's
- * SubmitJob, docs/aws-batch-limits.md): it polls every 15 s by default and never faster than every 5 s,
- * and hands each snapshot to the next `fetchRun`, which describes only jobs not yet finished and lists
- * again only while the DAG may grow. Per poll, at any width (up to 100 jobs a listing and 100 unfinished
- * jobs, else a call per 100 more): the first costs 3 (both queues listed, one DescribeJobs); while a start
- * job is live (all along with `orchestrator.wait`) 2, the process queue listed and one DescribeJobs
- * (`skipStartQueueWhileLive`); the poll that sees a start job stop and those of the next
- * LISTING_SETTLE_MS (60 s) 3, both queues listed; after that 1, one DescribeJobs. Failed tasks are listed
- * once, at the end. Right after `submit` the run may have no job yet (the trigger is
+ * FAILED, 130 on Ctrl-C): the status screen redrawn in place on a TTY, otherwise one line per change, or
+ * with `--json` one JSON line per poll that changed something (cli/runModel/follow.ts, which also says what
+ * a poll costs). It polls every 15 s by default and never faster than every 5 s, so that watching does not
+ * eat the account's Batch API budget. Right after `submit` the run may have no job yet (the trigger is
  * asynchronous): an unknown run is looked for again, at the same interval, for `--appear-timeout`.
  */
 import type { Command } from "commander";
-import type { CliContext } from "../app/context";
-import { CLI_EXIT, CliError, describeAwsError } from "../app/errors";
-import { fit, formatDuration, formatTime, fmtInt, terminalText } from "../app/format";
-import type { CommandSetup } from "../app/program";
-import { checkRunId, unknownRunError } from "../runModel/read";
-import { type RunSnapshot, type RunStep } from "../runModel/model";
-import { type JobFailure, countsText, renderFailures, renderStatus } from "../runModel/screen";
-import { isClientError, isThrottlingError } from "../../batch/calls";
-import { collectFailures, exitCodeOf, readRun, type RunAccess, runAccess, statusJson } from "../status/command";
+import { CliError } from "../app/errors";
+import type { CommandSetup } from "../app/setup";
+import { runAccess } from "../runModel/access";
+import { DEFAULT_INTERVAL_SECONDS, followRun } from "../runModel/follow";
+import { checkRunId } from "../runModel/read";
 
-/** Seconds between polls unless `--interval` says otherwise. */
-export const DEFAULT_INTERVAL_SECONDS = 15;
 /** The fastest `--interval` allowed: faster polling would spend the account's Batch budget on watching. */
 export const MIN_INTERVAL_SECONDS = 5;
 /** How long an unknown run is waited for by default (the trigger starts a run asynchronously). */
 export const DEFAULT_APPEAR_TIMEOUT_SECONDS = 120;
-/** Consecutive polls that may fail (throttled, 5xx, network) before `watch` gives up. */
-export const MAX_FAILED_POLLS = 3;
 
 function seconds(flag: string, text: string, min: number, why: string): number {
   const value = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(value)) throw new CliError(`${flag} ${text}: must be a number of seconds, e.g. ${flag} 30`);
   if (value < min) throw new CliError(`${flag} ${text}: must be at least ${min} seconds ${why}; pass ${flag} ${min} or more`);
   return value * 1000;
-}
-
-/** A failed poll worth trying again: throttling, a 5xx or the network, not credentials or a refusal. */
-function isTransient(error: unknown): boolean {
-  const known = describeAwsError(error, "Batch");
-  return known !== undefined && known.exitCode === CLI_EXIT.aws && (isThrottlingError(error) || !isClientError(error));
-}
-
-type Tally = { polls: number; calls: number };
-
-/** What a watch shows: each poll's snapshot, then the end (or the interruption). */
-interface WatchView {
-  update(snapshot: RunSnapshot, tally: Tally): void;
-  finish(snapshot: RunSnapshot, failures: readonly JobFailure[], tally: Tally): void;
-  interrupted(runId: string, snapshot: RunSnapshot | undefined, tally: Tally): void;
-  close(): void;
-}
-
-const CSI = "\x1b[";
-const tallyText = (t: Tally) => `${fmtInt(t.polls)} poll${t.polls === 1 ? "" : "s"}, ${fmtInt(t.calls)} Batch call${t.calls === 1 ? "" : "s"}`;
-const took = (s: RunSnapshot) => (s.createdAt !== undefined && s.stoppedAt !== undefined ? ` after ${formatDuration(s.stoppedAt - s.createdAt)}` : "");
-const endLine = (s: RunSnapshot, t: Tally) => `run ${s.runId} ${s.state}${took(s)}: ${tallyText(t)}`;
-const stopLine = (runId: string, s: RunSnapshot | undefined, t: Tally) =>
-  `stopped watching run ${runId}${s ? ` (${s.state})` : ""}; the run goes on (\`batch-pipeline cancel ${runId}\` stops it): ${tallyText(t)}`;
-
-
-/** TTY: the status screen redrawn in place (cursor up over the last drawing, each line cleared, the rest of the screen cleared). */
-function ttyView(ctx: CliContext, intervalMs: number, stack: string): WatchView {
-  let drawn = 0;
-  let hidden = false;
-  const draw = (lines: string[]) => {
-    let text = hidden ? "" : `${CSI}?25l`;
-    hidden = true;
-    if (drawn > 0) text += `${CSI}${drawn}F`;
-    for (const line of lines) text += `${fit(line, ctx.term.columns)}${CSI}K\n`;
-    ctx.term.out(`${text}${CSI}J`);
-    drawn = lines.length;
-  };
-  const screen = (s: RunSnapshot, failures: readonly JobFailure[]) => renderStatus(s, failures, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now(), stack });
-  return {
-    update: (s, t) => draw([...screen(s, []), "", ctx.term.color.dim(`every ${intervalMs / 1000}s: ${tallyText(t)} · Ctrl-C stops watching, not the run`)]),
-    finish: (s, failures, t) => draw([...screen(s, failures), "", endLine(s, t)]),
-    interrupted: (runId, s, t) => ctx.term.out(`${stopLine(runId, s, t)}\n`),
-    close: () => hidden && ctx.term.out(`${CSI}?25h`),
-  };
-}
-
-/** What changed since the last poll: start jobs' states, the run's state, and each step as `shown` shows it. */
-function changeTracker(shown: (step: RunStep) => string) {
-  const seen = new Map<string, string>();
-  const changed = (key: string, value: string) => seen.get(key) !== value && (seen.set(key, value), true);
-  return (s: RunSnapshot) => ({
-    run: changed("run", s.state),
-    starts: s.startJobs.filter((j) => changed(`start ${j.jobId}`, j.status)),
-    steps: s.steps.filter((step) => changed(`step ${step.name}`, shown(step))),
-  });
-}
-
-const stepText = (step: RunStep) => `${step.state.padEnd(9)}  ${fmtInt(step.counts.SUCCEEDED)}/${fmtInt(step.width)} done  ${step.width > 1 ? countsText(step.counts) : ""}`.trimEnd();
-
-/** Not a TTY: one plain line per change, the failures and a summary at the end. */
-function plainView(ctx: CliContext, stack: string): WatchView {
-  const changes = changeTracker(stepText);
-  let first = true;
-  const out = (lines: string[]) => lines.length > 0 && ctx.term.out(`${lines.join("\n")}\n`);
-  return {
-    update: (s) => {
-      const at = formatTime(ctx.now());
-      const width = Math.max(5, ...s.steps.map((step) => step.name.length));
-      const { run, starts, steps } = changes(s);
-      const runLine = `${at}  ${"run".padEnd(width)}  ${s.state.padEnd(9)}  ${s.runId}${first && s.input ? ` s3://${s.input.bucket}/${terminalText(s.input.key)}` : ""}`;
-      out([
-        ...(run && first ? [runLine] : []),
-        ...starts.map((j) => `${at}  ${"start".padEnd(width)}  ${j.status.padEnd(9)}  ${j.jobName}`),
-        ...steps.map((step) => `${at}  ${step.name.padEnd(width)}  ${stepText(step)}`),
-        ...(run && !first ? [runLine] : []),
-      ]);
-      first = false;
-    },
-    finish: (s, failures, t) => out([...renderFailures(s, failures, ctx.term.color, stack).slice(1), endLine(s, t)]),
-    interrupted: (runId, s, t) => out([stopLine(runId, s, t)]),
-    close: () => undefined,
-  };
-}
-
-/** `--json`: one JSON line per poll that changed something (with the poll's Batch calls), one at the end. */
-function jsonView(ctx: CliContext, stack: string): WatchView {
-  const changes = changeTracker((step) => `${step.state} ${JSON.stringify(step.counts)}`);
-  const line = (value: object) => ctx.term.out(`${JSON.stringify(value)}\n`);
-  const nonZero = (counts: object) => Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
-  return {
-    update: (s, t) => {
-      const { run, starts, steps } = changes(s);
-      if (!run && starts.length === 0 && steps.length === 0) return;
-      line({
-        event: "poll",
-        at: new Date(ctx.now()).toISOString(),
-        runId: s.runId,
-        poll: t.polls,
-        calls: s.calls,
-        state: s.state,
-        startJobs: starts.map((j) => ({ jobId: j.jobId, jobName: j.jobName, status: j.status })),
-        steps: steps.map((step) => ({ step: step.name, state: step.state, done: step.counts.SUCCEEDED, width: step.width, counts: nonZero(step.counts) })),
-      });
-    },
-    finish: (s, failures, t) => line({ event: "end", at: new Date(ctx.now()).toISOString(), runId: s.runId, state: s.state, exitCode: exitCodeOf(s), ...t, failures: statusJson(s, failures, stack).failures }),
-    interrupted: (runId, s, t) => line({ event: "interrupted", at: new Date(ctx.now()).toISOString(), runId, ...(s ? { state: s.state } : {}), exitCode: CLI_EXIT.interrupted, ...t }),
-    close: () => undefined,
-  };
 }
 
 interface WatchOptions {
@@ -157,59 +32,13 @@ interface WatchOptions {
 }
 
 /** Watches one run; resolves to the exit code. */
-export async function watchRun(runId: string, opts: WatchOptions, setup: CommandSetup): Promise<number> {
-  const { ctx } = setup;
+async function watchRun(runId: string, opts: WatchOptions, setup: CommandSetup): Promise<number> {
   checkRunId(runId);
   const intervalMs = seconds("--interval", opts.interval, MIN_INTERVAL_SECONDS, "(Batch's DescribeJobs shares the account's ~50 calls/s with SubmitJob)");
   const appearMs = seconds("--appear-timeout", opts.appearTimeout, 0, "");
-  const base = await runAccess(setup);
-  let calls = 0;
-  const batch = base.deps.batch;
-  const access: RunAccess = { ...base, deps: { ...base.deps, batch: { send: ((command: never) => (calls++, batch.send(command))) as typeof batch.send } } };
-  const view = opts.json ? jsonView(ctx, base.stack) : ctx.term.isTTY ? ttyView(ctx, intervalMs, base.stack) : plainView(ctx, base.stack);
-  let polls = 0;
-  const summary = () => ({ polls, calls });
-
-  const poll = async (previous?: RunSnapshot): Promise<RunSnapshot | undefined> => {
-    const deadline = ctx.now() + appearMs;
-    for (let failed = 0, told = false; ; ) {
-      polls++;
-      try {
-        return await readRun(runId, access, previous, { skipStartQueueWhileLive: true });
-      } catch (error) {
-        const unknown = !previous && error instanceof CliError && error.message === unknownRunError(runId, access.outputs).message;
-        if (unknown && ctx.now() < deadline) {
-          if (!told) ctx.term.err(`run ${runId} has no jobs yet; looking again every ${intervalMs / 1000}s for up to ${appearMs / 1000}s (the trigger starts runs asynchronously)\n`);
-          told = true;
-        } else if (!unknown && isTransient(error instanceof CliError && error.cause !== undefined ? error.cause : error) && ++failed < MAX_FAILED_POLLS) {
-          ctx.term.err(`poll ${polls} failed (${(error as Error).message}); trying again in ${intervalMs / 1000}s\n`);
-        } else throw error;
-        await ctx.sleep(unknown ? Math.min(intervalMs, Math.max(0, deadline - ctx.now())) : intervalMs);
-        if (ctx.signal.aborted) return undefined;
-      }
-    }
-  };
-
-  try {
-    let snapshot = await poll();
-    while (snapshot && !ctx.signal.aborted) {
-      view.update(snapshot, summary());
-      if (snapshot.state === "SUCCEEDED" || snapshot.state === "FAILED") {
-        const failures: JobFailure[] = await collectFailures(snapshot, access.deps);
-        view.finish(snapshot, failures, summary());
-        return exitCodeOf(snapshot);
-      }
-      await ctx.sleep(intervalMs);
-      if (ctx.signal.aborted) break;
-      const next = await poll(snapshot);
-      if (!next) break;
-      snapshot = next;
-    }
-    view.interrupted(runId, snapshot, summary());
-    return CLI_EXIT.interrupted;
-  } finally {
-    view.close();
-  }
+  const access = await runAccess(setup);
+  const note = `run ${runId} has no jobs yet; looking again every ${intervalMs / 1000}s for up to ${appearMs / 1000}s (the trigger starts runs asynchronously)`;
+  return followRun(runId, access, setup.ctx, { intervalMs, appear: { timeoutMs: appearMs, pollMs: intervalMs, note }, json: Boolean(opts.json) });
 }
 
 /** Registers `watch RUN [--interval S] [--appear-timeout S] [--json]` (see {@link watchRun}). */

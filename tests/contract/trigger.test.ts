@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { isFolderMarker, keyRejection, type KeyRejection, keyRejectionRule } from "../../contract/trigger";
-import { ignoredBecause } from "../../cli/plan/command";
+import { ignoredBecause } from "../../cli/stack/target";
 import { keyProblem } from "../../cli/submit/upload";
 import { parseTriggerEvent } from "../../functions/objectEvents";
 

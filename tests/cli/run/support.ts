@@ -4,7 +4,7 @@
  * test says (at once, when told, or never until stopped) and which records every launch.
  */
 import { parsePipelineConfig } from "../../../infra/config";
-import type { Target } from "../../../cli/plan/command";
+import type { Target } from "../../../cli/stack/target";
 import type { AttemptEnd, Clock, Execution, Executor, Launch, StopCause } from "../../../cli/run/executor";
 import { buildModel, type LocalRunModel, type TaskPaths } from "../../../cli/run/model";
 import { localPlan, type LocalPlan } from "../../../cli/run/plan";

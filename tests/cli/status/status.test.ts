@@ -6,7 +6,7 @@
  */
 import { ListJobsCommand, type ListJobsCommandInput } from "@aws-sdk/client-batch";
 import { afterEach, describe, expect, it } from "vitest";
-import { FAILED_ARRAYS_LISTED } from "../../../cli/status/command";
+import { FAILED_ARRAYS_LISTED } from "../../../cli/runModel/failures";
 import { type DemoAccount, demoContext } from "../demoAccount";
 import { cli, OUTPUTS, type TestContextOptions } from "../support";
 

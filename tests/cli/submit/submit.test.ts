@@ -4,7 +4,7 @@
  * upload so no parts stay billed, every key the trigger would never run refused before any upload, and
  * the run id: the trigger's own computeRunId over the version S3 gave the upload.
  */
-import { ListJobsCommand, BatchClient } from "@aws-sdk/client-batch";
+import { BatchClient, DescribeJobsCommand, ListJobsCommand } from "@aws-sdk/client-batch";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -17,25 +17,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { computeRunId } from "../../../contract/run";
 import { cli, cliContext, OUTPUTS } from "../support";
-
-// `--watch` hands over to `batch-pipeline watch`; a stand-in records what it was given.
-const watched = vi.hoisted(() => ({ calls: [] as { run: string; stack: string | undefined }[], code: 0 }));
-vi.mock("../../../cli/watch/command", () => ({
-  watchCommand: (program: import("commander").Command, setup: import("../../../cli/app/program").CommandSetup) => {
-    program
-      .command("watch")
-      .argument("<run>")
-      .action(
-        setup.action(async (run: string) => {
-          watched.calls.push({ run, stack: setup.globals().stack });
-          return watched.code;
-        }),
-      );
-  },
-}));
 
 const s3 = mockClient(S3Client);
 const batch = mockClient(BatchClient);
@@ -59,8 +43,6 @@ const withoutBody = (input: object): Record<string, unknown> => Object.fromEntri
 beforeEach(() => {
   s3.reset();
   batch.reset();
-  watched.calls = [];
-  watched.code = 0;
   s3.on(PutObjectCommand).resolves({ VersionId: "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY", ETag: '"9b2cf535f27731c974343645a3985328"' });
   s3.on(CreateMultipartUploadCommand).resolves({ UploadId: "upload-1" });
   s3.on(UploadPartCommand).callsFake((input: { PartNumber: number }) => ({ ETag: `"part-${input.PartNumber}"` }));
@@ -245,28 +227,37 @@ describe("submit: the version id", () => {
 describe("submit --watch", () => {
   const startJob = async () => ({ jobId: "start-1", jobName: `start-${await computeRunId({ bucket: BUCKET, key: "incoming/data.csv", versionId: "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY" })}-data-csv`, status: "SUBMITTED" as const, createdAt: 1 });
 
+  const listed = (queue: string) => batch.commandCalls(ListJobsCommand).map((c) => c.args[0].input).filter((input) => input.jobQueue === queue);
+
   // ListJobs is eventually consistent (docs/aws-batch-limits.md): the start job may show only after a few polls.
-  it("waits until ListJobs shows the start job, then runs `watch RUN` with the same stack and returns its exit code", async () => {
+  it("waits until ListJobs shows the start job, then follows the run as `watch RUN` does, with the same stack, and returns its exit code: one wait", async () => {
     const job = await startJob();
-    batch.on(ListJobsCommand).resolvesOnce({ jobSummaryList: [] }).resolvesOnce({ jobSummaryList: [] }).resolves({ jobSummaryList: [job] });
-    watched.code = 1;
-    const ctx = cliContext();
-    const { code, stderr } = await cli(["--stack", "dev", "submit", SMALL, "--watch"], ctx);
     const runId = job.jobName.split("-")[1]!;
+    batch.on(ListJobsCommand, { jobQueue: OUTPUTS.startQueueArn }).resolvesOnce({ jobSummaryList: [] }).resolvesOnce({ jobSummaryList: [] }).resolves({ jobSummaryList: [job] });
+    batch.on(ListJobsCommand, { jobQueue: OUTPUTS.processQueueArn }).resolves({ jobSummaryList: [] });
+    const failed = { ...job, status: "FAILED" as const, statusReason: "Essential container in task exited", startedAt: 1, stoppedAt: 2, jobQueue: OUTPUTS.startQueueArn, jobDefinition: "start", attempts: [{ container: { exitCode: 1, logStreamName: "start/default/1" } }] };
+    batch.on(DescribeJobsCommand).resolves({ jobs: [failed] });
+    const ctx = cliContext();
+    const { code, stdout, stderr } = await cli(["--stack", "dev", "submit", SMALL, "--watch"], ctx);
     expect(code).toBe(1);
-    expect(watched.calls).toEqual([{ run: runId, stack: "dev" }]);
-    expect(batch.commandCalls(ListJobsCommand).map((c) => c.args[0].input)).toEqual(
-      Array(3).fill({ jobQueue: OUTPUTS.startQueueArn, filters: [{ name: "JOB_NAME", values: [`start-${runId}*`] }], nextToken: undefined }),
-    );
+    expect(listed(OUTPUTS.startQueueArn)).toEqual(Array(3).fill({ jobQueue: OUTPUTS.startQueueArn, filters: [{ name: "JOB_NAME", values: [`start-${runId}*`] }], nextToken: undefined }));
     expect(ctx.slept).toEqual([3000, 3000]);
     expect(stderr).toContain(`waiting for the trigger to submit start-${runId}… on ${OUTPUTS.startQueueArn}\n`);
+    // The wait above is the only one: `watch`'s own wait for an unknown run is not added to it.
+    expect(stderr).not.toContain("has no jobs yet");
+    expect(stdout).toContain(`batch-pipeline logs ${runId} --stack dev --step start`);
+    expect(stdout.trimEnd().split("\n").at(-1)).toMatch(new RegExp(`^run ${runId} FAILED after .*: 3 polls, \\d+ Batch calls$`));
   });
 
   it("gives up after 2 minutes without a start job, pointing at the trigger's log and the dead-letter queue (exit 1)", async () => {
     batch.on(ListJobsCommand).resolves({ jobSummaryList: [] });
-    const { code, stderr } = await cli(["--stack", "dev", "submit", SMALL, "--watch"]);
+    const ctx = cliContext();
+    const { code, stdout, stderr } = await cli(["--stack", "dev", "submit", SMALL, "--watch"], ctx);
     expect(code).toBe(1);
-    expect(watched.calls).toEqual([]);
+    // Nothing was followed, and 2 minutes were waited in all (not 2 for submit and 2 more for watch).
+    expect(stdout.trimEnd().split("\n").at(-1)).toMatch(/batch-pipeline logs [0-9a-f]{24} --follow$/);
+    expect(ctx.slept.reduce((a, b) => a + b, 0)).toBe(120_000);
+    expect(listed(OUTPUTS.startQueueArn)).toHaveLength(41);
     expect(stderr.trimEnd().split("\n").at(-1)).toMatch(/^error: the trigger has not submitted a start job for run [0-9a-f]{24} after 2m 00s: see the trigger's log \(function .*-trigger-fn-3c4d5e6\) and the dead-letter queue \(`batch-pipeline redrive --dry-run`\)$/);
   });
 

@@ -7,7 +7,7 @@
  */
 import { BatchServiceException } from "@aws-sdk/client-batch";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_INTERVAL_SECONDS, MAX_FAILED_POLLS } from "../../../cli/watch/command";
+import { DEFAULT_INTERVAL_SECONDS, MAX_FAILED_POLLS } from "../../../cli/runModel/follow";
 import { LISTING_SETTLE_MS } from "../../../cli/runModel/model";
 import { type DemoAccount, demoContext } from "../demoAccount";
 import { cli, cliContext, OUTPUTS, type TestContextOptions } from "../support";
