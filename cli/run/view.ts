@@ -1,6 +1,6 @@
 /**
  * What `batch-pipeline run` shows while it runs. A TTY gets the status screen (cli/run/screen.ts)
- * redrawn in place at most every {@link REDRAW_MS} (as `watch` redraws) and at least every
+ * redrawn in place (cli/app/liveScreen.ts, as `watch` redraws it) at most every {@link REDRAW_MS} and at least every
  * {@link TICK_MS} (so the time a running step has taken keeps counting between task events), `--follow`
  * lines printed above it; anything else gets the DAG once, then one plain line per change (a step's state, each tenth of a
  * wide step, a failed attempt) and the final screen; `--json` one JSON line per event. Every view ends
@@ -8,7 +8,8 @@
  */
 import type { CliContext } from "../app/context";
 import { CLI_EXIT } from "../app/errors";
-import { fit, pad, terminalText } from "../app/format";
+import { pad, terminalText } from "../app/format";
+import { LiveScreen } from "../app/liveScreen";
 import type { RunSnapshot, RunState } from "../runModel/model";
 import type { JobFailure } from "../runModel/screen";
 import type { Clock } from "./executor";
@@ -101,26 +102,21 @@ export function plainView(v: ViewContext): LocalView {
   };
 }
 
-const CSI = "\x1b[";
 
 
 /** A TTY: the screen redrawn in place; `--follow` lines go above it. */
 export function ttyView(v: ViewContext): LocalView {
   const { ctx } = v;
   const width = labelWidth(v.model.steps);
-  let drawn = 0;
+  const live = new LiveScreen(ctx.term, { printsAbove: true });
   let cancelSoon: (() => void) | undefined;
   let cancelTick: (() => void) | undefined;
   let pendingLogs: string[] = [];
   // Live drawings are cut to the terminal's width (a wrapped line would break the next redraw); the
   // last one stays on the screen, whole.
-  const draw = (lines: string[], live = true) => {
-    let text = drawn === 0 ? `${CSI}?25l` : `${CSI}${drawn}F${CSI}J`;
-    for (const log of pendingLogs) text += `${log}\n`;
+  const draw = (lines: string[], fit = true) => {
+    live.draw(lines, { above: pendingLogs, fit });
     pendingLogs = [];
-    for (const line of lines) text += `${live ? fit(line, ctx.term.columns) : line}${CSI}K\n`;
-    ctx.term.out(text);
-    drawn = lines.length;
   };
   const screen = (s: RunSnapshot, failures: readonly JobFailure[]) => renderLocal(s, failures, v.place, { color: ctx.term.color, columns: ctx.term.columns, now: v.clock.now() });
   const stopTimers = () => {
@@ -148,7 +144,7 @@ export function ttyView(v: ViewContext): LocalView {
     },
     close: () => {
       stopTimers();
-      if (drawn > 0) ctx.term.out(`${CSI}?25h`);
+      live.close();
     },
   };
 }

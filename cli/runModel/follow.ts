@@ -1,6 +1,6 @@
 /**
  * Following a run until it ends, as `watch RUN` and `submit --watch` do: on a TTY the status screen redrawn
- * in place, otherwise one line per change, or with `--json` one JSON line per poll
+ * in place (cli/app/liveScreen.ts), otherwise one line per change, or with `--json` one JSON line per poll
  * that changed something; at the end the failures and the number of polls and Batch calls.
  *
  * It must not eat the account's Batch API budget (DescribeJobs shares about 50 calls/s with every run's
@@ -16,7 +16,8 @@
  */
 import type { CliContext } from "../app/context";
 import { CLI_EXIT, CliError, isTransientAwsError } from "../app/errors";
-import { fit, formatDuration, formatTime, fmtInt, terminalText } from "../app/format";
+import { formatDuration, formatTime, fmtInt, terminalText } from "../app/format";
+import { LiveScreen } from "../app/liveScreen";
 import { readRun, type RunAccess } from "./access";
 import { collectFailures, exitCodeOf, statusJson } from "./failures";
 import type { RunSnapshot, RunStep } from "./model";
@@ -27,8 +28,6 @@ import { type JobFailure, countsText, renderFailures, renderStatus } from "./scr
 export const DEFAULT_INTERVAL_SECONDS = 15;
 /** Consecutive polls that may fail (throttled, 5xx, network) before following gives up. */
 export const MAX_FAILED_POLLS = 3;
-
-const CSI = "\x1b[";
 
 type Tally = { polls: number; calls: number };
 
@@ -49,22 +48,14 @@ const stopLine = (runId: string, s: RunSnapshot | undefined, t: Tally) =>
 
 /** TTY: the status screen redrawn in place (cursor up over the last drawing, each line cleared, the rest of the screen cleared). */
 function ttyView(ctx: CliContext, intervalMs: number, stack: string): WatchView {
-  let drawn = 0;
-  let hidden = false;
-  const draw = (lines: string[]) => {
-    let text = hidden ? "" : `${CSI}?25l`;
-    hidden = true;
-    if (drawn > 0) text += `${CSI}${drawn}F`;
-    for (const line of lines) text += `${fit(line, ctx.term.columns)}${CSI}K\n`;
-    ctx.term.out(`${text}${CSI}J`);
-    drawn = lines.length;
-  };
+  const live = new LiveScreen(ctx.term, { printsAbove: false });
+  const draw = (lines: string[]) => live.draw(lines);
   const screen = (s: RunSnapshot, failures: readonly JobFailure[]) => renderStatus(s, failures, { color: ctx.term.color, columns: ctx.term.columns, now: ctx.now(), stack });
   return {
     update: (s, t) => draw([...screen(s, []), "", ctx.term.color.dim(`every ${intervalMs / 1000}s: ${tallyText(t)} · Ctrl-C stops watching, not the run`)]),
     finish: (s, failures, t) => draw([...screen(s, failures), "", endLine(s, t)]),
     interrupted: (runId, s, t) => ctx.term.out(`${stopLine(runId, s, t)}\n`),
-    close: () => hidden && ctx.term.out(`${CSI}?25h`),
+    close: () => live.close(),
   };
 }
 
