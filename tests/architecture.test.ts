@@ -1,7 +1,8 @@
 /**
  * The rooms of docs/architecture.md and what each may import, checked on the sources: a new import across
  * a wall fails here, not in a review. Also: what is serialized into the Lambda (contract/, functions/)
- * imports no npm value and no Node builtin, and nothing shipped imports the operator CLI.
+ * imports no npm value and no Node builtin, and nothing shipped imports the operator CLI. Inside cli/: shared
+ * layers, one folder per feature, commands as leaves, no import circle.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -97,6 +98,64 @@ describe("rooms import only what docs/architecture.md allows", () => {
     // deploy/ is a generator run on a workstation (tsx deploy/render.ts): it may read the stacks as the CLI does.
     const intoCli = files.filter((f) => !["cli", "deploy"].includes(roomOf(f))).flatMap(importsOf).filter((i) => i.local && roomOf(i.target) === "cli");
     expect(intoCli.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+});
+
+describe("cli/'s floor plan (docs/architecture.md): shared layers, one folder per feature, commands as leaves", () => {
+  const cliImports = relativeImports.filter((i) => roomOf(i.file) === "cli" && roomOf(i.target) === "cli");
+  /** `cli/<folder>/…` → its folder; "" for the files at cli/'s top (the process entry, the context re-export). */
+  const folderOf = (path: string) => (path.split("/").length > 2 ? path.split("/")[1]! : "");
+  const isCommand = (path: string) => /^cli\/[^/]+\/command$/.test(path);
+  /** The shared layers and what each may import, lowest first; every other folder is a feature. */
+  const LAYERS: Record<string, string[]> = { app: ["app"], stack: ["app", "stack"], runModel: ["app", "stack", "runModel"] };
+  const folders = readdirSync(join(ROOT, "cli")).filter((entry) => statSync(join(ROOT, "cli", entry)).isDirectory());
+  const features = folders.filter((f) => !(f in LAYERS));
+
+  it("has the shared layers and features", () => {
+    expect(folders).toEqual(expect.arrayContaining(Object.keys(LAYERS)));
+    expect(features).toEqual(expect.arrayContaining(["validate", "plan", "run", "submit", "runs", "status", "watch", "logs", "cancel", "redrive"]));
+  });
+
+  it.each(features)("%s/ has its command.ts, the module cli/app/program.ts registers", (feature) => {
+    expect(readdirSync(join(ROOT, "cli", feature))).toContain("command.ts");
+  });
+
+  it("only cli/app/program.ts imports a command module (cli/<feature>/command.ts)", () => {
+    const into = cliImports.filter((i) => isCommand(i.target) && i.file !== "cli/app/program.ts");
+    expect(into.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("app/, stack/ and runModel/ import only their own layer and those below it (the program also imports the commands it registers)", () => {
+    const crossing = cliImports
+      .filter((i) => folderOf(i.file) in LAYERS)
+      .filter((i) => !LAYERS[folderOf(i.file)]!.includes(folderOf(i.target)) && !(i.file === "cli/app/program.ts" && isCommand(i.target)));
+    expect(crossing.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("a feature imports the shared layers and its own folder, never another feature", () => {
+    const crossing = cliImports.filter((i) => features.includes(folderOf(i.file)) && !(folderOf(i.target) in LAYERS) && folderOf(i.target) !== folderOf(i.file));
+    expect(crossing.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("cli/context.ts only re-exports cli/app/context.ts for a test support file: nothing in cli/ imports it", () => {
+    expect(cliImports.filter((i) => i.target === "cli/context").map((i) => i.file)).toEqual([]);
+  });
+
+  it("has no import circle", () => {
+    const graph = new Map<string, string[]>();
+    for (const i of cliImports) graph.set(i.file.replace(/\.ts$/, ""), [...(graph.get(i.file.replace(/\.ts$/, "")) ?? []), i.target]);
+    // Depth-first: a file met again while still on the path closes a circle.
+    const state = new Map<string, "open" | "done">();
+    const circles: string[] = [];
+    const visit = (node: string, path: string[]) => {
+      if (state.get(node) === "done") return;
+      if (state.get(node) === "open") return void circles.push([...path.slice(path.indexOf(node)), node].join(" → "));
+      state.set(node, "open");
+      for (const next of graph.get(node) ?? []) visit(next, [...path, node]);
+      state.set(node, "done");
+    };
+    for (const node of graph.keys()) visit(node, []);
+    expect(circles).toEqual([]);
   });
 });
 

@@ -6,7 +6,17 @@
  */
 import type { Command } from "commander";
 import type { CliContext } from "./context";
-import type { StackFlags } from "../stack/outputs";
+
+/** The global flags that choose a stack and override its names (cli/stack/outputs.ts reads them). */
+export interface StackFlags {
+  stack?: string;
+  outputs?: string;
+  startQueue?: string;
+  processQueue?: string;
+  bucket?: string;
+  function?: string;
+  dlqUrl?: string;
+}
 
 /** The global options every subcommand sees. */
 export interface GlobalOptions extends StackFlags {

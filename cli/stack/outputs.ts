@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import type { CliContext } from "../app/context";
 import { CliError } from "../app/errors";
+import type { StackFlags } from "../app/setup";
 import { findProject, readStackConfig, stackNames } from "./project";
 
 /** The outputs the CLI reads; `index.ts` exports each of them (tests/cli check it against the mocked stack). */
@@ -33,17 +34,6 @@ export const stackOutputsSchema = z.object({
 });
 
 export type StackOutputs = z.output<typeof stackOutputsSchema>;
-
-/** The global flags that choose a stack and override its names. */
-export interface StackFlags {
-  stack?: string;
-  outputs?: string;
-  startQueue?: string;
-  processQueue?: string;
-  bucket?: string;
-  function?: string;
-  dlqUrl?: string;
-}
 
 /** A deployed stack: its name, its outputs and the region its clients use. */
 export interface DeployedStack {
