@@ -34,8 +34,8 @@ const COMMANDS: readonly RegisterCommand[] = [
 ];
 
 /**
- * `--version`: the version in the nearest package.json above this file (cli/ from the sources, bin/cli/ when
- * built by `tsc`); read, not imported, as package.json is outside cli/'s room.
+ * `--version`: the version in the nearest package.json above this file (cli/app/ from the sources,
+ * bin/cli/app/ when built by `tsc`); read, not imported, as package.json is outside cli/'s room.
  */
 export function cliVersion(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
