@@ -241,6 +241,8 @@ describe("submit --watch", () => {
     const { code, stdout, stderr } = await cli(["--stack", "dev", "submit", SMALL, "--watch"], ctx);
     expect(code).toBe(1);
     expect(listed(OUTPUTS.startQueueArn)).toEqual(Array(3).fill({ jobQueue: OUTPUTS.startQueueArn, filters: [{ name: "JOB_NAME", values: [`start-${runId}*`] }], nextToken: undefined }));
+    // Each look lists the process queue too (a run is its start jobs and its DAG, as `watch` reads it).
+    expect(listed(OUTPUTS.processQueueArn)).toEqual(Array(3).fill({ jobQueue: OUTPUTS.processQueueArn, filters: [{ name: "JOB_NAME", values: [`${runId}-*`] }], nextToken: undefined }));
     expect(ctx.slept).toEqual([3000, 3000]);
     expect(stderr).toContain(`waiting for the trigger to submit start-${runId}… on ${OUTPUTS.startQueueArn}\n`);
     // The wait above is the only one: `watch`'s own wait for an unknown run is not added to it.
