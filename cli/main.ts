@@ -2,9 +2,9 @@
  * Process entry of `batch-pipeline` (see cli/batch-pipeline.cjs). Ctrl-C or SIGTERM aborts the running
  * command, which stops what it started and exits 130; a second Ctrl-C exits at once.
  */
-import { processContext } from "./context";
-import { CLI_EXIT } from "./errors";
-import { runCli } from "./program";
+import { processContext } from "./app/context";
+import { CLI_EXIT } from "./app/errors";
+import { runCli } from "./app/program";
 
 const controller = new AbortController();
 const interrupt = (signal: NodeJS.Signals) => {

@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
-import { findProject, stackFile, stackNames } from "../cli/stack";
+import { findProject, stackFile, stackNames } from "../cli/stack/project";
 import { PRIVATE_ECR_IMAGE, secretSource } from "../infra/containerRules";
 import { type RoleParams, type StackResources, stackRoles } from "./policies";
 
@@ -24,7 +24,7 @@ const ROOT = join(__dirname, "..");
 
 /**
  * The project name (Pulumi.yaml) and its stacks (one Pulumi.<stack>.yaml each), sorted: read by the CLI's
- * own reader (cli/stack.ts), so the roles cover exactly the stacks `batch-pipeline validate` lists.
+ * own reader (cli/stack/project.ts), so the roles cover exactly the stacks `batch-pipeline validate` lists.
  */
 export function projectStacks(root = ROOT): { project: string; stacks: string[] } {
   const project = findProject(root);

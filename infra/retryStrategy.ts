@@ -1,7 +1,7 @@
 /**
  * The retry strategy the stack renders on its job definitions, as a pure value (no Pulumi), so that the
  * operator CLI's local runs (`batch-pipeline run`) retry exactly what Batch would retry for the same
- * definition: one home for the rules, read by infra/jobDefinition.ts and cli/local/.
+ * definition: one home for the rules, read by infra/jobDefinition.ts and cli/run/.
  */
 import { type EvaluateOnExit, RetryAction, type RetryStrategy } from "@aws-sdk/client-batch";
 

@@ -3,7 +3,7 @@
  * process definition's config (`jobDefinitions.<key>`) to the job definition component's args and its
  * container's environment, the planner's barrier definition, the keys the orchestrator submits against, and
  * what the trigger filters on. Pure (types only from Pulumi's side), so the stack (infra/pipeline.ts renders
- * it into components) and the CLI (`plan`, `run`, `submit`: cli/local/definitions.ts, cli/commands/plan.ts)
+ * it into components) and the CLI (`plan`, `run`, `submit`: cli/run/definitions.ts, cli/stack/target.ts)
  * read the same fields the same way.
  */
 import { PlatformCapability } from "@aws-sdk/client-batch";

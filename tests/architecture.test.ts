@@ -1,7 +1,8 @@
 /**
  * The rooms of docs/architecture.md and what each may import, checked on the sources: a new import across
  * a wall fails here, not in a review. Also: what is serialized into the Lambda (contract/, functions/)
- * imports no npm value and no Node builtin, and nothing shipped imports the operator CLI.
+ * imports no npm value and no Node builtin, and nothing shipped imports the operator CLI. Inside cli/: shared
+ * layers, one folder per feature, commands as leaves, no import circle.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -60,13 +61,13 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
     t.startsWith("infra/config") ||
     ["infra/naming", "infra/retryStrategy", "infra/stackModel"].includes(t) ||
     ["functions/startRequest", "functions/objectEvents"].includes(t),
-  // The benchmarks (npm run bench) drive the real orchestrator through the tests' Batch semantics; never deployed.
-  bench: (t) => ["contract", "workflow", "batch", "jobs", "bench", "tests"].includes(roomOf(t)),
+  // The benchmarks (npm run bench, bench:burst) drive the real trigger and orchestrator through the tests' Batch semantics; never deployed.
+  bench: (t) => ["contract", "workflow", "batch", "functions", "jobs", "bench", "tests"].includes(roomOf(t)),
   // The policy pack runs in Pulumi's analyzer, beside any program: it reads resources by type token only.
   policy: (t) => roomOf(t) === "policy",
   // The deploy and preview roles' documents, scoped by the stack's own naming and the Powertools parameter,
   // for the stacks the CLI's reader of Pulumi.yaml and Pulumi.<stack>.yaml finds.
-  deploy: (t) => roomOf(t) === "deploy" || ["infra/naming", "infra/lambdaPackages", "infra/containerRules", "cli/stack"].includes(t),
+  deploy: (t) => roomOf(t) === "deploy" || ["infra/naming", "infra/lambdaPackages", "infra/containerRules", "cli/stack/project"].includes(t),
 };
 
 const ROOMS = ["contract", "workflow", "batch", "functions", "jobs", "bench", "infra", "cli", "policy", "deploy"];
@@ -99,6 +100,60 @@ describe("rooms import only what docs/architecture.md allows", () => {
     // deploy/ is a generator run on a workstation (tsx deploy/render.ts): it may read the stacks as the CLI does.
     const intoCli = files.filter((f) => !["cli", "deploy", "bench"].includes(roomOf(f))).flatMap(importsOf).filter((i) => i.local && ["cli", "bench", "tests"].includes(roomOf(i.target)));
     expect(intoCli.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+});
+
+describe("cli/'s floor plan (docs/architecture.md): shared layers, one folder per feature, commands as leaves", () => {
+  const cliImports = relativeImports.filter((i) => roomOf(i.file) === "cli" && roomOf(i.target) === "cli");
+  /** `cli/<folder>/…` → its folder; "" for the files at cli/'s top (the process entry, the context re-export). */
+  const folderOf = (path: string) => (path.split("/").length > 2 ? path.split("/")[1]! : "");
+  const isCommand = (path: string) => /^cli\/[^/]+\/command$/.test(path);
+  /** The shared layers and what each may import, lowest first; every other folder is a feature. */
+  const LAYERS: Record<string, string[]> = { app: ["app"], stack: ["app", "stack"], runModel: ["app", "stack", "runModel"] };
+  const folders = readdirSync(join(ROOT, "cli")).filter((entry) => statSync(join(ROOT, "cli", entry)).isDirectory());
+  const features = folders.filter((f) => !(f in LAYERS));
+
+  it("has the shared layers and features", () => {
+    expect(folders).toEqual(expect.arrayContaining(Object.keys(LAYERS)));
+    expect(features).toEqual(expect.arrayContaining(["validate", "plan", "run", "submit", "runs", "status", "watch", "logs", "cancel", "redrive"]));
+  });
+
+  it.each(features)("%s/ has its command.ts, the module cli/app/program.ts registers", (feature) => {
+    expect(readdirSync(join(ROOT, "cli", feature))).toContain("command.ts");
+  });
+
+  it("only cli/app/program.ts imports a command module (cli/<feature>/command.ts)", () => {
+    const into = cliImports.filter((i) => isCommand(i.target) && i.file !== "cli/app/program.ts");
+    expect(into.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("app/, stack/ and runModel/ import only their own layer and those below it (the program also imports the commands it registers)", () => {
+    const crossing = cliImports
+      .filter((i) => folderOf(i.file) in LAYERS)
+      .filter((i) => !LAYERS[folderOf(i.file)]!.includes(folderOf(i.target)) && !(i.file === "cli/app/program.ts" && isCommand(i.target)));
+    expect(crossing.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("a feature imports the shared layers and its own folder, never another feature", () => {
+    const crossing = cliImports.filter((i) => features.includes(folderOf(i.file)) && !(folderOf(i.target) in LAYERS) && folderOf(i.target) !== folderOf(i.file));
+    expect(crossing.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("has no import circle", () => {
+    const graph = new Map<string, string[]>();
+    for (const i of cliImports) graph.set(i.file.replace(/\.ts$/, ""), [...(graph.get(i.file.replace(/\.ts$/, "")) ?? []), i.target]);
+    // Depth-first: a file met again while still on the path closes a circle.
+    const state = new Map<string, "open" | "done">();
+    const circles: string[] = [];
+    const visit = (node: string, path: string[]) => {
+      if (state.get(node) === "done") return;
+      if (state.get(node) === "open") return void circles.push([...path.slice(path.indexOf(node)), node].join(" → "));
+      state.set(node, "open");
+      for (const next of graph.get(node) ?? []) visit(next, [...path, node]);
+      state.set(node, "done");
+    };
+    for (const node of graph.keys()) visit(node, []);
+    expect(circles).toEqual([]);
   });
 });
 

@@ -469,7 +469,7 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&
  * `command` with every `Ref::name` of a known parameter replaced by its value, wherever it occurs in an
  * argument; placeholders of unknown parameters stay as they are (Batch leaves them). One pass, longest
  * names first, so a value is never substituted again and `Ref::keyPrefix` is not read as `Ref::key`.
- * What `batch-pipeline run` does to a task's command (cli/local/environment.ts).
+ * What `batch-pipeline run` does to a task's command (cli/run/environment.ts).
  */
 export function substituteParameters(command: readonly string[], parameters: Readonly<Record<string, string>>): string[] {
   const names = Object.keys(parameters).sort((a, b) => b.length - a.length);

@@ -23,7 +23,7 @@ import { inputEnvironment } from "../../contract";
 import { computeRunId, startJobName } from "../../contract/run";
 import { planWorkflow } from "../../workflow/planner";
 import { parseWorkflowSpec, type WorkflowSpec } from "../../workflow/spec";
-import { colors } from "../../cli/context";
+import { colors } from "../../cli/app/context";
 import { batchClientError, DESCRIBE_JOBS_MAX, jobNameFilterMatches, LIST_JOBS_PAGE, newestFirst, tooManyRequests } from "../support/batchSemantics";
 import { cliContext, OUTPUTS, type TestContextOptions } from "./support";
 

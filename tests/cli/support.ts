@@ -9,9 +9,9 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { resolve } from "node:path";
-import { type AwsClients, type CliContext, colors } from "../../cli/context";
-import type { StackOutputs } from "../../cli/outputs";
-import { runCli } from "../../cli/program";
+import { type AwsClients, type CliContext, colors } from "../../cli/app/context";
+import type { StackOutputs } from "../../cli/stack/outputs";
+import { runCli } from "../../cli/app/program";
 
 /** The repository root: it has Pulumi.yaml, Pulumi.dev.yaml and Pulumi.prod.yaml. */
 export const REPO = resolve(__dirname, "../..");

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { isFolderMarker, keyRejection, type KeyRejection, keyRejectionRule } from "../../contract/trigger";
-import { ignoredBecause } from "../../cli/commands/plan";
-import { keyProblem } from "../../cli/upload";
+import { ignoredBecause } from "../../cli/stack/target";
+import { keyProblem } from "../../cli/submit/upload";
 import { parseTriggerEvent } from "../../functions/objectEvents";
 
 const FILTER = { prefix: "incoming/", suffix: ".csv", outputPrefix: "results/" };

@@ -1,6 +1,6 @@
 /**
  * The csv-stats example end to end on this machine: `batch-pipeline run FILE --stack csv --executor process`
- * (in-process, as tests/cli/local/run.test.ts runs it) with the repository's Pulumi.csv.yaml, its chunk size
+ * (in-process, as tests/cli/run/run.test.ts runs it) with the repository's Pulumi.csv.yaml, its chunk size
  * lowered so a CSV of a few MB makes 8 stats tasks, in a copy of the project whose examples/ is the
  * repository's. Every record straddling a chunk boundary is counted once: summary.json equals the
  * statistics of the whole file, computed from the generated values.

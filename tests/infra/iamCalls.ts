@@ -297,8 +297,8 @@ function operatorCalls(stack: MockedStack): RoleCalls {
     policies: { [policy.name]: JSON.parse(policy.inputs.policy) },
     resourcePolicies: [{ arnPrefix: arn, policy: JSON.parse(bucketPolicy.inputs.policy) }],
     allowed: [
-      { action: "batch:ListJobs", resource: "*", why: "cli/runJobs.ts fetchRun, listChildren; runs" },
-      { action: "batch:DescribeJobs", resource: "*", why: "cli/runJobs.ts fetchRun, listChildren" },
+      { action: "batch:ListJobs", resource: "*", why: "cli/runModel/read.ts fetchRun, listChildren; runs" },
+      { action: "batch:DescribeJobs", resource: "*", why: "cli/runModel/read.ts fetchRun, listChildren" },
       { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: own, why: "cancel: a job of the run" },
       { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:7`), context: {}, why: "cancel: a running array child (not tagged)" },
       { action: "s3:PutObject", resource: `${arn}/${input}data.csv`, context: tls, why: "submit: PutObject, or CreateMultipartUpload/UploadPart/CompleteMultipartUpload (lib-storage)" },

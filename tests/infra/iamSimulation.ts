@@ -59,7 +59,7 @@ export function describeIamSimulation(label: string, getStack: () => MockedStack
         { role: "-orchestrator-job-role", calls: sdkCallsUnder("jobs", ["bench"]) },
         // Whoever runs batch-pipeline, with the operator policy: the CLI's own calls and the orchestrator
         // code it reuses (batch/calls.ts listing, describing, terminating).
-        // lib-storage's Upload sends PutObjectTagging only when given `tags`, which cli/upload.ts never passes.
+        // lib-storage's Upload sends PutObjectTagging only when given `tags`, which cli/submit/upload.ts never passes.
         {
           role: "-operator-policy",
           calls: [

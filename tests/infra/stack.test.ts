@@ -2,7 +2,7 @@
  * The whole program (index.ts) under Pulumi runtime mocks, with the default configuration plus a log
  * retention: the resource graph a `pulumi preview` of a fresh stack would show.
  */
-import { stackOutputsSchema } from "../../cli/outputs";
+import { stackOutputsSchema } from "../../cli/stack/outputs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
 import { DEFAULT_PROCESS_JOB } from "../../infra/config";
@@ -483,7 +483,7 @@ describe("stack outputs", () => {
     expect([program.triggerPrefix, program.triggerSuffix, program.outputPrefix]).toEqual(["incoming/", "", "results/"]);
   });
 
-  it("exports every output batch-pipeline reads (cli/outputs.ts stackOutputsSchema), as `pulumi stack output --json` would print them", async () => {
+  it("exports every output batch-pipeline reads (cli/stack/outputs.ts stackOutputsSchema), as `pulumi stack output --json` would print them", async () => {
     const printed: Record<string, unknown> = {};
     for (const key of Object.keys(stackOutputsSchema.shape)) printed[key] = await valueOf(pulumiAll({ value: (program as Record<string, unknown>)[key] })).then((o) => o.value);
     expect(stackOutputsSchema.safeParse(JSON.parse(JSON.stringify(printed))).error?.issues ?? []).toEqual([]);

@@ -1,0 +1,121 @@
+/** Where the CLI finds the deployed stack's names: a saved outputs file, the Pulumi CLI, or neither. */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { chooseStack, loadDeployedStack, parseOutputs } from "../../../cli/stack/outputs";
+import { readStackConfig, findProject, stackNames } from "../../../cli/stack/project";
+import { CliError } from "../../../cli/app/errors";
+import { cliContext, OUTPUTS, REPO } from "../support";
+
+function tempProject(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "bp-outputs-"));
+  for (const [name, text] of Object.entries({ "Pulumi.yaml": "name: batch-pipeline\nruntime: nodejs\n", ...files })) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+describe("chooseStack", () => {
+  it("given --stack, uses it; else BATCH_PIPELINE_STACK", () => {
+    expect(chooseStack({ stack: "prod" }, cliContext())).toBe("prod");
+    expect(chooseStack({}, cliContext({ env: { BATCH_PIPELINE_STACK: "dev" } }))).toBe("dev");
+  });
+  it("given neither and several stack files, refuses and lists them", () => {
+    // Every Pulumi.<stack>.yaml of the repository: the examples, and any a user has added.
+    const stacks = stackNames(findProject(REPO));
+    expect(stacks).toEqual(expect.arrayContaining(["dev", "prod"]));
+    expect(() => chooseStack({}, cliContext())).toThrow(`which stack? pass --stack NAME or set BATCH_PIPELINE_STACK (stacks here: ${stacks.join(", ")})`);
+  });
+  it("given neither and one stack file, uses it", () => {
+    const cwd = tempProject({ "Pulumi.only.yaml": "config: {}\n" });
+    expect(chooseStack({}, cliContext({ cwd }))).toBe("only");
+  });
+});
+
+describe("loadDeployedStack", () => {
+  it("given the Pulumi CLI, asks it for the stack's outputs in the project directory and takes the region from aws:region", async () => {
+    const ctx = cliContext();
+    const deployed = await loadDeployedStack({ stack: "dev" }, ctx);
+    expect(ctx.pulumiCalls).toEqual([["stack", "output", "--json", "--stack", "dev"]]);
+    expect(deployed).toEqual({ stack: "dev", outputs: OUTPUTS, region: "eu-west-1", source: "pulumi stack output --stack dev" });
+  });
+
+  it("given AWS_REGION, it wins over the stack's aws:region", async () => {
+    expect((await loadDeployedStack({ stack: "dev" }, cliContext({ env: { AWS_REGION: "us-east-2" } }))).region).toBe("us-east-2");
+  });
+
+  it("given --outputs FILE (relative to the working directory), reads it and never runs pulumi", async () => {
+    const cwd = tempProject({ "Pulumi.dev.yaml": "config:\n  aws:region: us-west-2\n", "dev.json": JSON.stringify(OUTPUTS) });
+    const ctx = cliContext({ cwd });
+    const deployed = await loadDeployedStack({ stack: "dev", outputs: "dev.json" }, ctx);
+    expect(ctx.pulumiCalls).toEqual([]);
+    expect(deployed.outputs).toEqual(OUTPUTS);
+    expect(deployed.region).toBe("us-west-2");
+    expect(deployed.source).toBe(join(cwd, "dev.json"));
+  });
+
+  it("given BATCH_PIPELINE_OUTPUTS, reads that file", async () => {
+    const cwd = tempProject({ "Pulumi.dev.yaml": "config: {}\n", "o.json": JSON.stringify(OUTPUTS) });
+    const deployed = await loadDeployedStack({ stack: "dev" }, cliContext({ cwd, env: { BATCH_PIPELINE_OUTPUTS: "o.json" } }));
+    expect(deployed.outputs.inputBucketName).toBe(OUTPUTS.inputBucketName);
+    expect(deployed.region).toBeUndefined();
+  });
+
+  it("given flags, they override single outputs", async () => {
+    const deployed = await loadDeployedStack({ stack: "dev", bucket: "other-bucket", startQueue: "sq", processQueue: "pq", function: "fn", dlqUrl: "https://q" }, cliContext());
+    expect(deployed.outputs).toMatchObject({ inputBucketName: "other-bucket", startQueueArn: "sq", processQueueArn: "pq", triggerFunctionName: "fn", deadLetterQueueUrl: "https://q" });
+  });
+
+  it("given no Pulumi CLI and no outputs file, says both ways to provide them in one line", async () => {
+    const error = await loadDeployedStack({ stack: "dev" }, cliContext({ pulumiOutputs: null })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).message).toBe(
+      "no stack outputs for `dev`: the Pulumi CLI is not installed; pass --outputs FILE (saved with `pulumi stack output --json --stack dev > dev.outputs.json`) or set BATCH_PIPELINE_OUTPUTS",
+    );
+    expect((error as CliError).exitCode).toBe(2);
+  });
+
+  it("given an outputs file of an older deploy, names the outputs it lacks", async () => {
+    const { triggerPrefix: _p, startQueueArn: _s, ...older } = OUTPUTS;
+    const cwd = tempProject({ "Pulumi.dev.yaml": "config: {}\n", "old.json": JSON.stringify(older) });
+    await expect(loadDeployedStack({ stack: "dev", outputs: "old.json" }, cliContext({ cwd }))).rejects.toThrow(/lacks stack outputs startQueueArn, triggerPrefix: deploy this version/);
+  });
+
+  it("given a missing or non-JSON outputs file, says which file", async () => {
+    const cwd = tempProject({ "Pulumi.dev.yaml": "config: {}\n", "bad.json": "Current stack outputs (3):" });
+    await expect(loadDeployedStack({ stack: "dev", outputs: "nope.json" }, cliContext({ cwd }))).rejects.toThrow(`cannot read the stack outputs file ${join(cwd, "nope.json")}`);
+    expect(() => parseOutputs("Current stack outputs (3):", "bad.json")).toThrow("bad.json is not JSON; save it with `pulumi stack output --json --stack <stack> > <file>`");
+  });
+});
+
+describe("stack files", () => {
+  it("finds the project from a subdirectory and lists its stacks", () => {
+    const project = findProject(join(REPO, "cli", "commands"));
+    expect(project).toEqual({ dir: REPO, name: "batch-pipeline" });
+    expect(stackNames(project)).toEqual(expect.arrayContaining(["dev", "prod"]));
+  });
+
+  it("lists every Pulumi.<stack>.yaml (or .yml), sorted, and nothing else", () => {
+    const cwd = tempProject({ "Pulumi.dev.yaml": "config: {}\n", "Pulumi.csv.yaml": "config: {}\n", "Pulumi.qa.yml": "config: {}\n", "Pulumi.yaml.bak": "", "notes.yaml": "" });
+    expect(stackNames(findProject(cwd))).toEqual(["csv", "dev", "qa"]);
+  });
+
+  it("reads a stack file into the map Pulumi hands the program: strings as they are, other values as JSON, secrets left out", () => {
+    const cwd = tempProject({
+      "Pulumi.s.yaml": "config:\n  aws:region: eu-west-1\n  batch-pipeline:logRetentionDays: 7\n  batch-pipeline:queues:\n    high: {priority: 100}\n  batch-pipeline:notifications:\n    secure: AAABAMx\n",
+    });
+    const config = readStackConfig(findProject(cwd), "s");
+    expect(config.all).toEqual({ "aws:region": "eu-west-1", "batch-pipeline:logRetentionDays": "7", "batch-pipeline:queues": '{"high":{"priority":100}}' });
+    expect(config.secretKeys).toEqual(["batch-pipeline:notifications"]);
+    expect(config.region).toBe("eu-west-1");
+  });
+
+  it("given invalid YAML or no such stack, one line naming the file", () => {
+    const cwd = tempProject({ "Pulumi.bad.yaml": "config:\n  a: [1,\n" });
+    expect(() => readStackConfig(findProject(cwd), "bad")).toThrow(/Pulumi\.bad\.yaml is not valid YAML: /);
+    expect(() => readStackConfig(findProject(cwd), "nope")).toThrow(/no stack `nope`: .*Pulumi\.nope\.yaml does not exist \(stacks here: bad\)/);
+  });
+
+  it("given a directory outside any project, says to run inside one", () => {
+    expect(() => findProject(tmpdir())).toThrow(/no Pulumi\.yaml in .* or any directory above it/);
+  });
+});
