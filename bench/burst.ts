@@ -80,9 +80,14 @@ export interface BurstResult {
   startJobVcpuSeconds: number;
 }
 
-/** The SDK's standard retry for the trigger's client (functions/wiring.ts SUBMIT_JOB_RETRY: 5 attempts): @smithy/util-retry's backoff, random × min(500 ms × 2^i, 20 s) for throttling errors. */
+/**
+ * The SDK's retry of the trigger's client (functions/wiring.ts SUBMIT_JOB_RETRY: 5 attempts): the installed
+ * @smithy/core's backoff, random × min(1,000 ms × 2^i, 20 s) for throttling errors (retries-2026-config.js
+ * `throttlingDelay`; older SDKs in the Lambda runtime use 500 ms). Not modelled: adaptive mode's client-side
+ * rate limiter and the retry quota (500 tokens, 5 a throttled retry), which both send fewer calls.
+ */
 const SDK_MAX_ATTEMPTS = 5;
-const SDK_THROTTLING_BASE_MS = 500;
+const SDK_THROTTLING_BASE_MS = 1_000;
 const SDK_MAX_DELAY_MS = 20_000;
 
 /**
