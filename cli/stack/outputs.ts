@@ -35,6 +35,18 @@ export const stackOutputsSchema = z.object({
 
 export type StackOutputs = z.output<typeof stackOutputsSchema>;
 
+/**
+ * The stack's AWS account, read from the queue ARNs among its outputs, or undefined when flags replaced them
+ * with names.
+ */
+export function stackAccount(outputs: Pick<StackOutputs, "startQueueArn" | "processQueueArn" | "queueArns">): string | undefined {
+  for (const arn of [outputs.startQueueArn, outputs.processQueueArn, ...Object.values(outputs.queueArns)]) {
+    const account = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(arn)?.[1];
+    if (account) return account;
+  }
+  return undefined;
+}
+
 /** A deployed stack: its name, its outputs and the region its clients use. */
 export interface DeployedStack {
   stack: string;

@@ -11,7 +11,7 @@ import { startJobNamePrefix } from "../../contract";
 import { computeRunId, startJobName } from "../../contract/run";
 import { awsCall, CLI_EXIT, CliError } from "../app/errors";
 import { formatBytes, formatDuration, table, terminalText } from "../app/format";
-import { type DeployedStack, loadDeployedStack } from "../stack/outputs";
+import { type DeployedStack, loadDeployedStack, stackAccount } from "../stack/outputs";
 import type { CommandSetup } from "../app/setup";
 import { accessOf } from "../runModel/access";
 import { type AppearWait, DEFAULT_INTERVAL_SECONDS, followRun } from "../runModel/follow";
@@ -71,7 +71,7 @@ async function submit(file: string, options: SubmitOptions, setup: CommandSetup)
   const s3 = ctx.aws(deployed.region).s3();
   let result;
   try {
-    result = await awsCall(`S3 upload to ${where}`, () => uploadFile({ s3, bucket, key, path, sizeBytes, signal: ctx.signal, onProgress: (p) => reporter.update(p) }));
+    result = await awsCall(`S3 upload to ${where}`, () => uploadFile({ s3, bucket, expectedBucketOwner: stackAccount(outputs), key, path, sizeBytes, signal: ctx.signal, onProgress: (p) => reporter.update(p) }));
   } finally {
     reporter.stop();
   }

@@ -57,6 +57,11 @@ export interface UploadProgress {
 export interface UploadRequest {
   s3: S3Client;
   bucket: string;
+  /**
+   * The account that must own `bucket` (S3 `ExpectedBucketOwner` on every call): were the stack's bucket
+   * deleted and its name taken by another account, S3 refuses the upload instead of delivering the file there.
+   */
+  expectedBucketOwner?: string;
   key: string;
   path: string;
   sizeBytes: number;
@@ -105,7 +110,7 @@ type Send = S3Client["send"];
  * (S3 API reference, AbortMultipartUpload).
  */
 export async function uploadFile(request: UploadRequest): Promise<UploadResult | AbortedUpload> {
-  const { s3, bucket, key } = request;
+  const { s3, bucket, key, expectedBucketOwner } = request;
   const cancel = new AbortController();
   const inflight = new Set<Promise<unknown>>();
   const abortedUploads = new Set<string>();
@@ -116,6 +121,8 @@ export async function uploadFile(request: UploadRequest): Promise<UploadResult |
     const isTransfer = command instanceof UploadPartCommand || command instanceof PutObjectCommand;
     if (isTransfer && cancel.signal.aborted) throw abortError();
     if (command instanceof AbortMultipartUploadCommand && abortedUploads.has(command.input.UploadId ?? "")) return {};
+    // lib-storage builds its own abort from Bucket, Key and UploadId only.
+    if (command instanceof AbortMultipartUploadCommand && expectedBucketOwner) command.input.ExpectedBucketOwner ??= expectedBucketOwner;
     const call = s3.send(command, isTransfer ? { ...options, abortSignal: cancel.signal } : options);
     inflight.add(call);
     try {
@@ -133,7 +140,8 @@ export async function uploadFile(request: UploadRequest): Promise<UploadResult |
   const body = createReadStream(request.path);
   const upload = new Upload({
     client,
-    params: { Bucket: bucket, Key: key, Body: body },
+    // lib-storage sends these params with PutObject, CreateMultipartUpload, UploadPart and CompleteMultipartUpload.
+    params: { Bucket: bucket, Key: key, Body: body, ...(expectedBucketOwner ? { ExpectedBucketOwner: expectedBucketOwner } : {}) },
     queueSize: UPLOAD_QUEUE_SIZE,
     partSize: partBytesFor(request.sizeBytes, request.partBytes),
     leavePartsOnError: false,
@@ -154,7 +162,7 @@ export async function uploadFile(request: UploadRequest): Promise<UploadResult |
     if (uploadId !== undefined && !abortedUploads.has(uploadId)) {
       abortedUploads.add(uploadId);
       try {
-        await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+        await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, ...(expectedBucketOwner ? { ExpectedBucketOwner: expectedBucketOwner } : {}) }));
       } catch (abortFailure) {
         // Already gone is what we wanted; anything else leaves parts behind and must be said.
         if ((abortFailure as { name?: string }).name !== "NoSuchUpload") throw abortFailure;

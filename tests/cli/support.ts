@@ -16,7 +16,7 @@ import { runCli } from "../../cli/app/program";
 /** The repository root: it has Pulumi.yaml, Pulumi.dev.yaml and Pulumi.prod.yaml. */
 export const REPO = resolve(__dirname, "../..");
 
-const ACCOUNT = "123456789012";
+export const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
 const PREFIX = "batch-pipeline-dev-628b23";
 

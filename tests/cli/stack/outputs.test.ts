@@ -3,10 +3,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { chooseStack, loadDeployedStack, parseOutputs } from "../../../cli/stack/outputs";
+import { chooseStack, loadDeployedStack, parseOutputs, stackAccount } from "../../../cli/stack/outputs";
 import { readStackConfig, findProject, stackNames } from "../../../cli/stack/project";
 import { CliError } from "../../../cli/app/errors";
-import { cliContext, OUTPUTS, REPO } from "../support";
+import { ACCOUNT, cliContext, OUTPUTS, REPO } from "../support";
 
 function tempProject(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "bp-outputs-"));
@@ -117,5 +117,13 @@ describe("stack files", () => {
 
   it("given a directory outside any project, says to run inside one", () => {
     expect(() => findProject(tmpdir())).toThrow(/no Pulumi\.yaml in .* or any directory above it/);
+  });
+});
+
+describe("stackAccount (submit's ExpectedBucketOwner)", () => {
+  it("is the account of the stack's queue ARNs, and unknown when flags named the queues instead", () => {
+    expect(stackAccount(OUTPUTS)).toBe(ACCOUNT);
+    expect(stackAccount({ startQueueArn: "high-q", processQueueArn: "low-q", queueArns: {} })).toBeUndefined();
+    expect(stackAccount({ startQueueArn: "high-q", processQueueArn: "low-q", queueArns: { low: "arn:aws:batch:eu-west-1:210987654321:job-queue/low-q" } })).toBe("210987654321");
   });
 });

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { computeRunId } from "../../../contract/run";
-import { cli, cliContext, OUTPUTS } from "../support";
+import { ACCOUNT, cli, cliContext, OUTPUTS } from "../support";
 
 const s3 = mockClient(S3Client);
 const batch = mockClient(BatchClient);
@@ -56,7 +56,7 @@ describe("submit: a file smaller than one part", () => {
     expect(code).toBe(0);
     const puts = s3.commandCalls(PutObjectCommand);
     expect(puts).toHaveLength(1);
-    expect(withoutBody(puts[0]!.args[0].input)).toEqual({ Bucket: BUCKET, Key: "incoming/data.csv" });
+    expect(withoutBody(puts[0]!.args[0].input)).toEqual({ Bucket: BUCKET, Key: "incoming/data.csv", ExpectedBucketOwner: ACCOUNT });
     expect(Buffer.from(puts[0]!.args[0].input.Body as Uint8Array).toString()).toBe(readFileSync(SMALL, "utf8"));
     expect(s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
     const runId = await computeRunId({ bucket: BUCKET, key: "incoming/data.csv", versionId: "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY" });
@@ -106,18 +106,19 @@ describe("submit: a file larger than the 5 MiB part size", () => {
     expect(code).toBe(0);
     const key = "incoming/large.bin";
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
-    expect(s3.commandCalls(CreateMultipartUploadCommand).map((c) => withoutBody(c.args[0].input))).toEqual([{ Bucket: BUCKET, Key: key, ChecksumAlgorithm: "CRC32" }]);
+    expect(s3.commandCalls(CreateMultipartUploadCommand).map((c) => withoutBody(c.args[0].input))).toEqual([{ Bucket: BUCKET, Key: key, ChecksumAlgorithm: "CRC32", ExpectedBucketOwner: ACCOUNT }]);
     const parts: Record<string, unknown>[] = s3.commandCalls(UploadPartCommand).map((c) => ({ ...withoutBody(c.args[0].input), bytes: bodyLength(c.args[0].input) }));
     expect(parts.sort((a, b) => Number(a.PartNumber) - Number(b.PartNumber))).toEqual([
-      { Bucket: BUCKET, Key: key, UploadId: "upload-1", PartNumber: 1, bytes: 5 * MiB },
-      { Bucket: BUCKET, Key: key, UploadId: "upload-1", PartNumber: 2, bytes: 5 * MiB },
-      { Bucket: BUCKET, Key: key, UploadId: "upload-1", PartNumber: 3, bytes: 1 * MiB },
+      { Bucket: BUCKET, Key: key, UploadId: "upload-1", PartNumber: 1, ExpectedBucketOwner: ACCOUNT, bytes: 5 * MiB },
+      { Bucket: BUCKET, Key: key, UploadId: "upload-1", PartNumber: 2, ExpectedBucketOwner: ACCOUNT, bytes: 5 * MiB },
+      { Bucket: BUCKET, Key: key, UploadId: "upload-1", PartNumber: 3, ExpectedBucketOwner: ACCOUNT, bytes: 1 * MiB },
     ]);
     expect(s3.commandCalls(CompleteMultipartUploadCommand).map((c) => withoutBody(c.args[0].input))).toEqual([
       {
         Bucket: BUCKET,
         Key: key,
         UploadId: "upload-1",
+        ExpectedBucketOwner: ACCOUNT,
         MultipartUpload: { Parts: [1, 2, 3].map((n) => ({ PartNumber: n, ETag: `"part-${n}"` })) },
       },
     ]);
@@ -167,7 +168,7 @@ describe("submit: a file larger than the 5 MiB part size", () => {
     const { code, stdout, stderr } = await cli(["--stack", "dev", "submit", LARGE], ctx);
     expect(code).toBe(130);
     expect(stdout).toBe("");
-    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, Key: "incoming/large.bin", UploadId: "upload-1" }]);
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, Key: "incoming/large.bin", UploadId: "upload-1", ExpectedBucketOwner: ACCOUNT }]);
     expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
     // Once aborted, no further part is sent.
     expect(s3.commandCalls(UploadPartCommand).length).toBeLessThan(3);
@@ -179,7 +180,7 @@ describe("submit: a file larger than the 5 MiB part size", () => {
     s3.on(UploadPartCommand).rejects(denied);
     const { code, stderr } = await cli(["--stack", "dev", "submit", LARGE]);
     expect(code).toBe(3);
-    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, Key: "incoming/large.bin", UploadId: "upload-1" }]);
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, Key: "incoming/large.bin", UploadId: "upload-1", ExpectedBucketOwner: ACCOUNT }]);
     expect(stderr.trimEnd().split("\n").at(-1)).toBe(
       `error: AWS denied S3 upload to s3://${BUCKET}/incoming/large.bin: Access Denied (give your identity this permission, or use another AWS_PROFILE)`,
     );
