@@ -1,13 +1,99 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
 import { defineConfig } from "vitest/config";
+
+const ROOT = import.meta.dirname;
+const TESTS = join(ROOT, "tests");
+
+/**
+ * What makes a test file leave state behind in its worker: Pulumi's runtime state (mocks, stack,
+ * monitor) is process-global, and `vi.mock` replaces modules for the whole module graph.
+ */
+const NEEDS_ISOLATION = /\bsetupPulumiMocks\s*\(|\bsetMocks\s*\(|\bvi\.(mock|doMock|unmock|resetModules)\s*\(/;
+/** Helpers that only define what {@link NEEDS_ISOLATION} looks for: importing them isolates nothing, calling does. */
+const DEFINES_ONLY = new Set([join(TESTS, "mocks.ts")]);
+
+/** Every `.ts` file under `dir`, repository-relative. */
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".ts"))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+/**
+ * The test files that get a fresh module graph (a fresh process) each: those that, or whose helpers
+ * under tests/ (followed through relative imports), match {@link NEEDS_ISOLATION}. Found by reading
+ * the files, so a new test file that sets Pulumi mocks is isolated without being listed here.
+ */
+function isolatedTestFiles(): string[] {
+  const source = new Map<string, string>();
+  const read = (file: string) => {
+    if (!source.has(file)) source.set(file, readFileSync(file, "utf8"));
+    return source.get(file)!;
+  };
+  const needs = new Map<string, boolean>();
+  const visit = (file: string): boolean => {
+    if (needs.has(file)) return needs.get(file)!;
+    needs.set(file, false); // cycles
+    const text = read(file);
+    let result = NEEDS_ISOLATION.test(text);
+    for (const [, spec] of text.matchAll(/(?:from|import|require\()\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+      if (result) break;
+      const target = resolve(dirname(file), spec!).replace(/\.js$/, "");
+      for (const candidate of [target, `${target}.ts`, join(target, "index.ts")]) {
+        if (source.has(candidate) && !DEFINES_ONLY.has(candidate)) {
+          result = visit(candidate);
+          break;
+        }
+      }
+    }
+    needs.set(file, result);
+    return result;
+  };
+  const files = tsFiles(TESTS);
+  for (const file of files) read(file);
+  return files.filter((f) => f.endsWith(".test.ts") && visit(f)).map((f) => relative(ROOT, f));
+}
+
+const isolated = isolatedTestFiles();
+
+// Many test files wait on child processes (the CLI, Lambda and job bundles, tsc), so one worker per
+// core keeps the CPUs busy; Vitest's default leaves one core to the main process (1 worker on 2 cores).
+const maxWorkers = Math.max(2, availableParallelism());
 
 export default defineConfig({
   test: {
-    include: ["tests/**/*.test.ts"],
     // Pulumi mocks resolve outputs asynchronously; stack tests need more than the 5 s default.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Each test file gets its own module graph, so Pulumi's global runtime state (mocks, stack) never leaks.
-    isolate: true,
-    pool: "forks",
+    maxWorkers,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "isolated",
+          include: isolated,
+          // Each of these files gets its own process and module graph, so Pulumi's global runtime
+          // state (mocks, stack) and module mocks never leak into another file.
+          isolate: true,
+          pool: "forks",
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "shared",
+          include: ["tests/**/*.test.ts"],
+          exclude: isolated,
+          // The rest share a worker's module graph: @pulumi/pulumi, @pulumi/aws and the AWS SDK are
+          // imported once per worker, not once per file. What these files stub, spy on or fake, they
+          // restore in afterEach; tests/support/sharedWorker.ts restores the rest after each file.
+          isolate: false,
+          pool: "forks",
+          setupFiles: ["tests/support/sharedWorker.ts"],
+        },
+      },
+    ],
   },
 });
