@@ -90,13 +90,10 @@ export default defineConfig({
         test: {
           name: "isolated",
           include: isolated,
-          // Each of these files gets its own VM context: its own globals (where Pulumi keeps its runtime
-          // state: mocks, stack, monitor) and its own module graph, node_modules included, so neither
-          // that state nor module mocks leak into another file. A context is cheaper than a fresh
-          // process (V8 reuses the code it compiled for the previous file): measured 73 s -> 58 s of
-          // CPU for these files.
+          // Each of these files gets its own process and module graph, so Pulumi's global runtime
+          // state (mocks, stack) and module mocks never leak into another file.
           isolate: true,
-          pool: "vmForks",
+          pool: "forks",
         },
       },
       {
