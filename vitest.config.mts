@@ -39,7 +39,7 @@ function isolatedTestFiles(): string[] {
     needs.set(file, false); // cycles
     const text = read(file);
     let result = NEEDS_ISOLATION.test(text);
-    for (const [, spec] of text.matchAll(/(?:from|import|require\()\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+    for (const [, spec] of text.matchAll(/(?:from|import|import\(|require\()\s*["'](\.{1,2}\/[^"']+)["']/g)) {
       if (result) break;
       const target = resolve(dirname(file), spec!).replace(/\.js$/, "");
       for (const candidate of [target, `${target}.ts`, join(target, "index.ts")]) {
@@ -67,9 +67,9 @@ const isolated = isolatedTestFiles();
  */
 const timed = ["tests/cli/local/scheduler.test.ts", "tests/jobs/planner.test.ts"];
 
-// Many test files wait on child processes (the CLI, Lambda and job bundles, tsc), so one worker per
-// core keeps the CPUs busy; Vitest's default leaves one core to the main process (1 worker on 2 cores).
-const maxWorkers = Math.max(2, availableParallelism());
+// Vitest's default (one worker per core but one) gives a 2-core machine a single worker, idle while a
+// file waits on the processes it starts (the CLI, Lambda and job bundles, tsc): at least 2.
+const maxWorkers = Math.max(2, availableParallelism() - 1);
 
 /**
  * Vitest's order (longest first by the last run's durations, else largest first), except that the
@@ -79,10 +79,30 @@ const maxWorkers = Math.max(2, availableParallelism());
  */
 class SlowFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const { shuffle, seed } = this.ctx.config.sequence;
+    // `--sequence.shuffle`: a seeded random order of files, as Vitest's own sequencer would give.
+    if (shuffle) return shuffled(files, seed);
     const rank = (spec: TestSpecification) =>
       spec.project.name !== "shared" ? 2 : relative(ROOT, spec.moduleId).startsWith("tests/e2e/") ? 0 : 1;
     return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
   }
+}
+
+/** `items` in a random order drawn from `seed` (Fisher-Yates over mulberry32). */
+function shuffled<T>(items: T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 export default defineConfig({
