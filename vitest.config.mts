@@ -15,7 +15,7 @@ const NEEDS_ISOLATION = /\bsetupPulumiMocks\s*\(|\bsetMocks\s*\(|\bvi\.(mock|doM
 /** Helpers that only define what {@link NEEDS_ISOLATION} looks for: importing them isolates nothing, calling does. */
 const DEFINES_ONLY = new Set([join(TESTS, "mocks.ts")]);
 
-/** Every `.ts` file under `dir`, repository-relative. */
+/** Every `.ts` file under `dir`, as absolute paths. */
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith(".ts"))
