@@ -1,13 +1,157 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+const ROOT = import.meta.dirname;
+const TESTS = join(ROOT, "tests");
+
+/**
+ * What makes a test file leave state behind in its worker: Pulumi's runtime state (mocks, stack,
+ * monitor) is process-global, and `vi.mock` replaces modules for the whole module graph.
+ */
+const NEEDS_ISOLATION = /\bsetupPulumiMocks\s*\(|\bsetMocks\s*\(|\bvi\.(mock|doMock|unmock|resetModules)\s*\(/;
+/** Helpers that only define what {@link NEEDS_ISOLATION} looks for: importing them isolates nothing, calling does. */
+const DEFINES_ONLY = new Set([join(TESTS, "mocks.ts")]);
+
+/** Every `.ts` file under `dir`, as absolute paths. */
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith(".ts"))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+/**
+ * The test files that get a fresh module graph (a fresh process) each: those that, or whose helpers
+ * under tests/ (followed through relative imports), match {@link NEEDS_ISOLATION}. Found by reading
+ * the files, so a new test file that sets Pulumi mocks is isolated without being listed here.
+ */
+function isolatedTestFiles(): string[] {
+  const source = new Map<string, string>();
+  const read = (file: string) => {
+    if (!source.has(file)) source.set(file, readFileSync(file, "utf8"));
+    return source.get(file)!;
+  };
+  const needs = new Map<string, boolean>();
+  const visit = (file: string): boolean => {
+    if (needs.has(file)) return needs.get(file)!;
+    needs.set(file, false); // cycles
+    const text = read(file);
+    let result = NEEDS_ISOLATION.test(text);
+    for (const [, spec] of text.matchAll(/(?:from|import|import\(|require\()\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+      if (result) break;
+      const target = resolve(dirname(file), spec!).replace(/\.js$/, "");
+      for (const candidate of [target, `${target}.ts`, join(target, "index.ts")]) {
+        if (source.has(candidate) && !DEFINES_ONLY.has(candidate)) {
+          result = visit(candidate);
+          break;
+        }
+      }
+    }
+    needs.set(file, result);
+    return result;
+  };
+  const files = tsFiles(TESTS);
+  for (const file of files) read(file);
+  return files.filter((f) => f.endsWith(".test.ts") && visit(f)).map((f) => relative(ROOT, f));
+}
+
+const isolated = isolatedTestFiles();
+
+/**
+ * Files that bound the wall-clock time of CPU-bound work (the planner's million tasks, the scheduler's
+ * 24,000 in under a second): they run last, alone, each in a fresh process, as when every file had its
+ * own process and there was one worker, so neither a shared worker's heap nor the other worker's
+ * processes eat into their budget (the scheduler's took 1.16 s once in a shared worker).
+ */
+const timed = ["tests/cli/run/scheduler.test.ts", "tests/workflow/planner.test.ts"];
+// A file moved or renamed must not silently leave the timed project for a shared worker.
+for (const file of timed) if (!existsSync(join(ROOT, file))) throw new Error(`vitest.config.mts: timed test file ${file} does not exist; update the list`);
+
+// Vitest's default (one worker per core but one) gives a 2-core machine a single worker, idle while a
+// file waits on the processes it starts (the CLI, Lambda and job bundles, tsc): at least 2.
+const maxWorkers = Math.max(2, availableParallelism() - 1);
+
+/**
+ * Vitest's order (longest first by the last run's durations, else largest first), except that the
+ * shared project runs before the isolated one and, within it, the end-to-end files first: they spend
+ * seconds waiting on the processes they build and start, which other files fill, instead of being
+ * left to run alone at the end. Isolated files are short (a fresh worker each) and fill the tail.
+ */
+class SlowFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const { shuffle, seed } = this.ctx.config.sequence;
+    // `--sequence.shuffle`: a seeded random order of files, as Vitest's own sequencer would give.
+    if (shuffle) return shuffled(files, seed);
+    const rank = (spec: TestSpecification) =>
+      spec.project.name !== "shared" ? 2 : relative(ROOT, spec.moduleId).startsWith("tests/e2e/") ? 0 : 1;
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
+
+/** `items` in a random order drawn from `seed` (Fisher-Yates over mulberry32). */
+function shuffled<T>(items: T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
 
 export default defineConfig({
   test: {
-    include: ["tests/**/*.test.ts"],
     // Pulumi mocks resolve outputs asynchronously; stack tests need more than the 5 s default.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Each test file gets its own module graph, so Pulumi's global runtime state (mocks, stack) never leaks.
-    isolate: true,
-    pool: "forks",
+    maxWorkers,
+    sequence: { sequencer: SlowFirst },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "isolated",
+          include: isolated,
+          // Each of these files gets its own process and module graph, so Pulumi's global runtime
+          // state (mocks, stack) and module mocks never leak into another file.
+          isolate: true,
+          pool: "forks",
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "shared",
+          include: ["tests/**/*.test.ts"],
+          exclude: [...isolated, ...timed],
+          // The rest share a worker's module graph: @pulumi/pulumi, @pulumi/aws and the AWS SDK are
+          // imported once per worker, not once per file. What these files stub, spy on or fake, they
+          // restore in afterEach; tests/support/sharedWorker.ts restores the rest after each file.
+          isolate: false,
+          pool: "forks",
+          setupFiles: ["tests/support/sharedWorker.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "timed",
+          include: timed.filter((f) => !isolated.includes(f)),
+          isolate: true,
+          pool: "forks",
+          // A later group: it starts once the others have finished, one file at a time.
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
