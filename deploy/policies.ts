@@ -524,6 +524,9 @@ function deployStatements(p: RoleParams): Statement[] {
       "events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule",
       "events:TagResource", "events:UntagResource", "events:ListTagsForResource",
     ], regional("events", (x) => `rule/${x}-*`)),
+    // The rules' targets are the job-state log group and the failure topic (infra/observability.ts), both in this
+    // account: job states never go to another account's bus, queue or function (events:TargetArn lists them all).
+    deny("TargetsInThisAccount", ["events:PutTargets"], ["*"], { "ForAnyValue:ArnNotLike": { "events:TargetArn": [`arn:${p.partition}:*:*:${p.accountId}:*`] } }),
     statement("LogGroups", [
       "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
       "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource",

@@ -250,6 +250,17 @@ describe("the deploy role, simulated against AWS's authorization data", () => {
     ]));
   });
 
+  it("puts the event rules' targets only in this account (events:TargetArn): job states never go to another account", async () => {
+    const prod = resourcePrefix(PROJECT, "prod");
+    const rule = `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${prod}-job-states-1a2b3c4`;
+    const own = [`arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/events/${prod}-job-states-1a2b3c4`, `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${prod}-failures-1a2b3c4`];
+    await allowedAll(deploy, own.map((target) => ({ action: "events:PutTargets", resource: rule, context: { "events:TargetArn": [target] }, why: "the program's targets" })));
+    await deniedAll(deploy, [
+      { action: "events:PutTargets", resource: rule, context: { "events:TargetArn": [`arn:aws:events:${REGION}:999988887777:event-bus/default`] }, why: "another account's bus" },
+      { action: "events:PutTargets", resource: rule, context: { "events:TargetArn": [own[0]!, `arn:aws:sqs:${REGION}:999988887777:collector`] }, why: "one target of two in another account" },
+    ]);
+  });
+
   it("may read Powertools' layer only in the account AWS publishes it from", async () => {
     const layer = (account: string) => `arn:aws:lambda:${REGION}:${account}:layer:${POWERTOOLS_LAYER_NAME}:44`;
     await allowedAll(deploy, [{ action: "lambda:GetLayerVersion", resource: layer(POWERTOOLS_LAYER_ACCOUNT), why: "CreateFunction with the layer" }]);
