@@ -6,31 +6,42 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadPipelineConfig } from "./infra/config";
 import { resourcePrefix } from "./infra/naming";
 import { Pipeline } from "./infra/pipeline";
+import type { StackOutputValues } from "./contract";
 
 const namespace = pulumi.getProject();
 // Pulumi runs the program in the project's directory, where `build` folders are relative to.
 const config = loadPipelineConfig(pulumi.runtime.allConfig(), namespace, { projectDir: process.cwd() });
 const pipeline = new Pipeline(resourcePrefix(namespace, pulumi.getStack()), config);
 
-export const queueArns = pipeline.platform.queueArns;
-export const jobDefinitionNames = pipeline.jobDefinitionNames;
-export const logGroupNames = pipeline.logGroupNames;
-export const computeEnvironmentArns = {
-  spot: pipeline.platform.spot.arn,
-  onDemand: pipeline.platform.onDemand.arn,
-};
-export const startJobDefinitionName = pipeline.orchestrator.jobDefinition.name;
-export const orchestratorImage = pipeline.orchestrator.imageUri;
-export const jobStateLogGroup = pipeline.observability.stateLog.name;
-export const failureTopicArn = pipeline.observability.failureTopic.arn;
-export const inputBucketName = pipeline.inputBucket.name;
-export const triggerFunctionName = pipeline.trigger.function.name;
-export const deadLetterQueueUrl = pipeline.trigger.deadLetterQueue.url;
-// What `batch-pipeline` (cli/) reads besides the names above: where runs start and where jobs write.
-export const startQueueArn = pipeline.platform.queue(config.startQueue).arn;
-export const processQueueArn = pipeline.platform.queue(config.processQueue).arn;
-export const triggerPrefix = config.trigger.prefix;
-export const triggerSuffix = config.trigger.suffix;
-export const outputPrefix = config.trigger.outputPrefix;
-/** Attach to the people and CI roles that run `batch-pipeline` against this stack (README, "Operate it from a terminal"). */
-export const operatorPolicyArn = pipeline.operator.policy.arn;
+/** An output's value as the program may give it: an Input, or an object of Inputs. */
+type Exported<T> = T extends string ? pulumi.Input<T> : pulumi.Input<T> | { [P in keyof T]: pulumi.Input<T[P]> };
+
+/** What is exported, in the one shape the CLI also reads (contract/outputs.ts): a name missing or extra fails tsc. */
+const outputs = {
+  queueArns: pipeline.platform.queueArns,
+  jobDefinitionNames: pipeline.jobDefinitionNames,
+  logGroupNames: pipeline.logGroupNames,
+  computeEnvironmentArns: { spot: pipeline.platform.spot.arn, onDemand: pipeline.platform.onDemand.arn },
+  startJobDefinitionName: pipeline.orchestrator.jobDefinition.name,
+  orchestratorImage: pipeline.orchestrator.imageUri,
+  jobStateLogGroup: pipeline.observability.stateLog.name,
+  failureTopicArn: pipeline.observability.failureTopic.arn,
+  inputBucketName: pipeline.inputBucket.name,
+  triggerFunctionName: pipeline.trigger.function.name,
+  deadLetterQueueUrl: pipeline.trigger.deadLetterQueue.url,
+  // Where runs start and where jobs write.
+  startQueueArn: pipeline.platform.queue(config.startQueue).arn,
+  processQueueArn: pipeline.platform.queue(config.processQueue).arn,
+  triggerPrefix: config.trigger.prefix,
+  triggerSuffix: config.trigger.suffix,
+  outputPrefix: config.trigger.outputPrefix,
+  // Attach to the people and CI roles that run `batch-pipeline` against this stack (README, "Operate it from a terminal").
+  operatorPolicyArn: pipeline.operator.policy.arn,
+} satisfies { [K in keyof StackOutputValues]: Exported<StackOutputValues[K]> };
+
+// Pulumi reads a program's outputs from its module's named exports.
+export const {
+  queueArns, jobDefinitionNames, logGroupNames, computeEnvironmentArns, startJobDefinitionName, orchestratorImage, jobStateLogGroup,
+  failureTopicArn, inputBucketName, triggerFunctionName, deadLetterQueueUrl, startQueueArn, processQueueArn, triggerPrefix, triggerSuffix,
+  outputPrefix, operatorPolicyArn,
+} = outputs;

@@ -18,5 +18,6 @@ export * from "./tags";
 export * from "./limits";
 export * from "./codec";
 export * from "./log";
+export type * from "./outputs";
 export * from "./run";
 export * from "./trigger";

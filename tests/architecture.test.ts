@@ -43,7 +43,8 @@ const roomOf = (path: string) => (path.includes("/") ? path.split("/")[0]! : pat
 
 /** May `file` (in `room`) import the repository path `target`? */
 const RULES: Record<string, (target: string, file: string) => boolean> = {
-  "index.ts": (t) => roomOf(t) === "infra",
+  // index.ts builds the stack from infra/ and exports the outputs in the shape contract/outputs.ts gives them.
+  "index.ts": (t) => ["infra", "contract"].includes(roomOf(t)),
   contract: (t) => roomOf(t) === "contract",
   functions: (t) => ["contract", "functions"].includes(roomOf(t)),
   // The pure workflow (spec, planner, request limits, rendering) that the config, the orchestrator and the CLI share.

@@ -12,11 +12,12 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 import type { CliContext } from "../app/context";
+import type { StackOutputValues } from "../../contract";
 import { CliError } from "../app/errors";
 import type { StackFlags } from "../app/setup";
 import { findProject, readStackConfig, stackNames } from "./project";
 
-/** The outputs the CLI reads; `index.ts` exports each of them (tests/cli check it against the mocked stack). */
+/** The outputs the CLI reads, of those the stack exports (contract/outputs.ts; tests/infra/stack.test.ts also checks them against the mocked stack). */
 export const stackOutputsSchema = z.object({
   inputBucketName: z.string().min(1),
   startQueueArn: z.string().min(1),
@@ -34,6 +35,10 @@ export const stackOutputsSchema = z.object({
 });
 
 export type StackOutputs = z.output<typeof stackOutputsSchema>;
+
+/** Every output the CLI reads is one the stack exports, with the type it exports (contract/outputs.ts): else tsc fails here. */
+const readsWhatTheStackExports: StackOutputs extends Pick<StackOutputValues, keyof StackOutputs> ? true : never = true;
+void readsWhatTheStackExports;
 
 /**
  * The stack's AWS account, read from the queue ARNs among its outputs, or undefined when flags replaced them
