@@ -56,12 +56,12 @@ const RULES: Record<string, (target: string, file: string) => boolean> = {
   infra: (t, file) =>
     ["contract", "workflow", "infra"].includes(roomOf(t)) ||
     (t === "functions/wiring" && file === "infra/triggerHandler.ts"),
-  // The operator CLI reuses the pure config, the job definitions' retry rules (local runs), the trigger's run id and event parser.
+  // The operator CLI reuses the pure config and stack model, the job definitions' retry rules (local runs), and the
+  // trigger's event parser (redrive reads dead-lettered events as the trigger does).
   cli: (t) =>
     ["contract", "workflow", "batch", "cli"].includes(roomOf(t)) ||
     t.startsWith("infra/config") ||
-    ["infra/naming", "infra/retryStrategy", "infra/stackModel"].includes(t) ||
-    ["functions/startRequest", "functions/objectEvents"].includes(t),
+    ["infra/naming", "infra/retryStrategy", "infra/stackModel", "functions/objectEvents"].includes(t),
   // The benchmarks (npm run bench, bench:burst) drive the real trigger and orchestrator through the tests' Batch semantics; never deployed.
   bench: (t) => ["contract", "workflow", "batch", "functions", "jobs", "bench", "tests"].includes(roomOf(t)),
   // The policy pack runs in Pulumi's analyzer, beside any program: it reads resources by type token only.
