@@ -20,7 +20,7 @@ import { TAG_KEYS } from "../../contract";
 import { noWildcardAllow } from "../../policy/iam";
 import { ACCOUNT_ID, type MockedStack, PROJECT, REGION, setupPulumiMocks, settle } from "../mocks";
 import { type AwsRequest, simulate, unknownToAws, type PolicyStatementJson } from "../support/iam";
-import { stackFileConfig } from "../policy/support";
+import { stackFileConfig } from "../support/stacks";
 import { renderedStatementRequests } from "./boundaryRequests";
 import { assertNone, roleDocumentProblems } from "./stackChecks";
 

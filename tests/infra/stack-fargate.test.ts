@@ -7,6 +7,7 @@ import { type MockedStack, ofType, oneOf, type RecordedResource, setupPulumiMock
 import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 import { describeIamSimulation } from "./iamSimulation";
+import { FARGATE_STACK } from "../support/stacks";
 
 let stack: MockedStack;
 
@@ -14,12 +15,7 @@ const one = (type: string, nameIncludes: string): RecordedResource => oneOf(stac
 const propsOf = (r: RecordedResource) => JSON.parse(r.inputs.containerProperties);
 
 beforeAll(async () => {
-  stack = await setupPulumiMocks({
-    compute: { fargate: { enabled: true, spotFirst: true } },
-    processQueue: "fargate",
-    notifications: { arrayChildStates: false },
-    jobDefinitions: { process: { image: "public.ecr.aws/docker/library/busybox:1.37", command: ["echo", "hello world"], vcpus: 0.5, memoryMiB: 1024 } },
-  });
+  stack = await setupPulumiMocks(FARGATE_STACK);
   await import("../../index.js");
   await settle();
 });

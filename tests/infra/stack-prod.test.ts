@@ -2,26 +2,19 @@
  * The program under mocks with the example production stack (Pulumi.prod.yaml): a new VPC, Fargate,
  * a third queue, bigger sizes.
  */
-import { readFileSync } from "node:fs";
-import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
 import { type MockedStack, ofType, PROJECT, setupPulumiMocks, settle, STACK } from "../mocks";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 import { describeIamSimulation } from "./iamSimulation";
+import { prodStack } from "../support/stacks";
 
 let stack: MockedStack;
 /** Logical names are `<project>-<stack>-<part>`. */
 const PREFIX = resourcePrefix(PROJECT, STACK);
 
 beforeAll(async () => {
-  const doc = parse(readFileSync("Pulumi.prod.yaml", "utf8")) as { config: Record<string, unknown> };
-  const config = Object.fromEntries(
-    Object.entries(doc.config)
-      .filter(([k]) => k.startsWith("batch-pipeline:"))
-      .map(([k, v]) => [k.slice("batch-pipeline:".length), v]),
-  );
-  stack = await setupPulumiMocks(config);
+  stack = await setupPulumiMocks(prodStack());
   await import("../../index.js");
   await settle();
 });

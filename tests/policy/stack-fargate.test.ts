@@ -3,17 +3,13 @@
  * configuration of tests/infra/stack-fargate.test.ts): every policy passes, execution roles included.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { FARGATE_STACK } from "../support/stacks";
 import { loadStack, runPack, type StackResource } from "./support";
 
 let stack: StackResource[];
 
 beforeAll(async () => {
-  stack = await loadStack({
-    compute: { fargate: { enabled: true, spotFirst: true } },
-    processQueue: "fargate",
-    notifications: { arrayChildStates: false },
-    jobDefinitions: { process: { image: "public.ecr.aws/docker/library/busybox:1.37", command: ["echo", "hello world"], vcpus: 0.5, memoryMiB: 1024 } },
-  });
+  stack = await loadStack(FARGATE_STACK);
 });
 
 describe("the all-Fargate stack", () => {

@@ -7,13 +7,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../contract/limits";
 import { resourcePrefix } from "../../infra/naming";
 import { PROJECT, STACK } from "../mocks";
-import { loadStack, named, runPack, type StackResource, stackFileConfig, variant } from "./support";
+import { prodStack } from "../support/stacks";
+import { loadStack, named, runPack, type StackResource, variant } from "./support";
 
 const P = resourcePrefix(PROJECT, STACK);
 let stack: StackResource[];
 
 beforeAll(async () => {
-  stack = await loadStack(stackFileConfig("Pulumi.prod.yaml"));
+  stack = await loadStack(prodStack());
 });
 
 describe("the production example stack", () => {

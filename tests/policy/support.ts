@@ -6,11 +6,9 @@
  * what the engine would know of them: URNs and the dependencies of each input, read from the very
  * register requests the program sends.
  */
-import { readFileSync } from "node:fs";
-import { parse } from "yaml";
 import type { EnforcementLevel, Policy, PolicyPackConfig, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../../policy/policies";
-import { type MockedStack, PROJECT, setupPulumiMocks, settle } from "../mocks";
+import { type MockedStack, setupPulumiMocks, settle } from "../mocks";
 
 /** One resource as the engine hands it to a policy pack. */
 export interface StackResource {
@@ -195,12 +193,3 @@ export function named(resources: readonly StackResource[], type: string, suffix:
   return found[0]!;
 }
 
-/** The `batch-pipeline:` keys of a stack file (`Pulumi.<stack>.yaml`), without the namespace, as setupPulumiMocks takes them. */
-export function stackFileConfig(file: string): Record<string, unknown> {
-  const doc = parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
-  return Object.fromEntries(
-    Object.entries(doc.config ?? {})
-      .filter(([k]) => k.startsWith(`${PROJECT}:`))
-      .map(([k, v]) => [k.slice(PROJECT.length + 1), v]),
-  );
-}
