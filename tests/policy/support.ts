@@ -192,4 +192,3 @@ export function named(resources: readonly StackResource[], type: string, suffix:
   if (found.length !== 1) throw new Error(`expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
   return found[0]!;
 }
-
