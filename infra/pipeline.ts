@@ -221,14 +221,17 @@ export class Pipeline extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const containerLogs = Object.values({ ...this.jobDefinitions, start: this.orchestrator.jobDefinition }).map((d) => d.logGroup.arn);
+    // The stack's container log groups (`/aws/batch/<name>-<key>`, the start job's included) and its job-state log
+    // (`/aws/events/<name>-obs/job-states`) by prefix, not one ARN each: adding a job definition leaves the policy
+    // people hold unchanged (a change replaces it: infra/operator.ts).
+    const logGroupsUnder = (source: string) => pulumi.interpolate`arn:${partition.partition}:logs:${region.region}:${account.accountId}:log-group:/aws/${source}/${name}-*`;
     this.operator = new OperatorPolicy(
       `${name}-operator`,
       {
         bucketArn: this.inputBucket.arn,
         triggerPrefix: trigger.prefix,
         queueArns: Object.values(this.platform.queues).map((q) => q.arn),
-        logGroupArns: [...containerLogs, this.observability.stateLog.arn],
+        logGroupArns: [logGroupsUnder("batch"), logGroupsUnder("events")],
         deadLetterQueueArn: this.trigger.deadLetterQueue.arn,
         triggerFunctionArn: this.trigger.function.arn,
         stack: name,

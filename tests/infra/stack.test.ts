@@ -189,6 +189,18 @@ describe("job definitions and logs", () => {
     }
   });
 
+  it("names the stack's log groups in the operator policy by prefix, so adding a job definition leaves the policy people hold unchanged", () => {
+    const operator = ofType(stack, "aws:iam/policy:Policy").find((p) => p.name.endsWith("-operator-policy"))!;
+    const searchLogs = (JSON.parse(operator.inputs.policy).Statement as { Sid: string; Resource: string[] }[]).find((st) => st.Sid === "SearchLogs")!;
+    const patterns = ["batch", "events"].map((source) => `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/${source}/${PREFIX}-*`);
+    expect(searchLogs.Resource).toEqual(patterns);
+    // Every container and job-state log group falls under them; the trigger's own does not (tests/infra/iamCalls.ts simulates both).
+    const under = (name: string) => patterns.some((p) => `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${name}`.startsWith(p.slice(0, -1)));
+    const groups = ofType(stack, "aws:cloudwatch/logGroup:LogGroup").map((g) => String(g.inputs.name));
+    expect(groups.filter((g) => !g.startsWith("/aws/lambda/")).every(under)).toBe(true);
+    expect(groups.filter((g) => g.startsWith("/aws/lambda/")).some(under)).toBe(false);
+  });
+
   it("keeps every log group for the configured retention", () => {
     const groups = ofType(stack, "aws:cloudwatch/logGroup:LogGroup");
     expect(groups.length).toBeGreaterThanOrEqual(2);
