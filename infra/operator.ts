@@ -17,7 +17,7 @@ export interface OperatorResources {
   triggerPrefix: string;
   /** The `job-queue` ARNs of the stack: jobs are listed per queue. */
   queueArns: readonly string[];
-  /** ARNs of the log groups `logs` reads (containers per job definition, the job-state log). */
+  /** ARNs (or ARN patterns) of the log groups `logs` reads: the containers' and the job-state log. */
   logGroupArns: readonly string[];
   deadLetterQueueArn: string;
   triggerFunctionArn: string;
