@@ -70,6 +70,15 @@ export interface StackResources {
   /** EFS file system ids (`fs-…`). */
   readonly fileSystems?: readonly string[];
   readonly repositories?: readonly string[];
+  /** The Allow statements of its job definitions' `policyStatements`: the boundary allows exactly these (their actions on their resources). */
+  readonly jobStatements?: readonly JobStatement[];
+}
+
+/** One `policyStatements` Allow of a job definition, as the stack's config gives it. */
+export interface JobStatement {
+  readonly Action: readonly string[];
+  readonly Resource: readonly string[];
+  readonly Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 export interface Statement {
@@ -206,15 +215,15 @@ const RESOURCE_POLICY_WRITES = [
  * ended only with its instance profile, in its security groups, tagged on launch with its tag. It allows what
  * the pipeline's roles call (tests/deploy/roles.test.ts and boundaryWorkloads.test.ts simulate every statement
  * of the stack's role policies through it), what the AWS managed policies of the instance and Spot Fleet roles
- * call on the stack's resources, and the `boundaryExtraActions` the job definitions' `policyStatements` need
- * (on any resource: the user names them); and it denies every IAM write, role assumption and resource-policy
+ * call on the stack's resources, its job definitions' `policyStatements` as its config writes them (their
+ * actions on their resources), and any `boundaryExtraActions` (on any resource: the user names them); and it denies every IAM write, role assumption and resource-policy
  * write, whatever an identity policy says. The deploy role may create and change roles only with it attached and
  * may never change it, so nothing it deploys can leave it (tests/deploy/boundaryStacks.test.ts).
  */
 export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
   const prefixes = p.stacks.map((s) => resourcePrefix(p.project, s));
   const regional = (service: string, resource: (prefix: string) => string) => regionalArns(p, prefixes, service, resource);
-  const named = (kind: keyof StackResources) => [...new Set(p.stacks.flatMap((s) => p.stackResources?.[s]?.[kind] ?? []))].sort();
+  const named = (kind: Exclude<keyof StackResources, "jobStatements">) => [...new Set(p.stacks.flatMap((s) => p.stackResources?.[s]?.[kind] ?? []))].sort();
   const stackTag = { StringEquals: { [`aws:RequestTag/${STACK_TAG}`]: prefixes } };
   const ownJobs = { StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes } };
   // The instances of the stack's EC2 compute environments: launched with its instance profile (infra/computeEnvironment.ts).
@@ -269,6 +278,11 @@ export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
         StringEquals: { "ec2:CreateAction": ["RunInstances", "RequestSpotInstances"], [`aws:RequestTag/${STACK_TAG}`]: prefixes },
       }),
       statement("PassInstanceRoles", ["iam:PassRole"], prefixes.map((x) => `arn:${p.partition}:iam::${p.accountId}:role/${x}-*`), { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
+      // The job definitions' own policyStatements, as their configs give them (their resources, their conditions).
+      ...[...new Set(p.stacks.flatMap((st) => p.stackResources?.[st]?.jobStatements ?? []).map((j) => JSON.stringify(j)))].map((text, i) => {
+        const j = JSON.parse(text) as JobStatement;
+        return statement(`JobPolicyStatement${i}`, [...j.Action], [...j.Resource], j.Condition);
+      }),
       ...(extra.length > 0 ? [statement("JobPolicyStatements", extra, ["*"])] : []),
       // Every stack's Pulumi secrets key (the state's secrets), whatever a key policy or identity policy says.
       deny("NeverStateKeys", ["kms:*"], allSecretsKeys(p)),

@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { parse } from "yaml";
 import { findProject, stackFile, stackNames } from "../cli/stack/project";
 import { PRIVATE_ECR_IMAGE, secretSource } from "../infra/containerRules";
-import { type RoleParams, type StackResources, stackRoles } from "./policies";
+import { type JobStatement, type RoleParams, type StackResources, stackRoles } from "./policies";
 
 const ROOT = join(__dirname, "..");
 
@@ -47,7 +47,8 @@ const EXAMPLE_PARTITION = "aws";
 /**
  * What a stack's config (its `Pulumi.<stack>.yaml` `config:`, or the same values as the program reads them)
  * names outside the stack's prefix, wherever it names it: SSM parameters and Secrets Manager secrets by ARN
- * (job definitions' `secrets`), EFS file systems (`fileSystemId`), private ECR images (their repositories).
+ * (job definitions' `secrets`), EFS file systems (`fileSystemId`), private ECR images (their repositories),
+ * and the Allow statements of its job definitions' `policyStatements`.
  */
 export function configResources(config: unknown, partition = EXAMPLE_PARTITION): StackResources {
   const parameters = new Set<string>();
@@ -69,7 +70,14 @@ export function configResources(config: unknown, partition = EXAMPLE_PARTITION):
   };
   walk(config);
   const sorted = (set: Set<string>) => [...set].sort();
+  // `jobDefinitions` (program form) or `<project>:jobDefinitions` (a stack file's `config:`).
+  const definitions = Object.entries((config ?? {}) as Record<string, unknown>).find(([k]) => k === "jobDefinitions" || k.endsWith(":jobDefinitions"))?.[1];
+  const jobStatements = Object.values((definitions ?? {}) as Record<string, { policyStatements?: (JobStatement & { Effect?: string })[] }>)
+    .flatMap((d) => d?.policyStatements ?? [])
+    .filter((st) => (st.Effect ?? "Allow") === "Allow")
+    .map((st): JobStatement => ({ Action: [...st.Action], Resource: [...st.Resource], ...(st.Condition ? { Condition: st.Condition } : {}) }));
   return {
+    ...(jobStatements.length ? { jobStatements } : {}),
     ...(parameters.size ? { parameters: sorted(parameters) } : {}),
     ...(secrets.size ? { secrets: sorted(secrets) } : {}),
     ...(fileSystems.size ? { fileSystems: sorted(fileSystems) } : {}),

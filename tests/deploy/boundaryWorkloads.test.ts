@@ -2,8 +2,8 @@
  * The permissions boundary (deploy/policies.ts) against the roles of a stack with every workload feature: a
  * GPU definition built from a folder with secrets (SSM and Secrets Manager), an EFS volume with IAM
  * authorization and `policyStatements`, on EC2 with a BEST_FIT Spot fleet. Every statement the pipeline renders
- * into its roles passes through the stack's boundary; a `policyStatements` action passes only once the boundary
- * is rendered with it (`--boundary-allow`), and nothing reaches another stack's data.
+ * into its roles passes through the stack's boundary; a `policyStatements` grant passes because render.ts reads it
+ * from the config into the boundary, on its own resources only, and nothing reaches another stack's data.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { boundaryArnOf, type PolicyDocument, stackRoles } from "../../deploy/policies";
@@ -37,11 +37,12 @@ const config = {
   },
   workflow: { steps: [{ name: "stats", jobDefinition: "stats", width: { fixed: 4 } }, { name: "merge", jobDefinition: "merge", dependsOn: ["stats"] }] },
 };
-/** dev's boundary as render.ts writes it from this config (its secrets, file system), with `--boundary-allow dynamodb:PutItem` (the stack's policyStatements need it). */
-const withConfig = { ...params, stackResources: { dev: configResources(config) } };
-const boundary = stackRoles({ ...withConfig, boundaryExtraActions: ["dynamodb:PutItem"] }, "dev").boundary;
-/** The same boundary rendered without it. */
-const plain = stackRoles(withConfig, "dev").boundary;
+/** dev's boundary as render.ts writes it from this config: its secrets, file system and policyStatements. */
+const resources = configResources(config);
+const boundary = stackRoles({ ...params, stackResources: { dev: resources } }, "dev").boundary;
+/** The same boundary rendered without the policyStatements (a config read before they were added). */
+const { jobStatements: _dropped, ...withoutStatements } = resources;
+const plain = stackRoles({ ...params, stackResources: { dev: withoutStatements } }, "dev").boundary;
 let stack: MockedStack;
 
 beforeAll(async () => {
@@ -71,9 +72,12 @@ describe("the permissions boundary, against a stack with secrets, EFS, policySta
     expect(outcomes.filter((o) => !o.endsWith(": Allowed"))).toEqual([]);
   });
 
-  it("without the policyStatements' action rendered in, stops it; and never lets a role reach another stack's data", async () => {
+  it("allows a policyStatements grant on its own resources only, stops it when rendered without the config's statements, and never lets a role reach another stack's data", async () => {
+    expect(resources.jobStatements).toEqual([{ Action: ["dynamodb:PutItem"], Resource: [TABLE] }]);
     const put = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["dynamodb:PutItem", "s3:GetObject"], Resource: ["*"] }] } as unknown as PolicyDocument;
-    expect(await through(plain, put, { action: "dynamodb:PutItem", resource: TABLE, why: "policyStatements without --boundary-allow" })).toMatch(/Denied$/);
+    expect(await through(boundary, put, { action: "dynamodb:PutItem", resource: TABLE, why: "the statement's own table" })).toMatch(/: Allowed$/);
+    expect(await through(boundary, put, { action: "dynamodb:PutItem", resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/another-teams`, why: "another table" })).toMatch(/Denied$/);
+    expect(await through(plain, put, { action: "dynamodb:PutItem", resource: TABLE, why: "rendered before the statement was added" })).toMatch(/Denied$/);
     const prodInput = `arn:aws:s3:::${resourcePrefix(PROJECT, "prod")}-input-1a2b3c4/incoming/data.csv`;
     expect(await through(boundary, put, { action: "s3:GetObject", resource: prodInput, why: "prod's data" })).toMatch(/Denied$/);
   });
