@@ -6,6 +6,7 @@ import { stackOutputsSchema } from "../../cli/stack/outputs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourcePrefix } from "../../infra/naming";
 import { DEFAULT_PROCESS_JOB } from "../../infra/config";
+import type { StackOutputValues } from "../../contract";
 import { ACCOUNT_ID, type MockedStack, ofType, oneOf, PROJECT, REGION, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
 import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
@@ -14,6 +15,12 @@ import { describeIamSimulation } from "./iamSimulation";
 let stack: MockedStack;
 /** Every logical name starts with the stack's resource prefix. */
 const PREFIX = resourcePrefix(PROJECT, STACK);
+
+// Every output of contract/outputs.ts is a named export of index.ts, and nothing else is (tsc fails here otherwise;
+// `typeof import` reads the module's types without running it).
+type ProgramExports = keyof typeof import("../../index");
+const exportsExactlyTheOutputs: [Exclude<keyof StackOutputValues, ProgramExports>, Exclude<ProgramExports, keyof StackOutputValues>] extends [never, never] ? true : never = true;
+void exportsExactlyTheOutputs;
 let program: typeof import("../../index");
 
 const one = (type: string, nameIncludes: string): RecordedResource => oneOf(stack, type, nameIncludes);
