@@ -12,7 +12,7 @@
 import { SubmitJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { isThrottlingError } from "../batch/calls";
 import { createTriggerHandler } from "../functions/handler";
-import { type Logger, silentLogger, START_JOB_ENV } from "../contract";
+import { computeRunId, type Logger, silentLogger, START_JOB_ENV } from "../contract";
 import { submitPlan } from "../jobs/submitter";
 import { planWorkflow } from "../workflow/planner";
 import { DEFAULT_WORKFLOW } from "../workflow/spec";
@@ -44,6 +44,14 @@ export interface BurstParams {
   maxEventAgeSeconds: number;
   /** Lambda's retries of a function error (`maximumRetryAttempts`, infra/trigger.ts: 2). */
   functionRetries: number;
+  /**
+   * `container`: the trigger submits a start job that plans and submits the DAG (what the stack deploys).
+   * `inline`: the trigger plans and submits the DAG itself, with the orchestrator's submitPlan, within its
+   * invocation's time budget: a model of a design not built yet, to size it before building it.
+   */
+  design: "container" | "inline";
+  /** inline: the invocation stops submitting (and undoes its part) this long after it starts (the function's timeout is 60 s, infra/trigger.ts). */
+  inlineBudgetSeconds: number;
   seed: number;
 }
 
@@ -60,6 +68,8 @@ export const DEFAULT_BURST: BurstParams = {
   processTaskSeconds: 60,
   maxEventAgeSeconds: 6 * 3600,
   functionRetries: 2,
+  design: "container",
+  inlineBudgetSeconds: 50,
   seed: 42,
 };
 
@@ -201,6 +211,26 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     log,
   });
 
+  // The inline design: the invocation plans the run and submits its DAG with the orchestrator's own submitPlan
+  // (the run id owns the DAG: a retried or duplicate delivery finds it and submits nothing), and gives up at its budget.
+  const inline = async (i: number) => {
+    const record = objectEvent(i).Records[0]!.s3;
+    const input = { bucket: BUCKET, key: record.object.key, versionId: record.object.versionId, sizeBytes: record.object.size };
+    const runId = await computeRunId({ ...input, sequencer: record.object.sequencer });
+    const plan = planWorkflow(DEFAULT_WORKFLOW, { runId, input, jobDefinitions: { process: "process-def", barrier: "barrier-def" }, jobQueue: "process-queue", stack: "burst" });
+    const budget = new AbortController();
+    void clock.sleep(p.inlineBudgetSeconds * 1000).then(() => budget.abort("the invocation's time budget"));
+    const submitted = await submitPlan(plan, { batch: batch.client, sleep: clock.sleep, random, concurrency: 4, signal: budget.signal });
+    if (submitted.outcome === "submitted") dagsByRun.set(runId, (dagsByRun.get(runId) ?? 0) + 1);
+    if (!dagsSeen.has(runId)) {
+      dagsSeen.add(runId);
+      result.dagsSubmitted++;
+      result.lastDagSubmittedSeconds = Math.max(result.lastDagSubmittedSeconds, clock.now / 1000);
+    }
+  };
+  const dagsSeen = new Set<string>();
+  const invoke = p.design === "inline" ? inline : (i: number) => handler(objectEvent(i));
+
   // Lambda's asynchronous invocation of one event: wait for concurrency (throttled deliveries back off), run, retry errors, then dead-letter.
   let inFlight = 0;
   const deliver = async (i: number) => {
@@ -220,7 +250,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       let failed = false;
       try {
         await clock.sleep(p.invocationOverheadMs);
-        await handler(objectEvent(i));
+        await invoke(i);
       } catch {
         failed = true;
       } finally {
@@ -280,10 +310,12 @@ if (require.main === module) {
   const concurrencies = process.argv.includes("--concurrency") ? [arg("concurrency", 10)] : [10, 50];
   void (async () => {
     const rows: [string, BurstResult][] = [];
-    for (const reservedConcurrency of concurrencies) {
-      const t0 = Date.now();
-      rows.push([`container, reserved concurrency ${reservedConcurrency}`, await burst({ ...params, reservedConcurrency })]);
-      process.stderr.write(`simulated in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    for (const design of ["container", "inline"] as const) {
+      for (const reservedConcurrency of concurrencies) {
+        const t0 = Date.now();
+        rows.push([`${design === "inline" ? "inline (modelled, not built)" : "container"}, reserved concurrency ${reservedConcurrency}`, await burst({ ...params, design, reservedConcurrency })]);
+        process.stderr.write(`simulated in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      }
     }
     process.stdout.write(`${params.uploads} uploads in ${params.arrivalSeconds} s, default DAG (3 SubmitJob calls a run), ${params.submitJobsPerSecond} SubmitJob/s shared, ${params.computeVcpus} vCPUs\n${table(rows)}\n`);
   })();

@@ -2,8 +2,8 @@
  * A simulated clock and an in-process Batch stub for the benchmark: time only advances when every
  * pending promise is waiting on the clock, so minutes of throttled submission run in milliseconds.
  */
-import { ListJobsCommand, SubmitJobCommand } from "@aws-sdk/client-batch";
-import { tooManyRequests } from "../tests/support/batchSemantics";
+import { DescribeJobsCommand, type JobStatus, ListJobsCommand, SubmitJobCommand, TerminateJobCommand } from "@aws-sdk/client-batch";
+import { jobNameFilterMatches, jobNameFilterOf, listPage, newestFirst, tooManyRequests } from "../tests/support/batchSemantics";
 import type { BatchApi } from "../batch/calls";
 
 interface Timer {
@@ -91,7 +91,8 @@ export interface BatchStubOptions {
 }
 
 /**
- * Answers SubmitJob and ListJobs after `latencyMs` of simulated time. SubmitJob goes through a token
+ * Answers SubmitJob, ListJobs, DescribeJobs and TerminateJob after `latencyMs` of simulated time, keeping the jobs
+ * it accepted (a retried submission finds its run's jobs, as in Batch). SubmitJob goes through a token
  * bucket of `submitJobsPerSecond` (burst of the same size); an empty bucket answers
  * TooManyRequestsException, like Batch's HTTP 429.
  */
@@ -116,10 +117,27 @@ export class BatchStub {
   /** Typed as the SDK client's `send` so the real submitter drives it unchanged. */
   readonly client = { send: (command: unknown) => this.send(command) } as unknown as BatchApi;
 
+  /** Every job accepted, by id: ListJobs finds them by name (as Batch documents its filter), DescribeJobs by id. */
+  readonly jobs = new Map<string, { jobId: string; jobName: string; jobQueue: string; createdAt: number; status: JobStatus; statusReason?: string }>();
+
   async send(command: unknown): Promise<unknown> {
     if (command instanceof ListJobsCommand) {
       await this.clock.sleep(this.latencyMs);
-      return { jobSummaryList: [] };
+      const { jobQueue, nextToken } = command.input;
+      const name = jobNameFilterOf(command.input);
+      const listed = name === undefined ? [] : newestFirst([...this.jobs.values()].filter((j) => j.jobQueue === jobQueue && jobNameFilterMatches(name, j.jobName)));
+      const page = listPage(listed, nextToken);
+      return { jobSummaryList: page.items.map((j) => ({ ...j })), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    }
+    if (command instanceof DescribeJobsCommand) {
+      await this.clock.sleep(this.latencyMs);
+      return { jobs: (command.input.jobs ?? []).flatMap((id) => (this.jobs.has(id) ? [{ ...this.jobs.get(id)! }] : [])) };
+    }
+    if (command instanceof TerminateJobCommand) {
+      await this.clock.sleep(this.latencyMs);
+      const job = this.jobs.get(command.input.jobId!);
+      if (job && job.status !== "SUCCEEDED") Object.assign(job, { status: "FAILED", statusReason: command.input.reason });
+      return {};
     }
     if (!(command instanceof SubmitJobCommand)) throw new Error(`stub does not implement ${(command as object).constructor.name}`);
     this.submitJobCalls++;
@@ -130,7 +148,9 @@ export class BatchStub {
       throw tooManyRequests();
     }
     this.accepted++;
-    return { jobId: `job-${this.accepted}`, jobName: command.input.jobName };
+    const job = { jobId: `job-${this.accepted}`, jobName: command.input.jobName!, jobQueue: command.input.jobQueue!, createdAt: this.clock.now, status: "SUBMITTED" as JobStatus };
+    this.jobs.set(job.jobId, job);
+    return { jobId: job.jobId, jobName: job.jobName };
   }
 
   private takeToken(): boolean {

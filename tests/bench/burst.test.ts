@@ -40,4 +40,21 @@ describe("the burst model", () => {
     expect(r.deadLettered.tooOld).toBeGreaterThan(0);
     expect(r.dagsSubmitted + r.deadLettered.tooOld + r.deadLettered.retriesExhausted).toBe(10);
   });
+
+  it("the inline design (modelled): the trigger's invocations submit each run's DAG once, with no start job and no start-job compute", async () => {
+    const r = await burst({ ...small, design: "inline" });
+    expect([r.dagsSubmitted, r.doubledRuns, r.startJobVcpuSeconds]).toEqual([40, 0, 0]);
+    expect(r.submitJobCalls.accepted).toBe(40 * 3);
+    expect(r.deadLettered).toEqual({ retriesExhausted: 0, tooOld: 0 });
+  });
+
+  it("the inline design: an invocation cut off by its time budget undoes its part, and Lambda's retry submits the run's DAG once", async () => {
+    // One SubmitJob a second shared by three runs at once: one run's 3 jobs outlast a 10 s budget, its invocation
+    // terminates what it submitted and fails, and Lambda's retry a minute later submits the whole DAG again.
+    const r = await burst({ ...small, uploads: 3, arrivalSeconds: 0.01, reservedConcurrency: 3, design: "inline", submitJobsPerSecond: 1, inlineBudgetSeconds: 10 });
+    expect(r.invocations.failed).toBe(1);
+    expect([r.dagsSubmitted, r.doubledRuns, r.deadLettered.retriesExhausted]).toEqual([3, 0, 0]);
+    // The cut-off attempt's job was accepted, then terminated: one call more than the 3 runs' 9.
+    expect(r.submitJobCalls.accepted).toBe(10);
+  });
 });
