@@ -1,5 +1,5 @@
 /**
- * Bin entry of the start job image (bundled to /app/orchestrator.js). Everything testable is in cli.ts.
+ * Bin entry of the start job image (bundled to /app/orchestrator.js). Everything testable is in orchestrator.ts.
  */
 import { EXIT_CODES, run } from "./orchestrator";
 

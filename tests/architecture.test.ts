@@ -106,7 +106,7 @@ describe("rooms import only what docs/architecture.md allows", () => {
 
 describe("cli/'s floor plan (docs/architecture.md): shared layers, one folder per feature, commands as leaves", () => {
   const cliImports = relativeImports.filter((i) => roomOf(i.file) === "cli" && roomOf(i.target) === "cli");
-  /** `cli/<folder>/…` → its folder; "" for the files at cli/'s top (the process entry, the context re-export). */
+  /** `cli/<folder>/…` → its folder; "" for the files at cli/'s top (the process entry). */
   const folderOf = (path: string) => (path.split("/").length > 2 ? path.split("/")[1]! : "");
   const isCommand = (path: string) => /^cli\/[^/]+\/command$/.test(path);
   /** The shared layers and what each may import, lowest first; every other folder is a feature. */

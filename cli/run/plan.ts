@@ -1,6 +1,6 @@
 /**
  * Planning a local run exactly as AWS would plan it for the same file: the object key the trigger would
- * see (`<trigger.prefix><file name>`), its real size, the trigger's run id (functions/startRequest.ts)
+ * see (`<trigger.prefix><file name>`), its real size, the trigger's run id (contract/run.ts)
  * and the orchestrator's own plan (cli/stack/target.ts → workflow/planner.ts), with the stack's names.
  *
  * A local file has no S3 version id, and the run id depends on one: the version is derived from the
