@@ -12,7 +12,7 @@
 import { SubmitJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { isThrottlingError } from "../batch/calls";
 import { createTriggerHandler } from "../functions/handler";
-import { computeRunId, type Logger, silentLogger, START_JOB_ENV } from "../contract";
+import { computeRunId, type InputObject, type Logger, silentLogger, START_JOB_ENV } from "../contract";
 import { submitPlan } from "../jobs/submitter";
 import { planWorkflow } from "../workflow/planner";
 import { DEFAULT_WORKFLOW } from "../workflow/spec";
@@ -159,24 +159,28 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
   };
   const work: Promise<void>[] = [];
 
+  // Plans a run and submits its DAG with the orchestrator's submitPlan (the run id owns the DAG: a retried or
+  // duplicate attempt finds it and submits nothing), counting each run's DAG once, when it is first in place.
+  const dagsInPlace = new Set<string>();
+  const submitDag = async (runId: string, input: InputObject, signal?: AbortSignal) => {
+    const plan = planWorkflow(DEFAULT_WORKFLOW, { runId, input, jobDefinitions: { process: "process-def", barrier: "barrier-def" }, jobQueue: "process-queue", stack: "burst" });
+    const submitted = await submitPlan(plan, { batch: batch.client, sleep: clock.sleep, random, concurrency: 4, ...(signal ? { signal } : {}) });
+    if (submitted.outcome === "submitted") dagsByRun.set(runId, (dagsByRun.get(runId) ?? 0) + 1);
+    if (!dagsInPlace.has(runId)) {
+      dagsInPlace.add(runId);
+      result.dagsSubmitted++;
+      result.lastDagSubmittedSeconds = Math.max(result.lastDagSubmittedSeconds, clock.now / 1000);
+    }
+    return plan;
+  };
+
   // The start job: wait for a vCPU (before any process job), start, plan, submit the DAG, end; then the DAG's jobs run.
   const startJob = async (request: SubmitJobCommandInput) => {
     const env = Object.fromEntries((request.containerOverrides?.environment ?? []).map((e) => [e.name!, e.value!]));
-    const runId = env[START_JOB_ENV.runId]!;
     await compute.take("high");
     const began = clock.now;
     await clock.sleep(p.startJobStartupSeconds * 1000);
-    const plan = planWorkflow(DEFAULT_WORKFLOW, {
-      runId,
-      input: { bucket: BUCKET, key: env[START_JOB_ENV.key]!, sizeBytes: Number(env[START_JOB_ENV.size]) },
-      jobDefinitions: { process: "process-def", barrier: "barrier-def" },
-      jobQueue: "process-queue",
-      stack: "burst",
-    });
-    const submitted = await submitPlan(plan, { batch: batch.client, sleep: clock.sleep, random, concurrency: 4 });
-    if (submitted.outcome === "submitted") dagsByRun.set(runId, (dagsByRun.get(runId) ?? 0) + 1);
-    result.dagsSubmitted++;
-    result.lastDagSubmittedSeconds = Math.max(result.lastDagSubmittedSeconds, clock.now / 1000);
+    const plan = await submitDag(env[START_JOB_ENV.runId]!, { bucket: BUCKET, key: env[START_JOB_ENV.key]!, sizeBytes: Number(env[START_JOB_ENV.size]) });
     result.startJobVcpuSeconds += ((clock.now - began) / 1000) * p.startJobVcpus;
     compute.give();
     // The default DAG: prepare, then its 3 tasks, then merge, each task 1 vCPU for processTaskSeconds.
@@ -211,24 +215,14 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     log,
   });
 
-  // The inline design: the invocation plans the run and submits its DAG with the orchestrator's own submitPlan
-  // (the run id owns the DAG: a retried or duplicate delivery finds it and submits nothing), and gives up at its budget.
+  // The inline design: the invocation plans the run and submits its DAG itself, and gives up at its budget.
   const inline = async (i: number) => {
     const record = objectEvent(i).Records[0]!.s3;
     const input = { bucket: BUCKET, key: record.object.key, versionId: record.object.versionId, sizeBytes: record.object.size };
-    const runId = await computeRunId({ ...input, sequencer: record.object.sequencer });
-    const plan = planWorkflow(DEFAULT_WORKFLOW, { runId, input, jobDefinitions: { process: "process-def", barrier: "barrier-def" }, jobQueue: "process-queue", stack: "burst" });
     const budget = new AbortController();
     void clock.sleep(p.inlineBudgetSeconds * 1000).then(() => budget.abort("the invocation's time budget"));
-    const submitted = await submitPlan(plan, { batch: batch.client, sleep: clock.sleep, random, concurrency: 4, signal: budget.signal });
-    if (submitted.outcome === "submitted") dagsByRun.set(runId, (dagsByRun.get(runId) ?? 0) + 1);
-    if (!dagsSeen.has(runId)) {
-      dagsSeen.add(runId);
-      result.dagsSubmitted++;
-      result.lastDagSubmittedSeconds = Math.max(result.lastDagSubmittedSeconds, clock.now / 1000);
-    }
+    await submitDag(await computeRunId({ ...input, sequencer: record.object.sequencer }), input, budget.signal);
   };
-  const dagsSeen = new Set<string>();
   const invoke = p.design === "inline" ? inline : (i: number) => handler(objectEvent(i));
 
   // Lambda's asynchronous invocation of one event: wait for concurrency (throttled deliveries back off), run, retry errors, then dead-letter.
