@@ -19,6 +19,7 @@
 import { createHash } from "node:crypto";
 import { BatchClient, DescribeJobsCommand, ListJobsCommand, type JobDetail, type JobStatus, type JobSummary, type KeyValuePair, type ListJobsCommandInput } from "@aws-sdk/client-batch";
 import { mockClient } from "aws-sdk-client-mock";
+import { afterEach } from "vitest";
 import { inputEnvironment } from "../../contract";
 import { computeRunId, startJobName } from "../../contract/run";
 import { planWorkflow } from "../../workflow/planner";
@@ -309,4 +310,21 @@ export async function demoContext(options: TestContextOptions = {}) {
   const ctx = cliContext({ env: { BATCH_PIPELINE_STACK: "dev" }, ...options });
   if (options.isTTY) ctx.term.color = colors(true);
   return { ctx, ...(await installDemoAccount(ctx)) };
+}
+
+/**
+ * For a test file on the demo account: `demo(options)` installs it in a fresh test context, `account()` is the
+ * one installed last, and its mock is restored after each test.
+ */
+export function demoPerTest() {
+  let account: DemoAccount | undefined;
+  afterEach(() => account?.mock.restore());
+  return {
+    demo: async (options: TestContextOptions = {}) => {
+      const installed = await demoContext(options);
+      account = installed.account;
+      return installed;
+    },
+    account: () => account!,
+  };
 }

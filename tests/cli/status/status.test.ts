@@ -5,21 +5,14 @@
  * listed by `arrayJobId` and `jobStatus` FAILED: ListJobs API reference); `--json`; exit codes.
  */
 import { ListJobsCommand, type ListJobsCommandInput } from "@aws-sdk/client-batch";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FAILED_ARRAYS_LISTED } from "../../../cli/runModel/failures";
-import { type DemoAccount, demoContext } from "../demoAccount";
-import { cli, OUTPUTS, type TestContextOptions } from "../support";
+import { demoPerTest } from "../demoAccount";
+import { cli, OUTPUTS } from "../support";
 
 const ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const M = 60_000;
-let account: DemoAccount | undefined;
-afterEach(() => account?.mock.restore());
-
-async function demo(options: TestContextOptions = {}) {
-  const installed = await demoContext(options);
-  account = installed.account;
-  return installed;
-}
+const { demo, account } = demoPerTest();
 
 const IN_PROGRESS = `run 65cc43dcc8ec0bb29de29f4a  RUNNING  13,741/100,002 tasks done
 input    s3://batch-pipeline-dev-628b23-input-5f3e2a1/incoming/2026-12-01/clickstream-eu.parquet
@@ -123,19 +116,19 @@ describe("status, plain (not a TTY: no colour, no cursor codes, 80 columns)", ()
   it("makes 3 Batch calls for a 100,000-task run, and 2 more per array job with failed tasks", async () => {
     const { ctx, runs } = await demo();
     await cli(["status", runs.inProgress], ctx);
-    expect(account!.countSince()).toEqual({ ListJobs: 2, DescribeJobs: 1 });
+    expect(account().countSince()).toEqual({ ListJobs: 2, DescribeJobs: 1 });
     // ListJobs' JOB_NAME filter: prefix matches with a trailing `*` (ListJobs API reference).
-    expect(account!.calls.filter((c) => c.command === "ListJobs").map((c) => c.input)).toEqual([
+    expect(account().calls.filter((c) => c.command === "ListJobs").map((c) => c.input)).toEqual([
       { jobQueue: OUTPUTS.startQueueArn, filters: [{ name: "JOB_NAME", values: [`start-${runs.inProgress}*`] }] },
       { jobQueue: OUTPUTS.processQueueArn, filters: [{ name: "JOB_NAME", values: [`${runs.inProgress}-*`] }] },
     ]);
-    const from = account!.calls.length;
+    const from = account().calls.length;
     await cli(["status", runs.failed], ctx);
-    expect(account!.countSince(from)).toEqual({ ListJobs: 3, DescribeJobs: 2 });
+    expect(account().countSince(from)).toEqual({ ListJobs: 3, DescribeJobs: 2 });
     // Children are listed per status, only by arrayJobId (ListJobs API reference).
-    const children = account!.calls.slice(from).filter((c) => c.command === "ListJobs" && "arrayJobId" in c.input);
+    const children = account().calls.slice(from).filter((c) => c.command === "ListJobs" && "arrayJobId" in c.input);
     expect(children.map((c) => (c.input as ListJobsCommandInput).jobStatus)).toEqual(["FAILED"]);
-    expect((account!.calls.at(-1)!.input as { jobs: string[] }).jobs).toEqual([17, 42, 118].map((i) => `${(children[0]!.input as ListJobsCommandInput).arrayJobId}:${i}`));
+    expect((account().calls.at(-1)!.input as { jobs: string[] }).jobs).toEqual([17, 42, 118].map((i) => `${(children[0]!.input as ListJobsCommandInput).arrayJobId}:${i}`));
   });
 });
 
@@ -190,7 +183,7 @@ describe("status of other runs", () => {
   it("lists failed tasks of an array job that is still running, with task numbers offset by its position in the step", async () => {
     const { ctx } = await demo();
     const fail = { 10_001: { reason: "Essential container in task exited", exitCode: 2 }, 10_002: { reason: "Essential container in task exited", exitCode: 2 } };
-    const runId = await account!.addRun({ key: "incoming/2026-12-01/clickstream-us.parquet", sizeBytes: 104_857_600_000, at: -14 * M, timing: { process: { fail, taskMs: (n) => (n in fail ? 5_000 : 45_000 + (n % 30) * 1_000) } } });
+    const runId = await account().addRun({ key: "incoming/2026-12-01/clickstream-us.parquet", sizeBytes: 104_857_600_000, at: -14 * M, timing: { process: { fail, taskMs: (n) => (n in fail ? 5_000 : 45_000 + (n % 30) * 1_000) } } });
     const { code, stdout } = await cli(["status", runId], ctx);
     expect(code).toBe(0);
     expect(stdout).toContain("├─ process  RUNNING    13,759/100,000  ██✗▒················  11m 36s\n│  │        1,600 running · 2 failed · 84,639 runnable\n");
@@ -208,11 +201,11 @@ failed
   it(`lists failed children of the first ${FAILED_ARRAYS_LISTED} failing array jobs only, and says how to list the others`, async () => {
     const { ctx } = await demo();
     const fail = Object.fromEntries([0, 1, 2, 3, 4, 5, 6, 7].map((k) => [k * 10_000 + 5, { reason: "Essential container in task exited", exitCode: 1, attempts: 1 }]));
-    const runId = await account!.addRun({ key: "incoming/wide.parquet", sizeBytes: 104_857_600_000, at: -3 * 60 * M, timing: { process: { fail, slots: 20_000 } } });
-    const from = account!.calls.length;
+    const runId = await account().addRun({ key: "incoming/wide.parquet", sizeBytes: 104_857_600_000, at: -3 * 60 * M, timing: { process: { fail, slots: 20_000 } } });
+    const from = account().calls.length;
     const { code, stdout } = await cli(["status", runId], ctx);
     expect(code).toBe(1);
-    const childListings = account!.calls.slice(from).filter((c) => c.command === "ListJobs" && "arrayJobId" in c.input);
+    const childListings = account().calls.slice(from).filter((c) => c.command === "ListJobs" && "arrayJobId" in c.input);
     expect(childListings).toHaveLength(FAILED_ARRAYS_LISTED);
     expect(stdout).toContain(`  process-p4 (tasks 40,000–49,999): 1 of 10,000 tasks failed\n    task 40,005  exit 1  Essential container in task exited\n`);
     expect(stdout).toMatch(/  process-p5 \(tasks 50,000–59,999\): 1 of 10,000 tasks failed\n    … 1 failed: aws batch list-jobs --array-job-id [0-9a-f-]{36} --job-status FAILED\n/);
@@ -220,7 +213,7 @@ failed
 
   it("shows a start job that failed before submitting anything, with its log command; exit 1", async () => {
     const { ctx } = await demo();
-    const runId = await account!.addRun({ key: "incoming/bad.csv", sizeBytes: 10, at: -10 * M, startFails: { reason: "Essential container in task exited", exitCode: 2, attempts: 1 } });
+    const runId = await account().addRun({ key: "incoming/bad.csv", sizeBytes: 10, at: -10 * M, startFails: { reason: "Essential container in task exited", exitCode: 2, attempts: 1 } });
     const { code, stdout } = await cli(["status", runId], ctx);
     expect(code).toBe(1);
     expect(stdout).toBe(`run ${runId}  FAILED
@@ -239,7 +232,7 @@ failed
 
   it("says what to do about a run Batch does not list (unknown, or older than Batch keeps jobs); exit 2", async () => {
     const { ctx } = await demo();
-    const old = await account!.addRun({ key: "incoming/old.csv", sizeBytes: 10_000, at: -3 * 24 * 60 * M });
+    const old = await account().addRun({ key: "incoming/old.csv", sizeBytes: 10_000, at: -3 * 24 * 60 * M });
     for (const runId of ["0123456789abcdef01234567", old]) {
       const before = ctx.stderr().length;
       const { code, stdout, stderr } = await cli(["status", runId], ctx);
@@ -255,6 +248,6 @@ failed
     const { code, stderr } = await cli(["status", "not-a-run"], ctx);
     expect(code).toBe(2);
     expect(stderr).toBe("error: `not-a-run` is not a run id: run ids are 24 lowercase hex characters, as `batch-pipeline submit` and `batch-pipeline runs` print them\n");
-    expect(account!.mock.commandCalls(ListJobsCommand)).toHaveLength(0);
+    expect(account().mock.commandCalls(ListJobsCommand)).toHaveLength(0);
   });
 });

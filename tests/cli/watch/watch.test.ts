@@ -6,25 +6,18 @@
  * LISTING_SETTLE_MS after the start job ended).
  */
 import { BatchServiceException } from "@aws-sdk/client-batch";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_INTERVAL_SECONDS, MAX_FAILED_POLLS } from "../../../cli/runModel/follow";
 import { LISTING_SETTLE_MS } from "../../../cli/runModel/model";
-import { type DemoAccount, demoContext } from "../demoAccount";
-import { cli, cliContext, OUTPUTS, type TestContextOptions } from "../support";
+import { type DemoAccount, demoPerTest } from "../demoAccount";
+import { cli, cliContext, OUTPUTS } from "../support";
 
 const M = 60_000;
-let account: DemoAccount | undefined;
-afterEach(() => account?.mock.restore());
-
-async function demo(options: TestContextOptions = {}) {
-  const installed = await demoContext(options);
-  account = installed.account;
-  return installed;
-}
+const { demo, account } = demoPerTest();
 
 const serverError = () => new BatchServiceException({ name: "ServerException", $fault: "server", $metadata: { httpStatusCode: 500 }, message: "Internal Server Error" });
 /** A small run that lands 40 s after the epoch and succeeds about 5 minutes later. */
-const freshRun = () => account!.addRun({ key: "incoming/2026-12-01/new.csv", sizeBytes: 5 * 1_048_576, at: 40_000 });
+const freshRun = () => account().addRun({ key: "incoming/2026-12-01/new.csv", sizeBytes: 5 * 1_048_576, at: 40_000 });
 
 describe("watch, plain (not a TTY)", () => {
   it("follows a 100,000-task run to SUCCEEDED: a line per change, a summary with the polls and calls; exit 0", async () => {
@@ -46,13 +39,13 @@ describe("watch, plain (not a TTY)", () => {
 2026-12-01 13:15:15Z  run      SUCCEEDED  ${runs.inProgress}
 run ${runs.inProgress} SUCCEEDED after 1h 29m: 302 polls, 304 Batch calls`);
     expect(ctx.slept).toEqual(Array(301).fill(DEFAULT_INTERVAL_SECONDS * 1000));
-    expect(account!.calls).toHaveLength(304);
+    expect(account().calls).toHaveLength(304);
   });
 
   it("follows a run to FAILED, then lists its failed tasks with their log commands; exit 1", async () => {
     const { ctx } = await demo();
     const fail = { 120: { reason: "Essential container in task exited", exitCode: 1 } };
-    const runId = await account!.addRun({ key: "incoming/2026-12-01/orders-0002.csv", sizeBytes: 300 * 1_048_576, at: -3 * M, timing: { process: { slots: 100, fail } } });
+    const runId = await account().addRun({ key: "incoming/2026-12-01/orders-0002.csv", sizeBytes: 300 * 1_048_576, at: -3 * M, timing: { process: { slots: 100, fail } } });
     const { code, stdout } = await cli(["watch", runId, "--interval", "60"], ctx);
     expect(code).toBe(1);
     expect(stdout).toBe(`2026-12-01 12:00:00Z  run      RUNNING    ${runId} s3://batch-pipeline-dev-628b23-input-5f3e2a1/incoming/2026-12-01/orders-0002.csv
@@ -81,7 +74,7 @@ run ${runId} FAILED after 7m 45s: 6 polls, 10 Batch calls
     const { code, stdout } = await cli(["watch", runs.inProgress], ctx);
     expect(code).toBe(130);
     expect(stdout.trimEnd().split("\n").at(-1)).toBe(`stopped watching run ${runs.inProgress} (RUNNING); the run goes on (\`batch-pipeline cancel ${runs.inProgress}\` stops it): 3 polls, 5 Batch calls`);
-    expect(account!.calls).toHaveLength(5);
+    expect(account().calls).toHaveLength(5);
   });
 });
 
@@ -90,7 +83,7 @@ describe("watch's Batch budget", () => {
     const { ctx, runs } = await demo();
     await cli(["watch", runs.inProgress], ctx);
     const polls = new Map<number, DemoAccount["calls"]>();
-    for (const call of account!.calls) polls.set(call.at, [...(polls.get(call.at) ?? []), call]);
+    for (const call of account().calls) polls.set(call.at, [...(polls.get(call.at) ?? []), call]);
     const [first, ...rest] = [...polls.values()];
     expect(first!.map((c) => c.command)).toEqual(["ListJobs", "ListJobs", "DescribeJobs"]);
     expect((first![2]!.input as { jobs: string[] }).jobs).toHaveLength(13);
@@ -105,7 +98,7 @@ describe("watch's Batch budget", () => {
     const { ctx } = await demo();
     const runId = await freshRun();
     expect((await cli(["watch", runId, "--interval", "5"], ctx)).code).toBe(0);
-    const watched = [...account!.calls];
+    const watched = [...account().calls];
     const status = JSON.parse((await cli(["status", runId, "--json"], cliContext({ env: { BATCH_PIPELINE_STACK: "dev" }, now: ctx.now() }))).stdout);
     const startStopped: number = status.startJobs[0].stoppedAt;
     const listings = watched.filter((c) => c.command === "ListJobs" && "filters" in c.input).map((c) => c.at);
@@ -117,11 +110,11 @@ describe("watch's Batch budget", () => {
 
   it("with orchestrator.wait (the start job lives as long as the run) costs 2 calls per poll: the process queue listed, the unfinished jobs described", async () => {
     const { ctx } = await demo();
-    const runId = await account!.addRun({ key: "incoming/2026-12-01/waited.csv", sizeBytes: 5 * 1_048_576, at: -2 * M, wait: true });
+    const runId = await account().addRun({ key: "incoming/2026-12-01/waited.csv", sizeBytes: 5 * 1_048_576, at: -2 * M, wait: true });
     const { code, stdout } = await cli(["watch", runId], ctx);
     expect(code).toBe(0);
     const polls = new Map<number, DemoAccount["calls"]>();
-    for (const call of account!.calls) polls.set(call.at, [...(polls.get(call.at) ?? []), call]);
+    for (const call of account().calls) polls.set(call.at, [...(polls.get(call.at) ?? []), call]);
     const queues = [...polls.values()].map((poll) => poll.map((c) => (c.command === "ListJobs" ? `ListJobs ${(c.input as { jobQueue: string }).jobQueue === OUTPUTS.startQueueArn ? "start" : "process"}` : c.command)));
     const [first, ...rest] = queues;
     const last = rest.pop();
@@ -224,12 +217,12 @@ describe("watch's own errors", () => {
     const { ctx, runs } = await demo();
     const { code, stderr } = await cli(["watch", runs.inProgress, ...flags], ctx);
     expect({ code, stderr }).toEqual({ code: 2, stderr: message });
-    expect(account!.calls).toHaveLength(0);
+    expect(account().calls).toHaveLength(0);
   });
 
   it("tries a failed poll again (a 5xx) and goes on", async () => {
     const { ctx, runs } = await demo({ abortAfterSleeps: 3 });
-    account!.faults.DescribeJobs.push(serverError());
+    account().faults.DescribeJobs.push(serverError());
     const { code, stderr } = await cli(["watch", runs.inProgress], ctx);
     expect(code).toBe(130);
     expect(stderr).toBe("poll 1 failed (Batch ListJobs/DescribeJobs failed: ServerException: Internal Server Error); trying again in 15s\n");
@@ -237,7 +230,7 @@ describe("watch's own errors", () => {
 
   it(`gives up after ${MAX_FAILED_POLLS} failed polls in a row; exit 3`, async () => {
     const { ctx, runs } = await demo();
-    account!.faults.DescribeJobs.push(...Array.from({ length: MAX_FAILED_POLLS }, serverError));
+    account().faults.DescribeJobs.push(...Array.from({ length: MAX_FAILED_POLLS }, serverError));
     const { code, stderr } = await cli(["watch", runs.inProgress], ctx);
     expect(code).toBe(3);
     expect(stderr.trimEnd().split("\n")).toHaveLength(MAX_FAILED_POLLS);
@@ -246,7 +239,7 @@ describe("watch's own errors", () => {
 
   it("does not retry what retrying cannot fix (access denied); exit 3", async () => {
     const { ctx, runs } = await demo();
-    account!.faults.ListJobs.push(new BatchServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 }, message: "not authorized to perform: batch:ListJobs" }));
+    account().faults.ListJobs.push(new BatchServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 }, message: "not authorized to perform: batch:ListJobs" }));
     const { code, stderr } = await cli(["watch", runs.inProgress], ctx);
     expect({ code, slept: ctx.slept }).toEqual({ code: 3, slept: [] });
     expect(stderr).toBe("error: AWS denied Batch ListJobs/DescribeJobs: not authorized to perform: batch:ListJobs (give your identity this permission, or use another AWS_PROFILE)\n");
