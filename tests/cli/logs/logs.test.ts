@@ -5,37 +5,23 @@
  *
  * CloudWatch Logs is the fake of tests/cli/cloudWatchLogsFake.ts (FilterLogEvents as documented, worst case).
  */
-import { BatchClient, DescribeJobsCommand, ListJobsCommand } from "@aws-sdk/client-batch";
-import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { DescribeJobsCommand, ListJobsCommand } from "@aws-sdk/client-batch";
+import { describe, expect, it } from "vitest";
 import { colors } from "../../../cli/app/context";
-import { BatchRunFake, type FakeRunSpec } from "../batchRunFake";
-import { FakeLogs } from "../cloudWatchLogsFake";
+import type { FakeRunSpec } from "../batchRunFake";
+import { logsFixture } from "./fixture";
 import { cli, cliContext, OUTPUTS, type TestContext } from "../support";
 
-const batch = mockClient(BatchClient);
-const logs = mockClient(CloudWatchLogsClient);
+const { batch, logs, current, streamOf, filterInputs } = logsFixture();
 const RUN = "0123456789abcdef01234567";
 const T0 = Date.parse("2026-12-01T11:01:00Z");
 const PROCESS_GROUP = OUTPUTS.logGroupNames.process!;
 const START_GROUP = OUTPUTS.logGroupNames.start!;
 
-let fake: BatchRunFake;
-let store: FakeLogs;
-beforeEach(() => {
-  batch.reset();
-  logs.reset();
-  fake = new BatchRunFake(batch);
-  store = new FakeLogs(logs);
-});
-
-const streamOf = (jobId: string, attempt = 0) => fake.find(jobId)!.logStreams[attempt]!;
-const filterInputs = () => logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input);
 
 /** A finished run: start job, prepare, 3 process tasks (one array), merge; each wrote a line or two. */
 function finishedRun(spec: Partial<FakeRunSpec> = {}) {
-  fake.addRun({
+  current.fake.addRun({
     runId: RUN,
     start: "SUCCEEDED",
     steps: [
@@ -46,7 +32,7 @@ function finishedRun(spec: Partial<FakeRunSpec> = {}) {
     ...spec,
   });
   const group = (g: string) => (spec.logGroupOption ? `/custom/${g}` : g === "start" ? START_GROUP : PROCESS_GROUP);
-  store
+  current.store
     .put(group("start"), streamOf("start-012345"), T0, "planned 4 jobs for s3://bucket/incoming/data.csv")
     .put(group("process"), streamOf("prepare-012345-0"), T0 + 1000, "prepared 3 chunks")
     .put(group("process"), streamOf("process-012345-0:2"), T0 + 2000, "chunk 2 done")
@@ -73,7 +59,7 @@ describe("logs of a finished run", () => {
     expect(code).toBe(0);
     expect(stdout).toBe(FINISHED_OUTPUT);
     expect(stderr).toBe("");
-    const startTime = fake.find("start-012345")!.createdAt; // the run's start
+    const startTime = current.fake.find("start-012345")!.createdAt; // the run's start
     expect(filterInputs()).toEqual([
       { logGroupName: START_GROUP, logStreamNames: [streamOf("start-012345")], startTime },
       { logGroupName: PROCESS_GROUP, logStreamNames: [streamOf("prepare-012345-0"), streamOf("merge-012345-0"), ...[0, 1, 2].map((i) => streamOf(`process-012345-0:${i}`))], startTime },
@@ -118,8 +104,8 @@ describe("logs of a finished run", () => {
   });
 
   it("reads every stream of a retried task (one per attempt)", async () => {
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 2, status: () => "SUCCEEDED", attempts: (t) => (t === 1 ? 2 : 1) }] });
-    store.put(PROCESS_GROUP, streamOf("process-012345-0:1", 0), T0, "attempt 1: host terminated").put(PROCESS_GROUP, streamOf("process-012345-0:1", 1), T0 + 60_000, "attempt 2: done");
+    current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 2, status: () => "SUCCEEDED", attempts: (t) => (t === 1 ? 2 : 1) }] });
+    current.store.put(PROCESS_GROUP, streamOf("process-012345-0:1", 0), T0, "attempt 1: host terminated").put(PROCESS_GROUP, streamOf("process-012345-0:1", 1), T0 + 60_000, "attempt 2: done");
     const { stdout } = await cli(["--stack", "dev", "logs", RUN]);
     expect(stdout).toBe("process[1]  attempt 1: host terminated\nprocess[1]  attempt 2: done\n");
   });
@@ -128,9 +114,9 @@ describe("logs of a finished run", () => {
 describe("logs of a wide step", () => {
   // FilterLogEvents: logStreamNames 1 to 100; pages partly full or empty while a nextToken says more.
   it("asks for at most 100 streams a call, reads every page (an empty first one included), backs off when throttled", async () => {
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 250, status: () => "SUCCEEDED" }] });
-    for (let i = 0; i < 250; i++) store.put(PROCESS_GROUP, streamOf(`process-012345-0:${i}`), T0 + i, `task ${i}`);
-    Object.assign(store, { pageSize: 40, emptyFirstPage: true, throttle: 2 });
+    current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 250, status: () => "SUCCEEDED" }] });
+    for (let i = 0; i < 250; i++) current.store.put(PROCESS_GROUP, streamOf(`process-012345-0:${i}`), T0 + i, `task ${i}`);
+    Object.assign(current.store, { pageSize: 40, emptyFirstPage: true, throttle: 2 });
     const ctx = cliContext();
     const { code, stdout } = await cli(["--stack", "dev", "logs", RUN, "--step", "process"], ctx);
     expect(code).toBe(0);
@@ -146,8 +132,8 @@ describe("logs of a wide step", () => {
 
 describe("logs --step / --task", () => {
   function wideRun() {
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 30, chunk: 10, status: () => "SUCCEEDED" }, { name: "merge", width: 1, status: () => "SUCCEEDED" }] });
-    store.put(PROCESS_GROUP, streamOf("process-012345-1:7"), T0, "task 17 here").put(PROCESS_GROUP, streamOf("process-012345-1:6"), T0, "task 16 here");
+    current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 30, chunk: 10, status: () => "SUCCEEDED" }, { name: "merge", width: 1, status: () => "SUCCEEDED" }] });
+    current.store.put(PROCESS_GROUP, streamOf("process-012345-1:7"), T0, "task 17 here").put(PROCESS_GROUP, streamOf("process-012345-1:6"), T0, "task 16 here");
   }
 
   it("--task N reads the one child that runs task N of the step (chunk [10, 20), index 7), described by id, no listing", async () => {
@@ -157,7 +143,7 @@ describe("logs --step / --task", () => {
     expect(stdout).toBe("process[17]  task 17 here\n");
     expect(batch.commandCalls(ListJobsCommand).filter((c) => c.args[0].input.arrayJobId)).toHaveLength(0);
     expect(batch.commandCalls(DescribeJobsCommand).at(-1)!.args[0].input).toEqual({ jobs: ["process-012345-1:7"] });
-    expect(filterInputs()).toEqual([{ logGroupName: PROCESS_GROUP, logStreamNames: [streamOf("process-012345-1:7")], startTime: fake.find("start-012345")!.createdAt }]);
+    expect(filterInputs()).toEqual([{ logGroupName: PROCESS_GROUP, logStreamNames: [streamOf("process-012345-1:7")], startTime: current.fake.find("start-012345")!.createdAt }]);
   });
 
   it.each([
@@ -184,8 +170,8 @@ describe("logs --step / --task", () => {
 
 describe("logs of jobs that have not started", () => {
   it("says so on stderr once per step, not per task", async () => {
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 30, status: (t) => (t < 3 ? "RUNNING" : "RUNNABLE") }, { name: "merge", width: 1, status: () => "PENDING" }] });
-    store.put(PROCESS_GROUP, streamOf("process-012345-0:1"), T0, "working on chunk 1");
+    current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 30, status: (t) => (t < 3 ? "RUNNING" : "RUNNABLE") }, { name: "merge", width: 1, status: () => "PENDING" }] });
+    current.store.put(PROCESS_GROUP, streamOf("process-012345-0:1"), T0, "working on chunk 1");
     const { code, stdout, stderr } = await cli(["--stack", "dev", "logs", RUN]);
     expect(code).toBe(0);
     expect(stdout).toBe("process[1]   working on chunk 1\n");
@@ -193,7 +179,7 @@ describe("logs of jobs that have not started", () => {
   });
 
   it("--task of a child not started yet says so", async () => {
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 30, status: (t) => (t < 3 ? "RUNNING" : "RUNNABLE") }] });
+    current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 30, status: (t) => (t < 3 ? "RUNNING" : "RUNNABLE") }] });
     const { code, stdout, stderr } = await cli(["--stack", "dev", "logs", RUN, "--step", "process", "--task", "12"]);
     expect([code, stdout, stderr]).toEqual([0, "", "process[12] has not started yet (RUNNABLE): no log stream yet\n"]);
   });
@@ -202,24 +188,24 @@ describe("logs of jobs that have not started", () => {
 describe("logs --follow", () => {
   /** A run under way; each sleep moves it on: more children start and write, then everything ends. */
   function followedRun(ctx: TestContext) {
-    fake.clock = ctx.now;
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 6, status: (t) => (t < 2 ? "RUNNING" : "RUNNABLE") }, { name: "merge", width: 1, status: () => "PENDING" }] });
-    store.put(PROCESS_GROUP, streamOf("process-012345-0:0"), T0, "0: started").put(PROCESS_GROUP, streamOf("process-012345-0:1"), T0 + 100, "1: started");
+    current.fake.clock = ctx.now;
+    current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 6, status: (t) => (t < 2 ? "RUNNING" : "RUNNABLE") }, { name: "merge", width: 1, status: () => "PENDING" }] });
+    current.store.put(PROCESS_GROUP, streamOf("process-012345-0:0"), T0, "0: started").put(PROCESS_GROUP, streamOf("process-012345-0:1"), T0 + 100, "1: started");
     const moves = [
       () => {
-        for (const i of [2, 3, 4, 5]) fake.setStatus(`process-012345-0:${i}`, "RUNNING");
-        store.put(PROCESS_GROUP, streamOf("process-012345-0:0"), T0 + 5000, "0: half way");
+        for (const i of [2, 3, 4, 5]) current.fake.setStatus(`process-012345-0:${i}`, "RUNNING");
+        current.store.put(PROCESS_GROUP, streamOf("process-012345-0:0"), T0 + 5000, "0: half way");
         // A stream found now is read from the run's start: its earlier line comes before 0's.
-        store.put(PROCESS_GROUP, streamOf("process-012345-0:4"), T0 + 4000, "4: started");
+        current.store.put(PROCESS_GROUP, streamOf("process-012345-0:4"), T0 + 4000, "4: started");
       },
       () => {
-        for (const i of [0, 1, 2, 3, 4, 5]) fake.setStatus(`process-012345-0:${i}`, "SUCCEEDED");
-        fake.setStatus("merge-012345-0", "SUCCEEDED");
-        store.put(PROCESS_GROUP, streamOf("process-012345-0:5"), T0 + 9000, "5: done");
-        store.put(PROCESS_GROUP, streamOf("merge-012345-0"), T0 + 12_000, "merged");
+        for (const i of [0, 1, 2, 3, 4, 5]) current.fake.setStatus(`process-012345-0:${i}`, "SUCCEEDED");
+        current.fake.setStatus("merge-012345-0", "SUCCEEDED");
+        current.store.put(PROCESS_GROUP, streamOf("process-012345-0:5"), T0 + 9000, "5: done");
+        current.store.put(PROCESS_GROUP, streamOf("merge-012345-0"), T0 + 12_000, "merged");
       },
       // Ingested after the run ended: the last read finds it.
-      () => store.put(PROCESS_GROUP, streamOf("merge-012345-0"), T0 + 13_000, "merge: wrote results/out.csv"),
+      () => current.store.put(PROCESS_GROUP, streamOf("merge-012345-0"), T0 + 13_000, "merge: wrote results/out.csv"),
     ];
     const sleep = ctx.sleep;
     ctx.sleep = async (ms) => {
@@ -240,7 +226,7 @@ describe("logs --follow", () => {
     // [streams, startTime after the run's start]: streams read before are read again from 10 s before the
     // last line seen, streams found this poll from the start; the start job's stream (its job ended long
     // before) is read once, every stream of the run is not read again once read 10 s past its attempt's end.
-    const run = fake.find("start-012345")!.createdAt;
+    const run = current.fake.find("start-012345")!.createdAt;
     const since = (t: number) => t - 10_000 - run;
     const polls = [[[1, 0], [2, 0]], [[2, since(T0 + 100)], [4, 0]], [[6, since(T0 + 5000)], [1, 0]], [[7, since(T0 + 12_000)]], [[7, since(T0 + 13_000)]]];
     expect(filterInputs().map((i) => [i.logStreamNames!.length, i.startTime! - run])).toEqual(polls.flat());

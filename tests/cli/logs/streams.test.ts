@@ -5,51 +5,35 @@
  *
  * CloudWatch Logs is the fake of tests/cli/cloudWatchLogsFake.ts, Batch the one of tests/cli/batchRunFake.ts.
  */
-import { BatchClient } from "@aws-sdk/client-batch";
-import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
-import { BatchRunFake } from "../batchRunFake";
-import { FakeLogs } from "../cloudWatchLogsFake";
+import { describe, expect, it } from "vitest";
+import { logsFixture } from "./fixture";
 import { cli, cliContext, OUTPUTS } from "../support";
 
-const batch = mockClient(BatchClient);
-const logs = mockClient(CloudWatchLogsClient);
+const { current, streamOf, filterInputs } = logsFixture();
 const RUN = "0123456789abcdef01234567";
 const T0 = Date.parse("2026-12-01T11:01:00Z");
 const PROCESS_GROUP = OUTPUTS.logGroupNames.process!;
 
-let fake: BatchRunFake;
-let store: FakeLogs;
-beforeEach(() => {
-  batch.reset();
-  logs.reset();
-  fake = new BatchRunFake(batch);
-  store = new FakeLogs(logs);
-});
-
-const streamOf = (jobId: string, attempt = 0) => fake.find(jobId)!.logStreams[attempt]!;
-const filterInputs = () => logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input);
 
 /** The finished run of tests/cli/logs/logs.test.ts, with each job's own awslogs-group. */
 function finishedRunOwnGroups() {
-  fake.addRun({ runId: RUN, start: "SUCCEEDED", logGroupOption: true, steps: [{ name: "prepare", width: 1, status: () => "SUCCEEDED" }, { name: "process", width: 3, status: () => "SUCCEEDED" }, { name: "merge", width: 1, status: () => "SUCCEEDED" }] });
+  current.fake.addRun({ runId: RUN, start: "SUCCEEDED", logGroupOption: true, steps: [{ name: "prepare", width: 1, status: () => "SUCCEEDED" }, { name: "process", width: 3, status: () => "SUCCEEDED" }, { name: "merge", width: 1, status: () => "SUCCEEDED" }] });
 }
 
 describe("logs: streams and groups that do not exist", () => {
   // FilterLogEvents fails as a whole (ResourceNotFoundException) when one named stream does not exist.
   it("splits a refused call until the missing streams are alone, skips them with one note, prints every other line (exit 0)", async () => {
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 250, status: () => "SUCCEEDED" }] });
-    for (let i = 0; i < 250; i++) store.put(PROCESS_GROUP, streamOf(`process-012345-0:${i}`), T0 + i, `task ${i}`);
+    current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 250, status: () => "SUCCEEDED" }] });
+    for (let i = 0; i < 250; i++) current.store.put(PROCESS_GROUP, streamOf(`process-012345-0:${i}`), T0 + i, `task ${i}`);
     const gone = [5, 140, 141];
-    for (const i of gone) store.deleted.add(streamOf(`process-012345-0:${i}`));
+    for (const i of gone) current.store.deleted.add(streamOf(`process-012345-0:${i}`));
     const { code, stdout, stderr } = await cli(["--stack", "dev", "logs", RUN, "--step", "process"]);
     expect(code).toBe(0);
     expect(stdout.trimEnd().split("\n")).toEqual(Array.from({ length: 250 }, (_, i) => i).filter((i) => !gone.includes(i)).map((i) => `${`process[${i}]`.padEnd(13)} task ${i}`));
     expect(stderr).toBe(`3 log streams of run ${RUN} do not exist in CloudWatch Logs (deleted, expired with the log group's retention, or not created yet), e.g. process[5] (${streamOf("process-012345-0:5")}): their lines are skipped\n`);
     // Every existing stream is read by exactly one call that succeeded; halving costs 2·log2 calls a missing stream at most.
     const calls = filterInputs().map((i) => i.logStreamNames!);
-    const succeeded = calls.filter((names) => !names.some((n) => store.deleted.has(n))).flat();
+    const succeeded = calls.filter((names) => !names.some((n) => current.store.deleted.has(n))).flat();
     expect(succeeded.sort()).toEqual(Array.from({ length: 250 }, (_, i) => i).filter((i) => !gone.includes(i)).map((i) => streamOf(`process-012345-0:${i}`)).sort());
     expect(calls.every((names) => names.length >= 1 && names.length <= 100)).toBe(true);
     expect(calls.map((names) => names.length)).toEqual([100, 50, 25, 13, 7, 4, 3, 2, 1, 1, 1, 6, 12, 25, 50, 100, 50, 25, 25, 13, 12, 6, 3, 2, 1, 3, 2, 1, 1, 1, 6, 50, 50]);
@@ -57,7 +41,7 @@ describe("logs: streams and groups that do not exist", () => {
 
   it("a log group that does not exist is one error naming it (exit 2), not split", async () => {
     finishedRunOwnGroups();
-    store.groups.delete("/custom/process");
+    current.store.groups.delete("/custom/process");
     const { code, stdout, stderr } = await cli(["--stack", "dev", "logs", RUN]);
     expect(code).toBe(2);
     expect(stderr).toBe(
@@ -69,12 +53,12 @@ describe("logs: streams and groups that do not exist", () => {
 
   it("--follow: a running child's stream that does not exist yet is tried again each poll and read once it does; noted once", async () => {
     const ctx = cliContext();
-    fake.clock = ctx.now;
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 2, status: () => "RUNNING" }] });
+    current.fake.clock = ctx.now;
+    current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 2, status: () => "RUNNING" }] });
     const late = streamOf("process-012345-0:1");
-    store.deleted.add(late);
-    store.put(PROCESS_GROUP, streamOf("process-012345-0:0"), T0, "0: started").put(PROCESS_GROUP, late, T0 + 1, "1: started");
-    const moves = [() => store.deleted.delete(late), () => ["process-012345-0:0", "process-012345-0:1"].forEach((id) => fake.setStatus(id, "SUCCEEDED"))];
+    current.store.deleted.add(late);
+    current.store.put(PROCESS_GROUP, streamOf("process-012345-0:0"), T0, "0: started").put(PROCESS_GROUP, late, T0 + 1, "1: started");
+    const moves = [() => current.store.deleted.delete(late), () => ["process-012345-0:0", "process-012345-0:1"].forEach((id) => current.fake.setStatus(id, "SUCCEEDED"))];
     const sleep = ctx.sleep;
     ctx.sleep = async (ms) => {
       await sleep(ms);
@@ -85,7 +69,7 @@ describe("logs: streams and groups that do not exist", () => {
     expect(stdout).toBe("process[0]  0: started\nprocess[1]  1: started\n");
     expect(stderr).toBe(`the log stream of process[1] of run ${RUN} (${late}) does not exist in CloudWatch Logs (deleted, expired with the log group's retention, or not created yet): its lines are skipped\n`);
     // Poll 2 reads the stream read before from the overlap, and the missing one again from the run's start.
-    const run = fake.find("start-012345")!.createdAt;
+    const run = current.fake.find("start-012345")!.createdAt;
     expect(filterInputs().slice(0, 5).map((i) => [i.logStreamNames, (i.startTime ?? 0) - run])).toEqual([
       [[streamOf("start-012345")], 0],
       [[streamOf("process-012345-0:0"), late], 0],
@@ -99,11 +83,11 @@ describe("logs: streams and groups that do not exist", () => {
 describe("logs --follow: FilterLogEvents calls a poll", () => {
   it("a 10,000-child array with most children finished: each poll reads only the streams that can still change", async () => {
     const ctx = cliContext();
-    fake.clock = ctx.now;
-    fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 10_000, status: (t) => (t < 9_990 ? "SUCCEEDED" : "RUNNING") }] });
+    current.fake.clock = ctx.now;
+    current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 10_000, status: (t) => (t < 9_990 ? "SUCCEEDED" : "RUNNING") }] });
     const perPoll: number[] = [];
     let counted = 0;
-    const moves = [() => {}, () => {}, () => Array.from({ length: 10 }, (_, i) => fake.setStatus(`process-012345-0:${9_990 + i}`, "SUCCEEDED"))];
+    const moves = [() => {}, () => {}, () => Array.from({ length: 10 }, (_, i) => current.fake.setStatus(`process-012345-0:${9_990 + i}`, "SUCCEEDED"))];
     const sleep = ctx.sleep;
     ctx.sleep = async (ms) => {
       perPoll.push(filterInputs().length - counted);
