@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { terminalText } from "../../../cli/app/format";
 import { BatchRunFake } from "../batchRunFake";
 import { FakeLogs } from "../cloudWatchLogsFake";
-import { type DemoAccount, demoContext } from "../demoAccount";
+import { demoPerTest } from "../demoAccount";
 import { offline, project, tempDir } from "../stackProject";
 import { cli, cliContext, OUTPUTS } from "../support";
 
@@ -33,13 +33,10 @@ describe("terminalText", () => {
 });
 
 describe("status, runs and watch print a hostile key escaped", () => {
-  let account: DemoAccount | undefined;
-  afterEach(() => account?.mock.restore());
+  const { demo } = demoPerTest();
 
   it("in every line that shows it; --json keeps the key as it is", async () => {
-    const installed = await demoContext();
-    account = installed.account;
-    const { ctx } = installed;
+    const { ctx, account } = await demo();
     const key = `incoming/${HOSTILE}`;
     const runId = await account.addRun({ key, sizeBytes: 10, at: -10 * 60_000, startFails: { reason: `Essential container in task exited ${HOSTILE}`, exitCode: 2, attempts: 1 } });
 
