@@ -5,11 +5,14 @@
 import { existsSync, realpathSync } from "node:fs";
 import * as path from "node:path";
 
+/** A build's Dockerfile, relative to its context (`build.dockerfile`, default `Dockerfile`). */
+export const dockerfileOf = (build: { dockerfile?: string }): string => build.dockerfile ?? "Dockerfile";
+
 /** Why `build` is not a folder of `project` with its Dockerfile, or undefined. */
 export function buildFolderProblem(project: string, build: { context: string; dockerfile?: string }): string | undefined {
   const root = realpathSync(project);
   const context = path.resolve(project, build.context);
-  const dockerfile = path.join(context, build.dockerfile ?? "Dockerfile");
+  const dockerfile = path.join(context, dockerfileOf(build));
   if (!existsSync(context)) return `${context} is not a folder (build.context is relative to ${root}, where Pulumi.yaml is)`;
   const real = realpathSync(context);
   if (!real.startsWith(`${root}${path.sep}`)) return `leads outside the project (to ${real}): an image is built from a folder of this repository`;
@@ -26,5 +29,5 @@ export function buildFolder(project: string, build: { context: string; dockerfil
   const problem = buildFolderProblem(project, build);
   if (problem) throw new Error(`jobDefinitions build ${JSON.stringify(build)}: ${problem}`);
   const context = path.resolve(project, build.context);
-  return { context, dockerfile: path.join(context, build.dockerfile ?? "Dockerfile") };
+  return { context, dockerfile: path.join(context, dockerfileOf(build)) };
 }

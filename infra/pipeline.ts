@@ -8,6 +8,7 @@ import { BARRIER_JOB_DEFINITION_KEY, TAG_KEYS } from "../contract";
 import { FARGATE_QUEUE, isArm64InstanceType, type PipelineConfig, type ProcessJobConfig } from "./config";
 import { efsClientStatements } from "./containerProperties";
 import { buildFolder, buildImage, sourceHash } from "./image";
+import { dockerfileOf } from "./buildFolder";
 import { barrierJob, containerArgs, jobPolicyStatements, processEnvironment, triggerKeyFilter } from "./stackModel";
 import { roleNaming } from "./naming";
 import { assumeRolePolicy, boundedRoles, type PolicyStatement, policyJson } from "./iam";
@@ -253,7 +254,7 @@ export class Pipeline extends pulumi.ComponentResource {
   private buildJobImage(name: string, build: NonNullable<ProcessJobConfig["build"]>, platform: "linux/amd64" | "linux/arm64", tags: Record<string, string>): pulumi.Output<string> {
     // Pulumi runs the program from the project directory, where `build.context` is relative to.
     const { context, dockerfile } = buildFolder(process.cwd(), build);
-    const id = `${build.context}\0${build.dockerfile ?? "Dockerfile"}`;
+    const id = `${build.context}\0${dockerfileOf(build)}`;
     let image = this.builtImages.get(id);
     if (!image) {
       const label = basename(context).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 20) || "image";
