@@ -3,7 +3,7 @@
  * REAL orchestrator submission (jobs/submitter.ts, with the planner), on a model of AWS with its documented
  * semantics. Each modelled parameter is below with its source, or marked as an assumption.
  *
- *   npx tsx bench/burst.ts [--uploads 10000] [--seconds 60] [--concurrency 10]     (npm run bench:burst)
+ *   npx tsx bench/burst.ts [--uploads 10000] [--seconds 60] [--only "SQS queue"]     (npm run bench:burst)
  *
  * What it reports per design: events dead-lettered, runs whose start job or DAG was submitted twice, when the
  * last DAG was fully submitted against the SubmitJob floor (the runs' SubmitJob calls / 50 per second),
@@ -52,6 +52,21 @@ export interface BurstParams {
   design: "container" | "inline";
   /** inline: the invocation stops submitting (and undoes its part) this long after it starts (the function's timeout is 60 s, infra/trigger.ts). */
   inlineBudgetSeconds: number;
+  /**
+   * How S3's events reach the function. `async`: S3 invokes it asynchronously (what the stack deploys).
+   * `queue`: S3 sends them to an SQS queue that an event source mapping polls (a design to size before building it).
+   */
+  delivery: "async" | "queue";
+  /** queue: the event source mapping's `ScalingConfig.MaximumConcurrency` (2 to 1,000). */
+  queueMaxConcurrency: number;
+  /** queue: messages per invocation (`BatchSize`; at most 10 without a batching window). */
+  queueBatchSize: number;
+  /** queue: `MaximumBatchingWindowInSeconds` (0 to 300): how long a poller gathers a batch once it has a message. */
+  queueBatchWindowSeconds: number;
+  /** queue: the queue's visibility timeout (Lambda's guide: at least six times the function's timeout, 60 s). */
+  queueVisibilityTimeoutSeconds: number;
+  /** queue: the redrive policy's `maxReceiveCount` (Lambda's guide: at least 5). */
+  queueMaxReceiveCount: number;
   seed: number;
 }
 
@@ -70,6 +85,12 @@ export const DEFAULT_BURST: BurstParams = {
   functionRetries: 2,
   design: "container",
   inlineBudgetSeconds: 50,
+  delivery: "async",
+  queueMaxConcurrency: 5,
+  queueBatchSize: 10,
+  queueBatchWindowSeconds: 1,
+  queueVisibilityTimeoutSeconds: 360,
+  queueMaxReceiveCount: 5,
   seed: 42,
 };
 
@@ -86,7 +107,7 @@ export interface BurstResult {
   floorSeconds: number;
   submitJobCalls: { accepted: number; throttled: number };
   /** Function invocations, and the deliveries Lambda throttled (no concurrency free) and retried. */
-  invocations: { total: number; failed: number; throttledDeliveries: number };
+  invocations: { total: number; failed: number; throttledDeliveries: number; peakConcurrent: number };
   startJobVcpuSeconds: number;
 }
 
@@ -154,7 +175,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     lastDagSubmittedSeconds: 0,
     floorSeconds: 0,
     submitJobCalls: { accepted: 0, throttled: 0 },
-    invocations: { total: 0, failed: 0, throttledDeliveries: 0 },
+    invocations: { total: 0, failed: 0, throttledDeliveries: 0, peakConcurrent: 0 },
     startJobVcpuSeconds: 0,
   };
   const work: Promise<void>[] = [];
@@ -216,14 +237,18 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
   });
 
   // The inline design: the invocation plans the run and submits its DAG itself, and gives up at its budget.
-  const inline = async (i: number) => {
+  const inline = async (i: number, budget: AbortSignal) => {
     const record = objectEvent(i).Records[0]!.s3;
     const input = { bucket: BUCKET, key: record.object.key, versionId: record.object.versionId, sizeBytes: record.object.size };
-    const budget = new AbortController();
-    void clock.sleep(p.inlineBudgetSeconds * 1000).then(() => budget.abort("the invocation's time budget"));
-    await submitDag(await computeRunId({ ...input, sequencer: record.object.sequencer }), input, budget.signal);
+    await submitDag(await computeRunId({ ...input, sequencer: record.object.sequencer }), input, budget);
   };
   const invoke = p.design === "inline" ? inline : (i: number) => handler(objectEvent(i));
+  /** An invocation's time budget: aborted `inlineBudgetSeconds` after it starts (inline submission stops and undoes its part). */
+  const invocationBudget = () => {
+    const budget = new AbortController();
+    void clock.sleep(p.inlineBudgetSeconds * 1000).then(() => budget.abort("the invocation's time budget"));
+    return budget.signal;
+  };
 
   // Lambda's asynchronous invocation of one event: wait for concurrency (throttled deliveries back off), run, retry errors, then dead-letter.
   let inFlight = 0;
@@ -241,10 +266,11 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       }
       inFlight++;
       result.invocations.total++;
+      result.invocations.peakConcurrent = Math.max(result.invocations.peakConcurrent, inFlight);
       let failed = false;
       try {
         await clock.sleep(p.invocationOverheadMs);
-        await invoke(i);
+        await invoke(i, invocationBudget());
       } catch {
         failed = true;
       } finally {
@@ -258,6 +284,69 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     }
   };
 
+  // S3 → SQS → an event source mapping ("Configuring scaling behavior for SQS event source mappings"): pollers
+  // take batches of visible messages, "five batches at a time with five concurrent invocations", adding "up to
+  // 300 more instances per minute" up to the mapping's maximum concurrency. A batch's failed messages
+  // (ReportBatchItemFailures) become visible again when their visibility timeout ends; a message received
+  // maxReceiveCount times and failed again goes to the dead-letter queue (the queue's redrive policy). A
+  // message waiting in the queue is never throttled or aged out (retention up to 14 days).
+  const visible: { i: number; receives: number }[] = [];
+  const idle: (() => void)[] = [];
+  const wakeAll = () => idle.splice(0).forEach((wake) => wake());
+  const enqueue = (message: { i: number; receives: number }) => {
+    visible.push(message);
+    wakeAll();
+  };
+  let settledMessages = 0;
+  const poller = async (index: number) => {
+    if (index >= 5) await clock.sleep(((index - 4) * 60_000) / 300);
+    while (settledMessages < p.uploads) {
+      if (visible.length === 0) {
+        await new Promise<void>((resolve) => idle.push(resolve));
+        continue;
+      }
+      if (visible.length < p.queueBatchSize) await clock.sleep(p.queueBatchWindowSeconds * 1000);
+      const batch = visible.splice(0, p.queueBatchSize);
+      if (batch.length === 0) continue;
+      for (const message of batch) message.receives++;
+      result.invocations.total++;
+      result.invocations.peakConcurrent = Math.max(result.invocations.peakConcurrent, ++inFlight);
+      const received = clock.now;
+      await clock.sleep(p.invocationOverheadMs);
+      const budget = invocationBudget();
+      const failed: typeof batch = [];
+      for (const message of batch) {
+        try {
+          if (budget.aborted) throw new Error("out of time: reported as a batch item failure");
+          await invoke(message.i, budget);
+          settledMessages++;
+        } catch {
+          failed.push(message);
+        }
+      }
+      inFlight--;
+      if (failed.length > 0) result.invocations.failed++;
+      for (const message of failed) {
+        if (message.receives >= p.queueMaxReceiveCount) {
+          result.deadLettered.retriesExhausted++;
+          settledMessages++;
+        } else void clock.sleep(p.queueVisibilityTimeoutSeconds * 1000 - (clock.now - received)).then(() => enqueue(message));
+      }
+    }
+    wakeAll();
+  };
+  const deliverAll =
+    p.delivery === "queue"
+      ? () =>
+          Promise.all([
+            ...Array.from({ length: p.uploads }, async (_, i) => {
+              await clock.sleep((i * p.arrivalSeconds * 1000) / p.uploads);
+              enqueue({ i, receives: 0 });
+            }),
+            ...Array.from({ length: p.queueMaxConcurrency }, (_, k) => poller(k)),
+          ])
+      : () => Promise.all(Array.from({ length: p.uploads }, (_, i) => deliver(i)));
+
   // The run id's SHA-256 (contract/run.ts) runs on the thread pool: the clock waits for every digest.
   const subtle = globalThis.crypto.subtle;
   const digest = subtle.digest.bind(subtle);
@@ -268,7 +357,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
   }) as typeof subtle.digest;
   try {
     await clock.run(async () => {
-      await Promise.all(Array.from({ length: p.uploads }, (_, i) => deliver(i)));
+      await deliverAll();
       // Start jobs submitted late push more work; wait until none is left.
       for (let done = 0; done < work.length; done = work.length) await Promise.all(work.slice(done));
     }, () => digesting > 0);
@@ -301,16 +390,22 @@ if (require.main === module) {
     return i > 0 ? Number(process.argv[i + 1]) : fallback;
   };
   const params: BurstParams = { ...DEFAULT_BURST, uploads: arg("uploads", DEFAULT_BURST.uploads), arrivalSeconds: arg("seconds", DEFAULT_BURST.arrivalSeconds) };
-  const concurrencies = process.argv.includes("--concurrency") ? [arg("concurrency", 10)] : [10, 50];
+  /** The rows: each design through S3's asynchronous invocation (what the stack deploys) and through an SQS queue. */
+  const rows: { name: string; params: Partial<BurstParams> }[] = [
+    { name: "container, async invocation, reserved concurrency 10", params: { design: "container", delivery: "async", reservedConcurrency: 10 } },
+    { name: "container, SQS queue, maximum concurrency 5", params: { design: "container", delivery: "queue", queueMaxConcurrency: 5 } },
+    { name: "inline (modelled), async invocation, reserved concurrency 10", params: { design: "inline", delivery: "async", reservedConcurrency: 10 } },
+    ...[2, 5, 10].map((queueMaxConcurrency) => ({ name: `inline (modelled), SQS queue, maximum concurrency ${queueMaxConcurrency}`, params: { design: "inline" as const, delivery: "queue" as const, queueMaxConcurrency } })),
+  ];
+  const only = process.argv.indexOf("--only");
+  const selected = only > 0 ? rows.filter((r) => r.name.includes(process.argv[only + 1]!)) : rows;
   void (async () => {
-    const rows: [string, BurstResult][] = [];
-    for (const design of ["container", "inline"] as const) {
-      for (const reservedConcurrency of concurrencies) {
-        const t0 = Date.now();
-        rows.push([`${design === "inline" ? "inline (modelled, not built)" : "container"}, reserved concurrency ${reservedConcurrency}`, await burst({ ...params, design, reservedConcurrency })]);
-        process.stderr.write(`simulated in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-      }
+    const results: [string, BurstResult][] = [];
+    for (const row of selected) {
+      const t0 = Date.now();
+      results.push([row.name, await burst({ ...params, ...row.params })]);
+      process.stderr.write(`${row.name}: simulated in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }
-    process.stdout.write(`${params.uploads} uploads in ${params.arrivalSeconds} s, default DAG (3 SubmitJob calls a run), ${params.submitJobsPerSecond} SubmitJob/s shared, ${params.computeVcpus} vCPUs\n${table(rows)}\n`);
+    process.stdout.write(`${params.uploads} uploads in ${params.arrivalSeconds} s, default DAG (3 SubmitJob calls a run), ${params.submitJobsPerSecond} SubmitJob/s shared, ${params.computeVcpus} vCPUs\n${table(results)}\n`);
   })();
 }

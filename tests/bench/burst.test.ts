@@ -32,6 +32,7 @@ describe("the burst model", () => {
   it("with one concurrent execution, Lambda throttles the other deliveries and retries them later (never drops them within the event age)", async () => {
     const r = await burst({ ...small, uploads: 10, arrivalSeconds: 0.01, reservedConcurrency: 1 });
     expect(r.invocations.throttledDeliveries).toBeGreaterThan(0);
+    expect(r.invocations.peakConcurrent).toBe(1);
     expect([r.dagsSubmitted, r.deadLettered.tooOld]).toEqual([10, 0]);
   });
 
@@ -56,5 +57,37 @@ describe("the burst model", () => {
     expect([r.dagsSubmitted, r.doubledRuns, r.deadLettered.retriesExhausted]).toEqual([3, 0, 0]);
     // The cut-off attempt's job was accepted, then terminated: one call more than the 3 runs' 9.
     expect(r.submitJobCalls.accepted).toBe(10);
+  });
+
+  describe("S3 → SQS → an event source mapping (modelled)", () => {
+    const queued = { ...small, delivery: "queue" as const };
+
+    it("the inline design: every run's DAG once, nothing dead-lettered, no throttled delivery, at most maxConcurrency invocations at once", async () => {
+      // All 40 at once: both pollers busy, never a third.
+      const r = await burst({ ...queued, design: "inline", arrivalSeconds: 0.01, queueMaxConcurrency: 2 });
+      expect([r.dagsSubmitted, r.doubledRuns, r.invocations.throttledDeliveries, r.startJobVcpuSeconds]).toEqual([40, 0, 0, 0]);
+      expect(r.deadLettered).toEqual({ retriesExhausted: 0, tooOld: 0 });
+      expect(r.submitJobCalls.accepted).toBe(40 * 3);
+      // Batches of up to 10 messages: 40 messages take at least 4 invocations.
+      expect(r.invocations.total).toBeGreaterThanOrEqual(4);
+      expect(r.invocations.peakConcurrent).toBe(2);
+    });
+
+    it("a Batch that never accepts: a message is received maxReceiveCount times, each after the visibility timeout, then dead-lettered", async () => {
+      const r = await burst({ ...queued, uploads: 3, arrivalSeconds: 0.01, submitJobsPerSecond: 0, queueMaxReceiveCount: 3, queueVisibilityTimeoutSeconds: 360 });
+      expect(r.deadLettered).toEqual({ retriesExhausted: 3, tooOld: 0 });
+      // One batch of 3 messages, received 3 times: 3 invocations, each of the SDK's 5 attempts per message throttled.
+      expect(r.invocations).toMatchObject({ total: 3, failed: 3, throttledDeliveries: 0 });
+      expect(r.submitJobCalls).toEqual({ accepted: 0, throttled: 3 * 3 * 5 });
+    });
+
+    it("a message failed once comes back after the visibility timeout and its run is submitted once", async () => {
+      // As the async test above: one SubmitJob a second for three runs, a 10 s budget cuts one off.
+      const r = await burst({ ...queued, uploads: 3, arrivalSeconds: 0.01, design: "inline", submitJobsPerSecond: 1, inlineBudgetSeconds: 10, queueBatchSize: 1, queueMaxConcurrency: 3 });
+      expect(r.invocations.failed).toBeGreaterThan(0);
+      expect([r.dagsSubmitted, r.doubledRuns, r.deadLettered.retriesExhausted]).toEqual([3, 0, 0]);
+      // The retry waits out the visibility timeout (360 s).
+      expect(r.lastDagSubmittedSeconds).toBeGreaterThan(360);
+    });
   });
 });
