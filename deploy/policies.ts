@@ -5,8 +5,8 @@
  * name-scoped resource is scoped to the exact resource prefix of each stack (infra/naming.ts), so the
  * role cannot touch another stack's or team's roles, buckets or queues. `render.ts` writes the JSON.
  */
-import { resourcePrefix } from "../infra/naming";
-import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../infra/lambdaPackages";
+import { resourcePrefix } from "../stack/naming";
+import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../stack/lambdaPackages";
 
 /** What the documents depend on: the account, the repository, the state backend, the stacks. */
 export interface RoleParams {

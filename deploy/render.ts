@@ -16,8 +16,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
-import { findProject, stackFile, stackNames } from "../cli/stack/project";
-import { PRIVATE_ECR_IMAGE, secretSource } from "../infra/containerRules";
+import { findProject, stackFile, stackNames } from "../stack/project";
+import { PRIVATE_ECR_IMAGE, secretSource } from "../stack/containerRules";
 import { type JobStatement, type RoleParams, type StackResources, stackRoles } from "./policies";
 
 const ROOT = join(__dirname, "..");

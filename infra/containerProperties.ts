@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-batch";
 import type { PolicyStatement } from "./iam";
 import type { Platform } from "./jobDefinition";
-import { PRIVATE_ECR_IMAGE, secretSource } from "./containerRules";
+import { PRIVATE_ECR_IMAGE, secretSource } from "../stack/containerRules";
 
 /**
  * What a Fargate execution role needs: write this definition's log streams, and pull the image when it

@@ -1,13 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type EvaluateOnExit, JobDefinitionType, PlatformCapability, type RetryStrategy } from "@aws-sdk/client-batch";
-import { roleNaming } from "./naming";
+import { roleNaming } from "../stack/naming";
 import { assumeRolePolicy, policyJson } from "./iam";
-import { argsFailer } from "./argsError";
+import { argsFailer } from "../stack/argsError";
 import { containerProperties, executionRoleStatements } from "./containerProperties";
-import { jobSizeProblem, type Platform, retryAttemptsProblem } from "./batchRules";
-import { DEFAULT_EVALUATE_ON_EXIT, MAX_EVALUATE_ON_EXIT_RULES, retryStrategyOf, SPOT_RECLAIMED_RULES } from "./retryStrategy";
-import { type ContainerFeatures, containerProblems, problemField } from "./containerRules";
+import { jobSizeProblem, type Platform, retryAttemptsProblem } from "../stack/batchRules";
+import { DEFAULT_EVALUATE_ON_EXIT, MAX_EVALUATE_ON_EXIT_RULES, retryStrategyOf, SPOT_RECLAIMED_RULES } from "../stack/retryStrategy";
+import { type ContainerFeatures, containerProblems, problemField } from "../stack/containerRules";
 
 export { containerProperties, executionRoleStatements };
 export { DEFAULT_EVALUATE_ON_EXIT, SPOT_RECLAIMED_RULES };

@@ -6,9 +6,9 @@
  * secrets' values from the caller's environment.
  */
 import type { RetryStrategy } from "@aws-sdk/client-batch";
-import type { PipelineConfig } from "../../infra/config";
-import { containerArgs, processEnvironment } from "../../infra/stackModel";
-import { retryStrategyOf } from "../../infra/retryStrategy";
+import type { PipelineConfig } from "../../stack/config";
+import { containerArgs, processEnvironment } from "../../stack/model";
+import { retryStrategyOf } from "../../stack/retryStrategy";
 import type { DefinitionContainer } from "./environment";
 
 /** One job definition, resolved. */

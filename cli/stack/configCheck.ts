@@ -4,11 +4,11 @@
  * reports the result; `plan` refuses to plan a stack that does not validate, with the same lines.
  */
 import { relative } from "node:path";
-import { AWS_DEFAULT_TAGS_KEY, ConfigError, loadPipelineConfig, type PipelineConfig } from "../../infra/config";
-import type { ConfigProblem } from "../../infra/config/formatting";
+import { AWS_DEFAULT_TAGS_KEY, ConfigError, loadPipelineConfig, type PipelineConfig } from "../../stack/config";
+import type { ConfigProblem } from "../../stack/config/formatting";
 import type { Colors } from "../app/context";
 import { CliError } from "../app/errors";
-import { type Project, readStackConfig, stackFile } from "./project";
+import { type Project, readStackConfig, stackFile } from "../../stack/project";
 
 /** What checking one stack found. */
 export interface StackCheck {

@@ -7,9 +7,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse } from "yaml";
-import { findProject, stackFile, stackNames } from "../../cli/stack/project";
+import { findProject, stackFile, stackNames } from "../../stack/project";
 import { EXAMPLE, projectStacks, renderAll } from "../../deploy/render";
-import { resourcePrefix } from "../../infra/naming";
+import { resourcePrefix } from "../../stack/naming";
 
 export const PREVIEW_WORKFLOW = ".github/workflows/preview.yml";
 

@@ -9,8 +9,8 @@
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { BARRIER_JOB_DEFINITION_KEY, TASK_ENV, type TriggerKeyFilter } from "../contract";
 import type { JobPolicyStatement, PipelineConfig, ProcessJobConfig } from "./config";
-import type { PolicyStatement } from "./iam";
-import type { ContainerJobDefinitionArgs, Platform } from "./jobDefinition";
+import type { PolicyStatement } from "../infra/iam";
+import type { ContainerJobDefinitionArgs, Platform } from "../infra/jobDefinition";
 import { evaluateOnExitOf } from "./retryStrategy";
 
 /**

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
-import { CliError } from "../app/errors";
+import { CliError } from "../cli/app/errors";
 
 /** The Pulumi project around a directory. */
 export interface Project {
