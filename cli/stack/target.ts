@@ -14,7 +14,7 @@ import { fmtInt, terminalText } from "../app/format";
 import type { CommandSetup } from "../app/setup";
 import { checkStack, uncheckedNote } from "./configCheck";
 import { loadDeployedStack, type StackOutputs } from "./outputs";
-import { findProject, readStackConfig, stackNames } from "../../stack/project";
+import { findProject, readStackConfig, StackFileError, stackNames } from "../../stack/project";
 
 /** Without a stack: a clearly fake bucket and stack id. */
 const DEFAULTS = { bucket: "example-input-bucket", stack: "example-stack" } as const;
@@ -82,7 +82,7 @@ function stacksAround(cwd: string): string[] {
   try {
     return stackNames(findProject(cwd));
   } catch (error) {
-    if (error instanceof CliError) return [];
+    if (error instanceof StackFileError) return [];
     throw error;
   }
 }

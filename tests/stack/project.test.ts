@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { findProject, readStackConfig, stackNames } from "../../stack/project";
+import { findProject, readStackConfig, StackFileError, stackNames } from "../../stack/project";
 
 const REPO = resolve(__dirname, "../..");
 
@@ -43,5 +43,7 @@ describe("stack files", () => {
 
   it("given a directory outside any project, says to run inside one", () => {
     expect(() => findProject(tmpdir())).toThrow(/no Pulumi\.yaml in .* or any directory above it/);
+    // Its own error: the CLI prints its message as a usage error (exit 2, cli/app/errors.ts).
+    expect(() => findProject(tmpdir())).toThrow(StackFileError);
   });
 });
