@@ -46,7 +46,7 @@ export function executionRoleStatements(logGroupArn: string, image: string, part
 /**
  * What ECS needs to put `secrets` into the container ("Specifying sensitive data", Batch user guide): the
  * execution role reads exactly the parameters (`ssm:GetParameters`) and secrets
- * (`secretsmanager:GetSecretValue`) named, nothing else: complete ARNs (infra/containerRules.ts refuses
+ * (`secretsmanager:GetSecretValue`) named, nothing else: complete ARNs (stack/containerRules.ts refuses
  * partial ones), so no wildcard is ever granted. Secrets encrypted with a customer managed KMS key also need `kms:Decrypt`, which this
  * does not grant (the key's policy can grant it to the role).
  */

@@ -1,6 +1,6 @@
 /**
  * The process job definitions of a local run, as the stack registers them: the stack model
- * (infra/stackModel.ts: `containerArgs` and `processEnvironment`, what infra/pipeline.ts renders too: command,
+ * (stack/model.ts: `containerArgs` and `processEnvironment`, what infra/pipeline.ts renders too: command,
  * environment with the output bucket, default parameters, the attempt timeout and the retry strategy with
  * `retryOn`), plus what a local run adds: the region infra/containerProperties.ts adds in AWS, and the
  * secrets' values from the caller's environment.

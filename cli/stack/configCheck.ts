@@ -1,6 +1,6 @@
 /**
  * One stack file checked exactly as `pulumi preview` checks it, with no Pulumi CLI: the file read into the
- * map Pulumi hands the program (cli/stack/project.ts), then `loadPipelineConfig`, what index.ts calls. `validate`
+ * map Pulumi hands the program (stack/project.ts), then `loadPipelineConfig`, what index.ts calls. `validate`
  * reports the result; `plan` refuses to plan a stack that does not validate, with the same lines.
  */
 import { relative } from "node:path";
