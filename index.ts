@@ -3,8 +3,8 @@
  * need. No logic lives here; see infra/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadPipelineConfig } from "./infra/config";
-import { resourcePrefix } from "./infra/naming";
+import { loadPipelineConfig } from "./stack/config";
+import { resourcePrefix } from "./stack/naming";
 import { Pipeline } from "./infra/pipeline";
 import type { StackOutputValues } from "./contract";
 

@@ -28,7 +28,7 @@ export const PIPELINE_TAG_COUNT = Object.keys(TAG_KEYS).length;
 /**
  * Extra tags a job can carry: Batch allows {@link MAX_TAGS_PER_JOB} per job and the pipeline uses
  * {@link PIPELINE_TAG_COUNT} of them ({@link TAG_KEYS}). The stack config has a tighter budget, since
- * with `propagateTags` the job definition's tags count too (`tagBudgetProblem` in infra/config).
+ * with `propagateTags` the job definition's tags count too (`tagBudgetProblem` in stack/config).
  */
 export const MAX_EXTRA_TAGS = MAX_TAGS_PER_JOB - PIPELINE_TAG_COUNT;
 

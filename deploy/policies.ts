@@ -2,11 +2,11 @@
  * The IAM roles GitHub Actions assumes through OIDC (no long-lived keys): the deploy role, which runs
  * `pulumi up` of the stacks (deploy.yml), and the preview role, which may only read what `pulumi preview`
  * reads (preview.yml), so a pull request that edits a workflow still cannot change the account. Every
- * name-scoped resource is scoped to the exact resource prefix of each stack (infra/naming.ts), so the
+ * name-scoped resource is scoped to the exact resource prefix of each stack (stack/naming.ts), so the
  * role cannot touch another stack's or team's roles, buckets or queues. `render.ts` writes the JSON.
  */
-import { resourcePrefix } from "../infra/naming";
-import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../infra/lambdaPackages";
+import { resourcePrefix } from "../stack/naming";
+import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../stack/lambdaPackages";
 
 /** What the documents depend on: the account, the repository, the state backend, the stacks. */
 export interface RoleParams {
@@ -519,7 +519,7 @@ function deployStatements(p: RoleParams): Statement[] {
       "lambda:GetFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig", "lambda:GetRuntimeManagementConfig",
     ], regional("lambda", (x) => `function:${x}-*`)),
     // CreateFunction with a layer needs the layer version; AWS publishes Powertools' from its own account
-    // (infra/lambdaPackages.ts), and a layer of that name in any other account is someone else's code.
+    // (stack/lambdaPackages.ts), and a layer of that name in any other account is someone else's code.
     statement("PowertoolsLayer", ["lambda:GetLayerVersion"], [`arn:${p.partition}:lambda:*:${POWERTOOLS_LAYER_ACCOUNT}:layer:${POWERTOOLS_LAYER_NAME}:*`]),
     statement("DeadLetterQueue", [
       "sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:DeleteQueue", "sqs:TagQueue", "sqs:UntagQueue",

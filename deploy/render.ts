@@ -16,15 +16,15 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
-import { findProject, stackFile, stackNames } from "../cli/stack/project";
-import { PRIVATE_ECR_IMAGE, secretSource } from "../infra/containerRules";
+import { findProject, stackFile, stackNames } from "../stack/project";
+import { PRIVATE_ECR_IMAGE, secretSource } from "../stack/containerRules";
 import { type JobStatement, type RoleParams, type StackResources, stackRoles } from "./policies";
 
 const ROOT = join(__dirname, "..");
 
 /**
- * The project name (Pulumi.yaml) and its stacks (one Pulumi.<stack>.yaml each), sorted: read by the CLI's
- * own reader (cli/stack/project.ts), so the roles cover exactly the stacks `batch-pipeline validate` lists.
+ * The project name (Pulumi.yaml) and its stacks (one Pulumi.<stack>.yaml each), sorted: read by the reader the
+ * CLI uses too (stack/project.ts), so the roles cover exactly the stacks `batch-pipeline validate` lists.
  */
 export function projectStacks(root = ROOT): { project: string; stacks: string[] } {
   const project = findProject(root);
@@ -59,7 +59,7 @@ export function configResources(config: unknown, partition = EXAMPLE_PARTITION):
     if (Array.isArray(value)) value.forEach((v) => walk(v));
     else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, k);
     else if (typeof value === "string") {
-      // The same parsers the stack's validation and its execution roles use (infra/containerRules.ts).
+      // The same parsers the stack's validation and its execution roles use (stack/containerRules.ts).
       const source = secretSource(value);
       const image = PRIVATE_ECR_IMAGE.exec(value);
       if (key === "fileSystemId") fileSystems.add(value);

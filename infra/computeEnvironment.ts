@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CRAllocationStrategy, CRType } from "@aws-sdk/client-batch";
-import { roleNaming } from "./naming";
+import { roleNaming } from "../stack/naming";
 import { assumeRolePolicy } from "./iam";
-import { argsFailer } from "./argsError";
-import { minVcpusProblem, ON_DEMAND_ALLOCATION_STRATEGIES, SPOT_ALLOCATION_STRATEGIES } from "./batchRules";
+import { argsFailer } from "../stack/argsError";
+import { minVcpusProblem, ON_DEMAND_ALLOCATION_STRATEGIES, SPOT_ALLOCATION_STRATEGIES } from "../stack/batchRules";
 
 /** The managed compute resource types this component builds. */
 export type ComputeKind = typeof CRType.SPOT | typeof CRType.EC2 | typeof CRType.FARGATE | typeof CRType.FARGATE_SPOT;

@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-batch";
 import type { PolicyStatement } from "./iam";
 import type { Platform } from "./jobDefinition";
-import { PRIVATE_ECR_IMAGE, secretSource } from "./containerRules";
+import { PRIVATE_ECR_IMAGE, secretSource } from "../stack/containerRules";
 
 /**
  * What a Fargate execution role needs: write this definition's log streams, and pull the image when it
@@ -46,7 +46,7 @@ export function executionRoleStatements(logGroupArn: string, image: string, part
 /**
  * What ECS needs to put `secrets` into the container ("Specifying sensitive data", Batch user guide): the
  * execution role reads exactly the parameters (`ssm:GetParameters`) and secrets
- * (`secretsmanager:GetSecretValue`) named, nothing else: complete ARNs (infra/containerRules.ts refuses
+ * (`secretsmanager:GetSecretValue`) named, nothing else: complete ARNs (stack/containerRules.ts refuses
  * partial ones), so no wildcard is ever granted. Secrets encrypted with a customer managed KMS key also need `kms:Decrypt`, which this
  * does not grant (the key's policy can grant it to the role).
  */

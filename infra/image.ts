@@ -10,7 +10,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import type * as pulumi from "@pulumi/pulumi";
 
-export { buildFolder } from "./buildFolder";
+export { buildFolder } from "../stack/buildFolder";
 
 /**
  * A content hash of everything the image is built from, used as its tag: the repository's tags are

@@ -1,59 +1,22 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { type EvaluateOnExit, JobDefinitionType, PlatformCapability, type RetryStrategy } from "@aws-sdk/client-batch";
-import { roleNaming } from "./naming";
+import { JobDefinitionType, PlatformCapability, type RetryStrategy } from "@aws-sdk/client-batch";
+import { roleNaming } from "../stack/naming";
 import { assumeRolePolicy, policyJson } from "./iam";
-import { argsFailer } from "./argsError";
+import { argsFailer } from "../stack/argsError";
 import { containerProperties, executionRoleStatements } from "./containerProperties";
-import { jobSizeProblem, type Platform, retryAttemptsProblem } from "./batchRules";
-import { DEFAULT_EVALUATE_ON_EXIT, MAX_EVALUATE_ON_EXIT_RULES, retryStrategyOf, SPOT_RECLAIMED_RULES } from "./retryStrategy";
-import { type ContainerFeatures, containerProblems, problemField } from "./containerRules";
+import { jobSizeProblem, type Platform, retryAttemptsProblem } from "../stack/batchRules";
+import { DEFAULT_EVALUATE_ON_EXIT, MAX_EVALUATE_ON_EXIT_RULES, retryStrategyOf, SPOT_RECLAIMED_RULES } from "../stack/retryStrategy";
+import { containerProblems, problemField } from "../stack/containerRules";
+import type { JobDefinitionArgs } from "../stack/jobDefinitionArgs";
 
 export { containerProperties, executionRoleStatements };
 export { DEFAULT_EVALUATE_ON_EXIT, SPOT_RECLAIMED_RULES };
 
 export type { Platform };
 
-/** The container fields of {@link ContainerFeatures} (volumes, secrets, GPUs, …) plus what the component itself takes. */
-export interface ContainerJobDefinitionArgs extends ContainerFeatures {
-  /** The container image, by tag or digest. */
-  readonly image: pulumi.Input<string>;
-  /** vCPUs per job. Fargate accepts 0.25, 0.5, 1, 2, 4, 8, 16. @default 1 */
-  readonly vcpus?: number;
-  /** Memory per job in MiB. @default 2048 */
-  readonly memoryMiB?: number;
-  /** The container's command (`Ref::name` placeholders allowed). @default the image's own */
-  readonly command?: readonly string[];
-  /** Environment variables of the container (AWS_REGION and AWS_DEFAULT_REGION are always set). @default {} */
-  readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
-  /** Default values for `Ref::name` placeholders in `command`. @default none */
-  readonly parameters?: Readonly<Record<string, string>>;
-  /** @default false */
-  readonly readonlyRootFilesystem?: boolean;
-  /** Role the container's code runs as. @default none (the job gets no AWS credentials) */
-  readonly jobRoleArn?: pulumi.Input<string>;
-  /** @default EC2 */
-  readonly platform?: Platform;
-  /**
-   * The role ECS uses to pull the image, write logs (Fargate) and read `secrets`. @default on Fargate or
-   * with secrets, a role scoped to this log group, the private ECR image and the secrets; otherwise none
-   */
-  readonly executionRoleArn?: pulumi.Input<string>;
-  /** Fargate only: needed in public subnets without a NAT gateway. @default false */
-  readonly assignPublicIp?: boolean;
-  /** 1 to 10. @default 3 */
-  readonly retryAttempts?: number;
-  /** At most 5 rules; end with a catch-all. @default DEFAULT_EVALUATE_ON_EXIT */
-  readonly evaluateOnExit?: readonly EvaluateOnExit[];
-  /** Per attempt; Batch's minimum is 60. @default 3600 */
-  readonly timeoutSeconds?: number;
-  /** Copy the job's tags to its ECS task. @default true */
-  readonly propagateTags?: boolean;
-  /** Days to keep container output. */
-  readonly logRetentionDays: number;
-  /** Tags on every resource the component creates. @default {} */
-  readonly tags?: Readonly<Record<string, string>>;
-}
+/** The component's args: {@link JobDefinitionArgs} whose image, environment values and roles may be Pulumi inputs. */
+export type ContainerJobDefinitionArgs = JobDefinitionArgs<pulumi.Input<string>>;
 
 export class JobDefinitionArgsError extends Error {
   override readonly name = "JobDefinitionArgsError";

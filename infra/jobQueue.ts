@@ -2,8 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JobStateTimeLimitActionsAction, JQState } from "@aws-sdk/client-batch";
 import { type ComputeKind, isFargate } from "./computeEnvironment";
-import { argsFailer } from "./argsError";
-import { queuePriorityProblem, runnableTimeoutProblem } from "./batchRules";
+import { argsFailer } from "../stack/argsError";
+import { queuePriorityProblem, runnableTimeoutProblem } from "../stack/batchRules";
 
 /** What a queue needs of an environment: its ARN and whether it is Fargate. */
 export interface QueueEnvironment {

@@ -5,7 +5,7 @@ import { RetryAction } from "@aws-sdk/client-batch";
 import { encodeJobDefinitions, encodeTags, encodeWorkflow, EXIT_CODES, jobTagKeys, START_JOB_ENV, TAG_KEYS } from "../contract";
 import type { WorkflowSpec } from "../workflow/spec";
 import { buildImage, sourceHash } from "./image";
-import { roleNaming } from "./naming";
+import { roleNaming } from "../stack/naming";
 
 export { sourceHash };
 import { assumeRolePolicy, jobArnsOf, type PolicyStatement, policyJson, submitJobStatements } from "./iam";

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { encodeTags, IDEMPOTENCY_TABLE_SCHEMA, jobTagKeys, STACK_ENV, TRIGGER_ENV, type TriggerKeyFilter } from "../contract";
-import { roleNaming } from "./naming";
+import { roleNaming } from "../stack/naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
 import type { InputBucket } from "./inputBucket";
 import type { ContainerJobDefinition } from "./jobDefinition";

@@ -50,7 +50,7 @@ async function main() {
   process.chdir(root);
   const pulumi = require("@pulumi/pulumi");
   const { triggerHandlerFactory } = require(path.join(compiled, "infra", "triggerHandler.js"));
-  const { lambdaExcludedPackages } = require(path.join(compiled, "infra", "lambdaPackages.js"));
+  const { lambdaExcludedPackages } = require(path.join(compiled, "stack", "lambdaPackages.js"));
   const closure = await pulumi.runtime.serializeFunction(triggerHandlerFactory, {
     serialize: () => true,
     exportName: "handler",

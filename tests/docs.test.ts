@@ -2,9 +2,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parsePipelineConfig } from "../infra/config";
-import { processJobSchema } from "../infra/config/jobDefinitionSchema";
-import { resourcePrefix } from "../infra/naming";
+import { parsePipelineConfig } from "../stack/config";
+import { processJobSchema } from "../stack/config/jobDefinitionSchema";
+import { resourcePrefix } from "../stack/naming";
 
 /** Keys whose values are maps or specs are documented as a whole, not per entry. */
 const WHOLE_VALUES = new Set(["queues", "jobDefinitions", "tags", "workflow"]);

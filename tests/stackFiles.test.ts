@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { findProject, stackNames } from "../cli/stack/project";
+import { findProject, stackNames } from "../stack/project";
 import { chooseStack } from "../cli/stack/outputs";
 import { EXAMPLE, projectStacks, renderAll } from "../deploy/render";
 import { cli, cliContext } from "./cli/support";

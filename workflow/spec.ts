@@ -111,7 +111,7 @@ const stepSchema = z.strictObject({
   width: widthSchema.optional(),
   // What SubmitJob lets a submission override besides command, environment and parameters
   // (ContainerOverrides.resourceRequirements, SubmitJob's timeout; Batch API reference). Batch's
-  // platform rules on them (Fargate sizes, no GPUs on Fargate) need the definition: infra/config checks them.
+  // platform rules on them (Fargate sizes, no GPUs on Fargate) need the definition: stack/config checks them.
   vcpus: z.number("`vcpus` must be a number").positive("`vcpus` must be greater than 0").optional(),
   memoryMiB: z.int("`memoryMiB` must be a whole number of MiB").min(4, "`memoryMiB` must be at least 4 (Batch's minimum)").optional(),
   gpus: z.int("`gpus` must be a whole number").min(1, "`gpus` must be at least 1").optional(),

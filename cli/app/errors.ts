@@ -1,9 +1,12 @@
 /**
  * Exit codes of `batch-pipeline` and the one-line errors it prints. Every failure a user can cause or fix
  * (a bad flag, no stack outputs, no credentials, an unknown run, AWS refusing a call) is a
- * {@link CliError} with a message that says what to do; anything else is a bug and prints its stack.
+ * {@link CliError} with a message that says what to do (the project's files, read by stack/project.ts, fail
+ * with a {@link StackFileError}, printed as one: {@link describeStackFileError}); anything else is a bug
+ * and prints its stack.
  */
 import { isClientError, isThrottlingError } from "../../batch/calls";
+import { StackFileError } from "../../stack/project";
 
 /** Exit codes of `batch-pipeline`, documented in the README ("Operate it from a terminal"). */
 export const CLI_EXIT = {
@@ -33,6 +36,14 @@ export class CliError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * A project file that cannot be read as Pulumi reads it (stack/project.ts: no `Pulumi.yaml`, no such stack,
+ * not YAML) as the usage error it is, its message as is; undefined for anything else.
+ */
+export function describeStackFileError(error: unknown): CliError | undefined {
+  return error instanceof StackFileError ? new CliError(error.message, CLI_EXIT.usage, { cause: error }) : undefined;
 }
 
 type SdkErrorShape = { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string } | undefined;

@@ -16,7 +16,7 @@ import { submitCommand } from "../submit/command";
 import { validateCommand } from "../validate/command";
 import { watchCommand } from "../watch/command";
 import { colors, type CliContext } from "./context";
-import { CLI_EXIT, CliError, describeAwsError } from "./errors";
+import { CLI_EXIT, CliError, describeAwsError, describeStackFileError } from "./errors";
 import type { CommandSetup, GlobalOptions, RegisterCommand } from "./setup";
 
 /** Each registers one subcommand on the program; the only place that imports a command module. */
@@ -80,7 +80,8 @@ export function buildProgram(ctx: CliContext, exit: { code: number }): Command {
 
 /**
  * Runs `batch-pipeline` with `argv` (the arguments only, no `node` and script) and returns the exit code.
- * A {@link CliError} or an AWS error prints one line on stderr; anything else is a bug and prints its stack.
+ * A {@link CliError}, a project file Pulumi could not read either (`StackFileError`) or an AWS error prints one
+ * line on stderr; anything else is a bug and prints its stack.
  */
 export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
   const exit = { code: CLI_EXIT.ok as number };
@@ -97,7 +98,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
       ctx.term.err("interrupted\n");
       return CLI_EXIT.interrupted;
     }
-    const known = error instanceof CliError ? error : describeAwsError(error, "an AWS call");
+    const known = error instanceof CliError ? error : (describeStackFileError(error) ?? describeAwsError(error, "an AWS call"));
     if (known) {
       ctx.term.err(`${ctx.term.color.red("error:")} ${known.message}\n`);
       return known.exitCode;

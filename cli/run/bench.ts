@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { stringify } from "yaml";
 import { type CliContext, processContext } from "../app/context";
 import { runCli } from "../app/program";
-import { parsePipelineConfig } from "../../infra/config";
+import { parsePipelineConfig } from "../../stack/config";
 import { type Target } from "../stack/target";
 import { noopExecutor, systemClock } from "./executor";
 import { buildModel } from "./model";

@@ -1,14 +1,14 @@
 /**
  * The process job definitions of a local run, as the stack registers them: the stack model
- * (infra/stackModel.ts: `containerArgs` and `processEnvironment`, what infra/pipeline.ts renders too: command,
+ * (stack/model.ts: `containerArgs` and `processEnvironment`, what infra/pipeline.ts renders too: command,
  * environment with the output bucket, default parameters, the attempt timeout and the retry strategy with
  * `retryOn`), plus what a local run adds: the region infra/containerProperties.ts adds in AWS, and the
  * secrets' values from the caller's environment.
  */
 import type { RetryStrategy } from "@aws-sdk/client-batch";
-import type { PipelineConfig } from "../../infra/config";
-import { containerArgs, processEnvironment } from "../../infra/stackModel";
-import { retryStrategyOf } from "../../infra/retryStrategy";
+import type { PipelineConfig } from "../../stack/config";
+import { containerArgs, processEnvironment } from "../../stack/model";
+import { retryStrategyOf } from "../../stack/retryStrategy";
 import type { DefinitionContainer } from "./environment";
 
 /** One job definition, resolved. */

@@ -1,14 +1,13 @@
 /**
  * One stack file checked exactly as `pulumi preview` checks it, with no Pulumi CLI: the file read into the
- * map Pulumi hands the program (cli/stack/project.ts), then `loadPipelineConfig`, what index.ts calls. `validate`
+ * map Pulumi hands the program (stack/project.ts), then `loadPipelineConfig`, what index.ts calls. `validate`
  * reports the result; `plan` refuses to plan a stack that does not validate, with the same lines.
  */
 import { relative } from "node:path";
-import { AWS_DEFAULT_TAGS_KEY, ConfigError, loadPipelineConfig, type PipelineConfig } from "../../infra/config";
-import type { ConfigProblem } from "../../infra/config/formatting";
+import { AWS_DEFAULT_TAGS_KEY, ConfigError, loadPipelineConfig, type PipelineConfig } from "../../stack/config";
+import type { ConfigProblem } from "../../stack/config/formatting";
 import type { Colors } from "../app/context";
-import { CliError } from "../app/errors";
-import { type Project, readStackConfig, stackFile } from "./project";
+import { type Project, readStackConfig, StackFileError, stackFile } from "../../stack/project";
 
 /** What checking one stack found. */
 export interface StackCheck {
@@ -30,7 +29,7 @@ export interface StackCheck {
 /**
  * Checks `Pulumi.<stack>.yaml` of `project`. A stack file that is not YAML, or whose `config:` is not a
  * map, is a problem of that stack (keyed by the file), not an error of the command.
- * @throws CliError (usage) when the stack has no file, naming the stacks there are.
+ * @throws StackFileError (the CLI's usage error, exit 2) when the stack has no file, naming the stacks there are.
  */
 export function checkStack(project: Project, stack: string): StackCheck {
   const file = stackFile(project, stack);
@@ -39,7 +38,7 @@ export function checkStack(project: Project, stack: string): StackCheck {
   try {
     ({ all, secretKeys } = readStackConfig(project, stack));
   } catch (error) {
-    if (!(error instanceof CliError)) throw error;
+    if (!(error instanceof StackFileError)) throw error;
     return { stack, file, valid: false, problems: [{ key: file, message: error.message }], unchecked: [] };
   }
   // Secrets of other namespaces (provider credentials) are none of the validation's business.

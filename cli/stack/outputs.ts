@@ -15,7 +15,7 @@ import type { CliContext } from "../app/context";
 import type { StackOutputValues } from "../../contract";
 import { CliError } from "../app/errors";
 import type { StackFlags } from "../app/setup";
-import { findProject, readStackConfig, stackNames } from "./project";
+import { findProject, readStackConfig, stackNames } from "../../stack/project";
 
 /** The outputs the CLI reads, of those the stack exports (contract/outputs.ts; tests/infra/stack.test.ts also checks them against the mocked stack). */
 export const stackOutputsSchema = z.object({

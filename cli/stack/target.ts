@@ -5,16 +5,16 @@
  * ({@link plannedRun}); and why the trigger would start no run for a key ({@link ignoredBecause}).
  */
 import { keyRejection, keyRejectionRule } from "../../contract";
-import { parsePipelineConfig, type PipelineConfig } from "../../infra/config";
-import { resourcePrefix } from "../../infra/naming";
-import { definitionKeys, triggerKeyFilter } from "../../infra/stackModel";
+import { parsePipelineConfig, type PipelineConfig } from "../../stack/config";
+import { resourcePrefix } from "../../stack/naming";
+import { definitionKeys, triggerKeyFilter } from "../../stack/model";
 import { PlanError, planWorkflow, type Plan } from "../../workflow/planner";
 import { CLI_EXIT, CliError } from "../app/errors";
 import { fmtInt, terminalText } from "../app/format";
 import type { CommandSetup } from "../app/setup";
 import { checkStack, uncheckedNote } from "./configCheck";
 import { loadDeployedStack, type StackOutputs } from "./outputs";
-import { findProject, readStackConfig, stackNames } from "./project";
+import { findProject, readStackConfig, StackFileError, stackNames } from "../../stack/project";
 
 /** Without a stack: a clearly fake bucket and stack id. */
 const DEFAULTS = { bucket: "example-input-bucket", stack: "example-stack" } as const;
@@ -82,7 +82,7 @@ function stacksAround(cwd: string): string[] {
   try {
     return stackNames(findProject(cwd));
   } catch (error) {
-    if (error instanceof CliError) return [];
+    if (error instanceof StackFileError) return [];
     throw error;
   }
 }

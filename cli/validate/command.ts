@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { checkJson, checkStack, renderCheck } from "../stack/configCheck";
 import { CLI_EXIT, CliError } from "../app/errors";
 import type { CommandSetup } from "../app/setup";
-import { findProject, stackNames } from "../stack/project";
+import { findProject, stackNames } from "../../stack/project";
 
 export function validateCommand(program: Command, setup: CommandSetup): void {
   program

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type PolicyDocument, secretsKeyOf, STACK_TAG, stackRoles } from "../../deploy/policies";
 import { configResources, EXAMPLE, projectStackResources } from "../../deploy/render";
-import { resourcePrefix } from "../../infra/naming";
+import { resourcePrefix } from "../../stack/naming";
 import { ACCOUNT_ID, PROJECT, REGION } from "../mocks";
 import { type AwsRequest, simulate } from "../support/iam";
 

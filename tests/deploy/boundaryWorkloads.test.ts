@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { boundaryArnOf, type PolicyDocument, stackRoles } from "../../deploy/policies";
 import { configResources, EXAMPLE } from "../../deploy/render";
-import { resourcePrefix } from "../../infra/naming";
+import { resourcePrefix } from "../../stack/naming";
 import { ACCOUNT_ID, type MockedStack, PROJECT, REGION, setupPulumiMocks, settle } from "../mocks";
 import { type AwsRequest, simulate } from "../support/iam";
 import { renderedStatementRequests } from "./boundaryRequests";

@@ -12,8 +12,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { resourcePrefix } from "../../infra/naming";
-import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../../infra/lambdaPackages";
+import { resourcePrefix } from "../../stack/naming";
+import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../../stack/lambdaPackages";
 import { boundaryArnOf, deployRolePolicies, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policyChars, secretsKeyOf, SPOT_FLEET_ROLE, STACK_TAG, stackRoles, subjects } from "../../deploy/policies";
 import { EXAMPLE, renderAll } from "../../deploy/render";
 import { TAG_KEYS } from "../../contract";

@@ -1,15 +1,15 @@
 /**
  * The checks of files that must name every stack of the project (one `Pulumi.<stack>.yaml` each, as
- * cli/stack/project.ts lists them): the preview workflow's matrix and the deploy role's documents. Each takes the
+ * stack/project.ts lists them): the preview workflow's matrix and the deploy role's documents. Each takes the
  * project directory, so a test can point it at a throwaway copy with an extra stack file, and returns one
  * line per problem that says which file to update and how; {@link assertNone} fails a test with them.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse } from "yaml";
-import { findProject, stackFile, stackNames } from "../../cli/stack/project";
+import { findProject, stackFile, stackNames } from "../../stack/project";
 import { EXAMPLE, projectStacks, renderAll } from "../../deploy/render";
-import { resourcePrefix } from "../../infra/naming";
+import { resourcePrefix } from "../../stack/naming";
 
 export const PREVIEW_WORKFLOW = ".github/workflows/preview.yml";
 

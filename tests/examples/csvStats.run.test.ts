@@ -26,7 +26,7 @@ function csvProject(perChunkBytes: number): string {
   const stats = steps.items.findIndex((step) => (step as { get(k: string): unknown }).get("name") === "stats");
   stack.setIn(["config", "batch-pipeline:workflow", "steps", stats, "width", "perChunkBytes"], perChunkBytes);
   writeFileSync(join(dir, "Pulumi.csv.yaml"), stack.toString());
-  // A copy, not a link: a build folder must really lie inside the project (infra/buildFolder.ts).
+  // A copy, not a link: a build folder must really lie inside the project (stack/buildFolder.ts).
   cpSync(join(REPO, "examples", "csv-stats"), join(dir, "examples", "csv-stats"), { recursive: true, filter: (src) => !src.includes("node_modules") });
   return dir;
 }

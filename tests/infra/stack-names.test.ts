@@ -5,7 +5,7 @@
  * after `pulumi preview` looked fine.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAX_PREFIX_CHARS, resourcePrefix } from "../../infra/naming";
+import { MAX_PREFIX_CHARS, resourcePrefix } from "../../stack/naming";
 import { type MockedStack, PROJECT, setupPulumiMocks, settle } from "../mocks";
 
 const STACK_NAME = "production-europe-west-1-blue";

@@ -3,7 +3,7 @@
  * a third queue, bigger sizes.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { resourcePrefix } from "../../infra/naming";
+import { resourcePrefix } from "../../stack/naming";
 import { type MockedStack, ofType, PROJECT, setupPulumiMocks, settle, STACK } from "../mocks";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 import { describeIamSimulation } from "./iamSimulation";

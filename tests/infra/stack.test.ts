@@ -4,8 +4,8 @@
  */
 import { stackOutputsSchema } from "../../cli/stack/outputs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { resourcePrefix } from "../../infra/naming";
-import { DEFAULT_PROCESS_JOB } from "../../infra/config";
+import { resourcePrefix } from "../../stack/naming";
+import { DEFAULT_PROCESS_JOB } from "../../stack/config";
 import type { StackOutputValues } from "../../contract";
 import { ACCOUNT_ID, type MockedStack, ofType, oneOf, PROJECT, REGION, type RecordedResource, setupPulumiMocks, settle, STACK, valueOf } from "../mocks";
 import { matchesPattern } from "../support/eventPattern";

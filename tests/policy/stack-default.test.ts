@@ -4,7 +4,7 @@
  * exactly its message. Policies are run as the engine runs them (tests/policy/support.ts).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { resourcePrefix } from "../../infra/naming";
+import { resourcePrefix } from "../../stack/naming";
 import { policies } from "../../policy/policies";
 import { PROJECT, STACK } from "../mocks";
 import { loadStack, named, runPack, type StackResource, variant, type Violation, without } from "./support";

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../contract/limits";
-import { resourcePrefix } from "../../infra/naming";
+import { resourcePrefix } from "../../stack/naming";
 import { PROJECT, STACK } from "../mocks";
 import { prodStack } from "../support/stacks";
 import { loadStack, named, runPack, type StackResource, variant } from "./support";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MAX_CONTAINER_OVERRIDES_CHARS } from "../../../contract";
 import { computeRunId } from "../../../contract/run";
-import { parsePipelineConfig } from "../../../infra/config";
+import { parsePipelineConfig } from "../../../stack/config";
 import { planWorkflow } from "../../../workflow/planner";
 import { DEFAULT_WORKFLOW } from "../../../workflow/spec";
 import { MERMAID_ID, parseSize } from "../../../cli/plan/graph";

@@ -5,7 +5,7 @@
  * region), the attempt timeout and the retry strategy.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePipelineConfig } from "../../../infra/config";
+import { parsePipelineConfig } from "../../../stack/config";
 import { localDefinitions } from "../../../cli/run/definitions";
 import { type MockedStack, oneOf, REGION, settle, setupPulumiMocks } from "../../mocks";
 

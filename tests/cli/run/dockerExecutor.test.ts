@@ -3,7 +3,7 @@
  * `docker` program (a script that runs each "container" as a process and kills it by name, as the engine
  * does), and the real thing where a Docker engine answers `docker info`.
  */
-import { DEFAULT_PROCESS_JOB } from "../../../infra/config";
+import { DEFAULT_PROCESS_JOB } from "../../../stack/config";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

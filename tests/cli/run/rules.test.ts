@@ -7,7 +7,7 @@
 import { RetryAction } from "@aws-sdk/client-batch";
 import { describe, expect, it } from "vitest";
 import { BATCH_INJECTED_ENVIRONMENT_WORST_CASE } from "../../../contract";
-import { DEFAULT_EVALUATE_ON_EXIT } from "../../../infra/retryStrategy";
+import { DEFAULT_EVALUATE_ON_EXIT } from "../../../stack/retryStrategy";
 import { BATCH_ENV, jobCommand, jobEnvironment, queueName, substituteParameters, taskEnvironment } from "../../../cli/run/environment";
 import { evaluateOnExit, globMatches, shouldRetry } from "../../../cli/run/retry";
 import { LineBuffer } from "../../../cli/run/taskLogs";

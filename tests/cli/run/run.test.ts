@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { computeRunId } from "../../../contract/run";
-import { findProject, stackNames } from "../../../cli/stack/project";
+import { findProject, stackNames } from "../../../stack/project";
 import { offline, project, tempDir } from "../stackProject";
 import { cli, cliContext, REPO } from "../support";
 import { waitUntil } from "./processes";

@@ -2,7 +2,7 @@
  * The local scheduler over the planner's real plans, with a fake executor and clock: Batch's dependency,
  * array, retry and timeout semantics, and the concurrency limits.
  */
-import { DEFAULT_PROCESS_JOB } from "../../../infra/config";
+import { DEFAULT_PROCESS_JOB } from "../../../stack/config";
 import { describe, expect, it } from "vitest";
 import { START_JOB_ENV, TASK_ENV } from "../../../contract";
 import { LocalScheduler, STATUS_REASONS } from "../../../cli/run/scheduler";

@@ -3,7 +3,7 @@
  * clock whose timers fire only when the test advances it, and a fake executor whose attempts end as the
  * test says (at once, when told, or never until stopped) and which records every launch.
  */
-import { parsePipelineConfig } from "../../../infra/config";
+import { parsePipelineConfig } from "../../../stack/config";
 import type { Target } from "../../../cli/stack/target";
 import type { AttemptEnd, Clock, Execution, Executor, Launch, StopCause } from "../../../cli/run/executor";
 import { buildModel, type LocalRunModel, type TaskPaths } from "../../../cli/run/model";

@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONFIG_KEYS, ConfigError, loadPipelineConfig } from "../../../infra/config";
-import { findProject, readStackConfig, stackFile, stackNames } from "../../../cli/stack/project";
+import { CONFIG_KEYS, ConfigError, loadPipelineConfig } from "../../../stack/config";
+import { findProject, readStackConfig, stackFile, stackNames } from "../../../stack/project";
 import { offline, project, tempDir } from "../stackProject";
 import { cli, REPO } from "../support";
 

@@ -213,8 +213,8 @@ export const jobSizesRule: ConfigRule = (cfg) => {
 
 /**
  * Each process definition's container fields keep Batch's rules for the platform the process queue runs
- * on (infra/containerRules.ts, the job definition component's own check), and its `retryOn` fits Batch's
- * retry rules (infra/retryStrategy.ts).
+ * on (stack/containerRules.ts, the job definition component's own check), and its `retryOn` fits Batch's
+ * retry rules (stack/retryStrategy.ts).
  */
 export const jobDefinitionContainersRule: ConfigRule = (cfg) => {
   const platform = processPlatform(cfg);

@@ -5,7 +5,7 @@
  * Batch API reference: at most 5 rules; onExitCode "can contain only numbers, and can end with an asterisk").
  */
 import { describe, expect, it } from "vitest";
-import { parsePipelineConfig } from "../../infra/config";
+import { parsePipelineConfig } from "../../stack/config";
 import { errorOf, NS } from "./configErrors";
 
 const IMAGE = "public.ecr.aws/docker/library/busybox:1.37";

@@ -2,15 +2,15 @@
  * The stack model: what the validated config says the stack is, before Pulumi. The one mapping from a
  * process definition's config (`jobDefinitions.<key>`) to the job definition component's args and its
  * container's environment, the planner's barrier definition, the keys the orchestrator submits against, and
- * what the trigger filters on. Pure (types only from Pulumi's side), so the stack (infra/pipeline.ts renders
+ * what the trigger filters on. Pure (no Pulumi, not even its types), so the stack (infra/pipeline.ts renders
  * it into components) and the CLI (`plan`, `run`, `submit`: cli/run/definitions.ts, cli/stack/target.ts)
  * read the same fields the same way.
  */
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { BARRIER_JOB_DEFINITION_KEY, TASK_ENV, type TriggerKeyFilter } from "../contract";
 import type { JobPolicyStatement, PipelineConfig, ProcessJobConfig } from "./config";
-import type { PolicyStatement } from "./iam";
-import type { ContainerJobDefinitionArgs, Platform } from "./jobDefinition";
+import type { Platform } from "./batchRules";
+import type { JobDefinitionArgs } from "./jobDefinitionArgs";
 import { evaluateOnExitOf } from "./retryStrategy";
 
 /**
@@ -18,7 +18,7 @@ import { evaluateOnExitOf } from "./retryStrategy";
  * are the component's (Batch's shapes), `retryOn` becomes the evaluateOnExit rules. The image and what
  * the pipeline adds (environment, role, platform) are the caller's.
  */
-export function containerArgs(job: ProcessJobConfig): Omit<ContainerJobDefinitionArgs, "image" | "logRetentionDays"> {
+export function containerArgs(job: ProcessJobConfig): Omit<JobDefinitionArgs, "image" | "logRetentionDays"> {
   return {
     vcpus: job.vcpus,
     memoryMiB: job.memoryMiB,
@@ -41,17 +41,30 @@ export function containerArgs(job: ProcessJobConfig): Omit<ContainerJobDefinitio
 }
 
 /**
+ * An IAM policy statement as the role's policy document holds it (IAM User Guide, "IAM JSON policy elements
+ * reference"), every value known: what {@link jobPolicyStatements} gives. The components take it as Pulumi's
+ * `PolicyStatement` (infra/iam.ts), whose values may also be Outputs.
+ */
+export interface IamStatement {
+  Sid: string;
+  Effect: "Allow" | "Deny";
+  Action: string[];
+  Resource: string[];
+  Condition?: JobPolicyStatement["Condition"];
+}
+
+/**
  * A definition's `policyStatements` as IAM statements, each with a Sid naming where it came from, and,
  * when there are any, a Deny that keeps the pipeline's promise whatever they allow: no job writes under
  * the trigger prefix (the pipeline would start itself). An explicit Deny wins over every Allow.
  */
-export function jobPolicyStatements(statements: readonly JobPolicyStatement[], bucketArn: string, triggerPrefix: string): PolicyStatement[] {
+export function jobPolicyStatements(statements: readonly JobPolicyStatement[], bucketArn: string, triggerPrefix: string): IamStatement[] {
   if (statements.length === 0) return [];
-  const guard: PolicyStatement = { Sid: "NeverWriteInputs", Effect: "Deny", Action: ["s3:PutObject"], Resource: [`${bucketArn}/${triggerPrefix}*`] };
+  const guard: IamStatement = { Sid: "NeverWriteInputs", Effect: "Deny", Action: ["s3:PutObject"], Resource: [`${bucketArn}/${triggerPrefix}*`] };
   return [...configStatements(statements), guard];
 }
 
-function configStatements(statements: readonly JobPolicyStatement[]): PolicyStatement[] {
+function configStatements(statements: readonly JobPolicyStatement[]): IamStatement[] {
   // `Config<i>` first keeps every Sid unique, and apart from the pipeline's own (IAM refuses duplicates).
   return statements.map((st, i) => ({ Sid: `Config${i}${st.Sid ?? ""}`, Effect: st.Effect, Action: [...st.Action], Resource: [...st.Resource], ...(st.Condition ? { Condition: st.Condition } : {}) }));
 }

@@ -1,5 +1,5 @@
 /**
- * Batch's rules on a job definition's container fields (infra/containerRules.ts), each edge tested: the
+ * Batch's rules on a job definition's container fields (stack/containerRules.ts), each edge tested: the
  * limit passes, one past it fails. Sources, Batch API reference: Volume ("up to 255 characters … letters,
  * numbers, hyphens (-), and underscores (_)"; `host` "isn't applicable to jobs that are running on Fargate
  * resources"), EFSVolumeConfiguration (rootDirectory "maximum length is 4,096 characters";
@@ -13,7 +13,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Volume } from "@aws-sdk/client-batch";
-import { type ContainerFeatures, containerProblems, environmentProblems, problemField, secretSource } from "../../infra/containerRules";
+import { type ContainerFeatures, containerProblems, environmentProblems, problemField, secretSource } from "../../stack/containerRules";
 
 const rules = (platform: "EC2" | "FARGATE", f: ContainerFeatures) => containerProblems(platform, f).map((p) => `${problemField(p.path)}: ${p.rule}`);
 const efs = (config: NonNullable<Volume["efsVolumeConfiguration"]>): ContainerFeatures => ({ volumes: [{ name: "shared", efsVolumeConfiguration: config }] });

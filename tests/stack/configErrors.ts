@@ -1,6 +1,6 @@
 /** Helpers of the stack config tests: the namespace, and the message of the ConfigError a config throws. */
 import { expect } from "vitest";
-import { ConfigError, parsePipelineConfig, type ProviderConfig } from "../../infra/config";
+import { ConfigError, parsePipelineConfig, type ProviderConfig } from "../../stack/config";
 
 export const NS = "batch-pipeline";
 

@@ -2,12 +2,20 @@
  * A stack's config as `pulumi preview` sees it, read from the project's files with no Pulumi CLI: the
  * project directory (the nearest `Pulumi.yaml` at or above the working directory), its stacks
  * (`Pulumi.<stack>.yaml`), and a stack's config as the flat `ns:key` → text map Pulumi hands the program,
- * which `loadPipelineConfig` (infra/config, the code `index.ts` runs) then validates.
+ * which `loadPipelineConfig` (stack/config, the code `index.ts` runs) then validates. The CLI and the
+ * deploy roles' generator (deploy/render.ts) list the project's stacks with it.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
-import { CliError } from "../app/errors";
+
+/**
+ * The project's files cannot be read as Pulumi would read them (no `Pulumi.yaml`, no such stack, not YAML):
+ * a one-line message that says what to fix. `batch-pipeline` prints it as its usage error (exit 2).
+ */
+export class StackFileError extends Error {
+  override readonly name = "StackFileError";
+}
 
 /** The Pulumi project around a directory. */
 export interface Project {
@@ -24,10 +32,10 @@ export function findProject(cwd: string): Project {
     if (existsSync(file)) {
       const doc = parseYaml(file);
       const name = (doc as { name?: unknown } | null)?.name;
-      if (typeof name !== "string" || name === "") throw new CliError(`${file} has no project name (\`name:\`)`);
+      if (typeof name !== "string" || name === "") throw new StackFileError(`${file} has no project name (\`name:\`)`);
       return { dir, name };
     }
-    if (dirname(dir) === dir) throw new CliError(`no Pulumi.yaml in ${resolve(cwd)} or any directory above it: run batch-pipeline inside the project`);
+    if (dirname(dir) === dir) throw new StackFileError(`no Pulumi.yaml in ${resolve(cwd)} or any directory above it: run batch-pipeline inside the project`);
   }
 }
 
@@ -46,7 +54,7 @@ export function stackFile(project: Project, stack: string): string {
     if (existsSync(file)) return file;
   }
   const known = stackNames(project);
-  throw new CliError(`no stack \`${stack}\`: ${join(project.dir, `Pulumi.${stack}.yaml`)} does not exist (stacks here: ${known.join(", ") || "none"})`);
+  throw new StackFileError(`no stack \`${stack}\`: ${join(project.dir, `Pulumi.${stack}.yaml`)} does not exist (stacks here: ${known.join(", ") || "none"})`);
 }
 
 /** A stack's config, as the program receives it. */
@@ -63,7 +71,7 @@ export interface StackConfig {
 
 function parseYaml(file: string): unknown {
   const doc = parseDocument(readFileSync(file, "utf8"), { prettyErrors: true });
-  if (doc.errors.length > 0) throw new CliError(`${file} is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
+  if (doc.errors.length > 0) throw new StackFileError(`${file} is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
   return doc.toJS();
 }
 
@@ -76,7 +84,7 @@ export function readStackConfig(project: Project, stack: string): StackConfig {
   const file = stackFile(project, stack);
   const doc = parseYaml(file) as { config?: unknown } | null;
   const config = doc?.config ?? {};
-  if (config === null || typeof config !== "object" || Array.isArray(config)) throw new CliError(`${file}: \`config:\` must be a map of keys to values`);
+  if (config === null || typeof config !== "object" || Array.isArray(config)) throw new StackFileError(`${file}: \`config:\` must be a map of keys to values`);
   const all: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(config as Record<string, unknown>)) {

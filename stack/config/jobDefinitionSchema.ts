@@ -3,7 +3,7 @@
  * in Batch's own field names and shapes (`volumes`, `mountPoints`, `secrets`, `ulimits` are the Batch
  * API's, typed against `@aws-sdk/client-batch`), plus the pipeline's own keys: `build`, `retryOn` and
  * `policyStatements`. Rules that depend on where the job runs (EC2 or Fargate) are config rules
- * (rules.ts `jobDefinitionContainersRule`), which call infra/containerRules.ts like the component does.
+ * (rules.ts `jobDefinitionContainersRule`), which call stack/containerRules.ts like the component does.
  */
 import { EFSAuthorizationConfigIAM, EFSTransitEncryption, type MountPoint, type Secret, type Ulimit, type Volume } from "@aws-sdk/client-batch";
 import { z } from "zod";
@@ -32,7 +32,7 @@ export const JOB_DEFINITION_KEY = /^[a-z][a-zA-Z0-9-]{0,31}$/;
 
 const environmentSchema = z.record(z.string().regex(ENV_NAME, { message: "must be a valid environment variable name" }), z.string());
 
-// Batch's own shapes; the rules between fields are infra/containerRules.ts'. Each schema is checked
+// Batch's own shapes; the rules between fields are stack/containerRules.ts'. Each schema is checked
 // against the SDK's type below, so a misspelt field fails `tsc`.
 const volumeSchema = z
   .object({

@@ -1,6 +1,6 @@
 /**
  * Batch's rules on component arguments, as pure functions: the components check their args with them
- * before creating anything, and the stack config (infra/config/) maps the same problems to its key paths,
+ * before creating anything, and the stack config (stack/config/) maps the same problems to its key paths,
  * at `pulumi preview` and without loading Pulumi. Each returns the rule broken, or undefined.
  */
 import { CRAllocationStrategy, PlatformCapability } from "@aws-sdk/client-batch";

@@ -4,7 +4,7 @@
  */
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parsePipelineConfig, providerConfigFromPulumi, rawConfigFromPulumi, tagBudgetProblem, worstCasePlanProblem } from "../../infra/config";
+import { ConfigError, parsePipelineConfig, providerConfigFromPulumi, rawConfigFromPulumi, tagBudgetProblem, worstCasePlanProblem } from "../../stack/config";
 import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../contract";
 import { planWorkflow } from "../../workflow/planner";
 import { containerOverridesLength, worstCaseInput } from "../../workflow/requestLimits";

@@ -2,7 +2,7 @@
  * Batch's rules on what a container job definition carries besides its image and size: volumes and mount
  * points, secrets, GPUs, ephemeral storage, shared memory, ulimits, the user. Pure: the job definition
  * component checks its args with {@link containerProblems} before creating anything, and the stack config
- * (infra/config/) reports the same problems at their key paths, at `pulumi preview` and in
+ * (stack/config/) reports the same problems at their key paths, at `pulumi preview` and in
  * `batch-pipeline validate`. Each rule cites the Batch API reference page it comes from (ContainerProperties
  * and the types it holds: Volume, Host, EFSVolumeConfiguration, EFSAuthorizationConfig, MountPoint, Secret,
  * LinuxParameters, Ulimit, EphemeralStorage, ResourceRequirement).

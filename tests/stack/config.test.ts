@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { CONFIG_KEYS, DEFAULT_PROCESS_JOB, isArm64InstanceType, parsePipelineConfig, rawConfigFromPulumi } from "../../infra/config";
+import { CONFIG_KEYS, DEFAULT_PROCESS_JOB, isArm64InstanceType, parsePipelineConfig, rawConfigFromPulumi } from "../../stack/config";
 import { errorOf, NS } from "./configErrors";
 
 /** Reads a stack file the way Pulumi hands config to the program: `ns:key` → JSON text. */

@@ -28,9 +28,9 @@ import {
   workflowOf,
   workflowOverridesRule,
   workflowSpecRule,
-} from "../../infra/config";
-import type { ArgsProblem } from "../../infra/argsError";
-import { jobSizeProblem, minVcpusProblem, queuePriorityProblem, retryAttemptsProblem, runnableTimeoutProblem } from "../../infra/batchRules";
+} from "../../stack/config";
+import type { ArgsProblem } from "../../stack/argsError";
+import { jobSizeProblem, minVcpusProblem, queuePriorityProblem, retryAttemptsProblem, runnableTimeoutProblem } from "../../stack/batchRules";
 import { parseWorkflowSpec } from "../../workflow/spec";
 
 /** A config with every key shaped and defaulted, before the rules: what a rule reads. */
@@ -280,9 +280,9 @@ describe("config keys a component checks too report the component's rule", () =>
 
 describe("the stack config is pure", () => {
   // `batch-pipeline validate` (and any tool) can check a stack without Pulumi's runtime: the rules that
-  // components share with config live in infra/batchRules.ts and infra/fargate.ts, not in the components.
+  // components share with config live in stack/batchRules.ts and stack/fargate.ts, not in the components.
   it("loads without loading @pulumi/pulumi or @pulumi/aws", () => {
-    const script = 'require("./infra/config"); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes("@pulumi"))));';
+    const script = 'require("./stack/config"); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes("@pulumi"))));';
     const out = execFileSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: process.cwd(), encoding: "utf8" });
     expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual([]);
   });
