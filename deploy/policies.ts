@@ -7,6 +7,7 @@
  */
 import { resourcePrefix } from "../stack/naming";
 import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../stack/lambdaPackages";
+import { POLICY_LANGUAGE_VERSION, policyDocument, type PolicyDocumentOf } from "../stack/policyDocument";
 
 /** What the documents depend on: the account, the repository, the state backend, the stacks. */
 export interface RoleParams {
@@ -89,10 +90,7 @@ export interface Statement {
   Principal?: { Federated: string };
   Condition?: Record<string, Record<string, string | string[]>>;
 }
-export interface PolicyDocument {
-  Version: "2012-10-17";
-  Statement: Statement[];
-}
+export type PolicyDocument = PolicyDocumentOf<Statement>;
 
 /** GitHub's OIDC issuer, as the IAM identity provider is named and as its condition keys begin. */
 export const GITHUB_OIDC = "token.actions.githubusercontent.com";
@@ -157,7 +155,7 @@ const ec2Arn = (p: RoleParams, type: string) => `arn:${p.partition}:ec2:*:${p.ac
 /** The trust policy of a role that GitHub workflows with these token subjects may assume. */
 export function githubOidcTrust(p: RoleParams, sub: readonly string[]): PolicyDocument {
   return {
-    Version: "2012-10-17",
+    Version: POLICY_LANGUAGE_VERSION,
     Statement: [
       {
         Sid: "GitHubActions",
@@ -232,7 +230,7 @@ export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
   const fileSystems = named("fileSystems").map((id) => `arn:${p.partition}:elasticfilesystem:*:${p.accountId}:file-system/${id}`);
   const extra = [...new Set(p.boundaryExtraActions ?? [])].sort();
   return {
-    Version: "2012-10-17",
+    Version: POLICY_LANGUAGE_VERSION,
     Statement: [
       // Process jobs read and write their stack's input bucket (infra/pipeline.ts processJobStatements).
       statement("StackData", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListBucket"],
@@ -357,7 +355,7 @@ function lookupStatements(p: RoleParams): Statement[] {
 
 /** The preview role: state and secrets read, the program's lookups, nothing that changes the account. */
 export function previewRolePolicy(p: RoleParams): PolicyDocument {
-  return { Version: "2012-10-17", Statement: [...stateStatements(p, false), ...lookupStatements(p)] };
+  return policyDocument([...stateStatements(p, false), ...lookupStatements(p)]);
 }
 
 /**
@@ -387,7 +385,7 @@ export function deployRolePolicies(p: RoleParams): Record<string, PolicyDocument
   const documents = (stacks: readonly string[]): Record<string, PolicyDocument> => {
     const byTheme: Record<string, Statement[]> = { "state-iam": [], compute: [], services: [] };
     for (const statement of deployStatements({ ...p, stacks })) byTheme[themeOf(statement.Sid)]!.push(statement);
-    return Object.fromEntries(Object.entries(byTheme).map(([theme, Statement]) => [theme, { Version: "2012-10-17", Statement }]));
+    return Object.fromEntries(Object.entries(byTheme).map(([theme, Statement]) => [theme, policyDocument(Statement)]));
   };
   const together = documents(p.stacks);
   const out: Record<string, PolicyDocument> = {};

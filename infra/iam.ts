@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { TAG_KEYS } from "../contract";
+import { policyDocument } from "../stack/policyDocument";
 
 export type PolicyStatement = aws.types.input.iam.PolicyStatement;
 
@@ -33,7 +34,7 @@ export function renderPolicy(statements: readonly PolicyStatement[]): string {
       );
     }
   }
-  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+  return JSON.stringify(policyDocument([...statements]));
 }
 
 /** `renderPolicy` over inputs, for the `policy:` of a RolePolicy. */
@@ -64,13 +65,12 @@ export const SERVICE_SOURCE_KEYS: Readonly<Record<string, { account: true; arn?:
 export function assumeRolePolicy(service: string, opts: pulumi.InvokeOptions = {}): pulumi.Input<string> {
   const statement = { Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" };
   const keys = SERVICE_SOURCE_KEYS[service];
-  if (!keys) return JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+  if (!keys) return JSON.stringify(policyDocument([statement]));
   return pulumi
     .all([aws.getCallerIdentityOutput({}, opts).accountId, aws.getPartitionOutput({}, opts).partition, aws.getRegionOutput({}, opts).region])
     .apply(([account, partition, region]) =>
-      JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
+      JSON.stringify(
+        policyDocument([
           {
             ...statement,
             Condition: {
@@ -78,8 +78,8 @@ export function assumeRolePolicy(service: string, opts: pulumi.InvokeOptions = {
               ...(keys.arn ? { ArnLike: { "aws:SourceArn": keys.arn(partition, region, account) } } : {}),
             },
           },
-        ],
-      }),
+        ]),
+      ),
     );
 }
 
