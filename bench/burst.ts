@@ -232,7 +232,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
   const handler = createTriggerHandler({
     batch: { submitJob },
     idempotency: memoryIdempotency(),
-    config: { target: { jobQueue: "start-queue", jobDefinition: "start-def", stack: "burst" }, ignorePrefix: "results/", accept: { bucket: BUCKET, prefix: "incoming/", suffix: "" } },
+    config: { target: { jobQueue: "start-queue", jobDefinition: "start-def", stack: "burst" }, bucket: BUCKET, filter: { prefix: "incoming/", suffix: "", outputPrefix: "results/" } },
     log,
   });
 

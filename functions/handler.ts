@@ -31,7 +31,7 @@ export interface TriggerDeps {
   /** Typically `new Batch({ ...SUBMIT_JOB_RETRY })` (functions/wiring.ts): retries of throttled calls happen in the client. */
   batch: StartJobSubmitter | Pick<Batch, "submitJob">;
   idempotency: RecordIdempotency;
-  config: Pick<TriggerSettings, "target"> & Partial<Pick<TriggerSettings, "ignorePrefix" | "accept">>;
+  config: Pick<TriggerSettings, "target"> & Partial<Pick<TriggerSettings, "bucket" | "filter">>;
   /** @default {@link consoleLogger} */
   log?: Logger;
 }
@@ -104,8 +104,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
   const log = deps.log ?? consoleLogger;
   const batch = deps.batch as StartJobSubmitter;
   const { target } = deps.config;
-  const ignorePrefix = deps.config.ignorePrefix ?? "";
-  const { accept } = deps.config;
+  const { bucket, filter } = deps.config;
 
   const submitOnce = deps.idempotency.wrap(
     async (runId: string, request: SubmitJobCommandInput, probe: { submitted: boolean }): Promise<StoredStartJob> => {
@@ -137,7 +136,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
 
   return async function handler(event: unknown, context?: Context): Promise<TriggerResult> {
     if (context) deps.idempotency.registerLambdaContext?.(context);
-    const parsed = parseTriggerEvent(event, { ignorePrefix, ...(accept ? { accept } : {}) });
+    const parsed = parseTriggerEvent(event, { bucket, filter });
     for (const ignored of parsed.ignored) {
       // S3's notification never sends these: a warning, since someone invoked the function with a forged or mis-routed event.
       if (FOREIGN_RECORD_REASONS.includes(ignored.reason)) log.warn("S3 record ignored: not an object of the trigger's bucket, prefix and suffix", { ...ignored });

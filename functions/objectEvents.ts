@@ -6,7 +6,7 @@
  */
 import type { S3EventRecord, S3ObjectCreatedNotificationEvent } from "aws-lambda";
 import type { InputObject } from "../contract";
-import { type KeyRejection, keyRejection } from "../contract/trigger";
+import { type KeyRejection, keyRejection, type TriggerKeyFilter } from "../contract/trigger";
 import { errorParts, keepErrorFields } from "./errors";
 
 /** An object version a notification says was created. */
@@ -35,16 +35,6 @@ export type IgnoreReason = "test-event" | "not-object-created" | "other-bucket" 
 /** Reasons S3's own notification never gives: whoever sent the record is not the bucket's notification. */
 export const FOREIGN_RECORD_REASONS: readonly IgnoreReason[] = ["other-bucket", "outside-prefix", "outside-suffix"];
 
-/** Which created objects may start a run: the trigger's bucket and key filter, as the stack configures them. */
-export interface AcceptedObjects {
-  /** The input bucket's name. */
-  bucket: string;
-  /** `trigger.prefix`; "" accepts any key. */
-  prefix: string;
-  /** `trigger.suffix`; "" accepts any key. */
-  suffix: string;
-}
-
 /** A record the trigger deliberately does nothing with. */
 export interface IgnoredRecord {
   index: number;
@@ -68,18 +58,19 @@ export interface ParsedTriggerEvent {
 
 export interface ParseOptions {
   /**
-   * Keys under this prefix never start a run, whatever the notification filter says: it is where the
-   * pipeline writes, so a mis-set filter cannot make the pipeline trigger itself. Empty disables it.
-   * @default ""
+   * Records of another bucket start no run (they are ignored, not failed: retrying cannot change them).
+   * S3's own notification is of the input bucket only; anyone allowed to invoke the function, or a mis-set
+   * notification, could send others.
+   * @default every bucket
    */
-  ignorePrefix?: string;
+  bucket?: string;
   /**
-   * Records of another bucket, or whose key is outside the prefix and suffix, start no run (they are
-   * ignored, not failed: retrying cannot change them). The notification filter already says so for S3's
-   * own events; anyone allowed to invoke the function, or a mis-set notification, could send others.
-   * @default every bucket and key
+   * Which keys start a run (contract/trigger.ts `keyRejection`): never one under `outputPrefix`, where the
+   * pipeline writes, whatever the notification filter says, so a mis-set filter cannot make the pipeline
+   * trigger itself; and only keys under `prefix` ending with `suffix`, as the notification filter says.
+   * @default every key
    */
-  accept?: AcceptedObjects;
+  filter?: TriggerKeyFilter;
 }
 
 /** The event is none of the shapes the trigger knows: retrying cannot help, so the event belongs in the DLQ. */
@@ -149,10 +140,10 @@ function classify(out: ParsedTriggerEvent, index: number, read: () => RecordOutc
   const ignore = (reason: IgnoreReason) => out.ignored.push({ index, reason, eventName: outcome.eventName, bucket: outcome.bucket, key: outcome.key });
   if ("reason" in outcome) {
     out.ignored.push(outcome);
-  } else if (options.accept && outcome.bucket !== options.accept.bucket) {
+  } else if (options.bucket !== undefined && outcome.bucket !== options.bucket) {
     ignore("other-bucket");
   } else {
-    const rejected = keyRejection(outcome.key, outcome.sizeBytes, { prefix: options.accept?.prefix ?? "", suffix: options.accept?.suffix ?? "", outputPrefix: options.ignorePrefix });
+    const rejected = keyRejection(outcome.key, outcome.sizeBytes, options.filter ?? { prefix: "", suffix: "" });
     if (rejected) ignore(rejected);
     else out.created.push(outcome);
   }

@@ -10,8 +10,8 @@ import { decodeTags } from "../contract/codec";
 import { TRIGGER_ENV } from "../contract/env";
 import { isTagValue, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, TAG_KEYS, tagProblems } from "../contract/tags";
 import { keepErrorFields } from "./errors";
-import type { AcceptedObjects } from "./objectEvents";
 import type { StartJobTarget } from "./startRequest";
+import type { TriggerKeyFilter } from "../contract/trigger";
 
 /** @default 7 days, the stack config's `trigger.idempotencyDays` default. */
 export const DEFAULT_IDEMPOTENCY_SECONDS = 7 * 24 * 3600;
@@ -19,10 +19,10 @@ export const DEFAULT_IDEMPOTENCY_SECONDS = 7 * 24 * 3600;
 /** Validated settings of the trigger. */
 export interface TriggerSettings {
   target: StartJobTarget;
-  /** @default "" (none) */
-  ignorePrefix: string;
-  /** What a record must be for to start a run: the input bucket, and a key under `prefix` ending with `suffix` ("": any). */
-  accept: AcceptedObjects;
+  /** The input bucket: a record of another bucket starts no run. */
+  bucket: string;
+  /** Which keys start a run: under `trigger.prefix`, ending with `trigger.suffix`, never under `trigger.outputPrefix` ("": none). */
+  filter: TriggerKeyFilter;
   idempotency: {
     tableName: string;
     /** @default {@link DEFAULT_IDEMPOTENCY_SECONDS} */
@@ -85,8 +85,8 @@ export function parseTriggerSettings(env: Readonly<Record<string, string | undef
   const shareIdentifier = env[TRIGGER_ENV.shareIdentifier]?.trim();
   return {
     target: { jobQueue: startQueue, jobDefinition: startJobDefinition, stack, tags, ...(shareIdentifier ? { shareIdentifier } : {}) },
-    ignorePrefix: env[TRIGGER_ENV.ignorePrefix] ?? "",
-    accept: { bucket, prefix: env[TRIGGER_ENV.keyPrefix] ?? "", suffix: env[TRIGGER_ENV.keySuffix] ?? "" },
+    bucket,
+    filter: { prefix: env[TRIGGER_ENV.keyPrefix] ?? "", suffix: env[TRIGGER_ENV.keySuffix] ?? "", outputPrefix: env[TRIGGER_ENV.ignorePrefix] ?? "" },
     idempotency: { tableName, expiresAfterSeconds },
   };
 }

@@ -51,7 +51,7 @@ describe("every caller decides with it", () => {
     "%s (%i bytes): %s",
     (key, sizeBytes, expected) => {
       const filter = expected === "folder-marker" ? { ...FILTER, suffix: "" } : FILTER;
-      const parsed = parseTriggerEvent(event(key, sizeBytes), { ignorePrefix: filter.outputPrefix, accept: { bucket: BUCKET, prefix: filter.prefix, suffix: filter.suffix } });
+      const parsed = parseTriggerEvent(event(key, sizeBytes), { bucket: BUCKET, filter });
       const trigger = parsed.created.length === 1 ? "runs" : parsed.ignored[0]?.reason;
       const submit = keyProblem(key, sizeBytes, { triggerPrefix: filter.prefix, triggerSuffix: filter.suffix, outputPrefix: filter.outputPrefix });
       const plan = ignoredBecause(key, sizeBytes, { ...filter } as never);

@@ -6,7 +6,7 @@ import { TAG_KEYS } from "../../contract";
 import { TriggerRecordsFailedError } from "../../functions/handler";
 import { computeRunId } from "../../contract/run";
 import { BUCKET, eventBridge, record, s3Event, testEvent } from "./s3Fixtures";
-import { batchAcceptsEverything, batchMock, context, DEFINITION, memoryHandler, QUEUE, resetMocksBetweenTests, STACK, submitted } from "./triggerFixtures";
+import { batchAcceptsEverything, batchMock, context, DEFINITION, KEY_FILTER, memoryHandler, QUEUE, resetMocksBetweenTests, STACK, submitted } from "./triggerFixtures";
 
 resetMocksBetweenTests();
 
@@ -112,7 +112,7 @@ describe("createTriggerHandler: event shapes (in-memory idempotency)", () => {
   // invocation succeeds, so nothing is retried or dead-lettered.
   it("given records of another bucket, outside the prefix or without the suffix, submits none, warns for each and succeeds", async () => {
     batchAcceptsEverything();
-    const { handler, log } = memoryHandler(undefined, { bucket: BUCKET, prefix: "incoming/", suffix: ".csv" });
+    const { handler, log } = memoryHandler(undefined, { ...KEY_FILTER, suffix: ".csv" });
     const result = await handler(
       s3Event(
         record("incoming/huge.csv", { bucket: "attacker-bucket", size: 5 * 1024 ** 4, versionId: "v1" }),

@@ -75,7 +75,7 @@ describe("parseTriggerEvent: S3 notifications", () => {
   });
 
   it("given a key under the ignored prefix, ignores it even though the notification delivered it", () => {
-    const parsed = parseTriggerEvent(s3Event(record("results/run/out.csv"), record("incoming/in.csv")), { ignorePrefix: "results/" });
+    const parsed = parseTriggerEvent(s3Event(record("results/run/out.csv"), record("incoming/in.csv")), { filter: { prefix: "", suffix: "", outputPrefix: "results/" } });
     expect(parsed.created.map((o) => o.key)).toEqual(["incoming/in.csv"]);
     expect(parsed.ignored).toEqual([{ index: 0, reason: "ignored-prefix", eventName: "ObjectCreated:Put", bucket: BUCKET, key: "results/run/out.csv" }]);
   });
@@ -165,7 +165,7 @@ describe("parseTriggerEvent: a dead-lettered invocation record (redrive)", () =>
 // Anyone allowed to invoke the function (or a mis-set notification) can send any record: the parser keeps
 // to the stack's bucket, prefix and suffix whatever the event says (issue 17).
 describe("parseTriggerEvent: only the trigger's bucket, prefix and suffix", () => {
-  const accept = { bucket: BUCKET, prefix: "incoming/", suffix: ".csv" };
+  const accept = { bucket: BUCKET, filter: { prefix: "incoming/", suffix: ".csv" } };
 
   it("ignores a record of another bucket, a key outside the prefix and one without the suffix, and keeps the rest", () => {
     const parsed = parseTriggerEvent(
@@ -176,7 +176,7 @@ describe("parseTriggerEvent: only the trigger's bucket, prefix and suffix", () =
         record("incoming/ok.csv", { versionId: "v4" }),
         record("results/run/out.csv", { versionId: "v5" }),
       ),
-      { accept, ignorePrefix: "results/" },
+      { bucket: BUCKET, filter: { ...accept.filter, outputPrefix: "results/" } },
     );
     expect(parsed.created.map((c) => c.key)).toEqual(["incoming/ok.csv"]);
     expect(parsed.ignored).toEqual([
@@ -189,20 +189,20 @@ describe("parseTriggerEvent: only the trigger's bucket, prefix and suffix", () =
   });
 
   it("checks the decoded key (a prefix spelt URL-encoded is still outside it)", () => {
-    expect(parseTriggerEvent(s3Event(record("incoming%2Fa.csv", { versionId: "v" })), { accept }).created.map((c) => c.key)).toEqual(["incoming/a.csv"]);
-    expect(parseTriggerEvent(s3Event(record("incoming+/a.csv", { versionId: "v" })), { accept }).ignored.map((i) => i.reason)).toEqual(["outside-prefix"]);
+    expect(parseTriggerEvent(s3Event(record("incoming%2Fa.csv", { versionId: "v" })), accept).created.map((c) => c.key)).toEqual(["incoming/a.csv"]);
+    expect(parseTriggerEvent(s3Event(record("incoming+/a.csv", { versionId: "v" })), accept).ignored.map((i) => i.reason)).toEqual(["outside-prefix"]);
   });
 
   it("applies to the EventBridge form and to a dead-lettered event alike", () => {
     const other = eventBridge("incoming/a.csv");
     other.detail.bucket.name = "other";
-    expect(parseTriggerEvent(other, { accept }).ignored.map((i) => i.reason)).toEqual(["other-bucket"]);
+    expect(parseTriggerEvent(other, accept).ignored.map((i) => i.reason)).toEqual(["other-bucket"]);
     const wrapped = { requestContext: { requestId: "r" }, requestPayload: s3Event(record("elsewhere/a.csv", { versionId: "v" })) };
-    expect(parseTriggerEvent(wrapped, { accept }).ignored.map((i) => i.reason)).toEqual(["outside-prefix"]);
+    expect(parseTriggerEvent(wrapped, accept).ignored.map((i) => i.reason)).toEqual(["outside-prefix"]);
   });
 
   it("accepts every key of the bucket with an empty prefix and suffix", () => {
-    expect(parseTriggerEvent(s3Event(record("anything", { versionId: "v" })), { accept: { bucket: BUCKET, prefix: "", suffix: "" } }).created).toHaveLength(1);
+    expect(parseTriggerEvent(s3Event(record("anything", { versionId: "v" })), { bucket: BUCKET, filter: { prefix: "", suffix: "" } }).created).toHaveLength(1);
   });
 });
 

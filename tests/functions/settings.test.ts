@@ -11,8 +11,8 @@ describe("parseTriggerSettings", () => {
   it("given the required variables, applies the defaults", () => {
     expect(parseTriggerSettings({ START_QUEUE: "q", START_JOB_DEFINITION: "d", IDEMPOTENCY_TABLE: "t", PIPELINE_STACK: "s", TRIGGER_BUCKET: "b" })).toEqual({
       target: { jobQueue: "q", jobDefinition: "d", stack: "s", tags: {} },
-      ignorePrefix: "",
-      accept: { bucket: "b", prefix: "", suffix: "" },
+      bucket: "b",
+      filter: { prefix: "", suffix: "", outputPrefix: "" },
       idempotency: { tableName: "t", expiresAfterSeconds: DEFAULT_IDEMPOTENCY_SECONDS },
     });
   });
@@ -30,7 +30,8 @@ describe("parseTriggerSettings", () => {
   });
 
   it("reads the bucket, prefix and suffix a record must have (issue 17: the handler checks them again)", () => {
-    expect(parseTriggerSettings({ ...ENV, [TRIGGER_ENV.keySuffix]: ".csv" }).accept).toEqual({ bucket: "input-bucket", prefix: "incoming/", suffix: ".csv" });
+    const settings = parseTriggerSettings({ ...ENV, [TRIGGER_ENV.keySuffix]: ".csv" });
+    expect([settings.bucket, settings.filter]).toEqual(["input-bucket", { prefix: "incoming/", suffix: ".csv", outputPrefix: "results/" }]);
   });
 
   it("reads the stack from the contract's variable (STACK_ENV), the one infra sets", () => {

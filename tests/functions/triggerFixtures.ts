@@ -55,15 +55,15 @@ export function batchAcceptsEverything(): void {
 
 export const submitted = (): SubmitJobCommandInput[] => batchMock.commandCalls(SubmitJobCommand).map((c) => c.args[0].input);
 
-/** What the stack's trigger accepts in these tests: the fixtures' bucket, keys under incoming/. */
-export const ACCEPT = { bucket: BUCKET, prefix: "incoming/", suffix: "" };
+/** Which keys the stack's trigger takes in these tests (of the fixtures' bucket): under incoming/, never under results/. */
+export const KEY_FILTER = { prefix: "incoming/", suffix: "", outputPrefix: "results/" };
 
-export function memoryHandler(log = recordingLogger(), accept = ACCEPT) {
+export function memoryHandler(log = recordingLogger(), filter = KEY_FILTER) {
   const idempotency = memoryIdempotency();
   const handler = createTriggerHandler({
     batch: new Batch({ region: "eu-west-1" }),
     idempotency,
-    config: { target: { jobQueue: QUEUE, jobDefinition: DEFINITION, stack: STACK }, ignorePrefix: "results/", accept },
+    config: { target: { jobQueue: QUEUE, jobDefinition: DEFINITION, stack: STACK }, bucket: BUCKET, filter },
     log,
   });
   return { handler, idempotency, log };
