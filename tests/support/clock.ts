@@ -43,6 +43,14 @@ export class FakeClock {
     this.time = time;
   }
 
+  /** As new, at `time`: no timers, nothing slept (a clock one test file shares, before each test). */
+  reset(time: number): void {
+    this.time = time;
+    this.slept.length = 0;
+    this.heap = [];
+    this.live = 0;
+  }
+
   sleep = (ms: number): Promise<void> => {
     if (this.driving) return new Promise((resolve) => void this.schedule(ms, resolve));
     this.slept.push(ms);
