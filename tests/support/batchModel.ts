@@ -161,7 +161,8 @@ export class ModelJob {
 
 /** How one call goes wrong. */
 export interface Fault {
-  error: Error | (() => Error);
+  /** The error, or how to make it from the call's input. */
+  error: Error | ((input: any) => Error);
   /** SubmitJob only: Batch created the job before the call failed (a 500, a timeout: SubmitJob has no client token). */
   creates?: boolean;
   /** A job it creates stays unlisted for this many ListJobs calls. @default the model's listLagCalls */
@@ -591,7 +592,7 @@ export class BatchModel {
     const k = this.faults.findIndex((f) => f.command === command && (!f.fault.when || f.fault.when(input)));
     const fault = k >= 0 ? this.faults[k]!.fault : undefined;
     if (k >= 0 && --this.faults[k]!.left <= 0) this.faults.splice(k, 1);
-    const error = fault && (typeof fault.error === "function" ? fault.error() : fault.error);
+    const error = fault && (typeof fault.error === "function" ? fault.error(input) : fault.error);
     if (fault && !(command === "SubmitJob" && fault.creates)) {
       stats.failed++;
       throw error;
