@@ -146,15 +146,14 @@ export class FakeBatch {
    * `outlivesCancel` is not cancelled with its parent: it was reaching STARTING just then (or, by the
    * CancelJob reference's older wording, a RUNNABLE child stays RUNNABLE until it reaches the queue's head).
    */
-  addChildren(parentId: string, children: { status: JobStatus; outlivesCancel?: boolean }[]): ModelJob[] {
-    const kids = this.model.addChildren(this.model.find(parentId)!, children.map(({ status }) => ({ status })));
-    children.forEach((c, i) => c.outlivesCancel && this.model.slipThrough.add(kids[i]!.jobId));
-    return kids;
+  addChildren(parentId: string, children: { status: JobStatus; outlivesCancel?: boolean }[]): void {
+    this.model.addChildren(this.model.find(parentId)!, children.map(({ status }) => ({ status })));
+    children.forEach((c, i) => c.outlivesCancel && this.model.slipThrough.add(`${parentId}:${i}`));
   }
 
   /** The next SubmitJob calls for `jobName` go wrong, one fault each. */
   fail(jobName: string, ...faults: SubmitFault[]): this {
-    this.model.failNext("SubmitJob", ...faults.map((f) => ({ error: f.error, creates: f.creates, ...(f.listLag !== undefined ? { listLagCalls: f.listLag } : {}), when: (input: SubmitJobCommandInput) => input.jobName === jobName })));
+    this.model.failNext("SubmitJob", ...faults.map((f) => ({ error: () => f.error(), creates: f.creates, ...(f.listLag !== undefined ? { listLagCalls: f.listLag } : {}), when: (input: SubmitJobCommandInput) => input.jobName === jobName })));
     return this;
   }
 

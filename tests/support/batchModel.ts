@@ -88,13 +88,17 @@ const stateAt = (life: Life, t: number): JobStatus =>
 /** A life that reached `status` at `at` (every earlier state at `at` too). */
 export function lifeAt(status: JobStatus, at: number, reason?: string): Life {
   const rank = RANK[status];
-  return {
-    ...(rank >= 1 ? { pending: at } : {}),
-    ...(rank >= 2 ? { runnable: at } : {}),
-    ...(rank >= 3 ? { starting: at } : {}),
-    ...(rank >= 4 ? { running: at } : {}),
-    ...(rank >= 5 ? { stopped: at, ...(status === "FAILED" ? { failed: true } : {}), ...(reason ? { reason } : {}) } : {}),
-  };
+  const life: Life = {};
+  if (rank >= 1) life.pending = at;
+  if (rank >= 2) life.runnable = at;
+  if (rank >= 3) life.starting = at;
+  if (rank >= 4) life.running = at;
+  if (rank >= 5) {
+    life.stopped = at;
+    if (status === "FAILED") life.failed = true;
+    if (reason) life.reason = reason;
+  }
+  return life;
 }
 
 /** A SUBMITTED job's life, shared until the job moves (a million submitted jobs share it). */
@@ -112,13 +116,13 @@ export class ModelJob {
   /** Shown from now on (TerminateJob's reason); a stop's own reason is {@link Life.reason}. */
   declare statusReason?: string;
   declare attempts?: Attempt[];
-  /** Array parents: their size, and (when the scenario models them) their children, spawned from `spawnedAt`. */
+  /** Array parents: their size, and (when the scenario models them) their children's lives, spawned from `spawnedAt`. */
   declare arraySize?: number;
-  declare children?: ModelJob[];
+  declare childLives?: Life[];
   declare spawnedAt?: number;
-  /** Array children: their parent and index. */
-  declare parent?: ModelJob;
-  declare index?: number;
+  /** The children made into jobs so far (a child is one only once a call or a test needs it), by index. */
+  declare childJobs?: (ModelJob | undefined)[];
+  declare childCreatedAt?: (index: number) => number;
   /** ListJobs shows the job from this time on. @default createdAt + the model's listLagMs */
   declare listedFrom?: number;
   /** ListJobs shows the job only from the ListJobs call with this number (1-based) on. */
@@ -135,7 +139,15 @@ export class ModelJob {
     public jobQueue: string,
     public createdAt: number,
     public life: Life,
+    /** Array children: their parent and index. */
+    readonly parent?: ModelJob,
+    readonly index?: number,
   ) {}
+
+  /** An array parent's children, as jobs (all of them made now). */
+  get children(): ModelJob[] | undefined {
+    return this.childLives?.map((_, i) => this.model.childOf(this, i));
+  }
 
   /** The status now; setting it moves the job now, as Batch would over time ({@link BatchModel.move}). */
   get status(): JobStatus {
@@ -154,8 +166,7 @@ export class ModelJob {
   }
   /** Moves the stop of a finished job (a scene set in the past). */
   set stoppedAt(at: number | undefined) {
-    this.life = { ...this.life, stopped: at };
-    this.model.version++;
+    this.model.setLife(this, { ...this.life, stopped: at });
   }
 }
 
@@ -235,6 +246,8 @@ export interface BatchModelOptions {
   recordCalls?: boolean;
   /** Keep only what ListJobs shows of a submitted job (a benchmark that submits a million). @default false */
   lean?: boolean;
+  /** The attempts of a job that holds none, worked out when it is described (a scenario's 100,000 tasks). */
+  attemptsOf?: (job: ModelJob) => Attempt[] | undefined;
 }
 
 const frozenClock = (at: number) => ({ now: () => at });
@@ -305,6 +318,7 @@ export class BatchModel {
   private readonly jobIdOf: (input: SubmitJobCommandInput, n: number) => string;
   private readonly recordCalls: boolean;
   private readonly lean: boolean;
+  private readonly attemptsOf?: (job: ModelJob) => Attempt[] | undefined;
   private listCalls = 0;
   private tokens?: number;
   private refilledAt = 0;
@@ -322,6 +336,7 @@ export class BatchModel {
     this.jobIdOf = options.jobIdOf ?? ((_input, n) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`);
     this.recordCalls = options.recordCalls ?? false;
     this.lean = options.lean ?? false;
+    this.attemptsOf = options.attemptsOf;
   }
 
   // ---- the store ----------------------------------------------------------------------------------------
@@ -339,8 +354,8 @@ export class BatchModel {
     const colon = jobId.lastIndexOf(":");
     if (colon > 0) {
       const parent = this.store.get(jobId.slice(0, colon));
-      const child = parent?.children?.[Number(jobId.slice(colon + 1))];
-      if (child) return child;
+      const index = Number(jobId.slice(colon + 1));
+      if (parent?.childLives && Number.isInteger(index) && index >= 0 && index < parent.childLives.length) return this.childOf(parent, index);
     }
     if (this.pending.length > 0) {
       this.build();
@@ -367,22 +382,49 @@ export class BatchModel {
     return job;
   }
 
-  /** Gives array parent `parent` its children (index order); `spawnedAt`: when they exist (@default at once). */
-  addChildren(parent: ModelJob, children: readonly ChildSpec[], spawnedAt = -Infinity): ModelJob[] {
+  /**
+   * Gives array parent `parent` its children (index order), spawned (listed, described, counted in its
+   * `statusSummary`) from `spawnedAt` (@default at once): specs, or only their lives and creation times (a
+   * child becomes a job of its own only when a call or a test needs it).
+   */
+  addChildren(parent: ModelJob, children: readonly ChildSpec[] | { lives: Life[]; createdAt: (index: number) => number }, spawnedAt = -Infinity): void {
     this.version++;
-    parent.arraySize ??= children.length;
     parent.spawnedAt = spawnedAt;
-    parent.children = children.map((spec, index) => {
-      const createdAt = spec.createdAt ?? parent.createdAt;
-      const life = spec.life ?? (spec.status && spec.status !== "SUBMITTED" ? lifeAt(spec.status, createdAt) : NO_LIFE);
-      const child = new ModelJob(this, `${parent.jobId}:${index}`, parent.jobName, parent.jobQueue, createdAt, life);
-      child.parent = parent;
-      child.index = index;
+    parent.childJobs = [];
+    if (!Array.isArray(children)) {
+      const { lives, createdAt } = children as { lives: Life[]; createdAt: (index: number) => number };
+      parent.arraySize ??= lives.length;
+      parent.childLives = lives;
+      parent.childCreatedAt = createdAt;
+      return;
+    }
+    const specs = children as readonly ChildSpec[];
+    parent.arraySize ??= specs.length;
+    const created = specs.map((spec) => spec.createdAt ?? parent.createdAt);
+    parent.childCreatedAt = (index) => created[index]!;
+    parent.childLives = specs.map((spec, index) => spec.life ?? (spec.status && spec.status !== "SUBMITTED" ? lifeAt(spec.status, created[index]!) : NO_LIFE));
+    specs.forEach((spec, index) => {
+      if (!spec.attempts && !spec.statusReason) return;
+      const child = this.childOf(parent, index);
       if (spec.attempts) child.attempts = spec.attempts;
       if (spec.statusReason) child.statusReason = spec.statusReason;
-      return child;
     });
-    return parent.children;
+  }
+
+  /** Child `index` of array parent `parent`, as a job (made on first need). */
+  childOf(parent: ModelJob, index: number): ModelJob {
+    const made = parent.childJobs![index];
+    if (made) return made;
+    const child = new ModelJob(this, `${parent.jobId}:${index}`, parent.jobName, parent.jobQueue, parent.childCreatedAt!(index), parent.childLives![index]!, parent, index);
+    parent.childJobs![index] = child;
+    return child;
+  }
+
+  /** Gives `job` a new life (a child's is its parent's record too). */
+  setLife(job: ModelJob, life: Life): void {
+    job.life = life;
+    if (job.parent) job.parent.childLives![job.index!] = life;
+    this.version++;
   }
 
   /**
@@ -415,9 +457,8 @@ export class BatchModel {
    */
   move(job: ModelJob, status: JobStatus, options: MoveOptions = {}): void {
     const at = options.at ?? this.clock.now();
-    this.version++;
-    if (job.children) {
-      for (const child of job.children) if (!TERMINAL.has(stateAt(child.life, at))) this.move(child, status, options);
+    if (job.childLives) {
+      job.childLives.forEach((life, i) => !TERMINAL.has(stateAt(life, at)) && this.move(this.childOf(job, i), status, options));
       return;
     }
     const from = stateAt(job.life, at);
@@ -444,7 +485,7 @@ export class BatchModel {
       start();
       attempts[attempts.length - 1] = { ...attempts.at(-1)!, stoppedAt: at, ...(options.exitCode !== undefined ? { exitCode: options.exitCode } : {}) };
     }
-    job.life = life;
+    this.setLife(job, life);
     if (attempts.length > 0) job.attempts = attempts;
   }
 
@@ -459,8 +500,7 @@ export class BatchModel {
     const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobStatus, number>;
     let startedAt: number | undefined;
     let stoppedAt: number | undefined;
-    for (const child of parent.children!) {
-      const life = child.life;
+    for (const life of parent.childLives!) {
       counts[stateAt(life, t)]++;
       if (life.running !== undefined && life.running <= t && (startedAt === undefined || life.running < startedAt)) startedAt = life.running;
       if (life.stopped !== undefined && life.stopped <= t && (stoppedAt === undefined || life.stopped > stoppedAt)) stoppedAt = life.stopped;
@@ -473,8 +513,8 @@ export class BatchModel {
   /** `job`'s status at `t`: its life's, or for an array parent with children, theirs (batchSemantics `arrayParentStatus`). */
   statusOf(job: ModelJob, t: number): JobStatus {
     const own = stateAt(job.life, t);
-    if (!job.children || own === "SUBMITTED") return own;
-    return job.children.length === 0 ? own : this.aggregate(job, t).status;
+    if (!job.childLives || own === "SUBMITTED") return own;
+    return job.childLives.length === 0 ? own : this.aggregate(job, t).status;
   }
 
   // ---- what DescribeJobs and ListJobs show --------------------------------------------------------------
@@ -483,7 +523,7 @@ export class BatchModel {
   detailOf(job: ModelJob, t: number): JobDetail {
     const status = this.statusOf(job, t);
     const done = TERMINAL.has(status);
-    const kids = job.children;
+    const kids = job.childLives;
     const spawned = kids !== undefined && t >= (job.spawnedAt ?? -Infinity);
     let startedAt: number | undefined;
     let stoppedAt: number | undefined;
@@ -497,7 +537,7 @@ export class BatchModel {
       if (job.life.running !== undefined && job.life.running <= t) startedAt = job.life.running;
       if (done) stoppedAt = job.life.stopped;
     }
-    const started = (job.attempts ?? []).filter((a) => a.startedAt <= t);
+    const started = (job.attempts ?? (kids ? undefined : this.attemptsOf?.(job)) ?? []).filter((a) => a.startedAt <= t);
     const current = started.at(-1);
     const ended = started.filter((a) => a.stoppedAt !== undefined && a.stoppedAt <= t);
     const exitCode = done && current?.stoppedAt !== undefined && current.stoppedAt <= t ? current.exitCode : undefined;
@@ -561,7 +601,7 @@ export class BatchModel {
     if (!Number.isFinite(this.retentionMs)) return true;
     const status = this.statusOf(job, t);
     if (!TERMINAL.has(status)) return true;
-    const stopped = job.children?.length ? this.aggregate(job, t).stoppedAt : job.life.stopped;
+    const stopped = job.childLives?.length ? this.aggregate(job, t).stoppedAt : job.life.stopped;
     return stopped === undefined || stopped >= t - this.retentionMs;
   }
 
@@ -691,7 +731,10 @@ export class BatchModel {
       let parent = this.store.get(input.arrayJobId);
       if (!parent && this.pending.length > 0) parent = this.find(input.arrayJobId);
       const status = input.jobStatus ?? LISTED_WITHOUT_STATUS;
-      rows = !parent?.children || !this.exists(parent, t) || t < (parent.spawnedAt ?? -Infinity) ? [] : parent.children.filter((c) => stateAt(c.life, t) === status);
+      rows = [];
+      if (parent?.childLives && this.exists(parent, t) && t >= (parent.spawnedAt ?? -Infinity)) {
+        parent.childLives.forEach((life, i) => stateAt(life, t) === status && rows.push(this.childOf(parent!, i)));
+      }
     } else if (input.multiNodeJobId) {
       rows = [];
     } else {
@@ -748,14 +791,14 @@ export class BatchModel {
     if (!job) return {};
     const status = this.statusOf(job, at);
     if (TERMINAL.has(status)) return {};
-    if (job.children) {
+    if (job.childLives) {
       job.statusReason = reason;
       job.terminatedAt = at;
-      for (const child of job.children) {
-        if (cancellable(stateAt(child.life, at)) && !this.slipThrough.has(child.jobId)) this.cancel(child, at, reason);
-      }
-      // A parent with no children left to run ends now (its own life); one with live children, when they end.
-      if (job.children.length === 0) this.move(job, "FAILED", { at, cancelled: true });
+      job.childLives.forEach((life, i) => {
+        if (cancellable(stateAt(life, at)) && !this.slipThrough.has(`${job.jobId}:${i}`)) this.cancel(this.childOf(job, i), at, reason);
+      });
+      // A parent with no children ends now (its own life); one with live children, when they end.
+      if (job.childLives.length === 0) this.move(job, "FAILED", { at, cancelled: true });
       return {};
     }
     if (terminatesRunning(status)) {
