@@ -686,13 +686,12 @@ export class BatchModel {
     const refuse = (message: string) => {
       throw batchClientError(message);
     };
+    // Batch's limits on a job as the code under test knows them (their sources: docs/aws-batch-limits.md);
+    // the messages are the model's own.
     for (const key of ["jobName", "jobQueue", "jobDefinition"] as const) if (!input[key]) refuse(`1 validation error detected: Value null at '${key}' failed to satisfy constraint: Member must not be null`);
-    // SubmitJob API reference, jobName: up to 128 letters, numbers, hyphens and underscores, the first a letter or number.
     if (!JOB_NAME_PATTERN.test(input.jobName!)) refuse(`Job name ${input.jobName} is invalid: it can contain up to 128 letters (uppercase and lowercase), numbers, hyphens, and underscores, and must start with a letter or number`);
     const size = input.arrayProperties?.size;
-    // User guide, Array jobs: "you specify an array size (between 2 and 10,000)".
     if (size !== undefined && (size < 2 || size > MAX_ARRAY_SIZE)) refuse(`Array size ${size} is invalid: an array job's size must be between 2 and ${MAX_ARRAY_SIZE}`);
-    // User guide, Job dependencies: a job can depend on up to 20 jobs.
     if ((input.dependsOn?.length ?? 0) > MAX_DEPENDENCIES_PER_JOB) refuse(`A job can depend on at most ${MAX_DEPENDENCIES_PER_JOB} jobs`);
     const n = ++this.created;
     const createdAt = this.clock.now();
@@ -742,17 +741,11 @@ export class BatchModel {
       const name = filter?.name === "JOB_NAME" ? String(filter.values?.[0] ?? "").toLowerCase() : undefined;
       this.build((names) => name === undefined || names.some((n) => (name.endsWith("*") ? n.startsWith(name.slice(0, -1)) || name.slice(0, -1).startsWith(n) : name.startsWith(n))));
       rows = [];
+      // A job's `status` is read (as of now) only by the filters that need it.
+      const value = String(filter?.values?.[0] ?? "");
+      const matches = filter?.name === "JOB_NAME" ? (job: ModelJob) => jobNameFilterMatches(value, job.jobName) : (job: ModelJob) => listFilterMatches(filter, input.jobStatus, job);
       for (const job of this.store.values()) {
-        if (!sameQueue(job.jobQueue, input.jobQueue!) || !this.listed(job, t, call)) continue;
-        const jobDefinition = job.jobDefinition;
-        const ok = listFilterMatches(filter, input.jobStatus, {
-          jobName: job.jobName,
-          createdAt: job.createdAt,
-          status: this.statusOf(job, t),
-          ...(jobDefinition !== undefined ? { jobDefinition } : {}),
-          ...(job.shareIdentifier !== undefined ? { shareIdentifier: job.shareIdentifier } : {}),
-        });
-        if (ok) rows.push(job);
+        if (sameQueue(job.jobQueue, input.jobQueue!) && matches(job) && this.listed(job, t, call)) rows.push(job);
       }
       // Newest first; of jobs created in the same ms, the one added last.
       rows.reverse().sort((a, b) => b.createdAt - a.createdAt);
@@ -828,9 +821,6 @@ function sameQueue(a: string, b: string): boolean {
   const name = (q: string) => (q.startsWith("arn:") ? q.slice(q.indexOf(":job-queue/") + ":job-queue/".length) : q);
   return name(a) === name(b);
 }
-
-/** ListJobs' JOB_NAME filter, as the model applies it (re-exported for tests that check a listing by hand). */
-export { jobNameFilterMatches };
 
 // ---- adapters ---------------------------------------------------------------------------------------------
 
