@@ -255,9 +255,8 @@ export class DemoAccount {
       const ends = [...stopped.values()];
       const failed = ends.some((e) => e.failed);
       const failure = { reason: "Essential container in task exited", exitCode: 1, attempts: 1 };
-      owner!.life = { ...owner!.life, stopped: Math.max(...ends.map((e) => e.at)) + 20 * S, ...(failed ? { failed: true, reason: failure.reason } : {}) };
+      this.model.setLife(owner!, { ...owner!.life, stopped: Math.max(...ends.map((e) => e.at)) + 20 * S, ...(failed ? { failed: true, reason: failure.reason } : {}) });
       if (failed) this.failures.set(owner!, failure);
-      this.model.version++;
     }
   }
 }

@@ -122,6 +122,8 @@ export class ModelJob {
   declare spawnedAt?: number;
   /** The children made into jobs so far (a child is one only once a call or a test needs it), by index. */
   declare childJobs?: (ModelJob | undefined)[];
+  /** Changes to the children's lives since they were given. */
+  declare childChanges?: number;
   declare childCreatedAt?: (index: number) => number;
   /** ListJobs shows the job from this time on. @default createdAt + the model's listLagMs */
   declare listedFrom?: number;
@@ -270,14 +272,62 @@ export interface MoveOptions {
   cancelled?: boolean;
 }
 
-/** An array parent's children at one time. */
+/** An array parent's children at one time: counts by state, its state, the first start, the last stop (read when all stopped). */
 interface Aggregate {
-  t: number;
-  version: number;
   counts: Record<JobStatus, number>;
   status: JobStatus;
   startedAt?: number;
   stoppedAt?: number;
+}
+
+/**
+ * When each child reached at least each state, sorted: `reached[k]` for PENDING, RUNNABLE, STARTING, RUNNING
+ * and stopped, a child's time being the earliest of its own times for that state or a later one (so a child
+ * is in the latest state whose time has come, as `stateAt` reads a life); `failedStops`: the stops of the
+ * children that fail.
+ */
+interface ChildIndex {
+  lives: Life[];
+  changes: number;
+  reached: Float64Array[];
+  failedStops: Float64Array;
+  firstRunning: number;
+  lastStop: number;
+}
+
+function indexChildren(lives: Life[], changes: number): ChildIndex {
+  const reached = [0, 1, 2, 3, 4].map(() => new Float64Array(lives.length));
+  const failed: number[] = [];
+  let firstRunning = Infinity;
+  let lastStop = -Infinity;
+  lives.forEach((life, i) => {
+    let earliest = life.stopped ?? Infinity;
+    reached[4]![i] = earliest;
+    for (const [k, key] of [[3, "running"], [2, "starting"], [1, "runnable"], [0, "pending"]] as const) {
+      const at = life[key];
+      if (at !== undefined && at < earliest) earliest = at;
+      reached[k]![i] = earliest;
+    }
+    if (life.stopped !== undefined) {
+      if (life.failed) failed.push(life.stopped);
+      if (life.stopped > lastStop) lastStop = life.stopped;
+    }
+    if (life.running !== undefined && life.running < firstRunning) firstRunning = life.running;
+  });
+  for (const times of reached) times.sort();
+  return { lives, changes, reached, failedStops: Float64Array.from(failed).sort(), firstRunning, lastStop };
+}
+
+/** How many of the sorted `times` are at most `t`. */
+function upTo(times: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The model. See the file's comment. */
@@ -378,7 +428,6 @@ export class BatchModel {
       if (spec[key] !== undefined) (job as any)[key] = spec[key];
     }
     this.store.set(job.jobId, job);
-    this.version++;
     return job;
   }
 
@@ -388,7 +437,6 @@ export class BatchModel {
    * child becomes a job of its own only when a call or a test needs it).
    */
   addChildren(parent: ModelJob, children: readonly ChildSpec[] | { lives: Life[]; createdAt: (index: number) => number }, spawnedAt = -Infinity): void {
-    this.version++;
     parent.spawnedAt = spawnedAt;
     parent.childJobs = [];
     if (!Array.isArray(children)) {
@@ -423,8 +471,10 @@ export class BatchModel {
   /** Gives `job` a new life (a child's is its parent's record too). */
   setLife(job: ModelJob, life: Life): void {
     job.life = life;
-    if (job.parent) job.parent.childLives![job.index!] = life;
-    this.version++;
+    if (job.parent) {
+      job.parent.childLives![job.index!] = life;
+      job.parent.childChanges = (job.parent.childChanges ?? 0) + 1;
+    }
   }
 
   /**
@@ -489,25 +539,32 @@ export class BatchModel {
     if (attempts.length > 0) job.attempts = attempts;
   }
 
-  /** Changes since the start: a parent's cached view of its children is good while this stays. */
-  version = 0;
-  private readonly aggregates = new WeakMap<ModelJob, Aggregate>();
+  private readonly indexes = new WeakMap<ModelJob, ChildIndex>();
 
-  /** What `parent`'s children add up to at `t` (one pass over them, cached until something changes). */
+  /**
+   * What `parent`'s children add up to at `t`: how many are in each state, the first start, the last stop.
+   * From an index of when each child reached each state (built once per change to the children), a
+   * binary search per state: a 10,000-child array polled 300 times costs 300 searches, not 3 million reads.
+   */
   private aggregate(parent: ModelJob, t: number): Aggregate {
-    const cached = this.aggregates.get(parent);
-    if (cached && cached.t === t && cached.version === this.version) return cached;
-    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobStatus, number>;
-    let startedAt: number | undefined;
-    let stoppedAt: number | undefined;
-    for (const life of parent.childLives!) {
-      counts[stateAt(life, t)]++;
-      if (life.running !== undefined && life.running <= t && (startedAt === undefined || life.running < startedAt)) startedAt = life.running;
-      if (life.stopped !== undefined && life.stopped <= t && (stoppedAt === undefined || life.stopped > stoppedAt)) stoppedAt = life.stopped;
+    const lives = parent.childLives!;
+    let index = this.indexes.get(parent);
+    if (!index || index.lives !== lives || index.changes !== (parent.childChanges ?? 0)) {
+      index = indexChildren(lives, parent.childChanges ?? 0);
+      this.indexes.set(parent, index);
     }
-    const aggregate: Aggregate = { t, version: this.version, counts, status: arrayParentStatus(counts), startedAt, stoppedAt };
-    this.aggregates.set(parent, aggregate);
-    return aggregate;
+    const reached = index.reached.map((times) => upTo(times, t));
+    const failed = upTo(index.failedStops, t);
+    const counts: Record<JobStatus, number> = {
+      SUBMITTED: lives.length - reached[0]!,
+      PENDING: reached[0]! - reached[1]!,
+      RUNNABLE: reached[1]! - reached[2]!,
+      STARTING: reached[2]! - reached[3]!,
+      RUNNING: reached[3]! - reached[4]!,
+      SUCCEEDED: reached[4]! - failed,
+      FAILED: failed,
+    };
+    return { counts, status: arrayParentStatus(counts), startedAt: index.firstRunning <= t ? index.firstRunning : undefined, stoppedAt: Number.isFinite(index.lastStop) ? index.lastStop : undefined };
   }
 
   /** `job`'s status at `t`: its life's, or for an array parent with children, theirs (batchSemantics `arrayParentStatus`). */
