@@ -173,6 +173,29 @@ describe("the model's other parts", () => {
     expect(await outcomes()).toEqual(["ok", 429, 429]);
   });
 
+  it("counts an array parent's children in the state each child's life gives at that time (its index agrees with the children, moved ones too)", () => {
+    const m = new BatchModel({ clock: new FakeClock(0) });
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const at = () => Math.floor(random() * 100);
+    const lives = Array.from({ length: 500 }, () => {
+      const times = [at(), at(), at(), at(), at()].sort((a, b) => a - b);
+      const keep = () => random() < 0.8;
+      return { ...(keep() ? { pending: times[0] } : {}), ...(keep() ? { runnable: times[1] } : {}), ...(keep() ? { starting: times[2] } : {}), ...(keep() ? { running: times[3] } : {}), ...(keep() ? { stopped: times[4], failed: random() < 0.3 } : {}) };
+    });
+    const parent = m.add({ jobId: "p", jobName: "p", jobQueue: Q, status: "PENDING", createdAt: 0 });
+    m.addChildren(parent, { lives, createdAt: () => 0 });
+    const byHand = (t: number) => {
+      const counts: Record<string, number> = { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 0 };
+      for (let i = 0; i < lives.length; i++) counts[m.statusOf(m.childOf(parent, i), t)]!++;
+      return counts;
+    };
+    for (const t of [-1, 0, 13, 50, 99, 100]) expect(m.detailOf(parent, t).arrayProperties!.statusSummary).toEqual(byHand(t));
+    m.move(m.childOf(parent, 3), "FAILED", { at: 10 });
+    m.move(m.childOf(parent, 4), "RUNNING", { at: 10 });
+    for (const t of [10, 60]) expect(m.detailOf(parent, t).arrayProperties!.statusSummary).toEqual(byHand(t));
+  });
+
   it("builds lazy jobs only when a call needs them: a ListJobs whose name filter may match them, or anything else", async () => {
     const { model: m } = model();
     const built: string[] = [];
