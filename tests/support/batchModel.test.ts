@@ -66,6 +66,19 @@ describe("ListJobs' filters, as the ListJobs API reference documents them", () =
   });
 });
 
+describe("ListJobs by name, of jobs SubmitJob created", () => {
+  it("case-insensitive, prefix with a trailing '*', newest first", async () => {
+    const { clock } = model();
+    for (const jobName of ["Run1-a", "run1-b", "run2-a"]) {
+      await batch.send(new SubmitJobCommand({ jobName, jobQueue: "q", jobDefinition: "d" }));
+      clock.advance(1);
+    }
+    const names = async (value: string) => (await list({ jobQueue: "q", filters: [{ name: "JOB_NAME", values: [value] }] })).map((j) => j.jobName);
+    expect(await names("run1*")).toEqual(["run1-b", "Run1-a"]);
+    expect(await names("RUN1-B")).toEqual(["run1-b"]);
+  });
+});
+
 describe("the model's listing: pages, lag, retention", () => {
   it("pages of at most 100 with a nextToken, the last without", async () => {
     const { model: m } = model();
