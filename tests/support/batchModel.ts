@@ -35,6 +35,7 @@ import {
   LISTED_WITHOUT_STATUS,
   listFilterMatches,
   listPage,
+  newestFirst,
   SIGKILL_AFTER_MS,
   terminatesRunning,
   tooManyRequests,
@@ -804,8 +805,8 @@ export class BatchModel {
       for (const job of this.store.values()) {
         if (sameQueue(job.jobQueue, input.jobQueue!) && matches(job) && this.listed(job, t, call)) rows.push(job);
       }
-      // Newest first; of jobs created in the same ms, the one added last.
-      rows.reverse().sort((a, b) => b.createdAt - a.createdAt);
+      // Of jobs created in the same ms, the one added last first.
+      rows = newestFirst(rows.reverse());
     }
     const page = listPage(rows, input.nextToken, input.maxResults ?? 100);
     return { jobSummaryList: page.items.map((j) => this.summaryOf(j, t)), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };

@@ -8,7 +8,7 @@
  * (https://docs.aws.amazon.com/batch/latest/userguide/array_jobs.html) and *Job dependencies*, and ECS's
  * StopTask API reference for the SIGKILL that follows SIGTERM.
  */
-import { BatchServiceException, type JobStatus, type KeyValuesPair, type ListJobsCommandInput } from "@aws-sdk/client-batch";
+import { BatchServiceException, type JobStatus, type KeyValuesPair } from "@aws-sdk/client-batch";
 import { DESCRIBE_JOBS_BATCH } from "../../batch/calls";
 
 /**
@@ -80,9 +80,6 @@ export function listFilterMatches(
       throw batchClientError(`Invalid filter name: ${filter.name}`);
   }
 }
-
-/** The `JOB_NAME` filter value of a ListJobs request, if it has one. */
-export const jobNameFilterOf = (input: ListJobsCommandInput): string | undefined => input.filters?.find((f) => f.name === "JOB_NAME")?.values?.[0];
 
 /**
  * ListJobs' page (ListJobs API reference, `maxResults`): "When --job-status is used, Batch returns up to
