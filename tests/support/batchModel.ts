@@ -63,7 +63,7 @@ export interface Life {
 
 /** One attempt of a job: DescribeJobs lists it in `attempts` once it ended; the latest started one is the job's `container`. */
 export interface Attempt {
-  /** When it reached RUNNING: its container, and its log stream, exist from then on. */
+  /** When it started (Batch: RUNNING; the demo account's tasks: STARTING): its log stream exists from then on. */
   startedAt: number;
   stoppedAt?: number;
   exitCode?: number;
