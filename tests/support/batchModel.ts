@@ -31,7 +31,7 @@ import {
   batchClientError,
   cancellable,
   DESCRIBE_JOBS_MAX,
-  jobNameFilterMatches,
+  jobNameFilter,
   LISTED_WITHOUT_STATUS,
   listFilterMatches,
   listPage,
@@ -800,10 +800,11 @@ export class BatchModel {
       this.build((names) => name === undefined || names.some((n) => (name.endsWith("*") ? n.startsWith(name.slice(0, -1)) || name.slice(0, -1).startsWith(n) : name.startsWith(n))));
       rows = [];
       // A job's `status` is read (as of now) only by the filters that need it.
-      const value = String(filter?.values?.[0] ?? "");
-      const matches = filter?.name === "JOB_NAME" ? (job: ModelJob) => jobNameFilterMatches(value, job.jobName) : (job: ModelJob) => listFilterMatches(filter, input.jobStatus, job);
+      const byName = filter?.name === "JOB_NAME" ? jobNameFilter(String(filter.values?.[0] ?? "")) : undefined;
+      const matches = byName ? (job: ModelJob) => byName(job.jobName) : (job: ModelJob) => listFilterMatches(filter, input.jobStatus, job);
+      const onQueue = sameQueue(input.jobQueue!);
       for (const job of this.store.values()) {
-        if (sameQueue(job.jobQueue, input.jobQueue!) && matches(job) && this.listed(job, t, call)) rows.push(job);
+        if (onQueue(job.jobQueue) && matches(job) && this.listed(job, t, call)) rows.push(job);
       }
       // Of jobs created in the same ms, the one added last first.
       rows = newestFirst(rows.reverse());
@@ -874,10 +875,15 @@ export class BatchModel {
 }
 
 /** A queue named by ARN or by name is the same queue. */
-function sameQueue(a: string, b: string): boolean {
-  if (a === b) return true;
+function sameQueue(wanted: string): (queue: string) => boolean {
   const name = (q: string) => (q.startsWith("arn:") ? q.slice(q.indexOf(":job-queue/") + ":job-queue/".length) : q);
-  return name(a) === name(b);
+  const names = new Map<string, boolean>();
+  return (queue) => {
+    if (queue === wanted) return true;
+    let same = names.get(queue);
+    if (same === undefined) names.set(queue, (same = name(queue) === name(wanted)));
+    return same;
+  };
 }
 
 // ---- adapters ---------------------------------------------------------------------------------------------

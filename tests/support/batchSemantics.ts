@@ -18,9 +18,15 @@ import { DESCRIBE_JOBS_BATCH } from "../../batch/calls";
  * test1, and test1* matches both test1 and Test10."
  */
 export function jobNameFilterMatches(value: string, jobName: string): boolean {
-  const name = jobName.toLowerCase();
+  return jobNameFilter(value)(jobName);
+}
+
+/** {@link jobNameFilterMatches} for one value and many names. */
+export function jobNameFilter(value: string): (jobName: string) => boolean {
   const wanted = value.toLowerCase();
-  return wanted.endsWith("*") ? name.startsWith(wanted.slice(0, -1)) : name === wanted;
+  if (!wanted.endsWith("*")) return (jobName) => jobName.length === wanted.length && jobName.toLowerCase() === wanted;
+  const prefix = wanted.slice(0, -1);
+  return (jobName) => jobName.length >= prefix.length && jobName.slice(0, prefix.length).toLowerCase() === prefix;
 }
 
 /**
