@@ -17,7 +17,8 @@ import { submitPlan } from "../jobs/submitter";
 import { planWorkflow } from "../workflow/planner";
 import { DEFAULT_WORKFLOW } from "../workflow/spec";
 import { memoryIdempotency } from "../tests/support/memoryIdempotency";
-import { BatchStub, VirtualClock } from "./sim";
+import { BatchStub } from "./sim";
+import { FakeClock } from "../tests/support/clock";
 
 /** The model's inputs. */
 export interface BurstParams {
@@ -160,7 +161,7 @@ const objectEvent = (i: number) => ({
 
 /** Runs the container-mode design (trigger submits a start job; the start job plans and submits the DAG). */
 export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silentLogger): Promise<BurstResult> {
-  const clock = new VirtualClock();
+  const clock = new FakeClock();
   const batch = new BatchStub(clock, { submitJobsPerSecond: p.submitJobsPerSecond, latencyMs: p.batchLatencyMs });
   const compute = new Compute(p.computeVcpus);
   let seed = p.seed;
@@ -190,7 +191,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     if (!dagsInPlace.has(runId)) {
       dagsInPlace.add(runId);
       result.dagsSubmitted++;
-      result.lastDagSubmittedSeconds = Math.max(result.lastDagSubmittedSeconds, clock.now / 1000);
+      result.lastDagSubmittedSeconds = Math.max(result.lastDagSubmittedSeconds, clock.now() / 1000);
     }
     return plan;
   };
@@ -199,10 +200,10 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
   const startJob = async (request: SubmitJobCommandInput) => {
     const env = Object.fromEntries((request.containerOverrides?.environment ?? []).map((e) => [e.name!, e.value!]));
     await compute.take("high");
-    const began = clock.now;
+    const began = clock.now();
     await clock.sleep(p.startJobStartupSeconds * 1000);
     const plan = await submitDag(env[START_JOB_ENV.runId]!, { bucket: BUCKET, key: env[START_JOB_ENV.key]!, sizeBytes: Number(env[START_JOB_ENV.size]) });
-    result.startJobVcpuSeconds += ((clock.now - began) / 1000) * p.startJobVcpus;
+    result.startJobVcpuSeconds += ((clock.now() - began) / 1000) * p.startJobVcpus;
     compute.give();
     // The default DAG: prepare, then its 3 tasks, then merge, each task 1 vCPU for processTaskSeconds.
     for (const tasks of plan.jobs.map((j) => j.taskCount)) {
@@ -254,10 +255,10 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
   let inFlight = 0;
   const deliver = async (i: number) => {
     await clock.sleep((i * p.arrivalSeconds * 1000) / p.uploads);
-    const arrived = clock.now;
+    const arrived = clock.now();
     let throttleWait = THROTTLE_RETRY_FIRST_MS;
     for (let attempt = 0; ; ) {
-      if (clock.now - arrived > p.maxEventAgeSeconds * 1000) return void result.deadLettered.tooOld++;
+      if (clock.now() - arrived > p.maxEventAgeSeconds * 1000) return void result.deadLettered.tooOld++;
       if (inFlight >= p.reservedConcurrency) {
         result.invocations.throttledDeliveries++;
         await clock.sleep(throttleWait);
@@ -311,7 +312,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       for (const message of batch) message.receives++;
       result.invocations.total++;
       result.invocations.peakConcurrent = Math.max(result.invocations.peakConcurrent, ++inFlight);
-      const received = clock.now;
+      const received = clock.now();
       await clock.sleep(p.invocationOverheadMs);
       const budget = invocationBudget();
       const failed: typeof batch = [];
@@ -330,7 +331,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
         if (message.receives >= p.queueMaxReceiveCount) {
           result.deadLettered.retriesExhausted++;
           settledMessages++;
-        } else void clock.sleep(p.queueVisibilityTimeoutSeconds * 1000 - (clock.now - received)).then(() => enqueue(message));
+        } else void clock.sleep(p.queueVisibilityTimeoutSeconds * 1000 - (clock.now() - received)).then(() => enqueue(message));
       }
     }
     wakeAll();

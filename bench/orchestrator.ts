@@ -11,7 +11,8 @@ import { planWorkflow, type PlanContext } from "../workflow/planner";
 import { defaultWorkflow } from "../workflow/spec";
 import { isThrottlingError } from "../batch/calls";
 import { submitPlan } from "../jobs/submitter";
-import { BatchStub, VirtualClock } from "./sim";
+import { BatchStub } from "./sim";
+import { FakeClock } from "../tests/support/clock";
 
 const WIDTHS = [10, 10_000, 1_000_000];
 const MAX_DEPS = 20;
@@ -62,7 +63,7 @@ async function planned(width: number): Promise<Row> {
   const planningMs = performance.now() - t0;
   heap.sample(true);
 
-  const clock = new VirtualClock();
+  const clock = new FakeClock();
   const stub = new BatchStub(clock);
   const send = stub.client.send.bind(stub.client);
   const client = { send: ((command: never) => (heap.sample(), send(command))) as typeof send };
@@ -70,7 +71,7 @@ async function planned(width: number): Promise<Row> {
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   await clock.run(() => submitPlan(plan, { batch: client, sleep: clock.sleep, random, concurrency: 4 }));
   heap.sample(true);
-  return { width, strategy: "array+barriers", calls: stub.submitJobCalls, throttled: stub.throttled, simulatedMs: clock.now, planningMs, peakHeapMiB: heap.peak / 2 ** 20 };
+  return { width, strategy: "array+barriers", calls: stub.submitJobCalls, throttled: stub.throttled, simulatedMs: clock.now(), planningMs, peakHeapMiB: heap.peak / 2 ** 20 };
 }
 
 /**
@@ -125,7 +126,7 @@ async function naive(width: number): Promise<Row> {
   collectGarbage();
   const heap = new HeapMeter();
   heap.sample(true);
-  const clock = new VirtualClock();
+  const clock = new FakeClock();
   const stub = new BatchStub(clock);
   const ctx = context(width);
   await clock.run(async () => {
@@ -154,7 +155,7 @@ async function naive(width: number): Promise<Row> {
   });
   heap.sample(true);
   if (generated !== stub.accepted) throw new Error(`naive run submitted ${stub.accepted} of ${generated} jobs`);
-  return { width, strategy: "naive 1 job/task", calls: stub.submitJobCalls, throttled: stub.throttled, simulatedMs: clock.now, planningMs, peakHeapMiB: heap.peak / 2 ** 20 };
+  return { width, strategy: "naive 1 job/task", calls: stub.submitJobCalls, throttled: stub.throttled, simulatedMs: clock.now(), planningMs, peakHeapMiB: heap.peak / 2 ** 20 };
 }
 
 function duration(ms: number): string {

@@ -1,31 +1,30 @@
 /**
- * A Batch account with realistic runs of the dev stack ({@link OUTPUTS}) behind aws-sdk-client-mock, for
- * the CLI's tests and the README's screens. Every job's life is fixed in time relative to the account's
- * epoch (the fake clock when it was made) and shown as of the clock at each call, so a `watch` whose
- * sleeps move the clock sees a run progress, and every output is the same on every machine.
+ * A Batch account with realistic runs of the dev stack ({@link OUTPUTS}), for the CLI's tests and the
+ * README's screens: the Batch model (tests/support/batchModel.ts) behind aws-sdk-client-mock, on the test
+ * context's clock, with the demo's timeline. Every job's life is fixed in time relative to the account's
+ * epoch (the fake clock when it was made) and shown as of the clock at each call, so a `watch` whose sleeps
+ * move the clock sees a run progress, and every output is the same on every machine.
  *
  * Runs are planned by the orchestrator's own planner (real names, environments, array sizes) and then
  * scheduled: a step starts 3 s after its dependencies stopped, its tasks run on `slots` parallel slots
- * (array children in index order), a failed dependency fails its dependents ("Dependent Job failed").
- * What Batch does that the CLI must cope with, as documented (ListJobs and DescribeJobs API references):
- * one filter per ListJobs call, and with it `jobStatus` ignored and every status returned newest first;
- * `JOB_NAME` values case-insensitive, prefix matches only with a trailing `*`; array children listed only
- * by `arrayJobId`, one `jobStatus` at a time (RUNNING without one); pages of at most 100 with an opaque
- * `nextToken`; DescribeJobs refuses more than 100 ids; an array parent stays PENDING while its children
- * run (*Array jobs*); ListJobs is eventually consistent (a new job is listed `listLagMs` after it is
- * created); finished jobs drop out after `retentionMs` (AWS documents no period: worst case a day); and,
- * when `callsPerSecond` is set, TooManyRequestsException past that rate (DescribeJobs shares it with SubmitJob).
+ * (array children in index order), a failed dependency fails its dependents ("Dependent Job failed"). A
+ * run is planned and scheduled only when a call first needs it (a ListJobs by a name of the run, or any
+ * other call): a test that never reaches Batch, or reads one run, does not pay for the 100,000 tasks of
+ * another. What Batch does that the CLI must cope with is the model's (ListJobs' one filter, pages of 100,
+ * children by status, DescribeJobs' 100 ids, parents PENDING while children run); the demo's choices: a
+ * new job is listed `listLagMs` (3 s) after it is created, finished jobs drop out after `retentionMs` (a
+ * day), and with `callsPerSecond` set, ListJobs and DescribeJobs share that rate.
  */
 import { createHash } from "node:crypto";
-import { BatchClient, DescribeJobsCommand, ListJobsCommand, type JobDetail, type JobStatus, type JobSummary, type KeyValuePair, type ListJobsCommandInput } from "@aws-sdk/client-batch";
+import { BatchClient, type KeyValuePair } from "@aws-sdk/client-batch";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach } from "vitest";
-import { inputEnvironment } from "../../contract";
+import { inputEnvironment, runJobNamePrefix, startJobNamePrefix } from "../../contract";
 import { computeRunId, startJobName } from "../../contract/run";
 import { planWorkflow } from "../../workflow/planner";
 import { parseWorkflowSpec, type WorkflowSpec } from "../../workflow/spec";
 import { colors } from "../../cli/app/context";
-import { batchClientError, DESCRIBE_JOBS_MAX, jobNameFilterMatches, LIST_JOBS_PAGE, newestFirst, tooManyRequests } from "../support/batchSemantics";
+import { type Attempt, BatchModel, type Life, mockBatchModel, type ModelJob } from "../support/batchModel";
 import { cliContext, OUTPUTS, type TestContextOptions } from "./support";
 
 const S = 1_000;
@@ -75,63 +74,139 @@ export interface DemoRunSpec {
  */
 export type DemoRuns = { inProgress: string; succeeded: string; failed: string };
 
-/** One task's life (absolute ms): schedulable from `runnable` (Infinity: never), then STARTING, RUNNING, stopped. */
-type Life = { runnable: number; starting?: number; running?: number; stopped: number; failure?: DemoFailure };
-
-/** A job: `tasks` holds a plain job's one life or each array child's; `earlierExits`: a retried start job's earlier attempts. */
-type DemoJob = { jobId: string; jobName: string; jobQueue: string; jobDefinition: string; environment: KeyValuePair[]; dependsOn: string[]; createdAt: number; arraySize?: number; tasks: Life[]; earlierExits?: number[] };
-
 const uuid = (seed: string) => createHash("sha256").update(seed).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, "$1-$2-$3-$4-$5");
-const clientError = (message: string) => batchClientError(message);
 /** 45 s to 75 s, spread deterministically over tasks. */
 const defaultTaskMs = (n: number) => 45 * S + Math.round((((Math.imul(n + 1, 2654435761) >>> 0) % 1000) / 1000) * 30 * S);
 
-/** What Batch shows of one task at time `t`. */
-function statusAt(life: Life, createdAt: number, t: number): JobStatus {
-  if (t < createdAt + S) return "SUBMITTED";
-  if (t >= life.stopped) return life.failure ? "FAILED" : "SUCCEEDED";
-  if (life.running !== undefined && t >= life.running) return "RUNNING";
-  if (life.starting !== undefined && t >= life.starting) return "STARTING";
-  return t >= life.runnable ? "RUNNABLE" : "PENDING";
+/**
+ * A task's life in the model: a job is SUBMITTED for its first second (an array child never is: it is
+ * PENDING from its spawn), PENDING until schedulable (`runnable`: Infinity, never), then STARTING, RUNNING
+ * and stopped, with its failure's reason or "Essential container in task exited". One object shape for all,
+ * without spreads: the 100,000 tasks of a run are made in a few milliseconds.
+ */
+function lifeOf(runnable: number, starting: number | undefined, running: number | undefined, stopped: number, failure: DemoFailure | undefined, pending = -Infinity): Life {
+  return {
+    pending,
+    runnable: runnable === Infinity ? undefined : runnable,
+    starting,
+    running,
+    stopped,
+    failed: failure !== undefined,
+    reason: failure?.reason ?? "Essential container in task exited",
+  };
 }
 
 /** The stateful account; {@link installDemoAccount} builds one with the standard runs. */
 export class DemoAccount {
   readonly mock = mockClient(BatchClient);
-  private readonly jobs: DemoJob[] = [];
-  /** Every call received: command, input and the fake time it came at. */
-  readonly calls: { command: "ListJobs" | "DescribeJobs"; input: object; at: number }[] = [];
-  listLagMs = 3 * S;
-  retentionMs = 24 * H;
-  callsPerSecond = Infinity;
-  private readonly perSecond = new Map<number, number>();
-  /** Errors the next calls of a command answer with, one per call (a 5xx, a reset connection…). */
-  readonly faults: Record<"ListJobs" | "DescribeJobs", Error[]> = { ListJobs: [], DescribeJobs: [] };
+  readonly model: BatchModel;
+  /** Tasks that failed (their reason, exit code and attempts), by job or by child id, and a retried start job's earlier exit codes. */
+  private readonly failures = new WeakMap<ModelJob, DemoFailure>();
+  private readonly childFailures = new Map<string, DemoFailure>();
+  private readonly earlierExits = new WeakMap<ModelJob, number[]>();
 
   constructor(readonly epoch: number, readonly clock: () => number) {
-    this.mock.on(ListJobsCommand).callsFake((input: ListJobsCommandInput) => this.list(input));
-    this.mock.on(DescribeJobsCommand).callsFake((input: { jobs?: string[] }) => this.describe(input.jobs ?? []));
+    this.model = mockBatchModel(
+      this.mock,
+      new BatchModel({ clock: { now: clock }, listLagMs: 3 * S, retentionMs: 24 * H, recordCalls: true, attemptsOf: (job) => this.attemptsOf(job) }),
+    );
   }
 
-  /** Adds a run; resolves to its run id (the trigger's: a hash of bucket, key and version). */
+  /** Every call received: command, input and the fake time it came at. */
+  get calls() {
+    return this.model.calls;
+  }
+
+  /** Batch calls received since `from` (an index into {@link calls}), by command. */
+  countSince(from = 0) {
+    return this.model.countSince(from);
+  }
+
+  get listLagMs(): number {
+    return this.model.listLagMs;
+  }
+  set listLagMs(ms: number) {
+    this.model.listLagMs = ms;
+  }
+
+  get retentionMs(): number {
+    return this.model.retentionMs;
+  }
+  set retentionMs(ms: number) {
+    this.model.retentionMs = ms;
+  }
+
+  /** ListJobs and DescribeJobs past this many calls a second answer TooManyRequestsException. */
+  set callsPerSecond(perSecond: number) {
+    this.model.throttle = { perSecond, operations: ["ListJobs", "DescribeJobs"] };
+  }
+
+  /**
+   * A task's attempts, once it ran: a retried start job's earlier ones, then one per try (3 for a failed
+   * task unless it says), each ending with the task's exit code; its one log stream exists from STARTING.
+   */
+  private attemptsOf(job: ModelJob): Attempt[] {
+    const life = job.life;
+    if (life.running === undefined) return [];
+    const failure = job.parent ? this.childFailures.get(job.jobId) : this.failures.get(job);
+    const exitCode = failure ? failure.exitCode : 0;
+    const tries = [...(this.earlierExits.get(job) ?? []), ...Array<number | undefined>(failure ? (failure.attempts ?? 3) : 1).fill(exitCode)];
+    const logStreamName = `${(job.parent ?? job).jobDefinition!.split("/")[1]!.split(":")[0]}/default/${uuid(job.jobId).replace(/-/g, "")}`;
+    return tries.map((code, k) => ({
+      startedAt: life.starting!,
+      stoppedAt: life.stopped,
+      ...(code !== undefined ? { exitCode: code } : {}),
+      logStreamName,
+      statusReason: k < tries.length - 1 ? "Essential container in task exited" : life.reason,
+    }));
+  }
+
+  /**
+   * A plain job (one life: its `pending` is set here), or an array parent and its children (one life
+   * each, spawned when the first is schedulable); `failures` by task index.
+   */
+  private addJob(job: { jobId: string; jobName: string; jobQueue: string; jobDefinition: string; environment: KeyValuePair[]; dependsOn: string[]; createdAt: number; arraySize?: number; lives: Life[]; failures?: Map<number, DemoFailure> }): ModelJob {
+    const { lives, failures, arraySize, environment, dependsOn, ...rest } = job;
+    const array = arraySize !== undefined;
+    const life = array ? { pending: job.createdAt + S } : { ...lives[0]!, pending: job.createdAt + S };
+    const added = this.model.add({ ...rest, life, container: { environment }, dependsOn: dependsOn.map((jobId) => ({ jobId })) });
+    if (!array) {
+      if (failures?.has(0)) this.failures.set(added, failures.get(0)!);
+      return added;
+    }
+    added.arraySize = arraySize;
+    this.model.addChildren(added, { lives, createdAt: (i) => (lives[i]!.runnable ?? Infinity) - S }, (lives[0]!.runnable ?? Infinity) - S);
+    for (const [i, failure] of failures ?? []) this.childFailures.set(`${added.jobId}:${i}`, failure);
+    return added;
+  }
+
+  /** Adds a run, planned and scheduled when a call first needs it; resolves to its run id (the trigger's: a hash of bucket, key and version). */
   async addRun(spec: DemoRunSpec): Promise<string> {
     const input = { bucket: OUTPUTS.inputBucketName, key: spec.key, sizeBytes: spec.sizeBytes, ...(spec.versionId ? { versionId: spec.versionId } : {}) };
     const runId = await computeRunId(input);
+    this.model.lazy([startJobNamePrefix(runId), runJobNamePrefix(runId)], () => this.build(spec, runId, input));
+    return runId;
+  }
+
+  private build(spec: DemoRunSpec, runId: string, input: { bucket: string; key: string; sizeBytes: number; versionId?: string }): void {
     const at = this.epoch + spec.at;
     const attempts = spec.earlierAttemptJobs ? 2 : 1;
     const submitted = at + (attempts === 2 ? 50 * S : 28 * S);
     const plan = planWorkflow(spec.workflow ?? DEMO_WORKFLOW, { runId, input, jobDefinitions: OUTPUTS.jobDefinitionNames, jobQueue: OUTPUTS.processQueueArn, stack: "batch-pipeline-dev-628b23" });
     const startEnd = spec.startFails ? at + 35 * S : submitted + plan.jobs.length * 150 + 4 * S;
-    const owner = this.jobs.length;
+    let owner: ModelJob | undefined;
     for (let n = 0; n < (spec.startJobs ?? 1); n++) {
       const lag = n * 4 * S;
       const [runnable, starting, running] = [2, 8, n === 0 && attempts === 2 ? 40 : 20].map((sec) => at + lag + sec * S);
-      const tasks: Life[] = [{ runnable, starting, running, stopped: n === 0 ? startEnd : at + lag + 26 * S, ...(n === 0 && spec.startFails ? { failure: spec.startFails } : {}) }];
+      const failure = n === 0 ? spec.startFails : undefined;
+      const lives = [lifeOf(runnable!, starting, running, n === 0 ? startEnd : at + lag + 26 * S, failure)];
       const environment = inputEnvironment({ ...input, eTag: "9b2cf535f27731c974343645a3985328" }, runId);
       const jobDefinition = `${ARN}:job-definition/${OUTPUTS.startJobDefinitionName}:3`;
-      this.jobs.push({ jobId: uuid(`${runId} start ${n}`), jobName: startJobName(spec.key, runId), jobQueue: OUTPUTS.startQueueArn, jobDefinition, environment, dependsOn: [], createdAt: at + lag, tasks, ...(n === 0 && attempts === 2 ? { earlierExits: [3] } : {}) });
+      const start = this.addJob({ jobId: uuid(`${runId} start ${n}`), jobName: startJobName(spec.key, runId), jobQueue: OUTPUTS.startQueueArn, jobDefinition, environment, dependsOn: [], createdAt: at + lag, lives, ...(failure ? { failures: new Map([[0, failure]]) } : {}) });
+      if (n === 0 && attempts === 2) this.earlierExits.set(start, [3]);
+      owner ??= start;
     }
-    if (spec.startFails) return runId;
+    if (spec.startFails) return;
     const stopped = new Map<string, { at: number; failed: boolean }>();
     const earlier = spec.earlierAttemptJobs ?? 0;
     const slotsOf = new Map<string, { free: number[]; next: number }>();
@@ -140,15 +215,20 @@ export class DemoAccount {
       const base = { jobName: job.request.jobName, jobQueue: OUTPUTS.processQueueArn, jobDefinition: `${ARN}:job-definition/${job.request.jobDefinition}:1`, environment: env, arraySize: job.request.arrayProperties?.size };
       if (k < earlier) {
         const failure = { reason: `pipeline-orchestrator: run ${runId} attempt 1: submission failed after ${earlier} of ${plan.jobs.length} jobs`, attempts: 0 };
-        this.jobs.push({ ...base, jobId: uuid(`${runId} ${job.id} attempt 1`), dependsOn: [], createdAt: at + 22 * S + k * 150, tasks: [{ runnable: Infinity, stopped: at + 26 * S, failure }] });
+        this.addJob({ ...base, jobId: uuid(`${runId} ${job.id} attempt 1`), dependsOn: [], createdAt: at + 22 * S + k * 150, lives: [lifeOf(Infinity, undefined, undefined, at + 26 * S, failure)], failures: new Map([[0, failure]]) });
       }
       const createdAt = submitted + k * 150;
       const deps = job.dependsOn.map((d) => stopped.get(d.id)!);
       const ready = Math.max(createdAt + 2 * S, ...deps.map((d) => d.at)) + 3 * S;
       const timing = spec.timing?.[job.step] ?? {};
-      const tasks: Life[] = [];
+      const lives: Life[] = [];
+      const failures = new Map<number, DemoFailure>();
       if (deps.some((d) => d.failed)) {
-        for (let i = 0; i < job.taskCount; i++) tasks.push({ runnable: Infinity, stopped: ready - S, failure: { reason: "Dependent Job failed", attempts: 0 } });
+        const failure = { reason: "Dependent Job failed", attempts: 0 };
+        for (let i = 0; i < job.taskCount; i++) {
+          lives.push(lifeOf(Infinity, undefined, undefined, ready - S, failure));
+          failures.set(i, failure);
+        }
       } else {
         // The step's tasks share its slots (array jobs of one step run side by side), taken in task order.
         const pool = `${job.step}/${job.kind}`;
@@ -160,136 +240,24 @@ export class DemoAccount {
           const starting = Math.max(slots.free[slot]!, ready + S) + 4 * S;
           const failure = timing.fail?.[n];
           const ms = (timing.taskMs ?? defaultTaskMs)(n) * (failure ? (failure.attempts ?? 3) : 1);
-          tasks.push({ runnable: ready + S, starting, running: starting + 15 * S, stopped: starting + 15 * S + ms, ...(failure ? { failure } : {}) });
+          lives.push(lifeOf(ready + S, starting, starting + 15 * S, starting + 15 * S + ms, failure));
+          if (failure) failures.set(i, failure);
           slots.free[slot] = starting + 15 * S + ms;
         }
       }
-      const end = Math.max(...tasks.map((t) => t.stopped));
-      stopped.set(job.id, { at: end, failed: tasks.some((t) => t.failure) });
-      this.jobs.push({ ...base, jobId: uuid(`${runId} ${job.id}`), dependsOn: job.dependsOn.map((d) => uuid(`${runId} ${d.id}`)), createdAt, tasks });
+      let end = -Infinity;
+      for (const life of lives) end = Math.max(end, life.stopped!);
+      stopped.set(job.id, { at: end, failed: failures.size > 0 });
+      this.addJob({ ...base, jobId: uuid(`${runId} ${job.id}`), dependsOn: job.dependsOn.map((d) => uuid(`${runId} ${d.id}`)), createdAt, lives, failures });
     });
     if (spec.wait) {
+      // The owner waits for the DAG: it stops 20 s after its last job, FAILED (exit 1) if a job failed.
       const ends = [...stopped.values()];
       const failed = ends.some((e) => e.failed);
-      const start = this.jobs[owner]!;
-      start.tasks = [{ ...start.tasks[0]!, stopped: Math.max(...ends.map((e) => e.at)) + 20 * S, ...(failed ? { failure: { reason: "Essential container in task exited", exitCode: 1, attempts: 1 } } : {}) }];
+      const failure = { reason: "Essential container in task exited", exitCode: 1, attempts: 1 };
+      this.model.setLife(owner!, { ...owner!.life, stopped: Math.max(...ends.map((e) => e.at)) + 20 * S, ...(failed ? { failed: true, reason: failure.reason } : {}) });
+      if (failed) this.failures.set(owner!, failure);
     }
-    return runId;
-  }
-
-  private visible(job: DemoJob, t: number, listing: boolean): boolean {
-    const end = Math.max(...job.tasks.map((l) => l.stopped));
-    return t >= job.createdAt + (listing ? this.listLagMs : 0) && !(t >= end && end < t - this.retentionMs);
-  }
-
-  private spawned = (job: DemoJob, t: number) => job.arraySize !== undefined && t >= job.tasks[0]!.runnable - S;
-
-  private parentStatus(job: DemoJob, t: number): JobStatus {
-    if (job.arraySize === undefined) return statusAt(job.tasks[0]!, job.createdAt, t);
-    if (t < job.createdAt + S) return "SUBMITTED";
-    if (job.tasks.every((l) => t >= l.stopped)) return job.tasks.some((l) => l.failure) ? "FAILED" : "SUCCEEDED";
-    return "PENDING";
-  }
-
-  /** A job (or one array child, `index`) as DescribeJobs shows it at `t`. */
-  private detail(job: DemoJob, t: number, index?: number): JobDetail {
-    const child = index !== undefined;
-    const life = child ? job.tasks[index]! : job.tasks[0]!;
-    const status = child ? statusAt(life, -Infinity, t) : this.parentStatus(job, t);
-    const jobId = child ? `${job.jobId}:${index}` : job.jobId;
-    const done = status === "SUCCEEDED" || status === "FAILED";
-    const array = job.arraySize !== undefined && !child;
-    const lives = array ? job.tasks : [life];
-    const started = lives.map((l) => l.running).filter((r): r is number => r !== undefined && r <= t);
-    const logStreamName = life.starting !== undefined && t >= life.starting && !array ? `${job.jobDefinition.split("/")[1]!.split(":")[0]}/default/${uuid(jobId).replace(/-/g, "")}` : undefined;
-    const exitCode = done && !array && life.running !== undefined ? (life.failure ? life.failure.exitCode : 0) : undefined;
-    const reason = !done ? undefined : array ? (status === "FAILED" ? "Array Child Job failed" : undefined) : (life.failure?.reason ?? "Essential container in task exited");
-    const tries = !done || array ? [] : life.running === undefined ? [] : [...(job.earlierExits ?? []), ...Array<number | undefined>(life.failure ? (life.failure.attempts ?? 3) : 1).fill(exitCode)];
-    const summary: Partial<Record<JobStatus, number>> = {};
-    if (array && this.spawned(job, t)) for (const l of job.tasks) {
-      const s = statusAt(l, -Infinity, t);
-      summary[s] = (summary[s] ?? 0) + 1;
-    }
-    return {
-      ...{ jobArn: `${ARN}:job/${jobId}`, jobName: job.jobName, jobId, jobQueue: job.jobQueue, status },
-      ...(reason ? { statusReason: reason } : {}),
-      createdAt: child ? life.runnable - S : job.createdAt,
-      startedAt: started.length > 0 ? Math.min(...started) : undefined,
-      ...(done ? { stoppedAt: Math.max(...lives.map((l) => l.stopped)) } : {}),
-      dependsOn: job.dependsOn.map((jobId) => ({ jobId })),
-      jobDefinition: job.jobDefinition,
-      container: { environment: job.environment, ...(exitCode !== undefined ? { exitCode } : {}), ...(logStreamName ? { logStreamName } : {}) },
-      attempts: tries.map((code, k) => ({ container: { ...(code !== undefined ? { exitCode: code } : {}), ...(logStreamName ? { logStreamName } : {}) }, statusReason: k < tries.length - 1 ? "Essential container in task exited" : reason })),
-      ...(array ? { arrayProperties: { size: job.arraySize, ...(this.spawned(job, t) ? { statusSummary: summary } : {}) } } : child ? { arrayProperties: { index } } : {}),
-    };
-  }
-
-  private throttle(command: "ListJobs" | "DescribeJobs"): void {
-    const fault = this.faults[command].shift();
-    if (fault) throw fault;
-    const second = Math.floor(this.clock() / S);
-    const n = (this.perSecond.get(second) ?? 0) + 1;
-    this.perSecond.set(second, n);
-    if (n > this.callsPerSecond) throw tooManyRequests();
-  }
-
-  private list(input: ListJobsCommandInput) {
-    const t = this.clock();
-    this.calls.push({ command: "ListJobs", input, at: t });
-    this.throttle("ListJobs");
-    if ([input.jobQueue, input.arrayJobId, input.multiNodeJobId].filter(Boolean).length !== 1) throw clientError("Exactly one of jobQueue, arrayJobId or multiNodeJobId must be specified");
-    if ((input.filters?.length ?? 0) > 1) throw clientError("Only one filter can be used at a time");
-    let rows: JobSummary[];
-    if (input.arrayJobId) {
-      const job = this.jobs.find((j) => j.jobId === input.arrayJobId && j.arraySize !== undefined && this.visible(j, t, false));
-      const wanted = input.jobStatus ?? "RUNNING";
-      rows = !job || !this.spawned(job, t) ? [] : job.tasks.flatMap((_, i) => (statusAt(job.tasks[i]!, -Infinity, t) === wanted ? [this.summary(this.detail(job, t, i))] : []));
-    } else {
-      const filter = input.filters?.[0];
-      const value = String(filter?.values?.[0] ?? "");
-      const matches = (job: DemoJob) => {
-        if (!filter) return this.parentStatus(job, t) === (input.jobStatus ?? "RUNNING");
-        if (filter.name === "JOB_NAME") return jobNameFilterMatches(value, job.jobName);
-        if (filter.name === "AFTER_CREATED_AT") return job.createdAt > Number(value);
-        if (filter.name === "BEFORE_CREATED_AT") return job.createdAt < Number(value);
-        throw clientError(`filter ${filter.name} is not supported by this fake`);
-      };
-      rows = newestFirst(this.jobs.filter((j) => j.jobQueue === input.jobQueue && this.visible(j, t, true) && matches(j)))
-        .map((j) => this.summary(this.detail(j, t)));
-    }
-    const query = JSON.stringify({ ...input, nextToken: undefined, maxResults: undefined });
-    const token = input.nextToken ? (JSON.parse(Buffer.from(input.nextToken, "base64url").toString()) as { q: string; o: number }) : { q: query, o: 0 };
-    if (token.q !== query) throw clientError("The nextToken does not belong to this query");
-    const offset = token.o;
-    const size = Math.min(input.maxResults ?? LIST_JOBS_PAGE, LIST_JOBS_PAGE);
-    const next = offset + size < rows.length ? Buffer.from(JSON.stringify({ q: query, o: offset + size })).toString("base64url") : undefined;
-    return { jobSummaryList: rows.slice(offset, offset + size), ...(next ? { nextToken: next } : {}) };
-  }
-
-  private summary(d: JobDetail): JobSummary {
-    const { jobArn, jobId, jobName, createdAt, status, statusReason, startedAt, stoppedAt, jobDefinition, arrayProperties } = d;
-    return { jobArn, jobId, jobName, createdAt, status, statusReason, startedAt, stoppedAt, jobDefinition, ...(arrayProperties ? { arrayProperties } : {}), container: { exitCode: d.container?.exitCode } };
-  }
-
-  private describe(ids: string[]) {
-    const t = this.clock();
-    this.calls.push({ command: "DescribeJobs", input: { jobs: ids }, at: t });
-    this.throttle("DescribeJobs");
-    if (ids.length > DESCRIBE_JOBS_MAX) throw clientError("1 validation error detected: Value at 'jobs' failed to satisfy constraint: Member must have length less than or equal to 100");
-    const jobs: JobDetail[] = [];
-    for (const id of ids) {
-      const [parentId, index] = id.split(":");
-      const job = this.jobs.find((j) => j.jobId === parentId && this.visible(j, t, false));
-      if (job && index === undefined) jobs.push(this.detail(job, t));
-      else if (job && job.arraySize !== undefined && this.spawned(job, t) && Number(index) < job.arraySize) jobs.push(this.detail(job, t, Number(index)));
-    }
-    return { jobs };
-  }
-
-  /** Batch calls received since `from` (an index into {@link calls}), by command. */
-  countSince(from = 0): { ListJobs: number; DescribeJobs: number } {
-    const count = (command: string) => this.calls.slice(from).filter((c) => c.command === command).length;
-    return { ListJobs: count("ListJobs"), DescribeJobs: count("DescribeJobs") };
   }
 }
 

@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import { type AwsClients, type CliContext, colors } from "../../cli/app/context";
 import type { StackOutputs } from "../../cli/stack/outputs";
 import { runCli } from "../../cli/app/program";
+import { FakeClock } from "../support/clock";
 
 /** The repository root: it has Pulumi.yaml, Pulumi.dev.yaml and Pulumi.prod.yaml. */
 export const REPO = resolve(__dirname, "../..");
@@ -61,6 +62,8 @@ export interface TestContextOptions {
 export interface TestContext extends CliContext {
   stdout(): string;
   stderr(): string;
+  /** The context's clock: `now` reads it, `sleep` moves it (tests/support/clock.ts); a Batch model may share it. */
+  clock: FakeClock;
   /** Each `sleep` call's duration. */
   slept: number[];
   /** The questions `confirm` was asked. */
@@ -83,7 +86,7 @@ function sdkClientsForTests(): AwsClients {
 export function cliContext(options: TestContextOptions = {}): TestContext {
   let out = "";
   let err = "";
-  let now = options.now ?? Date.parse("2026-12-01T12:00:00Z");
+  const clock = new FakeClock(options.now ?? Date.parse("2026-12-01T12:00:00Z"));
   const answers = [...(options.answers ?? [])];
   const controller = new AbortController();
   const clients = sdkClientsForTests();
@@ -99,15 +102,15 @@ export function cliContext(options: TestContextOptions = {}): TestContext {
     },
     env: options.env ?? {},
     cwd: options.cwd ?? REPO,
-    now: () => now,
-    slept: [],
+    now: clock.now,
+    clock,
+    slept: clock.slept,
     questions: [],
     pulumiCalls: [],
     controller,
     signal: controller.signal,
     sleep: async (ms) => {
-      ctx.slept.push(ms);
-      now += ms;
+      await clock.sleep(ms);
       if (options.abortAfterSleeps !== undefined && ctx.slept.length >= options.abortAfterSleeps) controller.abort("SIGINT");
     },
     aws: () => clients,

@@ -1,18 +1,22 @@
 /**
  * A tiny AWS-compatible endpoint on 127.0.0.1 for tests that run real SDK clients in another process
  * (AWS_ENDPOINT_URL points here). It speaks just enough of two services:
- * - Batch (REST-JSON): SubmitJob, recording each request; ListJobs on a queue with a JOB_NAME filter
- *   (exact, or a prefix ending in `*`) and DescribeJobs, over the jobs submitted so far (all SUBMITTED)
- *   and those a test added with `addJob` (e.g. the start job the orchestrator runs as); TerminateJob,
- *   which makes a job FAILED with the reason given. SubmitJob can be made to fail with HTTP 429, or with
- *   HTTP 500 after creating the job (SubmitJob has no client token, so a real Batch can do that), or with
- *   HTTP 400 ClientException (not retried);
+ * - Batch (REST-JSON): the Batch model (tests/support/batchModel.ts) through its HTTP adapter, on a clock
+ *   that stands at 2026-12-01T12:00:00Z: SubmitJob (each request that created a job recorded), ListJobs,
+ *   DescribeJobs, TerminateJob and CancelJob as the model answers them, over the jobs submitted so far (all
+ *   SUBMITTED) and those a test added with `addJob` (e.g. the start job the orchestrator runs as).
+ *   SubmitJob can be made to fail with HTTP 429, or with HTTP 500 after creating the job (SubmitJob has no
+ *   client token, so a real Batch can do that), or with HTTP 400 ClientException (not retried);
  * - DynamoDB (JSON 1.0): GetItem, PutItem (with Powertools' "does not exist or expired" condition),
  *   UpdateItem (SET a = :v, …) and DeleteItem on an in-memory table.
  * Any other call answers 400 so a test sees exactly what the code under test tried to do.
  */
+import type { JobStatus } from "@aws-sdk/client-batch";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { answerBatchHttp, BatchModel, type ModelJob } from "../support/batchModel";
+import { batchClientError, serverError, tooManyRequests } from "../support/batchSemantics";
+import { FakeClock } from "../support/clock";
 
 type AttributeValue = { S?: string; N?: string; BOOL?: boolean; NULL?: boolean; M?: Record<string, AttributeValue> };
 type Item = Record<string, AttributeValue>;
@@ -28,7 +32,7 @@ export interface StubJob {
   jobName: string;
   jobQueue: string;
   createdAt: number;
-  status: string;
+  status: JobStatus;
   statusReason?: string;
 }
 
@@ -48,7 +52,9 @@ export interface AwsStub {
   /** The next `n` SubmitJob calls create nothing and answer HTTP 400 ClientException with `message` (not retried). */
   rejectNext(n: number, message: string): void;
   /** Jobs Batch knows, in creation order. */
-  jobs: StubJob[];
+  readonly jobs: ModelJob[];
+  /** Batch behind the endpoint. */
+  batch: BatchModel;
   close(): Promise<void>;
 }
 
@@ -64,11 +70,7 @@ export async function startAwsStub(): Promise<AwsStub> {
   const calls: StubCall[] = [];
   const submitted: any[] = [];
   const table = new Map<string, Item>();
-  let throttle = 0;
-  let failAfterCreate = 0;
-  let reject = { count: 0, message: "" };
-  let jobCounter = 0;
-  const jobs: StubJob[] = [];
+  const batch = new BatchModel({ clock: new FakeClock(Date.parse("2026-12-01T12:00:00Z")) });
 
   const server: Server = createServer(async (req, res) => {
     const text = await readBody(req);
@@ -122,43 +124,13 @@ export async function startAwsStub(): Promise<AwsStub> {
           return send(400, { __type: "UnknownOperationException", message: operation });
       }
     }
-    if (req.method === "POST" && req.url?.startsWith("/v1/submitjob")) {
-      calls.push({ service: "batch", operation: "SubmitJob", body });
-      if (throttle > 0) {
-        throttle--;
-        return send(429, { message: "Too Many Requests" }, { "x-amzn-errortype": "TooManyRequestsException", "content-type": "application/json" });
-      }
-      if (reject.count > 0) {
-        reject.count--;
-        return send(400, { message: reject.message }, { "x-amzn-errortype": "ClientException", "content-type": "application/json" });
-      }
-      submitted.push(body);
-      const jobId = `00000000-0000-4000-8000-${String(++jobCounter).padStart(12, "0")}`;
-      jobs.push({ jobId, jobName: body.jobName, jobQueue: body.jobQueue, createdAt: jobCounter, status: "SUBMITTED" });
-      if (failAfterCreate > 0) {
-        failAfterCreate--;
-        return send(500, { message: "Internal Server Error" }, { "x-amzn-errortype": "ServerException", "content-type": "application/json" });
-      }
-      return send(200, { jobId, jobName: body.jobName, jobArn: `arn:aws:batch:eu-west-1:123456789012:job/${jobId}` }, { "content-type": "application/json" });
-    }
-    if (req.method === "POST" && req.url?.startsWith("/v1/listjobs")) {
-      calls.push({ service: "batch", operation: "ListJobs", body });
-      const filter = (body.filters ?? []).find((f: { name: string }) => f.name === "JOB_NAME");
-      const pattern = filter ? String(filter.values[0]) : "*";
-      const matches = (name: string) => (pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern);
-      const jobSummaryList = jobs.filter((j) => j.jobQueue === body.jobQueue && matches(j.jobName)).reverse();
-      return send(200, { jobSummaryList }, { "content-type": "application/json" });
-    }
-    if (req.method === "POST" && req.url?.startsWith("/v1/describejobs")) {
-      calls.push({ service: "batch", operation: "DescribeJobs", body });
-      const found = jobs.filter((j) => (body.jobs as string[]).includes(j.jobId));
-      return send(200, { jobs: found.map((j) => ({ ...j, jobDefinition: "stub", startedAt: 0 })) }, { "content-type": "application/json" });
-    }
-    if (req.method === "POST" && req.url?.startsWith("/v1/terminatejob")) {
-      calls.push({ service: "batch", operation: "TerminateJob", body });
-      const job = jobs.find((j) => j.jobId === body.jobId);
-      if (job && job.status !== "SUCCEEDED" && job.status !== "FAILED") Object.assign(job, { status: "FAILED", statusReason: body.reason });
-      return send(200, {}, { "content-type": "application/json" });
+    const created = batch.created;
+    const answered = answerBatchHttp(batch, req.method, req.url, body);
+    if (answered) {
+      calls.push({ service: "batch", operation: answered.operation, body });
+      if (answered.operation === "SubmitJob" && batch.created > created) submitted.push(body);
+      if (answered.answer === "drop") return void req.socket.destroy();
+      return send(answered.answer.status, answered.answer.body, answered.answer.headers);
     }
     calls.push({ service: "batch", operation: `${req.method} ${req.url}`, body });
     return send(400, { __type: "UnknownOperationException", message: `${req.method} ${req.url}` });
@@ -172,18 +144,21 @@ export async function startAwsStub(): Promise<AwsStub> {
     submitted,
     table,
     addJob: (job) => {
-      jobs.push(job);
+      batch.add(job);
     },
     throttleNext: (n) => {
-      throttle = n;
+      batch.failNext("SubmitJob", { error: tooManyRequests, times: n });
     },
     failAfterCreatingNext: (n) => {
-      failAfterCreate = n;
+      batch.failNext("SubmitJob", { error: serverError, creates: true, times: n });
     },
     rejectNext: (n, message) => {
-      reject = { count: n, message };
+      batch.failNext("SubmitJob", { error: () => batchClientError(message), times: n });
     },
-    jobs,
+    get jobs() {
+      return batch.jobs;
+    },
+    batch,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

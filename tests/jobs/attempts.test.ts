@@ -5,10 +5,10 @@ import { planWorkflow } from "../../workflow/planner";
 import { defaultWorkflow } from "../../workflow/spec";
 import { submitPlan } from "../../jobs/submitter";
 import { WaitError } from "../../jobs/wait";
-import { accessDenied, clientError, FakeBatch, fakeClock, mockBatch, NAME, serverError, timeout } from "./fakeBatch";
+import { accessDenied, clientError, mockBatch, NAME, serverError, timeout } from "./fakeBatch";
 import { context, RUN_ID } from "./fixtures";
 
-const { batchMock, batch, sleep, submitted, terminated, listInputs } = mockBatch();
+const { batchMock, batch, clock, sleep, fakeBatch, submitted, terminated, listInputs } = mockBatch();
 
 describe("assessExistingJobs", () => {
   const plan = planWorkflow(defaultWorkflow(3), context());
@@ -65,11 +65,10 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
   const order = () => batchMock.calls().map((c) => c.args[0].constructor.name.replace(/Command$/, ""));
 
   it("polls DescribeJobs until every terminated job is FAILED (they stay RUNNING for a few polls), then submits", async () => {
-    const batch$ = new FakeBatch(batchMock);
-    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stopsAfterPolls: 3 });
-    const clock = fakeClock();
+    const batch$ = fakeBatch();
+    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stopsAfterMs: 30_000 });
 
-    const result = await submitPlan(plan(), { batch, ...clock, attempt: 2 });
+    const result = await submitPlan(plan(), { batch, sleep: clock.sleep, attempt: 2 });
 
     expect(result.terminated).toEqual(["old-prepare"]);
     expect(clock.slept).toEqual([5_000, 10_000, 20_000]);
@@ -78,18 +77,12 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
   });
 
   it("terminates an array parent's RUNNING, STARTING and RUNNABLE children: cancelling the PENDING parent does not stop started ones", async () => {
-    const batch$ = new FakeBatch(batchMock);
+    const batch$ = fakeBatch();
     batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "SUCCEEDED", createdAt: 1 });
     batch$.add({ jobId: "old-process", jobName: NAME("process"), status: "PENDING", createdAt: 2, arrayProperties: { size: 4 } });
-    batch$.children.set("old-process", [
-      { jobId: "old-process:0", status: "RUNNING" },
-      { jobId: "old-process:1", status: "STARTING" },
-      { jobId: "old-process:2", status: "RUNNABLE" },
-      { jobId: "old-process:3", status: "SUCCEEDED" },
-    ]);
-    const clock = fakeClock();
+    batch$.addChildren("old-process", [{ status: "RUNNING" }, { status: "STARTING" }, { status: "RUNNABLE", outlivesCancel: true }, { status: "SUCCEEDED" }]);
 
-    const result = await submitPlan(plan(), { batch, ...clock });
+    const result = await submitPlan(plan(), { batch, sleep: clock.sleep });
 
     expect(result.outcome).toBe("submitted");
     expect(terminated().map((t) => t.jobId)).toEqual(["old-process", "old-process:0", "old-process:1", "old-process:2"]);
@@ -100,11 +93,10 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
   });
 
   it("fails as retryable, submitting nothing, when they still run after the bound (10 minutes by default)", async () => {
-    const batch$ = new FakeBatch(batchMock);
-    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stopsAfterPolls: 1_000 });
-    const clock = fakeClock();
+    const batch$ = fakeBatch();
+    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stuck: true });
 
-    const error = (await submitPlan(plan(), { batch, ...clock, terminationWaitMs: 60_000 }).catch((e: unknown) => e)) as SubmissionError;
+    const error = (await submitPlan(plan(), { batch, sleep: clock.sleep, terminationWaitMs: 60_000 }).catch((e: unknown) => e)) as SubmissionError;
 
     expect(error).toBeInstanceOf(SubmissionError);
     expect(error.message).toBe("1 job(s) of an earlier attempt still not finished 65 s after TerminateJob (old-prepare); not submitting while they may run, a later attempt tries again");
@@ -114,8 +106,8 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
   });
 
   it("stops waiting, submitting nothing, when aborted (SIGTERM)", async () => {
-    const batch$ = new FakeBatch(batchMock);
-    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stopsAfterPolls: 1_000 });
+    const batch$ = fakeBatch();
+    batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stuck: true });
     const controller = new AbortController();
     const aborting = async () => controller.abort("SIGTERM");
 
@@ -126,9 +118,9 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
 
   it("describes at most 100 jobs per DescribeJobs call while waiting", async () => {
     const wide = planWorkflow(defaultWorkflow(1_000_000), context());
-    const batch$ = new FakeBatch(batchMock);
+    const batch$ = fakeBatch();
     // Every planned job but the last: a partial DAG of 106 live jobs.
-    wide.jobs.slice(0, -1).forEach((j, i) => batch$.add({ jobId: `old-${i}`, jobName: j.request.jobName, status: "RUNNING", createdAt: 1, stopsAfterPolls: 1 }));
+    wide.jobs.slice(0, -1).forEach((j, i) => batch$.add({ jobId: `old-${i}`, jobName: j.request.jobName, status: "RUNNING", createdAt: 1, stopsAfterMs: 5_000 }));
 
     await submitPlan(wide, { batch, sleep });
 
@@ -136,7 +128,7 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
   });
 
   it("a partial DAG that cannot be terminated because IAM denies it is a deterministic failure (not retried)", async () => {
-    const batch$ = new FakeBatch(batchMock);
+    const batch$ = fakeBatch();
     batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1 });
     batchMock.on(TerminateJobCommand).rejects(accessDenied());
 

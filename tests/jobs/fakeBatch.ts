@@ -1,26 +1,27 @@
 /**
  * The Batch the orchestrator's tests talk to. {@link mockBatch}: the mocked client each test file sets
- * up, with the calls it received; the errors Batch answers with; and {@link FakeBatch}, a stateful Batch
- * behind aws-sdk-client-mock, for tests where what one call does must show in the next:
- * SubmitJob creates a job that ListJobs and DescribeJobs then return; a fault can make SubmitJob create
- * the job and still fail (a 500 or a timeout after Batch created it: SubmitJob has no client token);
- * ListJobs can lag behind (it is eventually consistent); TerminateJob can take a few DescribeJobs polls to
- * stop a job (SIGTERM, then SIGKILL 30 s later), and array parents have children ListJobs finds by
- * `arrayJobId` + `jobStatus`.
+ * up, with the calls it received, the file's clock (its `sleep` moves it) and {@link FakeBatch}es on it; the
+ * errors Batch answers with. {@link FakeBatch}: the Batch model (tests/support/batchModel.ts) behind
+ * aws-sdk-client-mock with the orchestrator's fault plans, for tests where what one call does must show in
+ * the next: SubmitJob creates a job that ListJobs and DescribeJobs then return; a fault can make SubmitJob
+ * create the job and still fail (a 500 or a timeout after Batch created it: SubmitJob has no client token);
+ * ListJobs can lag behind (it is eventually consistent); TerminateJob stops a job at once unless the test
+ * says it runs on (SIGTERM, then SIGKILL at most 30 s later) or never stops; array parents have children
+ * ListJobs finds by `arrayJobId` + `jobStatus`.
  */
 import {
   BatchClient,
-  DescribeJobsCommand,
   ListJobsCommand,
   SubmitJobCommand,
   TerminateJobCommand,
   type JobStatus,
-  type ListJobsCommandInput,
   type SubmitJobCommandInput,
 } from "@aws-sdk/client-batch";
 import { mockClient, type AwsStub } from "aws-sdk-client-mock";
 import { beforeEach, vi } from "vitest";
-import { batchClientError, jobNameFilterMatches, jobNameFilterOf, newestFirst } from "../support/batchSemantics";
+import { batchClientError } from "../support/batchSemantics";
+import { BatchModel, mockBatchModel, type ModelJob } from "../support/batchModel";
+import { FakeClock } from "../support/clock";
 import { RUN_ID } from "./fixtures";
 
 /** A planned job's name: the run id, then its plan-local id. */
@@ -29,22 +30,22 @@ export const NAME = (id: string) => `${RUN_ID}-${id}`;
 /** Batch ids derived from the job name make assertions about dependency mapping readable. */
 export const idFor = (jobName: string) => `id-${jobName.slice(RUN_ID.length + 1)}`;
 
-/** Fake time: `sleep` advances `now` at once, and records what it slept. */
-export function fakeClock() {
-  const slept: number[] = [];
-  return { slept, sleep: async (ms: number) => void slept.push(ms) };
-}
+/** Where the orchestrator tests' clock starts (ms): jobs an earlier attempt made, at 0 to 2, are older. */
+const START = 1_000;
 
 /**
  * The Batch client the orchestrator's tests drive, behind aws-sdk-client-mock. Before each test the mock
- * is reset to list no jobs, submit every job (its id from {@link idFor}) and terminate anything; a test
- * overrides that with `batchMock.on(…)` or puts a {@link FakeBatch} behind it. Call once per test file.
+ * is reset to list no jobs, submit every job (its id from {@link idFor}) and terminate anything, and the
+ * clock is back at its start; a test overrides that with `batchMock.on(…)` or puts a {@link FakeBatch}
+ * behind it (`fakeBatch()`). Call once per test file.
  */
 export function mockBatch() {
   const batchMock = mockClient(BatchClient);
-  const sleep = vi.fn(async (_ms: number) => {});
+  const clock = new FakeClock(START);
+  const sleep = vi.fn((ms: number) => clock.sleep(ms));
   beforeEach(() => {
     batchMock.reset();
+    clock.reset(START);
     sleep.mockClear();
     batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [] });
     batchMock.on(SubmitJobCommand).callsFake((input: SubmitJobCommandInput) => ({ jobId: idFor(input.jobName!), jobName: input.jobName }));
@@ -53,8 +54,12 @@ export function mockBatch() {
   return {
     batchMock,
     batch: new BatchClient({ region: "us-east-1" }),
-    /** Resolves at once; cleared before each test. */
+    /** The file's clock: `sleep` moves it, and records each wait in `clock.slept` (reset before each test). */
+    clock,
+    /** The clock's sleep, as a mock (cleared before each test). */
     sleep,
+    /** A {@link FakeBatch} behind the mock, on the file's clock. */
+    fakeBatch: () => new FakeBatch(batchMock, clock),
     /** The SubmitJob requests sent, in order. */
     submitted: () => batchMock.commandCalls(SubmitJobCommand).map((c) => c.args[0].input as SubmitJobCommandInput),
     terminated: () => batchMock.commandCalls(TerminateJobCommand).map((c) => c.args[0].input),
@@ -62,21 +67,22 @@ export function mockBatch() {
   };
 }
 
-export interface FakeJob {
+/** A job Batch already knows (an earlier attempt's, a start job…). */
+export interface KnownJob {
   jobId: string;
   jobName: string;
-  jobQueue: string;
-  status: JobStatus;
-  createdAt: number;
-  statusReason?: string;
+  /** @default process-queue */
+  jobQueue?: string;
+  /** @default RUNNING */
+  status?: JobStatus;
+  /** @default 0 */
+  createdAt?: number;
   /** Set for array parents. */
   arrayProperties?: { size: number };
-  dependsOn?: SubmitJobCommandInput["dependsOn"];
-  /** ListJobs does not return the job before the ListJobs call with this number (1-based) is made. */
-  listedFrom: number;
-  /** DescribeJobs polls that still show the job unfinished after TerminateJob. @default 0 */
-  stopsAfterPolls?: number;
-  terminated?: boolean;
+  /** Once terminated while STARTING or RUNNING, it runs on this long (SIGTERM, then SIGKILL at most 30 s later). @default 0 */
+  stopsAfterMs?: number;
+  /** Once terminated, it never stops (its host is gone, and Batch has not noticed). */
+  stuck?: boolean;
 }
 
 /** How one SubmitJob call goes wrong. */
@@ -84,7 +90,7 @@ export interface SubmitFault {
   /** Batch created the job before the call failed (the ambiguous case). */
   creates: boolean;
   error: () => Error;
-  /** ListJobs calls the created job stays unlisted for. @default FakeBatch.listLag */
+  /** ListJobs calls the created job stays unlisted for. @default 0 */
   listLag?: number;
 }
 
@@ -92,124 +98,72 @@ export { serverError, timeout, tooManyRequests } from "../support/batchSemantics
 export const clientError = (message = "Job definition is INACTIVE") => batchClientError(message);
 export const accessDenied = () => batchClientError("not authorized to perform: batch:SubmitJob", "AccessDeniedException", 403);
 
-const TERMINAL = new Set<JobStatus>(["SUCCEEDED", "FAILED"]);
-
+/** The orchestrator's Batch: the model, with the fault plans and views its tests use. */
 export class FakeBatch {
-  readonly jobs: FakeJob[] = [];
-  /** Array children by parent id. */
-  readonly children = new Map<string, { jobId: string; status: JobStatus }[]>();
-  /** SubmitJob faults by job name, used once each in order. */
-  readonly faults = new Map<string, SubmitFault[]>();
-  /** ListJobs calls a newly created job stays unlisted for. */
-  listLag = 0;
-  /** Status of a job SubmitJob creates. */
-  initialStatus: JobStatus = "SUBMITTED";
-  private listCalls = 0;
-  private created = 0;
+  readonly model: BatchModel;
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any client's stub
-  constructor(mock: AwsStub<any, any, any>) {
-    mock.on(SubmitJobCommand).callsFake((input: SubmitJobCommandInput) => this.submit(input));
-    mock.on(ListJobsCommand).callsFake((input: ListJobsCommandInput) => this.list(input));
-    mock.on(DescribeJobsCommand).callsFake(({ jobs }: { jobs: string[] }) => this.describe(jobs));
-    mock.on(TerminateJobCommand).callsFake(({ jobId, reason }: { jobId: string; reason: string }) => this.terminate(jobId, reason));
+  constructor(mock: AwsStub<any, any, any>, clock = new FakeClock(START)) {
+    this.model = mockBatchModel(
+      mock,
+      new BatchModel({
+        clock,
+        region: "us-east-1",
+        // The jobs these tests stop exit on SIGTERM, unless a test says otherwise (KnownJob.stopsAfterMs, stuck).
+        killAfterMs: 0,
+        jobIdOf: (input, n) => `job-${n}-${input.jobName!.split("-").slice(1).join("-")}`,
+      }),
+    );
   }
 
-  /** Makes Batch know a job (an earlier attempt's, a start job…). */
-  add(job: Partial<FakeJob> & Pick<FakeJob, "jobId" | "jobName">): FakeJob {
-    const full: FakeJob = { jobQueue: "process-queue", status: "RUNNING", createdAt: 0, listedFrom: 0, ...job };
-    this.jobs.push(full);
-    return full;
+  /** Every job, in the order Batch got them. */
+  get jobs(): ModelJob[] {
+    return this.model.jobs;
+  }
+
+  /** The status of a job SubmitJob creates. */
+  set initialStatus(status: JobStatus) {
+    this.model.submitStatus = status;
+  }
+
+  /** Makes Batch know a job. */
+  add(job: KnownJob): ModelJob {
+    const added = this.model.add({
+      jobId: job.jobId,
+      jobName: job.jobName,
+      jobQueue: job.jobQueue ?? "process-queue",
+      status: job.status ?? "RUNNING",
+      createdAt: job.createdAt ?? 0,
+      ...(job.arrayProperties ? { arraySize: job.arrayProperties.size } : {}),
+      ...(job.stopsAfterMs !== undefined ? { killAfterMs: job.stopsAfterMs } : {}),
+    });
+    if (job.stuck) this.model.stuck.add(job.jobId);
+    return added;
+  }
+
+  /**
+   * Gives array parent `parentId` its children, in index order (ids `parentId:index`). A child that
+   * `outlivesCancel` is not cancelled with its parent: it was reaching STARTING just then (or, by the
+   * CancelJob reference's older wording, a RUNNABLE child stays RUNNABLE until it reaches the queue's head).
+   */
+  addChildren(parentId: string, children: { status: JobStatus; outlivesCancel?: boolean }[]): void {
+    this.model.addChildren(this.model.find(parentId)!, children.map(({ status }) => ({ status })));
+    children.forEach((c, i) => c.outlivesCancel && this.model.slipThrough.add(`${parentId}:${i}`));
   }
 
   /** The next SubmitJob calls for `jobName` go wrong, one fault each. */
   fail(jobName: string, ...faults: SubmitFault[]): this {
-    this.faults.set(jobName, [...(this.faults.get(jobName) ?? []), ...faults]);
+    this.model.failNext("SubmitJob", ...faults.map((f) => ({ error: () => f.error(), creates: f.creates, ...(f.listLag !== undefined ? { listLagCalls: f.listLag } : {}), when: (input: SubmitJobCommandInput) => input.jobName === jobName })));
     return this;
   }
 
   /** Jobs named `jobName`, oldest first. */
-  named(jobName: string): FakeJob[] {
-    return this.jobs.filter((j) => j.jobName === jobName).sort((a, b) => a.createdAt - b.createdAt);
+  named(jobName: string): ModelJob[] {
+    return this.model.named(jobName);
   }
 
   /** Jobs nobody terminated, by name: what will actually run. */
-  live(jobName: string): FakeJob[] {
-    return this.named(jobName).filter((j) => !j.terminated);
-  }
-
-  private submit(input: SubmitJobCommandInput) {
-    const fault = this.faults.get(input.jobName!)?.shift();
-    let job: FakeJob | undefined;
-    if (!fault || fault.creates) {
-      const n = ++this.created;
-      job = this.add({
-        jobId: `job-${n}-${input.jobName!.split("-").slice(1).join("-")}`,
-        jobName: input.jobName!,
-        jobQueue: input.jobQueue!,
-        status: this.initialStatus,
-        createdAt: 1_000 + n,
-        dependsOn: input.dependsOn,
-        ...(input.arrayProperties?.size ? { arrayProperties: { size: input.arrayProperties.size } } : {}),
-        listedFrom: this.listCalls + 1 + (fault?.listLag ?? this.listLag),
-      });
-    }
-    if (fault) throw fault.error();
-    return { jobId: job!.jobId, jobName: job!.jobName };
-  }
-
-  private list(input: ListJobsCommandInput) {
-    const call = ++this.listCalls;
-    if (input.arrayJobId) {
-      const status = input.jobStatus ?? "RUNNING";
-      return { jobSummaryList: (this.children.get(input.arrayJobId) ?? []).filter((c) => c.status === status).map((c) => ({ jobId: c.jobId, jobName: "child", status: c.status })) };
-    }
-    const pattern = jobNameFilterOf(input) ?? "*";
-    const jobSummaryList = newestFirst(this.jobs.filter((j) => j.jobQueue === input.jobQueue && jobNameFilterMatches(pattern, j.jobName) && call >= j.listedFrom))
-      .map(({ jobId, jobName, status, createdAt, statusReason }) => ({ jobId, jobName, status, createdAt, statusReason }));
-    return { jobSummaryList };
-  }
-
-  private describe(ids: string[]) {
-    const found = this.jobs.filter((j) => ids.includes(j.jobId));
-    for (const job of found) {
-      // An array parent finishes only once every child has (CancelJob reference).
-      const childrenDone = (this.children.get(job.jobId) ?? []).every((c) => TERMINAL.has(c.status));
-      if (job.terminated && !TERMINAL.has(job.status) && childrenDone) {
-        if ((job.stopsAfterPolls ?? 0) > 0) job.stopsAfterPolls!--;
-        else job.status = "FAILED";
-      }
-    }
-    // Shown as of this poll: a job whose last unfinished poll this is still shows unfinished.
-    return {
-      jobs: found.map((j) => ({
-        jobId: j.jobId,
-        jobName: j.jobName,
-        jobQueue: j.jobQueue,
-        jobDefinition: "d",
-        startedAt: 0,
-        status: j.status,
-        statusReason: j.statusReason,
-        ...(j.arrayProperties ? { arrayProperties: { size: j.arrayProperties.size } } : {}),
-      })),
-    };
-  }
-
-  private terminate(jobId: string, reason: string) {
-    for (const [, children] of this.children) {
-      const child = children.find((c) => c.jobId === jobId);
-      if (child) child.status = "FAILED";
-    }
-    const job = this.jobs.find((j) => j.jobId === jobId);
-    if (job && !TERMINAL.has(job.status)) {
-      job.terminated = true;
-      job.statusReason = reason;
-      const children = this.children.get(jobId);
-      // Terminating a parent cancels only the children that have not been scheduled: the worst case the
-      // documentation allows (RUNNABLE ones, by older wording, stay RUNNABLE until they reach the queue's head).
-      for (const child of children ?? []) if (child.status === "SUBMITTED" || child.status === "PENDING") child.status = "FAILED";
-      if ((job.stopsAfterPolls ?? 0) === 0 && (children ?? []).every((c) => TERMINAL.has(c.status))) job.status = "FAILED";
-    }
-    return {};
+  live(jobName: string): ModelJob[] {
+    return this.named(jobName).filter((j) => j.terminatedAt === undefined);
   }
 }

@@ -277,7 +277,7 @@ describe("exit codes: deterministic failures are not retried, transient ones are
 
   it("exits 3 (retried) when an earlier attempt's partial DAG is still running after the wait for it to stop", async () => {
     const batch$ = new FakeBatch(batchMock);
-    batch$.add({ jobId: "old-prepare", jobName: `${RUN_ID}-prepare`, status: "RUNNING", createdAt: 1, stopsAfterPolls: 1_000 });
+    batch$.add({ jobId: "old-prepare", jobName: `${RUN_ID}-prepare`, status: "RUNNING", createdAt: 1, stuck: true });
     const { code, logs } = await cli([], { ...ENV, AWS_BATCH_JOB_ATTEMPT: "2" });
     expect(code).toBe(EXIT_CODES.submissionFailed);
     expect(batchMock.commandCalls(SubmitJobCommand)).toHaveLength(0);

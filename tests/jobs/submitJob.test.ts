@@ -4,10 +4,10 @@ import { planWorkflow } from "../../workflow/planner";
 import { defaultWorkflow } from "../../workflow/spec";
 import { submitPlan } from "../../jobs/submitter";
 import { recordingLogger } from "../support/recordingLogger";
-import { clientError, FakeBatch, fakeClock, mockBatch, NAME, serverError, timeout } from "./fakeBatch";
+import { clientError, mockBatch, NAME, serverError, timeout } from "./fakeBatch";
 import { context, RUN_ID } from "./fixtures";
 
-const { batchMock, batch, sleep, submitted, terminated, listInputs } = mockBatch();
+const { batch, clock, sleep, fakeBatch, submitted, terminated, listInputs } = mockBatch();
 
 // SubmitJob has no client token, and a 5xx, a timeout or a reset connection can come after Batch created
 // the job. Retrying it blindly runs the step twice (a 10,000-task array doubles), so the submitter looks
@@ -19,10 +19,9 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
     ["an HTTP 500", serverError],
     ["a timeout (no response at all)", timeout],
   ])("after %s that followed the job's creation, adopts the job found by its exact name: one job per planned name", async (_what, error) => {
-    const batch$ = new FakeBatch(batchMock).fail(NAME("process"), { creates: true, error });
-    const clock = fakeClock();
+    const batch$ = fakeBatch().fail(NAME("process"), { creates: true, error });
 
-    const result = await submitPlan(plan(), { batch, ...clock });
+    const result = await submitPlan(plan(), { batch, sleep: clock.sleep });
 
     expect(result.outcome).toBe("submitted");
     for (const id of ["prepare", "process", "merge"]) expect(batch$.named(NAME(id)), id).toHaveLength(1);
@@ -37,10 +36,9 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
   });
 
   it("ListJobs is eventually consistent: polls with backoff until the job a failed SubmitJob created shows up", async () => {
-    const batch$ = new FakeBatch(batchMock).fail(NAME("prepare"), { creates: true, error: serverError, listLag: 3 });
-    const clock = fakeClock();
+    const batch$ = fakeBatch().fail(NAME("prepare"), { creates: true, error: serverError, listLag: 3 });
 
-    const result = await submitPlan(plan(), { batch, ...clock });
+    const result = await submitPlan(plan(), { batch, sleep: clock.sleep });
 
     expect(clock.slept).toEqual([1_000, 2_000, 4_000]); // missed three times, found on the fourth poll
     expect(batch$.named(NAME("prepare"))).toHaveLength(1);
@@ -49,10 +47,9 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
   });
 
   it("submits again only when the lookup finds no new job of that name (the failed call created nothing)", async () => {
-    const batch$ = new FakeBatch(batchMock).fail(NAME("merge"), { creates: false, error: serverError });
-    const clock = fakeClock();
+    const batch$ = fakeBatch().fail(NAME("merge"), { creates: false, error: serverError });
 
-    const result = await submitPlan(plan(), { batch, ...clock, lookupPolls: 3 });
+    const result = await submitPlan(plan(), { batch, sleep: clock.sleep, lookupPolls: 3 });
 
     expect(clock.slept).toEqual([1_000, 2_000]);
     expect(submitted().filter((s) => s.jobName === NAME("merge"))).toHaveLength(2);
@@ -61,7 +58,7 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
   });
 
   it("never adopts an earlier attempt's job of the same name (listed before this attempt submitted)", async () => {
-    const batch$ = new FakeBatch(batchMock).fail(NAME("prepare"), { creates: false, error: serverError });
+    const batch$ = fakeBatch().fail(NAME("prepare"), { creates: false, error: serverError });
     // An earlier attempt's prepare that finished, next to a later planned name that was never submitted.
     batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "SUCCEEDED", createdAt: 1 });
 
@@ -74,7 +71,7 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
 
   it("terminates a ghost the lookup missed (created by the failed call, listed only later) once the DAG is in place", async () => {
     // Hidden from the 5 lookups, visible to the listing after the DAG is submitted.
-    const batch$ = new FakeBatch(batchMock).fail(NAME("process"), { creates: true, error: serverError, listLag: 5 });
+    const batch$ = fakeBatch().fail(NAME("process"), { creates: true, error: serverError, listLag: 5 });
     const log = recordingLogger();
 
     const result = await submitPlan(plan(), { batch, sleep, log, attempt: 2 });
@@ -91,20 +88,20 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
   });
 
   it("does not list the run again when no SubmitJob was ambiguous", async () => {
-    new FakeBatch(batchMock);
+    fakeBatch();
     await submitPlan(plan(), { batch, sleep });
     expect(listInputs()).toHaveLength(1);
   });
 
   it("treats a client error (HTTP 4xx: Batch refused it, created nothing) as final: no lookup, no resubmission", async () => {
-    new FakeBatch(batchMock).fail(NAME("process"), { creates: false, error: clientError });
+    fakeBatch().fail(NAME("process"), { creates: false, error: clientError });
     await expect(submitPlan(plan(), { batch, sleep })).rejects.toThrow(/ClientException: Job definition is INACTIVE/);
     expect(submitted().filter((s) => s.jobName === NAME("process"))).toHaveLength(1);
     expect(listInputs()).toHaveLength(1);
   });
 
   it("gives up after `maxResubmits`, and also stops a ghost the failed calls created, so nothing is orphaned", async () => {
-    const batch$ = new FakeBatch(batchMock).fail(
+    const batch$ = fakeBatch().fail(
       NAME("merge"),
       { creates: true, error: serverError, listLag: 2 },
       { creates: false, error: serverError },

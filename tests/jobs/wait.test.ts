@@ -5,7 +5,7 @@ import { recordingLogger } from "../support/recordingLogger";
 import { mockBatch } from "./fakeBatch";
 import { RUN_ID } from "./fixtures";
 
-const { batchMock, batch, sleep } = mockBatch();
+const { batchMock, batch, clock, sleep } = mockBatch();
 
 describe("waitForJobs", () => {
   const describeReturns = (...polls: [string, JobStatus, string?][][]) => {
@@ -23,9 +23,8 @@ describe("waitForJobs", () => {
       [["a", "SUCCEEDED"], ["b", "SUCCEEDED"]],
     );
     const log = recordingLogger();
-    let now = 0;
 
-    const result = await waitForJobs(["a", "b"], { batch, log, pollIntervalMs: 10_000, sleep: async (ms) => void (now += ms), now: () => now });
+    const result = await waitForJobs(["a", "b"], { batch, log, pollIntervalMs: 10_000, sleep: clock.sleep, now: clock.now });
 
     expect(result).toEqual({ outcome: "SUCCEEDED", counts: { SUCCEEDED: 2 }, failed: [], elapsedMs: 30_000 });
     const transitions = log.lines.filter((l) => l.message === "job state changed").map((l) => [l.fields!.jobId, l.fields!.from, l.fields!.to]);

@@ -1,12 +1,24 @@
 /**
- * The Batch behaviour every test double shares (tests/support/batchSemantics.ts), each rule against the
- * sentence of the API reference it cites, and each stateful fake answering a ListJobs by name the same way.
+ * Batch's documented behaviour (tests/support/batchSemantics.ts), each rule against the sentence of the API
+ * reference it cites. The Batch model built on them: tests/support/batchModel.test.ts.
  */
-import { ListJobsCommand, SubmitJobCommand } from "@aws-sdk/client-batch";
 import { describe, expect, it } from "vitest";
 import { isAmbiguousSubmitFailure, isClientError, isThrottlingError } from "../../batch/calls";
-import { DESCRIBE_JOBS_MAX, jobNameFilterMatches, LIST_JOBS_PAGE, listPage, newestFirst, tooManyRequests, batchClientError, serverError, timeout } from "./batchSemantics";
-import { FakeBatch, mockBatch } from "../jobs/fakeBatch";
+import {
+  arrayParentStatus,
+  batchClientError,
+  cancellable,
+  DESCRIBE_JOBS_MAX,
+  jobDefinitionFilterMatches,
+  jobNameFilterMatches,
+  LIST_JOBS_PAGE,
+  listPage,
+  newestFirst,
+  serverError,
+  terminatesRunning,
+  timeout,
+  tooManyRequests,
+} from "./batchSemantics";
 
 describe("ListJobs' JOB_NAME filter (ListJobs API reference)", () => {
   // "test1 matches both Test1 and test1, and test1* matches both test1 and Test10."
@@ -49,14 +61,32 @@ describe("pages, order and limits", () => {
   });
 });
 
-describe("the stateful fakes answer a ListJobs by name as Batch does", () => {
-  const { batchMock, batch } = mockBatch();
+describe("ListJobs' JOB_DEFINITION filter (ListJobs API reference)", () => {
+  // "jd1 matches only jd1, and jd1* matches both jd1 and jd1A"; a name matches any revision, an ARN its own.
+  const arn = (rev: number) => `arn:aws:batch:eu-west-1:123456789012:job-definition/jd1:${rev}`;
+  it.each([
+    ["jd1", "jd1", true],
+    ["jd1", "jd1A", false],
+    ["jd1*", "jd1A", true],
+    ["jd1", arn(3), true],
+    ["JD1", "jd1", false],
+    [arn(3), arn(3), true],
+    [arn(3), arn(4), false],
+  ] as const)("%s matches %s: %s", (value, definition, expected) => {
+    expect(jobDefinitionFilterMatches(value, definition)).toBe(expected);
+  });
+});
 
-  it("FakeBatch (the orchestrator's): case-insensitive, prefix with a trailing '*', newest first", async () => {
-    new FakeBatch(batchMock);
-    for (const jobName of ["Run1-a", "run1-b", "run2-a"]) await batch.send(new SubmitJobCommand({ jobName, jobQueue: "q", jobDefinition: "d" }));
-    const names = async (value: string) => ((await batch.send(new ListJobsCommand({ jobQueue: "q", filters: [{ name: "JOB_NAME", values: [value] }] }))).jobSummaryList ?? []).map((j) => j.jobName);
-    expect(await names("run1*")).toEqual(["run1-b", "Run1-a"]);
-    expect(await names("RUN1-B")).toEqual(["run1-b"]);
+describe("termination, cancellation and array parents (TerminateJob, CancelJob API references; Array jobs)", () => {
+  it("TerminateJob terminates STARTING and RUNNING jobs and cancels the rest; CancelJob cancels SUBMITTED, PENDING and RUNNABLE only", () => {
+    const states = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"] as const;
+    expect(states.map(terminatesRunning)).toEqual([false, false, false, true, true]);
+    expect(states.map(cancellable)).toEqual([true, true, true, false, false]);
+  });
+
+  it("an array parent is PENDING while a child lives, then SUCCEEDED if every child did, else FAILED", () => {
+    expect(arrayParentStatus({ RUNNING: 1, SUCCEEDED: 9 })).toBe("PENDING");
+    expect(arrayParentStatus({ SUCCEEDED: 10 })).toBe("SUCCEEDED");
+    expect(arrayParentStatus({ SUCCEEDED: 9, FAILED: 1 })).toBe("FAILED");
   });
 });

@@ -79,7 +79,7 @@ describe("logs prints a hostile log line escaped", () => {
     const store = new FakeLogs(logs);
     const RUN = "0123456789abcdef01234567";
     fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "only", width: 1, status: () => "SUCCEEDED" }] });
-    store.put(OUTPUTS.logGroupNames.process!, fake.find("only-012345-0")!.logStreams[0]!, Date.parse("2026-12-01T11:01:00Z"), `read ${HOSTILE}\nthen \u001b[2J`);
+    store.put(OUTPUTS.logGroupNames.process!, fake.streamOf("only-012345-0"), Date.parse("2026-12-01T11:01:00Z"), `read ${HOSTILE}\nthen \u001b[2J`);
     const text = await cli(["--stack", "dev", "logs", RUN], cliContext());
     expect(text.stderr).toBe("");
     expect(text.stdout).toContain(`read ${SHOWN}\n`);

@@ -40,7 +40,7 @@ beforeEach(() => {
 /** A context whose clock the fake keeps: jobs terminated while running stop 30 s later (SIGKILL). */
 function context(options: Parameters<typeof cliContext>[0] = {}) {
   const ctx = cliContext({ env, ...options });
-  fake.clock = ctx.now;
+  fake.model.clock = ctx.clock;
   return ctx;
 }
 
@@ -234,7 +234,7 @@ describe("cancel: what appears after the first listing", () => {
     fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 3, status: () => "RUNNABLE" }] });
     const ctx = context();
     fake.find("start-012345")!.stoppedAt = ctx.now() - 10_000;
-    for (const job of fake.jobs) if (job.kind !== "start") job.listedFrom = ctx.now() + 20_000;
+    for (const job of fake.jobs) if (job.jobId !== "start-012345") job.listedFrom = ctx.now() + 20_000;
     const { code, stdout, stderr } = await cli(["--stack", "dev", "cancel", RUN, "--yes"], ctx);
     expect(code).toBe(0);
     expect(stderr.split("\n")[0]).toBe(`run ${RUN}'s start job stopped 10 s ago; Batch may not list every job it submitted yet (ListJobs is eventually consistent): looking again in 50 s`);
@@ -248,7 +248,7 @@ describe("cancel: what counts as the run", () => {
   it("terminates live jobs of an earlier start attempt that newer jobs of the same name replaced", async () => {
     runUnderWay();
     const merge = fake.find("merge-012345-0")!;
-    fake.jobs.push({ ...merge, jobId: "merge-earlier-attempt", createdAt: fake.epoch - 60_000, status: "RUNNABLE" });
+    fake.namesake(merge, "merge-earlier-attempt", fake.epoch - 60_000, "RUNNABLE");
     const { code } = await cli(["--stack", "dev", "cancel", RUN, "--yes"], context());
     expect(code).toBe(0);
     expect(terminateInputs().map((i) => i.jobId)).toEqual(["start-012345", "merge-earlier-attempt", "process-012345-0", "merge-012345-0", "process-012345-0:0", "process-012345-0:1", "process-012345-0:2"]);

@@ -25,7 +25,7 @@ export function logsFixture() {
     logs,
     current,
     /** The log stream of a job's (or child's) attempt. */
-    streamOf: (jobId: string, attempt = 0) => current.fake.find(jobId)!.logStreams[attempt]!,
+    streamOf: (jobId: string, attempt = 0) => current.fake.streamOf(jobId, attempt),
     /** The FilterLogEvents requests sent, in order. */
     filterInputs: () => logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input),
   };

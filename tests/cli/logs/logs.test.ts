@@ -188,7 +188,7 @@ describe("logs of jobs that have not started", () => {
 describe("logs --follow", () => {
   /** A run under way; each sleep moves it on: more children start and write, then everything ends. */
   function followedRun(ctx: TestContext) {
-    current.fake.clock = ctx.now;
+    current.fake.model.clock = ctx.clock;
     current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 6, status: (t) => (t < 2 ? "RUNNING" : "RUNNABLE") }, { name: "merge", width: 1, status: () => "PENDING" }] });
     current.store.put(PROCESS_GROUP, streamOf("process-012345-0:0"), T0, "0: started").put(PROCESS_GROUP, streamOf("process-012345-0:1"), T0 + 100, "1: started");
     const moves = [

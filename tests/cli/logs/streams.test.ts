@@ -53,7 +53,7 @@ describe("logs: streams and groups that do not exist", () => {
 
   it("--follow: a running child's stream that does not exist yet is tried again each poll and read once it does; noted once", async () => {
     const ctx = cliContext();
-    current.fake.clock = ctx.now;
+    current.fake.model.clock = ctx.clock;
     current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 2, status: () => "RUNNING" }] });
     const late = streamOf("process-012345-0:1");
     current.store.deleted.add(late);
@@ -83,7 +83,7 @@ describe("logs: streams and groups that do not exist", () => {
 describe("logs --follow: FilterLogEvents calls a poll", () => {
   it("a 10,000-child array with most children finished: each poll reads only the streams that can still change", async () => {
     const ctx = cliContext();
-    current.fake.clock = ctx.now;
+    current.fake.model.clock = ctx.clock;
     current.fake.addRun({ runId: RUN, start: "SUCCEEDED", steps: [{ name: "process", width: 10_000, status: (t) => (t < 9_990 ? "SUCCEEDED" : "RUNNING") }] });
     const perPoll: number[] = [];
     let counted = 0;

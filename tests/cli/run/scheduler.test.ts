@@ -7,11 +7,11 @@ import { describe, expect, it } from "vitest";
 import { START_JOB_ENV, TASK_ENV } from "../../../contract";
 import { LocalScheduler, STATUS_REASONS } from "../../../cli/run/scheduler";
 import type { LocalRunModel } from "../../../cli/run/model";
-import { FakeClock, FakeExecutor, flush, modelOf, type Behaviour } from "./support";
+import { fakeClock, FakeExecutor, flush, modelOf, type Behaviour } from "./support";
 
 const BIG_MACHINE = { maxTasks: 64, cpus: 64, memoryMiB: 1 << 20 };
 
-function scheduler(model: LocalRunModel, executor: FakeExecutor, clock = new FakeClock(), limits = BIG_MACHINE) {
+function scheduler(model: LocalRunModel, executor: FakeExecutor, clock = fakeClock(), limits = BIG_MACHINE) {
   return new LocalScheduler(model, { executor, clock, ...limits });
 }
 
@@ -242,7 +242,7 @@ describe("local scheduler: timeouts (Job timeouts, Batch user guide) and limits"
   it("stops an attempt at its definition's timeoutSeconds and fails it without a retry", async () => {
     const { model } = await modelOf({ jobDefinitions: { process: process({ timeoutSeconds: 60 }) }, workflow: { steps: [{ name: "slow", jobDefinition: "process" }] } });
     model.jobs[0]!.definition!.retryStrategy = { attempts: 3, evaluateOnExit: [] };
-    const clock = new FakeClock();
+    const clock = fakeClock();
     const executor = new FakeExecutor(() => "run");
     const done = scheduler(model, executor, clock).run();
     await flush();
@@ -263,7 +263,7 @@ describe("local scheduler: timeouts (Job timeouts, Batch user guide) and limits"
       // Fargate sizes (0.25 vCPU) need a Fargate queue in the config; the scheduler only sums them.
       if (vcpus !== undefined) model.jobs[0]!.definition!.vcpus = vcpus;
       const executor = new FakeExecutor();
-      expect((await scheduler(model, executor, new FakeClock(), limits).run()).state).toBe("SUCCEEDED");
+      expect((await scheduler(model, executor, fakeClock(), limits).run()).state).toBe("SUCCEEDED");
       return executor.peak;
     };
     expect(await run(wide(1, 128), { maxTasks: 3, cpus: 64, memoryMiB: 1 << 20 })).toBe(3);
@@ -274,13 +274,13 @@ describe("local scheduler: timeouts (Job timeouts, Batch user guide) and limits"
 
   it("rejects a run whose next task can never fit, instead of hanging", async () => {
     const { model } = await modelOf({ jobDefinitions: { process: process({ vcpus: 4 }) }, workflow: { steps: [{ name: "big", jobDefinition: "process" }] } });
-    await expect(scheduler(model, new FakeExecutor(), new FakeClock(), { maxTasks: 4, cpus: 2, memoryMiB: 1 << 20 }).run()).rejects.toThrow(/needs 4 vCPUs .* more than 2 CPUs/);
+    await expect(scheduler(model, new FakeExecutor(), fakeClock(), { maxTasks: 4, cpus: 2, memoryMiB: 1 << 20 }).run()).rejects.toThrow(/needs 4 vCPUs .* more than 2 CPUs/);
   });
 
   it("on interrupt, stops every running attempt, starts nothing more and reports what it stopped", async () => {
     const { model } = await modelOf({ jobDefinitions: { process: process() }, workflow: { steps: [{ name: "w", jobDefinition: "process", width: { fixed: 10 } }, { name: "after", jobDefinition: "process", dependsOn: ["w"] }] } });
     const executor = new FakeExecutor(() => "run");
-    const s = scheduler(model, executor, new FakeClock(), { maxTasks: 4, cpus: 64, memoryMiB: 1 << 20 });
+    const s = scheduler(model, executor, fakeClock(), { maxTasks: 4, cpus: 64, memoryMiB: 1 << 20 });
     const done = s.run();
     await flush();
     const stopped = s.interrupt();

@@ -8,7 +8,7 @@ import { groupSteps } from "../../../cli/runModel/model";
 import { LocalScheduler } from "../../../cli/run/scheduler";
 import { renderLocal, type RunPlace } from "../../../cli/run/screen";
 import { localFailures, localSnapshot, runJobOf, stepState, summarize } from "../../../cli/run/snapshot";
-import { FakeClock, FakeExecutor, modelOf } from "./support";
+import { fakeClock, FakeExecutor, modelOf } from "./support";
 
 const job = (extra: Record<string, unknown> = {}) => ({ image: "public.ecr.aws/docker/library/busybox:1.37", command: ["true"], ...extra });
 const PLACE: RunPlace = { cwd: "/work", config: { stack: "dev", file: "/work/Pulumi.dev.yaml", chosenBy: "--stack" }, file: "/work/in.csv", runDir: "/work/dist/runs/r", outputDir: "/work/dist/runs/r/output", executor: "fake", maxTasks: 4, cpus: 4, memoryMiB: 8192 };
@@ -33,7 +33,7 @@ describe("local snapshot", () => {
     const disagreed: string[] = [];
     const scheduler = new LocalScheduler(model, {
       executor,
-      clock: new FakeClock(),
+      clock: fakeClock(),
       maxTasks: 3,
       cpus: 8,
       memoryMiB: 1 << 20,
@@ -57,7 +57,7 @@ describe("local snapshot", () => {
   it("lists failed children with their log files, and the rest of a long list as the step's log directory", async () => {
     const { model } = await modelOf({ jobDefinitions: { p: job() }, workflow: { steps: [{ name: "w", jobDefinition: "p", width: { fixed: 8 } }, { name: "after", jobDefinition: "p", dependsOn: ["w"] }] } });
     const executor = new FakeExecutor((l) => ({ exitCode: l.task.index === 0 ? 0 : 2 }));
-    await new LocalScheduler(model, { executor, clock: new FakeClock(), maxTasks: 8, cpus: 8, memoryMiB: 1 << 20 }).run();
+    await new LocalScheduler(model, { executor, clock: fakeClock(), maxTasks: 8, cpus: 8, memoryMiB: 1 << 20 }).run();
     const snapshot = localSnapshot(model, { bucket: "b", key: "incoming/in.csv", versionId: "local-x", sizeBytes: 10 }, 0, 5);
     const failures = localFailures(model, snapshot);
     expect(failures.map((f) => [f.job.step, f.failedTasks, f.children.length, f.listed, f.job.spawned])).toEqual([

@@ -1,11 +1,13 @@
 /**
- * Local-run test kit: a planned model for any config (the planner's real plan, no file needed), a fake
- * clock whose timers fire only when the test advances it, and a fake executor whose attempts end as the
- * test says (at once, when told, or never until stopped) and which records every launch.
+ * Local-run test kit: a planned model for any config (the planner's real plan, no file needed), the fake
+ * clock (tests/support/clock.ts) at the tests' noon, whose timers fire only when the test advances it, and
+ * a fake executor whose attempts end as the test says (at once, when told, or never until stopped) and
+ * which records every launch.
  */
 import { parsePipelineConfig } from "../../../stack/config";
 import type { Target } from "../../../cli/stack/target";
-import type { AttemptEnd, Clock, Execution, Executor, Launch, StopCause } from "../../../cli/run/executor";
+import type { AttemptEnd, Execution, Executor, Launch, StopCause } from "../../../cli/run/executor";
+import { FakeClock } from "../../support/clock";
 import { buildModel, type LocalRunModel, type TaskPaths } from "../../../cli/run/model";
 import { localPlan, type LocalPlan } from "../../../cli/run/plan";
 
@@ -24,32 +26,8 @@ export async function modelOf(overrides: Record<string, unknown> = {}, sizeBytes
   return { planned, model: buildModel(planned.plan, planned.definitionsByName, PATHS) };
 }
 
-/** A clock that moves only when told; timers fire in order as it passes them. */
-export class FakeClock implements Clock {
-  private timers: { at: number; fire: () => void; id: number }[] = [];
-  private ids = 0;
-  constructor(public time = Date.parse("2026-12-01T12:00:00Z")) {}
-  now = () => this.time;
-  setTimer = (ms: number, fire: () => void) => {
-    const id = ++this.ids;
-    this.timers.push({ at: this.time + ms, fire, id });
-    return () => void (this.timers = this.timers.filter((t) => t.id !== id));
-  };
-  get pending(): number {
-    return this.timers.length;
-  }
-  advance(ms: number): void {
-    const until = this.time + ms;
-    for (;;) {
-      const next = this.timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      this.timers = this.timers.filter((t) => t !== next);
-      this.time = next.at;
-      next.fire();
-    }
-    this.time = until;
-  }
-}
+/** The local runner's clock (tests/support/clock.ts), at the tests' noon: timers fire only as the test advances it. */
+export const fakeClock = (): FakeClock => new FakeClock(Date.parse("2026-12-01T12:00:00Z"));
 
 /** What an attempt does: end at once, or stay running until {@link FakeExecutor.finish} or a stop. */
 export type Behaviour = (launch: Launch) => AttemptEnd | "run";

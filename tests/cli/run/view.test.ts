@@ -8,7 +8,7 @@ import type { RunPlace } from "../../../cli/run/screen";
 import { localFailures, localSnapshot, summarize } from "../../../cli/run/snapshot";
 import { exitCodeOfRun, jsonView, ttyView, type ViewContext } from "../../../cli/run/view";
 import { cliContext } from "../support";
-import { FakeClock, FakeExecutor, flush, modelOf } from "./support";
+import { fakeClock, FakeExecutor, flush, modelOf } from "./support";
 
 const job = (extra: Record<string, unknown> = {}) => ({ image: "public.ecr.aws/docker/library/busybox:1.37", command: ["true"], ...extra });
 const PLACE: RunPlace = { cwd: "/work", config: { stack: "dev", file: "/work/Pulumi.dev.yaml", chosenBy: "--stack" }, file: "/work/in.csv", runDir: "/work/dist/runs/r", outputDir: "/work/dist/runs/r/output", executor: "fake", maxTasks: 4, cpus: 4, memoryMiB: 8192 };
@@ -23,8 +23,8 @@ const lastScreen = (stdout: string) =>
 /** A TTY (or `--json`) view of a run of `work` (2 tasks, running until told) then `after`, on a fake clock. */
 async function ttyRun(make = ttyView) {
   const { model } = await modelOf({ jobDefinitions: { p: job() }, workflow: { steps: [{ name: "work", jobDefinition: "p", width: { fixed: 2 } }, { name: "after", jobDefinition: "p", dependsOn: ["work"] }] } });
-  const clock = new FakeClock();
-  const ctx = cliContext({ isTTY: true, columns: 100, now: clock.time });
+  const clock = fakeClock();
+  const ctx = cliContext({ isTTY: true, columns: 100, now: clock.now() });
   const startedAt = clock.now();
   const v: ViewContext = { ctx, model, place: PLACE, startedAt, clock, snapshot: () => localSnapshot(model, undefined, startedAt) };
   const view = make(v);

@@ -222,7 +222,7 @@ describe("watch's own errors", () => {
 
   it("tries a failed poll again (a 5xx) and goes on", async () => {
     const { ctx, runs } = await demo({ abortAfterSleeps: 3 });
-    account().faults.DescribeJobs.push(serverError());
+    account().model.failNext("DescribeJobs", { error: serverError });
     const { code, stderr } = await cli(["watch", runs.inProgress], ctx);
     expect(code).toBe(130);
     expect(stderr).toBe("poll 1 failed (Batch ListJobs/DescribeJobs failed: ServerException: Internal Server Error); trying again in 15s\n");
@@ -230,7 +230,7 @@ describe("watch's own errors", () => {
 
   it(`gives up after ${MAX_FAILED_POLLS} failed polls in a row; exit 3`, async () => {
     const { ctx, runs } = await demo();
-    account().faults.DescribeJobs.push(...Array.from({ length: MAX_FAILED_POLLS }, serverError));
+    account().model.failNext("DescribeJobs", { error: serverError, times: MAX_FAILED_POLLS });
     const { code, stderr } = await cli(["watch", runs.inProgress], ctx);
     expect(code).toBe(3);
     expect(stderr.trimEnd().split("\n")).toHaveLength(MAX_FAILED_POLLS);
@@ -239,7 +239,7 @@ describe("watch's own errors", () => {
 
   it("does not retry what retrying cannot fix (access denied); exit 3", async () => {
     const { ctx, runs } = await demo();
-    account().faults.ListJobs.push(new BatchServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 }, message: "not authorized to perform: batch:ListJobs" }));
+    account().model.failNext("ListJobs", { error: new BatchServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 }, message: "not authorized to perform: batch:ListJobs" }) });
     const { code, stderr } = await cli(["watch", runs.inProgress], ctx);
     expect({ code, slept: ctx.slept }).toEqual({ code: 3, slept: [] });
     expect(stderr).toBe("error: AWS denied Batch ListJobs/DescribeJobs: not authorized to perform: batch:ListJobs (give your identity this permission, or use another AWS_PROFILE)\n");
