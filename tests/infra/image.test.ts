@@ -1,18 +1,11 @@
 /** The hash that tags a built image: every file of the folder, nothing outside it, never a link or a special file. */
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { imageFolder as folder } from "../support/imageFolder";
 import { sourceHash } from "../../infra/image";
 
-function folder(): string {
-  const dir = mkdtempSync(join(tmpdir(), "bp-image-"));
-  mkdirSync(join(dir, "lib"));
-  writeFileSync(join(dir, "Dockerfile"), "FROM scratch\n");
-  writeFileSync(join(dir, "lib", "job.mjs"), "console.log(1)\n");
-  return dir;
-}
 
 describe("sourceHash", () => {
   it("changes when a file's content changes, and only then", () => {

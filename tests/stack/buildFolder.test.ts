@@ -7,16 +7,10 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { imageFolder as folder } from "../support/imageFolder";
 import { buildFolder } from "../../stack/buildFolder";
 import { loadPipelineConfig } from "../../stack/config";
 
-function folder(): string {
-  const dir = mkdtempSync(join(tmpdir(), "bp-image-"));
-  mkdirSync(join(dir, "lib"));
-  writeFileSync(join(dir, "Dockerfile"), "FROM scratch\n");
-  writeFileSync(join(dir, "lib", "job.mjs"), "console.log(1)\n");
-  return dir;
-}
 
 describe("buildFolder", () => {
   it("resolves a folder of the project and its Dockerfile", () => {
