@@ -7,6 +7,7 @@
  */
 import { isClientError, isThrottlingError } from "../../batch/calls";
 import { StackFileError } from "../../stack/project";
+import { terminalText } from "./format";
 
 /** Exit codes of `batch-pipeline`, documented in the README ("Operate it from a terminal"). */
 export const CLI_EXIT = {
@@ -40,10 +41,11 @@ export class CliError extends Error {
 
 /**
  * A project file that cannot be read as Pulumi reads it (stack/project.ts: no `Pulumi.yaml`, no such stack,
- * not YAML) as the usage error it is, its message as is; undefined for anything else.
+ * not YAML) as the usage error it is; undefined for anything else. Its message names files found on disk (a
+ * cloned repository's `Pulumi.<anything>.yaml`), so control characters in it are escaped.
  */
 export function describeStackFileError(error: unknown): CliError | undefined {
-  return error instanceof StackFileError ? new CliError(error.message, CLI_EXIT.usage, { cause: error }) : undefined;
+  return error instanceof StackFileError ? new CliError(terminalText(error.message), CLI_EXIT.usage, { cause: error }) : undefined;
 }
 
 type SdkErrorShape = { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string } | undefined;

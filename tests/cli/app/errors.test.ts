@@ -1,7 +1,8 @@
 /** One-line errors from AWS SDK failures, and when colour is on. */
 import { describe, expect, it } from "vitest";
 import { colorEnabled } from "../../../cli/app/context";
-import { awsCall, CLI_EXIT, describeAwsError } from "../../../cli/app/errors";
+import { awsCall, CLI_EXIT, describeAwsError, describeStackFileError } from "../../../cli/app/errors";
+import { StackFileError } from "../../../stack/project";
 
 const sdkError = (name: string, message: string, httpStatusCode?: number) => Object.assign(new Error(message), { name, $metadata: httpStatusCode ? { httpStatusCode } : {} });
 
@@ -24,6 +25,15 @@ describe("describeAwsError", () => {
     expect(describeAwsError(new TypeError("x is undefined"), "Batch ListJobs")).toBeUndefined();
     await expect(awsCall("Batch ListJobs", async () => Promise.reject(new TypeError("x is undefined")))).rejects.toBeInstanceOf(TypeError);
   });
+});
+
+describe("describeStackFileError", () => {
+  it("a usage error whose message escapes control characters: it names files a cloned repository may have put there", () => {
+    const error = describeStackFileError(new StackFileError("no stack `x` (stacks here: dev, \u001b]0;owned\u0007evil)"));
+    expect([error?.message, error?.exitCode]).toEqual(["no stack `x` (stacks here: dev, \\x1b]0;owned\\x07evil)", CLI_EXIT.usage]);
+  });
+
+  it("anything else is not its business", () => expect(describeStackFileError(new Error("other"))).toBeUndefined());
 });
 
 describe("colorEnabled (no-color.org)", () => {
