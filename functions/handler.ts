@@ -31,7 +31,8 @@ export interface TriggerDeps {
   /** Typically `new Batch({ ...SUBMIT_JOB_RETRY })` (functions/wiring.ts): retries of throttled calls happen in the client. */
   batch: StartJobSubmitter | Pick<Batch, "submitJob">;
   idempotency: RecordIdempotency;
-  config: Pick<TriggerSettings, "target"> & Partial<Pick<TriggerSettings, "bucket" | "filter">>;
+  /** The start job's target, and which records start a run: required, so no wiring can leave the filter out and accept every bucket and key. */
+  config: Pick<TriggerSettings, "target" | "bucket" | "filter">;
   /** @default {@link consoleLogger} */
   log?: Logger;
 }

@@ -254,7 +254,7 @@ describe("throttled SubmitJob", () => {
     return createTriggerHandler({
       batch: new Batch({ ...SUBMIT_JOB_RETRY, ...offline, requestHandler: endpoint.requestHandler, ...batch }),
       idempotency: memoryIdempotency(),
-      config: { target: { jobQueue: QUEUE, jobDefinition: DEFINITION, stack: STACK } },
+      config: { target: { jobQueue: QUEUE, jobDefinition: DEFINITION, stack: STACK }, bucket: BUCKET, filter: { prefix: "incoming/", suffix: "" } },
       log: recordingLogger(),
     });
   }
