@@ -68,6 +68,11 @@ export interface BurstParams {
   queueVisibilityTimeoutSeconds: number;
   /** queue: the redrive policy's `maxReceiveCount` (Lambda's guide: at least 5). */
   queueMaxReceiveCount: number;
+  /**
+   * queue: the share of messages a standard queue delivers twice ("at-least-once delivery [...] you might get
+   * that message copy again": SQS developer guide; AWS gives no rate, so an assumption).
+   */
+  queueDuplicateRate: number;
   seed: number;
 }
 
@@ -92,6 +97,7 @@ export const DEFAULT_BURST: BurstParams = {
   queueBatchWindowSeconds: 1,
   queueVisibilityTimeoutSeconds: 360,
   queueMaxReceiveCount: 5,
+  queueDuplicateRate: 0.01,
   seed: 42,
 };
 
@@ -109,6 +115,8 @@ export interface BurstResult {
   submitJobCalls: { accepted: number; throttled: number };
   /** Function invocations, and the deliveries Lambda throttled (no concurrency free) and retried. */
   invocations: { total: number; failed: number; throttledDeliveries: number; peakConcurrent: number };
+  /** queue: messages the queue delivered a second time (at-least-once delivery). */
+  duplicateDeliveries: number;
   startJobVcpuSeconds: number;
 }
 
@@ -177,6 +185,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     floorSeconds: 0,
     submitJobCalls: { accepted: 0, throttled: 0 },
     invocations: { total: 0, failed: 0, throttledDeliveries: 0, peakConcurrent: 0 },
+    duplicateDeliveries: 0,
     startJobVcpuSeconds: 0,
   };
   const work: Promise<void>[] = [];
@@ -299,9 +308,10 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     wakeAll();
   };
   let settledMessages = 0;
+  let messages = p.uploads;
   const poller = async (index: number) => {
     if (index >= 5) await clock.sleep(((index - 4) * 60_000) / 300);
-    while (settledMessages < p.uploads) {
+    while (settledMessages < messages) {
       if (visible.length === 0) {
         await new Promise<void>((resolve) => idle.push(resolve));
         continue;
@@ -313,12 +323,13 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       result.invocations.total++;
       result.invocations.peakConcurrent = Math.max(result.invocations.peakConcurrent, ++inFlight);
       const received = clock.now();
-      await clock.sleep(p.invocationOverheadMs);
       const budget = invocationBudget();
       const failed: typeof batch = [];
       for (const message of batch) {
         try {
           if (budget.aborted) throw new Error("out of time: reported as a batch item failure");
+          // The per-record work besides Batch (the trigger's DynamoDB claim and update), as in the async design.
+          await clock.sleep(p.invocationOverheadMs);
           await invoke(message.i, budget);
           settledMessages++;
         } catch {
@@ -327,15 +338,22 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       }
       inFlight--;
       if (failed.length > 0) result.invocations.failed++;
+      // A failed message stays invisible until its visibility timeout ends; then it is received again, or, received
+      // maxReceiveCount times already, moved to the dead-letter queue.
       for (const message of failed) {
-        if (message.receives >= p.queueMaxReceiveCount) {
+        void clock.sleep(p.queueVisibilityTimeoutSeconds * 1000 - (clock.now() - received)).then(() => {
+          if (message.receives < p.queueMaxReceiveCount) return enqueue(message);
           result.deadLettered.retriesExhausted++;
           settledMessages++;
-        } else void clock.sleep(p.queueVisibilityTimeoutSeconds * 1000 - (clock.now() - received)).then(() => enqueue(message));
+          wakeAll();
+        });
       }
     }
     wakeAll();
   };
+  // The mapping never runs more than the function's reserved concurrency (Lambda's SQS scaling guide: set maximum
+  // concurrency no higher than it, or batches are throttled back to the queue).
+  const pollers = Math.min(p.queueMaxConcurrency, p.reservedConcurrency);
   const deliverAll =
     p.delivery === "queue"
       ? () =>
@@ -343,8 +361,13 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
             ...Array.from({ length: p.uploads }, async (_, i) => {
               await clock.sleep((i * p.arrivalSeconds * 1000) / p.uploads);
               enqueue({ i, receives: 0 });
+              if (random() < p.queueDuplicateRate) {
+                messages++;
+                result.duplicateDeliveries++;
+                enqueue({ i, receives: 0 });
+              }
             }),
-            ...Array.from({ length: p.queueMaxConcurrency }, (_, k) => poller(k)),
+            ...Array.from({ length: pollers }, (_, k) => poller(k)),
           ])
       : () => Promise.all(Array.from({ length: p.uploads }, (_, i) => deliver(i)));
 

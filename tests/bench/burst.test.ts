@@ -89,5 +89,17 @@ describe("the burst model", () => {
       // The retry waits out the visibility timeout (360 s).
       expect(r.lastDagSubmittedSeconds).toBeGreaterThan(360);
     });
+
+    it("a standard queue's duplicate deliveries (here every message twice) submit nothing twice: the run's jobs are found by name", async () => {
+      const r = await burst({ ...queued, design: "inline", queueDuplicateRate: 1 });
+      expect([r.duplicateDeliveries, r.dagsSubmitted, r.doubledRuns]).toEqual([40, 40, 0]);
+      expect(r.submitJobCalls.accepted).toBe(40 * 3);
+    });
+
+    it("never runs more batches at once than the function's reserved concurrency, whatever the mapping's maximum", async () => {
+      const r = await burst({ ...queued, design: "inline", arrivalSeconds: 0.01, queueMaxConcurrency: 10, reservedConcurrency: 3 });
+      expect(r.invocations.peakConcurrent).toBe(3);
+      expect(r.dagsSubmitted).toBe(40);
+    });
   });
 });
