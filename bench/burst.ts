@@ -54,6 +54,12 @@ export interface BurstParams {
   /** inline: the invocation stops submitting (and undoes its part) this long after it starts (the function's timeout is 60 s, infra/trigger.ts). */
   inlineBudgetSeconds: number;
   /**
+   * inline: claim the run id before submitting (the trigger's idempotency record, in progress while the DAG is
+   * submitted, as for the start job today). Without it, two invocations given the same run at once (a standard
+   * queue's duplicate) both find no DAG and both submit one: Batch has no conditional create.
+   */
+  inlineClaim: boolean;
+  /**
    * How S3's events reach the function. `async`: S3 invokes it asynchronously (what the stack deploys).
    * `queue`: S3 sends them to an SQS queue that an event source mapping polls (a design to size before building it).
    */
@@ -91,6 +97,7 @@ export const DEFAULT_BURST: BurstParams = {
   functionRetries: 2,
   design: "container",
   inlineBudgetSeconds: 50,
+  inlineClaim: true,
   delivery: "async",
   queueMaxConcurrency: 5,
   queueBatchSize: 10,
@@ -247,10 +254,20 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
   });
 
   // The inline design: the invocation plans the run and submits its DAG itself, and gives up at its budget.
+  const claimed = new Set<string>();
   const inline = async (i: number, budget: AbortSignal) => {
     const record = objectEvent(i).Records[0]!.s3;
     const input = { bucket: BUCKET, key: record.object.key, versionId: record.object.versionId, sizeBytes: record.object.size };
-    await submitDag(await computeRunId({ ...input, sequencer: record.object.sequencer }), input, budget);
+    const runId = await computeRunId({ ...input, sequencer: record.object.sequencer });
+    if (!p.inlineClaim) return void (await submitDag(runId, input, budget));
+    // In progress elsewhere: fail, so the event is retried (by then the DAG is in place and nothing is submitted).
+    if (claimed.has(runId)) throw new Error(`run ${runId} is in progress`);
+    claimed.add(runId);
+    try {
+      await submitDag(runId, input, budget);
+    } finally {
+      claimed.delete(runId);
+    }
   };
   const invoke = p.design === "inline" ? inline : (i: number) => handler(objectEvent(i));
   /** An invocation's time budget: aborted `inlineBudgetSeconds` after it starts (inline submission stops and undoes its part). */

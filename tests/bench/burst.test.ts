@@ -96,6 +96,14 @@ describe("the burst model", () => {
       expect(r.submitJobCalls.accepted).toBe(40 * 3);
     });
 
+    it("duplicates delivered to two pollers at once double a run unless the inline design claims the run id first", async () => {
+      const burstOfDuplicates = { ...queued, design: "inline" as const, arrivalSeconds: 0.01, queueBatchSize: 1, queueDuplicateRate: 1, queueMaxConcurrency: 10 };
+      const unclaimed = await burst({ ...burstOfDuplicates, inlineClaim: false });
+      expect(unclaimed.doubledRuns).toBeGreaterThan(0);
+      const claimed = await burst(burstOfDuplicates);
+      expect([claimed.duplicateDeliveries, claimed.dagsSubmitted, claimed.doubledRuns, claimed.deadLettered.retriesExhausted]).toEqual([40, 40, 0, 0]);
+    });
+
     it("never runs more batches at once than the function's reserved concurrency, whatever the mapping's maximum", async () => {
       const r = await burst({ ...queued, design: "inline", arrivalSeconds: 0.01, queueMaxConcurrency: 10, reservedConcurrency: 3 });
       expect(r.invocations.peakConcurrent).toBe(3);
