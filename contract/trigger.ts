@@ -38,23 +38,19 @@ export function keyRejectionRule(rejection: KeyRejection, filter: TriggerKeyFilt
 }
 
 /**
- * The S3 console's "Create folder" writes a zero-byte object whose key is the folder's prefix and the
- * `/` delimiter (S3 user guide, "Naming Amazon S3 objects"), and S3 reports it as an ObjectCreated event
- * like any other: it holds nothing to process. Both conditions are needed: an object whose key
- * ends in `/` but that has content is data someone uploaded (S3 keys may end in `/`), so it still runs.
- */
-export function isFolderMarker(object: { key: string; sizeBytes: number }): boolean {
-  return object.key.endsWith("/") && object.sizeBytes === 0;
-}
-
-/**
  * Why the trigger would start no run for `key` (of `sizeBytes`; undefined when not known yet, which skips
  * the folder-marker rule), or undefined when it would.
+ *
+ * A folder marker: the S3 console's "Create folder" writes a zero-byte object whose key is the folder's
+ * prefix and the `/` delimiter (S3 user guide, "Naming Amazon S3 objects"), and S3 reports it as an
+ * ObjectCreated event like any other: it holds nothing to process. Both conditions are needed: an object
+ * whose key ends in `/` but that has content is data someone uploaded (S3 keys may end in `/`), so it still
+ * runs. (Inline, not a function of its own: each function serialized into the Lambda costs its upload.)
  */
 export function keyRejection(key: string, sizeBytes: number | undefined, filter: TriggerKeyFilter): KeyRejection | undefined {
   if (filter.outputPrefix && key.startsWith(filter.outputPrefix)) return "ignored-prefix";
   if (!key.startsWith(filter.prefix)) return "outside-prefix";
   if (!key.endsWith(filter.suffix)) return "outside-suffix";
-  if (sizeBytes !== undefined && isFolderMarker({ key, sizeBytes })) return "folder-marker";
+  if (sizeBytes === 0 && key.endsWith("/")) return "folder-marker";
   return undefined;
 }

@@ -6,6 +6,7 @@
  */
 import type { S3EventRecord, S3ObjectCreatedNotificationEvent } from "aws-lambda";
 import type { InputObject } from "../contract";
+import { isPlainObject } from "../contract/codec";
 import { type KeyRejection, keyRejection, type TriggerKeyFilter } from "../contract/trigger";
 import { errorParts, keepErrorFields } from "./errors";
 
@@ -90,8 +91,6 @@ export function decodeS3Key(encoded: string): string {
   return decodeURIComponent(encoded.replace(/\+/g, " "));
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const nonEmpty = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
@@ -102,10 +101,10 @@ const nonEmpty = (v: unknown): string | undefined => (typeof v === "string" && v
  */
 export function parseTriggerEvent(event: unknown, options: ParseOptions = {}): ParsedTriggerEvent {
   const out: ParsedTriggerEvent = { created: [], ignored: [], invalid: [] };
-  if (!isObject(event)) throw new UnsupportedEventError(`expected an S3 or EventBridge event object, got ${event === null ? "null" : typeof event}`);
+  if (!isPlainObject(event)) throw new UnsupportedEventError(`expected an S3 or EventBridge event object, got ${event === null ? "null" : typeof event}`);
   // A message from the on-failure destination (the dead-letter queue) wraps the original event in an
   // invocation record; re-invoking the function with it redrives that event.
-  if (isObject(event.requestContext) && isObject(event.requestPayload)) {
+  if (isPlainObject(event.requestContext) && isPlainObject(event.requestPayload)) {
     return parseTriggerEvent(event.requestPayload, options);
   }
 
@@ -150,7 +149,7 @@ function classify(out: ParsedTriggerEvent, index: number, read: () => RecordOutc
 }
 
 function fromNotificationRecord(raw: unknown, index: number): RecordOutcome {
-  if (!isObject(raw)) throw new Error(`record ${index} is not an object`);
+  if (!isPlainObject(raw)) throw new Error(`record ${index} is not an object`);
   const record = raw as unknown as Partial<S3EventRecord>;
   const eventName = str(record.eventName) ?? "";
   const bucket = nonEmpty(record.s3?.bucket?.name);
@@ -173,7 +172,7 @@ function fromNotificationRecord(raw: unknown, index: number): RecordOutcome {
 
 function fromEventBridge(event: S3ObjectCreatedNotificationEvent): RecordOutcome {
   const eventName = event["detail-type"];
-  const detail: Partial<S3ObjectCreatedNotificationEvent["detail"]> = isObject(event.detail) ? event.detail : {};
+  const detail: Partial<S3ObjectCreatedNotificationEvent["detail"]> = isPlainObject(event.detail) ? event.detail : {};
   const bucket = nonEmpty(detail.bucket?.name);
   // EventBridge carries the key URL-encoded like notifications do (a space as `+`, `+` as `%2B`):
   // Powertools for AWS Lambda (Python), aws_lambda_powertools/utilities/data_classes/s3_event.py,

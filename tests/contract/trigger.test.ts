@@ -4,7 +4,7 @@
  * gives the same answer everywhere.
  */
 import { describe, expect, it } from "vitest";
-import { isFolderMarker, keyRejection, type KeyRejection, keyRejectionRule } from "../../contract/trigger";
+import { keyRejection, type KeyRejection, keyRejectionRule } from "../../contract/trigger";
 import { ignoredBecause } from "../../cli/stack/target";
 import { keyProblem } from "../../cli/submit/upload";
 import { parseTriggerEvent } from "../../functions/objectEvents";
@@ -33,7 +33,6 @@ describe("keyRejection", () => {
     expect(keyRejection("incoming/folder/", 0, any)).toBe("folder-marker");
     expect(keyRejection("incoming/folder/", 1, any)).toBeUndefined();
     expect(keyRejection("incoming/folder/", undefined, any)).toBeUndefined();
-    expect([isFolderMarker({ key: "a/", sizeBytes: 0 }), isFolderMarker({ key: "a/", sizeBytes: 1 }), isFolderMarker({ key: "a", sizeBytes: 0 })]).toEqual([true, false, false]);
   });
 
   it("an empty output prefix ignores nothing; empty prefix and suffix take every key", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isFolderMarker } from "../../contract/trigger";
+import { keyRejection } from "../../contract/trigger";
 import { decodeS3Key, parseTriggerEvent, UnsupportedEventError } from "../../functions/objectEvents";
 import { BUCKET, eventBridge, record, s3Event, testEvent } from "./s3Fixtures";
 
@@ -208,7 +208,7 @@ describe("parseTriggerEvent: only the trigger's bucket, prefix and suffix", () =
 
 // The S3 console's "Create folder" writes a zero-byte object keyed `<prefix>/` (S3 user guide, "Naming
 // Amazon S3 objects"), delivered as an ObjectCreated event like any other.
-describe("isFolderMarker", () => {
+describe("keyRejection: folder markers", () => {
   it.each([
     ["incoming/folder/", 0, true],
     ["incoming/", 0, true],
@@ -216,8 +216,8 @@ describe("isFolderMarker", () => {
     ["incoming/folder/", 1, false], // content: data whose key happens to end in `/`
     ["incoming/folder", 0, false], // an empty file is still a file
     ["incoming/folder/x", 0, false],
-  ])("given key %j of %i bytes, returns %s", (key, sizeBytes, marker) => {
-    expect(isFolderMarker({ key, sizeBytes })).toBe(marker);
+  ])("given key %j of %i bytes, a folder marker: %s", (key, sizeBytes, marker) => {
+    expect(keyRejection(key, sizeBytes, { prefix: "", suffix: "" }) === "folder-marker").toBe(marker);
   });
 });
 
