@@ -19,14 +19,17 @@ export function tempDir(prefix = "bp-cli-"): string {
   return dir;
 }
 
-/** A project directory: `Pulumi.yaml` (project `name`) and one stack file per entry (its `config:` map, or raw text). */
-export function project(stacks: Record<string, Record<string, unknown> | string>, name = "batch-pipeline"): string {
+/** A project directory: `Pulumi.yaml` (project `name`) and `files` (name → text) beside it. */
+export function projectFiles(files: Record<string, string>, name = "batch-pipeline"): string {
   const dir = tempDir("bp-project-");
   writeFileSync(join(dir, "Pulumi.yaml"), stringify({ name, runtime: "nodejs" }));
-  for (const [stack, config] of Object.entries(stacks)) {
-    writeFileSync(join(dir, `Pulumi.${stack}.yaml`), typeof config === "string" ? config : stringify({ config }));
-  }
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
   return dir;
+}
+
+/** A project directory: `Pulumi.yaml` (project `name`) and one stack file per entry (its `config:` map, or raw text). */
+export function project(stacks: Record<string, Record<string, unknown> | string>, name = "batch-pipeline"): string {
+  return projectFiles(Object.fromEntries(Object.entries(stacks).map(([stack, config]) => [`Pulumi.${stack}.yaml`, typeof config === "string" ? config : stringify({ config })])), name);
 }
 
 /** A test context in `cwd` with no Pulumi CLI, whose AWS clients fail the test if a command creates one. */

@@ -1,17 +1,11 @@
 /** The project's stack files as Pulumi reads them (stack/project.ts): the project, its stacks, a stack's config map. */
-import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { projectFiles as tempProject } from "../cli/stackProject";
 import { findProject, readStackConfig, StackFileError, stackNames } from "../../stack/project";
 
 const REPO = resolve(__dirname, "../..");
-
-function tempProject(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "bp-project-"));
-  for (const [name, text] of Object.entries({ "Pulumi.yaml": "name: batch-pipeline\nruntime: nodejs\n", ...files })) writeFileSync(join(dir, name), text);
-  return dir;
-}
 
 describe("stack files", () => {
   it("finds the project from a subdirectory and lists its stacks", () => {

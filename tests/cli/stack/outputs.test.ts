@@ -1,18 +1,11 @@
 /** Where the CLI finds the deployed stack's names: a saved outputs file, the Pulumi CLI, or neither. */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { projectFiles as tempProject } from "../stackProject";
 import { chooseStack, loadDeployedStack, parseOutputs, stackAccount } from "../../../cli/stack/outputs";
 import { findProject, stackNames } from "../../../stack/project";
 import { CliError } from "../../../cli/app/errors";
 import { ACCOUNT, cliContext, OUTPUTS, REPO } from "../support";
-
-function tempProject(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), "bp-outputs-"));
-  for (const [name, text] of Object.entries({ "Pulumi.yaml": "name: batch-pipeline\nruntime: nodejs\n", ...files })) writeFileSync(join(dir, name), text);
-  return dir;
-}
 
 describe("chooseStack", () => {
   it("given --stack, uses it; else BATCH_PIPELINE_STACK", () => {
