@@ -21,7 +21,7 @@ import { LiveScreen } from "../app/liveScreen";
 import { readRun, type RunAccess } from "./access";
 import { collectFailures, exitCodeOf, statusJson } from "./failures";
 import type { RunSnapshot, RunStep } from "./model";
-import { UnknownRunError } from "./read";
+import { type RunDeps, UnknownRunError } from "./read";
 import { type JobFailure, countsText, renderFailures, renderStatus } from "./screen";
 
 /** Seconds between polls unless `watch --interval` says otherwise (`submit --watch` too). */
@@ -133,6 +133,11 @@ export interface AppearWait {
   note: string;
   /** The error when no job appeared in time (default: the unknown run's, exit 2). */
   gaveUp?: () => CliError;
+  /**
+   * A cheaper look than reading the whole run (both queues), for a run that can have no other job before
+   * this one appears: `submit --watch` lists only the start queue for its start job, as one ListJobs a look.
+   */
+  present?: (deps: RunDeps) => Promise<boolean>;
 }
 
 /** How to follow a run. */
@@ -157,11 +162,14 @@ export async function followRun(runId: string, base: RunAccess, ctx: CliContext,
   let polls = 0;
   const summary = () => ({ polls, calls });
 
+  let appeared = appear.present === undefined;
   const poll = async (previous?: RunSnapshot): Promise<RunSnapshot | undefined> => {
     const deadline = ctx.now() + appear.timeoutMs;
     for (let failed = 0, told = false; ; ) {
       polls++;
       try {
+        appeared ||= await appear.present!(access.deps);
+        if (!appeared) throw new UnknownRunError(runId, access.outputs);
         return await readRun(runId, access, previous, { skipStartQueueWhileLive: true });
       } catch (error) {
         const unknown = !previous && error instanceof UnknownRunError;

@@ -9,6 +9,7 @@ import { basename, resolve } from "node:path";
 import type { Command } from "commander";
 import { startJobNamePrefix } from "../../contract";
 import { computeRunId, startJobName } from "../../contract/run";
+import { listJobsNamed } from "../../batch/calls";
 import { awsCall, CLI_EXIT, CliError } from "../app/errors";
 import { formatBytes, formatDuration, table, terminalText } from "../app/format";
 import { type DeployedStack, loadDeployedStack, stackAccount } from "../stack/outputs";
@@ -121,6 +122,7 @@ function startJobWait(deployed: DeployedStack, runId: string): AppearWait {
         `the trigger has not submitted a start job for run ${runId} after ${formatDuration(START_JOB_WAIT_MS)}: see the trigger's log (function ${deployed.outputs.triggerFunctionName}) and the dead-letter queue (\`batch-pipeline redrive --dry-run\`)`,
         CLI_EXIT.failed,
       ),
+    present: async (deps) => (await awsCall("Batch ListJobs", () => listJobsNamed(deployed.outputs.startQueueArn, `${startJobNamePrefix(runId)}*`, deps))).length > 0,
   };
 }
 
