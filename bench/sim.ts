@@ -3,9 +3,8 @@
  * (tests/support/clock.ts), driven as a discrete-event simulation (`clock.run`): time only advances when
  * every pending promise is waiting on the clock, so minutes of throttled submission run in milliseconds.
  */
-import { CancelJobCommand, DescribeJobsCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand } from "@aws-sdk/client-batch";
 import type { BatchApi } from "../batch/calls";
-import { BatchModel, type Operation } from "../tests/support/batchModel";
+import { BatchModel, operationOf } from "../tests/support/batchModel";
 import { FakeClock } from "../tests/support/clock";
 
 /** Options of {@link BatchStub}. */
@@ -15,14 +14,6 @@ export interface BatchStubOptions {
   /** @default 20 */
   latencyMs?: number;
 }
-
-const OPERATIONS: [new (...args: never[]) => object, Operation][] = [
-  [SubmitJobCommand, "SubmitJob"],
-  [ListJobsCommand, "ListJobs"],
-  [DescribeJobsCommand, "DescribeJobs"],
-  [TerminateJobCommand, "TerminateJob"],
-  [CancelJobCommand, "CancelJob"],
-];
 
 /**
  * Batch as the model answers it, after `latencyMs` of simulated time, keeping the jobs it accepted (a
@@ -67,7 +58,7 @@ export class BatchStub {
   readonly client = { send: (command: unknown) => this.send(command) } as unknown as BatchApi;
 
   async send(command: unknown): Promise<unknown> {
-    const operation = OPERATIONS.find(([type]) => command instanceof type)?.[1];
+    const operation = operationOf(command);
     if (!operation) throw new Error(`stub does not implement ${(command as object).constructor.name}`);
     const input = (command as { input: unknown }).input;
     if (operation !== "SubmitJob") {

@@ -896,6 +896,9 @@ const COMMANDS = [
   [CancelJobCommand, "CancelJob"],
 ] as const;
 
+/** The operation an SDK command object is, if the model answers it (for a client of one's own, e.g. the benchmarks'). */
+export const operationOf = (command: unknown): Operation | undefined => COMMANDS.find(([type]) => command instanceof type)?.[1];
+
 /**
  * aws-sdk-client-mock: `mock` (a mocked BatchClient) answers Batch's calls from `model`, as a promise (an
  * error rejects it), as a real client does.
