@@ -270,11 +270,15 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     }
   };
   const invoke = p.design === "inline" ? inline : (i: number) => handler(objectEvent(i));
-  /** An invocation's time budget: aborted `inlineBudgetSeconds` after it starts (inline submission stops and undoes its part). */
-  const invocationBudget = () => {
+  /** Runs an invocation with its time budget: aborted `inlineBudgetSeconds` after it starts (inline submission stops and undoes its part), its timer cancelled when it ends. */
+  const withinBudget = async <T>(run: (budget: AbortSignal) => Promise<T>): Promise<T> => {
     const budget = new AbortController();
-    void clock.sleep(p.inlineBudgetSeconds * 1000).then(() => budget.abort("the invocation's time budget"));
-    return budget.signal;
+    const cancel = clock.setTimer(p.inlineBudgetSeconds * 1000, () => budget.abort("the invocation's time budget"));
+    try {
+      return await run(budget.signal);
+    } finally {
+      cancel();
+    }
   };
 
   // Lambda's asynchronous invocation of one event: wait for concurrency (throttled deliveries back off), run, retry errors, then dead-letter.
@@ -297,7 +301,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       let failed = false;
       try {
         await clock.sleep(p.invocationOverheadMs);
-        await invoke(i, invocationBudget());
+        await withinBudget((budget) => invoke(i, budget));
       } catch {
         failed = true;
       } finally {
@@ -340,19 +344,21 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       result.invocations.total++;
       result.invocations.peakConcurrent = Math.max(result.invocations.peakConcurrent, ++inFlight);
       const received = clock.now();
-      const budget = invocationBudget();
-      const failed: typeof batch = [];
-      for (const message of batch) {
-        try {
-          if (budget.aborted) throw new Error("out of time: reported as a batch item failure");
-          // The per-record work besides Batch (the trigger's DynamoDB claim and update), as in the async design.
-          await clock.sleep(p.invocationOverheadMs);
-          await invoke(message.i, budget);
-          settledMessages++;
-        } catch {
-          failed.push(message);
+      const failed = await withinBudget(async (budget) => {
+        const failures: typeof batch = [];
+        for (const message of batch) {
+          try {
+            if (budget.aborted) throw new Error("out of time: reported as a batch item failure");
+            // The per-record work besides Batch (the trigger's DynamoDB claim and update), as in the async design.
+            await clock.sleep(p.invocationOverheadMs);
+            await invoke(message.i, budget);
+            settledMessages++;
+          } catch {
+            failures.push(message);
+          }
         }
-      }
+        return failures;
+      });
       inFlight--;
       if (failed.length > 0) result.invocations.failed++;
       // A failed message stays invisible until its visibility timeout ends; then it is received again, or, received
