@@ -97,7 +97,7 @@ export function barrierJob(platform: Platform): ProcessJobConfig {
 }
 
 /** The job definition keys the orchestrator submits against: the config's process definitions and the barrier's. */
-export const definitionKeys = (config: Pick<PipelineConfig, "jobDefinitions">): string[] => [...Object.keys(config.jobDefinitions), BARRIER_JOB_DEFINITION_KEY];
+export const definitionKeys = (config: { jobDefinitions: Readonly<Record<string, unknown>> }): string[] => [...Object.keys(config.jobDefinitions), BARRIER_JOB_DEFINITION_KEY];
 
 /** What the trigger filters keys on (contract/trigger.ts), from `trigger`. */
 export const triggerKeyFilter = (trigger: Pick<PipelineConfig["trigger"], "prefix" | "suffix" | "outputPrefix">): TriggerKeyFilter => ({

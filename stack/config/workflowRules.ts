@@ -3,12 +3,13 @@
  * ECS's container overrides for S3's longest key, and a waiting start job outlives the run. The spec is
  * parsed once per config ({@link workflowOf}) and handed on typed by the schema's transform.
  */
-import { BARRIER_JOB_DEFINITION_KEY, CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
+import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
 import { PlanError, planWorkflow, topologicalOrder } from "../../workflow/planner";
 import { containerOverridesLength, worstCaseInput } from "../../workflow/requestLimits";
 import { parseWorkflowSpec, RESERVED_PARAMETERS, unfilledPlaceholders, type WorkflowSpec, WorkflowSpecError } from "../../workflow/spec";
 import { PlatformCapability } from "@aws-sdk/client-batch";
 import { jobSizeProblem } from "../batchRules";
+import { definitionKeys } from "../model";
 import { processPlatform } from "./platformSchema";
 import type { ConfigIssue } from "./rules";
 import type { ConfigDraft } from "./schema";
@@ -69,7 +70,7 @@ export function workflowSpecRule(cfg: ConfigDraft): ConfigIssue[] {
  * override (the worst case; the orchestrator cannot see definitions' commands at run time).
  */
 export function worstCasePlanProblem(spec: WorkflowSpec, definitions: Readonly<Record<string, { command?: readonly string[] }>>, outputRoot?: string): string | undefined {
-  const keyOf = new Map([...Object.keys(definitions), BARRIER_JOB_DEFINITION_KEY].map((k) => [`${k}-definition`, k]));
+  const keyOf = new Map(definitionKeys({ jobDefinitions: definitions }).map((k) => [`${k}-definition`, k]));
   const names = Object.fromEntries([...keyOf].map(([name, key]) => [key, name]));
   const prefix = "cannot run for an input key of 1,024 bytes (S3's longest): ";
   try {
