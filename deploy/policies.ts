@@ -7,7 +7,7 @@
  */
 import { resourcePrefix } from "../stack/naming";
 import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../stack/lambdaPackages";
-import { POLICY_LANGUAGE_VERSION, policyDocument, type PolicyDocumentOf } from "../stack/policyDocument";
+import { policyDocument, type PolicyDocumentOf } from "../stack/policyDocument";
 
 /** What the documents depend on: the account, the repository, the state backend, the stacks. */
 export interface RoleParams {
@@ -154,21 +154,18 @@ const ec2Arn = (p: RoleParams, type: string) => `arn:${p.partition}:ec2:*:${p.ac
 
 /** The trust policy of a role that GitHub workflows with these token subjects may assume. */
 export function githubOidcTrust(p: RoleParams, sub: readonly string[]): PolicyDocument {
-  return {
-    Version: POLICY_LANGUAGE_VERSION,
-    Statement: [
-      {
-        Sid: "GitHubActions",
-        Effect: "Allow",
-        Principal: { Federated: `arn:${p.partition}:iam::${p.accountId}:oidc-provider/${GITHUB_OIDC}` },
-        Action: ["sts:AssumeRoleWithWebIdentity"],
-        // StringLike only where a subject has a wildcard (a pull request's merge ref): `*` matches within it.
-        Condition: sub.some((x) => x.includes("*"))
-          ? { StringEquals: { [`${GITHUB_OIDC}:aud`]: "sts.amazonaws.com" }, StringLike: { [`${GITHUB_OIDC}:sub`]: [...sub] } }
-          : { StringEquals: { [`${GITHUB_OIDC}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC}:sub`]: [...sub] } },
-      },
-    ],
-  };
+  return policyDocument<Statement>([
+    {
+      Sid: "GitHubActions",
+      Effect: "Allow",
+      Principal: { Federated: `arn:${p.partition}:iam::${p.accountId}:oidc-provider/${GITHUB_OIDC}` },
+      Action: ["sts:AssumeRoleWithWebIdentity"],
+      // StringLike only where a subject has a wildcard (a pull request's merge ref): `*` matches within it.
+      Condition: sub.some((x) => x.includes("*"))
+        ? { StringEquals: { [`${GITHUB_OIDC}:aud`]: "sts.amazonaws.com" }, StringLike: { [`${GITHUB_OIDC}:sub`]: [...sub] } }
+        : { StringEquals: { [`${GITHUB_OIDC}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC}:sub`]: [...sub] } },
+    },
+  ]);
 }
 
 const statement = (Sid: string, Action: string[], Resource: string[], Condition?: Statement["Condition"]): Statement => ({
@@ -229,67 +226,64 @@ export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
   const ec2 = (type: string) => ec2Arn(p, type);
   const fileSystems = named("fileSystems").map((id) => `arn:${p.partition}:elasticfilesystem:*:${p.accountId}:file-system/${id}`);
   const extra = [...new Set(p.boundaryExtraActions ?? [])].sort();
-  return {
-    Version: POLICY_LANGUAGE_VERSION,
-    Statement: [
-      // Process jobs read and write their stack's input bucket (infra/pipeline.ts processJobStatements).
-      statement("StackData", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListBucket"],
-        prefixes.flatMap((x) => [`arn:${p.partition}:s3:::${x}-*`, `arn:${p.partition}:s3:::${x}-*/*`])),
-      // The trigger and the start job submit to the stack's queues, definitions only (the job they create is `job/*`),
-      // tag only with the stack's tag, and terminate only the stack's jobs (by tag) and array children (which
-      // Batch never tags: `job/<parent>:<index>`, the start job's rollback of an earlier attempt).
-      statement("SubmitJobs", ["batch:SubmitJob"], [...regional("batch", (x) => `job-queue/${x}-*`), ...regional("batch", (x) => `job-definition/${x}-*`), `arn:${p.partition}:batch:*:${p.accountId}:job/*`]),
-      statement("TagJobs", ["batch:TagResource"], [...regional("batch", (x) => `job-queue/${x}-*`), ...regional("batch", (x) => `job-definition/${x}-*`), `arn:${p.partition}:batch:*:${p.accountId}:job/*`], stackTag),
-      // What IAM lets no resource narrow: finding and following jobs, the registry login, the ECS agent's and
-      // Spot Fleet's lookups.
-      statement("AccountWide", [
-        "batch:ListJobs", "batch:DescribeJobs", "ecr:GetAuthorizationToken", "ecs:DiscoverPollEndpoint",
-        "ec2:DescribeTags", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceStatus",
-      ], ["*"]),
-      statement("TerminateOwnJobs", ["batch:TerminateJob"], [`arn:${p.partition}:batch:*:${p.accountId}:job/*`], ownJobs),
-      statement("TerminateArrayChildren", ["batch:TerminateJob"], [`arn:${p.partition}:batch:*:${p.accountId}:job/*:*`]),
-      statement("Idempotency", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], regional("dynamodb", (x) => `table/${x}-*`)),
-      statement("DeadLetters", ["sqs:SendMessage"], regional("sqs", (x) => `${x}-*`)),
-      // The stack's own log groups: its job definitions' (`/aws/batch/<prefix>-…`) and the trigger's (`/aws/lambda/<prefix>-…`).
-      statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], ["batch", "lambda"].flatMap((source) => regional("logs", (x) => `log-group:/aws/${source}/${x}-*`))),
-      // Image pulls (execution and instance roles): the stack's repositories and those its config's images name.
-      statement("Images", ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], [...regional("ecr", (x) => `repository/${x}-*`), ...named("repositories")]),
-      // Secrets the stack's config names (execution roles), and those named after the stack (`<prefix>/…`);
-      // KMS only on their behalf (a customer managed key of a secret or SecureString parameter).
-      statement("Parameters", ["ssm:GetParameters"], [...regional("ssm", (x) => `parameter/${x}/*`), ...named("parameters")]),
-      statement("Secrets", ["secretsmanager:GetSecretValue"], [...regional("secretsmanager", (x) => `secret:${x}/*`), ...named("secrets")]),
-      statement("DecryptForSecrets", ["kms:Decrypt"], ["*"], { StringLike: { "kms:ViaService": ["secretsmanager.*.amazonaws.com", "ssm.*.amazonaws.com"] } }),
-      ...(fileSystems.length > 0 ? [statement("FileSystems", ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"], fileSystems)] : []),
-      // AmazonEC2ContainerServiceforEC2Role (the instance roles' ECS agent), on the ECS clusters Batch makes for
-      // the stack's compute environments (`<environment name>_Batch_<uuid>`) and their container instances.
-      // (Each action applies to the resource type it takes: the cluster, or a container instance of it.)
-      statement("EcsAgent", [
-        "ecs:DeregisterContainerInstance", "ecs:RegisterContainerInstance", "ecs:SubmitAttachmentStateChanges", "ecs:SubmitContainerStateChange",
-        "ecs:SubmitTaskStateChange", "ecs:Poll", "ecs:StartTelemetrySession", "ecs:UpdateContainerInstancesState", "ecs:TagResource",
-      ], [...regional("ecs", (x) => `cluster/${x}-*`), ...regional("ecs", (x) => `container-instance/${x}-*`)]),
-      // AmazonEC2SpotFleetTaggingRole (BEST_FIT Spot): launch the stack's instances (its instance profile, its
-      // security groups), tag them as they launch with its tag, and end only its own.
-      statement("OwnInstances", ["ec2:RunInstances", "ec2:TerminateInstances"], [ec2("instance")], ownProfile),
-      statement("LaunchInOwnGroups", ["ec2:RunInstances", "ec2:RequestSpotInstances"], [ec2("security-group")], { StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes } }),
-      statement("LaunchWith", ["ec2:RunInstances", "ec2:RequestSpotInstances"], ["image", "subnet", "network-interface", "volume", "launch-template", "snapshot", "spot-instances-request"].map((t) => (["image", "snapshot"].includes(t) ? `arn:${p.partition}:ec2:*::${t}/*` : ec2(t)))),
-      statement("TagOnLaunch", ["ec2:CreateTags"], ["instance", "volume", "spot-instances-request"].map(ec2), {
-        StringEquals: { "ec2:CreateAction": ["RunInstances", "RequestSpotInstances"], [`aws:RequestTag/${STACK_TAG}`]: prefixes },
-      }),
-      statement("PassInstanceRoles", ["iam:PassRole"], prefixes.map((x) => `arn:${p.partition}:iam::${p.accountId}:role/${x}-*`), { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
-      // The job definitions' own policyStatements, as their configs give them (their resources, their conditions).
-      ...[...new Set(p.stacks.flatMap((st) => p.stackResources?.[st]?.jobStatements ?? []).map((j) => JSON.stringify(j)))].map((text, i) => {
-        const j = JSON.parse(text) as JobStatement;
-        return statement(`JobPolicyStatement${i}`, [...j.Action], [...j.Resource], j.Condition);
-      }),
-      ...(extra.length > 0 ? [statement("JobPolicyStatements", extra, ["*"])] : []),
-      // Every stack's Pulumi secrets key (the state's secrets), whatever a key policy or identity policy says.
-      deny("NeverStateKeys", ["kms:*"], allSecretsKeys(p)),
-      // Nothing of IAM or STS but passing the instance roles to EC2 (above): no identity or policy write (the
-      // boundary's own included), no role assumption. A request without iam:PassedToService matches StringNotEquals.
-      deny("NoIdentityWrites", ["iam:*", "sts:*"], ["*"], { StringNotEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
-      deny("NoResourcePolicyWrites", RESOURCE_POLICY_WRITES, ["*"]),
-    ],
-  };
+  return policyDocument([
+    // Process jobs read and write their stack's input bucket (infra/pipeline.ts processJobStatements).
+    statement("StackData", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListBucket"],
+      prefixes.flatMap((x) => [`arn:${p.partition}:s3:::${x}-*`, `arn:${p.partition}:s3:::${x}-*/*`])),
+    // The trigger and the start job submit to the stack's queues, definitions only (the job they create is `job/*`),
+    // tag only with the stack's tag, and terminate only the stack's jobs (by tag) and array children (which
+    // Batch never tags: `job/<parent>:<index>`, the start job's rollback of an earlier attempt).
+    statement("SubmitJobs", ["batch:SubmitJob"], [...regional("batch", (x) => `job-queue/${x}-*`), ...regional("batch", (x) => `job-definition/${x}-*`), `arn:${p.partition}:batch:*:${p.accountId}:job/*`]),
+    statement("TagJobs", ["batch:TagResource"], [...regional("batch", (x) => `job-queue/${x}-*`), ...regional("batch", (x) => `job-definition/${x}-*`), `arn:${p.partition}:batch:*:${p.accountId}:job/*`], stackTag),
+    // What IAM lets no resource narrow: finding and following jobs, the registry login, the ECS agent's and
+    // Spot Fleet's lookups.
+    statement("AccountWide", [
+      "batch:ListJobs", "batch:DescribeJobs", "ecr:GetAuthorizationToken", "ecs:DiscoverPollEndpoint",
+      "ec2:DescribeTags", "ec2:DescribeImages", "ec2:DescribeSubnets", "ec2:DescribeInstanceStatus",
+    ], ["*"]),
+    statement("TerminateOwnJobs", ["batch:TerminateJob"], [`arn:${p.partition}:batch:*:${p.accountId}:job/*`], ownJobs),
+    statement("TerminateArrayChildren", ["batch:TerminateJob"], [`arn:${p.partition}:batch:*:${p.accountId}:job/*:*`]),
+    statement("Idempotency", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], regional("dynamodb", (x) => `table/${x}-*`)),
+    statement("DeadLetters", ["sqs:SendMessage"], regional("sqs", (x) => `${x}-*`)),
+    // The stack's own log groups: its job definitions' (`/aws/batch/<prefix>-…`) and the trigger's (`/aws/lambda/<prefix>-…`).
+    statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], ["batch", "lambda"].flatMap((source) => regional("logs", (x) => `log-group:/aws/${source}/${x}-*`))),
+    // Image pulls (execution and instance roles): the stack's repositories and those its config's images name.
+    statement("Images", ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], [...regional("ecr", (x) => `repository/${x}-*`), ...named("repositories")]),
+    // Secrets the stack's config names (execution roles), and those named after the stack (`<prefix>/…`);
+    // KMS only on their behalf (a customer managed key of a secret or SecureString parameter).
+    statement("Parameters", ["ssm:GetParameters"], [...regional("ssm", (x) => `parameter/${x}/*`), ...named("parameters")]),
+    statement("Secrets", ["secretsmanager:GetSecretValue"], [...regional("secretsmanager", (x) => `secret:${x}/*`), ...named("secrets")]),
+    statement("DecryptForSecrets", ["kms:Decrypt"], ["*"], { StringLike: { "kms:ViaService": ["secretsmanager.*.amazonaws.com", "ssm.*.amazonaws.com"] } }),
+    ...(fileSystems.length > 0 ? [statement("FileSystems", ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"], fileSystems)] : []),
+    // AmazonEC2ContainerServiceforEC2Role (the instance roles' ECS agent), on the ECS clusters Batch makes for
+    // the stack's compute environments (`<environment name>_Batch_<uuid>`) and their container instances.
+    // (Each action applies to the resource type it takes: the cluster, or a container instance of it.)
+    statement("EcsAgent", [
+      "ecs:DeregisterContainerInstance", "ecs:RegisterContainerInstance", "ecs:SubmitAttachmentStateChanges", "ecs:SubmitContainerStateChange",
+      "ecs:SubmitTaskStateChange", "ecs:Poll", "ecs:StartTelemetrySession", "ecs:UpdateContainerInstancesState", "ecs:TagResource",
+    ], [...regional("ecs", (x) => `cluster/${x}-*`), ...regional("ecs", (x) => `container-instance/${x}-*`)]),
+    // AmazonEC2SpotFleetTaggingRole (BEST_FIT Spot): launch the stack's instances (its instance profile, its
+    // security groups), tag them as they launch with its tag, and end only its own.
+    statement("OwnInstances", ["ec2:RunInstances", "ec2:TerminateInstances"], [ec2("instance")], ownProfile),
+    statement("LaunchInOwnGroups", ["ec2:RunInstances", "ec2:RequestSpotInstances"], [ec2("security-group")], { StringEquals: { [`aws:ResourceTag/${STACK_TAG}`]: prefixes } }),
+    statement("LaunchWith", ["ec2:RunInstances", "ec2:RequestSpotInstances"], ["image", "subnet", "network-interface", "volume", "launch-template", "snapshot", "spot-instances-request"].map((t) => (["image", "snapshot"].includes(t) ? `arn:${p.partition}:ec2:*::${t}/*` : ec2(t)))),
+    statement("TagOnLaunch", ["ec2:CreateTags"], ["instance", "volume", "spot-instances-request"].map(ec2), {
+      StringEquals: { "ec2:CreateAction": ["RunInstances", "RequestSpotInstances"], [`aws:RequestTag/${STACK_TAG}`]: prefixes },
+    }),
+    statement("PassInstanceRoles", ["iam:PassRole"], prefixes.map((x) => `arn:${p.partition}:iam::${p.accountId}:role/${x}-*`), { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
+    // The job definitions' own policyStatements, as their configs give them (their resources, their conditions).
+    ...[...new Set(p.stacks.flatMap((st) => p.stackResources?.[st]?.jobStatements ?? []).map((j) => JSON.stringify(j)))].map((text, i) => {
+      const j = JSON.parse(text) as JobStatement;
+      return statement(`JobPolicyStatement${i}`, [...j.Action], [...j.Resource], j.Condition);
+    }),
+    ...(extra.length > 0 ? [statement("JobPolicyStatements", extra, ["*"])] : []),
+    // Every stack's Pulumi secrets key (the state's secrets), whatever a key policy or identity policy says.
+    deny("NeverStateKeys", ["kms:*"], allSecretsKeys(p)),
+    // Nothing of IAM or STS but passing the instance roles to EC2 (above): no identity or policy write (the
+    // boundary's own included), no role assumption. A request without iam:PassedToService matches StringNotEquals.
+    deny("NoIdentityWrites", ["iam:*", "sts:*"], ["*"], { StringNotEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
+    deny("NoResourcePolicyWrites", RESOURCE_POLICY_WRITES, ["*"]),
+  ]);
 }
 
 /**

@@ -4,7 +4,7 @@
  * a Version element and set it to 2012-10-17"), around the statements. One home for the stack's roles
  * (infra/iam.ts) and the deploy roles (deploy/policies.ts).
  */
-export const POLICY_LANGUAGE_VERSION = "2012-10-17";
+const POLICY_LANGUAGE_VERSION = "2012-10-17";
 
 export interface PolicyDocumentOf<S> {
   Version: typeof POLICY_LANGUAGE_VERSION;
