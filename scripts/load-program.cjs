@@ -7,9 +7,11 @@
  *
  *   node scripts/load-program.cjs [Pulumi.<stack>.yaml] [outDir]
  *
- * Writes each inline Lambda's serialized code to <outDir>/__index<i>.js (default bin/program-lambda) and prints one JSON
- * line: { stack, loadMs, resources: { <type>: count }, handlers: [{ file, bytes }] }, or { error } and
- * exits 1. Plain CommonJS on purpose: it must run under plain Node, never through vitest.
+ * Type checking is on unless PULUMI_NODEJS_TRANSPILE_ONLY=true or tsconfig.json sets noCheck, as in
+ * run.js. Writes each inline Lambda's serialized code to <outDir>/__index<i>.js (default
+ * bin/program-lambda) and prints one JSON line: { stack, loadMs, typeChecked, resources: { <type>:
+ * count }, handlers: [{ file, bytes }], sources: [project .ts files loaded, relative] }, or { error }
+ * and exits 1. Plain CommonJS on purpose: it must run under plain Node, never through vitest.
  */
 const fs = require("node:fs");
 const path = require("node:path");
@@ -23,9 +25,12 @@ async function main() {
   const tsutils = require("@pulumi/pulumi/tsutils");
   const compilerOptions = tsutils.loadTypeScriptCompilerOptions("tsconfig.json");
   const { tsnodeRequire, typescriptRequire } = tsutils.typeScriptRequireStrings();
+  // run.js: PULUMI_NODEJS_TRANSPILE_ONLY decides when set, else tsconfig's noCheck.
+  const transpileOnlyEnv = process.env.PULUMI_NODEJS_TRANSPILE_ONLY;
+  const transpileOnly = transpileOnlyEnv ? transpileOnlyEnv === "true" : compilerOptions.noCheck;
   require(tsnodeRequire).register({
     compiler: typescriptRequire,
-    transpileOnly: compilerOptions.noCheck,
+    transpileOnly,
     project: "tsconfig.json",
     skipProject: false,
     compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
@@ -59,11 +64,15 @@ async function main() {
   for (const r of recorded.resources) resources[r.type] = (resources[r.type] ?? 0) + 1;
   // The inline Lambdas' code, as the closure serializer produced it in this very process.
   const handlers = (await Promise.all(closures)).map((c) => c.text);
+  const sources = Object.keys(require.cache)
+    .filter((f) => f.endsWith(".ts") && !f.includes(`${path.sep}node_modules${path.sep}`))
+    .map((f) => path.relative(root, f))
+    .sort();
   const out = path.resolve(process.argv[3] ?? path.join(root, "bin", "program-lambda"));
   fs.mkdirSync(out, { recursive: true });
   handlers.forEach((text, i) => fs.writeFileSync(path.join(out, `__index${i}.js`), text));
   process.stdout.write(
-    `${JSON.stringify({ stack, loadMs: Date.now() - started, resources, handlers: handlers.map((text, i) => ({ file: path.join(out, `__index${i}.js`), bytes: Buffer.byteLength(text) })) })}\n`,
+    `${JSON.stringify({ stack, loadMs: Date.now() - started, typeChecked: !transpileOnly, resources, handlers: handlers.map((text, i) => ({ file: path.join(out, `__index${i}.js`), bytes: Buffer.byteLength(text) })), sources })}\n`,
   );
 }
 
