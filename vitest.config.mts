@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { defineConfig } from "vitest/config";
@@ -58,16 +58,6 @@ function isolatedTestFiles(): string[] {
 }
 
 const isolated = isolatedTestFiles();
-
-/**
- * Files that bound the wall-clock time of CPU-bound work (the planner's million tasks, the scheduler's
- * 24,000 in under a second): they run last, alone, each in a fresh process, as when every file had its
- * own process and there was one worker, so neither a shared worker's heap nor the other worker's
- * processes eat into their budget (the scheduler's took 1.16 s once in a shared worker).
- */
-const timed = ["tests/cli/run/scheduler.test.ts", "tests/workflow/planner.test.ts"];
-// A file moved or renamed must not silently leave the timed project for a shared worker.
-for (const file of timed) if (!existsSync(join(ROOT, file))) throw new Error(`vitest.config.mts: timed test file ${file} does not exist; update the list`);
 
 // Vitest's default (one worker per core but one) gives a 2-core machine a single worker, idle while a
 // file waits on the processes it starts (the CLI, Lambda and job bundles, tsc): at least 2.
@@ -131,25 +121,13 @@ export default defineConfig({
         test: {
           name: "shared",
           include: ["tests/**/*.test.ts"],
-          exclude: [...isolated, ...timed],
+          exclude: isolated,
           // The rest share a worker's module graph: @pulumi/pulumi, @pulumi/aws and the AWS SDK are
           // imported once per worker, not once per file. What these files stub, spy on or fake, they
           // restore in afterEach; tests/support/sharedWorker.ts restores the rest after each file.
           isolate: false,
           pool: "forks",
           setupFiles: ["tests/support/sharedWorker.ts"],
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: "timed",
-          include: timed.filter((f) => !isolated.includes(f)),
-          isolate: true,
-          pool: "forks",
-          // A later group: it starts once the others have finished, one file at a time.
-          maxWorkers: 1,
-          sequence: { groupOrder: 1 },
         },
       },
     ],

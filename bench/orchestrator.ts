@@ -16,6 +16,8 @@ import { FakeClock } from "../tests/support/clock";
 
 const WIDTHS = [10, 10_000, 1_000_000];
 const MAX_DEPS = 20;
+/** Planning a million tasks (the default workflow, 100 arrays, barrier trees) takes under this. */
+const PLAN_MILLION_MS = 500;
 
 interface Row {
   width: number;
@@ -200,13 +202,13 @@ async function main(): Promise<void> {
   const failures = [
     ...checks.filter((c) => c.width <= 10_000 && c.ours.calls > 3).map((c) => `width ${c.width}: ${c.ours.calls} > 3 SubmitJob calls`),
     ...checks.filter((c) => c.width === 1_000_000 && c.ratio >= 0.01).map(() => "width 1,000,000: not under 1% of naive calls"),
-    ...checks.filter((c) => c.width === 1_000_000 && c.ours.planningMs >= 1000).map(() => "planning 1,000,000 tasks took 1 s or more"),
+    ...checks.filter((c) => c.width === 1_000_000 && c.ours.planningMs >= PLAN_MILLION_MS).map((c) => `planning 1,000,000 tasks took ${c.ours.planningMs.toFixed(0)} ms, not under ${PLAN_MILLION_MS} ms`),
   ];
   if (failures.length > 0) {
     console.log(`TARGETS MISSED:\n- ${failures.join("\n- ")}`);
     process.exitCode = 1;
   } else {
-    console.log("targets met: ≤3 calls up to width 10,000; <1% of naive calls at 1,000,000; planning 1,000,000 tasks < 1 s");
+    console.log(`targets met: ≤3 calls up to width 10,000; <1% of naive calls at 1,000,000; planning 1,000,000 tasks < ${PLAN_MILLION_MS} ms`);
   }
 }
 

@@ -76,10 +76,9 @@ describe("planWorkflow: fan-out/fan-in (prepare → process × width → merge)"
     expect(plan.jobs.at(-1)!.id).toBe("merge");
   });
 
-  it("plans a million tasks in well under a second", () => {
-    const started = performance.now();
+  // How fast (under 500 ms) is bench/orchestrator.ts's target, measured by `npm run bench`.
+  it("plans a million tasks in fewer than 120 jobs", () => {
     const plan = planWorkflow(defaultWorkflow(1_000_000), context());
-    expect(performance.now() - started).toBeLessThan(500);
     expect(plan.jobs.length).toBeLessThan(120);
   });
 

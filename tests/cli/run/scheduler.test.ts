@@ -67,7 +67,8 @@ describe("local scheduler: dependencies (Job dependencies and Array jobs, Batch 
     expect(executor.launches[0]!.command).toEqual(["cp", "incoming/input.bin", "out/only-0"]);
   });
 
-  it("runs a wide workflow (24,000 tasks over arrays split at 10,000, N_TO_N twins, barrier trees) in well under a second", async () => {
+  it("runs a wide workflow (24,000 tasks over arrays split at 10,000, N_TO_N twins, barrier trees), each task after its dependencies", async () => {
+    // How fast (under 1 s) is cli/run/bench.ts's target for the same shape, measured by `npm run bench`.
     const fanOut = Array.from({ length: 25 }, (_, i) => ({ name: `s${i}`, jobDefinition: "process", dependsOn: ["prepare"], width: { fixed: 100 } }));
     const { model } = await modelOf({
       jobDefinitions: { process: process() },
@@ -83,9 +84,7 @@ describe("local scheduler: dependencies (Job dependencies and Array jobs, Batch 
     });
     expect(model.jobs.filter((j) => j.planned.kind === "barrier").length).toBeGreaterThan(0);
     const executor = new FakeExecutor(() => ({ exitCode: 0 }), "sync");
-    const started = performance.now();
     const result = await scheduler(model, executor).run();
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(result.state).toBe("SUCCEEDED");
     expect(executor.launches).toHaveLength(1 + 10_750 * 2 + 2_500 + 1);
     expect(executor.labels().at(-1)).toBe("merge#1");
