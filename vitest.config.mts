@@ -8,11 +8,17 @@ const ROOT = import.meta.dirname;
 const TESTS = join(ROOT, "tests");
 
 /**
- * What makes a test file leave state behind in its worker: Pulumi's runtime state (mocks, stack,
- * monitor) is process-global, and `vi.mock` replaces modules for the whole module graph.
+ * `vi.mock` and friends replace modules for the whole module graph: such a file gets a fresh process.
+ * None does today; a new one is isolated without being listed here.
  */
-const NEEDS_ISOLATION = /\bsetupPulumiMocks\s*\(|\bsetMocks\s*\(|\bvi\.(mock|doMock|unmock|resetModules)\s*\(/;
-/** Helpers that only define what {@link NEEDS_ISOLATION} looks for: importing them isolates nothing, calling does. */
+const MOCKS_MODULES = /\bvi\.(mock|doMock|unmock|resetModules)\s*\(/;
+/**
+ * Files that load the Pulumi program under runtime mocks: Pulumi's runtime state is process-global,
+ * so each such file gets a fresh module graph of the project's sources (tests/support/stackWorker.ts);
+ * `pulumi.runtime.setMocks` resets the runtime's per-stack state itself.
+ */
+const SETS_PULUMI_MOCKS = /\bsetupPulumiMocks\s*\(|\bsetMocks\s*\(/;
+/** Helpers that only define what the patterns look for: importing them changes nothing, calling does. */
 const DEFINES_ONLY = new Set([join(TESTS, "mocks.ts")]);
 
 /** Every `.ts` file under `dir`, as absolute paths. */
@@ -23,22 +29,21 @@ function tsFiles(dir: string): string[] {
 }
 
 /**
- * The test files that get a fresh module graph (a fresh process) each: those that, or whose helpers
- * under tests/ (followed through relative imports), match {@link NEEDS_ISOLATION}. Found by reading
- * the files, so a new test file that sets Pulumi mocks is isolated without being listed here.
+ * The test files that, or whose helpers under tests/ (followed through relative imports), match
+ * `pattern`. Found by reading the files, so a new test file is classified without being listed here.
  */
-function isolatedTestFiles(): string[] {
+function testFilesMatching(pattern: RegExp): string[] {
   const source = new Map<string, string>();
   const read = (file: string) => {
     if (!source.has(file)) source.set(file, readFileSync(file, "utf8"));
     return source.get(file)!;
   };
-  const needs = new Map<string, boolean>();
+  const matches = new Map<string, boolean>();
   const visit = (file: string): boolean => {
-    if (needs.has(file)) return needs.get(file)!;
-    needs.set(file, false); // cycles
+    if (matches.has(file)) return matches.get(file)!;
+    matches.set(file, false); // cycles
     const text = read(file);
-    let result = NEEDS_ISOLATION.test(text);
+    let result = pattern.test(text);
     for (const [, spec] of text.matchAll(/(?:from|import|import\(|require\()\s*["'](\.{1,2}\/[^"']+)["']/g)) {
       if (result) break;
       const target = resolve(dirname(file), spec!).replace(/\.js$/, "");
@@ -49,7 +54,7 @@ function isolatedTestFiles(): string[] {
         }
       }
     }
-    needs.set(file, result);
+    matches.set(file, result);
     return result;
   };
   const files = tsFiles(TESTS);
@@ -57,7 +62,8 @@ function isolatedTestFiles(): string[] {
   return files.filter((f) => f.endsWith(".test.ts") && visit(f)).map((f) => relative(ROOT, f));
 }
 
-const isolated = isolatedTestFiles();
+const isolated = testFilesMatching(MOCKS_MODULES);
+const stacks = testFilesMatching(SETS_PULUMI_MOCKS).filter((f) => !isolated.includes(f));
 
 // Vitest's default (one worker per core but one) gives a 2-core machine a single worker, idle while a
 // file waits on the processes it starts (the CLI, Lambda and job bundles, tsc): at least 2.
@@ -65,9 +71,9 @@ const maxWorkers = Math.max(2, availableParallelism() - 1);
 
 /**
  * Vitest's order (longest first by the last run's durations, else largest first), except that the
- * shared project runs before the isolated one and, within it, the end-to-end files first: they spend
+ * shared project runs before the others and, within it, the end-to-end files first: they spend
  * seconds waiting on the processes they build and start, which other files fill, instead of being
- * left to run alone at the end. Isolated files are short (a fresh worker each) and fill the tail.
+ * left to run alone at the end. Stack files are short and fill the tail.
  */
 class SlowFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -105,15 +111,32 @@ export default defineConfig({
     maxWorkers,
     sequence: { sequencer: SlowFirst },
     projects: [
+      ...(isolated.length > 0
+        ? [
+            {
+              extends: true,
+              test: {
+                name: "isolated",
+                include: isolated,
+                // Each of these files gets its own process and module graph, so module mocks never leak.
+                isolate: true,
+                pool: "forks" as const,
+              },
+            },
+          ]
+        : []),
       {
         extends: true,
         test: {
-          name: "isolated",
-          include: isolated,
-          // Each of these files gets its own process and module graph, so Pulumi's global runtime
-          // state (mocks, stack) and module mocks never leak into another file.
-          isolate: true,
+          name: "stacks",
+          include: stacks,
+          // They share a worker's packages (@pulumi/pulumi, @pulumi/aws, @pulumi/awsx, the AWS SDK:
+          // loaded once per worker, not once per file) but not its project sources: stackWorker.ts
+          // gives each file a fresh module graph of those, so the program is evaluated again with the
+          // file's config and mocks.
+          isolate: false,
           pool: "forks",
+          setupFiles: ["tests/support/sharedWorker.ts", "tests/support/stackWorker.ts"],
         },
       },
       {
@@ -121,7 +144,7 @@ export default defineConfig({
         test: {
           name: "shared",
           include: ["tests/**/*.test.ts"],
-          exclude: isolated,
+          exclude: [...isolated, ...stacks],
           // The rest share a worker's module graph: @pulumi/pulumi, @pulumi/aws and the AWS SDK are
           // imported once per worker, not once per file. What these files stub, spy on or fake, they
           // restore in afterEach; tests/support/sharedWorker.ts restores the rest after each file.
