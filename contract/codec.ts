@@ -25,7 +25,9 @@ function parseJson(json: string): Decoded<unknown> {
 }
 
 /** A JSON object (not null, not an array): what the codecs and the trigger's event parser accept as one. */
-export const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 /** The stack's tags, as infra sets them in `START_JOB_TAGS` and `PIPELINE_JOB_TAGS`. */
 export function encodeTags(tags: Readonly<Record<string, string>>): string {
