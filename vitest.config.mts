@@ -114,7 +114,7 @@ export default defineConfig({
       ...(isolated.length > 0
         ? [
             {
-              extends: true,
+              extends: true as const,
               test: {
                 name: "isolated",
                 include: isolated,

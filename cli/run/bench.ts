@@ -37,25 +37,29 @@ const CONFIG = {
   },
 };
 const TASKS = WIDTH + 2;
-const FAN_OUT = Array.from({ length: 25 }, (_, i) => ({ name: `s${i}`, jobDefinition: "t", dependsOn: ["prepare"], width: { fixed: 100 } }));
-const WIDE = {
-  jobDefinitions: CONFIG.jobDefinitions,
-  workflow: {
+/**
+ * A wide workflow of `definition`: 24,002 tasks over arrays split at 10,000, N_TO_N twins, and 25
+ * fan-out steps fanned back in through barrier trees (tests/cli/run/scheduler.test.ts runs it too).
+ */
+export function wideWorkflow(definition: string) {
+  const fanOut = Array.from({ length: 25 }, (_, i) => ({ name: `s${i}`, jobDefinition: definition, dependsOn: ["prepare"], width: { fixed: 100 } }));
+  return {
     steps: [
-      { name: "prepare", jobDefinition: "t" },
-      { name: "a", jobDefinition: "t", dependsOn: ["prepare"], width: { fixed: 10_750 } },
-      { name: "b", jobDefinition: "t", dependsOn: [{ step: "a", type: "N_TO_N" }], width: { fixed: 10_750 } },
-      ...FAN_OUT,
-      { name: "merge", jobDefinition: "t", dependsOn: ["b", ...FAN_OUT.map((s) => s.name)] },
+      { name: "prepare", jobDefinition: definition },
+      { name: "a", jobDefinition: definition, dependsOn: ["prepare"], width: { fixed: 10_750 } },
+      { name: "b", jobDefinition: definition, dependsOn: [{ step: "a", type: "N_TO_N" }], width: { fixed: 10_750 } },
+      ...fanOut,
+      { name: "merge", jobDefinition: definition, dependsOn: ["b", ...fanOut.map((s) => s.name)] },
     ],
-  },
-};
+  };
+}
+const WIDE = { jobDefinitions: CONFIG.jobDefinitions, workflow: wideWorkflow("t") };
 const WIDE_TASKS = 1 + 10_750 * 2 + 2_500 + 1;
 /** The wide workflow's scheduler alone takes under this. */
 const WIDE_MS = 1000;
 
 /** Planning and the scheduler alone on `config`'s workflow: the best of five rounds. */
-async function schedulerAlone(config: object): Promise<{ planMs: number; runMs: number }> {
+async function schedulerAlone(config: Record<string, unknown>): Promise<{ planMs: number; runMs: number }> {
   const target: Target = { what: "bench", source: { stacks: [] }, config: parsePipelineConfig(config), stackId: "bench", bucket: "bench-input" };
   const input = { file: "/dev/null", bucket: "bench-input", key: "incoming/bench.bin", versionId: "local-bench", sizeBytes: 0 };
   let best = { planMs: Infinity, runMs: Infinity };
@@ -147,4 +151,5 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+// Run as a script (npm run bench:local), not when a test imports wideWorkflow.
+if (require.main === module) void main();

@@ -8,6 +8,7 @@ import { START_JOB_ENV, TASK_ENV } from "../../../contract";
 import { LocalScheduler, STATUS_REASONS } from "../../../cli/run/scheduler";
 import type { LocalRunModel } from "../../../cli/run/model";
 import { fakeClock, FakeExecutor, flush, modelOf, type Behaviour } from "./support";
+import { wideWorkflow } from "../../../cli/run/bench";
 
 const BIG_MACHINE = { maxTasks: 64, cpus: 64, memoryMiB: 1 << 20 };
 
@@ -69,19 +70,7 @@ describe("local scheduler: dependencies (Job dependencies and Array jobs, Batch 
 
   it("runs a wide workflow (24,000 tasks over arrays split at 10,000, N_TO_N twins, barrier trees), each task after its dependencies", async () => {
     // How fast (under 1 s) is cli/run/bench.ts's target for the same shape, measured by `npm run bench`.
-    const fanOut = Array.from({ length: 25 }, (_, i) => ({ name: `s${i}`, jobDefinition: "process", dependsOn: ["prepare"], width: { fixed: 100 } }));
-    const { model } = await modelOf({
-      jobDefinitions: { process: process() },
-      workflow: {
-        steps: [
-          { name: "prepare", jobDefinition: "process" },
-          { name: "a", jobDefinition: "process", dependsOn: ["prepare"], width: { fixed: 10_750 } },
-          { name: "b", jobDefinition: "process", dependsOn: [{ step: "a", type: "N_TO_N" }], width: { fixed: 10_750 } },
-          ...fanOut,
-          { name: "merge", jobDefinition: "process", dependsOn: ["b", ...fanOut.map((s) => s.name)] },
-        ],
-      },
-    });
+    const { model } = await modelOf({ jobDefinitions: { process: process() }, workflow: wideWorkflow("process") });
     expect(model.jobs.filter((j) => j.planned.kind === "barrier").length).toBeGreaterThan(0);
     const executor = new FakeExecutor(() => ({ exitCode: 0 }), "sync");
     const result = await scheduler(model, executor).run();
