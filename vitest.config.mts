@@ -28,16 +28,16 @@ function tsFiles(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
+/** Every `.ts` file under tests/ and its text, read once for every pattern below. */
+const TEST_TREE = tsFiles(TESTS);
+const source = new Map(TEST_TREE.map((file) => [file, readFileSync(file, "utf8")]));
+const read = (file: string) => source.get(file)!;
+
 /**
  * The test files that, or whose helpers under tests/ (followed through relative imports), match
  * `pattern`. Found by reading the files, so a new test file is classified without being listed here.
  */
 function testFilesMatching(pattern: RegExp): string[] {
-  const source = new Map<string, string>();
-  const read = (file: string) => {
-    if (!source.has(file)) source.set(file, readFileSync(file, "utf8"));
-    return source.get(file)!;
-  };
   const matches = new Map<string, boolean>();
   const visit = (file: string): boolean => {
     if (matches.has(file)) return matches.get(file)!;
@@ -57,9 +57,7 @@ function testFilesMatching(pattern: RegExp): string[] {
     matches.set(file, result);
     return result;
   };
-  const files = tsFiles(TESTS);
-  for (const file of files) read(file);
-  return files.filter((f) => f.endsWith(".test.ts") && visit(f)).map((f) => relative(ROOT, f));
+  return TEST_TREE.filter((f) => f.endsWith(".test.ts") && visit(f)).map((f) => relative(ROOT, f));
 }
 
 const isolated = testFilesMatching(MOCKS_MODULES);
