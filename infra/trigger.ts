@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { encodeTags, IDEMPOTENCY_TABLE_SCHEMA, jobTagKeys, STACK_ENV, TRIGGER_ENV, type TriggerKeyFilter } from "../contract";
+import { ASYNC_INVOCATION, DEAD_LETTER_RETENTION_SECONDS, encodeTags, IDEMPOTENCY_TABLE_SCHEMA, jobTagKeys, STACK_ENV, TRIGGER_ENV, TRIGGER_TIMEOUT_SECONDS, type TriggerKeyFilter } from "../contract";
 import { roleNaming } from "../stack/naming";
 import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
 import type { InputBucket } from "./inputBucket";
@@ -73,7 +73,7 @@ export class Trigger extends pulumi.ComponentResource {
       `${name}-dlq`,
       {
         // The longest SQS keeps anything: two weeks to notice, fix and redrive.
-        messageRetentionSeconds: 14 * 24 * 3600,
+        messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
         sqsManagedSseEnabled: true,
         tags,
       },
@@ -127,7 +127,7 @@ export class Trigger extends pulumi.ComponentResource {
         runtime: aws.lambda.Runtime.NodeJS22dX,
         architectures: ["arm64"],
         memorySize: 256,
-        timeout: 60,
+        timeout: TRIGGER_TIMEOUT_SECONDS,
         reservedConcurrentExecutions: args.reservedConcurrency,
         callbackFactory: triggerHandlerFactory,
         // The upload is the serialized handler only: the SDK is in the runtime, Powertools in its layer.
@@ -161,8 +161,8 @@ export class Trigger extends pulumi.ComponentResource {
       {
         functionName: this.function.name,
         // Lambda's maximum: the first attempt plus two retries, then the dead-letter queue.
-        maximumRetryAttempts: 2,
-        maximumEventAgeInSeconds: 6 * 3600,
+        maximumRetryAttempts: ASYNC_INVOCATION.retryAttempts,
+        maximumEventAgeInSeconds: ASYNC_INVOCATION.maxEventAgeSeconds,
         destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
       },
       { parent: this },

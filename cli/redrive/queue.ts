@@ -26,11 +26,12 @@
 import { InvokeCommand, type InvokeCommandOutput } from "@aws-sdk/client-lambda";
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { parseTriggerEvent, UnsupportedEventError } from "../../functions/objectEvents";
+import { TRIGGER_TIMEOUT_SECONDS } from "../../contract";
 import type { AwsClients } from "../app/context";
 import { describeAwsError } from "../app/errors";
 
-/** How long a received message stays hidden while it is replayed: twice the trigger's 60 s timeout (infra/trigger.ts). */
-export const REDRIVE_VISIBILITY_SECONDS = 120;
+/** How long a received message stays hidden while it is replayed: twice the trigger's timeout (60 s). */
+export const REDRIVE_VISIBILITY_SECONDS = 2 * TRIGGER_TIMEOUT_SECONDS;
 
 /** How long `--dry-run` hides each message it reads (made visible again when the dry run ends). */
 export const DRY_RUN_VISIBILITY_SECONDS = 30;
