@@ -2,7 +2,7 @@
  * Lambda's rules on the trigger's `queue` delivery, as pure problem functions: the Trigger component checks
  * its args with them before creating anything, and the stack config (stack/config/rules.ts) maps the same
  * problems to its keys (`trigger.queueMaxConcurrency`, `trigger.maxConcurrency`). Each returns the rule
- * broken, or undefined.
+ * broken, or undefined. And what the event source mapping calls on the queue ({@link QUEUE_POLLER_ACTIONS}).
  */
 import { TRIGGER_QUEUE } from "../contract";
 import type { ArgsProblem } from "./argsError";
@@ -30,3 +30,12 @@ export function queueConcurrencyProblem(maxConcurrency: number, reservedConcurre
     rule: "the event source mapping's maximum concurrency may not exceed the function's reserved concurrency, or Lambda throttles its batches back to the queue (and, received too often, to the dead-letter queue)",
   };
 }
+
+/**
+ * What the event source mapping calls on the queue with the function's execution role: the permissions AWS's
+ * managed policy for it, `AWSLambdaSQSQueueExecutionRole`, grants on SQS, and those the Lambda developer guide
+ * ("Creating and configuring an Amazon SQS event source mapping", execution role permissions) lists. Not
+ * `sqs:ChangeMessageVisibility`: a failed message simply waits out the visibility timeout. The role's grant
+ * (infra/trigger.ts) and the stack's permissions boundary (deploy/policies.ts) share this list.
+ */
+export const QUEUE_POLLER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"] as const;
