@@ -218,6 +218,7 @@ export class Pipeline extends pulumi.ComponentResource {
         email: config.notifications.email,
         arrayChildStates: config.notifications.arrayChildStates,
         deadLetterQueue: this.trigger.deadLetterQueue,
+        triggerQueue: this.trigger.queue,
         tags,
       },
       { parent: this },

@@ -99,6 +99,19 @@ describe("trigger.delivery: queue", () => {
     expect(one("aws:cloudwatch/metricAlarm:MetricAlarm", "-obs-dlq-not-empty").inputs.dimensions).toEqual({ QueueName: dlq().state.name });
   });
 
+  // Messages expire unseen after the queue's retention: a mapping that stopped polling must not go unnoticed.
+  it("alarms to the failure topic when the queue's oldest message has waited an hour", () => {
+    expect(one("aws:cloudwatch/metricAlarm:MetricAlarm", "-obs-trigger-queue-stalled").inputs).toMatchObject({
+      namespace: "AWS/SQS",
+      metricName: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: queue().state.name },
+      statistic: "Maximum",
+      threshold: 3600,
+      comparisonOperator: "GreaterThanThreshold",
+      alarmActions: [one("aws:sns/topic:Topic", "-obs-failures").state.arn],
+    });
+  });
+
   it("lets no principal but S3 send to the queue (the queue policy, simulated)", async () => {
     const context = { "aws:SourceArn": bucket().state.arn, "aws:SourceAccount": ACCOUNT_ID };
     const request = { action: "sqs:SendMessage", resource: queue().state.arn, context, why: "another sender" };

@@ -423,6 +423,7 @@ describe("S3 trigger", () => {
     expect(ofType(stack, "aws:sqs/queue:Queue").map((q) => q.name)).toEqual([`${PREFIX}-trigger-dlq`]);
     expect(ofType(stack, "aws:sqs/queuePolicy:QueuePolicy")).toEqual([]);
     expect(ofType(stack, "aws:lambda/eventSourceMapping:EventSourceMapping")).toEqual([]);
+    expect(ofType(stack, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name)).toEqual([`${PREFIX}-obs-dlq-not-empty`]);
     expect(one("aws:s3/bucketNotification:BucketNotification", "-trigger-notification").inputs.queues).toBeUndefined();
   });
 
