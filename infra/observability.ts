@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JobStatus } from "@aws-sdk/client-batch";
-import { policyJson } from "./iam";
+import { policyJson, serviceAllows } from "./iam";
 
 export interface ObservabilityArgs {
   /** Job state changes of jobs on these queues are recorded. */
@@ -106,19 +106,12 @@ export class Observability extends pulumi.ComponentResource {
       {
         policyName: `${name}-events-to-logs`,
         policyDocument: policyJson([
-          {
-            Sid: "EventBridgeWritesJobStates",
-            Effect: "Allow",
-            Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: [pulumi.interpolate`${this.stateLog.arn}:*`],
-            // Confused-deputy keys (CloudWatch Logs PutResourcePolicy supports aws:SourceAccount and
-            // aws:SourceArn): only this account's job-state rule, or Logs' own delivery in this account.
-            Condition: {
-              StringEquals: { "aws:SourceAccount": account.accountId },
-              ArnLike: { "aws:SourceArn": [allStates.arn, pulumi.interpolate`arn:${partition.partition}:logs:${region.region}:${account.accountId}:*`] },
-            },
-          },
+          // Confused-deputy keys (CloudWatch Logs PutResourcePolicy supports aws:SourceAccount and
+          // aws:SourceArn): only this account's job-state rule, or Logs' own delivery in this account.
+          serviceAllows("EventBridgeWritesJobStates", ["events.amazonaws.com", "delivery.logs.amazonaws.com"], ["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.interpolate`${this.stateLog.arn}:*`], {
+            StringEquals: { "aws:SourceAccount": account.accountId },
+            ArnLike: { "aws:SourceArn": [allStates.arn, pulumi.interpolate`arn:${partition.partition}:logs:${region.region}:${account.accountId}:*`] },
+          }),
         ]),
       },
       { parent: this },
@@ -141,22 +134,10 @@ export class Observability extends pulumi.ComponentResource {
       {
         arn: this.failureTopic.arn,
         policy: policyJson([
-          {
-            Sid: "EventBridgePublishesFailures",
-            Effect: "Allow",
-            Principal: { Service: "events.amazonaws.com" },
-            Action: ["sns:Publish"],
-            Resource: [this.failureTopic.arn],
-            Condition: { ArnEquals: { "aws:SourceArn": failed.arn } },
-          },
-          {
-            Sid: "CloudWatchPublishesAlarms",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: ["sns:Publish"],
-            Resource: [this.failureTopic.arn],
-            Condition: { StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, { parent: this }).accountId } },
-          },
+          serviceAllows("EventBridgePublishesFailures", "events.amazonaws.com", ["sns:Publish"], [this.failureTopic.arn], { ArnEquals: { "aws:SourceArn": failed.arn } }),
+          serviceAllows("CloudWatchPublishesAlarms", "cloudwatch.amazonaws.com", ["sns:Publish"], [this.failureTopic.arn], {
+            StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, { parent: this }).accountId },
+          }),
         ]),
       },
       { parent: this },

@@ -4,7 +4,7 @@ import { ASYNC_INVOCATION, DEAD_LETTER_RETENTION_SECONDS, encodeTags, IDEMPOTENC
 import { argsFailer } from "../stack/argsError";
 import { roleNaming } from "../stack/naming";
 import { QUEUE_POLLER_ACTIONS, queueConcurrencyProblem, queueMaxConcurrencyProblem } from "../stack/triggerRules";
-import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
+import { assumeRolePolicy, type PolicyStatement, policyJson, serviceAllows, submitJobStatements } from "./iam";
 import type { InputBucket } from "./inputBucket";
 import type { ContainerJobDefinition } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
@@ -226,14 +226,10 @@ export class Trigger extends pulumi.ComponentResource {
         {
           queueUrl: this.queue.url,
           policy: policyJson([
-            {
-              Sid: "S3SendsBucketEvents",
-              Effect: "Allow",
-              Principal: { Service: "s3.amazonaws.com" },
-              Action: ["sqs:SendMessage"],
-              Resource: [this.queue.arn],
-              Condition: { ArnEquals: { "aws:SourceArn": args.bucket.arn }, StringEquals: { "aws:SourceAccount": account } },
-            },
+            serviceAllows("S3SendsBucketEvents", "s3.amazonaws.com", ["sqs:SendMessage"], [this.queue.arn], {
+              ArnEquals: { "aws:SourceArn": args.bucket.arn },
+              StringEquals: { "aws:SourceAccount": account },
+            }),
           ]),
         },
         { parent: this },

@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { boundaryArnOf, type PolicyDocument, stackRoles } from "../../deploy/policies";
 import { EXAMPLE } from "../../deploy/render";
 import { resourcePrefix } from "../../stack/naming";
-import { ACCOUNT_ID, type MockedStack, PROJECT, REGION, setupPulumiMocks, settle } from "../mocks";
+import { ACCOUNT_ID, type MockedStack, PROJECT, REGION } from "../mocks";
+import { deployUnderMocks } from "../support/program";
 import { type AwsRequest, simulate } from "../support/iam";
 import { prodStack, QUEUE_STACK } from "../support/stacks";
 import { renderedStatementRequests } from "./boundaryRequests";
@@ -27,9 +28,7 @@ let stack: MockedStack;
 
 beforeAll(async () => {
   const config = prodStack();
-  stack = await setupPulumiMocks({ ...config, trigger: { ...(config.trigger as object), ...QUEUE_STACK.trigger }, permissionsBoundaryArn: BOUNDARY }, { stack: "prod" });
-  await import("../../index.js");
-  await settle();
+  stack = await deployUnderMocks({ ...config, trigger: { ...(config.trigger as object), ...QUEUE_STACK.trigger }, permissionsBoundaryArn: BOUNDARY }, { stack: "prod" });
 });
 
 const outcome = async (policies: Record<string, PolicyDocument>, request: AwsRequest, boundary?: PolicyDocument) => {

@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEAD_LETTER_RETENTION_SECONDS, TRIGGER_QUEUE } from "../../contract";
-import { ACCOUNT_ID, type MockedStack, ofType, oneOf, type RecordedResource, setupPulumiMocks, settle } from "../mocks";
+import { ACCOUNT_ID, type MockedStack, ofType, oneOf, type RecordedResource } from "../mocks";
+import { deployUnderMocks } from "../support/program";
 import { simulate } from "../support/iam";
 import { QUEUE_STACK } from "../support/stacks";
 import { asList, statementsOf } from "./iamAudit";
@@ -20,9 +21,7 @@ const bucket = () => one("aws:s3/bucket:Bucket", "-input");
 const queuePolicy = () => JSON.parse(one("aws:sqs/queuePolicy:QueuePolicy", "-trigger-queue-policy").inputs.policy);
 
 beforeAll(async () => {
-  stack = await setupPulumiMocks(QUEUE_STACK);
-  await import("../../index.js");
-  await settle();
+  stack = await deployUnderMocks(QUEUE_STACK);
 });
 
 describe("trigger.delivery: queue", () => {

@@ -27,26 +27,20 @@ describe("the queue delivery stack", () => {
     expect(await runPack(stack)).toEqual([]);
   });
 
-  it("fails a mapping that does not report batch item failures", async () => {
-    const bad = variant(stack, `${P}-trigger-queue-mapping`, (props) => delete props.functionResponseTypes);
-    expect(await runPack(bad)).toEqual(
-      violation(
-        "-trigger-queue-mapping",
-        MAPPING,
-        `EventSourceMapping "${P}-trigger-queue-mapping": functionResponseTypes does not include "ReportBatchItemFailures", so one failed message returns its whole batch to the queue and the others are processed again; set functionResponseTypes: ["ReportBatchItemFailures"] and have the function return { batchItemFailures }.`,
-      ),
-    );
-  });
-
-  it("fails a mapping without a maximum concurrency", async () => {
-    const bad = variant(stack, `${P}-trigger-queue-mapping`, (props) => delete props.scalingConfig);
-    expect(await runPack(bad)).toEqual(
-      violation(
-        "-trigger-queue-mapping",
-        MAPPING,
-        `EventSourceMapping "${P}-trigger-queue-mapping": scalingConfig.maximumConcurrency is not set, so Lambda scales the mapping up to 1,000 concurrent batches, beyond the function's reserved concurrency (throttled batches go back to the queue); set scalingConfig.maximumConcurrency, 2 to 1,000 and at most the function's reserved concurrency.`,
-      ),
-    );
+  it.each([
+    [
+      "does not report batch item failures",
+      "functionResponseTypes",
+      `functionResponseTypes does not include "ReportBatchItemFailures", so one failed message returns its whole batch to the queue and the others are processed again; set functionResponseTypes: ["ReportBatchItemFailures"] and have the function return { batchItemFailures }.`,
+    ],
+    [
+      "has no maximum concurrency",
+      "scalingConfig",
+      "scalingConfig.maximumConcurrency is not set, so Lambda scales the mapping up to 1,000 concurrent batches, beyond the function's reserved concurrency (throttled batches go back to the queue); set scalingConfig.maximumConcurrency, 2 to 1,000 and at most the function's reserved concurrency.",
+    ],
+  ])("fails a mapping that %s", async (_what, property, message) => {
+    const bad = variant(stack, `${P}-trigger-queue-mapping`, (props) => delete props[property]);
+    expect(await runPack(bad)).toEqual(violation("-trigger-queue-mapping", MAPPING, `EventSourceMapping "${P}-trigger-queue-mapping": ${message}`));
   });
 
   it("fails the queue a mapping reads when it has no redrive policy", async () => {
