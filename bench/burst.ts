@@ -12,7 +12,7 @@
 import { SubmitJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { isThrottlingError } from "../batch/calls";
 import { createTriggerHandler } from "../functions/handler";
-import { computeRunId, type InputObject, type Logger, silentLogger, START_JOB_ENV } from "../contract";
+import { ASYNC_INVOCATION, computeRunId, type InputObject, type Logger, silentLogger, START_JOB_ENV, TRIGGER_QUEUE, type TriggerDelivery } from "../contract";
 import { submitPlan } from "../jobs/submitter";
 import { planWorkflow } from "../workflow/planner";
 import { DEFAULT_WORKFLOW } from "../workflow/spec";
@@ -41,9 +41,9 @@ export interface BurstParams {
   computeVcpus: number;
   /** How long each process task runs, 1 vCPU (assumption). */
   processTaskSeconds: number;
-  /** Lambda keeps a throttled or retried event this long (`maximumEventAgeInSeconds`, infra/trigger.ts: 6 h). */
+  /** Lambda keeps a throttled or retried event this long (`maximumEventAgeInSeconds`, what infra/trigger.ts deploys: contract/delivery.ts, 6 h). */
   maxEventAgeSeconds: number;
-  /** Lambda's retries of a function error (`maximumRetryAttempts`, infra/trigger.ts: 2). */
+  /** Lambda's retries of a function error (`maximumRetryAttempts`, what infra/trigger.ts deploys: contract/delivery.ts, 2). */
   functionRetries: number;
   /**
    * `container`: the trigger submits a start job that plans and submits the DAG (what the stack deploys).
@@ -51,7 +51,7 @@ export interface BurstParams {
    * invocation's time budget: a model of a design not built yet, to size it before building it.
    */
   design: "container" | "inline";
-  /** inline: the invocation stops submitting (and undoes its part) this long after it starts (the function's timeout is 60 s, infra/trigger.ts). */
+  /** inline: the invocation stops submitting (and undoes its part) this long after it starts (the function's timeout is 60 s, contract/delivery.ts). */
   inlineBudgetSeconds: number;
   /**
    * inline: claim the run id before submitting (the trigger's idempotency record, in progress while the DAG is
@@ -60,11 +60,12 @@ export interface BurstParams {
    */
   inlineClaim: boolean;
   /**
-   * How S3's events reach the function. `async`: S3 invokes it asynchronously (what the stack deploys).
-   * `queue`: S3 sends them to an SQS queue that an event source mapping polls (a design to size before building it).
+   * How S3's events reach the function. `async`: S3 invokes it asynchronously (`trigger.delivery`'s default).
+   * `queue`: S3 sends them to an SQS queue that an event source mapping polls (`trigger.delivery: queue`; the
+   * queue rows below use the numbers it deploys, contract/delivery.ts).
    */
-  delivery: "async" | "queue";
-  /** queue: the event source mapping's `ScalingConfig.MaximumConcurrency` (2 to 1,000). */
+  delivery: TriggerDelivery;
+  /** queue: the event source mapping's `ScalingConfig.MaximumConcurrency` (2 to 1,000; `trigger.queueMaxConcurrency`). */
   queueMaxConcurrency: number;
   /** queue: messages per invocation (`BatchSize`; at most 10 without a batching window). */
   queueBatchSize: number;
@@ -93,17 +94,17 @@ export const DEFAULT_BURST: BurstParams = {
   startJobVcpus: 1,
   computeVcpus: 80,
   processTaskSeconds: 60,
-  maxEventAgeSeconds: 6 * 3600,
-  functionRetries: 2,
+  maxEventAgeSeconds: ASYNC_INVOCATION.maxEventAgeSeconds,
+  functionRetries: ASYNC_INVOCATION.retryAttempts,
   design: "container",
   inlineBudgetSeconds: 50,
   inlineClaim: true,
   delivery: "async",
   queueMaxConcurrency: 5,
-  queueBatchSize: 10,
-  queueBatchWindowSeconds: 1,
-  queueVisibilityTimeoutSeconds: 360,
-  queueMaxReceiveCount: 5,
+  queueBatchSize: TRIGGER_QUEUE.batchSize,
+  queueBatchWindowSeconds: TRIGGER_QUEUE.batchingWindowSeconds,
+  queueVisibilityTimeoutSeconds: TRIGGER_QUEUE.visibilityTimeoutSeconds,
+  queueMaxReceiveCount: TRIGGER_QUEUE.maxReceiveCount,
   queueDuplicateRate: 0.01,
   seed: 42,
 };

@@ -8,6 +8,7 @@
 import { resourcePrefix } from "../stack/naming";
 import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME, powertoolsLayerParameter } from "../stack/lambdaPackages";
 import { policyDocument, type PolicyDocumentOf } from "../stack/policyDocument";
+import { QUEUE_POLLER_ACTIONS } from "../stack/triggerRules";
 
 /** What the documents depend on: the account, the repository, the state backend, the stacks. */
 export interface RoleParams {
@@ -244,7 +245,10 @@ export function permissionsBoundaryPolicy(p: RoleParams): PolicyDocument {
     statement("TerminateOwnJobs", ["batch:TerminateJob"], [`arn:${p.partition}:batch:*:${p.accountId}:job/*`], ownJobs),
     statement("TerminateArrayChildren", ["batch:TerminateJob"], [`arn:${p.partition}:batch:*:${p.accountId}:job/*:*`]),
     statement("Idempotency", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], regional("dynamodb", (x) => `table/${x}-*`)),
-    statement("DeadLetters", ["sqs:SendMessage"], regional("sqs", (x) => `${x}-*`)),
+    // The trigger's role sends to the dead-letter queue (async invocation's on-failure destination) or, with
+    // trigger.delivery: queue, its event source mapping polls the trigger's queue: the stack's own queues. One
+    // statement: the boundary must fit a managed policy with what a stack's config adds.
+    statement("Queues", ["sqs:SendMessage", ...QUEUE_POLLER_ACTIONS], regional("sqs", (x) => `${x}-*`)),
     // The stack's own log groups: its job definitions' (`/aws/batch/<prefix>-…`) and the trigger's (`/aws/lambda/<prefix>-…`).
     statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], ["batch", "lambda"].flatMap((source) => regional("logs", (x) => `log-group:/aws/${source}/${x}-*`))),
     // Image pulls (execution and instance roles): the stack's repositories and those its config's images name.
@@ -405,6 +409,8 @@ function deployStatements(p: RoleParams): Statement[] {
   const iam = (kind: string) => arns((x) => `arn:${p.partition}:iam::${p.accountId}:${kind}/${x}-*`);
   const regional = (service: string, resource: (prefix: string) => string) => regionalArns(p, prefixes, service, resource);
   const ec2 = (type: string) => ec2Arn(p, type);
+  const functionArns = regional("lambda", (x) => `function:${x}-*`);
+  const eventSourceMappings = `arn:${p.partition}:lambda:*:${p.accountId}:event-source-mapping:*`;
   return [
     ...guardStatements(p),
     ...stateStatements(p, true),
@@ -513,10 +519,20 @@ function deployStatements(p: RoleParams): Statement[] {
     // CreateFunction with a layer needs the layer version; AWS publishes Powertools' from its own account
     // (stack/lambdaPackages.ts), and a layer of that name in any other account is someone else's code.
     statement("PowertoolsLayer", ["lambda:GetLayerVersion"], [`arn:${p.partition}:lambda:*:${POWERTOOLS_LAYER_ACCOUNT}:layer:${POWERTOOLS_LAYER_NAME}:*`]),
-    statement("DeadLetterQueue", [
+    // The dead-letter queue and (trigger.delivery: queue) the trigger's queue, with its queue policy (SetQueueAttributes).
+    statement("Queues", [
       "sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:DeleteQueue", "sqs:TagQueue", "sqs:UntagQueue",
       "sqs:ListQueueTags", "sqs:GetQueueUrl",
     ], regional("sqs", (x) => `${x}-*`)),
+    // trigger.delivery: queue. A mapping's ARN holds a generated UUID, so mappings are scoped by the function they
+    // invoke (lambda:FunctionArn, which Lambda evaluates for these calls): only the stack's own functions.
+    statement("QueueMappingCreate", ["lambda:CreateEventSourceMapping"], ["*"], { ArnLike: { "lambda:FunctionArn": functionArns } }),
+    statement("QueueMappings", ["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"], [eventSourceMappings], {
+      ArnLike: { "lambda:FunctionArn": functionArns },
+    }),
+    // Their tags (the stack's tags): TagResource and ListTags take no lambda:FunctionArn, and a new mapping carries
+    // no tag yet to scope on, so these reach any mapping of the account (README, deploy roles: what cannot be scoped).
+    statement("QueueMappingTags", ["lambda:TagResource", "lambda:UntagResource", "lambda:ListTags"], [eventSourceMappings]),
     statement("FailureTopic", [
       "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource",
       "sns:ListTagsForResource", "sns:Subscribe",

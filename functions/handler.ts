@@ -1,19 +1,24 @@
 /**
  * The S3 trigger's handler: parse the event, then per object version (idempotently) submit one start job.
- * Clients and the idempotency store are injected (functions/wiring.ts builds them in the Lambda).
+ * S3 invokes it with a notification (`trigger.delivery: async`: a failure throws, so Lambda retries the event),
+ * or an event source mapping with an SQS batch of them (`queue`: it answers which messages failed, a partial
+ * batch response, so only those are received again). Clients and the idempotency store are injected
+ * (functions/wiring.ts builds them in the Lambda). The SQS batch is read here rather than in objectEvents.ts:
+ * a module function costs the upload its own serialized wrapper.
  *
  * Serialized BY VALUE into the inline Pulumi Lambda (built by infra/triggerHandler.ts): no value imports of npm
  * packages or Node builtins here, only `import type`.
  */
 import type { Batch, SubmitJobCommandInput, SubmitJobCommandOutput } from "@aws-sdk/client-batch";
-import type { Context } from "aws-lambda";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import type { Logger } from "../contract";
 import { errorParts, errorSummary, keepErrorFields, toError } from "./errors";
 import type { RecordIdempotency, StoredStartJob } from "./idempotency";
-import { type CreatedObject, FOREIGN_RECORD_REASONS, type IgnoredRecord, type IgnoreReason, parseTriggerEvent } from "./objectEvents";
+import { type CreatedObject, FOREIGN_RECORD_REASONS, type IgnoredRecord, type IgnoreReason, type ParsedTriggerEvent, parseTriggerEvent } from "./objectEvents";
 import type { TriggerSettings } from "./settings";
 import { buildStartJobRequest } from "./startRequest";
 import { computeRunId } from "../contract/run";
+import { isPlainObject } from "../contract/codec";
 
 /** The one Batch call the trigger makes. An aggregated `Batch` client satisfies it. */
 export interface StartJobSubmitter {
@@ -90,8 +95,22 @@ export class TriggerRecordsFailedError extends AggregateError {
   }
 }
 
-/** The Lambda handler: `(event, context) => result`; throws when anything failed, so Lambda retries. */
-export type TriggerHandler = (event: unknown, context?: Context) => Promise<TriggerResult>;
+/**
+ * What an SQS event source mapping with `ReportBatchItemFailures` reads back: the messages that failed, by id
+ * (Lambda developer guide, "Handling errors for an SQS event source in Lambda", partial batch responses).
+ * Only these return to the queue; an empty list deletes the whole batch.
+ */
+export interface SqsBatchResult {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** The Lambda handler: `(event, context) => result`. */
+export interface TriggerHandler {
+  /** An SQS batch (`trigger.delivery: queue`): answers with the messages that failed, and throws for none of them. */
+  (event: SQSEvent, context?: Context): Promise<SqsBatchResult>;
+  /** An S3 notification, its EventBridge form or a dead-lettered invocation record: throws when anything failed, so Lambda retries the event. */
+  (event: unknown, context?: Context): Promise<TriggerResult>;
+}
 
 /** How many records were ignored for each reason, e.g. `{ "folder-marker": 2, "test-event": 1 }`. */
 export function countByReason(ignored: readonly IgnoredRecord[]): Partial<Record<IgnoreReason, number>> {
@@ -135,54 +154,90 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
     };
   }
 
-  return async function handler(event: unknown, context?: Context): Promise<TriggerResult> {
-    if (context) deps.idempotency.registerLambdaContext?.(context);
-    const parsed = parseTriggerEvent(event, { bucket, filter });
-    for (const ignored of parsed.ignored) {
+  /**
+   * Starts the runs of one or more events (the one event invoked with, or each message of an SQS batch), each
+   * run id once across them all; the failures are each event's own.
+   */
+  async function startRuns(events: readonly ParsedTriggerEvent[]): Promise<{ jobs: StartJobOutcome[]; ignored: IgnoredRecord[]; failures: RecordFailure[][] }> {
+    const ignored = events.flatMap((e) => e.ignored);
+    for (const record of ignored) {
       // S3's notification never sends these: a warning, since someone invoked the function with a forged or mis-routed event.
-      if (FOREIGN_RECORD_REASONS.includes(ignored.reason)) log.warn("S3 record ignored: not an object of the trigger's bucket, prefix and suffix", { ...ignored });
-      else log.info("S3 record ignored", { ...ignored });
+      if (FOREIGN_RECORD_REASONS.includes(record.reason)) log.warn("S3 record ignored: not an object of the trigger's bucket, prefix and suffix", { ...record });
+      else log.info("S3 record ignored", { ...record });
     }
     // One line per invocation that ignored anything, so Logs Insights can count by reason (a burst of
     // "Create folder" clicks, a mis-set filter) without aggregating the per-record lines.
-    if (parsed.ignored.length > 0) log.info("S3 records ignored, by reason", { count: parsed.ignored.length, byReason: countByReason(parsed.ignored) });
+    if (ignored.length > 0) log.info("S3 records ignored, by reason", { count: ignored.length, byReason: countByReason(ignored) });
 
-    const failures: RecordFailure[] = parsed.invalid.map((r) => ({ index: r.index, error: new Error(r.message) }));
-    const runs = await Promise.all(parsed.created.map(async (object) => ({ object, runId: await computeRunId(object) })));
-    // One event can repeat a record; concurrent submits of one run id would collide in the store.
-    const seen = new Set<string>();
-    const unique = runs.filter(({ object, runId }) => {
-      if (seen.has(runId)) {
+    const failures = events.map((e) => e.invalid.map((r): RecordFailure => ({ index: r.index, error: new Error(r.message) })));
+    const runs = await Promise.all(events.flatMap((e, event) => e.created.map(async (object) => ({ event, object, runId: await computeRunId(object) }))));
+    // Concurrent submits of one run id would collide in the store: a record that repeats an earlier one (in its
+    // event, or in another message of the batch) shares that one's outcome, and fails its own event with it.
+    const first = new Map<string, { event: number; start: Promise<StartJobOutcome> }>();
+    const settled = await Promise.allSettled(
+      runs.map(({ event, object, runId }) => {
+        const earlier = first.get(runId);
+        if (!earlier) {
+          const start = startRun(object, runId);
+          first.set(runId, { event, start });
+          return start;
+        }
         log.info("S3 record repeats an earlier record of the event", { index: object.index, runId });
-        return false;
-      }
-      seen.add(runId);
-      return true;
-    });
-
-    const settled = await Promise.allSettled(unique.map(({ object, runId }) => startRun(object, runId)));
+        return earlier.start.then(
+          () => undefined,
+          (error: unknown) => {
+            if (earlier.event !== event) throw error;
+          },
+        );
+      }),
+    );
     const jobs: StartJobOutcome[] = [];
     settled.forEach((result, i) => {
-      const { object, runId } = unique[i]!;
+      const { event, object, runId } = runs[i]!;
       const where = { index: object.index, bucket: object.bucket, key: object.key, versionId: object.versionId, runId };
-      if (result.status === "fulfilled") {
+      if (result.status === "rejected") failures[event]!.push({ ...where, error: toError(result.reason) });
+      else if (result.value) {
         jobs.push(result.value);
         const { status, jobId, jobName } = result.value;
         log.info(status === "submitted" ? "start job submitted" : "start job already submitted for this object version", { ...where, jobId, jobName, sizeBytes: object.sizeBytes });
-      } else {
-        failures.push({ ...where, error: toError(result.reason) });
       }
     });
+    return { jobs, ignored, failures: failures.map((f) => f.sort((a, b) => a.index - b.index)) };
+  }
 
-    if (failures.length > 0) {
-      const total = parsed.created.length + parsed.invalid.length;
-      const error = new TriggerRecordsFailedError(failures.sort((a, b) => a.index - b.index), total);
-      log.error("S3 records failed; the event will be retried", {
-        failures: error.failures.map(({ error: e, ...f }) => ({ ...f, error: errorSummary(e) })),
-        submitted: jobs.length,
+  const described = (failures: RecordFailure[]) => failures.map(({ error, ...f }) => ({ ...f, error: errorSummary(error) }));
+
+  return async function handler(event: unknown, context?: Context): Promise<TriggerResult | SqsBatchResult> {
+    if (context) deps.idempotency.registerLambdaContext?.(context);
+    // An event source mapping's SQS batch (`trigger.delivery: queue`): records from `eventSource` `aws:sqs`, each
+    // message's `body` one S3 event as JSON (Lambda developer guide, "Using Lambda with Amazon SQS").
+    const messages: Partial<SQSRecord>[] = isPlainObject(event) && Array.isArray(event.Records) ? event.Records : [];
+    if (messages.some((m) => m?.eventSource === "aws:sqs")) {
+      // An `s3:TestEvent` body is ignored. A body that is no S3 event (not JSON, another shape) fails as it would
+      // fail again: after maxReceiveCount receives the queue dead-letters it, where the alarm and
+      // `batch-pipeline redrive` see it.
+      const events = messages.map((m): ParsedTriggerEvent => {
+        try {
+          return parseTriggerEvent(JSON.parse(m.body!), { bucket, filter });
+        } catch (error) {
+          return { created: [], ignored: [], invalid: [{ index: 0, message: `the message body is no S3 event: ${errorSummary(error)}` }] };
+        }
       });
+      const { jobs, failures } = await startRuns(events);
+      const failed = messages.flatMap(({ messageId }, i) => (failures[i]!.length > 0 ? [{ messageId, failures: described(failures[i]!) }] : []));
+      if (failed.length > 0) log.error("SQS messages failed; they will be received again", { messages: failed, submitted: jobs.length });
+      // A partial batch response: only these return to the queue, the others are deleted. A message without an
+      // id (no SQS record) makes Lambda fail the whole batch ("Handling errors for an SQS event source in Lambda").
+      return { batchItemFailures: failed.map(({ messageId }) => ({ itemIdentifier: messageId! })) };
+    }
+
+    const parsed = parseTriggerEvent(event, { bucket, filter });
+    const { jobs, ignored, failures } = await startRuns([parsed]);
+    if (failures[0]!.length > 0) {
+      const error = new TriggerRecordsFailedError(failures[0]!, parsed.created.length + parsed.invalid.length);
+      log.error("S3 records failed; the event will be retried", { failures: described(error.failures), submitted: jobs.length });
       throw error;
     }
-    return { jobs, ignored: parsed.ignored };
-  };
+    return { jobs, ignored };
+  } as TriggerHandler;
 }

@@ -43,6 +43,21 @@ export function policyJson(statements: pulumi.Input<pulumi.Input<PolicyStatement
 }
 
 /**
+ * A resource policy's statement that lets AWS services call `actions` on `resource` only under `condition`
+ * (their confused-deputy keys, IAM User Guide, "The confused deputy problem"): the failure topic's, the
+ * job-state log group's and the trigger queue's policies.
+ */
+export function serviceAllows(
+  Sid: string,
+  service: string | string[],
+  actions: string[],
+  resource: pulumi.Input<string>[],
+  condition: NonNullable<PolicyStatement["Condition"]>,
+): PolicyStatement {
+  return { Sid, Effect: "Allow", Principal: { Service: service }, Action: actions, Resource: resource, Condition: condition };
+}
+
+/**
  * The confused-deputy keys each service sends when it assumes a role for a resource of an account
  * (IAM User Guide, "The confused deputy problem"): a trust policy may only require the keys the service
  * sends, or the role can never be assumed.

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JobStatus } from "@aws-sdk/client-batch";
-import { policyJson } from "./iam";
+import { policyJson, serviceAllows } from "./iam";
 
 export interface ObservabilityArgs {
   /** Job state changes of jobs on these queues are recorded. */
@@ -10,6 +10,14 @@ export interface ObservabilityArgs {
   readonly logRetentionDays: number;
   /** Alarmed on (to the failure topic) as soon as it holds a message. @default none */
   readonly deadLetterQueue?: aws.sqs.Queue;
+  /**
+   * The queue in front of the trigger (`trigger.delivery: queue`): alarmed on when its oldest message has waited
+   * {@link STALLED_QUEUE_SECONDS}, which no burst the trigger keeps up with reaches (bench/burst.ts: 10,000
+   * uploads drained in about 10 minutes at maximum concurrency 2), so the mapping has stopped polling (disabled,
+   * or its role lost the queue). Unalarmed, its messages would expire unseen with the queue's retention.
+   * @default none
+   */
+  readonly triggerQueue?: aws.sqs.Queue;
   /** Subscribed to the failure topic. @default none */
   readonly email?: string;
   /**
@@ -20,6 +28,9 @@ export interface ObservabilityArgs {
   /** Tags on every resource the component creates. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
 }
+
+/** How long the trigger queue's oldest message may wait before the queue counts as stalled (see {@link ObservabilityArgs.triggerQueue}). */
+export const STALLED_QUEUE_SECONDS = 3600;
 
 /**
  * The states "Batch Job State Change" events report; the audit log records every one. Not SUBMITTED:
@@ -95,19 +106,12 @@ export class Observability extends pulumi.ComponentResource {
       {
         policyName: `${name}-events-to-logs`,
         policyDocument: policyJson([
-          {
-            Sid: "EventBridgeWritesJobStates",
-            Effect: "Allow",
-            Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: [pulumi.interpolate`${this.stateLog.arn}:*`],
-            // Confused-deputy keys (CloudWatch Logs PutResourcePolicy supports aws:SourceAccount and
-            // aws:SourceArn): only this account's job-state rule, or Logs' own delivery in this account.
-            Condition: {
-              StringEquals: { "aws:SourceAccount": account.accountId },
-              ArnLike: { "aws:SourceArn": [allStates.arn, pulumi.interpolate`arn:${partition.partition}:logs:${region.region}:${account.accountId}:*`] },
-            },
-          },
+          // Confused-deputy keys (CloudWatch Logs PutResourcePolicy supports aws:SourceAccount and
+          // aws:SourceArn): only this account's job-state rule, or Logs' own delivery in this account.
+          serviceAllows("EventBridgeWritesJobStates", ["events.amazonaws.com", "delivery.logs.amazonaws.com"], ["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.interpolate`${this.stateLog.arn}:*`], {
+            StringEquals: { "aws:SourceAccount": account.accountId },
+            ArnLike: { "aws:SourceArn": [allStates.arn, pulumi.interpolate`arn:${partition.partition}:logs:${region.region}:${account.accountId}:*`] },
+          }),
         ]),
       },
       { parent: this },
@@ -130,22 +134,10 @@ export class Observability extends pulumi.ComponentResource {
       {
         arn: this.failureTopic.arn,
         policy: policyJson([
-          {
-            Sid: "EventBridgePublishesFailures",
-            Effect: "Allow",
-            Principal: { Service: "events.amazonaws.com" },
-            Action: ["sns:Publish"],
-            Resource: [this.failureTopic.arn],
-            Condition: { ArnEquals: { "aws:SourceArn": failed.arn } },
-          },
-          {
-            Sid: "CloudWatchPublishesAlarms",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: ["sns:Publish"],
-            Resource: [this.failureTopic.arn],
-            Condition: { StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, { parent: this }).accountId } },
-          },
+          serviceAllows("EventBridgePublishesFailures", "events.amazonaws.com", ["sns:Publish"], [this.failureTopic.arn], { ArnEquals: { "aws:SourceArn": failed.arn } }),
+          serviceAllows("CloudWatchPublishesAlarms", "cloudwatch.amazonaws.com", ["sns:Publish"], [this.failureTopic.arn], {
+            StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput({}, { parent: this }).accountId },
+          }),
         ]),
       },
       { parent: this },
@@ -162,18 +154,19 @@ export class Observability extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [topicPolicy] },
     );
-    if (args.deadLetterQueue) {
+    /** An alarm to the failure topic when a queue's metric (its maximum over 5 minutes) exceeds `threshold`. */
+    const queueAlarm = (alarm: string, queue: aws.sqs.Queue, metricName: string, threshold: number, alarmDescription: string) =>
       new aws.cloudwatch.MetricAlarm(
-        `${name}-dlq-not-empty`,
+        `${name}-${alarm}`,
         {
-          alarmDescription: "S3 events the trigger could not submit after its retries; see README, Operations",
+          alarmDescription,
           namespace: "AWS/SQS",
-          metricName: "ApproximateNumberOfMessagesVisible",
-          dimensions: { QueueName: args.deadLetterQueue.name },
+          metricName,
+          dimensions: { QueueName: queue.name },
           statistic: "Maximum",
           period: 300,
           evaluationPeriods: 1,
-          threshold: 0,
+          threshold,
           comparisonOperator: "GreaterThanThreshold",
           treatMissingData: "notBreaching",
           alarmActions: [this.failureTopic.arn],
@@ -181,6 +174,11 @@ export class Observability extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+    if (args.deadLetterQueue) {
+      queueAlarm("dlq-not-empty", args.deadLetterQueue, "ApproximateNumberOfMessagesVisible", 0, "S3 events the trigger could not submit after its retries; see README, Operations");
+    }
+    if (args.triggerQueue) {
+      queueAlarm("trigger-queue-stalled", args.triggerQueue, "ApproximateAgeOfOldestMessage", STALLED_QUEUE_SECONDS, "S3 events waiting in the trigger's queue for over an hour: is its event source mapping enabled? See README, Operations");
     }
     this.registerOutputs({ stateLogName: this.stateLog.name, failureTopicArn: this.failureTopic.arn });
   }

@@ -198,6 +198,7 @@ export class Pipeline extends pulumi.ComponentResource {
         filter: triggerKeyFilter(trigger),
         idempotencySeconds: trigger.idempotencyDays * 24 * 3600,
         reservedConcurrency: zeroIsOff(trigger.maxConcurrency),
+        delivery: trigger.delivery === "queue" ? { kind: "queue", maxConcurrency: trigger.queueMaxConcurrency } : { kind: "async" },
         powertoolsLayerArn:
           trigger.powertoolsLayerArn ??
           aws.ssm.getParameterOutput({ name: powertoolsLayerParameter(powertoolsVersion(dependencies)) }, { parent: this }).value,
@@ -217,6 +218,7 @@ export class Pipeline extends pulumi.ComponentResource {
         email: config.notifications.email,
         arrayChildStates: config.notifications.arrayChildStates,
         deadLetterQueue: this.trigger.deadLetterQueue,
+        triggerQueue: this.trigger.queue,
         tags,
       },
       { parent: this },

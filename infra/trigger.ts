@@ -1,8 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { encodeTags, IDEMPOTENCY_TABLE_SCHEMA, jobTagKeys, STACK_ENV, TRIGGER_ENV, type TriggerKeyFilter } from "../contract";
+import { ASYNC_INVOCATION, DEAD_LETTER_RETENTION_SECONDS, encodeTags, IDEMPOTENCY_TABLE_SCHEMA, jobTagKeys, STACK_ENV, TRIGGER_ENV, TRIGGER_QUEUE, TRIGGER_TIMEOUT_SECONDS, type TriggerKeyFilter } from "../contract";
+import { argsFailer } from "../stack/argsError";
 import { roleNaming } from "../stack/naming";
-import { assumeRolePolicy, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
+import { QUEUE_POLLER_ACTIONS, queueConcurrencyProblem, queueMaxConcurrencyProblem } from "../stack/triggerRules";
+import { assumeRolePolicy, type PolicyStatement, policyJson, serviceAllows, submitJobStatements } from "./iam";
 import type { InputBucket } from "./inputBucket";
 import type { ContainerJobDefinition } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
@@ -25,6 +27,14 @@ export interface TriggerArgs {
   readonly idempotencySeconds: number;
   /** Concurrent executions reserved for (and capping) the Lambda. @default undefined (none reserved, no cap) */
   readonly reservedConcurrency?: number;
+  /**
+   * How S3's events reach the function (stack config `trigger.delivery`): `async`, S3 invokes it (Lambda retries
+   * a failed event twice, then sends it to the dead-letter queue); `queue`, S3 sends them to an SQS queue whose
+   * event source mapping invokes it with batches, at most `maxConcurrency` at once (2 to 1,000, and at most
+   * `reservedConcurrency`); a failed message is received again, then the queue moves it to the dead-letter queue.
+   * @default { kind: "async" }
+   */
+  readonly delivery?: TriggerDeliveryArgs;
   /** The Powertools for AWS Lambda (TypeScript) layer version the handler loads Powertools from. */
   readonly powertoolsLayerArn: pulumi.Input<string>;
   /** Packages of package.json's `dependencies` left out of the upload (the runtime and the layer have them). */
@@ -37,11 +47,31 @@ export interface TriggerArgs {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
+/** How S3's events reach the trigger function (see {@link TriggerArgs.delivery}). */
+export type TriggerDeliveryArgs = { readonly kind: "async" } | { readonly kind: "queue"; readonly maxConcurrency: number };
+
+/** The Trigger component's args break a rule (checked before any resource is created). */
+export class TriggerArgsError extends Error {
+  override readonly name = "TriggerArgsError";
+}
+
+/**
+ * Checks the delivery's args before anything is created: the queue mapping's maximum concurrency is one Lambda
+ * accepts and no higher than the function's reserved concurrency (stack/triggerRules.ts, which the config shares).
+ * @throws TriggerArgsError naming the component, the field, the value and the rule
+ */
+export function validateTriggerDelivery(name: string, delivery: TriggerDeliveryArgs, reservedConcurrency: number | undefined): void {
+  if (delivery.kind !== "queue") return;
+  const problem = queueMaxConcurrencyProblem(delivery.maxConcurrency) ?? queueConcurrencyProblem(delivery.maxConcurrency, reservedConcurrency);
+  if (problem) argsFailer(TriggerArgsError, "Trigger", name)(problem.field, delivery.maxConcurrency, problem.rule);
+}
+
 /**
  * The S3 trigger: an inline callback Lambda that turns "object created" events into exactly one start
  * job per object version. It may submit only the start job definition to the start queue, remembers
  * submissions in a DynamoDB table (with TTL) so re-delivered events submit nothing, and sends events
- * that still fail after Lambda's retries to an SQS dead-letter queue.
+ * that still fail after Lambda's retries (or, with the `queue` delivery, messages received too often) to an
+ * SQS dead-letter queue.
  */
 export class Trigger extends pulumi.ComponentResource {
   readonly function: aws.lambda.CallbackFunction<unknown, unknown>;
@@ -50,10 +80,15 @@ export class Trigger extends pulumi.ComponentResource {
   readonly deadLetterQueue: aws.sqs.Queue;
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly notification: aws.s3.BucketNotification;
+  /** `queue` delivery: the queue S3 sends its events to, and the event source mapping that polls it. */
+  readonly queue?: aws.sqs.Queue;
+  readonly eventSourceMapping?: aws.lambda.EventSourceMapping;
 
   constructor(name: string, args: TriggerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("batch-pipeline:trigger:Trigger", name, {}, opts);
     const tags = args.tags ?? {};
+    const delivery = args.delivery ?? { kind: "async" };
+    validateTriggerDelivery(name, delivery, args.reservedConcurrency);
 
     this.idempotencyTable = new aws.dynamodb.Table(
       `${name}-idempotency`,
@@ -73,12 +108,27 @@ export class Trigger extends pulumi.ComponentResource {
       `${name}-dlq`,
       {
         // The longest SQS keeps anything: two weeks to notice, fix and redrive.
-        messageRetentionSeconds: 14 * 24 * 3600,
+        messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
         sqsManagedSseEnabled: true,
         tags,
       },
       { parent: this },
     );
+
+    if (delivery.kind === "queue") {
+      this.queue = new aws.sqs.Queue(
+        `${name}-queue`,
+        {
+          visibilityTimeoutSeconds: TRIGGER_QUEUE.visibilityTimeoutSeconds,
+          // Shorter than the dead-letter queue's, which counts from the message's first enqueue (contract/delivery.ts).
+          messageRetentionSeconds: TRIGGER_QUEUE.retentionSeconds,
+          sqsManagedSseEnabled: true,
+          redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) => JSON.stringify({ deadLetterTargetArn, maxReceiveCount: TRIGGER_QUEUE.maxReceiveCount })),
+          tags,
+        },
+        { parent: this },
+      );
+    }
 
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
@@ -91,6 +141,12 @@ export class Trigger extends pulumi.ComponentResource {
       { ...roleNaming(`${name}-role`), description: `S3 trigger ${name}: submits start jobs`, assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com", { parent: this }), tags },
       { parent: this },
     );
+    // What reaches the function through SQS: asynchronous invocation's on-failure destination sends to the
+    // dead-letter queue with the function's role; the event source mapping receives and deletes the queue's
+    // messages with it (the queue's redrive policy moves a message to the dead-letter queue, no role involved).
+    const sqsGrant: pulumi.Output<PolicyStatement> = this.queue
+      ? this.queue.arn.apply((queue): PolicyStatement => ({ Sid: "PollQueue", Effect: "Allow", Action: [...QUEUE_POLLER_ACTIONS], Resource: [queue] }))
+      : this.deadLetterQueue.arn.apply((dlq): PolicyStatement => ({ Sid: "DeadLetter", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [dlq] }));
     const rolePolicy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
@@ -100,10 +156,10 @@ export class Trigger extends pulumi.ComponentResource {
             .all([
               submitJobStatements([args.startQueue], [args.startJobDefinition], { keys: jobTagKeys(tags), stack: args.stack }),
               this.idempotencyTable.arn,
-              this.deadLetterQueue.arn,
+              sqsGrant,
               this.logGroup.arn,
             ])
-            .apply(([submit, table, dlq, logs]): PolicyStatement[] => [
+            .apply(([submit, table, sqs, logs]): PolicyStatement[] => [
               ...(submit as PolicyStatement[]),
               {
                 // Exactly what Powertools' DynamoDB persistence layer calls.
@@ -112,7 +168,7 @@ export class Trigger extends pulumi.ComponentResource {
                 Action: [...IDEMPOTENCY_TABLE_SCHEMA.actions],
                 Resource: [table],
               },
-              { Sid: "DeadLetter", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [dlq] },
+              sqs,
               { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${logs}:*`] },
             ]),
         ),
@@ -127,7 +183,7 @@ export class Trigger extends pulumi.ComponentResource {
         runtime: aws.lambda.Runtime.NodeJS22dX,
         architectures: ["arm64"],
         memorySize: 256,
-        timeout: 60,
+        timeout: TRIGGER_TIMEOUT_SECONDS,
         reservedConcurrentExecutions: args.reservedConcurrency,
         callbackFactory: triggerHandlerFactory,
         // The upload is the serialized handler only: the SDK is in the runtime, Powertools in its layer.
@@ -156,50 +212,85 @@ export class Trigger extends pulumi.ComponentResource {
       { parent: this, dependsOn: [rolePolicy] },
     );
 
-    new aws.lambda.FunctionEventInvokeConfig(
-      `${name}-async`,
-      {
-        functionName: this.function.name,
-        // Lambda's maximum: the first attempt plus two retries, then the dead-letter queue.
-        maximumRetryAttempts: 2,
-        maximumEventAgeInSeconds: 6 * 3600,
-        destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
-      },
-      { parent: this },
-    );
-
-    const permission = new aws.lambda.Permission(
-      `${name}-s3-invoke`,
-      {
-        action: "lambda:InvokeFunction",
-        function: this.function.name,
-        principal: "s3.amazonaws.com",
-        sourceArn: args.bucket.arn,
-        sourceAccount: aws.getCallerIdentityOutput({}, { parent: this }).accountId,
-      },
-      { parent: this },
-    );
-
-    this.notification = new aws.s3.BucketNotification(
-      `${name}-notification`,
-      {
-        bucket: args.bucket.bucket.id,
-        lambdaFunctions: [
-          {
-            lambdaFunctionArn: this.function.arn,
-            events: ["s3:ObjectCreated:*"],
-            filterPrefix: args.filter.prefix,
-            filterSuffix: args.filter.suffix === "" ? undefined : args.filter.suffix,
-          },
-        ],
-      },
-      // S3 checks it may invoke the function when the notification is saved.
-      { parent: this, dependsOn: [permission, ...args.bucket.ready] },
-    );
+    const notified = {
+      events: ["s3:ObjectCreated:*"],
+      filterPrefix: args.filter.prefix,
+      filterSuffix: args.filter.suffix === "" ? undefined : args.filter.suffix,
+    };
+    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    if (delivery.kind === "queue" && this.queue) {
+      // Only S3, and only for this bucket of this account, may send to the queue (S3 user guide, "Walkthrough:
+      // Configuring a bucket for notifications (SNS topic or SQS queue)": aws:SourceArn and aws:SourceAccount).
+      const queuePolicy = new aws.sqs.QueuePolicy(
+        `${name}-queue-policy`,
+        {
+          queueUrl: this.queue.url,
+          policy: policyJson([
+            serviceAllows("S3SendsBucketEvents", "s3.amazonaws.com", ["sqs:SendMessage"], [this.queue.arn], {
+              ArnEquals: { "aws:SourceArn": args.bucket.arn },
+              StringEquals: { "aws:SourceAccount": account },
+            }),
+          ]),
+        },
+        { parent: this },
+      );
+      // Lambda polls the queue and invokes the function synchronously with batches; the function answers which
+      // messages failed (ReportBatchItemFailures), so only those are received again.
+      this.eventSourceMapping = new aws.lambda.EventSourceMapping(
+        `${name}-queue-mapping`,
+        {
+          eventSourceArn: this.queue.arn,
+          functionName: this.function.arn,
+          batchSize: TRIGGER_QUEUE.batchSize,
+          maximumBatchingWindowInSeconds: TRIGGER_QUEUE.batchingWindowSeconds,
+          scalingConfig: { maximumConcurrency: delivery.maxConcurrency },
+          functionResponseTypes: ["ReportBatchItemFailures"],
+          tags,
+        },
+        // Lambda checks that the execution role may receive from the queue when the mapping is created.
+        { parent: this, dependsOn: [rolePolicy] },
+      );
+      this.notification = new aws.s3.BucketNotification(
+        `${name}-notification`,
+        { bucket: args.bucket.bucket.id, queues: [{ queueArn: this.queue.arn, ...notified }] },
+        // S3 checks it may send to the queue when the notification is saved (and sends it an s3:TestEvent).
+        { parent: this, dependsOn: [queuePolicy, ...args.bucket.ready] },
+      );
+    } else {
+      new aws.lambda.FunctionEventInvokeConfig(
+        `${name}-async`,
+        {
+          functionName: this.function.name,
+          // Lambda's maximum: the first attempt plus two retries, then the dead-letter queue.
+          maximumRetryAttempts: ASYNC_INVOCATION.retryAttempts,
+          maximumEventAgeInSeconds: ASYNC_INVOCATION.maxEventAgeSeconds,
+          destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
+        },
+        { parent: this },
+      );
+      const permission = new aws.lambda.Permission(
+        `${name}-s3-invoke`,
+        {
+          action: "lambda:InvokeFunction",
+          function: this.function.name,
+          principal: "s3.amazonaws.com",
+          sourceArn: args.bucket.arn,
+          sourceAccount: account,
+        },
+        { parent: this },
+      );
+      this.notification = new aws.s3.BucketNotification(
+        `${name}-notification`,
+        { bucket: args.bucket.bucket.id, lambdaFunctions: [{ lambdaFunctionArn: this.function.arn, ...notified }] },
+        // S3 checks it may invoke the function when the notification is saved.
+        { parent: this, dependsOn: [permission, ...args.bucket.ready] },
+      );
+    }
 
     this.registerOutputs({
       functionName: this.function.name,
       deadLetterQueueUrl: this.deadLetterQueue.url,
+      ...(this.queue ? { queueUrl: this.queue.url } : {}),
       idempotencyTableName: this.idempotencyTable.name,
     });
   }

@@ -7,6 +7,7 @@ import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import { batchPolicies } from "./batch";
 import { ec2Policies } from "./ec2";
 import { iamPolicies } from "./iam";
+import { lambdaPolicies } from "./lambda";
 import { logPolicies } from "./logs";
 import { s3Policies } from "./s3";
 
@@ -16,4 +17,4 @@ export const PACK_NAME = "batch-pipeline";
 /** The level of a policy that sets none; every policy here sets its own, mandatory unless it is a recommendation. */
 export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "mandatory";
 
-export const policies: Policies = [...iamPolicies, ...s3Policies, ...ec2Policies, ...logPolicies, ...batchPolicies];
+export const policies: Policies = [...iamPolicies, ...s3Policies, ...ec2Policies, ...logPolicies, ...batchPolicies, ...lambdaPolicies];

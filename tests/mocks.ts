@@ -72,6 +72,12 @@ function fakeResource(type: string, name: string, inputs: Record<string, any>): 
       };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { id: physical, state: { name: physical, arn: arn("logs", `log-group:${physical}`) } };
+    case "aws:lambda/eventSourceMapping:EventSourceMapping": {
+      const uuid = `${hex(name, 8)}-${hex(`${name}1`, 4)}-4${hex(`${name}2`, 3)}-8${hex(`${name}3`, 3)}-${hex(`${name}4`, 12)}`;
+      return { id: uuid, state: { uuid, arn: arn("lambda", `event-source-mapping:${uuid}`), functionArn: inputs.functionName, state: "Enabled" } };
+    }
+    case "aws:sqs/queuePolicy:QueuePolicy":
+      return { id: inputs.queueUrl, state: {} };
     case "aws:lambda/permission:Permission":
     case "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig":
     case "aws:s3/bucketNotification:BucketNotification":

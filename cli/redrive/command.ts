@@ -45,6 +45,7 @@ export function outcomeLine(outcome: RedriveOutcome, c: Colors): string {
     case "replayed":
       return `${head}; deleted`;
     case "dry-run":
+      if (!message.error && message.origin === "queue") return `${head}; the trigger's queue moved it here after its last receive failed (the error is in the trigger's log group)`;
       return `${head}; it failed with ${cut(message.error ?? "an unknown error")}`;
     default:
       return `${head}; kept: ${cut(outcome.detail ?? "")}`;
@@ -94,6 +95,7 @@ async function run(options: RedriveOptions, setup: CommandSetup): Promise<number
     const messages = outcomes.map(({ message, result, detail }) => ({
       messageId: message.messageId,
       result,
+      origin: message.origin,
       objects: message.objects,
       ...(message.receiveCount !== undefined ? { receiveCount: message.receiveCount } : {}),
       ...(message.error ? { originalError: message.error } : {}),

@@ -1,8 +1,11 @@
 /**
- * Replaying the trigger's dead-letter queue. Each message is what Lambda's on-failure destination
- * stored for an S3 event the trigger failed three times (Lambda developer guide, "Capturing records of
- * asynchronous invocations"): `requestPayload` is the original event, `responsePayload` the error. The
- * trigger unwraps `requestPayload` itself (functions/objectEvents.ts), so a message body is invoked as is.
+ * Replaying the trigger's dead-letter queue. With `trigger.delivery: async` each message is what Lambda's
+ * on-failure destination stored for an S3 event the trigger failed three times (Lambda developer guide,
+ * "Capturing records of asynchronous invocations"): `requestPayload` is the original event, `responsePayload`
+ * the error. With `queue`, each is a message of the trigger's queue that its redrive policy moved here after its
+ * last receive failed: the body as S3 sent it, one S3 event, the error only in the trigger's logs (SQS moves a
+ * message unchanged: SQS developer guide, "Using dead-letter queues in Amazon SQS"). The trigger reads both
+ * (functions/objectEvents.ts unwraps `requestPayload` itself), so a message body is invoked as is.
  * A message is deleted only after its replay returned without a function error; anything else keeps it.
  *
  * SQS facts (SQS developer guide, "Visibility timeout", "Short and long polling", "At-least-once
@@ -26,11 +29,12 @@
 import { InvokeCommand, type InvokeCommandOutput } from "@aws-sdk/client-lambda";
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { parseTriggerEvent, UnsupportedEventError } from "../../functions/objectEvents";
+import { TRIGGER_TIMEOUT_SECONDS } from "../../contract";
 import type { AwsClients } from "../app/context";
 import { describeAwsError } from "../app/errors";
 
-/** How long a received message stays hidden while it is replayed: twice the trigger's 60 s timeout (infra/trigger.ts). */
-export const REDRIVE_VISIBILITY_SECONDS = 120;
+/** How long a received message stays hidden while it is replayed: twice the trigger's timeout (60 s). */
+export const REDRIVE_VISIBILITY_SECONDS = 2 * TRIGGER_TIMEOUT_SECONDS;
 
 /** How long `--dry-run` hides each message it reads (made visible again when the dry run ends). */
 export const DRY_RUN_VISIBILITY_SECONDS = 30;
@@ -63,6 +67,11 @@ export interface DeadLetter {
   error?: string;
   /** Why the body cannot be replayed (not JSON). */
   malformed?: string;
+  /**
+   * Who dead-lettered it: `invocation`, Lambda's on-failure destination (an invocation record around the event,
+   * with its error); `queue`, the trigger's queue after the message's last receive (the event as S3 sent it).
+   */
+  origin: "invocation" | "queue";
 }
 
 type Json = Record<string, unknown>;
@@ -100,11 +109,13 @@ export function readDeadLetter(message: Message): DeadLetter {
   try {
     parsed = JSON.parse(body);
   } catch (error) {
-    return { ...base, objects: [], malformed: `the body is not JSON (${(error as Error).message})` };
+    return { ...base, origin: "queue", objects: [], malformed: `the body is not JSON (${(error as Error).message})` };
   }
-  if (!isObject(parsed)) return { ...base, objects: [], malformed: "the body is not a JSON object" };
-  const error = isObject(parsed.requestPayload) ? errorOf(parsed.responsePayload) : undefined;
-  return { ...base, objects: objectsOf(parsed), ...(error ? { error } : {}) };
+  if (!isObject(parsed)) return { ...base, origin: "queue", objects: [], malformed: "the body is not a JSON object" };
+  // The invocation record's shape, as the trigger's parser tells it apart (functions/objectEvents.ts).
+  const origin = isObject(parsed.requestContext) && isObject(parsed.requestPayload) ? "invocation" : "queue";
+  const error = origin === "invocation" ? errorOf(parsed.responsePayload) : undefined;
+  return { ...base, origin, objects: objectsOf(parsed), ...(error ? { error } : {}) };
 }
 
 /** What became of one message. */

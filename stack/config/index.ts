@@ -52,8 +52,10 @@ export {
   triggerFilterCharactersRule,
   triggerPrefixCharactersRule,
   triggerIssues,
+  type TriggerDeliveryKeys,
   type TriggerKeys,
   triggerPrefixesRule,
+  triggerQueueConcurrencyRule,
   unsafeKeyFilterCharacters,
 } from "./rules";
 export {

@@ -5,7 +5,8 @@
  * the component's exported problem function and maps its field to the config key.
  */
 import { PlatformCapability } from "@aws-sdk/client-batch";
-import { BARRIER_JOB_DEFINITION_KEY, jobTagKeys, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT } from "../../contract";
+import { BARRIER_JOB_DEFINITION_KEY, jobTagKeys, MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, type TriggerDelivery } from "../../contract";
+import { queueConcurrencyProblem } from "../triggerRules";
 import { jobSizeProblem, minVcpusProblem } from "../batchRules";
 import { FARGATE_QUEUE, processPlatform } from "./platformSchema";
 import { containerProblems, environmentProblems } from "../containerRules";
@@ -116,9 +117,30 @@ export function triggerPrefixesRule(t: TriggerKeys): ConfigIssue[] {
   return issues;
 }
 
+/** What the delivery rule reads (its paths are relative to `trigger`). */
+export interface TriggerDeliveryKeys {
+  readonly delivery: TriggerDelivery;
+  readonly maxConcurrency: number;
+  readonly queueMaxConcurrency: number;
+}
+
+/**
+ * With `delivery: queue`, `queueMaxConcurrency` ≤ `maxConcurrency` when that reserves any (not 0): the Trigger
+ * component's {@link queueConcurrencyProblem}. Another delivery has no event source mapping to check.
+ */
+export function triggerQueueConcurrencyRule(t: TriggerDeliveryKeys): ConfigIssue[] {
+  if (t.delivery !== "queue") return [];
+  const problem = queueConcurrencyProblem(t.queueMaxConcurrency, t.maxConcurrency === 0 ? undefined : t.maxConcurrency);
+  if (!problem) return [];
+  return [{
+    path: [problem.field],
+    message: `queueMaxConcurrency = ${t.queueMaxConcurrency} > maxConcurrency = ${t.maxConcurrency}; ${problem.rule}: set trigger.maxConcurrency to at least ${t.queueMaxConcurrency} (or 0, reserving none), or lower trigger.queueMaxConcurrency`,
+  }];
+}
+
 /** The rules of `trigger`, in order (applied by the trigger's own schema). */
-export const TRIGGER_RULES = [triggerFilterCharactersRule, triggerPrefixCharactersRule, triggerPrefixesRule] as const;
-export const triggerIssues = (t: TriggerKeys): ConfigIssue[] => TRIGGER_RULES.flatMap((rule) => rule(t));
+export const TRIGGER_RULES: readonly ((t: TriggerKeys & TriggerDeliveryKeys) => ConfigIssue[])[] = [triggerFilterCharactersRule, triggerPrefixCharactersRule, triggerPrefixesRule, triggerQueueConcurrencyRule];
+export const triggerIssues = (t: TriggerKeys & TriggerDeliveryKeys): ConfigIssue[] => TRIGGER_RULES.flatMap((rule) => rule(t));
 
 /**
  * Batch moves a job to FAILED when its tags and its job definition's tags together exceed

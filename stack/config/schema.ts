@@ -5,7 +5,8 @@
  * workflowRules.ts, applied by {@link pipelineConfigSchema}.
  */
 import { z } from "zod";
-import { S3_MAX_KEY_BYTES, tagProblems } from "../../contract";
+import { S3_MAX_KEY_BYTES, tagProblems, TRIGGER_DELIVERIES } from "../../contract";
+import { queueMaxConcurrencyProblem } from "../triggerRules";
 import { RUNNABLE_TIMEOUT_SECONDS, runnableTimeoutProblem } from "../batchRules";
 import { DEFAULT_WORKFLOW } from "../../workflow/spec";
 import {
@@ -87,6 +88,22 @@ const triggerSchema = z
      * nothing (for accounts whose concurrency quota is too small to reserve from). @default 10
      */
     maxConcurrency: z.number().int().min(0).max(1000).default(10),
+    /**
+     * How S3's events reach the function: `async`, S3 invokes it (Lambda retries a failed event twice, then
+     * the dead-letter queue); `queue`, S3 sends them to an SQS queue that a Lambda event source mapping
+     * polls in batches (a failed message is received again, up to 5 times, then the dead-letter queue).
+     * @default async
+     */
+    delivery: z.enum(TRIGGER_DELIVERIES).default("async"),
+    /**
+     * `queue` only: the event source mapping's maximum concurrency (2 to 1,000), at most `maxConcurrency`
+     * when that reserves any. Each concurrent batch submits start jobs: keep it low (bench/burst.ts). @default 2
+     */
+    queueMaxConcurrency: z
+      .number()
+      .int()
+      .refine((n) => queueMaxConcurrencyProblem(n) === undefined, { message: queueMaxConcurrencyProblem(0)!.rule })
+      .default(2),
     /**
      * The Powertools for AWS Lambda (TypeScript) layer. By default it is looked up in AWS's public SSM
      * parameter for the exact version in package.json; set it where that parameter does not exist.

@@ -95,5 +95,25 @@ export function deadLetter(key: string, error = "1 of 1 S3 record(s) failed: #0 
   });
 }
 
+/**
+ * What the trigger's queue (`trigger.delivery: queue`) moves here after a message's last receive failed: the
+ * message as S3 sent it, its body one S3 event notification (SQS moves a message unchanged to the dead-letter
+ * queue: SQS developer guide, "Using dead-letter queues in Amazon SQS").
+ */
+export function queueDeadLetter(key: string) {
+  return JSON.stringify({
+    Records: [
+      {
+        eventVersion: "2.1",
+        eventSource: "aws:s3",
+        awsRegion: "eu-west-1",
+        eventTime: "2026-11-30T09:00:00.000Z",
+        eventName: "ObjectCreated:Put",
+        s3: { s3SchemaVersion: "1.0", configurationId: "trigger", bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` }, object: { key, size: 10, versionId: `v-${key.length}`, sequencer: "0A1B" } },
+      },
+    ],
+  });
+}
+
 /** A response payload as the SDK gives it: bytes that also read back as text (Uint8ArrayBlobAdapter). */
 export const encode = (s: string) => Object.assign(new TextEncoder().encode(s), { transformToString: () => s });

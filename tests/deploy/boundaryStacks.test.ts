@@ -77,6 +77,7 @@ describe("a role of the dev stack with an Allow of everything, through dev's bou
       { action: "ecr:BatchGetImage", resource: arn("ecr", `repository/${prod}-orchestrator-repo-1a2b3c4`), why: "prod's images" },
       { action: "elasticfilesystem:ClientMount", resource: arn("elasticfilesystem", "file-system/fs-0fedcba9876543210"), why: "a file system its config does not name" },
       { action: "s3:GetObject", resource: `arn:aws:s3:::${prod}-input-1a2b3c4/incoming/data.csv`, why: "prod's data" },
+      { action: "sqs:ReceiveMessage", resource: arn("sqs", `${prod}-trigger-queue-1a2b3c4`), why: "prod's trigger queue (trigger.delivery: queue)" },
     ]);
     expect(denied.filter((o) => !/: (ImplicitlyDenied|ExplicitlyDenied)$/.test(o))).toEqual([]);
   });

@@ -23,6 +23,26 @@ export function s3Event(...records: { key: string; versionId?: string; size?: nu
   };
 }
 
+/**
+ * An event source mapping's SQS batch (`trigger.delivery: queue`) of these message bodies (an object sent as
+ * its JSON, a string as is), message `i` with id `m-<i>` (Lambda developer guide, "Using Lambda with Amazon SQS").
+ */
+export function sqsBatch(...bodies: unknown[]) {
+  return {
+    Records: bodies.map((body, i) => ({
+      messageId: `m-${i}`,
+      receiptHandle: `AQEB${i}`,
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      attributes: { ApproximateReceiveCount: "1", SentTimestamp: "1796119200000", SenderId: "AIDAIENQZJOLO23YVJ4VO", ApproximateFirstReceiveTimestamp: "1796119200100" },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:batch-pipeline-dev-628b23-trigger-queue-0f1e2d3",
+      awsRegion: "eu-west-1",
+    })),
+  };
+}
+
 export interface Invocation {
   ok: boolean;
   result?: any;

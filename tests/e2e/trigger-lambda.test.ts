@@ -7,7 +7,7 @@
 import { readFileSync, symlinkSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Invocation, invokeLambda, s3Event, STACK, START_QUEUE } from "./lambda";
+import { type Invocation, invokeLambda, s3Event, sqsBatch, STACK, START_QUEUE } from "./lambda";
 import { lastJsonLine } from "./node";
 import { ROOT, runScript, setUpE2e } from "./setup";
 
@@ -87,6 +87,25 @@ describe("the serialized trigger Lambda", () => {
     // `this`: the message must survive it, or dead-letter records say only the error's name.
     expect(bad.error).toMatchObject({ name: "UnsupportedEventError", message: expect.stringContaining("expected an S3 notification") });
     expect(e2e.stub.submitted.length).toBe(before);
+  });
+
+  // trigger.delivery: queue. The event source mapping reads back `batchItemFailures` (ReportBatchItemFailures):
+  // only those messages return to the queue (Lambda developer guide, "Handling errors for an SQS event source in Lambda").
+  it("answers an SQS batch with a partial batch response: submits the notification, ignores S3's test event, names the unreadable message", async () => {
+    const before = e2e.stub.submitted.length;
+    const testEvent = { Service: "Amazon S3", Event: "s3:TestEvent", Time: "2026-12-01T12:00:00.000Z", Bucket: "input-bucket" };
+    const out = await invoke(sqsBatch(s3Event({ key: "incoming/queued+1.csv", versionId: "q1" }), "{not json", testEvent));
+    expect(out).toMatchObject({ ok: true, result: { batchItemFailures: [{ itemIdentifier: "m-1" }] } });
+    expect(e2e.stub.submitted.slice(before).map((b) => b.parameters.key)).toEqual(["incoming/queued 1.csv"]);
+    // Delivered again (a standard queue's duplicate, or the message back after its visibility timeout): submitted once.
+    expect(await invoke(sqsBatch(s3Event({ key: "incoming/queued+1.csv", versionId: "q1" })))).toMatchObject({ ok: true, result: { batchItemFailures: [] } });
+    expect(e2e.stub.submitted.length - before).toBe(1);
+  });
+
+  it("fails only the message whose start job Batch refused, without a function error (the batch's others are deleted)", async () => {
+    e2e.stub.rejectNext(1, "Job definition start-def is INACTIVE");
+    const out = await invoke(sqsBatch(s3Event({ key: "incoming/queued-refused.csv", versionId: "q2" })));
+    expect(out).toMatchObject({ ok: true, result: { batchItemFailures: [{ itemIdentifier: "m-0" }] } });
   });
 
   it("keeps the message of a record that failed, and of a bad environment at cold start", async () => {

@@ -1,5 +1,6 @@
-/** S3 and EventBridge events in the shapes AWS delivers them (keys URL-encoded in both). */
-import type { S3Event, S3EventRecord, S3ObjectCreatedNotificationEvent } from "aws-lambda";
+/** S3 and EventBridge events in the shapes AWS delivers them (keys URL-encoded in both), and S3's events in an SQS batch. */
+import { createHash } from "node:crypto";
+import type { S3Event, S3EventRecord, S3ObjectCreatedNotificationEvent, SQSEvent, SQSRecord } from "aws-lambda";
 
 export const BUCKET = "input-bucket";
 
@@ -84,5 +85,34 @@ export function eventBridge(
       "source-ip-address": "1.2.3.4",
       reason: "PutObject",
     },
+  };
+}
+
+/** The queue S3 sends to with `trigger.delivery: queue`. */
+export const SOURCE_QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:batch-pipeline-test-1a2b3c-trigger-queue-0f1e2d3";
+
+/**
+ * An event source mapping's SQS batch (Lambda developer guide, "Using Lambda with Amazon SQS", example standard
+ * queue message event): one record per message, message `i` with id `m-<i>` unless given, each body as S3 sent
+ * it to the queue (an object is sent as its JSON; a string as is).
+ */
+export function sqsEvent(...messages: (unknown | { messageId: string; body: unknown })[]): SQSEvent {
+  return {
+    Records: messages.map((m, i): SQSRecord => {
+      const given = typeof m === "object" && m !== null && "messageId" in m && "body" in m ? (m as { messageId: string; body: unknown }) : undefined;
+      const content = given ? given.body : m;
+      const body = typeof content === "string" ? content : JSON.stringify(content);
+      return {
+        messageId: given?.messageId ?? `m-${i}`,
+        receiptHandle: `AQEB${i}receipt-handle`,
+        body,
+        attributes: { ApproximateReceiveCount: "1", SentTimestamp: "1796119200000", SenderId: "AIDAIENQZJOLO23YVJ4VO", ApproximateFirstReceiveTimestamp: "1796119200100" },
+        messageAttributes: {},
+        md5OfBody: createHash("md5").update(body).digest("hex"),
+        eventSource: "aws:sqs",
+        eventSourceARN: SOURCE_QUEUE_ARN,
+        awsRegion: "eu-west-1",
+      };
+    }),
   };
 }

@@ -18,7 +18,7 @@ import { IDEMPOTENCY_KEY_PREFIX } from "../../contract";
 import { createTriggerHandler, StartJobSubmitError, TriggerRecordsFailedError } from "../../functions/handler";
 import { computeRunId } from "../../contract/run";
 import { buildTriggerHandlerFromEnv, SUBMIT_JOB_RETRY, type TriggerClientOverrides } from "../../functions/wiring";
-import { BUCKET, record, s3Event } from "./s3Fixtures";
+import { BUCKET, record, s3Event, sqsEvent } from "./s3Fixtures";
 import {
   batchAcceptsEverything,
   batchMock,
@@ -138,6 +138,22 @@ describe("buildTriggerHandlerFromEnv: Powertools idempotency over DynamoDB (mock
     expect(dynamoMock.calls().map((c) => c.args[0].constructor.name)).toEqual(["PutItemCommand"]);
     expect(second.jobs).toEqual([{ ...first.jobs[0], status: "duplicate" }]);
     expect(log.lines.at(-1)!.message).toBe("start job already submitted for this object version");
+  });
+
+  // trigger.delivery: queue. A standard queue delivers at least once (SQS developer guide, "Amazon SQS at-least-once
+  // delivery"): the same notification in two messages of one batch, then again in a later batch.
+  it("given an SQS batch with one object version in two messages, then the message again, claims and submits once", async () => {
+    batchAcceptsEverything();
+    dynamoTable();
+    const { handler } = powertoolsHandler();
+    const notification = s3Event(record("incoming/p.csv", { versionId: "v1" }));
+
+    expect(await handler(sqsEvent(notification, notification), context)).toEqual({ batchItemFailures: [] });
+    expect(dynamoMock.calls().map((c) => c.args[0].constructor.name)).toEqual(["PutItemCommand", "UpdateItemCommand"]);
+    dynamoMock.resetHistory();
+    expect(await handler(sqsEvent({ messageId: "m-later", body: notification }), context)).toEqual({ batchItemFailures: [] });
+    expect(dynamoMock.calls().map((c) => c.args[0].constructor.name)).toEqual(["PutItemCommand"]);
+    expect(submitted()).toHaveLength(1);
   });
 
   it("given DynamoDB returns the stored COMPLETED item with the condition failure, trusts it (no GetItem, no SubmitJob)", async () => {

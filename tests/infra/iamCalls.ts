@@ -109,6 +109,8 @@ async function triggerCalls(stack: MockedStack): Promise<RoleCalls> {
   const startDefinition = definitionNamed(stack, settings.target.jobDefinition);
   const table = stack.resources.find((r) => r.type === "aws:dynamodb/table:Table" && r.name.endsWith("-trigger-idempotency"))!;
   const dlq = stack.resources.find((r) => r.type === "aws:sqs/queue:Queue" && r.name.endsWith("-trigger-dlq"))!;
+  // trigger.delivery: queue. The queue S3 sends to, which the event source mapping polls with the function's role.
+  const queue = stack.resources.find((r) => r.type === "aws:sqs/queue:Queue" && r.name.endsWith("-trigger-queue"));
   const logs = stack.resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.name.endsWith("-trigger-logs"))!;
   const processQueue = envOf(startDefinition).PIPELINE_PROCESS_QUEUE!;
   const processDefinitions = Object.values(JSON.parse(envOf(startDefinition).PIPELINE_JOB_DEFINITIONS!) as Record<string, string>);
@@ -123,8 +125,12 @@ async function triggerCalls(stack: MockedStack): Promise<RoleCalls> {
       // Powertools' DynamoDBPersistenceLayer: claim (PutItem), read on conflict (GetItem), complete
       // (UpdateItem), release a failed claim (DeleteItem).
       ...["GetItem", "PutItem", "UpdateItem", "DeleteItem"].map((a) => ({ action: `dynamodb:${a}`, resource: table.state.arn, why: "Powertools idempotency (DynamoDBPersistenceLayer)" })),
-      // Lambda's on-failure destination sends with the function's execution role.
-      { action: "sqs:SendMessage", resource: dlq.state.arn, why: "async invocation on-failure destination" },
+      ...(queue
+        ? // What the event source mapping calls on the queue with the function's execution role (Lambda developer
+          // guide, "Creating and configuring an Amazon SQS event source mapping": AWSLambdaSQSQueueExecutionRole).
+          ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"].map((a) => ({ action: `sqs:${a}`, resource: queue.state.arn as string, why: "the event source mapping polls the queue" }))
+        : // Lambda's on-failure destination sends with the function's execution role.
+          [{ action: "sqs:SendMessage", resource: dlq.state.arn as string, why: "async invocation on-failure destination" }]),
       { action: "logs:CreateLogStream", resource: stream, why: "Lambda runtime logs" },
       { action: "logs:PutLogEvents", resource: stream, why: "Lambda runtime logs" },
     ],
@@ -137,8 +143,45 @@ async function triggerCalls(stack: MockedStack): Promise<RoleCalls> {
       { action: "dynamodb:Scan", resource: table.state.arn, why: "only the persistence layer's four calls" },
       { action: "dynamodb:PutItem", resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/another-table`, why: "only its own table" },
       { action: "logs:PutLogEvents", resource: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:/aws/lambda/other:log-stream:x`, why: "only its own log group" },
+      ...(queue
+        ? [
+            { action: "sqs:ReceiveMessage", resource: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:another-queue`, why: "only its own queue" },
+            { action: "sqs:ReceiveMessage", resource: dlq.state.arn as string, why: "the dead-letter queue is the operators' (redrive)" },
+            { action: "sqs:SendMessage", resource: queue.state.arn as string, why: "only S3 sends to the queue" },
+            { action: "sqs:SendMessage", resource: dlq.state.arn as string, why: "the queue's redrive policy dead-letters, not the role" },
+            { action: "sqs:ChangeMessageVisibility", resource: queue.state.arn as string, why: "the mapping lets a failed message wait out its visibility timeout" },
+          ]
+        : []),
     ],
   };
+}
+
+/**
+ * trigger.delivery: queue. S3 sending the bucket's events to the queue, as the queue policy alone authorizes it
+ * (a service principal has no identity policy): only S3, only for the input bucket of this account (S3 user
+ * guide, "Walkthrough: Configuring a bucket for notifications (SNS topic or SQS queue)").
+ */
+function s3NotificationCalls(stack: MockedStack): RoleCalls[] {
+  const queue = stack.resources.find((r) => r.type === "aws:sqs/queue:Queue" && r.name.endsWith("-trigger-queue"));
+  if (!queue) return [];
+  const written = stack.resources.find((r) => r.type === "aws:sqs/queuePolicy:QueuePolicy" && r.inputs.queueUrl === queue.state.url)!;
+  const bucket = stack.resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.name.endsWith("-input"))!;
+  const arn = queue.state.arn as string;
+  const from = (sourceArn: string, sourceAccount: string) => ({ "aws:SourceArn": sourceArn, "aws:SourceAccount": sourceAccount });
+  return [
+    {
+      role: written.name,
+      principal: "s3.amazonaws.com",
+      policies: {},
+      resourcePolicies: [{ arnPrefix: arn, policy: JSON.parse(written.inputs.policy) }],
+      allowed: [{ action: "sqs:SendMessage", resource: arn, context: from(bucket.state.arn, ACCOUNT_ID), why: "the input bucket's event notification" }],
+      denied: [
+        { action: "sqs:SendMessage", resource: arn, context: from("arn:aws:s3:::someone-elses-bucket", ACCOUNT_ID), why: "another bucket's notifications" },
+        { action: "sqs:SendMessage", resource: arn, context: from(bucket.state.arn, "999988887777"), why: "a bucket of that name in another account" },
+        { action: "sqs:ReceiveMessage", resource: arn, context: from(bucket.state.arn, ACCOUNT_ID), why: "S3 only sends" },
+      ],
+    },
+  ];
 }
 
 /** The orchestrator start job: plans the run with the stack's own settings and submits it. */
@@ -205,8 +248,7 @@ function processCalls(stack: MockedStack): RoleCalls {
   const bucketPolicy = stack.resources.find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy")!;
   const fn = stack.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-trigger-fn"))!;
   const output = fn.inputs.environment.variables.IGNORE_PREFIX as string;
-  const notification = stack.resources.find((r) => r.type === "aws:s3/bucketNotification:BucketNotification")!;
-  const input = notification.inputs.lambdaFunctions[0].filterPrefix as string;
+  const input = notifiedPrefix(stack);
   const arn = bucket.state.arn as string;
   const tls = { "aws:SecureTransport": "true" };
   return {
@@ -279,8 +321,7 @@ function operatorCalls(stack: MockedStack): RoleCalls {
   const bucketPolicy = stack.resources.find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy")!;
   const fn = stack.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-trigger-fn"))!;
   const dlq = stack.resources.find((r) => r.type === "aws:sqs/queue:Queue" && r.name.endsWith("-trigger-dlq"))!;
-  const notification = stack.resources.find((r) => r.type === "aws:s3/bucketNotification:BucketNotification")!;
-  const input = notification.inputs.lambdaFunctions[0].filterPrefix as string;
+  const input = notifiedPrefix(stack);
   const output = fn.inputs.environment.variables.IGNORE_PREFIX as string;
   const stackId = fn.inputs.environment.variables.PIPELINE_STACK as string;
   const groups = stack.resources.filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup");
@@ -324,6 +365,12 @@ function operatorCalls(stack: MockedStack): RoleCalls {
   };
 }
 
+/** The trigger prefix, as the bucket notification filters on it (to the function, or to the queue). */
+function notifiedPrefix(stack: MockedStack): string {
+  const notification = stack.resources.find((r) => r.type === "aws:s3/bucketNotification:BucketNotification")!;
+  return (notification.inputs.lambdaFunctions ?? notification.inputs.queues)[0].filterPrefix as string;
+}
+
 function dedupe(requests: AwsRequest[]): AwsRequest[] {
   const seen = new Set<string>();
   return requests.filter((r) => {
@@ -336,5 +383,5 @@ function dedupe(requests: AwsRequest[]): AwsRequest[] {
 
 /** Every role of the stack with the calls its code makes (and those it must not be able to make). */
 export async function callTables(stack: MockedStack): Promise<RoleCalls[]> {
-  return [await triggerCalls(stack), await orchestratorCalls(stack), processCalls(stack), ...executionCalls(stack), operatorCalls(stack)];
+  return [await triggerCalls(stack), await orchestratorCalls(stack), processCalls(stack), ...executionCalls(stack), operatorCalls(stack), ...s3NotificationCalls(stack)];
 }

@@ -76,13 +76,15 @@ export function describeIamSimulation(label: string, getStack: () => MockedStack
 
     it("names only actions, resource types and condition keys that AWS defines for each action", async () => {
       const stack = getStack();
-      // Identity policies, and the resource policies of the bucket, the failure topic and the job-state log group.
+      // Identity policies, and the resource policies of the bucket, the failure topic, the job-state log group and (queue delivery) the trigger's queue.
       const policyInput: Record<string, string> = {
         "aws:iam/rolePolicy:RolePolicy": "policy",
         "aws:iam/policy:Policy": "policy",
         "aws:s3/bucketPolicy:BucketPolicy": "policy",
         "aws:sns/topicPolicy:TopicPolicy": "policy",
         "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "policyDocument",
+        // trigger.delivery: queue
+        "aws:sqs/queuePolicy:QueuePolicy": "policy",
       };
       const documents = stack.resources
         .filter((r) => r.type in policyInput)

@@ -419,6 +419,14 @@ describe("S3 trigger", () => {
     expect(notification.dependsOn).toContain(permission.name);
   });
 
+  it("is invoked asynchronously by default (trigger.delivery: async): no queue in front of it, no queue policy, no event source mapping", () => {
+    expect(ofType(stack, "aws:sqs/queue:Queue").map((q) => q.name)).toEqual([`${PREFIX}-trigger-dlq`]);
+    expect(ofType(stack, "aws:sqs/queuePolicy:QueuePolicy")).toEqual([]);
+    expect(ofType(stack, "aws:lambda/eventSourceMapping:EventSourceMapping")).toEqual([]);
+    expect(ofType(stack, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name)).toEqual([`${PREFIX}-obs-dlq-not-empty`]);
+    expect(one("aws:s3/bucketNotification:BucketNotification", "-trigger-notification").inputs.queues).toBeUndefined();
+  });
+
   it("alarms to the failure topic when the dead-letter queue holds a message", () => {
     const alarm = one("aws:cloudwatch/metricAlarm:MetricAlarm", "-obs-dlq-not-empty").inputs;
     expect(alarm).toMatchObject({

@@ -9,6 +9,7 @@ import {
   resolveJobDefinitionArgs,
 } from "../../infra/jobDefinition";
 import { JobQueueArgsError, validateJobQueueArgs } from "../../infra/jobQueue";
+import { TriggerArgsError, validateTriggerDelivery } from "../../infra/trigger";
 
 const placement = { vpcId: "vpc-1", subnetIds: ["subnet-1"] };
 
@@ -224,5 +225,26 @@ describe("wildcardActions", () => {
   });
   it("has a named error for policies that would use one", () => {
     expect(new WildcardActionError("x").name).toBe("WildcardActionError");
+  });
+});
+
+// Lambda API reference, "ScalingConfig" (MaximumConcurrency 2 to 1,000); Lambda developer guide, "Configuring scaling
+// behavior for SQS event source mappings" (reserved concurrency at least the mapping's maximum concurrency).
+describe("Trigger delivery validation", () => {
+  it.each([
+    [{ kind: "queue", maxConcurrency: 1 }, 10, "Trigger 't' has `queueMaxConcurrency` = 1; Lambda accepts a maximum concurrency from 2 to 1000 for an SQS event source mapping"],
+    [{ kind: "queue", maxConcurrency: 11 }, 10, "Trigger 't' has `queueMaxConcurrency` = 11; the event source mapping's maximum concurrency may not exceed the function's reserved concurrency"],
+  ] as const)("%j with reserved concurrency %s → %s", (delivery, reserved, message) => {
+    const run = () => validateTriggerDelivery("t", delivery, reserved);
+    expect(run).toThrow(TriggerArgsError);
+    expect(run).toThrow(message);
+  });
+
+  it.each([
+    [{ kind: "queue", maxConcurrency: 10 }, 10],
+    [{ kind: "queue", maxConcurrency: 1000 }, undefined],
+    [{ kind: "async" }, 1],
+  ] as const)("accepts %j with reserved concurrency %s", (delivery, reserved) => {
+    expect(() => validateTriggerDelivery("t", delivery, reserved)).not.toThrow();
   });
 });

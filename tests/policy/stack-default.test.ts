@@ -42,7 +42,7 @@ const one = (policy: string, name: string, message: string, level = "mandatory")
 
 describe("the default stack", () => {
   it("passes every policy of the pack", async () => {
-    expect(policies.length).toBe(15);
+    expect(policies.length).toBe(16);
     expect(await runPack(stack)).toEqual([]);
   });
 

@@ -24,6 +24,8 @@ import {
   triggerPrefixCharactersRule,
   type TriggerKeys,
   triggerPrefixesRule,
+  type TriggerDeliveryKeys,
+  triggerQueueConcurrencyRule,
   waitTimeoutRule,
   workflowOf,
   workflowOverridesRule,
@@ -31,6 +33,7 @@ import {
 } from "../../stack/config";
 import type { ArgsProblem } from "../../stack/argsError";
 import { jobSizeProblem, minVcpusProblem, queuePriorityProblem, retryAttemptsProblem, runnableTimeoutProblem } from "../../stack/batchRules";
+import { queueConcurrencyProblem, queueMaxConcurrencyProblem } from "../../stack/triggerRules";
 import { parseWorkflowSpec } from "../../workflow/spec";
 
 /** A config with every key shaped and defaulted, before the rules: what a rule reads. */
@@ -233,6 +236,29 @@ describe.each<[string, (t: TriggerKeys) => ConfigIssue[], [TriggerKeys, ConfigIs
   });
 });
 
+// Lambda developer guide, "Configuring scaling behavior for SQS event source mappings": the function's reserved
+// concurrency must be at least the mapping's maximum concurrency, or Lambda throttles its batches.
+describe.each<[string, (t: TriggerDeliveryKeys) => ConfigIssue[], [TriggerDeliveryKeys, ConfigIssue[]][]]>([
+  ["triggerQueueConcurrencyRule", triggerQueueConcurrencyRule, [
+    [{ delivery: "queue", maxConcurrency: 10, queueMaxConcurrency: 2 }, []],
+    [{ delivery: "queue", maxConcurrency: 5, queueMaxConcurrency: 5 }, []],
+    // 0 reserves nothing: the account's unreserved concurrency is the only bound.
+    [{ delivery: "queue", maxConcurrency: 0, queueMaxConcurrency: 1000 }, []],
+    // No event source mapping with asynchronous invocation: an async stack with maxConcurrency 1 stays valid.
+    [{ delivery: "async", maxConcurrency: 1, queueMaxConcurrency: 2 }, []],
+    [{ delivery: "queue", maxConcurrency: 1, queueMaxConcurrency: 2 }, [{
+      path: ["queueMaxConcurrency"],
+      message:
+        "queueMaxConcurrency = 2 > maxConcurrency = 1; the event source mapping's maximum concurrency may not exceed the function's reserved concurrency, or Lambda throttles its batches back to the queue (and, received too often, to the dead-letter queue): " +
+        "set trigger.maxConcurrency to at least 2 (or 0, reserving none), or lower trigger.queueMaxConcurrency",
+    }]],
+  ]],
+])("%s", (_name, rule, cases) => {
+  it.each(cases)("given %j, finds %j", (keys, expected) => {
+    expect(rule(keys)).toEqual(expected);
+  });
+});
+
 describe("the workflow is parsed once", () => {
   it("gives the rules and the transform the same spec, reading the configured value once", () => {
     let reads = 0;
@@ -262,6 +288,13 @@ describe.each<[string, () => ArgsProblem | undefined, string | undefined]>([
   ["retryAttemptsProblem(0)", () => retryAttemptsProblem(0), "Batch accepts 1 to 10 attempts"],
   ["jobSizeProblem(EC2, 0.5, 1024)", () => jobSizeProblem("EC2", 0.5, 1024), "EC2 jobs take whole vCPUs"],
   ["jobSizeProblem(FARGATE, 0.5, 1024)", () => jobSizeProblem("FARGATE", 0.5, 1024), undefined],
+  ["queueMaxConcurrencyProblem(2)", () => queueMaxConcurrencyProblem(2), undefined],
+  ["queueMaxConcurrencyProblem(1000)", () => queueMaxConcurrencyProblem(1000), undefined],
+  ["queueMaxConcurrencyProblem(1)", () => queueMaxConcurrencyProblem(1), "Lambda accepts a maximum concurrency from 2 to 1000 for an SQS event source mapping"],
+  ["queueMaxConcurrencyProblem(1001)", () => queueMaxConcurrencyProblem(1001), "Lambda accepts a maximum concurrency from 2 to 1000 for an SQS event source mapping"],
+  ["queueConcurrencyProblem(5, undefined)", () => queueConcurrencyProblem(5, undefined), undefined],
+  ["queueConcurrencyProblem(5, 5)", () => queueConcurrencyProblem(5, 5), undefined],
+  ["queueConcurrencyProblem(6, 5)", () => queueConcurrencyProblem(6, 5), "the event source mapping's maximum concurrency may not exceed the function's reserved concurrency, or Lambda throttles its batches back to the queue (and, received too often, to the dead-letter queue)"],
 ])("the shared problem function %s", (_label, problem, rule) => {
   it(rule === undefined ? "finds nothing" : `says: ${rule}`, () => {
     expect(problem()?.rule).toBe(rule);
@@ -273,6 +306,7 @@ describe("config keys a component checks too report the component's rule", () =>
     [{ queues: { high: { priority: 1001 }, low: { priority: 1 } } }, "batch-pipeline:queues.high.priority = 1001: priority must be a whole number from 0 to 1000"],
     [{ compute: { fargate: { priority: -3 } } }, "batch-pipeline:compute.fargate.priority = -3: priority must be a whole number from 0 to 1000"],
     [{ jobDefinitions: { process: { image: "b:1", retryAttempts: 11 } } }, "batch-pipeline:jobDefinitions.process.retryAttempts = 11: Batch accepts 1 to 10 attempts"],
+    [{ trigger: { delivery: "queue", queueMaxConcurrency: 1001 } }, "batch-pipeline:trigger.queueMaxConcurrency = 1001: Lambda accepts a maximum concurrency from 2 to 1000 for an SQS event source mapping"],
   ])("%j → %s", (raw, message) => {
     expect(() => parsePipelineConfig(raw)).toThrow(message);
   });

@@ -26,3 +26,9 @@ export const FARGATE_STACK = {
 
 /** The example production stack (Pulumi.prod.yaml): a new VPC, Fargate, a third queue, bigger sizes. */
 export const prodStack = () => stackFileConfig("Pulumi.prod.yaml");
+
+/**
+ * S3 → SQS → the trigger through an event source mapping (`trigger.delivery: queue`), polled at most 5 at once,
+ * with a suffix filter the queue notification must carry.
+ */
+export const QUEUE_STACK = { trigger: { delivery: "queue", queueMaxConcurrency: 5, suffix: ".csv" } } as const;

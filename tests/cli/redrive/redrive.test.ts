@@ -11,7 +11,7 @@ import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCom
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { colors } from "../../../cli/app/context";
-import { deadLetter, encode, FakeQueue } from "../deadLetterQueueFake";
+import { deadLetter, encode, FakeQueue, queueDeadLetter } from "../deadLetterQueueFake";
 import { cli, cliContext, OUTPUTS, type TestContext } from "../support";
 
 const sqs = mockClient(SQSClient);
@@ -207,6 +207,33 @@ describe("redrive", () => {
     );
   });
 
+  // trigger.delivery: queue. The trigger's queue dead-letters a message after its last receive: the body is S3's
+  // notification itself, with no invocation record around it and no error (that is in the trigger's logs).
+  describe("messages the trigger's queue dead-lettered (trigger.delivery: queue)", () => {
+    it("--dry-run reads the S3 notification body, its object, and says where the error is", async () => {
+      queue.add("q-1", queueDeadLetter("incoming/queued+a.csv"));
+      const { code, stdout } = await cli(["--stack", "dev", "redrive", "--dry-run"], ctx);
+      expect(code).toBe(0);
+      expect(stdout.split("\n")[0]).toBe(
+        `would replay q-1: s3://${BUCKET}/incoming/queued a.csv (version v-21), received 1×; the trigger's queue moved it here after its last receive failed (the error is in the trigger's log group)`,
+      );
+    });
+
+    it("replays the body as is through the trigger (which reads an S3 notification), deleting it on success and keeping a failure", async () => {
+      queue.add("q-ok", queueDeadLetter("incoming/a.csv")).add("q-bad", queueDeadLetter("incoming/bad.csv"));
+      lambda.on(InvokeCommand).callsFake((input: { Payload: Uint8Array }) => (new TextDecoder().decode(input.Payload).includes("bad.csv") ? unhandled : ok));
+      const { code, stdout } = await cli(["--stack", "dev", "redrive", "--json"], ctx);
+      expect(code).toBe(1);
+      expect(invoked()).toEqual([queueDeadLetter("incoming/a.csv"), queueDeadLetter("incoming/bad.csv")]);
+      expect(deletes()).toEqual([{ QueueUrl: QUEUE, ReceiptHandle: "q-ok#1" }]);
+      expect(queue.visible()).toEqual(["q-bad"]);
+      expect(JSON.parse(stdout).messages.map((m: Record<string, unknown>) => [m.messageId, m.result, m.origin, m.objects, m.originalError])).toEqual([
+        ["q-ok", "replayed", "queue", [{ bucket: BUCKET, key: "incoming/a.csv", versionId: "v-14" }], undefined],
+        ["q-bad", "failed", "queue", [{ bucket: BUCKET, key: "incoming/bad.csv", versionId: "v-16" }], undefined],
+      ]);
+    });
+  });
+
   it("--json prints one document with each message's result and nothing else on stdout", async () => {
     queue.add("m-ok", deadLetter("incoming/a.csv")).add("m-bad", deadLetter("incoming/bad.csv"));
     lambda.on(InvokeCommand).callsFake((input: { Payload: Uint8Array }) => (new TextDecoder().decode(input.Payload).includes("bad.csv") ? unhandled : ok));
@@ -219,10 +246,11 @@ describe("redrive", () => {
       functionName: FUNCTION,
       dryRun: false,
       messages: [
-        { messageId: "m-ok", result: "replayed", objects: [{ bucket: BUCKET, key: "incoming/a.csv", versionId: "v-14" }], receiveCount: 1, originalError: original },
+        { messageId: "m-ok", result: "replayed", origin: "invocation", objects: [{ bucket: BUCKET, key: "incoming/a.csv", versionId: "v-14" }], receiveCount: 1, originalError: original },
         {
           messageId: "m-bad",
           result: "failed",
+          origin: "invocation",
           objects: [{ bucket: BUCKET, key: "incoming/bad.csv", versionId: "v-16" }],
           receiveCount: 1,
           originalError: original,

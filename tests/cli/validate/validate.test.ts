@@ -61,6 +61,18 @@ describe("validate: one line per mistake, naming the key, the value and the rule
       "batch-pipeline:trigger.outputPrefix = \"*\": holds \"*\", which IAM ARNs or S3 filters do not read literally (in an ARN * and ? are wildcards, ${…} a policy variable): trigger.prefix and trigger.outputPrefix go into the roles' s3 ARNs and take A-Z a-z 0-9 ! - _ . ' ( ) and / only",
     ],
     ["a workflow of the wrong shape", { "batch-pipeline:workflow": "prepare, merge" }, "batch-pipeline:workflow: the workflow must be an object `{ steps: [...] }`"],
+    ["an unknown trigger delivery", { "batch-pipeline:trigger": { delivery: "sqs" } }, 'batch-pipeline:trigger.delivery = "sqs": must be one of async, queue'],
+    [
+      "a queue delivery's maximum concurrency Lambda does not accept",
+      { "batch-pipeline:trigger": { delivery: "queue", queueMaxConcurrency: 1 } },
+      "batch-pipeline:trigger.queueMaxConcurrency = 1: Lambda accepts a maximum concurrency from 2 to 1000 for an SQS event source mapping",
+    ],
+    [
+      // Lambda developer guide, "Configuring scaling behavior for SQS event source mappings": reserved concurrency ≥ maximum concurrency.
+      "a queue delivery polling with more concurrency than the function reserves",
+      { "batch-pipeline:trigger": { delivery: "queue", maxConcurrency: 4, queueMaxConcurrency: 5 } },
+      "batch-pipeline:trigger.queueMaxConcurrency = 5: queueMaxConcurrency = 5 > maxConcurrency = 4; the event source mapping's maximum concurrency may not exceed the function's reserved concurrency, or Lambda throttles its batches back to the queue (and, received too often, to the dead-letter queue): set trigger.maxConcurrency to at least 5 (or 0, reserving none), or lower trigger.queueMaxConcurrency",
+    ],
     [
       "a dotted key written without --path",
       { "batch-pipeline:compute.spot.maxVcpus": 32 },
