@@ -28,8 +28,9 @@ import {
   type InputObject,
 } from "../contract";
 
-import { requestProblem } from "./requestLimits";
-import { MAX_DEPENDENCIES_PER_JOB, MAX_STEP_WIDTH, resolveWidth, type StepSpec, type WorkflowSpec } from "./spec";
+import { MAX_DEPENDENCIES_PER_JOB, requestProblem } from "./requestLimits";
+import type { StepSpec, WorkflowSpec } from "./spec";
+import { MAX_STEP_WIDTH, resolveWidth } from "./width";
 
 /** Batch array jobs have 2 to 10,000 children. */
 export const MAX_ARRAY_SIZE = 10_000;
