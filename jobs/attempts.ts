@@ -19,6 +19,7 @@ import {
   type BatchDeps,
   type ServiceErrorShape,
 } from "../batch/calls";
+import { keepErrorFields } from "../contract";
 import { silentLogger } from "./log";
 import type { Plan } from "../workflow/planner";
 
@@ -35,7 +36,6 @@ export interface SubmittedJob {
 
 /** Submitting a plan failed; whatever this attempt submitted has been terminated (see `terminationFailures`). */
 export class SubmissionError extends Error {
-  override readonly name = "SubmissionError";
   constructor(
     message: string,
     readonly details: {
@@ -49,6 +49,7 @@ export class SubmissionError extends Error {
     },
   ) {
     super(message, { cause: details.cause });
+    keepErrorFields(this, "SubmissionError", message, { cause: details.cause });
   }
 }
 

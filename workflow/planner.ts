@@ -15,6 +15,7 @@ import {
   inputEnvironment,
   inputParameters,
   isTagValue,
+  keepErrorFields,
   MAX_TAG_VALUE_CHARS,
   RUN_ID_PATTERN,
   runJobNamePrefix,
@@ -119,7 +120,10 @@ export interface PlanContext {
 
 /** The workflow cannot be planned for this input (a width over the limit, a missing job definition…). */
 export class PlanError extends Error {
-  override readonly name = "PlanError";
+  constructor(message: string) {
+    super(message);
+    keepErrorFields(this, "PlanError", message);
+  }
 }
 
 /**
