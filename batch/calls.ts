@@ -61,8 +61,13 @@ export interface BatchDeps extends ThrottleDeps {
   commands: BatchCommands;
 }
 
-/** The statuses a job never leaves. */
-export const TERMINAL: ReadonlySet<JobStatus | undefined> = new Set<JobStatus | undefined>(["SUCCEEDED", "FAILED"]);
+/**
+ * True for the statuses a job never leaves, SUCCEEDED and FAILED. A function, not a module-level `Set`:
+ * Pulumi's closure serializer captures a `Set` as a plain object, whose `has` then throws.
+ */
+export function isTerminal(status: JobStatus | undefined): boolean {
+  return status === "SUCCEEDED" || status === "FAILED";
+}
 
 export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -3,7 +3,7 @@
  * two start jobs of one run listing at the same moment would both submit: only the owner goes on.
  */
 import type { JobSummary } from "@aws-sdk/client-batch";
-import { listJobsNamed, TERMINAL, withThrottleRetry, type BatchDeps } from "../batch/calls";
+import { isTerminal, listJobsNamed, withThrottleRetry, type BatchDeps } from "../batch/calls";
 
 /** A start job as far as deciding which one owns a run is concerned. */
 export type StartJobRef = Pick<JobSummary, "jobId" | "createdAt" | "status">;
@@ -24,7 +24,7 @@ export function startJobOwner(own: StartJobRef, namesakes: readonly StartJobRef[
   let owner: StartJobRef | undefined;
   for (const job of namesakes) {
     // Live: may still submit (or be submitting) the run's DAG.
-    if (job.jobId === own.jobId || job.status === undefined || TERMINAL.has(job.status)) continue;
+    if (job.jobId === own.jobId || job.status === undefined || isTerminal(job.status)) continue;
     if (before(job, own) && (!owner || before(job, owner))) owner = job;
   }
   return owner;

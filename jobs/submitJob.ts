@@ -10,9 +10,9 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   defaultSleep,
   isAmbiguousSubmitFailure,
+  isTerminal,
   listJobsNamed,
   summaryFields,
-  TERMINAL,
   withThrottleRetry,
   type BatchApi,
   type BatchDeps,
@@ -130,7 +130,7 @@ export async function terminateDuplicates(plan: Plan, session: SubmitSession, kn
   const planned = new Set(plan.jobs.map((j) => j.request.jobName));
   const listed = await listRunJobs(plan, deps);
   const duplicates = listed.filter(
-    (j) => j.jobId && j.jobName && planned.has(j.jobName) && !known.has(j.jobId) && !session.earlier.has(j.jobId) && j.jobId !== deps.ownJobId && !TERMINAL.has(j.status),
+    (j) => j.jobId && j.jobName && planned.has(j.jobName) && !known.has(j.jobId) && !session.earlier.has(j.jobId) && j.jobId !== deps.ownJobId && !isTerminal(j.status),
   );
   if (duplicates.length === 0) return [];
   (deps.log ?? silentLogger).warn("jobs created by ambiguous SubmitJob calls that the lookup missed; terminating them", { jobs: duplicates.map(summaryFields) });

@@ -12,12 +12,11 @@
  */
 import type { JobStatus } from "@aws-sdk/client-batch";
 import { RUN_ID_PATTERN, runJobNamePrefix, startJobNamePrefix } from "../../contract";
-import { type BatchApi, type BatchCommands, describeJobs, listArrayChildren, listJobsNamed, TERMINAL } from "../../batch/calls";
+import { type BatchApi, type BatchCommands, describeJobs, isTerminal, listArrayChildren, listJobsNamed } from "../../batch/calls";
 import { CLI_EXIT, CliError } from "../app/errors";
 import type { StackOutputs } from "../stack/outputs";
 import { LISTING_SETTLE_MS, type RunJob, type RunSnapshot, snapshotOf, toRunJob } from "./model";
 
-const isTerminal = (status: JobStatus | undefined) => TERMINAL.has(status);
 
 /**
  * How long Batch keeps listing a finished job. The ListJobs and DescribeJobs API references state no
