@@ -1,7 +1,8 @@
 /**
  * How a command reaches the runs of the deployed stack: the stack's outputs and a Batch client for its
  * region ({@link runAccess}), and {@link readRun}, `fetchRun` with SDK errors as one-line messages. Shared by
- * `status`, `watch`, `runs` and `submit --watch`.
+ * `status`, `watch`, `runs`, `submit --watch`, `cancel` and `logs`; the one place the CLI takes the SDK's
+ * Batch command classes (batch/clients.ts `BATCH_COMMANDS`) for the calls of batch/calls.ts.
  */
 import { BATCH_COMMANDS } from "../../batch/clients";
 import type { CliContext } from "../app/context";
