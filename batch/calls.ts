@@ -1,55 +1,45 @@
 /**
- * The Batch calls the orchestrator makes, with the retries each may have: the two clients (one that the
- * SDK retries, one for SubmitJob that it never does), a backoff for throttling that outlasts the SDK's
- * retries, the listing, describing and terminating every other module builds on, and how a failed call
- * is classified (throttled, refused by Batch, or ambiguous).
+ * The Batch calls the orchestrator makes, with the retries each may have: a backoff for throttling that
+ * outlasts the SDK's retries, the listing, describing and terminating every other module builds on, and
+ * how a failed call is classified (throttled, refused by Batch, or ambiguous).
+ *
+ * No npm value and no Node builtin here, only `import type`: the orchestrator's submission is to be
+ * serialized by value into the trigger Lambda. The command classes come in {@link BatchDeps.commands};
+ * the clients and the real classes are made in `clients.ts`, which only the container and the CLI load.
  */
-import {
+import type {
   BatchClient,
-  type BatchClientConfig,
   DescribeJobsCommand,
+  JobDetail,
+  JobStatus,
+  JobSummary,
   ListJobsCommand,
+  SubmitJobCommand,
   TerminateJobCommand,
-  type JobDetail,
-  type JobStatus,
-  type JobSummary,
 } from "@aws-sdk/client-batch";
 import { silentLogger, type Logger } from "../contract";
 
 /** The part of a Batch client the orchestrator uses; a `BatchClient` or a test stub. */
 export type BatchApi = Pick<BatchClient, "send">;
 
+/**
+ * The SDK's command classes for every Batch call the orchestrator makes, injected: `@aws-sdk/client-batch`'s
+ * own (`BATCH_COMMANDS` in `clients.ts`, or the exports of `require("@aws-sdk/client-batch")` in a Lambda),
+ * so a mocked client (aws-sdk-client-mock's `on(SubmitJobCommand)`) still matches them. What the
+ * orchestrator may send is exactly this list (tests/infra/iamSimulation.ts holds its IAM table to it).
+ */
+export interface BatchCommands {
+  SubmitJobCommand: typeof SubmitJobCommand;
+  ListJobsCommand: typeof ListJobsCommand;
+  DescribeJobsCommand: typeof DescribeJobsCommand;
+  TerminateJobCommand: typeof TerminateJobCommand;
+}
+
 /** Default attempts per Batch call (first try included) before an error reaches the orchestrator. */
 export const DEFAULT_MAX_ATTEMPTS = 10;
 
-/**
- * The Batch client the orchestrator uses: `retryMode: "adaptive"` retries throttling (HTTP 429
- * TooManyRequestsException) with backoff and also rate-limits the client once it has been throttled,
- * which suits SubmitJob's ~50 calls/s account-wide limit; `maxAttempts` 10. No endpoint or region is set
- * here: the SDK itself honours `AWS_ENDPOINT_URL_BATCH` / `AWS_ENDPOINT_URL` (e.g. a local emulator) and
- * `AWS_REGION`, which Batch sets in every container. `config` overrides (tests pass a `requestHandler`).
- */
-export function createBatchClient(config: BatchClientConfig = {}): BatchClient {
-  return new BatchClient({ retryMode: "adaptive", maxAttempts: DEFAULT_MAX_ATTEMPTS, ...config });
-}
-
-/**
- * The client SubmitJob goes through: the SDK never retries it (`maxAttempts: 1`, whatever `config` says).
- * SubmitJob has no client token, and the SDK retries 5xx answers, timeouts and reset connections, any of
- * which can come after Batch created the job: a retry would then run the step twice. The submitter
- * retries only what cannot have created a job (throttling: HTTP 429) and looks the job up by name after
- * anything ambiguous. `retryMode: "adaptive"` is kept for its client-side rate limiter, which still learns
- * from every 429 (the retry strategy sees the error before it refuses a second attempt) and paces the
- * next calls. The Batch client config has no per-command retry strategy, hence a client of its own; read
- * calls and TerminateJob keep {@link createBatchClient}'s retries.
- */
-export function createSubmitBatchClient(config: BatchClientConfig = {}): BatchClient {
-  return new BatchClient({ retryMode: "adaptive", ...config, maxAttempts: 1 });
-}
-
-/** Options every Batch call of the orchestrator takes (submitting, waiting, ownership). */
-export interface BatchDeps {
-  batch: BatchApi;
+/** How a throttled call is retried ({@link withThrottleRetry}). */
+export interface ThrottleDeps {
   /** @default silentLogger */
   log?: Logger;
   /** Injectable so tests and the benchmark run on a simulated clock. @default setTimeout */
@@ -64,8 +54,20 @@ export interface BatchDeps {
   random?: () => number;
 }
 
-/** The statuses a job never leaves. */
-export const TERMINAL: ReadonlySet<JobStatus | undefined> = new Set<JobStatus | undefined>(["SUCCEEDED", "FAILED"]);
+/** Options every Batch call of the orchestrator takes (submitting, waiting, ownership). */
+export interface BatchDeps extends ThrottleDeps {
+  batch: BatchApi;
+  /** The command classes sent through `batch`. */
+  commands: BatchCommands;
+}
+
+/**
+ * True for the statuses a job never leaves, SUCCEEDED and FAILED. A function, not a module-level `Set`:
+ * Pulumi's closure serializer captures a `Set` as a plain object, whose `has` then throws.
+ */
+export function isTerminal(status: JobStatus | undefined): boolean {
+  return status === "SUCCEEDED" || status === "FAILED";
+}
 
 export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -101,7 +103,7 @@ const BACKOFF_CAP_MS = 20_000;
  * The SDK's adaptive retries come first; a throttling error that still surfaces means the account is
  * saturated (other runs submitting too), so back off for longer rather than fail the whole run.
  */
-export async function withThrottleRetry<T>(call: () => Promise<T>, deps: BatchDeps, what: string): Promise<T> {
+export async function withThrottleRetry<T>(call: () => Promise<T>, deps: ThrottleDeps, what: string): Promise<T> {
   const retries = deps.throttleRetries ?? 8;
   const sleep = deps.sleep ?? defaultSleep;
   const random = deps.random ?? Math.random;
@@ -127,7 +129,7 @@ export async function listJobsNamed(jobQueue: string, name: string, deps: BatchD
   let nextToken: string | undefined;
   do {
     const page = await withThrottleRetry(
-      () => deps.batch.send(new ListJobsCommand({ jobQueue, filters: [{ name: "JOB_NAME", values: [name] }], nextToken })),
+      () => deps.batch.send(new deps.commands.ListJobsCommand({ jobQueue, filters: [{ name: "JOB_NAME", values: [name] }], nextToken })),
       deps,
       "ListJobs",
     );
@@ -147,7 +149,7 @@ export async function listArrayChildren(arrayJobId: string, statuses: readonly J
   for (const jobStatus of statuses) {
     let nextToken: string | undefined;
     do {
-      const page = await withThrottleRetry(() => deps.batch.send(new ListJobsCommand({ arrayJobId, jobStatus, nextToken })), deps, "ListJobs");
+      const page = await withThrottleRetry(() => deps.batch.send(new deps.commands.ListJobsCommand({ arrayJobId, jobStatus, nextToken })), deps, "ListJobs");
       for (const child of page.jobSummaryList ?? []) if (child.jobId) children.push({ ...child, status: child.status ?? jobStatus });
       nextToken = page.nextToken;
     } while (nextToken && children.length < limit);
@@ -164,7 +166,7 @@ export async function describeJobs(jobIds: readonly string[], deps: BatchDeps): 
   const details: JobDetail[] = [];
   for (let i = 0; i < jobIds.length; i += DESCRIBE_JOBS_BATCH) {
     const jobs = jobIds.slice(i, i + DESCRIBE_JOBS_BATCH);
-    const out = await withThrottleRetry(() => deps.batch.send(new DescribeJobsCommand({ jobs })), deps, "DescribeJobs");
+    const out = await withThrottleRetry(() => deps.batch.send(new deps.commands.DescribeJobsCommand({ jobs })), deps, "DescribeJobs");
     details.push(...(out.jobs ?? []));
   }
   return details;
@@ -187,7 +189,7 @@ export async function terminateJobs(jobIds: readonly string[], reason: string, d
     while (next < jobIds.length) {
       const jobId = jobIds[next++];
       try {
-        await withThrottleRetry(() => deps.batch.send(new TerminateJobCommand({ jobId, reason })), deps, `TerminateJob ${jobId}`);
+        await withThrottleRetry(() => deps.batch.send(new deps.commands.TerminateJobCommand({ jobId, reason })), deps, `TerminateJob ${jobId}`);
         result.terminated.push(jobId);
       } catch (error) {
         log.error("could not terminate job", { jobId, error });

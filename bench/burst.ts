@@ -11,6 +11,7 @@
  */
 import { SubmitJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { isThrottlingError } from "../batch/calls";
+import { BATCH_COMMANDS } from "../batch/clients";
 import { createTriggerHandler } from "../functions/handler";
 import { ASYNC_INVOCATION, computeRunId, type InputObject, type Logger, silentLogger, START_JOB_ENV, TRIGGER_QUEUE, type TriggerDelivery } from "../contract";
 import { submitPlan } from "../jobs/submitter";
@@ -203,7 +204,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
   const dagsInPlace = new Set<string>();
   const submitDag = async (runId: string, input: InputObject, signal?: AbortSignal) => {
     const plan = planWorkflow(DEFAULT_WORKFLOW, { runId, input, jobDefinitions: { process: "process-def", barrier: "barrier-def" }, jobQueue: "process-queue", stack: "burst" });
-    const submitted = await submitPlan(plan, { batch: batch.client, sleep: clock.sleep, random, concurrency: 4, ...(signal ? { signal } : {}) });
+    const submitted = await submitPlan(plan, { batch: batch.client, commands: BATCH_COMMANDS, sleep: clock.sleep, random, concurrency: 4, ...(signal ? { signal } : {}) });
     if (submitted.outcome === "submitted") dagsByRun.set(runId, (dagsByRun.get(runId) ?? 0) + 1);
     if (!dagsInPlace.has(runId)) {
       dagsInPlace.add(runId);

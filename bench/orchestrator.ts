@@ -10,6 +10,7 @@ import { performance } from "node:perf_hooks";
 import { planWorkflow, type PlanContext } from "../workflow/planner";
 import { defaultWorkflow } from "../workflow/spec";
 import { isThrottlingError } from "../batch/calls";
+import { BATCH_COMMANDS } from "../batch/clients";
 import { submitPlan } from "../jobs/submitter";
 import { BatchStub } from "./sim";
 import { FakeClock } from "../tests/support/clock";
@@ -71,7 +72,7 @@ async function planned(width: number): Promise<Row> {
   const client = { send: ((command: never) => (heap.sample(), send(command))) as typeof send };
   let seed = 42;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  await clock.run(() => submitPlan(plan, { batch: client, sleep: clock.sleep, random, concurrency: 4 }));
+  await clock.run(() => submitPlan(plan, { batch: client, commands: BATCH_COMMANDS, sleep: clock.sleep, random, concurrency: 4 }));
   heap.sample(true);
   return { width, strategy: "array+barriers", calls: stub.submitJobCalls, throttled: stub.throttled, simulatedMs: clock.now(), planningMs, peakHeapMiB: heap.peak / 2 ** 20 };
 }

@@ -8,7 +8,8 @@
  * - `codec.ts`: one encode/decode pair per JSON value passed through the environment, the input object's
  *   environment entries and parameters, and the trigger's idempotency table;
  * - `log.ts`: the one logger interface (types only);
- * - `delivery.ts`: how S3's events reach the trigger (`trigger.delivery`), and each delivery's numbers.
+ * - `delivery.ts`: how S3's events reach the trigger (`trigger.delivery`), and each delivery's numbers;
+ * - `errors.ts`: what keeps an error's fields in serialized code.
  *
  * Pure constants, types and functions: contract/ imports nothing but itself (no npm packages, no Node
  * builtins, no other room), so it is safe to capture in the serialized Lambda and cheap to load in the
@@ -19,6 +20,7 @@ export * from "./tags";
 export * from "./limits";
 export * from "./codec";
 export * from "./log";
+export * from "./errors";
 export type * from "./outputs";
 export * from "./run";
 export * from "./trigger";

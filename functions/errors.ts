@@ -1,17 +1,4 @@
 /**
- * Error fields that survive serialization. Pulumi's closure serializer compiles `super(message)` in an
- * `Error` subclass to `Error.call(this, message)`, which returns a new error and sets nothing on `this`:
- * without this, the serialized Lambda's errors (and so its logs and dead-letter records) would carry a
- * name and no message. Every error class of functions/ calls it right after `super`.
- */
-export function keepErrorFields(error: Error, name: string, message: string, options?: { cause?: unknown }): void {
-  error.name = name;
-  error.message = message;
-  if (options && "cause" in options) error.cause = options.cause;
-  if (!error.stack) error.stack = `${name}: ${message}`;
-}
-
-/**
  * The `name` and `message` of anything thrown, by duck typing: in the serialized Lambda a failure need
  * not be `instanceof Error` (Pulumi's closure serializer rewrites the classes of functions/, and an SDK
  * error may come from another realm or another copy of its package), and `String()` of such an object

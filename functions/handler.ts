@@ -12,7 +12,8 @@
 import type { Batch, SubmitJobCommandInput, SubmitJobCommandOutput } from "@aws-sdk/client-batch";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import type { Logger } from "../contract";
-import { errorParts, errorSummary, keepErrorFields, toError } from "./errors";
+import { keepErrorFields } from "../contract/errors";
+import { errorParts, errorSummary, toError } from "./errors";
 import type { RecordIdempotency, StoredStartJob } from "./idempotency";
 import { type CreatedObject, FOREIGN_RECORD_REASONS, type IgnoredRecord, type IgnoreReason, type ParsedTriggerEvent, parseTriggerEvent } from "./objectEvents";
 import type { TriggerSettings } from "./settings";

@@ -8,7 +8,8 @@ import type { S3EventRecord, S3ObjectCreatedNotificationEvent } from "aws-lambda
 import type { InputObject } from "../contract";
 import { isPlainObject } from "../contract/codec";
 import { type KeyRejection, keyRejection, type TriggerKeyFilter } from "../contract/trigger";
-import { errorParts, keepErrorFields } from "./errors";
+import { keepErrorFields } from "../contract/errors";
+import { errorParts } from "./errors";
 
 /** An object version a notification says was created. */
 export interface CreatedObject extends InputObject {

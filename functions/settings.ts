@@ -9,7 +9,7 @@
 import { decodeTags } from "../contract/codec";
 import { TRIGGER_ENV } from "../contract/env";
 import { isTagValue, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, TAG_KEYS, tagProblems } from "../contract/tags";
-import { keepErrorFields } from "./errors";
+import { keepErrorFields } from "../contract/errors";
 import type { StartJobTarget } from "./startRequest";
 import type { TriggerKeyFilter } from "../contract/trigger";
 

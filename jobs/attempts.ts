@@ -11,14 +11,15 @@ import {
   defaultSleep,
   describeJobs,
   isClientError,
+  isTerminal,
   isThrottlingError,
   listArrayChildren,
   listJobsNamed,
-  TERMINAL,
   terminateJobs,
   type BatchDeps,
   type ServiceErrorShape,
 } from "../batch/calls";
+import { keepErrorFields } from "../contract";
 import { silentLogger } from "./log";
 import type { Plan } from "../workflow/planner";
 
@@ -35,7 +36,6 @@ export interface SubmittedJob {
 
 /** Submitting a plan failed; whatever this attempt submitted has been terminated (see `terminationFailures`). */
 export class SubmissionError extends Error {
-  override readonly name = "SubmissionError";
   constructor(
     message: string,
     readonly details: {
@@ -49,11 +49,15 @@ export class SubmissionError extends Error {
     },
   ) {
     super(message, { cause: details.cause });
+    keepErrorFields(this, "SubmissionError", message, { cause: details.cause });
   }
 }
 
-/** HTTP 4xx answers that may pass next time: timeouts, and credentials or signatures that expired. */
-const TRANSIENT_CLIENT_ERRORS: ReadonlySet<string> = new Set(["RequestTimeout", "RequestTimeoutException", "ExpiredTokenException", "ExpiredToken", "RequestExpired"]);
+/**
+ * HTTP 4xx answers that may pass next time: timeouts, and credentials or signatures that expired. An
+ * array, not a `Set`: Pulumi's closure serializer captures a module-level `Set` as a plain object.
+ */
+const TRANSIENT_CLIENT_ERRORS: readonly string[] = ["RequestTimeout", "RequestTimeoutException", "ExpiredTokenException", "ExpiredToken", "RequestExpired"];
 
 /**
  * True when an error (or a {@link SubmissionError}'s cause) would recur on a retry of the start job:
@@ -66,7 +70,7 @@ export function isDeterministicFailure(error: unknown): boolean {
   if (error instanceof SubmissionError) return error.cause !== undefined && isDeterministicFailure(error.cause);
   if (isThrottlingError(error)) return false;
   const e = error as ServiceErrorShape;
-  if (e?.name !== undefined && TRANSIENT_CLIENT_ERRORS.has(e.name)) return false;
+  if (e?.name !== undefined && TRANSIENT_CLIENT_ERRORS.includes(e.name)) return false;
   return isClientError(error) && e?.$metadata?.httpStatusCode !== 408;
 }
 
@@ -104,7 +108,7 @@ export function assessExistingJobs(plan: Plan, listed: readonly JobSummary[], ow
   }
   if (ours.length === 0) return { kind: "none", stale: [], unknown };
 
-  const unfinished = (j: JobSummary) => !TERMINAL.has(j.status);
+  const unfinished = (j: JobSummary) => !isTerminal(j.status);
   const complete =
     newest.size === planned.size && [...newest.values()].every((j) => !(j.statusReason ?? "").startsWith(TERMINATION_REASON_PREFIX));
   if (complete) {
@@ -199,7 +203,7 @@ export async function waitUntilStopped(jobIds: readonly string[], reason: string
     }
     const details = new Map((await describeJobs(pending, deps)).map((d) => [d.jobId, d]));
     // A job DescribeJobs does not show (yet) is not known to have stopped.
-    pending = pending.filter((id) => !TERMINAL.has(details.get(id)?.status));
+    pending = pending.filter((id) => !isTerminal(details.get(id)?.status));
     for (const id of pending) {
       const d = details.get(id);
       if (d?.arrayProperties?.size !== undefined && !id.includes(":")) await terminateArrayChildren(id, reason, childrenTerminated, deps);

@@ -5,7 +5,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { EXIT_CODES } from "../contract";
 import { isDeterministicFailure, SubmissionError } from "./attempts";
-import { createBatchClient, createSubmitBatchClient, type BatchApi } from "../batch/calls";
+import type { BatchApi } from "../batch/calls";
+import { BATCH_COMMANDS, createBatchClient, createSubmitBatchClient } from "../batch/clients";
 import { FLAG_ENV, InputError, readInputs, type StartJobInputs } from "./inputs";
 import { createJsonLogger, type Logger } from "./log";
 import { findOwningStartJob } from "./ownership";
@@ -136,8 +137,8 @@ export async function run(argv: readonly string[], env: Record<string, string | 
   try {
     // Another live start job of this run owns it. Without --wait, stand aside. With --wait, the exit code
     // must be the run's: follow the owner until it ends, then look again (its DAG is then found below).
-    const batchDeps = { batch, log, sleep: deps.sleep };
-    const waitDeps = { batch, log, pollIntervalMs: opts.pollInterval * 1000, sleep: abortableSleep(deps.sleep, deps.signal), now: deps.now };
+    const batchDeps = { batch, commands: BATCH_COMMANDS, log, sleep: deps.sleep };
+    const waitDeps = { ...batchDeps, pollIntervalMs: opts.pollInterval * 1000, sleep: abortableSleep(deps.sleep, deps.signal), now: deps.now };
     for (let owner = inputs.ownJobId ? await findOwningStartJob(inputs.ownJobId, batchDeps) : undefined; owner; ) {
       log.warn("an older start job of this run owns it; not submitting", { owner: owner.jobId, ownerStatus: owner.status, wait: opts.wait });
       if (!opts.wait) {

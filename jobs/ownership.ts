@@ -2,8 +2,8 @@
  * Which of a run's start jobs owns it, that is, may submit its DAG. Batch has no conditional create, so
  * two start jobs of one run listing at the same moment would both submit: only the owner goes on.
  */
-import { DescribeJobsCommand, type JobSummary } from "@aws-sdk/client-batch";
-import { listJobsNamed, TERMINAL, withThrottleRetry, type BatchDeps } from "../batch/calls";
+import type { JobSummary } from "@aws-sdk/client-batch";
+import { isTerminal, listJobsNamed, withThrottleRetry, type BatchDeps } from "../batch/calls";
 
 /** A start job as far as deciding which one owns a run is concerned. */
 export type StartJobRef = Pick<JobSummary, "jobId" | "createdAt" | "status">;
@@ -24,7 +24,7 @@ export function startJobOwner(own: StartJobRef, namesakes: readonly StartJobRef[
   let owner: StartJobRef | undefined;
   for (const job of namesakes) {
     // Live: may still submit (or be submitting) the run's DAG.
-    if (job.jobId === own.jobId || job.status === undefined || TERMINAL.has(job.status)) continue;
+    if (job.jobId === own.jobId || job.status === undefined || isTerminal(job.status)) continue;
     if (before(job, own) && (!owner || before(job, owner))) owner = job;
   }
   return owner;
@@ -39,7 +39,7 @@ export function startJobOwner(own: StartJobRef, namesakes: readonly StartJobRef[
  * own queue first, and only the oldest live one goes on.
  */
 export async function findOwningStartJob(ownJobId: string, deps: BatchDeps): Promise<StartJobRef | undefined> {
-  const described = await withThrottleRetry(() => deps.batch.send(new DescribeJobsCommand({ jobs: [ownJobId] })), deps, "DescribeJobs");
+  const described = await withThrottleRetry(() => deps.batch.send(new deps.commands.DescribeJobsCommand({ jobs: [ownJobId] })), deps, "DescribeJobs");
   const own = described.jobs?.[0];
   if (!own?.jobName || !own.jobQueue) throw new Error(`DescribeJobs did not return this start job (${ownJobId})`);
   const namesakes = await listJobsNamed(own.jobQueue, own.jobName, deps);

@@ -1,18 +1,18 @@
 /**
  * One SubmitJob without a client token. A SubmitJob that fails with a 5xx, a timeout or a broken
  * connection may still have created its job, so it is never retried blindly (the SDK does not retry it,
- * see `createSubmitBatchClient`): the job is looked up by its name first, and once the DAG is in
- * place a job that bears a planned name but that the submitter does not know is terminated.
+ * see `createSubmitBatchClient` in batch/clients.ts): the job is looked up by its name first, and once
+ * the DAG is in place a job that bears a planned name but that the submitter does not know is terminated.
  */
-import { SubmitJobCommand, type JobDependency } from "@aws-sdk/client-batch";
+import type { JobDependency } from "@aws-sdk/client-batch";
 import { listRunJobs, TERMINATION_REASON_PREFIX, terminateOrThrow } from "./attempts";
 import {
   DEFAULT_MAX_ATTEMPTS,
   defaultSleep,
   isAmbiguousSubmitFailure,
+  isTerminal,
   listJobsNamed,
   summaryFields,
-  TERMINAL,
   withThrottleRetry,
   type BatchApi,
   type BatchDeps,
@@ -29,7 +29,7 @@ export const DEFAULT_SUBMIT_THROTTLE_RETRIES = 8 + DEFAULT_MAX_ATTEMPTS - 1;
 /** Options of {@link submitJob} and {@link terminateDuplicates}. */
 export interface SubmitJobDeps extends BatchDeps {
   /**
-   * The client SubmitJob goes through. It must not retry SubmitJob by itself (`createSubmitBatchClient`).
+   * The client SubmitJob goes through. It must not retry SubmitJob by itself (`createSubmitBatchClient`, batch/clients.ts).
    * @default batch
    */
   submitBatch?: BatchApi;
@@ -78,7 +78,7 @@ export async function submitJob(job: PlannedJob, ids: ReadonlyMap<string, string
   const maxResubmits = deps.maxResubmits ?? 2;
   for (let resubmits = 0; ; resubmits++) {
     try {
-      const out = await withThrottleRetry(() => client.send(new SubmitJobCommand(input)), { ...deps, throttleRetries }, `SubmitJob ${name}`);
+      const out = await withThrottleRetry(() => client.send(new deps.commands.SubmitJobCommand(input)), { ...deps, throttleRetries }, `SubmitJob ${name}`);
       if (!out.jobId) throw new Error(`SubmitJob ${name} returned no jobId`);
       return out.jobId;
     } catch (error) {
@@ -130,7 +130,7 @@ export async function terminateDuplicates(plan: Plan, session: SubmitSession, kn
   const planned = new Set(plan.jobs.map((j) => j.request.jobName));
   const listed = await listRunJobs(plan, deps);
   const duplicates = listed.filter(
-    (j) => j.jobId && j.jobName && planned.has(j.jobName) && !known.has(j.jobId) && !session.earlier.has(j.jobId) && j.jobId !== deps.ownJobId && !TERMINAL.has(j.status),
+    (j) => j.jobId && j.jobName && planned.has(j.jobName) && !known.has(j.jobId) && !session.earlier.has(j.jobId) && j.jobId !== deps.ownJobId && !isTerminal(j.status),
   );
   if (duplicates.length === 0) return [];
   (deps.log ?? silentLogger).warn("jobs created by ambiguous SubmitJob calls that the lookup missed; terminating them", { jobs: duplicates.map(summaryFields) });

@@ -5,8 +5,10 @@
  * serializer, and lists the node_modules folders Pulumi would upload (computeCodePaths with the same
  * exclusions as infra/trigger.ts).
  *
- *   node scripts/lambda-package.cjs <outDir>
+ *   node scripts/lambda-package.cjs <outDir> [<module.ts>#<factory>]
  *
+ * With a second argument, serializes that module's factory instead (a repository path, compiled with
+ * tsconfig.lambda.json's options): how a test proves other code serializable before a Lambda runs it.
  * Writes <outDir>/__index.js and prints a JSON summary: { indexBytes, packages: [{ path, files, bytes, zippedBytes }], zippedBytes }.
  * Plain CommonJS on purpose: it must run under plain Node, never through vitest.
  */
@@ -40,18 +42,24 @@ function filesUnder(dir, prefix) {
 
 async function main() {
   const outDir = path.resolve(process.argv[2] ?? path.join(root, "bin", "lambda"));
+  const [entry, factoryName] = (process.argv[3] ?? "infra/triggerHandler.ts#triggerHandlerFactory").split("#");
   const compiled = path.join(outDir, "compiled");
   fs.mkdirSync(outDir, { recursive: true });
-  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.lambda.json"), "--outDir", compiled], {
+  // tsconfig.lambda.json's options and files, plus the entry; type roots found from here, as from the root.
+  const project = path.join(outDir, "tsconfig.json");
+  const config = { extends: path.join(root, "tsconfig.lambda.json"), compilerOptions: { typeRoots: [path.join(root, "node_modules", "@types")] }, files: [path.join(root, entry)] };
+  fs.writeFileSync(project, JSON.stringify(config));
+  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", project, "--outDir", compiled], {
     cwd: root,
     stdio: "inherit",
   });
   // The language host runs the program from the project directory; so do we (codePaths reads ./package.json).
   process.chdir(root);
   const pulumi = require("@pulumi/pulumi");
-  const { triggerHandlerFactory } = require(path.join(compiled, "infra", "triggerHandler.js"));
+  const factory = require(path.join(compiled, entry.replace(/\.ts$/, ".js")))[factoryName];
+  if (typeof factory !== "function") throw new Error(`${entry} exports no function ${factoryName}`);
   const { lambdaExcludedPackages } = require(path.join(compiled, "stack", "lambdaPackages.js"));
-  const closure = await pulumi.runtime.serializeFunction(triggerHandlerFactory, {
+  const closure = await pulumi.runtime.serializeFunction(factory, {
     serialize: () => true,
     exportName: "handler",
     isFactoryFunction: true,

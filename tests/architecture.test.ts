@@ -1,7 +1,8 @@
 /**
  * The rooms of docs/architecture.md and what each may import, checked on the sources: a new import across
  * a wall fails here, not in a review. Each room's rule is a list of rooms, no file excepted. Also: what is
- * serialized into the Lambda (contract/, functions/) imports no npm value and no Node builtin, the stack's
+ * serialized into the Lambda (contract/, functions/, and the planner and the submitter with what they
+ * import) imports no npm value and no Node builtin and keeps no Set or Map at module level, the stack's
  * data (stack/) nothing of Pulumi, and nothing shipped imports the operator CLI. Inside cli/: shared layers,
  * one folder per feature, commands as leaves, no import circle.
  */
@@ -84,6 +85,21 @@ const ROOMS = ["contract", "workflow", "batch", "stack", "functions", "jobs", "b
 const files = ["index.ts", ...ROOMS.flatMap((room) => sources(room))];
 const relativeImports = files.flatMap(importsOf).filter((i) => i.local);
 
+/** `entries` and every module they import for its values, theirs too (type-only imports are erased). */
+function valueClosure(entries: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const i of importsOf(file)) if (i.local && !i.typeOnly) visit([`${i.target}.ts`, `${i.target}/index.ts`].find((f) => files.includes(f))!);
+  };
+  entries.forEach(visit);
+  return [...seen];
+}
+
+/** What the trigger is to run inline, serialized by value with everything it imports: the orchestrator's planning and submission. */
+const INLINE_ORCHESTRATION = valueClosure(["workflow/planner.ts", "jobs/submitter.ts"]);
+
 describe("rooms import only what docs/architecture.md allows", () => {
   it("has a rule for every room", () => {
     expect(Object.keys(RULES).sort()).toEqual(["index.ts", ...ROOMS].sort());
@@ -103,6 +119,20 @@ describe("rooms import only what docs/architecture.md allows", () => {
       .flatMap(importsOf)
       .filter((i) => !i.typeOnly && !i.local);
     expect(values.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("the orchestration the trigger is to run inline (workflow/planner.ts, jobs/submitter.ts and what they import) imports npm packages and Node builtins for types only", () => {
+    expect(INLINE_ORCHESTRATION).toEqual(expect.arrayContaining(["workflow/width.ts", "batch/calls.ts", "jobs/submitJob.ts", "jobs/attempts.ts", "contract/index.ts"]));
+    const values = INLINE_ORCHESTRATION.flatMap(importsOf).filter((i) => !i.typeOnly && !i.local);
+    expect(values.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
+  });
+
+  it("serialized code keeps no Set or Map at module level: Pulumi's closure serializer captures one as a plain object", () => {
+    const serialized = [...files.filter((f) => ["contract", "functions"].includes(roomOf(f))), ...INLINE_ORCHESTRATION];
+    const collections = serialized.flatMap((file) =>
+      [...codeOf(file).matchAll(/^(?:export\s+)?(?:const|let|var)\s+(\w+)[^=\n]*=\s*new\s+(?:Weak)?(?:Set|Map)\b/gm)].map((m) => `${file}: ${m[1]}`),
+    );
+    expect(collections).toEqual([]);
   });
 
   it("the policy pack imports no provider SDK: it must run beside any program", () => {

@@ -15,6 +15,7 @@ import {
   inputEnvironment,
   inputParameters,
   isTagValue,
+  keepErrorFields,
   MAX_TAG_VALUE_CHARS,
   RUN_ID_PATTERN,
   runJobNamePrefix,
@@ -28,8 +29,9 @@ import {
   type InputObject,
 } from "../contract";
 
-import { requestProblem } from "./requestLimits";
-import { MAX_DEPENDENCIES_PER_JOB, MAX_STEP_WIDTH, resolveWidth, type StepSpec, type WorkflowSpec } from "./spec";
+import { MAX_DEPENDENCIES_PER_JOB, requestProblem } from "./requestLimits";
+import type { StepSpec, WorkflowSpec } from "./spec";
+import { MAX_STEP_WIDTH, resolveWidth } from "./width";
 
 /** Batch array jobs have 2 to 10,000 children. */
 export const MAX_ARRAY_SIZE = 10_000;
@@ -118,7 +120,10 @@ export interface PlanContext {
 
 /** The workflow cannot be planned for this input (a width over the limit, a missing job definition…). */
 export class PlanError extends Error {
-  override readonly name = "PlanError";
+  constructor(message: string) {
+    super(message);
+    keepErrorFields(this, "PlanError", message);
+  }
 }
 
 /**

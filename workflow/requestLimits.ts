@@ -4,7 +4,9 @@
 import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { CONTAINER_OVERRIDES_HEADROOM_CHARS, JOB_NAME_PATTERN, MAX_CONTAINER_OVERRIDES_CHARS, S3_MAX_KEY_BYTES, type InputObject } from "../contract";
 import type { PlannedJob } from "./planner";
-import { MAX_DEPENDENCIES_PER_JOB } from "./spec";
+
+/** Batch caps `dependsOn` at 20 entries per job. */
+export const MAX_DEPENDENCIES_PER_JOB = 20;
 
 /** SubmitJob rejects payloads over 30 KiB; long commands or environments could get there. */
 export const MAX_SUBMIT_JOB_PAYLOAD_BYTES = 30 * 1024;

@@ -2,10 +2,14 @@
  * The workflow spec: which steps a run has, how wide each one is and what it waits for.
  *
  * Pure (zod only): `infra/` validates the stack's workflow with {@link parseWorkflowSpec} so a bad
- * spec fails at `pulumi preview`, and the start job validates it again before planning.
+ * spec fails at `pulumi preview`, and the start job validates it again before planning. What the planner
+ * needs besides the spec's types (a step's width, Batch's dependency limit) lives without zod in
+ * `width.ts` and `requestLimits.ts`: the planner is serialized by value.
  */
 import { z } from "zod";
-import { decodeWorkflow, START_JOB_ENV, START_JOB_PARAMETERS, TASK_ENV, TASK_PARAMETERS, type InputObject } from "../contract";
+import { decodeWorkflow, START_JOB_ENV, START_JOB_PARAMETERS, TASK_ENV, TASK_PARAMETERS } from "../contract";
+import { MAX_DEPENDENCIES_PER_JOB } from "./requestLimits";
+import { MAX_STEP_WIDTH, type WidthSpec } from "./width";
 
 /** Step names end up inside Batch job names (`${runId}-${step}-p${k}`), so they are short and job-name safe. */
 export const STEP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -22,44 +26,11 @@ export const RESERVED_ENV_PREFIXES = ["AWS_BATCH", "PIPELINE_"] as const;
 /** Parameters the planner always sets, for `Ref::` substitution in commands (contract/env.ts). */
 export const RESERVED_PARAMETERS: readonly string[] = [...Object.values(START_JOB_PARAMETERS), ...Object.values(TASK_PARAMETERS)];
 
-/** Batch caps `dependsOn` at 20 entries per job. */
-export const MAX_DEPENDENCIES_PER_JOB = 20;
-
-/**
- * Upper bound on a step's width. Batch holds at most 1,000,000 jobs in SUBMITTED per queue, and every
- * array child counts, so a wider step could never be queued at once.
- */
-export const MAX_STEP_WIDTH = 1_000_000;
-
 /** Environment variable names, as steps and job definitions take them. */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const positiveInt = (what: string) =>
   z.int(`${what} must be an integer`).min(1, `${what} must be at least 1`).max(MAX_STEP_WIDTH, `${what} must be at most ${MAX_STEP_WIDTH}`);
-
-/**
- * How many tasks a step has. Either fixed, or derived from the input object's size: one task per
- * `perChunkBytes` bytes, clamped to `[min, max]`.
- */
-export type WidthSpec =
-  | {
-      /** Exact number of tasks. */
-      fixed: number;
-    }
-  | {
-      /** One task per this many bytes of the input object (rounded up). */
-      perChunkBytes: number;
-      /**
-       * Fewest tasks, also the width of a zero-byte object.
-       * @default 1
-       */
-      min?: number;
-      /**
-       * Most tasks.
-       * @default MAX_STEP_WIDTH (1,000,000)
-       */
-      max?: number;
-    };
 
 const widthSchema = z
   .strictObject({
@@ -323,18 +294,6 @@ function findCycle(spec: WorkflowSpec): string[] | undefined {
     if (cycle) return cycle;
   }
   return undefined;
-}
-
-/**
- * The number of tasks a step has for this input: fixed, or `ceil(sizeBytes / perChunkBytes)` clamped to
- * `[min ?? 1, max ?? MAX_STEP_WIDTH]` (so a zero-byte object gets `min`).
- */
-export function resolveWidth(step: Pick<StepSpec, "width">, input: Pick<InputObject, "sizeBytes">): number {
-  const w = step.width;
-  if ("fixed" in w) return w.fixed;
-  const min = w.min ?? 1;
-  const max = w.max ?? MAX_STEP_WIDTH;
-  return Math.min(max, Math.max(min, Math.ceil(input.sizeBytes / w.perChunkBytes)));
 }
 
 /**

@@ -14,6 +14,7 @@ import { awsCall, CLI_EXIT, CliError, describeAwsError } from "../app/errors";
 import { fmtInt, table } from "../app/format";
 import { loadDeployedStack } from "../stack/outputs";
 import type { CommandSetup } from "../app/setup";
+import { accessOf } from "../runModel/access";
 import { checkRunId, fetchRun } from "../runModel/read";
 import type { RunSnapshot } from "../runModel/model";
 
@@ -75,8 +76,7 @@ async function cancel(runId: string, options: CancelOptions, setup: CommandSetup
   const { ctx } = setup;
   checkRunId(runId);
   const deployed = await loadDeployedStack(setup.globals(), ctx);
-  const batch = ctx.aws(deployed.region).batch();
-  const runDeps = { batch, now: ctx.now, sleep: ctx.sleep };
+  const runDeps = accessOf(deployed, ctx).deps;
   const deps = {
     ...runDeps,
     signal: ctx.signal,

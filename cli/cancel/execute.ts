@@ -13,7 +13,7 @@
  * list of ids, never lists the run again, and reports a timeout as the orchestrator's SubmissionError
  * without saying which jobs still run, which is what an operator needs to know here.
  */
-import { describeJobs, TERMINAL } from "../../batch/calls";
+import { describeJobs, isTerminal } from "../../batch/calls";
 import { type CancelDeps, type CancelOutcome, type CancelPlan, listingSettlesAt, planCancel, type TerminatedJob, terminatedEntry, Terminator } from "./plan";
 import { fmtInt } from "../app/format";
 import { LISTING_SETTLE_MS, type RunSnapshot } from "../runModel/model";
@@ -59,7 +59,7 @@ export async function executeCancel(plan: CancelPlan, snapshot: RunSnapshot, rea
     const terminated: TerminatedJob[] = [];
     for (const [id, parent] of t.parents) {
       const status = details.get(id)?.status;
-      if (TERMINAL.has(status)) {
+      if (isTerminal(status)) {
         t.parents.delete(id);
         running.delete(id);
         continue;
@@ -74,7 +74,7 @@ export async function executeCancel(plan: CancelPlan, snapshot: RunSnapshot, rea
   const bound = deps.waitMs ?? CANCEL_WAIT_MS;
   const startedAt = deps.now();
   let run = snapshot;
-  let starts = run.startJobs.filter((j) => !TERMINAL.has(j.status));
+  let starts = run.startJobs.filter((j) => !isTerminal(j.status));
   const finish = (wait: CancelOutcome["wait"], waitError?: unknown): CancelOutcome => ({
     terminated: t.terminated,
     failed: t.failed,
@@ -90,7 +90,7 @@ export async function executeCancel(plan: CancelPlan, snapshot: RunSnapshot, rea
   }
   for (let poll = 0; ; poll++) {
     const failed = t.failedIds();
-    starts = run.startJobs.filter((j) => !TERMINAL.has(j.status) && !failed.has(j.jobId));
+    starts = run.startJobs.filter((j) => !isTerminal(j.status) && !failed.has(j.jobId));
     const settlesAt = listingSettlesAt(run, failed);
     const listed = settlesAt !== undefined && run.listedAt >= settlesAt;
     if (starts.length === 0 && listed && t.parents.size === 0) return finish("done");

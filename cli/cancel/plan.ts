@@ -14,7 +14,7 @@
  * orchestrator does for an earlier attempt's partial DAG (jobs/attempts.ts `waitUntilStopped`).
  */
 import type { JobStatus } from "@aws-sdk/client-batch";
-import { type BatchDeps, describeJobs, listArrayChildren, TERMINAL, terminateJobs } from "../../batch/calls";
+import { type BatchDeps, describeJobs, isTerminal, listArrayChildren, terminateJobs } from "../../batch/calls";
 import { LISTING_SETTLE_MS, type RunJob, type RunSnapshot, toRunJob } from "../runModel/model";
 
 /** Children that TerminateJob on their parent does not stop: they must be terminated themselves. */
@@ -36,7 +36,7 @@ export interface CancelPlan {
   waiting: number;
 }
 
-const live = (job: RunJob) => !TERMINAL.has(job.status);
+const live = (job: RunJob) => !isTerminal(job.status);
 
 function tally(job: RunJob): { running: number; waiting: number } {
   const sum = (states: readonly JobStatus[]) => states.reduce((n, s) => n + job.counts[s], 0);

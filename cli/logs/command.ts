@@ -14,6 +14,7 @@ import { awsCall, CLI_EXIT, CliError } from "../app/errors";
 import { fmtInt, pad, parseSince, terminalText } from "../app/format";
 import { loadDeployedStack } from "../stack/outputs";
 import type { CommandSetup } from "../app/setup";
+import { accessOf } from "../runModel/access";
 import { checkRunId, fetchRun } from "../runModel/read";
 import { labelOf } from "../runModel/screen";
 import { type RunSnapshot } from "../runModel/model";
@@ -84,11 +85,10 @@ async function logs(runId: string, options: LogsOptions, setup: CommandSetup): P
   if (options.since !== undefined && since === undefined) throw new CliError(`--since ${options.since}: must be a duration such as 90m, 24h or 7d`);
   const deployed = await loadDeployedStack(setup.globals(), ctx);
   const clients = ctx.aws(deployed.region);
-  const batch = clients.batch();
-  const runDeps = { batch, now: ctx.now, sleep: ctx.sleep };
+  const runDeps = accessOf(deployed, ctx).deps;
   let snapshot = await awsCall("Batch ListJobs/DescribeJobs", () => fetchRun(runId, deployed.outputs, runDeps));
   const print = printer(ctx, snapshot, Boolean(options.json));
-  const sources = new LogSources(deployed.outputs, { batch, sleep: ctx.sleep, now: ctx.now });
+  const sources = new LogSources(deployed.outputs, runDeps);
   const noted = new Set<string>();
   const printed = new Map<string, number>();
   /** By sourceKey: when the stream was last read (the read's start), and streams never to be read again. */

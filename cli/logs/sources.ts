@@ -16,7 +16,7 @@
  */
 import type { JobDetail, JobStatus } from "@aws-sdk/client-batch";
 import { TASK_ENV } from "../../contract";
-import { type BatchDeps, describeJobs, listArrayChildren, TERMINAL } from "../../batch/calls";
+import { type BatchDeps, describeJobs, isTerminal, listArrayChildren } from "../../batch/calls";
 import { CliError } from "../app/errors";
 import type { StackOutputs } from "../stack/outputs";
 import type { RunJob, RunSnapshot } from "../runModel/model";
@@ -140,7 +140,7 @@ export class LogSources {
       const stream = attempt.container?.logStreamName;
       if (stream && attempt.stoppedAt !== undefined) this.stops.set(sourceKey({ group, stream }), attempt.stoppedAt);
     }
-    if (!TERMINAL.has(detail.status)) return;
+    if (!isTerminal(detail.status)) return;
     for (const stream of streamsOf(detail)) {
       const id = sourceKey({ group, stream });
       if (!this.stops.has(id)) this.stops.set(id, detail.stoppedAt ?? this.deps.now());
@@ -178,7 +178,7 @@ export class LogSources {
     // Plain jobs whose state changed, and array children asked for by number.
     const plain = jobs.filter((j) => !j.array && this.described.get(j.jobId) !== j.status);
     const single = selection.task !== undefined ? jobs.filter((j) => j.array).map((j) => ({ job: j, id: `${j.jobId}:${selection.task! - j.taskOffset}` })) : [];
-    const singleIds = single.filter((s) => !TERMINAL.has(this.described.get(s.id))).map((s) => s.id);
+    const singleIds = single.filter((s) => !isTerminal(this.described.get(s.id))).map((s) => s.id);
     const details = new Map((await describeJobs([...plain.map((j) => j.jobId), ...singleIds], this.deps)).map((d) => [d.jobId!, d]));
     for (const job of plain) {
       const detail = details.get(job.jobId);
@@ -198,7 +198,7 @@ export class LogSources {
       const state: ArrayState = this.arrays.get(parent.jobId) ?? { children: new Map(), finished: false };
       this.arrays.set(parent.jobId, state);
       if (state.finished) continue;
-      const ended = TERMINAL.has(parent.status);
+      const ended = isTerminal(parent.status);
       const started = parent.counts.RUNNING + parent.counts.SUCCEEDED + parent.counts.FAILED;
       const missed = started > state.children.size;
       const now = this.deps.now();

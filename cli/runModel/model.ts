@@ -6,7 +6,7 @@
  */
 import type { JobDetail, JobStatus } from "@aws-sdk/client-batch";
 import { START_JOB_ENV, TASK_ENV } from "../../contract";
-import { TERMINAL } from "../../batch/calls";
+import { isTerminal } from "../../batch/calls";
 
 /** Every job state, in the order a job passes through them. */
 export const JOB_STATES: readonly JobStatus[] = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"];
@@ -152,7 +152,6 @@ export function toRunJob(job: JobDetail, kind?: RunJob["kind"]): RunJob {
   };
 }
 
-const isTerminal = (status: JobStatus | undefined) => TERMINAL.has(status);
 
 function sumCounts(jobs: readonly RunJob[]): StateCounts {
   const total = zeroCounts();

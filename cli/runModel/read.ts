@@ -12,12 +12,11 @@
  */
 import type { JobStatus } from "@aws-sdk/client-batch";
 import { RUN_ID_PATTERN, runJobNamePrefix, startJobNamePrefix } from "../../contract";
-import { type BatchApi, describeJobs, listArrayChildren, listJobsNamed, TERMINAL } from "../../batch/calls";
+import { type BatchApi, type BatchCommands, describeJobs, isTerminal, listArrayChildren, listJobsNamed } from "../../batch/calls";
 import { CLI_EXIT, CliError } from "../app/errors";
 import type { StackOutputs } from "../stack/outputs";
 import { LISTING_SETTLE_MS, type RunJob, type RunSnapshot, snapshotOf, toRunJob } from "./model";
 
-const isTerminal = (status: JobStatus | undefined) => TERMINAL.has(status);
 
 /**
  * How long Batch keeps listing a finished job. The ListJobs and DescribeJobs API references state no
@@ -30,6 +29,8 @@ export const BATCH_HISTORY_NOTE = "Batch lists a finished job only for a limited
 /** What {@link fetchRun} needs. */
 export interface RunDeps {
   batch: BatchApi;
+  /** The command classes sent through `batch`. */
+  commands: BatchCommands;
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -88,7 +89,7 @@ export async function fetchRun(runId: string, outputs: StackOutputs, deps: RunDe
       return deps.batch.send(command);
     }) as BatchApi["send"],
   };
-  const batchDeps = { batch, sleep: deps.sleep };
+  const batchDeps = { batch, commands: deps.commands, sleep: deps.sleep };
   const lastStartStop = Math.max(0, ...(previous?.startJobs.map((s) => s.stoppedAt ?? Infinity) ?? [Infinity]));
   const mustList = !previous || previous.startJobs.length === 0 || lastStartStop === Infinity || previous.listedAt < lastStartStop + LISTING_SETTLE_MS;
   const listedAt = mustList ? deps.now() : previous!.listedAt;
@@ -159,7 +160,7 @@ export interface ChildJob {
  * Stops after `limit` children.
  */
 export async function listChildren(arrayJobId: string, statuses: readonly JobStatus[], deps: RunDeps, limit = Infinity): Promise<ChildJob[]> {
-  const batchDeps = { batch: deps.batch, sleep: deps.sleep };
+  const batchDeps = { batch: deps.batch, commands: deps.commands, sleep: deps.sleep };
   const ids = (await listArrayChildren(arrayJobId, statuses, batchDeps, limit)).map((j) => j.jobId!);
   const details = await describeJobs(ids.slice(0, limit), batchDeps);
   return details

@@ -6,7 +6,6 @@
  * id; each run is then read with `fetchRun`, a few at a time, until `limit` runs match.
  */
 import type { JobSummary } from "@aws-sdk/client-batch";
-import { ListJobsCommand } from "@aws-sdk/client-batch";
 import { RUN_ID_CHARS, START_JOB_NAME_PREFIX } from "../../contract";
 import { withThrottleRetry } from "../../batch/calls";
 import type { StackOutputs } from "../stack/outputs";
@@ -81,7 +80,7 @@ export async function recentRuns(outputs: StackOutputs, deps: RunDeps, options: 
   let listing: Promise<void> | undefined;
   const listPage = async () => {
     const filters = [{ name: "AFTER_CREATED_AT", values: [String(options.after)] }];
-    const page = await withThrottleRetry(() => batch.send(new ListJobsCommand({ jobQueue: outputs.startQueueArn, filters, nextToken })), runDeps, "ListJobs");
+    const page = await withThrottleRetry(() => batch.send(new deps.commands.ListJobsCommand({ jobQueue: outputs.startQueueArn, filters, nextToken })), runDeps, "ListJobs");
     for (const job of page.jobSummaryList ?? []) {
       const runId = runIdOfStartJob(job.jobName);
       if (runId && !seen.has(runId)) {

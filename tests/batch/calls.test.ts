@@ -1,7 +1,8 @@
 import { type BatchClient, type BatchClientConfig, BatchServiceException, ListJobsCommand, SubmitJobCommand } from "@aws-sdk/client-batch";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { advanceUntil } from "../support/fakeTime";
-import { createBatchClient, createSubmitBatchClient, isAmbiguousSubmitFailure } from "../../batch/calls";
+import { isAmbiguousSubmitFailure } from "../../batch/calls";
+import { createBatchClient, createSubmitBatchClient } from "../../batch/clients";
 import { accessDenied, clientError, serverError, timeout } from "../jobs/fakeBatch";
 
 // aws-sdk-client-mock replaces `send` and so skips the SDK's retry middleware; these tests drive a real

@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import type { MockedStack } from "../mocks";
 import { simulate, unknownToAws, type PolicyStatementJson } from "../support/iam";
-import { sdkCallsUnder } from "../support/sdkCalls";
+import { BATCH_COMMANDS } from "../../batch/clients";
+import { injectedActions, sdkCallsUnder } from "../support/sdkCalls";
 import { callTables, type RoleCalls } from "./iamCalls";
 
 export function describeIamSimulation(label: string, getStack: () => MockedStack): void {
@@ -55,8 +56,13 @@ export function describeIamSimulation(label: string, getStack: () => MockedStack
       const sources = [
         // The trigger Lambda: its own code and the idempotency library it runs.
         { role: "-trigger-role", calls: [...sdkCallsUnder("functions"), ...sdkCallsUnder("node_modules/@aws-lambda-powertools/idempotency/lib/cjs/persistence/DynamoDBPersistenceLayer.js")] },
-        // The start job (the benchmark is not shipped in the image's entry point).
-        { role: "-orchestrator-job-role", calls: sdkCallsUnder("jobs", ["bench"]) },
+        // The start job: its own code, the Batch calls it shares (batch/), and every command class
+        // jobs/orchestrator.ts hands it (BATCH_COMMANDS), however the code constructs them: what it is
+        // given it may send. (The benchmark is not shipped in the image's entry point.)
+        {
+          role: "-orchestrator-job-role",
+          calls: [...sdkCallsUnder("jobs", ["bench"]), ...sdkCallsUnder("batch"), ...injectedActions(BATCH_COMMANDS, "jobs/orchestrator.ts BATCH_COMMANDS")],
+        },
         // Whoever runs batch-pipeline, with the operator policy: the CLI's own calls and the orchestrator
         // code it reuses (batch/calls.ts listing, describing, terminating).
         // lib-storage's Upload sends PutObjectTagging only when given `tags`, which cli/submit/upload.ts never passes.
@@ -64,12 +70,14 @@ export function describeIamSimulation(label: string, getStack: () => MockedStack
           role: "-operator-policy",
           calls: [
             ...sdkCallsUnder("cli"),
-            ...sdkCallsUnder("batch/calls.ts"),
+            ...sdkCallsUnder("batch"),
             ...sdkCallsUnder("node_modules/@aws-sdk/lib-storage/dist-cjs/index.js").filter((c) => c.action !== "s3:PutObjectTagging"),
           ],
         },
       ];
       for (const { calls } of sources) expect(calls.length).toBeGreaterThan(0);
+      // The scan reads a command sent through injected classes (`new deps.commands.ListJobsCommand(`) too.
+      expect(new Set(sdkCallsUnder("batch").map((c) => c.action))).toEqual(new Set(["batch:ListJobs", "batch:DescribeJobs", "batch:TerminateJob"]));
       const missing = sources.flatMap(({ role, calls }) => calls.filter((c) => !actionsOf(role).has(c.action)).map((c) => `${c.file} sends ${c.action}, not in the call table of *${role}`));
       expect(missing).toEqual([]);
     });

@@ -8,7 +8,7 @@ import { WaitError } from "../../jobs/wait";
 import { accessDenied, clientError, mockBatch, NAME, serverError, timeout } from "./fakeBatch";
 import { context, RUN_ID } from "./fixtures";
 
-const { batchMock, batch, clock, sleep, fakeBatch, submitted, terminated, listInputs } = mockBatch();
+const { batchMock, batch, commands, clock, sleep, fakeBatch, submitted, terminated, listInputs } = mockBatch();
 
 describe("assessExistingJobs", () => {
   const plan = planWorkflow(defaultWorkflow(3), context());
@@ -68,7 +68,7 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
     const batch$ = fakeBatch();
     batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stopsAfterMs: 30_000 });
 
-    const result = await submitPlan(plan(), { batch, sleep: clock.sleep, attempt: 2 });
+    const result = await submitPlan(plan(), { batch, commands, sleep: clock.sleep, attempt: 2 });
 
     expect(result.terminated).toEqual(["old-prepare"]);
     expect(clock.slept).toEqual([5_000, 10_000, 20_000]);
@@ -82,7 +82,7 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
     batch$.add({ jobId: "old-process", jobName: NAME("process"), status: "PENDING", createdAt: 2, arrayProperties: { size: 4 } });
     batch$.addChildren("old-process", [{ status: "RUNNING" }, { status: "STARTING" }, { status: "RUNNABLE", outlivesCancel: true }, { status: "SUCCEEDED" }]);
 
-    const result = await submitPlan(plan(), { batch, sleep: clock.sleep });
+    const result = await submitPlan(plan(), { batch, commands, sleep: clock.sleep });
 
     expect(result.outcome).toBe("submitted");
     expect(terminated().map((t) => t.jobId)).toEqual(["old-process", "old-process:0", "old-process:1", "old-process:2"]);
@@ -96,7 +96,7 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
     const batch$ = fakeBatch();
     batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1, stuck: true });
 
-    const error = (await submitPlan(plan(), { batch, sleep: clock.sleep, terminationWaitMs: 60_000 }).catch((e: unknown) => e)) as SubmissionError;
+    const error = (await submitPlan(plan(), { batch, commands, sleep: clock.sleep, terminationWaitMs: 60_000 }).catch((e: unknown) => e)) as SubmissionError;
 
     expect(error).toBeInstanceOf(SubmissionError);
     expect(error.message).toBe("1 job(s) of an earlier attempt still not finished 65 s after TerminateJob (old-prepare); not submitting while they may run, a later attempt tries again");
@@ -111,7 +111,7 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
     const controller = new AbortController();
     const aborting = async () => controller.abort("SIGTERM");
 
-    await expect(submitPlan(plan(), { batch, sleep: aborting, signal: controller.signal })).rejects.toThrow(/^aborted \(SIGTERM\) while waiting/);
+    await expect(submitPlan(plan(), { batch, commands, sleep: aborting, signal: controller.signal })).rejects.toThrow(/^aborted \(SIGTERM\) while waiting/);
     expect(batchMock.commandCalls(DescribeJobsCommand)).toHaveLength(1);
     expect(submitted()).toEqual([]);
   });
@@ -122,7 +122,7 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
     // Every planned job but the last: a partial DAG of 106 live jobs.
     wide.jobs.slice(0, -1).forEach((j, i) => batch$.add({ jobId: `old-${i}`, jobName: j.request.jobName, status: "RUNNING", createdAt: 1, stopsAfterMs: 5_000 }));
 
-    await submitPlan(wide, { batch, sleep });
+    await submitPlan(wide, { batch, commands, sleep });
 
     expect(batchMock.commandCalls(DescribeJobsCommand).map((c) => c.args[0].input.jobs!.length)).toEqual([100, 6, 100, 6]);
   });
@@ -132,7 +132,7 @@ describe("submitPlan: an earlier attempt's partial DAG is stopped before anythin
     batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "RUNNING", createdAt: 1 });
     batchMock.on(TerminateJobCommand).rejects(accessDenied());
 
-    const error = await submitPlan(plan(), { batch, sleep }).catch((e: unknown) => e);
+    const error = await submitPlan(plan(), { batch, commands, sleep }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(SubmissionError);
     expect(isDeterministicFailure(error)).toBe(true);

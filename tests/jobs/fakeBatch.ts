@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-batch";
 import { mockClient, type AwsStub } from "aws-sdk-client-mock";
 import { beforeEach, vi } from "vitest";
+import { BATCH_COMMANDS } from "../../batch/clients";
 import { batchClientError } from "../support/batchSemantics";
 import { BatchModel, mockBatchModel, type ModelJob } from "../support/batchModel";
 import { FakeClock } from "../support/clock";
@@ -54,6 +55,8 @@ export function mockBatch() {
   return {
     batchMock,
     batch: new BatchClient({ region: "us-east-1" }),
+    /** The SDK's command classes the calls send (the mock matches them). */
+    commands: BATCH_COMMANDS,
     /** The file's clock: `sleep` moves it, and records each wait in `clock.slept` (reset before each test). */
     clock,
     /** The clock's sleep, as a mock (cleared before each test). */

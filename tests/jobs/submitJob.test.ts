@@ -7,7 +7,7 @@ import { recordingLogger } from "../support/recordingLogger";
 import { clientError, mockBatch, NAME, serverError, timeout } from "./fakeBatch";
 import { context, RUN_ID } from "./fixtures";
 
-const { batch, clock, sleep, fakeBatch, submitted, terminated, listInputs } = mockBatch();
+const { batch, commands, clock, sleep, fakeBatch, submitted, terminated, listInputs } = mockBatch();
 
 // SubmitJob has no client token, and a 5xx, a timeout or a reset connection can come after Batch created
 // the job. Retrying it blindly runs the step twice (a 10,000-task array doubles), so the submitter looks
@@ -21,7 +21,7 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
   ])("after %s that followed the job's creation, adopts the job found by its exact name: one job per planned name", async (_what, error) => {
     const batch$ = fakeBatch().fail(NAME("process"), { creates: true, error });
 
-    const result = await submitPlan(plan(), { batch, sleep: clock.sleep });
+    const result = await submitPlan(plan(), { batch, commands, sleep: clock.sleep });
 
     expect(result.outcome).toBe("submitted");
     for (const id of ["prepare", "process", "merge"]) expect(batch$.named(NAME(id)), id).toHaveLength(1);
@@ -38,7 +38,7 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
   it("ListJobs is eventually consistent: polls with backoff until the job a failed SubmitJob created shows up", async () => {
     const batch$ = fakeBatch().fail(NAME("prepare"), { creates: true, error: serverError, listLag: 3 });
 
-    const result = await submitPlan(plan(), { batch, sleep: clock.sleep });
+    const result = await submitPlan(plan(), { batch, commands, sleep: clock.sleep });
 
     expect(clock.slept).toEqual([1_000, 2_000, 4_000]); // missed three times, found on the fourth poll
     expect(batch$.named(NAME("prepare"))).toHaveLength(1);
@@ -49,7 +49,7 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
   it("submits again only when the lookup finds no new job of that name (the failed call created nothing)", async () => {
     const batch$ = fakeBatch().fail(NAME("merge"), { creates: false, error: serverError });
 
-    const result = await submitPlan(plan(), { batch, sleep: clock.sleep, lookupPolls: 3 });
+    const result = await submitPlan(plan(), { batch, commands, sleep: clock.sleep, lookupPolls: 3 });
 
     expect(clock.slept).toEqual([1_000, 2_000]);
     expect(submitted().filter((s) => s.jobName === NAME("merge"))).toHaveLength(2);
@@ -62,7 +62,7 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
     // An earlier attempt's prepare that finished, next to a later planned name that was never submitted.
     batch$.add({ jobId: "old-prepare", jobName: NAME("prepare"), status: "SUCCEEDED", createdAt: 1 });
 
-    const result = await submitPlan(plan(), { batch, sleep, lookupPolls: 2 });
+    const result = await submitPlan(plan(), { batch, commands, sleep, lookupPolls: 2 });
 
     expect(result.jobs[0].jobId).not.toBe("old-prepare");
     expect(submitted().filter((s) => s.jobName === NAME("prepare"))).toHaveLength(2);
@@ -74,7 +74,7 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
     const batch$ = fakeBatch().fail(NAME("process"), { creates: true, error: serverError, listLag: 5 });
     const log = recordingLogger();
 
-    const result = await submitPlan(plan(), { batch, sleep, log, attempt: 2 });
+    const result = await submitPlan(plan(), { batch, commands, sleep, log, attempt: 2 });
 
     const [ghost, adopted] = batch$.named(NAME("process"));
     expect(result.jobs[1].jobId).toBe(adopted.jobId);
@@ -89,13 +89,13 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
 
   it("does not list the run again when no SubmitJob was ambiguous", async () => {
     fakeBatch();
-    await submitPlan(plan(), { batch, sleep });
+    await submitPlan(plan(), { batch, commands, sleep });
     expect(listInputs()).toHaveLength(1);
   });
 
   it("treats a client error (HTTP 4xx: Batch refused it, created nothing) as final: no lookup, no resubmission", async () => {
     fakeBatch().fail(NAME("process"), { creates: false, error: clientError });
-    await expect(submitPlan(plan(), { batch, sleep })).rejects.toThrow(/ClientException: Job definition is INACTIVE/);
+    await expect(submitPlan(plan(), { batch, commands, sleep })).rejects.toThrow(/ClientException: Job definition is INACTIVE/);
     expect(submitted().filter((s) => s.jobName === NAME("process"))).toHaveLength(1);
     expect(listInputs()).toHaveLength(1);
   });
@@ -107,7 +107,7 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
       { creates: false, error: serverError },
     );
 
-    const error = (await submitPlan(plan(), { batch, sleep, lookupPolls: 1, maxResubmits: 1 }).catch((e: unknown) => e)) as SubmissionError;
+    const error = (await submitPlan(plan(), { batch, commands, sleep, lookupPolls: 1, maxResubmits: 1 }).catch((e: unknown) => e)) as SubmissionError;
 
     expect(error).toBeInstanceOf(SubmissionError);
     expect(error.message).toMatch(/submission failed after 2 of 3 jobs \(ServerException: Internal Server Error\); terminated 3$/);

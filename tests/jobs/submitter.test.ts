@@ -8,7 +8,7 @@ import { recordingLogger } from "../support/recordingLogger";
 import { idFor, mockBatch, tooManyRequests } from "./fakeBatch";
 import { context, RUN_ID } from "./fixtures";
 
-const { batchMock, batch, sleep, submitted, terminated } = mockBatch();
+const { batchMock, batch, commands, sleep, submitted, terminated } = mockBatch();
 
 function summaries(plan: Plan, overrides: Partial<JobSummary> = {}, ids = (name: string) => idFor(name)): JobSummary[] {
   return plan.jobs.map((j) => ({ jobName: j.request.jobName, jobId: ids(j.request.jobName), status: "RUNNABLE" as JobStatus, createdAt: 1_000, ...overrides }));
@@ -16,7 +16,7 @@ function summaries(plan: Plan, overrides: Partial<JobSummary> = {}, ids = (name:
 
 describe("submitPlan", () => {
   it("lists the run's jobs by name prefix on the queue before submitting", async () => {
-    await submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, sleep });
+    await submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, commands, sleep });
     expect(batchMock.commandCalls(ListJobsCommand).map((c) => c.args[0].input)).toEqual([
       { jobQueue: "process-queue", filters: [{ name: "JOB_NAME", values: [`${RUN_ID}-*`] }], nextToken: undefined },
     ]);
@@ -25,7 +25,7 @@ describe("submitPlan", () => {
   it("submits in dependency order and maps plan dependencies to Batch job ids", async () => {
     const plan = planWorkflow(defaultWorkflow(10_001), context());
 
-    const result = await submitPlan(plan, { batch, sleep, concurrency: 1 });
+    const result = await submitPlan(plan, { batch, commands, sleep, concurrency: 1 });
 
     expect(result.outcome).toBe("submitted");
     expect(submitted().map((s) => [s.jobName, s.dependsOn, s.arrayProperties])).toEqual([
@@ -59,7 +59,7 @@ describe("submitPlan", () => {
       return { jobId: idFor(input.jobName!), jobName: input.jobName };
     });
 
-    await submitPlan(planWorkflow(spec, context()), { batch, sleep, concurrency: 2 });
+    await submitPlan(planWorkflow(spec, context()), { batch, commands, sleep, concurrency: 2 });
 
     expect(maxInFlight).toBe(2);
     expect(submitted().at(-1)!.dependsOn).toEqual([{ jobId: "id-b" }, { jobId: "id-a", type: "N_TO_N" }]);
@@ -72,7 +72,7 @@ describe("submitPlan", () => {
       .callsFake((input: SubmitJobCommandInput) => ({ jobId: idFor(input.jobName!), jobName: input.jobName }));
     const log = recordingLogger();
 
-    const result = await submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, sleep, log, random: () => 0.5, concurrency: 1 });
+    const result = await submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, commands, sleep, log, random: () => 0.5, concurrency: 1 });
 
     expect(result.outcome).toBe("submitted");
     expect(submitted().map((s) => s.jobName)).toEqual([`${RUN_ID}-prepare`, `${RUN_ID}-prepare`, `${RUN_ID}-process`, `${RUN_ID}-merge`]);
@@ -86,7 +86,7 @@ describe("submitPlan", () => {
       .on(SubmitJobCommand, { jobName: `${RUN_ID}-merge` })
       .rejects(tooManyRequests());
 
-    const attempt = submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, sleep, throttleRetries: 2, random: () => 1 });
+    const attempt = submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, commands, sleep, throttleRetries: 2, random: () => 1 });
 
     await expect(attempt).rejects.toThrow(SubmissionError);
     expect(sleep.mock.calls).toEqual([[1_000], [2_000]]);
@@ -98,7 +98,7 @@ describe("submitPlan", () => {
     const failure = new ClientException({ message: "job definition not found", $metadata: {} });
     batchMock.on(SubmitJobCommand, { jobName: `${RUN_ID}-process-p50` }).rejects(failure);
 
-    const error = await submitPlan(plan, { batch, sleep, concurrency: 1, attempt: 2 }).catch((e: unknown) => e);
+    const error = await submitPlan(plan, { batch, commands, sleep, concurrency: 1, attempt: 2 }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(SubmissionError);
     const details = (error as SubmissionError).details;
@@ -116,7 +116,7 @@ describe("submitPlan", () => {
     batchMock.on(SubmitJobCommand, { jobName: `${RUN_ID}-merge` }).rejects(new ClientException({ message: "boom", $metadata: {} }));
     batchMock.on(TerminateJobCommand, { jobId: "id-prepare" }).rejects(new ClientException({ message: "denied", $metadata: {} }));
 
-    const error = (await submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, sleep }).catch((e: unknown) => e)) as SubmissionError;
+    const error = (await submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, commands, sleep }).catch((e: unknown) => e)) as SubmissionError;
 
     expect(error.details.terminated).toEqual(["id-process"]);
     expect(error.details.terminationFailures).toEqual(["id-prepare"]);
@@ -130,7 +130,7 @@ describe("submitPlan", () => {
       return { jobId: idFor(input.jobName!), jobName: input.jobName };
     });
 
-    await expect(submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, sleep, signal: controller.signal })).rejects.toThrow(/aborted: SIGTERM/);
+    await expect(submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, commands, sleep, signal: controller.signal })).rejects.toThrow(/aborted: SIGTERM/);
     expect(submitted()).toHaveLength(1);
     expect(terminated().map((t) => t.jobId)).toEqual(["id-prepare"]);
   });
@@ -144,7 +144,7 @@ describe("submitPlan", () => {
       .resolvesOnce({ jobSummaryList: existing.slice(0, 100), nextToken: "page-2" })
       .resolvesOnce({ jobSummaryList: [...existing.slice(100), { jobName: `${RUN_ID}-start`, jobId: "self", status: "RUNNING" }] });
 
-    const result = await submitPlan(plan, { batch, sleep, attempt: 2, ownJobId: "self" });
+    const result = await submitPlan(plan, { batch, commands, sleep, attempt: 2, ownJobId: "self" });
 
     expect(result.outcome).toBe("existing");
     expect(submitted()).toEqual([]);
@@ -159,7 +159,7 @@ describe("submitPlan", () => {
     batchMock.on(TerminateJobCommand).rejects(new ClientException({ message: "denied", $metadata: {} }));
     const log = recordingLogger();
 
-    const result = await submitPlan(plan, { batch, sleep, log });
+    const result = await submitPlan(plan, { batch, commands, sleep, log });
 
     expect(result).toMatchObject({ outcome: "existing", terminated: [] });
     expect(terminated().map((t) => t.jobId)).toEqual(["older"]);
@@ -178,7 +178,7 @@ describe("submitPlan", () => {
     batchMock.on(DescribeJobsCommand).resolves({ jobs: [{ jobId: "old-process", jobName: `${RUN_ID}-process`, status: "FAILED", jobQueue: "q", jobDefinition: "d", startedAt: 0 }] });
     const log = recordingLogger();
 
-    const result = await submitPlan(plan, { batch, sleep, attempt: 3, log });
+    const result = await submitPlan(plan, { batch, commands, sleep, attempt: 3, log });
 
     expect(result.outcome).toBe("submitted");
     expect(result.terminated).toEqual(["old-process"]);
@@ -200,7 +200,7 @@ describe("submitPlan", () => {
     batchMock.on(ListJobsCommand).resolves({ jobSummaryList: [{ jobName: `${RUN_ID}-prepare`, jobId: "old-prepare", status: "RUNNING", createdAt: 1 }] });
     batchMock.on(TerminateJobCommand).rejects(new ClientException({ message: "denied", $metadata: {} }));
 
-    await expect(submitPlan(plan, { batch, sleep })).rejects.toThrow("could not terminate the partial DAG of an earlier attempt (old-prepare); not submitting");
+    await expect(submitPlan(plan, { batch, commands, sleep })).rejects.toThrow("could not terminate the partial DAG of an earlier attempt (old-prepare); not submitting");
     expect(submitted()).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { recordingLogger } from "../support/recordingLogger";
 import { mockBatch } from "./fakeBatch";
 import { RUN_ID } from "./fixtures";
 
-const { batchMock, batch, clock, sleep } = mockBatch();
+const { batchMock, batch, commands, clock, sleep } = mockBatch();
 
 describe("waitForJobs", () => {
   const describeReturns = (...polls: [string, JobStatus, string?][][]) => {
@@ -24,7 +24,7 @@ describe("waitForJobs", () => {
     );
     const log = recordingLogger();
 
-    const result = await waitForJobs(["a", "b"], { batch, log, pollIntervalMs: 10_000, sleep: clock.sleep, now: clock.now });
+    const result = await waitForJobs(["a", "b"], { batch, commands, log, pollIntervalMs: 10_000, sleep: clock.sleep, now: clock.now });
 
     expect(result).toEqual({ outcome: "SUCCEEDED", counts: { SUCCEEDED: 2 }, failed: [], elapsedMs: 30_000 });
     const transitions = log.lines.filter((l) => l.message === "job state changed").map((l) => [l.fields!.jobId, l.fields!.from, l.fields!.to]);
@@ -48,7 +48,7 @@ describe("waitForJobs", () => {
   it("returns FAILED with the reason as soon as any job fails", async () => {
     describeReturns([["a", "RUNNING"], ["b", "PENDING"]], [["a", "FAILED", "Essential container in task exited"], ["b", "PENDING"]]);
 
-    const result = await waitForJobs(["a", "b"], { batch, sleep, pollIntervalMs: 1 });
+    const result = await waitForJobs(["a", "b"], { batch, commands, sleep, pollIntervalMs: 1 });
 
     expect(result.outcome).toBe("FAILED");
     expect(result.failed).toEqual([{ jobId: "a", jobName: `${RUN_ID}-a`, statusReason: "Essential container in task exited" }]);
@@ -61,14 +61,14 @@ describe("waitForJobs", () => {
       jobs: jobs.map((jobId) => ({ jobId, jobName: jobId, status: "SUCCEEDED", jobQueue: "q", jobDefinition: "d", startedAt: 0 })),
     }));
 
-    await waitForJobs(ids, { batch, sleep });
+    await waitForJobs(ids, { batch, commands, sleep });
 
     expect(batchMock.commandCalls(DescribeJobsCommand).map((c) => c.args[0].input.jobs!.length)).toEqual([100, 100, 50]);
   });
 
   it("gives up when a job stays missing from DescribeJobs", async () => {
     batchMock.on(DescribeJobsCommand).resolves({ jobs: [] });
-    await expect(waitForJobs(["gone"], { batch, sleep, maxMissingPolls: 2 })).rejects.toThrow(WaitError);
+    await expect(waitForJobs(["gone"], { batch, commands, sleep, maxMissingPolls: 2 })).rejects.toThrow(WaitError);
     expect(batchMock.commandCalls(DescribeJobsCommand)).toHaveLength(3);
   });
 });

@@ -25,7 +25,7 @@ import { CancelJobCommand, DescribeJobsCommand, ListJobsCommand, SubmitJobComman
 import type { AwsStub } from "aws-sdk-client-mock";
 import { JOB_NAME_PATTERN } from "../../contract";
 import { MAX_ARRAY_SIZE } from "../../workflow/planner";
-import { MAX_DEPENDENCIES_PER_JOB } from "../../workflow/spec";
+import { MAX_DEPENDENCIES_PER_JOB } from "../../workflow/requestLimits";
 import {
   arrayParentStatus,
   batchClientError,

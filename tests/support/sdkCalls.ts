@@ -1,11 +1,13 @@
 /**
  * The AWS SDK v3 commands a body of code sends, read from its source: `new XCommand(` of a name
- * imported from `@aws-sdk/client-<service>`, compiled `client_<service>_1.XCommand` (a package's
+ * imported from `@aws-sdk/client-<service>`, `new deps.commands.XCommand(` of a command class injected
+ * instead (batch/calls.ts `BatchCommands`), compiled `client_<service>_1.XCommand` (a package's
  * CommonJS build), and the aggregated Batch client's methods (`batch.submitJob(`). Each becomes the
  * IAM action it needs (`batch:SubmitJob`). Used to check that every call is in an IAM call table.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
+import { BATCH_COMMANDS } from "../../batch/clients";
 
 /** SDK client package → IAM service prefix, where they differ. */
 const SERVICE_OF_PACKAGE: Record<string, string> = { "cloudwatch-logs": "logs" };
@@ -23,6 +25,18 @@ const ACTION_OF_COMMAND: Record<string, string> = {
 };
 const actionOf = (call: string) => ACTION_OF_COMMAND[call] ?? call;
 
+/**
+ * Command classes code is given rather than imports (`deps.commands`, batch/calls.ts `BatchCommands`), by
+ * service: a file that sends one need not name its package. A name neither imported nor here stays
+ * `unknown:`, which no call table lists.
+ */
+const INJECTED_COMMANDS: ReadonlyMap<string, string> = new Map(Object.keys(BATCH_COMMANDS).map((name) => [name, "batch"]));
+
+/** The IAM actions a bag of injected command classes lets code send (`{ SubmitJobCommand }` → `batch:SubmitJob`). */
+export function injectedActions(commands: object, file: string): SdkCall[] {
+  return Object.keys(commands).map((name) => ({ action: actionOf(`${INJECTED_COMMANDS.get(name) ?? "unknown"}:${name.replace(/Command$/, "")}`), file }));
+}
+
 export interface SdkCall {
   action: string;
   file: string;
@@ -39,8 +53,10 @@ export function sdkCallsIn(file: string): SdkCall[] {
       serviceOfName.set(name, SERVICE_OF_PACKAGE[pkg] ?? pkg);
     }
   }
-  for (const m of source.matchAll(/new\s+([A-Z]\w*)Command\s*\(/g)) {
-    const service = serviceOfName.get(`${m[1]}Command`);
+  // `new XCommand(`, or through the object that carries it: `new deps.commands.XCommand(` (a package's
+  // `new client_s_1.XCommand(` is read below).
+  for (const m of source.matchAll(/new\s+(?!client_[a-z0-9]+_1\.)(?:[\w$]+\??\.)*([A-Z]\w*)Command\s*\(/g)) {
+    const service = serviceOfName.get(`${m[1]}Command`) ?? INJECTED_COMMANDS.get(`${m[1]}Command`);
     calls.push({ action: actionOf(`${service ?? "unknown"}:${m[1]}`), file });
   }
   for (const m of source.matchAll(/client_([a-z0-9]+)_1\.([A-Z]\w*)Command\b/g)) calls.push({ action: actionOf(`${SERVICE_OF_PACKAGE[m[1]!] ?? m[1]}:${m[2]}`), file });

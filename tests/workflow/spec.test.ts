@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_WORKFLOW, defaultWorkflow, parseWorkflowSpec, parseWorkflowSpecJson, resolveWidth, shellPlaceholderProblem, shellScriptIndex, WorkflowSpecError } from "../../workflow/spec";
+import { DEFAULT_WORKFLOW, defaultWorkflow, parseWorkflowSpec, parseWorkflowSpecJson, shellPlaceholderProblem, shellScriptIndex, WorkflowSpecError } from "../../workflow/spec";
+import { resolveWidth } from "../../workflow/width";
 
 const step = (name: string, extra: Record<string, unknown> = {}) => ({ name, jobDefinition: "process", ...extra });
 

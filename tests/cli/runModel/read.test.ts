@@ -6,6 +6,7 @@
  * describes only what can still change; listChildren lists children one status at a time.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { BATCH_COMMANDS } from "../../../batch/clients";
 import { CliError } from "../../../cli/app/errors";
 import { fetchRun, listChildren, type RunDeps } from "../../../cli/runModel/read";
 import { LISTING_SETTLE_MS, type RunSnapshot, snapshotOf, toRunJob } from "../../../cli/runModel/model";
@@ -22,7 +23,7 @@ async function demo() {
   const ctx = cliContext();
   const installed = await installDemoAccount(ctx);
   account = installed.account;
-  const deps: RunDeps = { batch: ctx.aws().batch(), now: () => ctx.now(), sleep: (ms) => ctx.sleep(ms) };
+  const deps: RunDeps = { batch: ctx.aws().batch(), commands: BATCH_COMMANDS, now: () => ctx.now(), sleep: (ms) => ctx.sleep(ms) };
   return { ctx, deps, ...installed };
 }
 const described = (from = 0) => account!.calls.slice(from).filter((c) => c.command === "DescribeJobs").map((c) => (c.input as { jobs: string[] }).jobs);
