@@ -38,6 +38,24 @@ export interface BatchCommands {
 /** Default attempts per Batch call (first try included) before an error reaches the orchestrator. */
 export const DEFAULT_MAX_ATTEMPTS = 10;
 
+/**
+ * The settings of the client for read calls and TerminateJob (`createBatchClient`, clients.ts, and the trigger's
+ * inline submission, which builds its client in the Lambda): `retryMode: "adaptive"` retries throttling (HTTP 429
+ * TooManyRequestsException) with backoff and also rate-limits the client once it has been throttled, which suits
+ * SubmitJob's ~50 calls/s account-wide limit; {@link DEFAULT_MAX_ATTEMPTS} attempts.
+ */
+export const BATCH_CLIENT_CONFIG = { retryMode: "adaptive", maxAttempts: DEFAULT_MAX_ATTEMPTS } as const;
+
+/**
+ * The settings of the client SubmitJob goes through: the SDK never retries it (`maxAttempts: 1`). SubmitJob has
+ * no client token, and the SDK retries 5xx answers, timeouts and reset connections, any of which can come after
+ * Batch created the job: a retry would then run the step twice. The submitter retries only what cannot have
+ * created a job (throttling: HTTP 429) and looks the job up by name after anything ambiguous (submitJob.ts).
+ * `retryMode: "adaptive"` is kept for its client-side rate limiter, which still learns from every 429 and paces
+ * the next calls. The Batch client config has no per-command retry strategy, hence a client of its own.
+ */
+export const SUBMIT_CLIENT_CONFIG = { retryMode: "adaptive", maxAttempts: 1 } as const;
+
 /** How a throttled call is retried ({@link withThrottleRetry}). */
 export interface ThrottleDeps {
   /** @default silentLogger */

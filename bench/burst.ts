@@ -1,6 +1,6 @@
 /**
  * Burst benchmark: N uploads within a minute, through the REAL trigger handler (functions/handler.ts) and the
- * REAL orchestrator submission (jobs/submitter.ts, with the planner), on a model of AWS with its documented
+ * REAL orchestrator submission (batch/submitter.ts, with the planner), on a model of AWS with its documented
  * semantics. Each modelled parameter is below with its source, or marked as an assumption.
  *
  *   npx tsx bench/burst.ts [--uploads 10000] [--seconds 60] [--only "SQS queue"]     (npm run bench:burst)
@@ -14,7 +14,7 @@ import { isThrottlingError } from "../batch/calls";
 import { BATCH_COMMANDS } from "../batch/clients";
 import { createTriggerHandler } from "../functions/handler";
 import { ASYNC_INVOCATION, computeRunId, type InputObject, type Logger, silentLogger, START_JOB_ENV, TRIGGER_QUEUE, type TriggerDelivery } from "../contract";
-import { submitPlan } from "../jobs/submitter";
+import { submitPlan } from "../batch/submitter";
 import { planWorkflow } from "../workflow/planner";
 import { DEFAULT_WORKFLOW } from "../workflow/spec";
 import { memoryIdempotency } from "../tests/support/memoryIdempotency";

@@ -11,7 +11,7 @@ import { planWorkflow, type PlanContext } from "../workflow/planner";
 import { defaultWorkflow } from "../workflow/spec";
 import { isThrottlingError } from "../batch/calls";
 import { BATCH_COMMANDS } from "../batch/clients";
-import { submitPlan } from "../jobs/submitter";
+import { submitPlan } from "../batch/submitter";
 import { BatchStub } from "./sim";
 import { FakeClock } from "../tests/support/clock";
 

@@ -41,6 +41,17 @@ export const TRIGGER_ENV = {
   jobTags: "START_JOB_TAGS",
   /** Optional. Fair-share identifier; required when the start queue has a scheduling policy. @default none */
   shareIdentifier: "START_SHARE_IDENTIFIER",
+  /**
+   * Optional. `orchestrator.mode` (`ORCHESTRATOR_MODES`, contract/orchestration.ts): with `inline` or `auto` the
+   * trigger submits runs' DAGs itself, and the next three are required. @default container
+   */
+  orchestratorMode: "ORCHESTRATOR_MODE",
+  /** With `orchestratorMode` inline or auto: name or ARN of the queue process jobs go to (the start job's too). */
+  processQueue: "PIPELINE_PROCESS_QUEUE",
+  /** With `orchestratorMode` inline or auto: workflow job definition key → job definition name (`encodeJobDefinitions`). */
+  jobDefinitions: "PIPELINE_JOB_DEFINITIONS",
+  /** Optional, with `orchestratorMode` inline or auto: the stack's `trigger.outputPrefix` (`PIPELINE_OUTPUT_ROOT`). */
+  outputRoot: "PIPELINE_OUTPUT_ROOT",
 } as const;
 
 /** Environment variables of the start job. */
@@ -58,9 +69,9 @@ export const START_JOB_ENV = {
   /** Set by infra on the start job definition: the workflow spec as JSON (`encodeWorkflow`). */
   workflow: "PIPELINE_WORKFLOW",
   /** Set by infra: name or ARN of the queue that process jobs go to. */
-  processQueue: "PIPELINE_PROCESS_QUEUE",
+  processQueue: TRIGGER_ENV.processQueue,
   /** Set by infra: JSON object mapping a workflow job definition key to a job definition name (`encodeJobDefinitions`). */
-  jobDefinitions: "PIPELINE_JOB_DEFINITIONS",
+  jobDefinitions: TRIGGER_ENV.jobDefinitions,
   /** Set by infra: JSON object of the stack's tags, added to every process job (cost allocation; `encodeTags`). Optional. */
   jobTags: "PIPELINE_JOB_TAGS",
   /**
@@ -73,7 +84,7 @@ export const START_JOB_ENV = {
    * (`runOutputPrefix`): what the planner sets as `PIPELINE_OUTPUT_PREFIX` on each task. Optional: without
    * it (a start job of a deploy from before per-run prefixes) the planner sets no prefix.
    */
-  outputRoot: "PIPELINE_OUTPUT_ROOT",
+  outputRoot: TRIGGER_ENV.outputRoot,
 } as const;
 
 /**

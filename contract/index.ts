@@ -9,7 +9,8 @@
  *   environment entries and parameters, and the trigger's idempotency table;
  * - `log.ts`: the one logger interface (types only);
  * - `delivery.ts`: how S3's events reach the trigger (`trigger.delivery`), and each delivery's numbers;
- * - `errors.ts`: what keeps an error's fields in serialized code.
+ * - `errors.ts`: what keeps an error's fields in serialized code;
+ * - `orchestration.ts`: who submits a run's DAG (`orchestrator.mode`) and the inline submission's bounds.
  *
  * Pure constants, types and functions: contract/ imports nothing but itself (no npm packages, no Node
  * builtins, no other room), so it is safe to capture in the serialized Lambda and cheap to load in the
@@ -25,3 +26,4 @@ export type * from "./outputs";
 export * from "./run";
 export * from "./trigger";
 export * from "./delivery";
+export * from "./orchestration";

@@ -18,7 +18,9 @@ import type { RecordIdempotency, StoredStartJob } from "./idempotency";
 import { type CreatedObject, FOREIGN_RECORD_REASONS, type IgnoredRecord, type IgnoreReason, type ParsedTriggerEvent, parseTriggerEvent } from "./objectEvents";
 import type { TriggerSettings } from "./settings";
 import { buildStartJobRequest } from "./startRequest";
-import { computeRunId } from "../contract/run";
+import { computeRunId, startJobName } from "../contract/run";
+import { TRIGGER_TIMEOUT_SECONDS } from "../contract/delivery";
+import type { InlineStarter } from "./inline";
 import { isPlainObject } from "../contract/codec";
 
 /** The one Batch call the trigger makes. An aggregated `Batch` client satisfies it. */
@@ -36,6 +38,13 @@ export const consoleLogger: Logger = {
 export interface TriggerDeps {
   /** Typically `new Batch({ ...SUBMIT_JOB_RETRY })` (functions/wiring.ts): retries of throttled calls happen in the client. */
   batch: StartJobSubmitter | Pick<Batch, "submitJob">;
+  /**
+   * Submits a run's DAG from the trigger itself (`orchestrator.mode` inline or auto, functions/inline.ts); a run
+   * it leaves (`auto`, a large plan) gets a start job. @default none: every run gets a start job
+   */
+  inline?: InlineStarter;
+  /** @default Date.now */
+  now?: () => number;
   idempotency: RecordIdempotency;
   /** The start job's target, and which records start a run: required, so no wiring can leave the filter out and accept every bucket and key. */
   config: Pick<TriggerSettings, "target" | "bucket" | "filter">;
@@ -127,8 +136,20 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
   const { target } = deps.config;
   const { bucket, filter } = deps.config;
 
+  const now = deps.now ?? Date.now;
+
+  // Claimed per run id (the first argument) for as long as this runs: a duplicate delivery gets the stored
+  // result, a concurrent one fails and is retried, and a failure (nothing stored) lets the next attempt run it.
   const submitOnce = deps.idempotency.wrap(
-    async (runId: string, request: SubmitJobCommandInput, probe: { submitted: boolean }): Promise<StoredStartJob> => {
+    async (runId: string, object: CreatedObject, probe: { submitted: boolean; deadlineMs: number }): Promise<StoredStartJob> => {
+      const inline = deps.inline ? await deps.inline(object, runId, probe.deadlineMs) : undefined;
+      if (inline) {
+        // `existing`: an earlier invocation submitted the whole DAG and its record was lost (expired, or it died
+        // before storing it): nothing was submitted now.
+        probe.submitted = inline.outcome === "submitted";
+        return inline.stored;
+      }
+      const request = buildStartJobRequest(object, runId, target);
       const out = await batch.submitJob(request);
       probe.submitted = true;
       if (!out.jobId) throw new Error(`SubmitJob for ${request.jobName} returned no jobId`);
@@ -137,14 +158,14 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
     },
   );
 
-  async function startRun(object: CreatedObject, runId: string): Promise<StartJobOutcome> {
-    const request = buildStartJobRequest(object, runId, target);
-    const probe = { submitted: false };
+  async function startRun(object: CreatedObject, runId: string, deadlineMs: number): Promise<StartJobOutcome> {
+    const probe = { submitted: false, deadlineMs };
     let stored: StoredStartJob;
     try {
-      stored = await submitOnce(runId, request, probe);
+      stored = await submitOnce(runId, object, probe);
     } catch (cause) {
-      throw new StartJobSubmitError(`start job ${request.jobName} was not submitted: ${errorSummary(cause)}`, { cause });
+      const what = deps.inline ? `run ${runId}` : `start job ${startJobName(object.key, runId)}`;
+      throw new StartJobSubmitError(`${what} was not submitted: ${errorSummary(cause)}`, { cause });
     }
     return {
       ...stored,
@@ -159,7 +180,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
    * Starts the runs of one or more events (the one event invoked with, or each message of an SQS batch), each
    * run id once across them all; the failures are each event's own.
    */
-  async function startRuns(events: readonly ParsedTriggerEvent[]): Promise<{ jobs: StartJobOutcome[]; ignored: IgnoredRecord[]; failures: RecordFailure[][] }> {
+  async function startRuns(events: readonly ParsedTriggerEvent[], deadlineMs: number): Promise<{ jobs: StartJobOutcome[]; ignored: IgnoredRecord[]; failures: RecordFailure[][] }> {
     const ignored = events.flatMap((e) => e.ignored);
     for (const record of ignored) {
       // S3's notification never sends these: a warning, since someone invoked the function with a forged or mis-routed event.
@@ -179,7 +200,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
       runs.map(({ event, object, runId }) => {
         const earlier = first.get(runId);
         if (!earlier) {
-          const start = startRun(object, runId);
+          const start = startRun(object, runId, deadlineMs);
           first.set(runId, { event, start });
           return start;
         }
@@ -200,7 +221,15 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
       else if (result.value) {
         jobs.push(result.value);
         const { status, jobId, jobName } = result.value;
-        log.info(status === "submitted" ? "start job submitted" : "start job already submitted for this object version", { ...where, jobId, jobName, sizeBytes: object.sizeBytes });
+        const { orchestrator, jobs: dagJobs } = result.value;
+        const what = orchestrator === "inline" ? "run's DAG" : "start job";
+        log.info(status === "submitted" ? `${what} submitted` : `${what} already submitted for this object version`, {
+          ...where,
+          jobId,
+          jobName,
+          sizeBytes: object.sizeBytes,
+          ...(orchestrator ? { orchestrator, jobs: dagJobs } : {}),
+        });
       }
     });
     return { jobs, ignored, failures: failures.map((f) => f.sort((a, b) => a.index - b.index)) };
@@ -210,6 +239,8 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
 
   return async function handler(event: unknown, context?: Context): Promise<TriggerResult | SqsBatchResult> {
     if (context) deps.idempotency.registerLambdaContext?.(context);
+    // The invocation's end: an inline submission stops in time to undo its part (functions/inline.ts).
+    const deadlineMs = now() + (context ? context.getRemainingTimeInMillis() : TRIGGER_TIMEOUT_SECONDS * 1000);
     // An event source mapping's SQS batch (`trigger.delivery: queue`): records from `eventSource` `aws:sqs`, each
     // message's `body` one S3 event as JSON (Lambda developer guide, "Using Lambda with Amazon SQS").
     const messages: Partial<SQSRecord>[] = isPlainObject(event) && Array.isArray(event.Records) ? event.Records : [];
@@ -224,7 +255,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
           return { created: [], ignored: [], invalid: [{ index: 0, message: `the message body is no S3 event: ${errorSummary(error)}` }] };
         }
       });
-      const { jobs, failures } = await startRuns(events);
+      const { jobs, failures } = await startRuns(events, deadlineMs);
       const failed = messages.flatMap(({ messageId }, i) => (failures[i]!.length > 0 ? [{ messageId, failures: described(failures[i]!) }] : []));
       if (failed.length > 0) log.error("SQS messages failed; they will be received again", { messages: failed, submitted: jobs.length });
       // A partial batch response: only these return to the queue, the others are deleted. A message without an
@@ -233,7 +264,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
     }
 
     const parsed = parseTriggerEvent(event, { bucket, filter });
-    const { jobs, ignored, failures } = await startRuns([parsed]);
+    const { jobs, ignored, failures } = await startRuns([parsed], deadlineMs);
     if (failures[0]!.length > 0) {
       const error = new TriggerRecordsFailedError(failures[0]!, parsed.created.length + parsed.invalid.length);
       log.error("S3 records failed; the event will be retried", { failures: described(error.failures), submitted: jobs.length });

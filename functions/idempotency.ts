@@ -10,12 +10,19 @@ import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/pe
 import type { Context } from "aws-lambda";
 import { IDEMPOTENCY_KEY_PREFIX } from "../contract/codec";
 
-/** What the idempotency store remembers for an object version (and returns on a duplicate delivery). */
+/**
+ * What the idempotency store remembers for an object version (and returns on a duplicate delivery): its start
+ * job, or with `orchestrator: "inline"` the first job of the DAG the trigger submitted itself and the DAG's size.
+ */
 export interface StoredStartJob {
   runId: string;
   jobId: string;
   jobName: string;
   jobArn?: string;
+  /** Present when the trigger submitted the DAG itself (`orchestrator.mode` inline or auto). @default a start job */
+  orchestrator?: "inline";
+  /** With `orchestrator: "inline"`: how many jobs the DAG has. */
+  jobs?: number;
 }
 
 /**

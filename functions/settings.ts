@@ -6,12 +6,14 @@
  */
 // Submodules, not the contract's index: Pulumi serializes what a module import captures, so the
 // Lambda carries only the parts of the contract it uses.
-import { decodeTags } from "../contract/codec";
+import { decodeJobDefinitions, decodeTags } from "../contract/codec";
+import { ORCHESTRATOR_MODES, type OrchestratorMode } from "../contract/orchestration";
 import { TRIGGER_ENV } from "../contract/env";
 import { isTagValue, MAX_EXTRA_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, TAG_KEYS, tagProblems } from "../contract/tags";
 import { keepErrorFields } from "../contract/errors";
 import type { StartJobTarget } from "./startRequest";
 import type { TriggerKeyFilter } from "../contract/trigger";
+import type { InlineTarget } from "./inline";
 
 /** @default 7 days, the stack config's `trigger.idempotencyDays` default. */
 export const DEFAULT_IDEMPOTENCY_SECONDS = 7 * 24 * 3600;
@@ -28,6 +30,8 @@ export interface TriggerSettings {
     /** @default {@link DEFAULT_IDEMPOTENCY_SECONDS} */
     expiresAfterSeconds: number;
   };
+  /** With `orchestrator.mode` inline or auto: how the trigger submits DAGs itself. @default undefined (start jobs only) */
+  inline?: { mode: Exclude<OrchestratorMode, "container">; target: InlineTarget };
 }
 
 /** The Lambda's environment is incomplete or wrong: a deployment bug, reported at cold start. */
@@ -81,6 +85,24 @@ export function parseTriggerSettings(env: Readonly<Record<string, string | undef
     }
   }
 
+  let inline: TriggerSettings["inline"];
+  const mode = (env[TRIGGER_ENV.orchestratorMode]?.trim() || "container") as OrchestratorMode;
+  if (!ORCHESTRATOR_MODES.includes(mode)) {
+    problems.push(`\`${TRIGGER_ENV.orchestratorMode}\` must be one of ${ORCHESTRATOR_MODES.join(", ")}, got ${JSON.stringify(mode)}`);
+  } else if (mode !== "container") {
+    const jobQueue = required(TRIGGER_ENV.processQueue);
+    const rawDefinitions = required(TRIGGER_ENV.jobDefinitions);
+    const definitions = rawDefinitions ? decodeJobDefinitions(rawDefinitions) : undefined;
+    if (definitions && !definitions.ok) {
+      problems.push(`\`${TRIGGER_ENV.jobDefinitions}\` ${definitions.error === "json" ? "is not valid JSON" : definitions.message}, got ${rawDefinitions}`);
+    }
+    const outputRoot = env[TRIGGER_ENV.outputRoot];
+    inline = {
+      mode,
+      target: { jobQueue, jobDefinitions: definitions?.ok ? definitions.value : {}, stack, tags, ...(outputRoot !== undefined ? { outputRoot } : {}) },
+    };
+  }
+
   if (problems.length > 0) throw new TriggerConfigError(problems);
   const shareIdentifier = env[TRIGGER_ENV.shareIdentifier]?.trim();
   return {
@@ -88,5 +110,6 @@ export function parseTriggerSettings(env: Readonly<Record<string, string | undef
     bucket,
     filter: { prefix: env[TRIGGER_ENV.keyPrefix] ?? "", suffix: env[TRIGGER_ENV.keySuffix] ?? "", outputPrefix: env[TRIGGER_ENV.ignorePrefix] ?? "" },
     idempotency: { tableName, expiresAfterSeconds },
+    ...(inline ? { inline } : {}),
   };
 }

@@ -10,7 +10,10 @@ import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynam
 import type { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import type { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { Logger } from "../contract";
+import { BATCH_CLIENT_CONFIG, SUBMIT_CLIENT_CONFIG, type BatchApi, type BatchCommands } from "../batch/calls";
+import type { WorkflowSpec } from "../workflow/spec";
 import { createTriggerHandler, type StartJobSubmitter, type TriggerHandler } from "./handler";
+import type { createInlineStarter, InlineStarter } from "./inline";
 import { powertoolsIdempotency } from "./idempotency";
 import { parseTriggerSettings } from "./settings";
 
@@ -26,6 +29,11 @@ export interface TriggerModules {
   /** `require("@aws-sdk/client-batch").Batch` */
   Batch: new (config: BatchClientConfig) => StartJobSubmitter | Pick<Batch, "submitJob">;
   /**
+   * `require("@aws-sdk/client-batch")`'s `BatchClient` and command classes: what the inline submission sends
+   * (`orchestrator.mode` inline or auto). @default none: a stack in container mode needs none
+   */
+  batchSdk?: BatchCommands & { BatchClient: new (config: BatchClientConfig) => BatchApi };
+  /**
    * `require("@aws-sdk/client-dynamodb").DynamoDBClient`, for the idempotency store.
    * @default Powertools builds its own client from the same package
    */
@@ -36,6 +44,17 @@ export interface TriggerModules {
   IdempotencyConfig: typeof IdempotencyConfig;
   /** `require("@aws-lambda-powertools/idempotency/dynamodb").DynamoDBPersistenceLayer` */
   DynamoDBPersistenceLayer: typeof DynamoDBPersistenceLayer;
+}
+
+/**
+ * What a trigger that submits DAGs itself (`orchestrator.mode` inline or auto) is built with: passed in by its
+ * factory (infra/triggerHandler.ts), so a container-mode trigger's serialized code holds no planner or submitter.
+ */
+export interface InlineOrchestration {
+  /** The stack's workflow, validated at preview. */
+  workflow: WorkflowSpec;
+  /** functions/inline.ts's. */
+  createInlineStarter: typeof createInlineStarter;
 }
 
 /** Test seams; production passes none. */
@@ -57,8 +76,23 @@ export function buildTriggerHandlerFromEnv(
   env: Readonly<Record<string, string | undefined>>,
   modules: TriggerModules,
   overrides: TriggerClientOverrides = {},
+  orchestration?: InlineOrchestration,
 ): TriggerHandler {
   const settings = parseTriggerSettings(env);
+  let inline: InlineStarter | undefined;
+  if (settings.inline) {
+    // A deployment bug, not a config one: infra/triggerHandler.ts's inline factory passes both.
+    if (!orchestration || !modules.batchSdk) throw new Error(`orchestrator mode ${settings.inline.mode} needs the stack's workflow and the Batch SDK from the trigger's factory`);
+    const sdk = modules.batchSdk;
+    inline = orchestration.createInlineStarter({
+      ...settings.inline,
+      workflow: orchestration.workflow,
+      batch: new sdk.BatchClient({ ...BATCH_CLIENT_CONFIG, ...overrides.batch }),
+      submitBatch: new sdk.BatchClient({ ...SUBMIT_CLIENT_CONFIG, ...overrides.batch, maxAttempts: SUBMIT_CLIENT_CONFIG.maxAttempts }),
+      commands: sdk,
+      ...(overrides.log ? { log: overrides.log } : {}),
+    });
+  }
   const batch = new modules.Batch({ ...SUBMIT_JOB_RETRY, ...overrides.batch });
   const config = new modules.IdempotencyConfig({ expiresAfterSeconds: settings.idempotency.expiresAfterSeconds, throwOnNoIdempotencyKey: true });
   const tableName = settings.idempotency.tableName;
@@ -69,6 +103,7 @@ export function buildTriggerHandlerFromEnv(
     batch,
     idempotency: powertoolsIdempotency({ makeIdempotent: modules.makeIdempotent, config, persistenceStore }),
     config: settings,
+    ...(inline ? { inline } : {}),
     ...(overrides.log ? { log: overrides.log } : {}),
   });
 }

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { EXIT_CODES } from "../contract";
-import { isDeterministicFailure, SubmissionError } from "./attempts";
+import { isDeterministicFailure, SubmissionError } from "../batch/attempts";
 import type { BatchApi } from "../batch/calls";
 import { BATCH_COMMANDS, createBatchClient, createSubmitBatchClient } from "../batch/clients";
 import { FLAG_ENV, InputError, readInputs, type StartJobInputs } from "./inputs";
@@ -12,7 +12,7 @@ import { createJsonLogger, type Logger } from "./log";
 import { findOwningStartJob } from "./ownership";
 import { PlanError, planWorkflow, type Plan } from "../workflow/planner";
 import { renderPlanTree } from "../workflow/render";
-import { submitPlan } from "./submitter";
+import { submitPlan } from "../batch/submitter";
 import { waitForJobs, WaitError } from "./wait";
 
 export { EXIT_CODES };

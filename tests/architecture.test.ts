@@ -1,8 +1,8 @@
 /**
  * The rooms of docs/architecture.md and what each may import, checked on the sources: a new import across
  * a wall fails here, not in a review. Each room's rule is a list of rooms, no file excepted. Also: what is
- * serialized into the Lambda (contract/, functions/, and the planner and the submitter with what they
- * import) imports no npm value and no Node builtin and keeps no Set or Map at module level, the stack's
+ * serialized into the Lambda (contract/, functions/ and what it imports: the planner and the submitter)
+ * imports no npm value and no Node builtin and keeps no Set or Map at module level, the stack's
  * data (stack/) nothing of Pulumi, and nothing shipped imports the operator CLI. Inside cli/: shared layers,
  * one folder per feature, commands as leaves, no import circle.
  */
@@ -51,11 +51,14 @@ const RULES: Record<string, string[]> = {
   // contract/outputs.ts gives them.
   "index.ts": ["contract", "stack", "infra"],
   contract: ["contract"],
-  functions: ["contract", "functions"],
+  // The trigger's logic; with orchestrator.mode inline or auto it plans and submits with the orchestrator's own
+  // planner (workflow/) and submitter (batch/), serialized by value with it (checked below).
+  functions: ["contract", "workflow", "batch", "functions"],
   // The pure workflow (spec, planner, request limits, rendering) that the config, the orchestrator and the CLI share.
   workflow: ["contract", "workflow"],
-  // The Batch calls (clients, list, describe, terminate, backoff, error classification) the orchestrator and the CLI share.
-  batch: ["contract", "batch"],
+  // The Batch calls (clients, list, describe, terminate, backoff, error classification) and the submission of a
+  // plan (submitter, attempts) that the orchestrator, the inline trigger and the CLI share; it takes the plan's types from workflow/.
+  batch: ["contract", "workflow", "batch"],
   // The stack as data, computed without Pulumi: the config's validation, names, Batch's and containers' rules, the
   // retry strategy, the stack model, the Lambda's packages, the project's stack files. What infra/, the CLI and
   // deploy/ share.
@@ -97,8 +100,11 @@ function valueClosure(entries: readonly string[]): string[] {
   return [...seen];
 }
 
-/** What the trigger is to run inline, serialized by value with everything it imports: the orchestrator's planning and submission. */
-const INLINE_ORCHESTRATION = valueClosure(["workflow/planner.ts", "jobs/submitter.ts"]);
+/**
+ * What Pulumi serializes into the trigger Lambda by value: functions/ and every module it imports for its values,
+ * the orchestrator's planner and submitter included (functions/inline.ts, `orchestrator.mode` inline or auto).
+ */
+const LAMBDA = valueClosure(files.filter((f) => roomOf(f) === "functions"));
 
 describe("rooms import only what docs/architecture.md allows", () => {
   it("has a rule for every room", () => {
@@ -113,22 +119,19 @@ describe("rooms import only what docs/architecture.md allows", () => {
     expect(crossing.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 
-  it("the Lambda's code (contract/, functions/) imports npm packages and Node builtins for types only: it is serialized by value", () => {
-    const values = files
-      .filter((f) => ["contract", "functions"].includes(roomOf(f)))
+  it("the Lambda's code (contract/, functions/ and what it imports: the planner and the submitter) imports npm packages and Node builtins for types only: it is serialized by value", () => {
+    expect(LAMBDA).toEqual(expect.arrayContaining(["functions/inline.ts", "workflow/planner.ts", "workflow/width.ts", "batch/calls.ts", "batch/submitter.ts", "batch/submitJob.ts", "batch/attempts.ts", "contract/index.ts"]));
+    // Not the spec's rules (zod) nor the clients (the SDK's values): the Lambda requires the SDK and is handed a validated workflow.
+    expect(LAMBDA).not.toEqual(expect.arrayContaining(["workflow/spec.ts"]));
+    expect(LAMBDA).not.toEqual(expect.arrayContaining(["batch/clients.ts"]));
+    const values = [...new Set([...files.filter((f) => roomOf(f) === "contract"), ...LAMBDA])]
       .flatMap(importsOf)
       .filter((i) => !i.typeOnly && !i.local);
     expect(values.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
   });
 
-  it("the orchestration the trigger is to run inline (workflow/planner.ts, jobs/submitter.ts and what they import) imports npm packages and Node builtins for types only", () => {
-    expect(INLINE_ORCHESTRATION).toEqual(expect.arrayContaining(["workflow/width.ts", "batch/calls.ts", "jobs/submitJob.ts", "jobs/attempts.ts", "contract/index.ts"]));
-    const values = INLINE_ORCHESTRATION.flatMap(importsOf).filter((i) => !i.typeOnly && !i.local);
-    expect(values.map((i) => `${i.file} imports ${i.target}`)).toEqual([]);
-  });
-
   it("serialized code keeps no Set or Map at module level: Pulumi's closure serializer captures one as a plain object", () => {
-    const serialized = [...files.filter((f) => ["contract", "functions"].includes(roomOf(f))), ...INLINE_ORCHESTRATION];
+    const serialized = [...new Set([...files.filter((f) => roomOf(f) === "contract"), ...LAMBDA])];
     const collections = serialized.flatMap((file) =>
       [...codeOf(file).matchAll(/^(?:export\s+)?(?:const|let|var)\s+(\w+)[^=\n]*=\s*new\s+(?:Weak)?(?:Set|Map)\b/gm)].map((m) => `${file}: ${m[1]}`),
     );

@@ -8,7 +8,7 @@
  *   already STARTING or RUNNING must be terminated", CancelJob API reference), and the parent ends only
  *   once every child has (user guide, "Array jobs"): the STARTING and RUNNING children of each terminated
  *   parent are listed again, and terminated, until the parent has ended.
- * Polls back off from 5 s to 30 s for at most {@link CANCEL_WAIT_MS}, the bound jobs/attempts.ts
+ * Polls back off from 5 s to 30 s for at most {@link CANCEL_WAIT_MS}, the bound batch/attempts.ts
  * `waitUntilStopped` uses for an earlier attempt's jobs. That function is not reused: it waits for a fixed
  * list of ids, never lists the run again, and reports a timeout as the orchestrator's SubmissionError
  * without saying which jobs still run, which is what an operator needs to know here.

@@ -11,7 +11,7 @@
  * cancel, which "attempts to cancel all child jobs", but children that already reached STARTING or
  * RUNNING "aren't canceled ... These jobs must be terminated with the TerminateJob operation": they are
  * listed (ListJobs `arrayJobId` + `jobStatus`, one status at a time) and terminated one by one, as the
- * orchestrator does for an earlier attempt's partial DAG (jobs/attempts.ts `waitUntilStopped`).
+ * orchestrator does for an earlier attempt's partial DAG (batch/attempts.ts `waitUntilStopped`).
  */
 import type { JobStatus } from "@aws-sdk/client-batch";
 import { type BatchDeps, describeJobs, isTerminal, listArrayChildren, terminateJobs } from "../../batch/calls";

@@ -59,6 +59,7 @@ export {
   unsafeKeyFilterCharacters,
 } from "./rules";
 export {
+  inlineWaitRule,
   minimumWaitTimeoutSeconds,
   startJobTimeoutSeconds,
   SUBMIT_ONLY_TIMEOUT_SECONDS,

@@ -13,7 +13,7 @@ import { containerProblems, environmentProblems } from "../containerRules";
 import { retryOnProblems } from "../retryStrategy";
 import type { ConfigDraft } from "./schema";
 import { shellPlaceholderProblem, shellScriptIndex } from "../../workflow/spec";
-import { placeholdersRule, specOf, stepOverridesRule, waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
+import { inlineWaitRule, placeholdersRule, specOf, stepOverridesRule, waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
 
 /** One broken rule: the key path (relative to the schema that applies the rule) and the rule. */
 export interface ConfigIssue {
@@ -346,6 +346,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   workflowSpecRule,
   workflowOverridesRule,
   waitTimeoutRule,
+  inlineWaitRule,
   requiredQueuesRule,
   distinctPrioritiesRule,
   highAboveLowRule,

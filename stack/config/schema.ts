@@ -5,7 +5,7 @@
  * workflowRules.ts, applied by {@link pipelineConfigSchema}.
  */
 import { z } from "zod";
-import { S3_MAX_KEY_BYTES, tagProblems, TRIGGER_DELIVERIES } from "../../contract";
+import { ORCHESTRATOR_MODES, S3_MAX_KEY_BYTES, tagProblems, TRIGGER_DELIVERIES } from "../../contract";
 import { queueMaxConcurrencyProblem } from "../triggerRules";
 import { RUNNABLE_TIMEOUT_SECONDS, runnableTimeoutProblem } from "../batchRules";
 import { DEFAULT_WORKFLOW } from "../../workflow/spec";
@@ -127,6 +127,13 @@ const orchestratorSchema = z
     vcpus: z.number().int().min(1).default(1),
     /** Planning a million tasks needs well under 256 MiB. @default 1024 */
     memoryMiB: z.number().int().min(256).default(1024),
+    /**
+     * Who plans and submits each run's DAG: `container`, a start job (this image) on the start queue; `inline`, the
+     * trigger Lambda itself, no start job; `auto`, inline when the run's plan needs at most
+     * `AUTO_INLINE_MAX_SUBMIT_JOBS` (20) SubmitJob calls, else a start job (contract/orchestration.ts).
+     * @default container
+     */
+    mode: z.enum(ORCHESTRATOR_MODES).default("container"),
     /** Also wait for the DAG and fail the start job if it fails (holds a vCPU for the whole run). @default false */
     wait: z.boolean().default(false),
     /**

@@ -141,6 +141,17 @@ export function waitTimeoutRule(cfg: ConfigDraft): ConfigIssue[] {
 }
 
 /**
+ * `orchestrator.wait` needs a start job to wait in: with `orchestrator.mode: inline` no run has one (the trigger
+ * returns once the DAG is submitted), so the pair is refused; `auto` with `wait` always takes a start job.
+ */
+export function inlineWaitRule(cfg: ConfigDraft): ConfigIssue[] {
+  const { mode, wait } = cfg.orchestrator;
+  return mode === "inline" && wait
+    ? [{ path: ["orchestrator", "wait"], message: "is true, but `orchestrator.mode: inline` runs no start job to wait in; use mode `container` (or `auto`, which then always takes a start job), or wait with `batch-pipeline watch`" }]
+    : [];
+}
+
+/**
  * A step's overrides (`vcpus`, `memoryMiB`, `gpus`, `timeoutSeconds`) keep Batch's rules for where its
  * job definition runs: the size, with the definition's value for what the step leaves out, is one the
  * platform runs (Fargate's table, whole vCPUs on EC2: the component's `jobSizeProblem`); GPUs on EC2 only

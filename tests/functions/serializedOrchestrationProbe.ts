@@ -5,7 +5,7 @@
  * everything they import.
  */
 import type { BatchCommands } from "../../batch/calls";
-import { submitPlan, type SubmitResult } from "../../jobs/submitter";
+import { submitPlan, type SubmitResult } from "../../batch/submitter";
 import { planWorkflow, type PlanContext } from "../../workflow/planner";
 import type { WorkflowSpec } from "../../workflow/spec";
 

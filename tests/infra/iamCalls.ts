@@ -213,7 +213,7 @@ async function orchestratorCalls(stack: MockedStack): Promise<RoleCalls> {
   });
   const stackTag = plan.jobs[0]!.request.tags?.[TAG_KEYS.stack];
   const submit = plan.jobs.flatMap((job) =>
-    submitJobCalls(inputs.jobQueue, definitionNamed(stack, job.request.jobDefinition).state.arnPrefix, job.request.tags, `jobs/submitJob.ts submitJob: ${job.id}`),
+    submitJobCalls(inputs.jobQueue, definitionNamed(stack, job.request.jobDefinition).state.arnPrefix, job.request.tags, `batch/submitJob.ts submitJob: ${job.id}`),
   );
   const ownJob = { [`aws:ResourceTag/${TAG_KEYS.stack}`]: stackTag ?? "" };
   const tags = plan.jobs[0]!.request.tags;
@@ -224,10 +224,10 @@ async function orchestratorCalls(stack: MockedStack): Promise<RoleCalls> {
     allowed: [
       ...dedupe(submit),
       { action: "batch:ListJobs", resource: "*", why: "batch/calls.ts listJobsNamed (the run's jobs, start-job namesakes, array children)" },
-      { action: "batch:DescribeJobs", resource: "*", why: "batch/calls.ts describeJobs (jobs/wait.ts, jobs/ownership.ts, jobs/attempts.ts)" },
+      { action: "batch:DescribeJobs", resource: "*", why: "batch/calls.ts describeJobs (jobs/wait.ts, jobs/ownership.ts, batch/attempts.ts)" },
       { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "batch/calls.ts terminateJobs (rollback, partial DAG, duplicates)" },
       // Batch does not tag array children (TagResource does not take child ARNs): a child has no tags.
-      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: {}, why: "a RUNNING array child of an earlier attempt (jobs/attempts.ts)" },
+      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: {}, why: "a RUNNING array child of an earlier attempt (batch/attempts.ts)" },
     ],
     denied: [
       { action: "batch:SubmitJob", resource: startQueue === inputs.jobQueue ? batchArn("job-queue/another-queue") : startQueue, context: tagContext(tags), why: "only the process queue" },

@@ -27,6 +27,7 @@ import {
   type TriggerDeliveryKeys,
   triggerQueueConcurrencyRule,
   waitTimeoutRule,
+  inlineWaitRule,
   workflowOf,
   workflowOverridesRule,
   workflowSpecRule,
@@ -146,6 +147,16 @@ describe.each<[string, ConfigRule, Case[]]>([
       message:
         "86400 is shorter than the run can take with `wait`: at least 90000 s (3600 to submit, plus retryAttempts × timeoutSeconds along the workflow's longest chain of steps); " +
         "a timed-out start job is not retried and reports the run failed while it goes on",
+    }]],
+  ]],
+  ["inlineWaitRule", inlineWaitRule, [
+    [{}, []],
+    [{ orchestrator: { mode: "inline" } }, []],
+    [{ orchestrator: { mode: "auto", wait: true } }, []],
+    [{ orchestrator: { mode: "container", wait: true } }, []],
+    [{ orchestrator: { mode: "inline", wait: true } }, [{
+      path: ["orchestrator", "wait"],
+      message: "is true, but `orchestrator.mode: inline` runs no start job to wait in; use mode `container` (or `auto`, which then always takes a start job), or wait with `batch-pipeline watch`",
     }]],
   ]],
 ])("%s", (_name, rule, cases) => {

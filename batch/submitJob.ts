@@ -16,8 +16,8 @@ import {
   withThrottleRetry,
   type BatchApi,
   type BatchDeps,
-} from "../batch/calls";
-import { silentLogger } from "./log";
+} from "./calls";
+import { silentLogger } from "../contract/log";
 import type { Plan, PlannedJob } from "../workflow/planner";
 
 /**

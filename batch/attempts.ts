@@ -18,9 +18,9 @@ import {
   terminateJobs,
   type BatchDeps,
   type ServiceErrorShape,
-} from "../batch/calls";
+} from "./calls";
 import { keepErrorFields } from "../contract";
-import { silentLogger } from "./log";
+import { silentLogger } from "../contract/log";
 import type { Plan } from "../workflow/planner";
 
 /** Every TerminateJob reason starts with this, which is how a later attempt tells our cancellations apart. */

@@ -1,12 +1,12 @@
 import { BatchServiceException, DescribeJobsCommand, TerminateJobCommand, type JobStatus, type JobSummary } from "@aws-sdk/client-batch";
 import { describe, expect, it } from "vitest";
-import { assessExistingJobs, isDeterministicFailure, SubmissionError, TERMINATION_REASON_PREFIX } from "../../jobs/attempts";
+import { assessExistingJobs, isDeterministicFailure, SubmissionError, TERMINATION_REASON_PREFIX } from "../../batch/attempts";
 import { planWorkflow } from "../../workflow/planner";
 import { defaultWorkflow } from "../../workflow/spec";
-import { submitPlan } from "../../jobs/submitter";
+import { submitPlan } from "../../batch/submitter";
 import { WaitError } from "../../jobs/wait";
-import { accessDenied, clientError, mockBatch, NAME, serverError, timeout } from "./fakeBatch";
-import { context, RUN_ID } from "./fixtures";
+import { accessDenied, clientError, mockBatch, NAME, serverError, timeout } from "../jobs/fakeBatch";
+import { context, RUN_ID } from "../jobs/fixtures";
 
 const { batchMock, batch, commands, clock, sleep, fakeBatch, submitted, terminated, listInputs } = mockBatch();
 

@@ -1,12 +1,12 @@
 import { ClientException, DescribeJobsCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand, type JobStatus, type JobSummary, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { describe, expect, it } from "vitest";
-import { SubmissionError, TERMINATION_REASON_PREFIX } from "../../jobs/attempts";
+import { SubmissionError, TERMINATION_REASON_PREFIX } from "../../batch/attempts";
 import { planWorkflow, type Plan } from "../../workflow/planner";
 import { defaultWorkflow, parseWorkflowSpec } from "../../workflow/spec";
-import { submitPlan } from "../../jobs/submitter";
+import { submitPlan } from "../../batch/submitter";
 import { recordingLogger } from "../support/recordingLogger";
-import { idFor, mockBatch, tooManyRequests } from "./fakeBatch";
-import { context, RUN_ID } from "./fixtures";
+import { idFor, mockBatch, tooManyRequests } from "../jobs/fakeBatch";
+import { context, RUN_ID } from "../jobs/fixtures";
 
 const { batchMock, batch, commands, sleep, submitted, terminated } = mockBatch();
 

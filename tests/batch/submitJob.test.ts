@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { SubmissionError, TERMINATION_REASON_PREFIX } from "../../jobs/attempts";
+import { SubmissionError, TERMINATION_REASON_PREFIX } from "../../batch/attempts";
 import { planWorkflow } from "../../workflow/planner";
 import { defaultWorkflow } from "../../workflow/spec";
-import { submitPlan } from "../../jobs/submitter";
+import { submitPlan } from "../../batch/submitter";
 import { recordingLogger } from "../support/recordingLogger";
-import { clientError, mockBatch, NAME, serverError, timeout } from "./fakeBatch";
-import { context, RUN_ID } from "./fixtures";
+import { clientError, mockBatch, NAME, serverError, timeout } from "../jobs/fakeBatch";
+import { context, RUN_ID } from "../jobs/fixtures";
 
 const { batch, commands, clock, sleep, fakeBatch, submitted, terminated, listInputs } = mockBatch();
 

@@ -18,8 +18,8 @@ import {
   type StopDeps,
   type SubmittedJob,
 } from "./attempts";
-import { summaryFields, terminateJobs } from "../batch/calls";
-import { silentLogger } from "./log";
+import { summaryFields, terminateJobs } from "./calls";
+import { silentLogger } from "../contract/log";
 import type { Plan, PlannedJob } from "../workflow/planner";
 import { submitJob, terminateDuplicates, type SubmitJobDeps, type SubmitSession } from "./submitJob";
 

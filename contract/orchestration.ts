@@ -1,0 +1,39 @@
+/**
+ * Who plans and submits a run's DAG (stack config `orchestrator.mode`), and the numbers the trigger's inline
+ * submission keeps to. Pure constants (see contract/index.ts).
+ */
+
+/**
+ * `container`: the trigger submits a start job, a containerized orchestrator that plans and submits the DAG
+ * (the default). `inline`: the trigger Lambda plans and submits the DAG itself, with the same planner and
+ * submitter, no start job. `auto`: inline when the run's plan needs at most {@link AUTO_INLINE_MAX_SUBMIT_JOBS}
+ * SubmitJob calls (and `orchestrator.wait` is off), else a start job.
+ */
+export const ORCHESTRATOR_MODES = ["container", "inline", "auto"] as const;
+export type OrchestratorMode = (typeof ORCHESTRATOR_MODES)[number];
+
+/** How one run was started: by a start job, or by the trigger itself. */
+export type RunOrchestrator = "container" | "inline";
+
+/**
+ * `auto`'s bound: a plan of at most this many SubmitJob calls is submitted by the trigger. The default workflow
+ * needs 3. Twenty calls, four in flight, take about five round trips (well under a second); throttled at
+ * Batch's ~50 SubmitJob/s account rate with the submitter's backoff (1 s base, 20 s cap), they still fit the
+ * invocation's budget ({@link inlineBudgetMs}) unless the account is saturated, in which case the invocation
+ * fails, undoes its part and is retried. A larger plan takes the start job, which has an hour.
+ */
+export const AUTO_INLINE_MAX_SUBMIT_JOBS = 20;
+
+/**
+ * Time an inline invocation keeps for undoing a DAG it could not finish (TerminateJob of what it submitted,
+ * one call per job, four in flight) before Lambda's timeout would kill it mid-cleanup: 10 s.
+ */
+export const INLINE_CLEANUP_RESERVE_MS = 10_000;
+
+/**
+ * How long an inline invocation may spend submitting: what is left of its timeout (`remainingMs`, the Lambda
+ * context's `getRemainingTimeInMillis()`) minus {@link INLINE_CLEANUP_RESERVE_MS}, at least 1 s.
+ */
+export function inlineBudgetMs(remainingMs: number): number {
+  return Math.max(1000, remainingMs - INLINE_CLEANUP_RESERVE_MS);
+}
