@@ -184,6 +184,43 @@ export function submitJobStatements(
 }
 
 /**
+ * What a principal that submits runs' DAGs needs besides SubmitJob (the start job's role, and the trigger's with
+ * `orchestrator.mode` inline or auto): finding a run's jobs and following them, and terminating this stack's jobs
+ * on the process queue's account and region (a half-submitted DAG, an earlier attempt's partial one).
+ */
+export function runJobsStatements(processQueueArn: string, stack: string): PolicyStatement[] {
+  return [
+    {
+      // Finding a run's jobs (idempotency) and following their states. The Service Authorization
+      // Reference lists no resource type for these actions, so `*` is the only resource there is.
+      Sid: "ReadJobs",
+      Effect: "Allow",
+      Action: ["batch:ListJobs", "batch:DescribeJobs"],
+      Resource: ["*"],
+    },
+    {
+      // Rolling back a half-submitted DAG and replacing a partial one. TerminateJob takes job ARNs
+      // (ids are random), so the scope is the tag every job of this stack carries.
+      Sid: "TerminateOwnJobs",
+      Effect: "Allow",
+      Action: ["batch:TerminateJob"],
+      Resource: [jobArnsOf(processQueueArn)],
+      Condition: { StringEquals: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: stack } },
+    },
+    {
+      // RUNNING children of an earlier attempt's array job (`job/<parent>:<index>`): Batch does not
+      // tag array children (TagResource: "ARNs for child jobs of array and multi-node parallel
+      // (MNP) jobs aren't supported"), so no tag condition can match them. The submitter terminates
+      // only children of parents it found by the run's name on its queue.
+      Sid: "TerminateArrayChildren",
+      Effect: "Allow",
+      Action: ["batch:TerminateJob"],
+      Resource: [`${jobArnsOf(processQueueArn)}:*`],
+    },
+  ];
+}
+
+/**
  * Grants `role` the right to submit `jobDefinition` (all revisions) to `queue` with tags keyed
  * `tagging.keys` and the stack tag `tagging.stack`, nothing wider. Returns the inline policy so callers
  * can depend on it.

@@ -2,13 +2,13 @@ import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RetryAction } from "@aws-sdk/client-batch";
-import { encodeJobDefinitions, encodeTags, encodeWorkflow, EXIT_CODES, jobTagKeys, START_JOB_ENV, TAG_KEYS } from "../contract";
+import { encodeJobDefinitions, encodeTags, encodeWorkflow, EXIT_CODES, jobTagKeys, START_JOB_ENV } from "../contract";
 import type { WorkflowSpec } from "../workflow/spec";
 import { buildImage, sourceHash } from "./image";
 import { roleNaming } from "../stack/naming";
 
 export { sourceHash };
-import { assumeRolePolicy, jobArnsOf, type PolicyStatement, policyJson, submitJobStatements } from "./iam";
+import { assumeRolePolicy, type PolicyStatement, policyJson, runJobsStatements, submitJobStatements } from "./iam";
 import { ContainerJobDefinition, type Platform, SPOT_RECLAIMED_RULES } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
 
@@ -128,36 +128,9 @@ export class Orchestrator extends pulumi.ComponentResource {
       {
         role: this.jobRole.name,
         policy: policyJson(
-          pulumi.all([submitJobStatements([args.processQueue], definitions, { keys: jobTagKeys(tags), stack: args.stack }), args.processQueue.arn]).apply(([submit, queueArn]): PolicyStatement[] => [
-            ...(submit as PolicyStatement[]),
-            {
-              // Finding a run's jobs (idempotency) and following their states. The Service Authorization
-              // Reference lists no resource type for these actions, so `*` is the only resource there is.
-              Sid: "ReadJobs",
-              Effect: "Allow",
-              Action: ["batch:ListJobs", "batch:DescribeJobs"],
-              Resource: ["*"],
-            },
-            {
-              // Rolling back a half-submitted DAG and replacing a partial one. TerminateJob takes job ARNs
-              // (ids are random), so the scope is the tag every job of this stack carries.
-              Sid: "TerminateOwnJobs",
-              Effect: "Allow",
-              Action: ["batch:TerminateJob"],
-              Resource: [jobArnsOf(queueArn)],
-              Condition: { StringEquals: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: args.stack } },
-            },
-            {
-              // RUNNING children of an earlier attempt's array job (`job/<parent>:<index>`): Batch does not
-              // tag array children (TagResource: "ARNs for child jobs of array and multi-node parallel
-              // (MNP) jobs aren't supported"), so no tag condition can match them. The start job terminates
-              // only children of parents it found by the run's name on its queue.
-              Sid: "TerminateArrayChildren",
-              Effect: "Allow",
-              Action: ["batch:TerminateJob"],
-              Resource: [`${jobArnsOf(queueArn)}:*`],
-            },
-          ]),
+          pulumi
+            .all([submitJobStatements([args.processQueue], definitions, { keys: jobTagKeys(tags), stack: args.stack }), args.processQueue.arn])
+            .apply(([submit, queueArn]): PolicyStatement[] => [...(submit as PolicyStatement[]), ...runJobsStatements(queueArn, args.stack)]),
         ),
       },
       { parent: this },

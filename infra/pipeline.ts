@@ -204,6 +204,17 @@ export class Pipeline extends pulumi.ComponentResource {
           aws.ssm.getParameterOutput({ name: powertoolsLayerParameter(powertoolsVersion(dependencies)) }, { parent: this }).value,
         excludedPackages: lambdaExcludedPackages(dependencies),
         logRetentionDays: config.logRetentionDays,
+        ...(config.orchestrator.mode !== "container"
+          ? {
+              orchestration: {
+                mode: config.orchestrator.mode,
+                workflow: config.workflow,
+                processQueue: this.platform.queue(config.processQueue),
+                jobDefinitions: this.jobDefinitions,
+                outputRoot: config.trigger.outputPrefix,
+              },
+            }
+          : {}),
         stack: name,
         tags,
       },

@@ -1,14 +1,28 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ASYNC_INVOCATION, DEAD_LETTER_RETENTION_SECONDS, encodeTags, IDEMPOTENCY_TABLE_SCHEMA, jobTagKeys, STACK_ENV, TRIGGER_ENV, TRIGGER_QUEUE, TRIGGER_TIMEOUT_SECONDS, type TriggerKeyFilter } from "../contract";
+import {
+  ASYNC_INVOCATION,
+  DEAD_LETTER_RETENTION_SECONDS,
+  encodeJobDefinitions,
+  encodeTags,
+  IDEMPOTENCY_TABLE_SCHEMA,
+  jobTagKeys,
+  type OrchestratorMode,
+  STACK_ENV,
+  TRIGGER_ENV,
+  TRIGGER_QUEUE,
+  TRIGGER_TIMEOUT_SECONDS,
+  type TriggerKeyFilter,
+} from "../contract";
+import type { WorkflowSpec } from "../workflow/spec";
 import { argsFailer } from "../stack/argsError";
 import { roleNaming } from "../stack/naming";
 import { QUEUE_POLLER_ACTIONS, queueConcurrencyProblem, queueMaxConcurrencyProblem } from "../stack/triggerRules";
-import { assumeRolePolicy, type PolicyStatement, policyJson, serviceAllows, submitJobStatements } from "./iam";
+import { assumeRolePolicy, type PolicyStatement, policyJson, runJobsStatements, serviceAllows, submitJobStatements } from "./iam";
 import type { InputBucket } from "./inputBucket";
 import type { ContainerJobDefinition } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
-import { triggerHandlerFactory } from "./triggerHandler";
+import { inlineTriggerHandlerFactory, triggerHandlerFactory } from "./triggerHandler";
 
 export interface TriggerArgs {
   /** The bucket whose "object created" events start runs. */
@@ -41,10 +55,39 @@ export interface TriggerArgs {
   readonly excludedPackages: readonly string[];
   /** Days to keep the function's logs. */
   readonly logRetentionDays: number;
+  /**
+   * With `orchestrator.mode` inline or auto: the trigger plans runs and submits their DAGs itself (functions/inline.ts),
+   * to this queue with these definitions, and its role may (auto: also) do what the start job's may.
+   * @default undefined (container: every run gets a start job)
+   */
+  readonly orchestration?: TriggerOrchestrationArgs;
   /** The stack's id: start jobs are tagged `pipeline:stack=<stack>` (see {@link STACK_ENV}). */
   readonly stack: string;
   /** Tags on every resource, and on every job of a run. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** What the trigger needs to submit runs' DAGs itself (see {@link TriggerArgs.orchestration}). */
+export interface TriggerOrchestrationArgs {
+  readonly mode: Exclude<OrchestratorMode, "container">;
+  /** The stack's workflow, validated at preview: serialized with the handler (the Lambda's environment holds 4 KB). */
+  readonly workflow: WorkflowSpec;
+  readonly processQueue: JobQueue;
+  /** Process job definitions by workflow key (the planner's `barrier` included). */
+  readonly jobDefinitions: Readonly<Record<string, ContainerJobDefinition>>;
+  /** `trigger.outputPrefix`: each run writes under `<outputRoot><runId>/`. @default none */
+  readonly outputRoot?: string;
+}
+
+/**
+ * Lambda: "The total size of the set [of environment variables] doesn't exceed 4 KB" (Lambda quotas, "Function
+ * configuration, deployment, and execution"), counted over names and values.
+ */
+export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
+
+/** The variables' size as Lambda counts it: every name and value, in UTF-8 bytes. */
+export function environmentBytes(variables: Readonly<Record<string, string>>): number {
+  return Object.entries(variables).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
 }
 
 /** How S3's events reach the trigger function (see {@link TriggerArgs.delivery}). */
@@ -147,6 +190,15 @@ export class Trigger extends pulumi.ComponentResource {
     const sqsGrant: pulumi.Output<PolicyStatement> = this.queue
       ? this.queue.arn.apply((queue): PolicyStatement => ({ Sid: "PollQueue", Effect: "Allow", Action: [...QUEUE_POLLER_ACTIONS], Resource: [queue] }))
       : this.deadLetterQueue.arn.apply((dlq): PolicyStatement => ({ Sid: "DeadLetter", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [dlq] }));
+    // What the trigger submits: start jobs (container), the runs' DAGs (inline), or either (auto, by the plan's size).
+    const orchestration = args.orchestration;
+    const submitting = {
+      queues: [...(orchestration?.mode !== "inline" ? [args.startQueue] : []), ...(orchestration ? [orchestration.processQueue] : [])],
+      definitions: [...(orchestration?.mode !== "inline" ? [args.startJobDefinition] : []), ...Object.values(orchestration?.jobDefinitions ?? {})],
+    };
+    const dagGrants: pulumi.Output<PolicyStatement[]> = orchestration
+      ? orchestration.processQueue.arn.apply((queueArn) => runJobsStatements(queueArn, args.stack))
+      : pulumi.output([]);
     const rolePolicy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
@@ -154,13 +206,15 @@ export class Trigger extends pulumi.ComponentResource {
         policy: policyJson(
           pulumi
             .all([
-              submitJobStatements([args.startQueue], [args.startJobDefinition], { keys: jobTagKeys(tags), stack: args.stack }),
+              submitJobStatements(submitting.queues, submitting.definitions, { keys: jobTagKeys(tags), stack: args.stack }),
               this.idempotencyTable.arn,
               sqsGrant,
               this.logGroup.arn,
+              dagGrants,
             ])
-            .apply(([submit, table, sqs, logs]): PolicyStatement[] => [
+            .apply(([submit, table, sqs, logs, dag]): PolicyStatement[] => [
               ...(submit as PolicyStatement[]),
+              ...(dag as PolicyStatement[]),
               {
                 // Exactly what Powertools' DynamoDB persistence layer calls.
                 Sid: "Idempotency",
@@ -176,6 +230,21 @@ export class Trigger extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const variables: Record<string, pulumi.Input<string>> = {
+      [TRIGGER_ENV.startQueue]: args.startQueue.arn,
+      [TRIGGER_ENV.startJobDefinition]: args.startJobDefinition.name,
+      [TRIGGER_ENV.idempotencyTable]: this.idempotencyTable.name,
+      [TRIGGER_ENV.idempotencySeconds]: String(args.idempotencySeconds),
+      [TRIGGER_ENV.ignorePrefix]: args.filter.outputPrefix ?? "",
+      // The handler checks every record against the notification's own bucket and filter again.
+      [TRIGGER_ENV.bucket]: args.bucket.name,
+      [TRIGGER_ENV.keyPrefix]: args.filter.prefix,
+      [TRIGGER_ENV.keySuffix]: args.filter.suffix,
+      // The stack's tags follow each run (start job, then every process job) for cost allocation.
+      [TRIGGER_ENV.jobTags]: encodeTags(tags),
+      [STACK_ENV]: args.stack,
+      ...(orchestration ? inlineEnvironment(name, orchestration) : {}),
+    };
     this.function = new aws.lambda.CallbackFunction(
       `${name}-fn`,
       {
@@ -185,26 +254,11 @@ export class Trigger extends pulumi.ComponentResource {
         memorySize: 256,
         timeout: TRIGGER_TIMEOUT_SECONDS,
         reservedConcurrentExecutions: args.reservedConcurrency,
-        callbackFactory: triggerHandlerFactory,
+        callbackFactory: orchestration ? inlineTriggerHandlerFactory(orchestration.workflow) : triggerHandlerFactory,
         // The upload is the serialized handler only: the SDK is in the runtime, Powertools in its layer.
         codePathOptions: { extraExcludePackages: [...args.excludedPackages] },
         layers: [args.powertoolsLayerArn],
-        environment: {
-          variables: {
-            [TRIGGER_ENV.startQueue]: args.startQueue.arn,
-            [TRIGGER_ENV.startJobDefinition]: args.startJobDefinition.name,
-            [TRIGGER_ENV.idempotencyTable]: this.idempotencyTable.name,
-            [TRIGGER_ENV.idempotencySeconds]: String(args.idempotencySeconds),
-            [TRIGGER_ENV.ignorePrefix]: args.filter.outputPrefix ?? "",
-            // The handler checks every record against the notification's own bucket and filter again.
-            [TRIGGER_ENV.bucket]: args.bucket.name,
-            [TRIGGER_ENV.keyPrefix]: args.filter.prefix,
-            [TRIGGER_ENV.keySuffix]: args.filter.suffix,
-            // The stack's tags follow each run (start job, then every process job) for cost allocation.
-            [TRIGGER_ENV.jobTags]: encodeTags(tags),
-            [STACK_ENV]: args.stack,
-          },
-        },
+        environment: { variables: withinEnvironmentLimit(name, variables) },
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
         tags,
       },
@@ -294,4 +348,30 @@ export class Trigger extends pulumi.ComponentResource {
       idempotencyTableName: this.idempotencyTable.name,
     });
   }
+}
+
+/**
+ * The variables an inline or auto trigger reads besides the start job's (functions/settings.ts): the mode, the
+ * process queue, the job definitions' names and the output root. Fails the preview when Lambda's 4 KB limit on the
+ * whole environment would refuse them (many or long job definition names).
+ */
+function inlineEnvironment(name: string, orchestration: TriggerOrchestrationArgs): Record<string, pulumi.Input<string>> {
+  const names = pulumi.all(Object.fromEntries(Object.entries(orchestration.jobDefinitions).map(([k, d]) => [k, d.name])));
+  return {
+    [TRIGGER_ENV.orchestratorMode]: orchestration.mode,
+    [TRIGGER_ENV.processQueue]: orchestration.processQueue.arn,
+    [TRIGGER_ENV.jobDefinitions]: names.apply(encodeJobDefinitions),
+    ...(orchestration.outputRoot !== undefined ? { [TRIGGER_ENV.outputRoot]: orchestration.outputRoot } : {}),
+  };
+}
+
+/** `variables`, once known, if Lambda accepts their size ({@link LAMBDA_ENVIRONMENT_MAX_BYTES}); else the deployment fails naming it. */
+function withinEnvironmentLimit(name: string, variables: Record<string, pulumi.Input<string>>): pulumi.Output<Record<string, string>> {
+  return pulumi.all(variables).apply((known) => {
+    const bytes = environmentBytes(known);
+    if (bytes > LAMBDA_ENVIRONMENT_MAX_BYTES) {
+      argsFailer(TriggerArgsError, "Trigger", name)("environment", `${bytes} bytes`, `Lambda allows ${LAMBDA_ENVIRONMENT_MAX_BYTES} bytes of environment variables in all; shorten the job definition keys or the tags`);
+    }
+    return known;
+  });
 }

@@ -28,7 +28,7 @@ const contractDir = path.resolve(__dirname, "../../contract");
 describe("contract/ itself", () => {
   it("imports nothing but its own files (it is serialized into the Lambda by value)", () => {
     const files = readdirSync(contractDir).filter((f) => f.endsWith(".ts"));
-    expect(files.sort()).toEqual(["codec.ts", "delivery.ts", "env.ts", "errors.ts", "index.ts", "limits.ts", "log.ts", "outputs.ts", "run.ts", "tags.ts", "trigger.ts"]);
+    expect(files.sort()).toEqual(["codec.ts", "delivery.ts", "env.ts", "errors.ts", "index.ts", "limits.ts", "log.ts", "orchestration.ts", "outputs.ts", "run.ts", "tags.ts", "trigger.ts"]);
     for (const file of files) {
       const source = readFileSync(path.join(contractDir, file), "utf8");
       const specifiers = [...source.matchAll(/\bfrom\s+"([^"]+)"|\brequire\("([^"]+)"\)|\bimport\("([^"]+)"\)/g)].map((m) => m[1] ?? m[2] ?? m[3]);

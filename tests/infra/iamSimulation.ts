@@ -64,20 +64,20 @@ export function describeIamSimulation(label: string, getStack: () => MockedStack
           calls: [...sdkCallsUnder("jobs", ["bench"]), ...sdkCallsUnder("batch"), ...injectedActions(BATCH_COMMANDS, "jobs/orchestrator.ts BATCH_COMMANDS")],
         },
         // Whoever runs batch-pipeline, with the operator policy: the CLI's own calls and the orchestrator
-        // code it reuses (batch/calls.ts listing, describing, terminating).
+        // code it reuses (batch/calls.ts listing, describing, terminating; it submits nothing).
         // lib-storage's Upload sends PutObjectTagging only when given `tags`, which cli/submit/upload.ts never passes.
         {
           role: "-operator-policy",
           calls: [
             ...sdkCallsUnder("cli"),
-            ...sdkCallsUnder("batch"),
+            ...sdkCallsUnder("batch/calls.ts"),
             ...sdkCallsUnder("node_modules/@aws-sdk/lib-storage/dist-cjs/index.js").filter((c) => c.action !== "s3:PutObjectTagging"),
           ],
         },
       ];
       for (const { calls } of sources) expect(calls.length).toBeGreaterThan(0);
       // The scan reads a command sent through injected classes (`new deps.commands.ListJobsCommand(`) too.
-      expect(new Set(sdkCallsUnder("batch").map((c) => c.action))).toEqual(new Set(["batch:ListJobs", "batch:DescribeJobs", "batch:TerminateJob"]));
+      expect(new Set(sdkCallsUnder("batch").map((c) => c.action))).toEqual(new Set(["batch:SubmitJob", "batch:ListJobs", "batch:DescribeJobs", "batch:TerminateJob"]));
       const missing = sources.flatMap(({ role, calls }) => calls.filter((c) => !actionsOf(role).has(c.action)).map((c) => `${c.file} sends ${c.action}, not in the call table of *${role}`));
       expect(missing).toEqual([]);
     });
