@@ -3,6 +3,10 @@ import { describe, expect, it } from "vitest";
 import { MAX_TAGS_PER_JOB, PIPELINE_TAG_COUNT, STACK_ENV, TRIGGER_ENV } from "../../contract";
 import { DEFAULT_IDEMPOTENCY_SECONDS, parseTriggerSettings, TriggerConfigError } from "../../functions/settings";
 import { buildTriggerHandler } from "../../functions/wiring";
+import { createInlineStarter } from "../../functions/inline";
+import { BATCH_CLIENT_CONFIG, SUBMIT_CLIENT_CONFIG } from "../../batch/calls";
+import { BATCH_COMMANDS } from "../../batch/clients";
+import { defaultWorkflow } from "../../workflow/spec";
 import { DEFINITION, ENV, MODULES, QUEUE, resetMocksBetweenTests, STACK } from "./triggerFixtures";
 
 resetMocksBetweenTests();
@@ -77,5 +81,60 @@ describe("parseTriggerSettings", () => {
 
   it("given a broken environment, buildTriggerHandler fails at cold start", () => {
     expect(() => buildTriggerHandler({}, MODULES)).toThrow(TriggerConfigError);
+  });
+});
+
+describe("parseTriggerSettings: orchestrator.mode (ORCHESTRATOR_MODE)", () => {
+  const INLINE_ENV = {
+    ...ENV,
+    [TRIGGER_ENV.orchestratorMode]: "inline",
+    [TRIGGER_ENV.processQueue]: "arn:aws:batch:eu-west-1:123456789012:job-queue/low",
+    [TRIGGER_ENV.jobDefinitions]: '{"process":"p-def","barrier":"b-def"}',
+    [TRIGGER_ENV.outputRoot]: "results/",
+  };
+
+  it("without it, starts every run with a start job (container)", () => {
+    expect(parseTriggerSettings(ENV).inline).toBeUndefined();
+    expect(parseTriggerSettings({ ...ENV, [TRIGGER_ENV.orchestratorMode]: "container" }).inline).toBeUndefined();
+  });
+
+  it.each(["inline", "auto"])("given %s, reads where the DAG goes and what it carries: the process queue, the definitions, the stack, its tags, the output root", (mode) => {
+    const settings = parseTriggerSettings({ ...INLINE_ENV, [TRIGGER_ENV.orchestratorMode]: mode, [TRIGGER_ENV.jobTags]: '{"project":"atlas"}' });
+    expect(settings.inline).toEqual({
+      mode,
+      target: { jobQueue: "arn:aws:batch:eu-west-1:123456789012:job-queue/low", jobDefinitions: { process: "p-def", barrier: "b-def" }, stack: STACK, tags: { project: "atlas" }, outputRoot: "results/" },
+    });
+  });
+
+  it("names an unknown mode and the modes there are", () => {
+    expect(() => parseTriggerSettings({ ...ENV, [TRIGGER_ENV.orchestratorMode]: "lambda" })).toThrow(
+      new TriggerConfigError(['`ORCHESTRATOR_MODE` must be one of container, inline, auto, got "lambda"']),
+    );
+  });
+
+  it("in inline mode, names a missing process queue and definitions, and definitions that are no JSON object of names", () => {
+    const { [TRIGGER_ENV.processQueue]: _q, [TRIGGER_ENV.jobDefinitions]: _d, ...missing } = INLINE_ENV;
+    expect(() => parseTriggerSettings(missing)).toThrow(new TriggerConfigError(["`PIPELINE_PROCESS_QUEUE` is required", "`PIPELINE_JOB_DEFINITIONS` is required"]));
+    expect(() => parseTriggerSettings({ ...INLINE_ENV, [TRIGGER_ENV.jobDefinitions]: "{process" })).toThrow(
+      new TriggerConfigError(["`PIPELINE_JOB_DEFINITIONS` is not valid JSON, got {process"]),
+    );
+    expect(() => parseTriggerSettings({ ...INLINE_ENV, [TRIGGER_ENV.jobDefinitions]: '{"process":""}' })).toThrow(
+      new TriggerConfigError(['`PIPELINE_JOB_DEFINITIONS` values must be non-empty job definition names, got {"process":""}']),
+    );
+  });
+
+  it("in inline mode, builds the submitter's two clients as the container does: reads and TerminateJob SDK-retried, SubmitJob never retried by the SDK", () => {
+    const configs: unknown[] = [];
+    const sdk = { ...BATCH_COMMANDS, BatchClient: class { send = () => Promise.reject(new Error("unused")); constructor(config: unknown) { configs.push(config); } } };
+    const built: unknown[] = [];
+    buildTriggerHandler(INLINE_ENV, { ...MODULES, batchSdk: sdk }, {}, { workflow: defaultWorkflow(), createInlineStarter: (deps) => (built.push(deps), createInlineStarter(deps)) });
+    expect(configs).toEqual([BATCH_CLIENT_CONFIG, SUBMIT_CLIENT_CONFIG]);
+    expect(BATCH_CLIENT_CONFIG).toEqual({ retryMode: "adaptive", maxAttempts: 10 });
+    expect(SUBMIT_CLIENT_CONFIG.maxAttempts).toBe(1);
+    expect(built).toEqual([expect.objectContaining({ mode: "inline", workflow: defaultWorkflow(), commands: sdk })]);
+  });
+
+  it("in inline mode, buildTriggerHandler fails at cold start without the workflow and the Batch SDK its factory passes", () => {
+    expect(() => buildTriggerHandler(INLINE_ENV, MODULES)).toThrow(/orchestrator mode inline needs the stack's workflow and the Batch SDK/);
   });
 });
