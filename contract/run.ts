@@ -1,12 +1,13 @@
 /**
- * A run's identity: the run id of one object version, and the start job's name. The trigger derives them,
- * and the CLI derives the same ones to find a run (`plan`, `submit`, `run`), so they live here once.
+ * A run's identity: the run id of one object version, the start job's name, and the run a job's name
+ * belongs to. The trigger derives them, and the CLI derives the same ones to find a run (`plan`, `submit`,
+ * `run`, `runs`), so they live here once.
  *
  * Serialized into the inline Lambda: no value imports of npm packages or Node builtins (SHA-256 comes from
  * the Web Crypto global).
  */
 import type { InputObject } from "./codec";
-import { MAX_JOB_NAME_CHARS, RUN_ID_CHARS, startJobNamePrefix } from "./limits";
+import { MAX_JOB_NAME_CHARS, RUN_ID_CHARS, START_JOB_NAME_PREFIX, startJobNamePrefix } from "./limits";
 
 /** What identifies one object version: the run id is derived from exactly these. */
 export type ObjectVersion = Pick<InputObject, "bucket" | "key" | "versionId"> & {
@@ -53,4 +54,29 @@ export function startJobName(key: string, runId: string): string {
     .slice(-budget)
     .replace(/^[-_]+|[-_]+$/g, "");
   return readable === "" ? prefix : `${prefix}-${readable}`;
+}
+
+/** Which of a run's jobs a name is: its start job, or a process or barrier job of its DAG. */
+export interface JobNameOfRun {
+  runId: string;
+  kind: "start" | "dag";
+}
+
+const START_JOB_NAME = new RegExp(`^${START_JOB_NAME_PREFIX}-([0-9a-f]{${RUN_ID_CHARS}})(?:-|$)`);
+const DAG_JOB_NAME = new RegExp(`^([0-9a-f]{${RUN_ID_CHARS}})-`);
+
+/**
+ * The run a job's name says it belongs to, the one reading of the names {@link startJobName} and the
+ * planner give (`start-<runId>[-tail]`, `<runId>-<id>`: contract `startJobNamePrefix`, `runJobNamePrefix`).
+ * ListJobs' summaries carry no tags, so listing a queue finds runs by name alone. Case-sensitive (run ids
+ * are lowercase hex), unlike ListJobs' name filter: `START-<runId>`, a 23- or 25-character id or one not
+ * followed by `-` is no run's. A job someone else named after the pattern on the same queue reads as a
+ * run's; reading that run (`fetchRun`) then finds what Batch lists under its name.
+ */
+export function runOfJobName(jobName: string | undefined): JobNameOfRun | undefined {
+  const name = jobName ?? "";
+  const start = START_JOB_NAME.exec(name)?.[1];
+  if (start !== undefined) return { runId: start, kind: "start" };
+  const dag = DAG_JOB_NAME.exec(name)?.[1];
+  return dag !== undefined ? { runId: dag, kind: "dag" } : undefined;
 }

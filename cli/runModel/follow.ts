@@ -11,8 +11,12 @@
  * and one DescribeJobs (`skipStartQueueWhileLive`); the poll that sees a start job stop and those of the
  * next LISTING_SETTLE_MS (60 s) 3, both queues listed; after that 1, one DescribeJobs. Failed tasks are
  * listed once, at the end. A run that has no job yet (the trigger is asynchronous) is looked for again
- * for a while ({@link AppearWait}); a poll that fails for a passing reason (throttled, a 5xx, the network)
- * is tried again, {@link MAX_FAILED_POLLS} times in a row at most.
+ * for a while ({@link AppearWait}), each look a read of the run (both queues listed, 2 calls): a run appears
+ * with its start job on the start queue or, submitted inline by the trigger (no start job), with its DAG's
+ * jobs on the process queue, which the CLI cannot tell apart beforehand. A run found with no start job
+ * (inline) costs 2 a poll after the first: its process queue listed on every poll (no start job's end says
+ * when its DAG is complete) and one DescribeJobs. A poll that fails for a passing reason (throttled, a 5xx,
+ * the network) is tried again, {@link MAX_FAILED_POLLS} times in a row at most.
  */
 import type { CliContext } from "../app/context";
 import { CLI_EXIT, CliError, isTransientAwsError } from "../app/errors";
@@ -21,7 +25,7 @@ import { LiveScreen } from "../app/liveScreen";
 import { readRun, type RunAccess } from "./access";
 import { collectFailures, exitCodeOf, statusJson } from "./failures";
 import type { RunSnapshot, RunStep } from "./model";
-import { type RunDeps, UnknownRunError } from "./read";
+import { UnknownRunError } from "./read";
 import { type JobFailure, countsText, renderFailures, renderStatus } from "./screen";
 
 /** Seconds between polls unless `watch --interval` says otherwise (`submit --watch` too). */
@@ -133,11 +137,6 @@ export interface AppearWait {
   note: string;
   /** The error when no job appeared in time (default: the unknown run's, exit 2). */
   gaveUp?: () => CliError;
-  /**
-   * A cheaper look than reading the whole run (both queues), for a run that can have no other job before
-   * this one appears: `submit --watch` lists only the start queue for its start job, as one ListJobs a look.
-   */
-  present?: (deps: RunDeps) => Promise<boolean>;
 }
 
 /** How to follow a run. */
@@ -162,14 +161,11 @@ export async function followRun(runId: string, base: RunAccess, ctx: CliContext,
   let polls = 0;
   const summary = () => ({ polls, calls });
 
-  let appeared = appear.present === undefined;
   const poll = async (previous?: RunSnapshot): Promise<RunSnapshot | undefined> => {
     const deadline = ctx.now() + appear.timeoutMs;
     for (let failed = 0, told = false; ; ) {
       polls++;
       try {
-        appeared ||= await appear.present!(access.deps);
-        if (!appeared) throw new UnknownRunError(runId, access.outputs);
         return await readRun(runId, access, previous, { skipStartQueueWhileLive: true });
       } catch (error) {
         const unknown = !previous && error instanceof UnknownRunError;

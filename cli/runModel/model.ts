@@ -74,7 +74,7 @@ export interface RunStep {
 /** What a run (or a step) is doing; the last three only for a local run stopped by Ctrl-C. */
 export type RunState = "SUBMITTING" | "WAITING" | "RUNNING" | "SUCCEEDED" | "FAILED" | "INTERRUPTED" | "CANCELLED" | "NOT RUN";
 
-/** The input object the run is for, from its start job's environment. */
+/** The input object the run is for, from its start job's environment (a run with none: from a task's, which has the same variables). */
 export interface RunInput {
   bucket: string;
   key: string;
@@ -210,8 +210,8 @@ function newestByName(jobs: readonly RunJob[]): { jobs: RunJob[]; supersededIds:
   return { jobs: kept, supersededIds: jobs.filter((j) => !keptIds.has(j.jobId)).map((j) => j.jobId) };
 }
 
-function inputOf(start: RunJob | undefined): RunInput | undefined {
-  const env = start?.environment;
+function inputOf(job: RunJob | undefined): RunInput | undefined {
+  const env = job?.environment;
   if (!env?.[START_JOB_ENV.bucket] || env[START_JOB_ENV.key] === undefined) return undefined;
   const size = Number(env[START_JOB_ENV.size]);
   return {
@@ -241,9 +241,11 @@ export function snapshotOf(runId: string, startJobs: readonly RunJob[], dagJobs:
   const created = [...starts, ...jobs].map((j) => j.createdAt).filter((t): t is number => t !== undefined);
   // A start job that failed before submitting anything (bad input) is the whole run: it ended when it stopped.
   const stopped = (jobs.length > 0 ? jobs : starts).map((j) => j.stoppedAt).filter((t): t is number => t !== undefined);
+  // A run the trigger submitted inline has no start job; every task carries the input's variables too (barriers do not).
+  const input = inputOf(starts[0] ?? jobs.find((j) => j.kind === "task"));
   return {
     runId,
-    ...(inputOf(starts[0]) ? { input: inputOf(starts[0]) } : {}),
+    ...(input ? { input } : {}),
     startJobs: starts,
     jobs,
     supersededIds,

@@ -69,7 +69,10 @@ export interface FetchRunOptions {
    * start job may still be submitting (or a new attempt of it submitting again). On the poll that sees a
    * known start job stop, the start queue is listed after all (a namesake may own the run now), and both
    * queues are listed until {@link LISTING_SETTLE_MS} after the stop, as without this option. `cancel`
-   * does not use it: it terminates start jobs that Batch lists only late as soon as it can.
+   * does not use it: it terminates start jobs that Batch lists only late as soon as it can. A run whose DAG
+   * `previous` lists without any start job was submitted inline by the trigger (a start job is created
+   * before the DAG it submits, so it would be listed by then): its start queue is not listed again either,
+   * and its process queue is listed on every poll, since no start job's end says when the DAG is complete.
    */
   skipStartQueueWhileLive?: boolean;
 }
@@ -94,7 +97,8 @@ export async function fetchRun(runId: string, outputs: StackOutputs, deps: RunDe
   const mustList = !previous || previous.startJobs.length === 0 || lastStartStop === Infinity || previous.listedAt < lastStartStop + LISTING_SETTLE_MS;
   const listedAt = mustList ? deps.now() : previous!.listedAt;
   const liveStarts = previous?.startJobs.filter((s) => !isTerminal(s.status)) ?? [];
-  const skipStarts = mustList && options.skipStartQueueWhileLive === true && liveStarts.length > 0;
+  const inline = previous !== undefined && previous.startJobs.length === 0 && previous.jobs.length > 0;
+  const skipStarts = mustList && options.skipStartQueueWhileLive === true && (liveStarts.length > 0 || inline);
   const listStarts = async () => {
     const starts = await listJobsNamed(outputs.startQueueArn, `${startJobNamePrefix(runId)}*`, batchDeps);
     // Same queue for both: the prefixes never overlap, but a name filter is case-insensitive.

@@ -1,7 +1,9 @@
 /**
  * `batch-pipeline runs`: the recent runs of the stack, one line each (run id, start, duration, tasks done
- * and failed of the total, state, input key), newest first, found from the start queue (cli/runs/list.ts).
- * Batch lists finished jobs only for a while, so a `--since` longer than a day says where older runs are.
+ * and failed of the total, state, input key), newest first, found from the start queue (runs with a start job)
+ * and the process queue (runs the trigger submitted inline, with no start job): cli/runs/list.ts. `--json`
+ * rows also say which (`orchestrator`). Batch lists finished jobs only for a while, so a `--since` longer
+ * than a day says where older runs are.
  */
 import type { Command } from "commander";
 import { CLI_EXIT, CliError, awsCall } from "../app/errors";
@@ -66,7 +68,9 @@ export function runsCommand(program: Command, setup: CommandSetup): void {
         }
         const which = outcome ? `${outcome} ` : "";
         const window = `since ${formatTime(after)} (--since ${opts.since})`;
-        if (found.runs.length === 0) ctx.term.out(`no ${which}runs ${window} on ${access.outputs.startQueueArn}\n`);
+        const { startQueueArn, processQueueArn } = access.outputs;
+        const queues = startQueueArn === processQueueArn ? startQueueArn : `${startQueueArn} or ${processQueueArn}`;
+        if (found.runs.length === 0) ctx.term.out(`no ${which}runs ${window} on ${queues}\n`);
         else {
           const rows = found.runs.map((r) => [
             r.runId,
@@ -79,7 +83,9 @@ export function runsCommand(program: Command, setup: CommandSetup): void {
           ]);
           const lines = table([["RUN", "STARTED", "DURATION", "DONE", "FAILED", "STATE", "INPUT"].map((h) => c.dim(h)), ...rows]);
           ctx.term.out(`${lines.join("\n")}\n`);
-          notes.unshift(`${fmtInt(found.runs.length)} ${which}run${found.runs.length === 1 ? "" : "s"} ${window}, newest first; ${fmtInt(found.calls)} Batch calls`);
+          const inline = found.runs.filter((r) => r.orchestrator === "inline").length;
+          const inlineNote = inline > 0 ? `; ${fmtInt(inline)} with no start job (submitted inline by the trigger)` : "";
+          notes.unshift(`${fmtInt(found.runs.length)} ${which}run${found.runs.length === 1 ? "" : "s"} ${window}, newest first${inlineNote}; ${fmtInt(found.calls)} Batch calls`);
         }
         for (const note of notes) ctx.term.out(`${c.dim(note)}\n`);
         return CLI_EXIT.ok;

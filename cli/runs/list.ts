@@ -1,12 +1,18 @@
 /**
- * Finding recent runs: every run has a start job on the start queue named `start-<runId>[-tail]`, so one
- * ListJobs of that queue with an `AFTER_CREATED_AT` filter lists the runs begun since then, newest first
- * (with a filter, ListJobs ignores `jobStatus` and returns every status, 100 a page; only one filter per
- * call: ListJobs API reference). Start jobs of one run (a repeated S3 event makes two) are grouped by run
- * id; each run is then read with `fetchRun`, a few at a time, until `limit` runs match.
+ * Finding recent runs. A run started by a start job (`orchestrator.mode` container) has that job on the start
+ * queue, `start-<runId>[-tail]`; a run whose DAG the trigger submitted itself (inline) has only its process
+ * and barrier jobs, `<runId>-<id>`, on the process queue. So both queues are listed with an
+ * `AFTER_CREATED_AT` filter (with a filter, ListJobs ignores `jobStatus` and returns every status, newest
+ * first, 100 a page; only one filter per call: ListJobs API reference) and merged newest first; a listing by
+ * queue returns jobs and array parents, never array children (those only by `arrayJobId`), so a run costs
+ * the process queue its plain jobs, array parents and barriers, not its tasks. Summaries carry no tags, so
+ * each job's run is read from its name (contract `runOfJobName`); a run is a candidate once, whichever of
+ * its jobs (start job or DAG job, either queue) is listed first. Each candidate is read with `fetchRun`
+ * (both queues by name), a few at a time, until `limit` runs match; how it was started is what that read
+ * finds: a start job listed or not.
  */
 import type { JobSummary } from "@aws-sdk/client-batch";
-import { RUN_ID_CHARS, START_JOB_NAME_PREFIX } from "../../contract";
+import { type JobNameOfRun, runOfJobName } from "../../contract/run";
 import { withThrottleRetry } from "../../batch/calls";
 import type { StackOutputs } from "../stack/outputs";
 import { fetchRun, type RunDeps, UnknownRunError } from "../runModel/read";
@@ -19,12 +25,13 @@ export type RunOutcome = keyof typeof RUN_OUTCOMES;
 /** Runs read at once: enough to be quick, few enough that the account's Batch budget stays with the runs. */
 export const RUNS_CONCURRENCY = 4;
 
-const START_NAME = new RegExp(`^${START_JOB_NAME_PREFIX}-([0-9a-f]{${RUN_ID_CHARS}})(?:-|$)`);
-
-/** The run id a start job's name carries, if it is one. */
-export function runIdOfStartJob(jobName: string | undefined): string | undefined {
-  return START_NAME.exec(jobName ?? "")?.[1];
-}
+/**
+ * How a run was started, as Batch shows it: `container` when a start job of it is listed, `inline` when
+ * only its DAG is (the trigger planned and submitted it: `orchestrator.mode` inline, or auto for a small
+ * plan). A container run whose start job Batch no longer lists (it ended first, and Batch forgets finished
+ * jobs) shows as `inline` too.
+ */
+export type RunOrchestrator = "container" | "inline";
 
 /** One recent run. */
 export interface RecentRun {
@@ -35,6 +42,8 @@ export interface RecentRun {
   stoppedAt?: number;
   key?: string;
   startJobs: number;
+  /** See {@link RunOrchestrator}. */
+  orchestrator: RunOrchestrator;
   tasks: { total: number; done: number; failed: number };
 }
 
@@ -56,6 +65,7 @@ function rowOf(snapshot: RunSnapshot, first: JobSummary): RecentRun {
     ...(snapshot.stoppedAt !== undefined ? { stoppedAt: snapshot.stoppedAt } : {}),
     ...(snapshot.input ? { key: snapshot.input.key } : {}),
     startJobs: snapshot.startJobs.length,
+    orchestrator: snapshot.startJobs.length > 0 ? "container" : "inline",
     tasks: {
       total: steps.reduce((n, s) => n + s.width, 0),
       done: steps.reduce((n, s) => n + s.counts.SUCCEEDED, 0),
@@ -64,56 +74,80 @@ function rowOf(snapshot: RunSnapshot, first: JobSummary): RecentRun {
   };
 }
 
+/** One queue's jobs created since the window began, newest first, listed a page at a time. */
+interface QueueListing {
+  queue: string;
+  /** Listed and not yet taken. */
+  jobs: JobSummary[];
+  nextToken?: string;
+  done: boolean;
+}
+
 /**
- * The newest `limit` runs begun after `after` (ms) whose state `outcome` selects, newest first. Lists the
- * start queue page by page only as far as needed and reads at most {@link RUNS_CONCURRENCY} runs at once.
+ * The newest `limit` runs begun after `after` (ms) whose state `outcome` selects, newest first. Lists each
+ * queue page by page only as far as needed and reads at most {@link RUNS_CONCURRENCY} runs at once.
  */
 export async function recentRuns(outputs: StackOutputs, deps: RunDeps, options: { after: number; outcome?: RunOutcome; limit: number }): Promise<RecentRuns> {
   let calls = 0;
   const batch = { send: ((command: never) => (calls++, deps.batch.send(command))) as RunDeps["batch"]["send"] };
   const runDeps: RunDeps = { ...deps, batch };
   const wanted: readonly RunState[] | undefined = options.outcome ? RUN_OUTCOMES[options.outcome] : undefined;
-  const candidates: { runId: string; first: JobSummary }[] = [];
+  const candidates: { first: JobSummary; run: JobNameOfRun }[] = [];
   const seen = new Set<string>();
-  let nextToken: string | undefined;
-  let exhausted = false;
-  let listing: Promise<void> | undefined;
-  const listPage = async () => {
-    const filters = [{ name: "AFTER_CREATED_AT", values: [String(options.after)] }];
-    const page = await withThrottleRetry(() => batch.send(new deps.commands.ListJobsCommand({ jobQueue: outputs.startQueueArn, filters, nextToken })), runDeps, "ListJobs");
-    for (const job of page.jobSummaryList ?? []) {
-      const runId = runIdOfStartJob(job.jobName);
-      if (runId && !seen.has(runId)) {
-        seen.add(runId);
-        candidates.push({ runId, first: job });
+  // One listing when the start and process queues are the same queue.
+  const listings: QueueListing[] = [...new Set([outputs.startQueueArn, outputs.processQueueArn])].map((queue) => ({ queue, jobs: [], done: false }));
+  const filters = [{ name: "AFTER_CREATED_AT", values: [String(options.after)] }];
+  const listPage = async (listing: QueueListing) => {
+    const { queue, nextToken } = listing;
+    const page = await withThrottleRetry(() => batch.send(new deps.commands.ListJobsCommand({ jobQueue: queue, filters, nextToken })), runDeps, "ListJobs");
+    listing.jobs.push(...(page.jobSummaryList ?? []));
+    listing.nextToken = page.nextToken;
+    listing.done = !page.nextToken;
+  };
+  const exhausted = () => listings.every((l) => l.done && l.jobs.length === 0);
+  /** Takes jobs newest first across the queues until one is of a run not seen yet; false once every queue is listed to its end. */
+  const discover = async (): Promise<boolean> => {
+    for (;;) {
+      await Promise.all(listings.filter((l) => l.jobs.length === 0 && !l.done).map(listPage));
+      const heads = listings.filter((l) => l.jobs.length > 0);
+      if (heads.length === 0) return false;
+      const newest = heads.reduce((a, b) => ((b.jobs[0]!.createdAt ?? 0) > (a.jobs[0]!.createdAt ?? 0) ? b : a));
+      const job = newest.jobs.shift()!;
+      const run = runOfJobName(job.jobName);
+      if (run && !seen.has(run.runId)) {
+        seen.add(run.runId);
+        candidates.push({ first: job, run });
+        return true;
       }
     }
-    nextToken = page.nextToken;
-    exhausted = !nextToken;
   };
 
   const found: (RecentRun | undefined)[] = [];
   let launched = 0;
   let matched = 0;
+  let discovering: Promise<boolean> | undefined;
   const next = async (): Promise<number | undefined> => {
     while (launched >= candidates.length) {
-      if (exhausted) return undefined;
-      listing ??= listPage().finally(() => (listing = undefined));
-      await listing;
+      discovering ??= discover().finally(() => (discovering = undefined));
+      if (!(await discovering) && launched >= candidates.length) return undefined;
     }
     return launched++;
   };
   const worker = async () => {
     for (let k = matched < options.limit ? await next() : undefined; k !== undefined; k = matched < options.limit ? await next() : undefined) {
-      const { runId, first } = candidates[k]!;
+      const { first, run: named } = candidates[k]!;
+      const runId = named.runId;
       let run: RecentRun;
       try {
         run = rowOf(await fetchRun(runId, outputs, runDeps), first);
       } catch (error) {
-        // Listed on the start queue but not yet by name (ListJobs is eventually consistent): just begun.
+        // Listed by queue but not yet by name (ListJobs is eventually consistent): just begun.
         if (!(error instanceof UnknownRunError)) throw error;
-        run = { runId, state: "SUBMITTING", createdAt: first.createdAt ?? 0, startJobs: 1, tasks: { total: 0, done: 0, failed: 0 } };
+        const started = named.kind === "start";
+        run = { runId, state: "SUBMITTING", createdAt: first.createdAt ?? 0, startJobs: started ? 1 : 0, orchestrator: started ? "container" : "inline", tasks: { total: 0, done: 0, failed: 0 } };
       }
+      // A container run whose start job was created before the window, listed by its DAG's jobs: not begun in it.
+      if (run.createdAt < options.after) continue;
       if (!wanted || wanted.includes(run.state)) {
         found[k] = run;
         matched++;
@@ -123,5 +157,5 @@ export async function recentRuns(outputs: StackOutputs, deps: RunDeps, options: 
   await Promise.all(Array.from({ length: RUNS_CONCURRENCY }, worker));
   const matching = found.filter((r): r is RecentRun => r !== undefined);
   const runs = matching.slice(0, options.limit).sort((a, b) => b.createdAt - a.createdAt);
-  return { runs, more: matching.length > options.limit || !exhausted || launched < candidates.length, calls };
+  return { runs, more: matching.length > options.limit || !exhausted() || launched < candidates.length, calls };
 }

@@ -2,14 +2,15 @@
  * `batch-pipeline submit FILE [--key KEY] [--watch] [--json]`: uploads a file where the stack's trigger
  * starts a run (the input bucket, under the trigger prefix) and prints the run id the trigger will give
  * it: the same `computeRunId` over bucket, key and the version S3 gave the upload. `--watch` then follows
- * the run as `batch-pipeline watch` does (cli/runModel/follow.ts), once the trigger has started it.
+ * the run as `batch-pipeline watch` does (cli/runModel/follow.ts), once the trigger has started it: once its
+ * start job or, for a run the trigger submits inline (`orchestrator.mode` inline, or auto for a small plan:
+ * no start job), its DAG's jobs are listed.
  */
 import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import type { Command } from "commander";
-import { startJobNamePrefix } from "../../contract";
+import { runJobNamePrefix, startJobNamePrefix } from "../../contract";
 import { computeRunId, startJobName } from "../../contract/run";
-import { listJobsNamed } from "../../batch/calls";
 import { awsCall, CLI_EXIT, CliError } from "../app/errors";
 import { formatBytes, formatDuration, table, terminalText } from "../app/format";
 import { type DeployedStack, loadDeployedStack, stackAccount } from "../stack/outputs";
@@ -35,9 +36,9 @@ export interface SubmitResult {
   runId: string;
 }
 
-/** How long `--watch` waits for the trigger to submit the start job before giving up. */
+/** How long `--watch` waits for the trigger to submit the start job (or, inline, the DAG) before giving up. */
 export const START_JOB_WAIT_MS = 120_000;
-/** How often `--watch` looks for the start job meanwhile. */
+/** How often `--watch` looks for the run's jobs meanwhile. */
 const START_JOB_POLL_MS = 3_000;
 
 function fileSize(path: string): number {
@@ -97,7 +98,8 @@ async function submit(file: string, options: SubmitOptions, setup: CommandSetup)
   const lines = table([
     ["uploaded", `${where} (${formatBytes(sizeBytes)}, version ${result.versionId}, ${multipart ? describeUploadShape(sizeBytes) : "one PutObject"}, ${formatDuration(ctx.now() - started)})`],
     ["run", c.bold(runId)],
-    ["start job", `${startJobName(key, runId)} on ${outputs.startQueueArn}`],
+    ["start job", `${startJobName(key, runId)} on ${outputs.startQueueArn} (none when the trigger submits the jobs inline)`],
+    ["jobs", `${runJobNamePrefix(runId)}… on ${outputs.processQueueArn}`],
     ["next", `batch-pipeline watch ${runId}`],
     ["", `batch-pipeline logs ${runId} --follow`],
   ]);
@@ -108,21 +110,23 @@ async function submit(file: string, options: SubmitOptions, setup: CommandSetup)
 
 /**
  * The one wait for the run to appear (`followRun` then follows it as `watch` does): the trigger submits the
- * start job within seconds of the upload, and ListJobs is eventually consistent, so the run is looked for
- * every {@link START_JOB_POLL_MS} for up to {@link START_JOB_WAIT_MS}; after that the trigger's log and the
- * dead-letter queue say why (exit 1).
+ * start job, or with `orchestrator.mode` inline the DAG itself, within seconds of the upload, and ListJobs is
+ * eventually consistent, so the run is looked for every {@link START_JOB_POLL_MS} for up to
+ * {@link START_JOB_WAIT_MS}, each look a read of the run (both queues listed by its names: which of the two
+ * appears is the stack's mode, or with auto the plan's size, which the CLI does not know); after that the
+ * trigger's log and the dead-letter queue say why (exit 1).
  */
 function startJobWait(deployed: DeployedStack, runId: string): AppearWait {
+  const { startQueueArn, processQueueArn, triggerFunctionName } = deployed.outputs;
   return {
     timeoutMs: START_JOB_WAIT_MS,
     pollMs: START_JOB_POLL_MS,
-    note: `waiting for the trigger to submit ${startJobNamePrefix(runId)}… on ${deployed.outputs.startQueueArn}`,
+    note: `waiting for the trigger to submit ${startJobNamePrefix(runId)}… on ${startQueueArn} (or, inline, ${runJobNamePrefix(runId)}… on ${processQueueArn})`,
     gaveUp: () =>
       new CliError(
-        `the trigger has not submitted a start job for run ${runId} after ${formatDuration(START_JOB_WAIT_MS)}: see the trigger's log (function ${deployed.outputs.triggerFunctionName}) and the dead-letter queue (\`batch-pipeline redrive --dry-run\`)`,
+        `the trigger has not submitted a start job or any job of run ${runId} after ${formatDuration(START_JOB_WAIT_MS)}: see the trigger's log (function ${triggerFunctionName}) and the dead-letter queue (\`batch-pipeline redrive --dry-run\`)`,
         CLI_EXIT.failed,
       ),
-    present: async (deps) => (await awsCall("Batch ListJobs", () => listJobsNamed(deployed.outputs.startQueueArn, `${startJobNamePrefix(runId)}*`, deps))).length > 0,
   };
 }
 

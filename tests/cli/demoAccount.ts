@@ -63,6 +63,11 @@ export interface DemoRunSpec {
   earlierAttemptJobs?: number;
   /** The start job fails without submitting anything. */
   startFails?: DemoFailure;
+  /**
+   * `orchestrator.mode` inline: the trigger planned and submitted the DAG itself, so the run has no start job;
+   * its jobs are created from `at` on (150 ms apart, as every run's).
+   */
+  inline?: boolean;
   /** `orchestrator.wait`: the (first) start job waits for the DAG and stops 20 s after its last job, FAILED (exit 1) if a job failed. */
   wait?: boolean;
 }
@@ -191,11 +196,11 @@ export class DemoAccount {
   private build(spec: DemoRunSpec, runId: string, input: { bucket: string; key: string; sizeBytes: number; versionId?: string }): void {
     const at = this.epoch + spec.at;
     const attempts = spec.earlierAttemptJobs ? 2 : 1;
-    const submitted = at + (attempts === 2 ? 50 * S : 28 * S);
+    const submitted = spec.inline ? at : at + (attempts === 2 ? 50 * S : 28 * S);
     const plan = planWorkflow(spec.workflow ?? DEMO_WORKFLOW, { runId, input, jobDefinitions: OUTPUTS.jobDefinitionNames, jobQueue: OUTPUTS.processQueueArn, stack: "batch-pipeline-dev-628b23" });
     const startEnd = spec.startFails ? at + 35 * S : submitted + plan.jobs.length * 150 + 4 * S;
     let owner: ModelJob | undefined;
-    for (let n = 0; n < (spec.startJobs ?? 1); n++) {
+    for (let n = 0; n < (spec.inline ? 0 : (spec.startJobs ?? 1)); n++) {
       const lag = n * 4 * S;
       const [runnable, starting, running] = [2, 8, n === 0 && attempts === 2 ? 40 : 20].map((sec) => at + lag + sec * S);
       const failure = n === 0 ? spec.startFails : undefined;
@@ -250,7 +255,7 @@ export class DemoAccount {
       stopped.set(job.id, { at: end, failed: failures.size > 0 });
       this.addJob({ ...base, jobId: uuid(`${runId} ${job.id}`), dependsOn: job.dependsOn.map((d) => uuid(`${runId} ${d.id}`)), createdAt, lives, failures });
     });
-    if (spec.wait) {
+    if (spec.wait && owner) {
       // The owner waits for the DAG: it stops 20 s after its last job, FAILED (exit 1) if a job failed.
       const ends = [...stopped.values()];
       const failed = ends.some((e) => e.failed);

@@ -2,7 +2,9 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { JOB_NAME_PATTERN, MAX_JOB_NAME_CHARS, RUN_ID_PATTERN, startJobNamePrefix } from "../../contract";
-import { computeRunId, startJobName } from "../../contract/run";
+import { computeRunId, runOfJobName, startJobName } from "../../contract/run";
+import { planWorkflow } from "../../workflow/planner";
+import { parseWorkflowSpec } from "../../workflow/spec";
 
 const RUN = "0123456789abcdef01234567";
 
@@ -66,5 +68,39 @@ describe("startJobName", () => {
   it("given a 1,000-character key, keeps the end of the name and exactly 128 characters", () => {
     const name = startJobName(longKey, RUN);
     expect(name).toBe(`start-${RUN}-${"x".repeat(128 - 6 - 25 - 4)}-csv`);
+  });
+});
+
+describe("runOfJobName", () => {
+  it("given every name the trigger and the planner give a run (start job, tasks, arrays, barriers), returns the run and which job it is", () => {
+    const spec = parseWorkflowSpec({ steps: [{ name: "split", jobDefinition: "process" }, { name: "fan", jobDefinition: "process", dependsOn: ["split"], width: { fixed: 30_000 } }, { name: "join", jobDefinition: "process", dependsOn: ["fan"] }] });
+    const plan = planWorkflow(spec, { runId: RUN, input: { bucket: "b", key: "k.csv", sizeBytes: 1 }, jobDefinitions: { process: "p", barrier: "b" }, jobQueue: "q", stack: "s" });
+    expect(plan.jobs.length).toBeGreaterThan(3);
+    for (const job of plan.jobs) expect(runOfJobName(job.request.jobName)).toEqual({ runId: RUN, kind: "dag" });
+    for (const key of ["incoming/data.csv", "incoming/数据文件", `incoming/${"x".repeat(1000)}`]) expect(runOfJobName(startJobName(key, RUN))).toEqual({ runId: RUN, kind: "start" });
+  });
+
+  it.each([
+    ["no name", undefined],
+    ["empty", ""],
+    ["the run id alone (no `-`)", RUN],
+    ["upper-case start", `START-${RUN}-data-csv`],
+    ["upper-case run id", `${RUN.toUpperCase()}-merge`],
+    ["a 23-character id", `${RUN.slice(1)}-merge`],
+    ["a 25-character id", `${RUN}a-merge`],
+    ["a start job's id followed by more hex", `start-${RUN}0-data`],
+    ["another word before start", `restart-${RUN}-data`],
+    ["start joined by `_`", `start_${RUN}-data`],
+    ["the older start naming (id last)", `start-data-csv-${RUN}`],
+    ["a non-hex character in the id", `0123456789abcdef0123456g-merge`],
+    ["another tool's job", "nightly-backup-2026-12-01"],
+  ])("given %s, returns no run", (_, name) => {
+    expect(runOfJobName(name)).toBeUndefined();
+  });
+
+  it("given another run's names, returns that run: the id is read, never assumed", () => {
+    const other = "fedcba9876543210fedcba98";
+    expect(runOfJobName(`${other}-prepare`)).toEqual({ runId: other, kind: "dag" });
+    expect(runOfJobName(`start-${other}`)).toEqual({ runId: other, kind: "start" });
   });
 });

@@ -230,6 +230,25 @@ failed
 `);
   });
 
+  it("shows a run the trigger submitted inline (no start job): its input from a task's environment, escaped, and no start line; exit 0", async () => {
+    const { ctx } = await demo();
+    const runId = await account().addRun({ key: "incoming/inline\u202e.csv", sizeBytes: 5 * 1_048_576, versionId: "v9", at: -3 * M, inline: true });
+    const { code, stdout } = await cli(["status", runId], ctx);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`run ${runId}  RUNNING  3/7 tasks done
+input    s3://batch-pipeline-dev-628b23-input-5f3e2a1/incoming/inline\\u202e.csv
+         5.0 MiB (5,242,880 bytes), version v9
+started  2026-12-01 11:57:00Z, 3m 00s ago
+
+├─ prepare  SUCCEEDED  1/1  ████████████████████  1m 07s
+├─ process  RUNNING    2/5  ████████▒▒▒▒▒▒▒▒▒▒▒▒  1m 04s
+│           3 running
+└─ merge    WAITING    0/1  ····················
+`);
+    const listed = account().calls.filter((c) => c.command === "ListJobs").map((c) => (c.input as { jobQueue?: string }).jobQueue);
+    expect(listed.sort()).toEqual([OUTPUTS.startQueueArn, OUTPUTS.processQueueArn].sort());
+  });
+
   it("says what to do about a run Batch does not list (unknown, or older than Batch keeps jobs); exit 2", async () => {
     const { ctx } = await demo();
     const old = await account().addRun({ key: "incoming/old.csv", sizeBytes: 10_000, at: -3 * 24 * 60 * M });

@@ -64,7 +64,8 @@ describe("submit: a file smaller than one part", () => {
       [
         `uploaded   s3://${BUCKET}/incoming/data.csv (13 B, version 3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY, one PutObject, 0ms)`,
         `run        ${runId}`,
-        `start job  start-${runId}-data-csv on ${OUTPUTS.startQueueArn}`,
+        `start job  start-${runId}-data-csv on ${OUTPUTS.startQueueArn} (none when the trigger submits the jobs inline)`,
+        `jobs       ${runId}-… on ${OUTPUTS.processQueueArn}`,
         `next       batch-pipeline watch ${runId}`,
         `           batch-pipeline logs ${runId} --follow`,
         "",
@@ -241,16 +242,40 @@ describe("submit --watch", () => {
     const ctx = cliContext();
     const { code, stdout, stderr } = await cli(["--stack", "dev", "submit", SMALL, "--watch"], ctx);
     expect(code).toBe(1);
-    // Each look is one ListJobs of the start queue (the run can have no other job before its start job); once
-    // the start job shows, the run is read whole as `watch` reads it: the start queue again and the process queue.
-    expect(listed(OUTPUTS.startQueueArn)).toEqual(Array(4).fill({ jobQueue: OUTPUTS.startQueueArn, filters: [{ name: "JOB_NAME", values: [`start-${runId}*`] }], nextToken: undefined }));
-    expect(listed(OUTPUTS.processQueueArn)).toEqual([{ jobQueue: OUTPUTS.processQueueArn, filters: [{ name: "JOB_NAME", values: [`${runId}-*`] }], nextToken: undefined }]);
+    // Each look reads the run as `watch` does, both queues by its names (its start job, or an inline run's DAG,
+    // may appear first); the look that finds the start job is the run's first read.
+    expect(listed(OUTPUTS.startQueueArn)).toEqual(Array(3).fill({ jobQueue: OUTPUTS.startQueueArn, filters: [{ name: "JOB_NAME", values: [`start-${runId}*`] }], nextToken: undefined }));
+    expect(listed(OUTPUTS.processQueueArn)).toEqual(Array(3).fill({ jobQueue: OUTPUTS.processQueueArn, filters: [{ name: "JOB_NAME", values: [`${runId}-*`] }], nextToken: undefined }));
     expect(ctx.slept).toEqual([3000, 3000]);
-    expect(stderr).toContain(`waiting for the trigger to submit start-${runId}… on ${OUTPUTS.startQueueArn}\n`);
+    expect(stderr).toContain(`waiting for the trigger to submit start-${runId}… on ${OUTPUTS.startQueueArn} (or, inline, ${runId}-… on ${OUTPUTS.processQueueArn})\n`);
     // The wait above is the only one: `watch`'s own wait for an unknown run is not added to it.
     expect(stderr).not.toContain("has no jobs yet");
     expect(stdout).toContain(`batch-pipeline logs ${runId} --stack dev --step start`);
     expect(stdout.trimEnd().split("\n").at(-1)).toMatch(new RegExp(`^run ${runId} FAILED after .*: 3 polls, \\d+ Batch calls$`));
+  });
+
+  it("takes the run's jobs appearing on the process queue as its start when the trigger submits them inline (no start job ever), and follows it to its end", async () => {
+    const runId = (await startJob()).jobName.split("-")[1]!;
+    const env = { PIPELINE_RUN_ID: runId, PIPELINE_INPUT_BUCKET: BUCKET, PIPELINE_INPUT_KEY: "incoming/data.csv", PIPELINE_STEP: "prepare", PIPELINE_TASK_COUNT: "1", PIPELINE_ARRAY_OFFSET: "0" };
+    const summary = { jobId: "prepare-1", jobName: `${runId}-prepare`, status: "RUNNING" as const, createdAt: 1 };
+    const detail = (status: "RUNNING" | "SUCCEEDED") => ({ ...summary, status, startedAt: 2, ...(status === "SUCCEEDED" ? { stoppedAt: 3 } : {}), jobQueue: OUTPUTS.processQueueArn, jobDefinition: "process", container: { environment: Object.entries(env).map(([name, value]) => ({ name, value })) } });
+    batch.on(ListJobsCommand, { jobQueue: OUTPUTS.startQueueArn }).resolves({ jobSummaryList: [] });
+    batch.on(ListJobsCommand, { jobQueue: OUTPUTS.processQueueArn }).resolvesOnce({ jobSummaryList: [] }).resolves({ jobSummaryList: [summary] });
+    batch.on(DescribeJobsCommand).resolvesOnce({ jobs: [detail("RUNNING")] }).resolves({ jobs: [detail("SUCCEEDED")] });
+    const ctx = cliContext();
+    const { code, stdout, stderr } = await cli(["--stack", "dev", "submit", SMALL, "--watch"], ctx);
+    expect({ code, error: stderr.split("\n").filter((l) => l.startsWith("error")) }).toEqual({ code: 0, error: [] });
+    // One look without a job (3 s), then followed as `watch` follows it (15 s a poll) until it succeeded.
+    expect(ctx.slept).toEqual([3000, 15_000]);
+    expect(stderr).toContain(`waiting for the trigger to submit start-${runId}… on ${OUTPUTS.startQueueArn} (or, inline, ${runId}-… on ${OUTPUTS.processQueueArn})\n`);
+    // The input shown comes from the task's environment: the run has no start job to read it from.
+    expect(stdout.trimEnd().split("\n").slice(-5)).toEqual([
+      `2026-12-01 12:00:03Z  run      RUNNING    ${runId} s3://${BUCKET}/incoming/data.csv`,
+      "2026-12-01 12:00:03Z  prepare  RUNNING    0/1 done",
+      "2026-12-01 12:00:18Z  prepare  SUCCEEDED  1/1 done",
+      `2026-12-01 12:00:18Z  run      SUCCEEDED  ${runId}`,
+      `run ${runId} SUCCEEDED after 2ms: 3 polls, 7 Batch calls`,
+    ]);
   });
 
   it("gives up after 2 minutes without a start job, pointing at the trigger's log and the dead-letter queue (exit 1)", async () => {
@@ -262,8 +287,8 @@ describe("submit --watch", () => {
     expect(stdout.trimEnd().split("\n").at(-1)).toMatch(/batch-pipeline logs [0-9a-f]{24} --follow$/);
     expect(ctx.slept.reduce((a, b) => a + b, 0)).toBe(120_000);
     expect(listed(OUTPUTS.startQueueArn)).toHaveLength(41);
-    expect(listed(OUTPUTS.processQueueArn)).toHaveLength(0);
-    expect(stderr.trimEnd().split("\n").at(-1)).toMatch(/^error: the trigger has not submitted a start job for run [0-9a-f]{24} after 2m 00s: see the trigger's log \(function .*-trigger-fn-3c4d5e6\) and the dead-letter queue \(`batch-pipeline redrive --dry-run`\)$/);
+    expect(listed(OUTPUTS.processQueueArn)).toHaveLength(41);
+    expect(stderr.trimEnd().split("\n").at(-1)).toMatch(/^error: the trigger has not submitted a start job or any job of run [0-9a-f]{24} after 2m 00s: see the trigger's log \(function .*-trigger-fn-3c4d5e6\) and the dead-letter queue \(`batch-pipeline redrive --dry-run`\)$/);
   });
 
   it("with --json is refused: one JSON document or a live screen, not both", async () => {

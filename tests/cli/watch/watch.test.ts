@@ -141,6 +141,23 @@ describe("watch waits for a run to appear", () => {
     expect(stdout.trimEnd().split("\n").at(-1)).toBe(`run ${runId} SUCCEEDED after 5m 09s: 71 polls, 113 Batch calls`);
   });
 
+  it("follows a run the trigger submitted inline (no start job ever): found by its DAG's jobs, listed on every poll", async () => {
+    const { ctx } = await demo();
+    const runId = await account().addRun({ key: "incoming/2026-12-01/new.csv", sizeBytes: 5 * 1_048_576, at: 40_000, inline: true });
+    const { code, stdout, stderr } = await cli(["watch", runId, "--interval", "5"], ctx);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: `run ${runId} has no jobs yet; looking again every 5s for up to 120s (the trigger starts runs asynchronously)\n` });
+    const lines = stdout.trimEnd().split("\n");
+    // Created at +40 s, listed 3 s later: found on the poll at +45 s, its input read from a task (no start job).
+    expect(lines[0]).toBe(`2026-12-01 12:00:45Z  run      WAITING    ${runId} s3://batch-pipeline-dev-628b23-input-5f3e2a1/incoming/2026-12-01/new.csv`);
+    expect(lines.filter((l) => / start /.test(l))).toEqual([]);
+    expect(lines.slice(-2)).toEqual([`2026-12-01 12:05:25Z  run      SUCCEEDED  ${runId}`, `run ${runId} SUCCEEDED after 4m 41s: 66 polls, 133 Batch calls`]);
+    // 9 looks before it is listed (both queues: 18 calls), the first read (3), then 56 polls of 2: the process
+    // queue listed every time (no start job says when the DAG is complete), never the start queue again.
+    const startQueue = account().calls.filter((c) => c.command === "ListJobs" && (c.input as { jobQueue?: string }).jobQueue === OUTPUTS.startQueueArn);
+    expect(startQueue).toHaveLength(10);
+    expect(account().countSince(0)).toEqual({ ListJobs: 76, DescribeJobs: 57 });
+  });
+
   it("gives up after --appear-timeout (default 120 s) with the unknown-run error; exit 2", async () => {
     const { ctx } = await demo();
     const { code, stdout, stderr } = await cli(["watch", "0123456789abcdef01234567"], ctx);
