@@ -26,6 +26,22 @@ import type { Plan } from "../workflow/planner";
 /** Every TerminateJob reason starts with this, which is how a later attempt tells our cancellations apart. */
 export const TERMINATION_REASON_PREFIX = "pipeline-orchestrator:";
 
+/** What the reason of a job terminated because its own attempt's submission failed says after the run and attempt. */
+const ROLLED_BACK = "submission failed";
+
+/** The TerminateJob reason of a job withdrawn because its attempt's submission failed (the run is submitted again whole). */
+export function rolledBackReason(runId: string, attempt: number, submitted: number, planned: number): string {
+  return `${TERMINATION_REASON_PREFIX} run ${runId} attempt ${attempt}: ${ROLLED_BACK} after ${submitted} of ${planned} jobs`;
+}
+
+/**
+ * True for a job (its `statusReason`) the submitter withdrew because its own attempt's submission failed: not a
+ * failure of the run, whose next attempt (the start job's retry, or the trigger's) submits the DAG again.
+ */
+export function isRolledBack(statusReason: string | undefined): boolean {
+  return statusReason !== undefined && statusReason.startsWith(TERMINATION_REASON_PREFIX) && statusReason.includes(`: ${ROLLED_BACK} after `);
+}
+
 /** A job of the plan and the Batch job that runs it. */
 export interface SubmittedJob {
   /** Plan-local id. */

@@ -11,6 +11,7 @@
 import {
   assessExistingJobs,
   listRunJobs,
+  rolledBackReason,
   SubmissionError,
   TERMINATION_REASON_PREFIX,
   terminateOrThrow,
@@ -110,7 +111,7 @@ export async function submitPlan(plan: Plan, deps: SubmitPlanDeps): Promise<Subm
     log.error("submission failed; terminating what this attempt submitted", { attempt, submitted: submitted.length, error: cause });
     // Dependents first, so nothing downstream can start while its parents are being cancelled.
     const ids = submitted.map((j) => j.jobId).reverse();
-    const why = reason(`submission failed after ${submitted.length} of ${plan.jobs.length} jobs`);
+    const why = rolledBackReason(plan.runId, attempt, submitted.length, plan.jobs.length);
     const result = await terminateJobs(ids, why, deps);
     if (session.ambiguous > 0) {
       // A job an ambiguous SubmitJob created and this attempt never adopted would otherwise be orphaned.

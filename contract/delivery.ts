@@ -54,3 +54,13 @@ export const TRIGGER_QUEUE = {
   batchingWindowSeconds: 1,
   maxConcurrency: { min: 2, max: 1000 },
 } as const;
+
+/**
+ * The longest the trigger waits before submitting a run again after its inline submission failed (and withdrew
+ * what it had submitted), unless the event runs out of retries: asynchronous invocation retries a function error
+ * "with a one-minute wait between the first two attempts, and two minutes between the second and third" (Lambda
+ * developer guide, "How Lambda handles errors and retries with asynchronous invocation"); the queue delivery
+ * receives the message again after its visibility timeout, 360 s. One more minute for the retry to submit. The CLI
+ * shows such a run as still submitting for this long after its jobs were withdrawn.
+ */
+export const TRIGGER_RETRY_WITHIN_SECONDS = TRIGGER_QUEUE.visibilityTimeoutSeconds + 60;

@@ -5,8 +5,9 @@
  * jobs from Batch.
  */
 import type { JobDetail, JobStatus } from "@aws-sdk/client-batch";
-import { START_JOB_ENV, TASK_ENV } from "../../contract";
+import { START_JOB_ENV, TASK_ENV, TRIGGER_RETRY_WITHIN_SECONDS } from "../../contract";
 import { isTerminal } from "../../batch/calls";
+import { isRolledBack } from "../../batch/attempts";
 
 /** Every job state, in the order a job passes through them. */
 export const JOB_STATES: readonly JobStatus[] = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"];
@@ -237,6 +238,13 @@ export function snapshotOf(runId: string, startJobs: readonly RunJob[], dagJobs:
     state = stateOf(jobs);
     // A start job still submitting (or waiting with `orchestrator.wait`) keeps the run open until it ends.
     if ((state === "SUCCEEDED" || state === "FAILED") && starts.some((s) => !isTerminal(s.status))) state = "SUBMITTING";
+    // A run the trigger submits inline has no start job to retry: when its submission failed, the trigger withdrew
+    // the DAG (every failed job says so) and submits it again within TRIGGER_RETRY_WITHIN_SECONDS, unless the event
+    // ran out of retries (then it stays FAILED, and the dead-letter queue has it).
+    if (state === "FAILED" && starts.length === 0 && jobs.every((j) => j.status !== "FAILED" || isRolledBack(j.statusReason))) {
+      const withdrawnAt = Math.max(0, ...jobs.map((j) => j.stoppedAt ?? j.createdAt ?? 0));
+      if (listedAt < withdrawnAt + TRIGGER_RETRY_WITHIN_SECONDS * 1000) state = "SUBMITTING";
+    }
   }
   const created = [...starts, ...jobs].map((j) => j.createdAt).filter((t): t is number => t !== undefined);
   // A start job that failed before submitting anything (bad input) is the whole run: it ended when it stopped.

@@ -11,6 +11,8 @@ import { CliError } from "../../../cli/app/errors";
 import { fetchRun, listChildren, type RunDeps } from "../../../cli/runModel/read";
 import { LISTING_SETTLE_MS, type RunSnapshot, snapshotOf, toRunJob } from "../../../cli/runModel/model";
 import type { JobDetail } from "@aws-sdk/client-batch";
+import { isRolledBack, rolledBackReason, TERMINATION_REASON_PREFIX } from "../../../batch/attempts";
+import { TRIGGER_RETRY_WITHIN_SECONDS } from "../../../contract";
 import { parseWorkflowSpec } from "../../../workflow/spec";
 import { type DemoAccount, installDemoAccount } from "../demoAccount";
 import { cliContext, OUTPUTS } from "../support";
@@ -227,6 +229,45 @@ describe("the run model (cli/runModel/model.ts) on described jobs", () => {
   it("gives a run whose start job failed before submitting anything (bad input) its end: the start job's", () => {
     const run = snapshotOf("0123456789abcdef01234567", [toRunJob(startJob("FAILED", 5_000), "start")], [], 10_000 + LISTING_SETTLE_MS, 2);
     expect([run.state, run.createdAt, run.stoppedAt]).toEqual(["FAILED", 1_000, 5_000]);
+  });
+
+  describe("a run the trigger submitted inline (no start job) whose submission failed: the trigger withdrew its DAG and submits it again", () => {
+    const RUN = "0123456789abcdef01234567";
+    const withdrawn = (jobName: string, statusReason: string): JobDetail => ({
+      jobId: jobName,
+      jobName: `${RUN}-${jobName}`,
+      jobQueue: OUTPUTS.processQueueArn,
+      jobDefinition: "process",
+      status: "FAILED",
+      statusReason,
+      createdAt: 1_000,
+      stoppedAt: 5_000,
+      container: { environment: [{ name: "PIPELINE_STEP", value: jobName }, { name: "PIPELINE_TASK_COUNT", value: "1" }] },
+    }) as JobDetail;
+    const rolledBack = rolledBackReason(RUN, 1, 2, 3);
+    const window = TRIGGER_RETRY_WITHIN_SECONDS * 1000;
+
+    it.each([
+      ["every job withdrawn by its attempt, within the retry window", [rolledBack, rolledBack], 5_000 + window - 1, "SUBMITTING"],
+      ["every job withdrawn by its attempt, past the retry window (the event ran out of retries)", [rolledBack, rolledBack], 5_000 + window, "FAILED"],
+      ["a job that failed on its own", [rolledBack, "Essential container in task exited"], 6_000, "FAILED"],
+      ["jobs terminated to replace an earlier attempt's partial DAG (not a rollback)", [`${TERMINATION_REASON_PREFIX} run ${RUN} attempt 2: replacing a partial DAG of an earlier attempt`, rolledBack], 6_000, "FAILED"],
+    ])("%s: %s", (_what, reasons, listedAt, state) => {
+      const jobs = reasons.map((reason, i) => toRunJob(withdrawn(["prepare", "process"][i]!, reason)));
+      expect(snapshotOf(RUN, [], jobs, listedAt, 2).state).toBe(state);
+    });
+
+    it("a container run's withdrawn DAG is its start job's to retry: FAILED once the start job failed", () => {
+      const jobs = [toRunJob(withdrawn("prepare", rolledBack))];
+      expect(snapshotOf(RUN, [toRunJob(startJob("FAILED", 5_000), "start")], jobs, 6_000, 2).state).toBe("FAILED");
+    });
+
+    it("the reason the submitter gives is the one the model reads", () => {
+      expect(isRolledBack(rolledBack)).toBe(true);
+      expect(isRolledBack(`${TERMINATION_REASON_PREFIX} run ${RUN} attempt 1: duplicate created by an ambiguous SubmitJob`)).toBe(false);
+      expect(isRolledBack("submission failed after 1 of 2 jobs")).toBe(false);
+      expect(isRolledBack(undefined)).toBe(false);
+    });
   });
 
   it("counts an array's spawned children from statusSummary alone: a parent Batch never starts still ran its tasks (Array jobs: parents are SUBMITTED, PENDING, SUCCEEDED or FAILED)", () => {
