@@ -25,6 +25,20 @@ export type RunOrchestrator = "container" | "inline";
 export const AUTO_INLINE_MAX_SUBMIT_JOBS = 20;
 
 /**
+ * The mode a stack's trigger runs in: `orchestrator.wait` needs a start job to wait in, so `auto` with it is
+ * `container` (`inline` with it is refused by the config: stack/config `inlineWaitRule`).
+ */
+export function triggerMode(mode: OrchestratorMode, wait: boolean): OrchestratorMode {
+  return wait && mode === "auto" ? "container" : mode;
+}
+
+/** Who submits a run's DAG whose plan needs `submitJobCalls` SubmitJob calls, in a trigger running in `mode` ({@link triggerMode}). */
+export function runOrchestrator(mode: OrchestratorMode, submitJobCalls: number): RunOrchestrator {
+  if (mode === "auto") return submitJobCalls <= AUTO_INLINE_MAX_SUBMIT_JOBS ? "inline" : "container";
+  return mode;
+}
+
+/**
  * Time an inline invocation keeps for undoing a DAG it could not finish (TerminateJob of what it submitted,
  * one call per job, four in flight) before Lambda's timeout would kill it mid-cleanup: 10 s.
  */

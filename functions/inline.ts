@@ -10,7 +10,7 @@
 import type { BatchApi, BatchCommands } from "../batch/calls";
 import { submitPlan } from "../batch/submitter";
 import type { InputObject, Logger } from "../contract";
-import { AUTO_INLINE_MAX_SUBMIT_JOBS, INLINE_CLEANUP_RESERVE_MS, type OrchestratorMode } from "../contract/orchestration";
+import { INLINE_CLEANUP_RESERVE_MS, type OrchestratorMode, runOrchestrator } from "../contract/orchestration";
 import { keepErrorFields } from "../contract/errors";
 import { planWorkflow, type PlanContext } from "../workflow/planner";
 import type { WorkflowSpec } from "../workflow/spec";
@@ -21,7 +21,7 @@ export type InlineTarget = Omit<PlanContext, "runId" | "input">;
 
 /** What {@link createInlineStarter} needs. */
 export interface InlineDeps {
-  /** `inline` submits every run's DAG; `auto` only a plan of at most {@link AUTO_INLINE_MAX_SUBMIT_JOBS} SubmitJob calls. */
+  /** `inline` submits every run's DAG; `auto` only a plan of at most `AUTO_INLINE_MAX_SUBMIT_JOBS` SubmitJob calls (contract/orchestration.ts `runOrchestrator`). */
   mode: Exclude<OrchestratorMode, "container">;
   /** The stack's workflow, validated at preview (the spec's rules are not serialized into the Lambda). */
   workflow: WorkflowSpec;
@@ -72,7 +72,7 @@ export function createInlineStarter(deps: InlineDeps): InlineStarter {
       ...(object.eTag ? { eTag: object.eTag } : {}),
     };
     const plan = planWorkflow(deps.workflow, { ...deps.target, runId, input });
-    if (deps.mode === "auto" && plan.jobs.length > AUTO_INLINE_MAX_SUBMIT_JOBS) return undefined;
+    if (runOrchestrator(deps.mode, plan.jobs.length) === "container") return undefined;
 
     // Submitting stops at the budget's end, which leaves INLINE_CLEANUP_RESERVE_MS to terminate what was
     // submitted before Lambda's timeout; a backoff that would end past the budget fails at once instead.

@@ -4,7 +4,7 @@ import { basename } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformCapability } from "@aws-sdk/client-batch";
-import { BARRIER_JOB_DEFINITION_KEY, TAG_KEYS } from "../contract";
+import { BARRIER_JOB_DEFINITION_KEY, TAG_KEYS, triggerMode } from "../contract";
 import { FARGATE_QUEUE, isArm64InstanceType, type PipelineConfig, type ProcessJobConfig } from "../stack/config";
 import { efsClientStatements } from "./containerProperties";
 import { buildFolder, buildImage, sourceHash } from "./image";
@@ -189,6 +189,8 @@ export class Pipeline extends pulumi.ComponentResource {
     // layer is Powertools' exact pinned version, from AWS's public parameter unless configured.
     const dependencies: Record<string, string> = JSON.parse(readFileSync("package.json", "utf8")).dependencies;
     const { trigger } = config;
+    // Who submits each run's DAG: start jobs (container), the trigger itself (inline), or either by the plan's size (auto).
+    const mode = triggerMode(config.orchestrator.mode, config.orchestrator.wait);
     this.trigger = new Trigger(
       `${name}-trigger`,
       {
@@ -204,10 +206,10 @@ export class Pipeline extends pulumi.ComponentResource {
           aws.ssm.getParameterOutput({ name: powertoolsLayerParameter(powertoolsVersion(dependencies)) }, { parent: this }).value,
         excludedPackages: lambdaExcludedPackages(dependencies),
         logRetentionDays: config.logRetentionDays,
-        ...(config.orchestrator.mode !== "container"
+        ...(mode !== "container"
           ? {
               orchestration: {
-                mode: config.orchestrator.mode,
+                mode,
                 workflow: config.workflow,
                 processQueue: this.platform.queue(config.processQueue),
                 jobDefinitions: this.jobDefinitions,

@@ -7,7 +7,7 @@
  */
 import { type Command, Option } from "commander";
 import { computeRunId } from "../../contract/run";
-import { S3_MAX_KEY_BYTES } from "../../contract";
+import { AUTO_INLINE_MAX_SUBMIT_JOBS, type OrchestratorMode, runOrchestrator, S3_MAX_KEY_BYTES, triggerMode } from "../../contract";
 import { renderPlanTree } from "../../workflow/render";
 import { CLI_EXIT, CliError } from "../app/errors";
 import { terminalText } from "../app/format";
@@ -62,8 +62,19 @@ export function planCommand(program: Command, setup: CommandSetup): void {
         const plan = plannedRun(target, input, await computeRunId(input), setup.globals().processQueue);
         if (options.format === "json") ctx.term.out(`${JSON.stringify(plan)}\n`);
         else if (options.format === "mermaid") ctx.term.out(`${renderPlanMermaid(plan)}\n`);
-        else ctx.term.out(`${renderPlanTree(plan)}\n`);
+        else ctx.term.out(`${renderPlanTree(plan)}\n${submittedBy(target.config.orchestrator, plan.jobs.length)}\n`);
         return CLI_EXIT.ok;
       }),
     );
+}
+
+/** Who would submit this plan's DAG in AWS, and why (`orchestrator.mode`, contract/orchestration.ts). */
+export function submittedBy(orchestrator: { mode: OrchestratorMode; wait: boolean }, submitJobCalls: number): string {
+  const mode = triggerMode(orchestrator.mode, orchestrator.wait);
+  const who = runOrchestrator(mode, submitJobCalls);
+  const why =
+    mode === "auto"
+      ? `orchestrator.mode auto: ${submitJobCalls} SubmitJob call${submitJobCalls === 1 ? "" : "s"}, ${who === "inline" ? "at most" : "more than"} ${AUTO_INLINE_MAX_SUBMIT_JOBS}`
+      : `orchestrator.mode ${orchestrator.mode}${mode !== orchestrator.mode ? " with wait" : ""}`;
+  return `submitted by ${who === "inline" ? "the trigger itself, no start job" : "a start job"} (${why})`;
 }

@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { submittedBy } from "../../../cli/plan/command";
 import { MAX_CONTAINER_OVERRIDES_CHARS } from "../../../contract";
 import { computeRunId } from "../../../contract/run";
 import { parsePipelineConfig } from "../../../stack/config";
@@ -71,10 +72,21 @@ describe("plan: the default config (no stack chosen)", () => {
         "│  └─ process  array ×3 (tasks 0–2)  def=process  after prepare",
         "└─ merge  1 task in 1 job",
         "   └─ merge  job (task 0)  def=process  after process",
+        "submitted by a start job (orchestrator.mode container)",
         "",
       ].join("\n"),
     );
     expect(ctx.pulumiCalls).toEqual([]);
+  });
+
+  it.each([
+    [{ mode: "container", wait: false }, 3, "submitted by a start job (orchestrator.mode container)"],
+    [{ mode: "inline", wait: false }, 500, "submitted by the trigger itself, no start job (orchestrator.mode inline)"],
+    [{ mode: "auto", wait: false }, 20, "submitted by the trigger itself, no start job (orchestrator.mode auto: 20 SubmitJob calls, at most 20)"],
+    [{ mode: "auto", wait: false }, 21, "submitted by a start job (orchestrator.mode auto: 21 SubmitJob calls, more than 20)"],
+    [{ mode: "auto", wait: true }, 1, "submitted by a start job (orchestrator.mode auto with wait)"],
+  ] as const)("says who submits the DAG in AWS: %j, %i SubmitJob calls", (orchestrator, calls, line) => {
+    expect(submittedBy(orchestrator, calls)).toBe(line);
   });
 
   it("--format mermaid: one node per step, labelled with width and jobs", async () => {
