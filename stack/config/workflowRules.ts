@@ -147,7 +147,7 @@ export function waitTimeoutRule(cfg: ConfigDraft): ConfigIssue[] {
 export function inlineWaitRule(cfg: ConfigDraft): ConfigIssue[] {
   const { mode, wait } = cfg.orchestrator;
   return mode === "inline" && wait
-    ? [{ path: ["orchestrator", "wait"], message: "is true, but `orchestrator.mode: inline` runs no start job to wait in; use mode `container` (or `auto`, which then always takes a start job), or wait with `batch-pipeline watch`" }]
+    ? [{ path: ["orchestrator", "wait"], message: "`orchestrator.mode: inline` runs no start job to wait in; use mode `container` (or `auto`, which then always takes a start job), or wait with `batch-pipeline watch`" }]
     : [];
 }
 

@@ -156,7 +156,7 @@ describe.each<[string, ConfigRule, Case[]]>([
     [{ orchestrator: { mode: "container", wait: true } }, []],
     [{ orchestrator: { mode: "inline", wait: true } }, [{
       path: ["orchestrator", "wait"],
-      message: "is true, but `orchestrator.mode: inline` runs no start job to wait in; use mode `container` (or `auto`, which then always takes a start job), or wait with `batch-pipeline watch`",
+      message: "`orchestrator.mode: inline` runs no start job to wait in; use mode `container` (or `auto`, which then always takes a start job), or wait with `batch-pipeline watch`",
     }]],
   ]],
 ])("%s", (_name, rule, cases) => {
