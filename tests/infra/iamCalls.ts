@@ -102,7 +102,7 @@ const envOf = (jd: RecordedResource): Record<string, string> =>
   Object.fromEntries((JSON.parse(jd.inputs.containerProperties).environment ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
 
 /** The trigger's `orchestrator.mode`, as its environment tells the handler (unset: container). */
-export function triggerMode(stack: MockedStack): OrchestratorMode {
+export function deployedTriggerMode(stack: MockedStack): OrchestratorMode {
   const fn = stack.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-trigger-fn"))!;
   return (fn.inputs.environment.variables[TRIGGER_ENV.orchestratorMode] as OrchestratorMode | undefined) ?? "container";
 }
@@ -116,7 +116,7 @@ async function triggerCalls(stack: MockedStack): Promise<RoleCalls> {
   const role = roleByName(stack, "-trigger-role");
   const fn = stack.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-trigger-fn"))!;
   const settings = parseTriggerSettings(fn.inputs.environment.variables);
-  const mode = triggerMode(stack);
+  const mode = deployedTriggerMode(stack);
   const object = { bucket: "input-bucket", key: "incoming/a file+1.csv", versionId: "v1", sizeBytes: 12, eTag: "e", index: 0, eventName: "ObjectCreated:Put" };
   const runId = await computeRunId(object);
   const request = buildStartJobRequest(object, runId, settings.target);
@@ -218,7 +218,7 @@ function inlineCalls(
       { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: {}, why: "a RUNNING array child of an earlier attempt (batch/attempts.ts)" },
     ],
     denied: [
-      ...(triggerMode(stack) === "inline"
+      ...(deployedTriggerMode(stack) === "inline"
         ? [
             { action: "batch:SubmitJob", resource: startQueue, context: tagContext(tags), why: "an inline trigger submits no start job: not the start queue" },
             { action: "batch:SubmitJob", resource: `${startDefinition.state.arnPrefix}:1`, context: tagContext(tags), why: "an inline trigger submits no start job: not the start job definition" },

@@ -8,7 +8,7 @@ import type { MockedStack } from "../mocks";
 import { simulate, unknownToAws, type PolicyStatementJson } from "../support/iam";
 import { BATCH_COMMANDS } from "../../batch/clients";
 import { injectedActions, sdkCallsUnder } from "../support/sdkCalls";
-import { callTables, type RoleCalls, triggerMode } from "./iamCalls";
+import { callTables, type RoleCalls, deployedTriggerMode } from "./iamCalls";
 
 export function describeIamSimulation(label: string, getStack: () => MockedStack): void {
   let tables: RoleCalls[] | undefined;
@@ -55,7 +55,7 @@ export function describeIamSimulation(label: string, getStack: () => MockedStack
       const actionsOf = (suffix: string) => new Set(tables.find((t) => t.role.endsWith(suffix))!.allowed.map((r) => r.action));
       // orchestrator.mode inline or auto: the trigger also runs the submitter and the Batch calls it shares
       // (functions/inline.ts → batch/submitter.ts, batch/calls.ts); a container-mode trigger runs none of batch/.
-      const submitsDags = triggerMode(getStack()) !== "container";
+      const submitsDags = deployedTriggerMode(getStack()) !== "container";
       const sources = [
         // The trigger Lambda: its own code and the idempotency library it runs.
         {
