@@ -211,11 +211,7 @@ function inlineCalls(
   return {
     allowed: [
       ...dedupe(submit),
-      { action: "batch:ListJobs", resource: "*", why: "batch/calls.ts listJobsNamed (the run's jobs of an earlier attempt, array children)" },
-      { action: "batch:DescribeJobs", resource: "*", why: "batch/calls.ts describeJobs (batch/attempts.ts: an earlier attempt's partial DAG)" },
-      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "batch/calls.ts terminateJobs (undoing a DAG past the invocation's budget, a partial one)" },
-      // Batch does not tag array children (TagResource does not take child ARNs): a child has no tags.
-      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: {}, why: "a RUNNING array child of an earlier attempt (batch/attempts.ts)" },
+      ...runJobsCalls(ownJob, "functions/inline.ts (undoing a DAG past the invocation's budget)"),
     ],
     denied: [
       ...(deployedTriggerMode(stack) === "inline"
@@ -306,11 +302,7 @@ async function orchestratorCalls(stack: MockedStack): Promise<RoleCalls> {
     policies: inlinePolicies(stack, role),
     allowed: [
       ...dedupe(submit),
-      { action: "batch:ListJobs", resource: "*", why: "batch/calls.ts listJobsNamed (the run's jobs, start-job namesakes, array children)" },
-      { action: "batch:DescribeJobs", resource: "*", why: "batch/calls.ts describeJobs (jobs/wait.ts, jobs/ownership.ts, batch/attempts.ts)" },
-      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "batch/calls.ts terminateJobs (rollback, partial DAG, duplicates)" },
-      // Batch does not tag array children (TagResource does not take child ARNs): a child has no tags.
-      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: {}, why: "a RUNNING array child of an earlier attempt (batch/attempts.ts)" },
+      ...runJobsCalls(ownJob, "jobs/ (jobs/wait.ts, jobs/ownership.ts: start-job namesakes, duplicates)"),
     ],
     denied: [
       { action: "batch:SubmitJob", resource: startQueue === inputs.jobQueue ? batchArn("job-queue/another-queue") : startQueue, context: tagContext(tags), why: "only the process queue" },
@@ -462,6 +454,20 @@ function dedupe(requests: AwsRequest[]): AwsRequest[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * What a principal that submits runs' DAGs sends besides SubmitJob (the start job, and an inline or auto trigger:
+ * infra/iam.ts runJobsStatements grants both): batch/calls.ts's reads and terminations, for `who`.
+ */
+function runJobsCalls(ownJob: Record<string, string>, who: string): AwsRequest[] {
+  return [
+    { action: "batch:ListJobs", resource: "*", why: `${who}: batch/calls.ts listJobsNamed (the run's jobs, an earlier attempt's, array children)` },
+    { action: "batch:DescribeJobs", resource: "*", why: `${who}: batch/calls.ts describeJobs (batch/attempts.ts: an earlier attempt's partial DAG)` },
+    { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: `${who}: batch/calls.ts terminateJobs (rollback, a partial DAG)` },
+    // Batch does not tag array children (TagResource does not take child ARNs): a child has no tags.
+    { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: {}, why: `${who}: a RUNNING array child of an earlier attempt (batch/attempts.ts)` },
+  ];
 }
 
 /** Every role of the stack with the calls its code makes (and those it must not be able to make). */
