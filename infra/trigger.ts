@@ -365,8 +365,16 @@ function inlineEnvironment(name: string, orchestration: TriggerOrchestrationArgs
   };
 }
 
-/** `variables`, once known, if Lambda accepts their size ({@link LAMBDA_ENVIRONMENT_MAX_BYTES}); else the deployment fails naming it. */
-function withinEnvironmentLimit(name: string, variables: Record<string, pulumi.Input<string>>): pulumi.Output<Record<string, string>> {
+/**
+ * `variables`, once known, if Lambda accepts their size ({@link LAMBDA_ENVIRONMENT_MAX_BYTES}); else the deployment fails naming it.
+ *
+ * The check runs in an apply, so only on known values: at `pulumi preview` of a new stack (or when a resource
+ * whose name or ARN the environment holds is replaced: a job definition, a queue, the table, the bucket) those
+ * autonamed values are unknown and the apply does not run, so the preview passes and `pulumi up` fails here, before
+ * the function is created. Once those resources exist, a preview knows their names and fails as `up` would. Under
+ * the tests' runtime mocks every value is known.
+ */
+export function withinEnvironmentLimit(name: string, variables: Record<string, pulumi.Input<string>>): pulumi.Output<Record<string, string>> {
   return pulumi.all(variables).apply((known) => {
     const bytes = environmentBytes(known);
     if (bytes > LAMBDA_ENVIRONMENT_MAX_BYTES) {

@@ -6,24 +6,15 @@
  * Simulated against AWS's authorization data (@cloud-copilot/iam-simulate), as roles.test.ts does for the default.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { boundaryArnOf, type PolicyDocument, stackRoles } from "../../deploy/policies";
-import { EXAMPLE } from "../../deploy/render";
-import { resourcePrefix } from "../../stack/naming";
-import { ACCOUNT_ID, type MockedStack, PROJECT, REGION } from "../mocks";
+import type { PolicyDocument } from "../../deploy/policies";
+import { ACCOUNT_ID, type MockedStack, PROJECT } from "../mocks";
 import { deployUnderMocks } from "../support/program";
 import { type AwsRequest, simulate } from "../support/iam";
 import { prodStack, QUEUE_STACK } from "../support/stacks";
 import { renderedStatementRequests } from "./boundaryRequests";
 import { createCalls, queueArnOfUrl } from "./createCalls";
+import { arn, BOUNDARY, dev, devRoles, PRINCIPAL, prod, prodRoles } from "./prodAccount";
 
-const params = { ...EXAMPLE, accountId: ACCOUNT_ID };
-const BOUNDARY = boundaryArnOf(params, "prod");
-const prodRoles = stackRoles(params, "prod");
-const devRoles = stackRoles(params, "dev");
-const prod = resourcePrefix(PROJECT, "prod");
-const dev = resourcePrefix(PROJECT, "dev");
-const PRINCIPAL = `arn:aws:iam::${ACCOUNT_ID}:role/github-actions`;
-const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${resource}`;
 let stack: MockedStack;
 
 beforeAll(async () => {

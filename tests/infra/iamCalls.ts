@@ -12,8 +12,10 @@ import { parseTriggerSettings } from "../../functions/settings";
 import { buildStartJobRequest } from "../../functions/startRequest";
 import { computeRunId } from "../../contract/run";
 import { readInputs } from "../../jobs/inputs";
-import { TAG_KEYS } from "../../contract";
+import { START_JOB_ENV, TAG_KEYS, TRIGGER_ENV } from "../../contract";
+import type { OrchestratorMode } from "../../contract/orchestration";
 import { planWorkflow } from "../../workflow/planner";
+import { parseWorkflowSpecJson } from "../../workflow/spec";
 import type { MockedStack, RecordedResource } from "../mocks";
 import { ACCOUNT_ID, REGION } from "../mocks";
 import type { AwsRequest, PolicyDocument } from "../support/iam";
@@ -99,13 +101,25 @@ const definitionNamed = (stack: MockedStack, name: string) =>
 const envOf = (jd: RecordedResource): Record<string, string> =>
   Object.fromEntries((JSON.parse(jd.inputs.containerProperties).environment ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
 
-/** The trigger Lambda: submits one start job per object version, idempotently, logs, dead-letters. */
+/** The trigger's `orchestrator.mode`, as its environment tells the handler (unset: container). */
+export function deployedTriggerMode(stack: MockedStack): OrchestratorMode {
+  const fn = stack.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-trigger-fn"))!;
+  return (fn.inputs.environment.variables[TRIGGER_ENV.orchestratorMode] as OrchestratorMode | undefined) ?? "container";
+}
+
+/**
+ * The trigger Lambda: per object version (idempotently) a start job (`orchestrator.mode` container, and auto for a
+ * large plan), or the run's DAG itself (inline, and auto for a plan of at most 20 SubmitJob calls), logs,
+ * dead-letters.
+ */
 async function triggerCalls(stack: MockedStack): Promise<RoleCalls> {
   const role = roleByName(stack, "-trigger-role");
   const fn = stack.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name.endsWith("-trigger-fn"))!;
   const settings = parseTriggerSettings(fn.inputs.environment.variables);
+  const mode = deployedTriggerMode(stack);
   const object = { bucket: "input-bucket", key: "incoming/a file+1.csv", versionId: "v1", sizeBytes: 12, eTag: "e", index: 0, eventName: "ObjectCreated:Put" };
-  const request = buildStartJobRequest(object, await computeRunId(object), settings.target);
+  const runId = await computeRunId(object);
+  const request = buildStartJobRequest(object, runId, settings.target);
   const startDefinition = definitionNamed(stack, settings.target.jobDefinition);
   const table = stack.resources.find((r) => r.type === "aws:dynamodb/table:Table" && r.name.endsWith("-trigger-idempotency"))!;
   const dlq = stack.resources.find((r) => r.type === "aws:sqs/queue:Queue" && r.name.endsWith("-trigger-dlq"))!;
@@ -116,12 +130,15 @@ async function triggerCalls(stack: MockedStack): Promise<RoleCalls> {
   const processDefinitions = Object.values(JSON.parse(envOf(startDefinition).PIPELINE_JOB_DEFINITIONS!) as Record<string, string>);
   const why = "functions/handler.ts createTriggerHandler: batch.submitJob(buildStartJobRequest(...))";
   const stream = `${logs.state.arn}:log-stream:2026/12/01/[$LATEST]0123456789abcdef`;
+  const dag = settings.inline ? inlineCalls(stack, settings.inline.target, { queue: settings.target.jobQueue, definition: startDefinition }, object, runId) : undefined;
+  const startJobs = mode !== "inline";
   return {
     role: role.name,
     principal: principalOf(role),
     policies: inlinePolicies(stack, role),
     allowed: [
-      ...submitJobCalls(settings.target.jobQueue, startDefinition.state.arnPrefix, request.tags, why),
+      ...(startJobs ? submitJobCalls(settings.target.jobQueue, startDefinition.state.arnPrefix, request.tags, why) : []),
+      ...(dag?.allowed ?? []),
       // Powertools' DynamoDBPersistenceLayer: claim (PutItem), read on conflict (GetItem), complete
       // (UpdateItem), release a failed claim (DeleteItem).
       ...["GetItem", "PutItem", "UpdateItem", "DeleteItem"].map((a) => ({ action: `dynamodb:${a}`, resource: table.state.arn, why: "Powertools idempotency (DynamoDBPersistenceLayer)" })),
@@ -135,10 +152,17 @@ async function triggerCalls(stack: MockedStack): Promise<RoleCalls> {
       { action: "logs:PutLogEvents", resource: stream, why: "Lambda runtime logs" },
     ],
     denied: [
-      { action: "batch:SubmitJob", resource: processQueue, context: tagContext(request.tags), why: "the trigger submits to the start queue only" },
-      { action: "batch:SubmitJob", resource: `${definitionNamed(stack, processDefinitions[0]!).state.arnPrefix}:1`, context: tagContext(request.tags), why: "only the start job definition" },
+      ...(dag
+        ? dag.denied
+        : [
+            { action: "batch:SubmitJob", resource: processQueue, context: tagContext(request.tags), why: "the trigger submits to the start queue only" },
+            { action: "batch:SubmitJob", resource: `${definitionNamed(stack, processDefinitions[0]!).state.arnPrefix}:1`, context: tagContext(request.tags), why: "only the start job definition" },
+            { action: "batch:TerminateJob", resource: newJobArn, context: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: request.tags?.[TAG_KEYS.stack] ?? "" }, why: "the trigger never terminates" },
+            // orchestrator.mode container: the trigger reads no jobs (only an inline or auto trigger follows a DAG).
+            { action: "batch:ListJobs", resource: "*", why: "a container-mode trigger lists no jobs" },
+            { action: "batch:DescribeJobs", resource: "*", why: "a container-mode trigger describes no jobs" },
+          ]),
       { action: "batch:TagResource", resource: newJobArn, context: tagContext({ ...request.tags, owner: "someone" }), why: "only the tag keys the pipeline sends" },
-      { action: "batch:TerminateJob", resource: newJobArn, context: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: request.tags?.[TAG_KEYS.stack] ?? "" }, why: "the trigger never terminates" },
       ...retagging(request.tags),
       { action: "dynamodb:Scan", resource: table.state.arn, why: "only the persistence layer's four calls" },
       { action: "dynamodb:PutItem", resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/another-table`, why: "only its own table" },
@@ -152,6 +176,61 @@ async function triggerCalls(stack: MockedStack): Promise<RoleCalls> {
             { action: "sqs:ChangeMessageVisibility", resource: queue.state.arn as string, why: "the mapping lets a failed message wait out its visibility timeout" },
           ]
         : []),
+    ],
+  };
+}
+
+/**
+ * `orchestrator.mode` inline or auto: what the trigger sends when it submits a run's DAG itself, built as
+ * functions/inline.ts builds it: the stack's workflow (the one infra/pipeline.ts hands both the trigger's factory
+ * and the start job, read here from the start job definition's environment) planned with the trigger's own target
+ * (`PIPELINE_PROCESS_QUEUE`, `PIPELINE_JOB_DEFINITIONS`, `PIPELINE_OUTPUT_ROOT`, the stack and its tags, read from
+ * its environment by functions/settings.ts), each job's SubmitJob (and its TagResource), then batch/'s reads and
+ * terminations. Denied: what the DAG never needs, and what a holder of the role would try next.
+ */
+function inlineCalls(
+  stack: MockedStack,
+  target: NonNullable<ReturnType<typeof parseTriggerSettings>["inline"]>["target"],
+  start: { queue: string; definition: RecordedResource },
+  object: { bucket: string; key: string; versionId: string; sizeBytes: number; eTag: string },
+  runId: string,
+): { allowed: AwsRequest[]; denied: AwsRequest[] } {
+  const startQueue = start.queue;
+  const startDefinition = start.definition;
+  const workflow = parseWorkflowSpecJson(envOf(startDefinition)[START_JOB_ENV.workflow]!, { jobDefinitionKeys: Object.keys(target.jobDefinitions) });
+  const input = { bucket: object.bucket, key: object.key, versionId: object.versionId, sizeBytes: object.sizeBytes, eTag: object.eTag };
+  const plan = planWorkflow(workflow, { ...target, runId, input });
+  const tags = plan.jobs[0]!.request.tags;
+  const ownJob = { [`aws:ResourceTag/${TAG_KEYS.stack}`]: tags?.[TAG_KEYS.stack] ?? "" };
+  const submit = plan.jobs.flatMap((job) =>
+    submitJobCalls(target.jobQueue, definitionNamed(stack, job.request.jobDefinition).state.arnPrefix, job.request.tags, `functions/inline.ts → batch/submitJob.ts submitJob: ${job.id}`),
+  );
+  const processDefinition = definitionNamed(stack, target.jobDefinitions[Object.keys(target.jobDefinitions)[0]!]!);
+  const foreign = tagContext({ ...tags, [TAG_KEYS.stack]: "another-stack" });
+  const processRole = stack.resources.find((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-process-role"))!;
+  return {
+    allowed: [
+      ...dedupe(submit),
+      ...runJobsCalls(ownJob, "functions/inline.ts (undoing a DAG past the invocation's budget)"),
+    ],
+    denied: [
+      ...(deployedTriggerMode(stack) === "inline"
+        ? [
+            { action: "batch:SubmitJob", resource: startQueue, context: tagContext(tags), why: "an inline trigger submits no start job: not the start queue" },
+            { action: "batch:SubmitJob", resource: `${startDefinition.state.arnPrefix}:1`, context: tagContext(tags), why: "an inline trigger submits no start job: not the start job definition" },
+            { action: "batch:TagResource", resource: `${startDefinition.state.arnPrefix}:1`, context: tagContext(tags), why: "an inline trigger submits no start job: no tags on the start job definition" },
+          ]
+        : []),
+      { action: "batch:SubmitJob", resource: batchArn("job-queue/another-teams-queue"), context: tagContext(tags), why: "another team's queue in the same account" },
+      { action: "batch:SubmitJob", resource: batchArn("job-definition/another-teams-definition:3"), context: tagContext(tags), why: "another team's job definition (its role)" },
+      ...[target.jobQueue, `${processDefinition.state.arnPrefix}:7`, newJobArn].map((resource) => ({ action: "batch:TagResource", resource, context: foreign, why: "SubmitJob to the process queue with another stack's pipeline:stack tag" })),
+      { action: "batch:TagResource", resource: target.jobQueue, context: tagContext({ ...tags, owner: "someone" }), why: "SubmitJob to the process queue with a tag key the pipeline never sends" },
+      { action: "batch:TerminateJob", resource: batchArn(`job/${OTHER_JOB_ID}`), context: { [`aws:ResourceTag/${TAG_KEYS.stack}`]: "another-stack" }, why: "another stack's job" },
+      { action: "batch:TerminateJob", resource: batchArn(`job/${OTHER_JOB_ID}`), context: {}, why: "another application's untagged job" },
+      { action: "batch:CancelJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "no code cancels" },
+      { action: "batch:RegisterJobDefinition", resource: batchArn("job-definition/forged"), why: "a definition of its own choosing (image, role)" },
+      { action: "batch:UpdateJobQueue", resource: target.jobQueue, why: "the queue is the stack's, not the trigger's" },
+      { action: "iam:PassRole", resource: processRole.state.arn as string, context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" }, why: "passing the process role to a job of its own" },
     ],
   };
 }
@@ -223,11 +302,7 @@ async function orchestratorCalls(stack: MockedStack): Promise<RoleCalls> {
     policies: inlinePolicies(stack, role),
     allowed: [
       ...dedupe(submit),
-      { action: "batch:ListJobs", resource: "*", why: "batch/calls.ts listJobsNamed (the run's jobs, start-job namesakes, array children)" },
-      { action: "batch:DescribeJobs", resource: "*", why: "batch/calls.ts describeJobs (jobs/wait.ts, jobs/ownership.ts, batch/attempts.ts)" },
-      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: "batch/calls.ts terminateJobs (rollback, partial DAG, duplicates)" },
-      // Batch does not tag array children (TagResource does not take child ARNs): a child has no tags.
-      { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: {}, why: "a RUNNING array child of an earlier attempt (batch/attempts.ts)" },
+      ...runJobsCalls(ownJob, "jobs/ (jobs/wait.ts, jobs/ownership.ts: start-job namesakes, duplicates)"),
     ],
     denied: [
       { action: "batch:SubmitJob", resource: startQueue === inputs.jobQueue ? batchArn("job-queue/another-queue") : startQueue, context: tagContext(tags), why: "only the process queue" },
@@ -379,6 +454,20 @@ function dedupe(requests: AwsRequest[]): AwsRequest[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * What a principal that submits runs' DAGs sends besides SubmitJob (the start job, and an inline or auto trigger:
+ * infra/iam.ts runJobsStatements grants both): batch/calls.ts's reads and terminations, for `who`.
+ */
+function runJobsCalls(ownJob: Record<string, string>, who: string): AwsRequest[] {
+  return [
+    { action: "batch:ListJobs", resource: "*", why: `${who}: batch/calls.ts listJobsNamed (the run's jobs, an earlier attempt's, array children)` },
+    { action: "batch:DescribeJobs", resource: "*", why: `${who}: batch/calls.ts describeJobs (batch/attempts.ts: an earlier attempt's partial DAG)` },
+    { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}`), context: ownJob, why: `${who}: batch/calls.ts terminateJobs (rollback, a partial DAG)` },
+    // Batch does not tag array children (TagResource does not take child ARNs): a child has no tags.
+    { action: "batch:TerminateJob", resource: batchArn(`job/${JOB_ID}:42`), context: {}, why: `${who}: a RUNNING array child of an earlier attempt (batch/attempts.ts)` },
+  ];
 }
 
 /** Every role of the stack with the calls its code makes (and those it must not be able to make). */

@@ -8,7 +8,7 @@ import type { MockedStack } from "../mocks";
 import { simulate, unknownToAws, type PolicyStatementJson } from "../support/iam";
 import { BATCH_COMMANDS } from "../../batch/clients";
 import { injectedActions, sdkCallsUnder } from "../support/sdkCalls";
-import { callTables, type RoleCalls } from "./iamCalls";
+import { callTables, type RoleCalls, deployedTriggerMode } from "./iamCalls";
 
 export function describeIamSimulation(label: string, getStack: () => MockedStack): void {
   let tables: RoleCalls[] | undefined;
@@ -53,9 +53,19 @@ export function describeIamSimulation(label: string, getStack: () => MockedStack
     it("lists every AWS call the runtime code sends (a new SDK command without a table entry fails here)", async () => {
       const tables = await load();
       const actionsOf = (suffix: string) => new Set(tables.find((t) => t.role.endsWith(suffix))!.allowed.map((r) => r.action));
+      // orchestrator.mode inline or auto: the trigger also runs the submitter and the Batch calls it shares
+      // (functions/inline.ts → batch/submitter.ts, batch/calls.ts); a container-mode trigger runs none of batch/.
+      const submitsDags = deployedTriggerMode(getStack()) !== "container";
       const sources = [
         // The trigger Lambda: its own code and the idempotency library it runs.
-        { role: "-trigger-role", calls: [...sdkCallsUnder("functions"), ...sdkCallsUnder("node_modules/@aws-lambda-powertools/idempotency/lib/cjs/persistence/DynamoDBPersistenceLayer.js")] },
+        {
+          role: "-trigger-role",
+          calls: [
+            ...sdkCallsUnder("functions"),
+            ...(submitsDags ? sdkCallsUnder("batch") : []),
+            ...sdkCallsUnder("node_modules/@aws-lambda-powertools/idempotency/lib/cjs/persistence/DynamoDBPersistenceLayer.js"),
+          ],
+        },
         // The start job: its own code, the Batch calls it shares (batch/), and every command class
         // jobs/orchestrator.ts hands it (BATCH_COMMANDS), however the code constructs them: what it is
         // given it may send. (The benchmark is not shipped in the image's entry point.)

@@ -11,6 +11,7 @@ import { ACCOUNT_ID, type MockedStack, ofType, oneOf, PROJECT, REGION, type Reco
 import { matchesPattern } from "../support/eventPattern";
 import { asList, attachedPolicyArns, statementsOf } from "./iamAudit";
 import { describeIamSimulation } from "./iamSimulation";
+import { serializedLambdas } from "./serializedLambdas";
 
 let stack: MockedStack;
 /** Every logical name starts with the stack's resource prefix. */
@@ -22,10 +23,12 @@ type ProgramExports = keyof typeof import("../../index");
 const exportsExactlyTheOutputs: [Exclude<keyof StackOutputValues, ProgramExports>, Exclude<ProgramExports, keyof StackOutputValues>] extends [never, never] ? true : never = true;
 void exportsExactlyTheOutputs;
 let program: typeof import("../../index");
+let code: () => Promise<string[]>;
 
 const one = (type: string, nameIncludes: string): RecordedResource => oneOf(stack, type, nameIncludes);
 
 beforeAll(async () => {
+  code = serializedLambdas();
   stack = await setupPulumiMocks({ logRetentionDays: 14 });
   program = await import("../../index.js");
   await settle();
@@ -437,6 +440,43 @@ describe("S3 trigger", () => {
       comparisonOperator: "GreaterThanThreshold",
       alarmActions: [one("aws:sns/topic:Topic", "-obs-failures").state.arn],
     });
+  });
+});
+
+// orchestrator.mode: container (the default). The inline and auto modes (tests/infra/stack-inline.test.ts,
+// stack-auto.test.ts) change the trigger; a container stack's is what it was before they existed (its function's
+// inputs, role and policy compared equal, JSON for JSON, with the program of 1230a6f): pinned here.
+describe("S3 trigger, orchestrator.mode: container", () => {
+  const fn = () => one("aws:lambda/function:Function", "-trigger-fn");
+
+  it("is told the start job's target only: no mode, process queue, job definitions or output root", () => {
+    expect(Object.keys(fn().inputs.environment.variables).sort()).toEqual(
+      ["IDEMPOTENCY_TABLE", "IDEMPOTENCY_TTL_SECONDS", "IGNORE_PREFIX", "PIPELINE_STACK", "START_JOB_DEFINITION", "START_JOB_TAGS", "START_QUEUE", "TRIGGER_BUCKET", "TRIGGER_PREFIX", "TRIGGER_SUFFIX"],
+    );
+  });
+
+  it("may submit start jobs only: SubmitJob/TagResource on the start queue and definition, no reads of jobs, no terminations", () => {
+    const statements = statementsOf(stack)
+      .filter((s) => s.policy.endsWith("-trigger-policy"))
+      .map((s) => s.statement);
+    const queue = one("aws:batch/jobQueue:JobQueue", "-high-queue").state.arn;
+    const start = one("aws:batch/jobDefinition:JobDefinition", "-orchestrator-start-jd").state.arnPrefix;
+    const job = `arn:aws:batch:${REGION}:${ACCOUNT_ID}:job/*`;
+    expect(statements.map((s) => s.Sid)).toEqual(["SubmitToQueue", "TagOnSubmit", "NoRetaggingOtherStacksJobs", "Idempotency", "DeadLetter", "OwnLogs"]);
+    expect(statements[0]).toEqual({ Sid: "SubmitToQueue", Effect: "Allow", Action: ["batch:SubmitJob"], Resource: [queue, start, `${start}:*`, job] });
+    expect(statements[1]!.Resource).toEqual([`${start}:*`, queue, job]);
+    expect(statements.flatMap((s) => asList(s.Action)).filter((a) => /^batch:(ListJobs|DescribeJobs|TerminateJob)$/.test(a))).toEqual([]);
+  });
+
+  it("runs the container factory: neither the planner nor the submitter is serialized into the Lambda", async () => {
+    const [text, ...others] = await code();
+    expect(others).toEqual([]);
+    expect(text).toContain("buildTriggerHandler");
+    // Pulumi's closure serializer writes each function it serializes as `function /*name*/(`; the wiring only
+    // names `orchestration.createInlineStarter`, a parameter's property, which the container factory never passes.
+    expect(text).toContain("/*buildTriggerHandlerFromEnv*/");
+    for (const name of ["createInlineStarter", "planWorkflow", "submitPlan", "submitJob", "terminateJobs"]) expect(text, name).not.toContain(`/*${name}*/`);
+    expect(text).not.toContain("__workflow");
   });
 });
 

@@ -32,3 +32,15 @@ export const prodStack = () => stackFileConfig("Pulumi.prod.yaml");
  * with a suffix filter the queue notification must carry.
  */
 export const QUEUE_STACK = { trigger: { delivery: "queue", queueMaxConcurrency: 5, suffix: ".csv" } } as const;
+
+/**
+ * `orchestrator.mode: inline`: the trigger plans each run and submits its DAG itself (functions/inline.ts), no
+ * start job; its role gains the process queue and definitions and loses the start queue's grant.
+ */
+export const INLINE_STACK = { orchestrator: { mode: "inline" } } as const;
+
+/**
+ * `orchestrator.mode: auto`: the trigger submits a plan of at most 20 SubmitJob calls itself, a larger one gets a
+ * start job; its role keeps the start queue's grant and gains the process queue's.
+ */
+export const AUTO_STACK = { orchestrator: { mode: "auto" } } as const;
