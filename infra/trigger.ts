@@ -181,7 +181,7 @@ export class Trigger extends pulumi.ComponentResource {
 
     this.role = new aws.iam.Role(
       `${name}-role`,
-      { ...roleNaming(`${name}-role`), description: `S3 trigger ${name}: submits start jobs`, assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com", { parent: this }), tags },
+      { ...roleNaming(`${name}-role`), description: `S3 trigger ${name}: ${args.orchestration?.mode === "inline" ? "submits runs' DAGs" : args.orchestration ? "submits start jobs or runs' DAGs" : "submits start jobs"}`, assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com", { parent: this }), tags },
       { parent: this },
     );
     // What reaches the function through SQS: asynchronous invocation's on-failure destination sends to the
@@ -243,7 +243,7 @@ export class Trigger extends pulumi.ComponentResource {
       // The stack's tags follow each run (start job, then every process job) for cost allocation.
       [TRIGGER_ENV.jobTags]: encodeTags(tags),
       [STACK_ENV]: args.stack,
-      ...(orchestration ? inlineEnvironment(name, orchestration) : {}),
+      ...(orchestration ? inlineEnvironment(orchestration) : {}),
     };
     this.function = new aws.lambda.CallbackFunction(
       `${name}-fn`,
@@ -355,7 +355,7 @@ export class Trigger extends pulumi.ComponentResource {
  * process queue, the job definitions' names and the output root. Fails the preview when Lambda's 4 KB limit on the
  * whole environment would refuse them (many or long job definition names).
  */
-function inlineEnvironment(name: string, orchestration: TriggerOrchestrationArgs): Record<string, pulumi.Input<string>> {
+function inlineEnvironment(orchestration: TriggerOrchestrationArgs): Record<string, pulumi.Input<string>> {
   const names = pulumi.all(Object.fromEntries(Object.entries(orchestration.jobDefinitions).map(([k, d]) => [k, d.name])));
   return {
     [TRIGGER_ENV.orchestratorMode]: orchestration.mode,
