@@ -19,7 +19,7 @@ import {
   type BatchDeps,
   type ServiceErrorShape,
 } from "./calls";
-import { keepErrorFields } from "../contract";
+import { describeError, keepErrorFields } from "../contract";
 import { silentLogger } from "../contract/log";
 import type { Plan } from "../workflow/planner";
 
@@ -210,7 +210,7 @@ export async function waitUntilStopped(jobIds: readonly string[], reason: string
   let waited = 0;
   for (let poll = 0; ; poll++) {
     if (deps.signal?.aborted) {
-      throw new SubmissionError(`aborted (${String(deps.signal.reason ?? "signal")}) while waiting for an earlier attempt's jobs to stop; nothing submitted`, {
+      throw new SubmissionError(`aborted (${describeError(deps.signal.reason ?? "signal")}) while waiting for an earlier attempt's jobs to stop; nothing submitted`, {
         cause: undefined,
         submitted: [],
         terminated: [...jobIds],

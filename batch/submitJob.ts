@@ -17,6 +17,7 @@ import {
   type BatchApi,
   type BatchDeps,
 } from "./calls";
+import { describeError } from "../contract/errors";
 import { silentLogger } from "../contract/log";
 import type { Plan, PlannedJob } from "../workflow/planner";
 
@@ -52,6 +53,12 @@ export interface SubmitJobDeps extends BatchDeps {
   maxResubmits?: number;
   /** The start job's own id (`AWS_BATCH_JOB_ID`): never treated as part of the DAG, never terminated. */
   ownJobId?: string;
+  /**
+   * Once aborted (SIGTERM, the inline trigger's budget), a throttled SubmitJob is not retried and an ambiguous
+   * one's lookup stops: nothing more is submitted, and the time left goes to undoing what was (the submitter's
+   * cleanup, whose listing finds what an ambiguous call created). @default never
+   */
+  signal?: AbortSignal;
 }
 
 /** What one `submitPlan` call knows while submitting. */
@@ -76,16 +83,17 @@ export async function submitJob(job: PlannedJob, ids: ReadonlyMap<string, string
   const client = deps.submitBatch ?? deps.batch;
   const throttleRetries = deps.submitThrottleRetries ?? deps.throttleRetries ?? DEFAULT_SUBMIT_THROTTLE_RETRIES;
   const maxResubmits = deps.maxResubmits ?? 2;
+  const stop = stopWhenAborted(deps);
   for (let resubmits = 0; ; resubmits++) {
     try {
-      const out = await withThrottleRetry(() => client.send(new deps.commands.SubmitJobCommand(input)), { ...deps, throttleRetries }, `SubmitJob ${name}`);
+      const out = await withThrottleRetry(() => client.send(new deps.commands.SubmitJobCommand(input)), { ...deps, sleep: stop.sleep, throttleRetries }, `SubmitJob ${name}`);
       if (!out.jobId) throw new Error(`SubmitJob ${name} returned no jobId`);
       return out.jobId;
     } catch (error) {
-      if (!isAmbiguousSubmitFailure(error)) throw error;
+      if (stop.stopped || !isAmbiguousSubmitFailure(error)) throw error;
       session.ambiguous++;
       log.warn("SubmitJob failed in a way that may have created the job; looking for it by name", { jobName: name, error });
-      const created = await findCreatedJob(name, session, deps);
+      const created = await findCreatedJob(name, session, { ...deps, sleep: stop.sleep });
       if (created) {
         log.info("the failed SubmitJob had created the job; using it", { jobName: name, jobId: created });
         return created;
@@ -94,6 +102,25 @@ export async function submitJob(job: PlannedJob, ids: ReadonlyMap<string, string
       log.warn("no job of that name was created; submitting it again", { jobName: name, resubmit: resubmits + 1 });
     }
   }
+}
+
+/** A sleep that fails, and says it `stopped`, once `deps.signal` is aborted: before and after sleeping. */
+function stopWhenAborted(deps: SubmitJobDeps): { sleep: (ms: number) => Promise<void>; stopped: boolean } {
+  const sleep = deps.sleep ?? defaultSleep;
+  const stop = {
+    stopped: false,
+    sleep: async (ms: number) => {
+      const check = () => {
+        if (!deps.signal?.aborted) return;
+        stop.stopped = true;
+        throw new Error(`aborted: ${describeError(deps.signal.reason ?? "signal")}`);
+      };
+      check();
+      await sleep(ms);
+      check();
+    },
+  };
+  return stop;
 }
 
 const LOOKUP_BASE_MS = 1_000;

@@ -20,6 +20,7 @@ import {
   type SubmittedJob,
 } from "./attempts";
 import { summaryFields, terminateJobs } from "./calls";
+import { describeError } from "../contract/errors";
 import { silentLogger } from "../contract/log";
 import type { Plan, PlannedJob } from "../workflow/planner";
 import { submitJob, terminateDuplicates, type SubmitJobDeps, type SubmitSession } from "./submitJob";
@@ -155,7 +156,7 @@ async function submitInDependencyOrder(plan: Plan, deps: SubmitPlanDeps, session
     let inFlight = 0;
     let failure: { error: unknown } | undefined;
     const pump = () => {
-      if (!failure && deps.signal?.aborted) failure = { error: new Error(`aborted: ${String(deps.signal.reason ?? "signal")}`) };
+      if (!failure && deps.signal?.aborted) failure = { error: new Error(`aborted: ${describeError(deps.signal.reason ?? "signal")}`) };
       if (failure) {
         if (inFlight === 0) reject(failure.error);
         return;
@@ -186,8 +187,4 @@ async function submitInDependencyOrder(plan: Plan, deps: SubmitPlanDeps, session
     };
     pump();
   });
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -11,3 +11,16 @@ export function keepErrorFields(error: Error, name: string, message: string, opt
   if (options && "cause" in options) error.cause = options.cause;
   if (!error.stack) error.stack = `${name}: ${message}`;
 }
+
+/**
+ * `name: message` of an error-like value (a string `message`) whatever its class or realm: an error class of the
+ * serialized code is not `instanceof Error` (Pulumi's serializer gives its constructor no `prototype` chain to
+ * `Error`), and `String()` of one is "[object Object]". Anything else as `String()` (e.g. an abort reason "SIGTERM").
+ */
+export function describeError(value: unknown): string {
+  if (typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string") {
+    const { name, message } = value as { name?: unknown; message: string };
+    return `${typeof name === "string" && name !== "" ? name : "Error"}: ${message}`;
+  }
+  return String(value);
+}

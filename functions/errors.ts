@@ -30,6 +30,19 @@ export function toError(value: unknown): Error {
   return Object.assign(new Error(message, { cause: value }), { name });
 }
 
+/**
+ * `value` as a native `Error` (`instanceof Error` in this realm): itself when it is one, else a new `Error` with
+ * its name and message ({@link errorParts}) and `value` as its `cause`. For what rethrows to code that checks
+ * `instanceof Error`: Powertools' idempotency replaces any other failure of the wrapped function with
+ * "IdempotencyUnknownError: An unknown error occurred while processing the request.", and an error class of
+ * the serialized code is not one (Pulumi's serializer gives its constructor no `prototype` chain to `Error`).
+ */
+export function toNativeError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  const { name, message } = errorParts(value);
+  return Object.assign(new Error(message, { cause: value }), { name });
+}
+
 /** JSON of a value that is not error-like; its type (and keys) when it has no JSON. Never "[object Object]". */
 function asJson(value: unknown): string {
   try {

@@ -13,7 +13,7 @@ import type { Batch, SubmitJobCommandInput, SubmitJobCommandOutput } from "@aws-
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import type { Logger } from "../contract";
 import { keepErrorFields } from "../contract/errors";
-import { errorParts, errorSummary, toError } from "./errors";
+import { errorParts, errorSummary, toError, toNativeError } from "./errors";
 import type { RecordIdempotency, StoredStartJob } from "./idempotency";
 import { type CreatedObject, FOREIGN_RECORD_REASONS, type IgnoredRecord, type IgnoreReason, type ParsedTriggerEvent, parseTriggerEvent } from "./objectEvents";
 import type { TriggerSettings } from "./settings";
@@ -142,7 +142,14 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
   // result, a concurrent one fails and is retried, and a failure (nothing stored) lets the next attempt run it.
   const submitOnce = deps.idempotency.wrap(
     async (runId: string, object: CreatedObject, probe: { submitted: boolean; deadlineMs: number }): Promise<StoredStartJob> => {
-      const inline = deps.inline ? await deps.inline(object, runId, probe.deadlineMs) : undefined;
+      let inline: Awaited<ReturnType<InlineStarter>>;
+      try {
+        inline = deps.inline ? await deps.inline(object, runId, probe.deadlineMs) : undefined;
+      } catch (error) {
+        // The planner's and the submitter's errors are serialized classes, not `instanceof Error`: Powertools
+        // would report them as an unknown error, losing why (functions/errors.ts toNativeError).
+        throw toNativeError(error);
+      }
       if (inline) {
         // `existing`: an earlier invocation submitted the whole DAG and its record was lost (expired, or it died
         // before storing it): nothing was submitted now.

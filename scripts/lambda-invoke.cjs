@@ -4,7 +4,9 @@
  * does, and invokes its `handler` with the JSON event on stdin. Prints one JSON line:
  * { ok, result | error, loadMs, invokeMs }. Exit code 0 either way; the caller reads `ok`.
  *
- *   node scripts/lambda-invoke.cjs <dir> < event.json
+ *   node scripts/lambda-invoke.cjs <dir> [<remainingMs>] < event.json
+ *
+ * The context's `getRemainingTimeInMillis()` counts down from <remainingMs> (default 30,000) from the invocation's start.
  */
 const path = require("node:path");
 
@@ -16,10 +18,12 @@ async function main() {
   const t0 = process.hrtime.bigint();
   const mod = require(path.join(dir, "__index.js"));
   const t1 = process.hrtime.bigint();
+  const remainingMs = Number(process.argv[3] ?? 30_000);
+  const deadline = Date.now() + remainingMs;
   const context = {
     functionName: "trigger",
     awsRequestId: "req-1",
-    getRemainingTimeInMillis: () => 30_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
   let out;
   try {

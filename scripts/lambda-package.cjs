@@ -10,6 +10,11 @@
  * With a second argument, serializes that module's factory instead (a repository path, compiled with
  * tsconfig.lambda.json's options): how a test proves other code serializable before a Lambda runs it.
  * Writes <outDir>/__index.js and prints a JSON summary: { indexBytes, packages: [{ path, files, bytes, zippedBytes }], zippedBytes }.
+ *
+ *   node scripts/lambda-package.cjs <outDir> <module.ts>#<factory>,<factory>…
+ *
+ * Several factories of one module (one compile): each Lambda in <outDir>/<factory>/__index.js, and the summary
+ * is { <factory>: summary, … }.
  * Plain CommonJS on purpose: it must run under plain Node, never through vitest.
  */
 const { execFileSync } = require("node:child_process");
@@ -42,7 +47,8 @@ function filesUnder(dir, prefix) {
 
 async function main() {
   const outDir = path.resolve(process.argv[2] ?? path.join(root, "bin", "lambda"));
-  const [entry, factoryName] = (process.argv[3] ?? "infra/triggerHandler.ts#triggerHandlerFactory").split("#");
+  const [entry, factoryList] = (process.argv[3] ?? "infra/triggerHandler.ts#triggerHandlerFactory").split("#");
+  const factoryNames = factoryList.split(",");
   const compiled = path.join(outDir, "compiled");
   fs.mkdirSync(outDir, { recursive: true });
   // tsconfig.lambda.json's options and files, plus the entry; type roots found from here, as from the root.
@@ -56,33 +62,40 @@ async function main() {
   // The language host runs the program from the project directory; so do we (codePaths reads ./package.json).
   process.chdir(root);
   const pulumi = require("@pulumi/pulumi");
-  const factory = require(path.join(compiled, entry.replace(/\.ts$/, ".js")))[factoryName];
-  if (typeof factory !== "function") throw new Error(`${entry} exports no function ${factoryName}`);
+  const compiledEntry = require(path.join(compiled, entry.replace(/\.ts$/, ".js")));
   const { lambdaExcludedPackages } = require(path.join(compiled, "stack", "lambdaPackages.js"));
-  const closure = await pulumi.runtime.serializeFunction(factory, {
-    serialize: () => true,
-    exportName: "handler",
-    isFactoryFunction: true,
-    allowSecrets: false,
-  });
-  fs.writeFileSync(path.join(outDir, "__index.js"), closure.text);
-
   const codePaths = await pulumi.runtime.computeCodePaths({
     extraExcludePackages: lambdaExcludedPackages(require(path.join(root, "package.json")).dependencies),
   });
-  const packages = [];
-  const allFiles = [{ name: "__index.js", data: Buffer.from(closure.text) }];
-  for (const [archivePath] of codePaths) {
-    const files = filesUnder(path.join(root, archivePath), archivePath);
-    allFiles.push(...files);
-    packages.push({
-      path: archivePath,
-      files: files.length,
-      bytes: files.reduce((n, f) => n + f.data.length, 0),
-      zippedBytes: zippedSize(files),
+  const summaries = {};
+  for (const factoryName of factoryNames) {
+    const factory = compiledEntry[factoryName];
+    if (typeof factory !== "function") throw new Error(`${entry} exports no function ${factoryName}`);
+    const closure = await pulumi.runtime.serializeFunction(factory, {
+      serialize: () => true,
+      exportName: "handler",
+      isFactoryFunction: true,
+      allowSecrets: false,
     });
+    const lambdaDir = factoryNames.length > 1 ? path.join(outDir, factoryName) : outDir;
+    fs.mkdirSync(lambdaDir, { recursive: true });
+    fs.writeFileSync(path.join(lambdaDir, "__index.js"), closure.text);
+
+    const packages = [];
+    const allFiles = [{ name: "__index.js", data: Buffer.from(closure.text) }];
+    for (const [archivePath] of codePaths) {
+      const files = filesUnder(path.join(root, archivePath), archivePath);
+      allFiles.push(...files);
+      packages.push({
+        path: archivePath,
+        files: files.length,
+        bytes: files.reduce((n, f) => n + f.data.length, 0),
+        zippedBytes: zippedSize(files),
+      });
+    }
+    summaries[factoryName] = { indexBytes: Buffer.byteLength(closure.text), packages, zippedBytes: zippedSize(allFiles) };
   }
-  const summary = { indexBytes: Buffer.byteLength(closure.text), packages, zippedBytes: zippedSize(allFiles) };
+  const summary = factoryNames.length > 1 ? summaries : summaries[factoryNames[0]];
   fs.writeFileSync(path.join(outDir, "summary.json"), JSON.stringify(summary, null, 2));
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }

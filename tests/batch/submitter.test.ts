@@ -135,6 +135,25 @@ describe("submitPlan", () => {
     expect(terminated().map((t) => t.jobId)).toEqual(["id-prepare"]);
   });
 
+  it("retries no throttled SubmitJob once aborted (the inline trigger's budget spent mid-backoff), and terminates what it submitted", async () => {
+    const controller = new AbortController();
+    batchMock.on(SubmitJobCommand, { jobName: `${RUN_ID}-merge` }).rejects(tooManyRequests());
+    // The budget ends during the first backoff: without the stop, the throttled SubmitJob would be retried
+    // (17 times) into the time kept for undoing.
+    const backoff = async (ms: number) => {
+      await sleep(ms);
+      controller.abort("the invocation's budget is spent");
+    };
+
+    const error = (await submitPlan(planWorkflow(defaultWorkflow(3), context()), { batch, commands, sleep: backoff, signal: controller.signal }).catch((e: unknown) => e)) as SubmissionError;
+
+    expect(error).toBeInstanceOf(SubmissionError);
+    expect(error.message).toMatch(/submission failed after 2 of 3 jobs \(Error: aborted: the invocation's budget is spent\); terminated 2$/);
+    expect(submitted().map((s) => s.jobName)).toEqual([`${RUN_ID}-prepare`, `${RUN_ID}-process`, `${RUN_ID}-merge`]);
+    expect(sleep).toHaveBeenCalledTimes(1);
+    expect(terminated().map((t) => t.jobId)).toEqual(["id-process", "id-prepare"]);
+  });
+
   it("does not submit a second DAG when a retried attempt finds the complete one", async () => {
     const plan = planWorkflow(defaultWorkflow(1_000_000), context());
     const existing = summaries(plan, {}, (name) => `old-${name}`);

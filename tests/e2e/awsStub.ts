@@ -55,6 +55,8 @@ export interface AwsStub {
   readonly jobs: ModelJob[];
   /** Batch behind the endpoint. */
   batch: BatchModel;
+  /** Called with each Batch request's path (`/v1/submitjob`, …) and body as it arrives, before Batch answers it (e.g. to kill the caller mid-call). */
+  onBatchCall?: (path: string, body: any) => void;
   close(): Promise<void>;
 }
 
@@ -125,6 +127,7 @@ export async function startAwsStub(): Promise<AwsStub> {
       }
     }
     const created = batch.created;
+    stub.onBatchCall?.(req.url ?? "", body);
     const answered = answerBatchHttp(batch, req.method, req.url, body);
     if (answered) {
       calls.push({ service: "batch", operation: answered.operation, body });
@@ -138,7 +141,7 @@ export async function startAwsStub(): Promise<AwsStub> {
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const stub: AwsStub = {
     url: `http://127.0.0.1:${port}`,
     calls,
     submitted,
@@ -161,4 +164,5 @@ export async function startAwsStub(): Promise<AwsStub> {
     batch,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+  return stub;
 }

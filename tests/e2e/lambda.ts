@@ -1,7 +1,6 @@
 /** Invoking a serialized trigger Lambda in a fresh Node process, as the Lambda runtime would. */
 import * as path from "node:path";
-import { lastJsonLine, runNode } from "./node";
-import { awsEnv, ROOT } from "./setup";
+import { awsEnv, lastJsonLine, ROOT, runNode } from "./node";
 
 export const START_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/high";
 /** The stack id infra/trigger.ts gives the Lambda (`PIPELINE_STACK`, its resource prefix). */
@@ -48,31 +47,36 @@ export interface Invocation {
   result?: any;
   error?: { name: string; message: string };
   loadMs: number;
+  invokeMs: number;
+}
+
+/** The environment infra/trigger.ts gives the trigger, its AWS clients pointed at `endpoint` (`extraEnv` on top). */
+export function lambdaEnv(endpoint: string, extraEnv: Record<string, string> = {}): Record<string, string | undefined> {
+  return {
+    ...awsEnv(endpoint),
+    AWS_LAMBDA_FUNCTION_NAME: "trigger",
+    START_QUEUE,
+    START_JOB_DEFINITION: "start-def",
+    IDEMPOTENCY_TABLE: "idempotency",
+    IDEMPOTENCY_TTL_SECONDS: "604800",
+    IGNORE_PREFIX: "results/",
+    TRIGGER_BUCKET: "input-bucket",
+    TRIGGER_PREFIX: "incoming/",
+    PIPELINE_STACK: STACK,
+    START_JOB_TAGS: '{"project":"batch-pipeline"}',
+    ...extraEnv,
+  };
 }
 
 /**
  * Loads `<dir>/__index.js` in a fresh process (scripts/lambda-invoke.cjs) and invokes its handler with
- * `event`, its AWS clients pointed at `endpoint`, with the environment infra/trigger.ts gives it
- * (`extraEnv` on top).
+ * `event`, with {@link lambdaEnv}; `remainingMs`: what the context's `getRemainingTimeInMillis()` counts down from.
  */
-export async function invokeLambda(dir: string, event: unknown, endpoint: string, extraEnv: Record<string, string> = {}): Promise<Invocation> {
-  const out = await runNode([path.join(ROOT, "scripts", "lambda-invoke.cjs"), dir], {
+export async function invokeLambda(dir: string, event: unknown, endpoint: string, extraEnv: Record<string, string> = {}, remainingMs?: number): Promise<Invocation> {
+  const out = await runNode([path.join(ROOT, "scripts", "lambda-invoke.cjs"), dir, ...(remainingMs === undefined ? [] : [String(remainingMs)])], {
     cwd: dir,
     input: JSON.stringify(event),
-    env: {
-      ...awsEnv(endpoint),
-      AWS_LAMBDA_FUNCTION_NAME: "trigger",
-      START_QUEUE,
-      START_JOB_DEFINITION: "start-def",
-      IDEMPOTENCY_TABLE: "idempotency",
-      IDEMPOTENCY_TTL_SECONDS: "604800",
-      IGNORE_PREFIX: "results/",
-      TRIGGER_BUCKET: "input-bucket",
-      TRIGGER_PREFIX: "incoming/",
-      PIPELINE_STACK: STACK,
-      START_JOB_TAGS: '{"project":"batch-pipeline"}',
-      ...extraEnv,
-    },
+    env: lambdaEnv(endpoint, extraEnv),
   });
   if (out.code !== 0) throw new Error(`lambda-invoke exited ${out.code}: ${out.stderr}`);
   return lastJsonLine(out.stdout);

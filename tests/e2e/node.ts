@@ -1,5 +1,20 @@
 /** Runs a Node script in a fresh process, as the Lambda runtime or the container would. */
 import { execFile } from "node:child_process";
+import * as path from "node:path";
+
+/** The repository's root. */
+export const ROOT = path.resolve(__dirname, "../..");
+
+/** The environment of a fresh process whose AWS SDK clients talk to the stub at `endpoint`. */
+export function awsEnv(endpoint: string): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: "eu-west-1",
+    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+    AWS_SECRET_ACCESS_KEY: "secret",
+  };
+}
 
 export interface NodeRun {
   code: number;

@@ -8,21 +8,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { type AwsStub, startAwsStub } from "./awsStub";
-import { runNode } from "./node";
+import { ROOT, runNode } from "./node";
 
-/** The repository's root. */
-export const ROOT = path.resolve(__dirname, "../..");
-
-/** The environment of a fresh process whose AWS SDK clients talk to the stub at `endpoint`. */
-export function awsEnv(endpoint: string): Record<string, string | undefined> {
-  return {
-    PATH: process.env.PATH,
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: "eu-west-1",
-    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-    AWS_SECRET_ACCESS_KEY: "secret",
-  };
-}
+export { awsEnv, ROOT } from "./node";
 
 /**
  * Runs a script of the repository (`node <ROOT>/<script> …args`) and returns its stdout.

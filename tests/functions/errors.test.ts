@@ -1,7 +1,8 @@
 /** functions/errors.ts: the name and message of anything thrown, duck-typed, never "[object Object]". */
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { errorParts, errorSummary, toError } from "../../functions/errors";
+import { describeError } from "../../contract/errors";
+import { errorParts, errorSummary, toError, toNativeError } from "../../functions/errors";
 
 describe("errorParts / errorSummary / toError", () => {
   it.each<[string, () => unknown, string]>([
@@ -31,5 +32,26 @@ describe("errorParts / errorSummary / toError", () => {
     const plain = { code: 500 };
     expect(toError(plain)).toMatchObject({ name: "Error", message: '{"code":500}', cause: plain });
     expect(errorParts("boom")).toEqual({ name: "Error", message: "boom" });
+  });
+
+  // What Pulumi's serializer makes of an error class of the serialized code: a constructor whose instances are
+  // not `instanceof Error` (no prototype chain to Error.prototype), with name and message set by keepErrorFields.
+  const serializedClassError = () => Object.assign(Object.create({}), { name: "SubmissionError", message: "run x: submission failed after 0 of 3 jobs" });
+
+  it("toNativeError: a native Error, name and message kept and the value as cause, for code that checks instanceof Error (Powertools)", () => {
+    const thrown = serializedClassError();
+    expect(thrown instanceof Error).toBe(false);
+    const native = toNativeError(thrown);
+    expect(native).toBeInstanceOf(Error);
+    expect(native).toMatchObject({ name: "SubmissionError", message: "run x: submission failed after 0 of 3 jobs", cause: thrown });
+    const real = new RangeError("too big");
+    expect(toNativeError(real)).toBe(real);
+    expect(toNativeError("boom")).toMatchObject({ name: "Error", message: "boom" });
+  });
+
+  it("describeError (contract/errors.ts, what the submitter's messages use): name and message whatever the class, never [object Object]", () => {
+    expect(describeError(serializedClassError())).toBe("SubmissionError: run x: submission failed after 0 of 3 jobs");
+    expect(describeError(new RangeError("too big"))).toBe("RangeError: too big");
+    expect(describeError("SIGTERM")).toBe("SIGTERM");
   });
 });
