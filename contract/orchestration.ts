@@ -19,7 +19,7 @@ export type RunOrchestrator = "container" | "inline";
  * `auto`'s bound: a plan of at most this many SubmitJob calls is submitted by the trigger. The default workflow
  * needs 3. Twenty calls, four in flight, take about five round trips (well under a second); throttled at
  * Batch's ~50 SubmitJob/s account rate with the submitter's backoff (1 s base, 20 s cap), they still fit the
- * invocation's budget ({@link inlineBudgetMs}) unless the account is saturated, in which case the invocation
+ * invocation's budget (its deadline less {@link INLINE_CLEANUP_RESERVE_MS}) unless the account is saturated, in which case the invocation
  * fails, undoes its part and is retried. A larger plan takes the start job, which has an hour.
  */
 export const AUTO_INLINE_MAX_SUBMIT_JOBS = 20;
@@ -43,11 +43,3 @@ export function runOrchestrator(mode: OrchestratorMode, submitJobCalls: number):
  * one call per job, four in flight) before Lambda's timeout would kill it mid-cleanup: 10 s.
  */
 export const INLINE_CLEANUP_RESERVE_MS = 10_000;
-
-/**
- * How long an inline invocation may spend submitting: what is left of its timeout (`remainingMs`, the Lambda
- * context's `getRemainingTimeInMillis()`) minus {@link INLINE_CLEANUP_RESERVE_MS}, at least 1 s.
- */
-export function inlineBudgetMs(remainingMs: number): number {
-  return Math.max(1000, remainingMs - INLINE_CLEANUP_RESERVE_MS);
-}
