@@ -76,13 +76,22 @@ export async function submitJob(job: PlannedJob, ids: ReadonlyMap<string, string
   const client = deps.submitBatch ?? deps.batch;
   const throttleRetries = deps.submitThrottleRetries ?? deps.throttleRetries ?? DEFAULT_SUBMIT_THROTTLE_RETRIES;
   const maxResubmits = deps.maxResubmits ?? 2;
+  // A backoff the caller's sleep refuses (the inline trigger's budget, functions/inline.ts) follows a throttled
+  // call, which created nothing: its error is final, not an ambiguous failure to look up.
+  const sleep = deps.sleep ?? defaultSleep;
+  let backoffRefused = false;
+  const backoff = (ms: number) =>
+    sleep(ms).catch((error: unknown) => {
+      backoffRefused = true;
+      throw error;
+    });
   for (let resubmits = 0; ; resubmits++) {
     try {
-      const out = await withThrottleRetry(() => client.send(new deps.commands.SubmitJobCommand(input)), { ...deps, throttleRetries }, `SubmitJob ${name}`);
+      const out = await withThrottleRetry(() => client.send(new deps.commands.SubmitJobCommand(input)), { ...deps, throttleRetries, sleep: backoff }, `SubmitJob ${name}`);
       if (!out.jobId) throw new Error(`SubmitJob ${name} returned no jobId`);
       return out.jobId;
     } catch (error) {
-      if (!isAmbiguousSubmitFailure(error)) throw error;
+      if (backoffRefused || !isAmbiguousSubmitFailure(error)) throw error;
       session.ambiguous++;
       log.warn("SubmitJob failed in a way that may have created the job; looking for it by name", { jobName: name, error });
       const created = await findCreatedJob(name, session, deps);
