@@ -9,7 +9,7 @@ import { FARGATE_QUEUE, isArm64InstanceType, type PipelineConfig, type ProcessJo
 import { efsClientStatements } from "./containerProperties";
 import { buildFolder, buildImage, sourceHash } from "./image";
 import { dockerfileOf } from "../stack/buildFolder";
-import { barrierJob, containerArgs, jobPolicyStatements, processEnvironment, triggerKeyFilter } from "../stack/model";
+import { barrierJob, containerArgs, jobPolicyStatements, processEnvironment, triggerKeyFilter, triggerOrchestratorMode } from "../stack/model";
 import { roleNaming } from "../stack/naming";
 import { assumeRolePolicy, boundedRoles, type PolicyStatement, policyJson } from "./iam";
 import { ContainerJobDefinition, type Platform } from "./jobDefinition";
@@ -189,6 +189,8 @@ export class Pipeline extends pulumi.ComponentResource {
     // layer is Powertools' exact pinned version, from AWS's public parameter unless configured.
     const dependencies: Record<string, string> = JSON.parse(readFileSync("package.json", "utf8")).dependencies;
     const { trigger } = config;
+    // `auto` with `wait` always takes a start job, which waits: the trigger is deployed as a container-mode one.
+    const orchestratorMode = triggerOrchestratorMode(config.orchestrator);
     this.trigger = new Trigger(
       `${name}-trigger`,
       {
@@ -204,10 +206,10 @@ export class Pipeline extends pulumi.ComponentResource {
           aws.ssm.getParameterOutput({ name: powertoolsLayerParameter(powertoolsVersion(dependencies)) }, { parent: this }).value,
         excludedPackages: lambdaExcludedPackages(dependencies),
         logRetentionDays: config.logRetentionDays,
-        ...(config.orchestrator.mode !== "container"
+        ...(orchestratorMode !== "container"
           ? {
               orchestration: {
-                mode: config.orchestrator.mode,
+                mode: orchestratorMode,
                 workflow: config.workflow,
                 processQueue: this.platform.queue(config.processQueue),
                 jobDefinitions: this.jobDefinitions,

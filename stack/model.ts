@@ -7,7 +7,7 @@
  * read the same fields the same way.
  */
 import { PlatformCapability } from "@aws-sdk/client-batch";
-import { BARRIER_JOB_DEFINITION_KEY, TASK_ENV, type TriggerKeyFilter } from "../contract";
+import { BARRIER_JOB_DEFINITION_KEY, type OrchestratorMode, TASK_ENV, type TriggerKeyFilter } from "../contract";
 import type { JobPolicyStatement, PipelineConfig, ProcessJobConfig } from "./config";
 import type { Platform } from "./batchRules";
 import type { JobDefinitionArgs } from "./jobDefinitionArgs";
@@ -105,3 +105,12 @@ export const triggerKeyFilter = (trigger: Pick<PipelineConfig["trigger"], "prefi
   suffix: trigger.suffix,
   outputPrefix: trigger.outputPrefix,
 });
+
+/**
+ * Who submits a run's DAG as the trigger is deployed: `orchestrator.mode`, except that `auto` with
+ * `orchestrator.wait` is `container` (a run submitted inline has no start job to wait in; the config refuses
+ * `inline` with `wait`, stack/config/workflowRules.ts inlineWaitRule).
+ */
+export function triggerOrchestratorMode(orchestrator: { mode: OrchestratorMode; wait: boolean }): OrchestratorMode {
+  return orchestrator.mode === "auto" && orchestrator.wait ? "container" : orchestrator.mode;
+}
