@@ -144,6 +144,8 @@ export interface BurstResult {
   submitJobCalls: { accepted: number; throttled: number };
   /** Function invocations (failed: an error or a batch item failure; timedOut: stopped at the function's timeout), and the deliveries Lambda throttled (no concurrency free) and retried. */
   invocations: { total: number; failed: number; timedOut: number; throttledDeliveries: number; peakConcurrent: number };
+  /** The function's billed time: every invocation's duration, summed (Lambda bills it × the memory size). */
+  lambdaSeconds: number;
   /** Jobs terminated: what an invocation cut off at its budget had submitted, undone. */
   terminatedJobs: number;
   /** queue: messages the queue delivered a second time (at-least-once delivery). */
@@ -218,6 +220,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     floorSeconds: 0,
     submitJobCalls: { accepted: 0, throttled: 0 },
     invocations: { total: 0, failed: 0, timedOut: 0, throttledDeliveries: 0, peakConcurrent: 0 },
+    lambdaSeconds: 0,
     terminatedJobs: 0,
     duplicateDeliveries: 0,
     startJobVcpuSeconds: 0,
@@ -326,6 +329,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       return { ok: false };
     } finally {
       cancel();
+      result.lambdaSeconds += Math.min(clock.now() - started, timeoutMs) / 1000;
     }
   };
 
@@ -455,13 +459,13 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
 
 function table(rows: [string, BurstResult][]): string {
   const lines = [
-    "| mode, delivery | dead-lettered | doubled runs | DAGs submitted | last DAG submitted | floor | ratio | SubmitJob accepted / throttled | invocations (failed) / throttled deliveries | start-job vCPU-s |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| mode, delivery | dead-lettered | doubled runs | DAGs submitted | last DAG submitted | floor | ratio | SubmitJob accepted / throttled | invocations (failed) / throttled deliveries | start-job vCPU-s | Lambda s |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const [name, r] of rows) {
     const dead = r.deadLettered.retriesExhausted + r.deadLettered.tooOld;
     lines.push(
-      `| ${name} | ${dead} | ${r.doubledRuns} | ${r.dagsSubmitted} | ${r.lastDagSubmittedSeconds.toFixed(0)} s | ${r.floorSeconds.toFixed(0)} s | ${(r.lastDagSubmittedSeconds / r.floorSeconds).toFixed(2)} | ${r.submitJobCalls.accepted} / ${r.submitJobCalls.throttled} | ${r.invocations.total} (${r.invocations.failed}) / ${r.invocations.throttledDeliveries} | ${r.startJobVcpuSeconds.toFixed(0)} |`,
+      `| ${name} | ${dead} | ${r.doubledRuns} | ${r.dagsSubmitted} | ${r.lastDagSubmittedSeconds.toFixed(0)} s | ${r.floorSeconds.toFixed(0)} s | ${(r.lastDagSubmittedSeconds / r.floorSeconds).toFixed(2)} | ${r.submitJobCalls.accepted} / ${r.submitJobCalls.throttled} | ${r.invocations.total} (${r.invocations.failed}) / ${r.invocations.throttledDeliveries} | ${r.startJobVcpuSeconds.toFixed(0)} | ${r.lambdaSeconds.toFixed(0)} |`,
     );
   }
   return lines.join("\n");
