@@ -315,7 +315,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
 
   // One invocation: the handler given a Lambda context whose remaining time counts down on the model's clock
   // from the function's timeout; Lambda stops an invocation still running then (the model only stops waiting
-  // for it: counted, and 0 in every row).
+  // for it, and counts it: invocations.timedOut).
   const timeoutMs = p.functionTimeoutSeconds * 1000;
   const invoke = async (event: unknown): Promise<{ ok: true; value: unknown } | { ok: false }> => {
     const started = clock.now();
