@@ -83,6 +83,8 @@ export async function submitJob(job: PlannedJob, ids: ReadonlyMap<string, string
   const client = deps.submitBatch ?? deps.batch;
   const throttleRetries = deps.submitThrottleRetries ?? deps.throttleRetries ?? DEFAULT_SUBMIT_THROTTLE_RETRIES;
   const maxResubmits = deps.maxResubmits ?? 2;
+  // Once the caller aborted (the inline budget spent, SIGTERM), or its sleep refused a backoff (the inline trigger's
+  // budget, functions/inline.ts), a throttled call created nothing: its error is final, not an ambiguous failure to look up.
   const stop = stopWhenAborted(deps);
   for (let resubmits = 0; ; resubmits++) {
     try {
@@ -116,7 +118,12 @@ function stopWhenAborted(deps: SubmitJobDeps): { sleep: (ms: number) => Promise<
         throw new Error(`aborted: ${describeError(deps.signal.reason ?? "signal")}`);
       };
       check();
-      await sleep(ms);
+      try {
+        await sleep(ms);
+      } catch (error) {
+        stop.stopped = true;
+        throw error;
+      }
       check();
     },
   };

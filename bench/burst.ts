@@ -1,19 +1,34 @@
 /**
- * Burst benchmark: N uploads within a minute, through the REAL trigger handler (functions/handler.ts) and the
- * REAL orchestrator submission (batch/submitter.ts, with the planner), on a model of AWS with its documented
- * semantics. Each modelled parameter is below with its source, or marked as an assumption.
+ * Burst benchmark: N uploads within a minute, through the REAL trigger handler (functions/handler.ts), with
+ * each `orchestrator.mode`'s real code: the start job's planner and submitter (workflow/planner.ts,
+ * batch/submitter.ts) for `container`, the trigger's own (functions/inline.ts) for `inline` and `auto`, on a
+ * model of AWS with its documented semantics. Each modelled parameter is below with its source, or marked as
+ * an assumption.
  *
  *   npx tsx bench/burst.ts [--uploads 10000] [--seconds 60] [--only "SQS queue"]     (npm run bench:burst)
  *
- * What it reports per design: events dead-lettered, runs whose start job or DAG was submitted twice, when the
- * last DAG was fully submitted against the SubmitJob floor (the runs' SubmitJob calls / 50 per second),
- * SubmitJob calls made (accepted and throttled), and vCPU-seconds spent on start jobs.
+ * What it reports per mode and delivery: events dead-lettered, runs whose start job or DAG was submitted
+ * twice, when the last DAG was fully submitted against the SubmitJob floor (the runs' SubmitJob calls / 50 per
+ * second), SubmitJob calls made (accepted and throttled), and vCPU-seconds spent on start jobs.
  */
 import { SubmitJobCommand, type SubmitJobCommandInput } from "@aws-sdk/client-batch";
+import type { Context } from "aws-lambda";
 import { isThrottlingError } from "../batch/calls";
 import { BATCH_COMMANDS } from "../batch/clients";
-import { createTriggerHandler } from "../functions/handler";
-import { ASYNC_INVOCATION, computeRunId, type InputObject, type Logger, silentLogger, START_JOB_ENV, TRIGGER_QUEUE, type TriggerDelivery } from "../contract";
+import { createTriggerHandler, type SqsBatchResult } from "../functions/handler";
+import type { RecordIdempotency, StoredStartJob } from "../functions/idempotency";
+import { createInlineStarter, type InlineStarter, type InlineTarget } from "../functions/inline";
+import {
+  ASYNC_INVOCATION,
+  type InputObject,
+  type Logger,
+  type OrchestratorMode,
+  silentLogger,
+  START_JOB_ENV,
+  TRIGGER_QUEUE,
+  TRIGGER_TIMEOUT_SECONDS,
+  type TriggerDelivery,
+} from "../contract";
 import { submitPlan } from "../batch/submitter";
 import { planWorkflow } from "../workflow/planner";
 import { DEFAULT_WORKFLOW } from "../workflow/spec";
@@ -47,19 +62,24 @@ export interface BurstParams {
   /** Lambda's retries of a function error (`maximumRetryAttempts`, what infra/trigger.ts deploys: contract/delivery.ts, 2). */
   functionRetries: number;
   /**
-   * `container`: the trigger submits a start job that plans and submits the DAG (what the stack deploys).
-   * `inline`: the trigger plans and submits the DAG itself, with the orchestrator's submitPlan, within its
-   * invocation's time budget: a model of a design not built yet, to size it before building it.
+   * `orchestrator.mode`. `container`: the trigger submits a start job that plans and submits the DAG.
+   * `inline`: the trigger plans and submits the DAG itself (functions/inline.ts) within its invocation's budget.
+   * `auto`: inline for a plan of at most 20 SubmitJob calls (the default workflow's 3), else a start job.
    */
-  design: "container" | "inline";
-  /** inline: the invocation stops submitting (and undoes its part) this long after it starts (the function's timeout is 60 s, contract/delivery.ts). */
-  inlineBudgetSeconds: number;
+  mode: OrchestratorMode;
   /**
-   * inline: claim the run id before submitting (the trigger's idempotency record, in progress while the DAG is
-   * submitted, as for the start job today). Without it, two invocations given the same run at once (a standard
-   * queue's duplicate) both find no DAG and both submit one: Batch has no conditional create.
+   * The function's timeout (contract/delivery.ts, 60 s): each invocation's Lambda context counts down from it on
+   * the model's clock; inline submission stops 10 s before its end (contract/orchestration.ts) to undo its part.
+   * An invocation still running at the timeout is stopped by Lambda: a failure.
    */
-  inlineClaim: boolean;
+  functionTimeoutSeconds: number;
+  /**
+   * The trigger's idempotency store claims the run id (Powertools' in-progress record) while its start job or
+   * DAG is submitted, as the stack deploys it. `false`: a store that neither claims nor remembers, never
+   * deployed: it only shows why the claim is needed (two invocations given the same run at once, a standard
+   * queue's duplicate, both find no DAG and both submit one: Batch has no conditional create).
+   */
+  claim: boolean;
   /**
    * How S3's events reach the function. `async`: S3 invokes it asynchronously (`trigger.delivery`'s default).
    * `queue`: S3 sends them to an SQS queue that an event source mapping polls (`trigger.delivery: queue`; the
@@ -97,9 +117,9 @@ export const DEFAULT_BURST: BurstParams = {
   processTaskSeconds: 60,
   maxEventAgeSeconds: ASYNC_INVOCATION.maxEventAgeSeconds,
   functionRetries: ASYNC_INVOCATION.retryAttempts,
-  design: "container",
-  inlineBudgetSeconds: 50,
-  inlineClaim: true,
+  mode: "container",
+  functionTimeoutSeconds: TRIGGER_TIMEOUT_SECONDS,
+  claim: true,
   delivery: "async",
   queueMaxConcurrency: 5,
   queueBatchSize: TRIGGER_QUEUE.batchSize,
@@ -119,11 +139,15 @@ export interface BurstResult {
   dagsSubmitted: number;
   /** Seconds from the first upload to the last DAG fully submitted. */
   lastDagSubmittedSeconds: number;
-  /** The runs' SubmitJob calls (start jobs and DAG jobs, accepted) / the rate: no design can submit faster. */
+  /** The runs' SubmitJob calls (start jobs and DAG jobs, accepted) / the rate: no mode can submit faster. */
   floorSeconds: number;
   submitJobCalls: { accepted: number; throttled: number };
-  /** Function invocations, and the deliveries Lambda throttled (no concurrency free) and retried. */
-  invocations: { total: number; failed: number; throttledDeliveries: number; peakConcurrent: number };
+  /** Function invocations (failed: an error or a batch item failure; timedOut: stopped at the function's timeout), and the deliveries Lambda throttled (no concurrency free) and retried. */
+  invocations: { total: number; failed: number; timedOut: number; throttledDeliveries: number; peakConcurrent: number };
+  /** The function's billed time: every invocation's duration, summed (Lambda bills it × the memory size). */
+  lambdaSeconds: number;
+  /** Jobs terminated: what an invocation cut off at its budget had submitted, undone. */
+  terminatedJobs: number;
   /** queue: messages the queue delivered a second time (at-least-once delivery). */
   duplicateDeliveries: number;
   startJobVcpuSeconds: number;
@@ -172,11 +196,13 @@ class Compute {
 }
 
 const BUCKET = "burst-input";
+/** Where the runs' jobs go: the start job's environment in `container` mode, the trigger's in `inline`. */
+const TARGET: InlineTarget = { jobDefinitions: { process: "process-def", barrier: "barrier-def" }, jobQueue: "process-queue", stack: "burst" };
 const objectEvent = (i: number) => ({
   Records: [{ eventSource: "aws:s3", eventName: "ObjectCreated:Put", s3: { bucket: { name: BUCKET }, object: { key: `incoming/upload-${i}.csv`, size: 1_048_576, versionId: `v${i}`, sequencer: `${i}` } } }],
 });
 
-/** Runs the container-mode design (trigger submits a start job; the start job plans and submits the DAG). */
+/** Runs one burst through the real trigger handler in `p.mode`, delivered as `p.delivery`. */
 export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silentLogger): Promise<BurstResult> {
   const clock = new FakeClock();
   const batch = new BatchStub(clock, { submitJobsPerSecond: p.submitJobsPerSecond, latencyMs: p.batchLatencyMs });
@@ -193,34 +219,38 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     lastDagSubmittedSeconds: 0,
     floorSeconds: 0,
     submitJobCalls: { accepted: 0, throttled: 0 },
-    invocations: { total: 0, failed: 0, throttledDeliveries: 0, peakConcurrent: 0 },
+    invocations: { total: 0, failed: 0, timedOut: 0, throttledDeliveries: 0, peakConcurrent: 0 },
+    lambdaSeconds: 0,
+    terminatedJobs: 0,
     duplicateDeliveries: 0,
     startJobVcpuSeconds: 0,
   };
   const work: Promise<void>[] = [];
 
-  // Plans a run and submits its DAG with the orchestrator's submitPlan (the run id owns the DAG: a retried or
-  // duplicate attempt finds it and submits nothing), counting each run's DAG once, when it is first in place.
-  const dagsInPlace = new Set<string>();
-  const submitDag = async (runId: string, input: InputObject, signal?: AbortSignal) => {
-    const plan = planWorkflow(DEFAULT_WORKFLOW, { runId, input, jobDefinitions: { process: "process-def", barrier: "barrier-def" }, jobQueue: "process-queue", stack: "burst" });
-    const submitted = await submitPlan(plan, { batch: batch.client, commands: BATCH_COMMANDS, sleep: clock.sleep, random, concurrency: 4, ...(signal ? { signal } : {}) });
-    if (submitted.outcome === "submitted") dagsByRun.set(runId, (dagsByRun.get(runId) ?? 0) + 1);
-    if (!dagsInPlace.has(runId)) {
-      dagsInPlace.add(runId);
+  // Each run's DAG counted once, when it is first in place, whoever submitted it (a start job, an invocation);
+  // a run whose DAG is submitted more than once (outcome "submitted", not "existing") is doubled.
+  const dagInPlace = (runId: string, outcome: "submitted" | "existing") => {
+    if (outcome === "submitted") dagsByRun.set(runId, (dagsByRun.get(runId) ?? 0) + 1);
+    if (dagsByRun.has(runId) && !dagsCounted.has(runId)) {
+      dagsCounted.add(runId);
       result.dagsSubmitted++;
       result.lastDagSubmittedSeconds = Math.max(result.lastDagSubmittedSeconds, clock.now() / 1000);
     }
-    return plan;
   };
+  const dagsCounted = new Set<string>();
 
-  // The start job: wait for a vCPU (before any process job), start, plan, submit the DAG, end; then the DAG's jobs run.
+  // The start job (container mode, or auto for a large plan): wait for a vCPU (before any process job), start,
+  // plan, submit the DAG with the orchestrator's submitPlan, end; then the DAG's jobs run.
   const startJob = async (request: SubmitJobCommandInput) => {
     const env = Object.fromEntries((request.containerOverrides?.environment ?? []).map((e) => [e.name!, e.value!]));
     await compute.take("high");
     const began = clock.now();
     await clock.sleep(p.startJobStartupSeconds * 1000);
-    const plan = await submitDag(env[START_JOB_ENV.runId]!, { bucket: BUCKET, key: env[START_JOB_ENV.key]!, sizeBytes: Number(env[START_JOB_ENV.size]) });
+    const runId = env[START_JOB_ENV.runId]!;
+    const input: InputObject = { bucket: BUCKET, key: env[START_JOB_ENV.key]!, sizeBytes: Number(env[START_JOB_ENV.size]) };
+    const plan = planWorkflow(DEFAULT_WORKFLOW, { ...TARGET, runId, input });
+    const submitted = await submitPlan(plan, { batch: batch.client, commands: BATCH_COMMANDS, sleep: clock.sleep, random, concurrency: 4 });
+    dagInPlace(runId, submitted.outcome);
     result.startJobVcpuSeconds += ((clock.now() - began) / 1000) * p.startJobVcpus;
     compute.give();
     // The default DAG: prepare, then its 3 tasks, then merge, each task 1 vCPU for processTaskSeconds.
@@ -248,38 +278,58 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       }
     }
   };
+
+  // inline and auto: the trigger's own starter (functions/inline.ts) on the model's Batch and clock, observed.
+  const starter =
+    p.mode === "container"
+      ? undefined
+      : createInlineStarter({ mode: p.mode, workflow: DEFAULT_WORKFLOW, target: TARGET, batch: batch.client, submitBatch: batch.client, commands: BATCH_COMMANDS, now: clock.now, sleep: clock.sleep, setTimer: clock.setTimer, random, log });
+  const inline: InlineStarter | undefined =
+    starter &&
+    (async (object, runId, deadlineMs) => {
+      const started = await starter(object, runId, deadlineMs);
+      if (started) dagInPlace(runId, started.outcome);
+      return started;
+    });
+
+  // The idempotency store (Powertools over DynamoDB: claim, then store the result), each record's claim and
+  // update costing invocationOverheadMs.
+  const store: RecordIdempotency = p.claim ? memoryIdempotency() : { wrap: (fn) => fn };
+  const idempotency: RecordIdempotency = {
+    wrap: <Rest extends unknown[]>(fn: (runId: string, ...rest: Rest) => Promise<StoredStartJob>) => {
+      const once = store.wrap(fn);
+      return async (runId: string, ...rest: Rest) => {
+        await clock.sleep(p.invocationOverheadMs);
+        return once(runId, ...rest);
+      };
+    },
+  };
   const handler = createTriggerHandler({
     batch: { submitJob },
-    idempotency: memoryIdempotency(),
+    ...(inline ? { inline } : {}),
+    now: clock.now,
+    idempotency,
     config: { target: { jobQueue: "start-queue", jobDefinition: "start-def", stack: "burst" }, bucket: BUCKET, filter: { prefix: "incoming/", suffix: "", outputPrefix: "results/" } },
     log,
   });
 
-  // The inline design: the invocation plans the run and submits its DAG itself, and gives up at its budget.
-  const claimed = new Set<string>();
-  const inline = async (i: number, budget: AbortSignal) => {
-    const record = objectEvent(i).Records[0]!.s3;
-    const input = { bucket: BUCKET, key: record.object.key, versionId: record.object.versionId, sizeBytes: record.object.size };
-    const runId = await computeRunId({ ...input, sequencer: record.object.sequencer });
-    if (!p.inlineClaim) return void (await submitDag(runId, input, budget));
-    // In progress elsewhere: fail, so the event is retried (by then the DAG is in place and nothing is submitted).
-    if (claimed.has(runId)) throw new Error(`run ${runId} is in progress`);
-    claimed.add(runId);
+  // One invocation: the handler given a Lambda context whose remaining time counts down on the model's clock
+  // from the function's timeout; Lambda stops an invocation still running then (the model only stops waiting
+  // for it, and counts it: invocations.timedOut).
+  const timeoutMs = p.functionTimeoutSeconds * 1000;
+  const invoke = async (event: unknown): Promise<{ ok: true; value: unknown } | { ok: false }> => {
+    const started = clock.now();
+    const context = { getRemainingTimeInMillis: () => Math.max(0, started + timeoutMs - clock.now()) } as Context;
+    let cancel = () => {};
+    const timeout = new Promise<"timeout">((resolve) => (cancel = clock.setTimer(timeoutMs, () => resolve("timeout"))));
     try {
-      await submitDag(runId, input, budget);
-    } finally {
-      claimed.delete(runId);
-    }
-  };
-  const invoke = p.design === "inline" ? inline : (i: number) => handler(objectEvent(i));
-  /** Runs an invocation with its time budget: aborted `inlineBudgetSeconds` after it starts (inline submission stops and undoes its part), its timer cancelled when it ends. */
-  const withinBudget = async <T>(run: (budget: AbortSignal) => Promise<T>): Promise<T> => {
-    const budget = new AbortController();
-    const cancel = clock.setTimer(p.inlineBudgetSeconds * 1000, () => budget.abort("the invocation's time budget"));
-    try {
-      return await run(budget.signal);
+      const outcome = await Promise.race([handler(event, context).then((value) => ({ ok: true as const, value }), () => ({ ok: false as const })), timeout]);
+      if (outcome !== "timeout") return outcome;
+      result.invocations.timedOut++;
+      return { ok: false };
     } finally {
       cancel();
+      result.lambdaSeconds += Math.min(clock.now() - started, timeoutMs) / 1000;
     }
   };
 
@@ -300,16 +350,9 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       inFlight++;
       result.invocations.total++;
       result.invocations.peakConcurrent = Math.max(result.invocations.peakConcurrent, inFlight);
-      let failed = false;
-      try {
-        await clock.sleep(p.invocationOverheadMs);
-        await withinBudget((budget) => invoke(i, budget));
-      } catch {
-        failed = true;
-      } finally {
-        inFlight--;
-      }
-      if (!failed) return;
+      const { ok } = await invoke(objectEvent(i));
+      inFlight--;
+      if (ok) return;
       result.invocations.failed++;
       if (attempt >= p.functionRetries) return void result.deadLettered.retriesExhausted++;
       await clock.sleep(FUNCTION_RETRY_WAIT_MS[attempt] ?? FUNCTION_RETRY_WAIT_MS.at(-1)!);
@@ -323,11 +366,14 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
   // (ReportBatchItemFailures) become visible again when their visibility timeout ends; a message received
   // maxReceiveCount times and failed again goes to the dead-letter queue (the queue's redrive policy). A
   // message waiting in the queue is never throttled or aged out (retention up to 14 days).
-  const visible: { i: number; receives: number }[] = [];
+  // (A duplicate is given its own message id here; SQS would repeat the id with another receipt handle.)
+  interface Message { id: string; i: number; receives: number }
+  const visible: Message[] = [];
   const idle: (() => void)[] = [];
   const wakeAll = () => idle.splice(0).forEach((wake) => wake());
-  const enqueue = (message: { i: number; receives: number }) => {
-    visible.push(message);
+  let messageIds = 0;
+  const enqueue = (message: Omit<Message, "id"> & { id?: string }) => {
+    visible.push({ ...message, id: message.id ?? `m-${messageIds++}` });
     wakeAll();
   };
   let settledMessages = 0;
@@ -346,21 +392,12 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
       result.invocations.total++;
       result.invocations.peakConcurrent = Math.max(result.invocations.peakConcurrent, ++inFlight);
       const received = clock.now();
-      const failed = await withinBudget(async (budget) => {
-        const failures: typeof batch = [];
-        for (const message of batch) {
-          try {
-            if (budget.aborted) throw new Error("out of time: reported as a batch item failure");
-            // The per-record work besides Batch (the trigger's DynamoDB claim and update), as in the async design.
-            await clock.sleep(p.invocationOverheadMs);
-            await invoke(message.i, budget);
-            settledMessages++;
-          } catch {
-            failures.push(message);
-          }
-        }
-        return failures;
-      });
+      // The mapping's event: one SQS record a message, its body the S3 notification; the handler answers with
+      // the messages that failed (ReportBatchItemFailures); an error or a timeout fails the whole batch.
+      const answer = await invoke({ Records: batch.map((m) => ({ messageId: m.id, eventSource: "aws:sqs", body: JSON.stringify(objectEvent(m.i)) })) });
+      const failedIds = answer.ok ? new Set((answer.value as SqsBatchResult).batchItemFailures.map((f) => f.itemIdentifier)) : undefined;
+      const failed = batch.filter((m) => !failedIds || failedIds.has(m.id));
+      settledMessages += batch.length - failed.length;
       inFlight--;
       if (failed.length > 0) result.invocations.failed++;
       // A failed message stays invisible until its visibility timeout ends; then it is received again, or, received
@@ -414,6 +451,7 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
     delete (subtle as { digest?: unknown }).digest;
   }
   result.submitJobCalls = { accepted: batch.accepted, throttled: batch.throttled };
+  result.terminatedJobs = batch.model.terminated.length;
   result.floorSeconds = batch.accepted / p.submitJobsPerSecond;
   result.doubledRuns = [...new Set([...startJobsByRun.keys(), ...dagsByRun.keys()])].filter((r) => (startJobsByRun.get(r) ?? 0) > 1 || (dagsByRun.get(r) ?? 0) > 1).length;
   return result;
@@ -421,13 +459,13 @@ export async function burst(p: BurstParams = DEFAULT_BURST, log: Logger = silent
 
 function table(rows: [string, BurstResult][]): string {
   const lines = [
-    "| design | dead-lettered | doubled runs | DAGs submitted | last DAG submitted | floor | ratio | SubmitJob accepted / throttled | invocations (failed) / throttled deliveries | start-job vCPU-s |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| mode, delivery | dead-lettered | doubled runs | DAGs submitted | last DAG submitted | floor | ratio | SubmitJob accepted / throttled | invocations (failed) / throttled deliveries | start-job vCPU-s | Lambda s |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const [name, r] of rows) {
     const dead = r.deadLettered.retriesExhausted + r.deadLettered.tooOld;
     lines.push(
-      `| ${name} | ${dead} | ${r.doubledRuns} | ${r.dagsSubmitted} | ${r.lastDagSubmittedSeconds.toFixed(0)} s | ${r.floorSeconds.toFixed(0)} s | ${(r.lastDagSubmittedSeconds / r.floorSeconds).toFixed(2)} | ${r.submitJobCalls.accepted} / ${r.submitJobCalls.throttled} | ${r.invocations.total} (${r.invocations.failed}) / ${r.invocations.throttledDeliveries} | ${r.startJobVcpuSeconds.toFixed(0)} |`,
+      `| ${name} | ${dead} | ${r.doubledRuns} | ${r.dagsSubmitted} | ${r.lastDagSubmittedSeconds.toFixed(0)} s | ${r.floorSeconds.toFixed(0)} s | ${(r.lastDagSubmittedSeconds / r.floorSeconds).toFixed(2)} | ${r.submitJobCalls.accepted} / ${r.submitJobCalls.throttled} | ${r.invocations.total} (${r.invocations.failed}) / ${r.invocations.throttledDeliveries} | ${r.startJobVcpuSeconds.toFixed(0)} | ${r.lambdaSeconds.toFixed(0)} |`,
     );
   }
   return lines.join("\n");
@@ -439,15 +477,21 @@ if (require.main === module) {
     return i > 0 ? Number(process.argv[i + 1]) : fallback;
   };
   const params: BurstParams = { ...DEFAULT_BURST, uploads: arg("uploads", DEFAULT_BURST.uploads), arrivalSeconds: arg("seconds", DEFAULT_BURST.arrivalSeconds) };
-  /** The rows: each design through S3's asynchronous invocation (what the stack deploys) and through an SQS queue. */
+  /**
+   * The rows: each mode through S3's asynchronous invocation (`trigger.delivery: async`) and through an SQS queue
+   * (`queue`). `auto` submits the default workflow's 3-call plans inline, the same runs as `inline`: its rows
+   * (`--only auto`) are not in the default table.
+   */
   const rows: { name: string; params: Partial<BurstParams> }[] = [
-    { name: "container, async invocation, reserved concurrency 10", params: { design: "container", delivery: "async", reservedConcurrency: 10 } },
-    { name: "container, SQS queue, maximum concurrency 5", params: { design: "container", delivery: "queue", queueMaxConcurrency: 5 } },
-    { name: "inline (modelled), async invocation, reserved concurrency 10", params: { design: "inline", delivery: "async", reservedConcurrency: 10 } },
-    ...[2, 5, 10].map((queueMaxConcurrency) => ({ name: `inline (modelled), SQS queue, maximum concurrency ${queueMaxConcurrency}`, params: { design: "inline" as const, delivery: "queue" as const, queueMaxConcurrency } })),
+    { name: "container, async invocation, reserved concurrency 10", params: { mode: "container", delivery: "async", reservedConcurrency: 10 } },
+    { name: "container, SQS queue, maximum concurrency 5", params: { mode: "container", delivery: "queue", queueMaxConcurrency: 5 } },
+    ...(["inline", "auto"] as const).flatMap((mode) => [
+      { name: `${mode}, async invocation, reserved concurrency 10`, params: { mode, delivery: "async" as const, reservedConcurrency: 10 } },
+      ...[2, 5, 10].map((queueMaxConcurrency) => ({ name: `${mode}, SQS queue, maximum concurrency ${queueMaxConcurrency}`, params: { mode, delivery: "queue" as const, queueMaxConcurrency } })),
+    ]),
   ];
   const only = process.argv.indexOf("--only");
-  const selected = only > 0 ? rows.filter((r) => r.name.includes(process.argv[only + 1]!)) : rows;
+  const selected = only > 0 ? rows.filter((r) => r.name.includes(process.argv[only + 1]!)) : rows.filter((r) => r.params.mode !== "auto");
   void (async () => {
     const results: [string, BurstResult][] = [];
     for (const row of selected) {

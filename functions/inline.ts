@@ -36,6 +36,13 @@ export interface InlineDeps {
   now?: () => number;
   /** @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Calls `fire` after `ms` on the same clock as `now` and `sleep` (the budget's end); returns the cancel.
+   * @default setTimeout
+   */
+  setTimer?: (ms: number, fire: () => void) => () => void;
+  /** The throttle backoff's jitter. @default Math.random */
+  random?: () => number;
 }
 
 /** A run submitted inline: the stored record, and whether this call submitted it. */
@@ -63,6 +70,12 @@ export class InlineBudgetError extends Error {
 export function createInlineStarter(deps: InlineDeps): InlineStarter {
   const now = deps.now ?? Date.now;
   const pause = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const setTimer =
+    deps.setTimer ??
+    ((ms: number, fire: () => void) => {
+      const timer = setTimeout(fire, ms);
+      return () => clearTimeout(timer);
+    });
   return async (object, runId, deadlineMs) => {
     const input: InputObject = {
       bucket: object.bucket,
@@ -80,18 +93,26 @@ export function createInlineStarter(deps: InlineDeps): InlineStarter {
     const hardEnd = deadlineMs - 1000;
     const budget = new AbortController();
     const overrun = () => new InlineBudgetError(`run ${runId}: its ${plan.jobs.length} SubmitJob call(s) did not fit the invocation's budget (${Math.max(0, budgetEnd - now())} ms left)`);
-    const timer = setTimeout(() => budget.abort(overrun()), Math.max(0, budgetEnd - now()));
+    const cancelTimer = setTimer(Math.max(0, budgetEnd - now()), () => budget.abort(overrun()));
     // While submitting, no backoff past the budget; while undoing (the budget spent), none past the hard end.
     const sleep = (ms: number): Promise<void> => {
       if (now() + ms > (budget.signal.aborted ? hardEnd : budgetEnd)) return Promise.reject(overrun());
       return pause(ms);
     };
     try {
-      const result = await submitPlan(plan, { batch: deps.batch, submitBatch: deps.submitBatch, commands: deps.commands, log: deps.log, sleep, signal: budget.signal });
+      const result = await submitPlan(plan, {
+        batch: deps.batch,
+        submitBatch: deps.submitBatch,
+        commands: deps.commands,
+        log: deps.log,
+        sleep,
+        signal: budget.signal,
+        ...(deps.random ? { random: deps.random } : {}),
+      });
       const root = result.jobs[0]!;
       return { outcome: result.outcome, stored: { runId, jobId: root.jobId, jobName: root.jobName, orchestrator: "inline", jobs: result.jobs.length } };
     } finally {
-      clearTimeout(timer);
+      cancelTimer();
     }
   };
 }

@@ -4,7 +4,7 @@ import { planWorkflow } from "../../workflow/planner";
 import { defaultWorkflow } from "../../workflow/spec";
 import { submitPlan } from "../../batch/submitter";
 import { recordingLogger } from "../support/recordingLogger";
-import { clientError, mockBatch, NAME, serverError, timeout } from "../jobs/fakeBatch";
+import { clientError, mockBatch, NAME, serverError, timeout, tooManyRequests } from "../jobs/fakeBatch";
 import { context, RUN_ID } from "../jobs/fixtures";
 
 const { batch, commands, clock, sleep, fakeBatch, submitted, terminated, listInputs } = mockBatch();
@@ -98,6 +98,15 @@ describe("submitPlan: ambiguous SubmitJob failures (no client token)", () => {
     await expect(submitPlan(plan(), { batch, commands, sleep })).rejects.toThrow(/ClientException: Job definition is INACTIVE/);
     expect(submitted().filter((s) => s.jobName === NAME("process"))).toHaveLength(1);
     expect(listInputs()).toHaveLength(1);
+  });
+
+  it("treats a throttled call whose backoff the caller's sleep refuses (the inline trigger's budget) as final: no lookup, nothing to look for", async () => {
+    fakeBatch().fail(NAME("process"), { creates: false, error: tooManyRequests });
+    const log = recordingLogger();
+    const refuse = () => Promise.reject(new Error("past the invocation's budget"));
+    await expect(submitPlan(plan(), { batch, commands, sleep: refuse, log })).rejects.toThrow(/after 1 of 3 jobs \(Error: past the invocation's budget\)/);
+    expect(listInputs()).toHaveLength(1);
+    expect(log.lines.map((l) => l.message)).not.toContain("SubmitJob failed in a way that may have created the job; looking for it by name");
   });
 
   it("gives up after `maxResubmits`, and also stops a ghost the failed calls created, so nothing is orphaned", async () => {

@@ -1,6 +1,7 @@
 /**
  * bench/burst.ts's model of AWS, on small bursts: it must behave as the cited documents say before its
- * 10,000-upload table means anything. The real trigger handler and orchestrator submission run inside it.
+ * 10,000-upload table means anything. The real trigger handler runs inside it, with the start job's planner and
+ * submitter (`container`) or its own inline starter (functions/inline.ts: `inline`, `auto`).
  */
 import { describe, expect, it } from "vitest";
 import { burst, DEFAULT_BURST } from "../../bench/burst";
@@ -42,29 +43,46 @@ describe("the burst model", () => {
     expect(r.dagsSubmitted + r.deadLettered.tooOld + r.deadLettered.retriesExhausted).toBe(10);
   });
 
-  it("the inline design (modelled): the trigger's invocations submit each run's DAG once, with no start job and no start-job compute", async () => {
-    const r = await burst({ ...small, design: "inline" });
+  it("inline mode: the trigger's invocations submit each run's DAG once, with no start job and no start-job compute", async () => {
+    const r = await burst({ ...small, mode: "inline" });
     expect([r.dagsSubmitted, r.doubledRuns, r.startJobVcpuSeconds]).toEqual([40, 0, 0]);
     expect(r.submitJobCalls.accepted).toBe(40 * 3);
     expect(r.deadLettered).toEqual({ retriesExhausted: 0, tooOld: 0 });
   });
 
-  it("the inline design: an invocation cut off by its time budget undoes its part, and Lambda's retry submits the run's DAG once", async () => {
-    // One SubmitJob a second shared by three runs at once: one run's 3 jobs outlast a 10 s budget, its invocation
-    // terminates what it submitted and fails, and Lambda's retry a minute later submits the whole DAG again.
-    const r = await burst({ ...small, uploads: 3, arrivalSeconds: 0.01, reservedConcurrency: 3, design: "inline", submitJobsPerSecond: 1, inlineBudgetSeconds: 10 });
-    expect(r.invocations.failed).toBe(1);
+  it("inline mode: an invocation cut off at its budget (the function's timeout − 10 s) undoes its part, and Lambda's retry submits the run's DAG once", async () => {
+    // One SubmitJob a second shared by three runs at once: one run's 3 jobs outlast the 12 s budget of a 22 s
+    // timeout (a backoff past it is refused), its invocation terminates the job it had submitted and fails, and
+    // Lambda's retry a minute later submits the whole DAG again.
+    const r = await burst({ ...small, uploads: 3, arrivalSeconds: 0.01, reservedConcurrency: 3, mode: "inline", submitJobsPerSecond: 1, functionTimeoutSeconds: 22 });
+    expect([r.invocations.failed, r.invocations.timedOut]).toEqual([1, 0]);
     expect([r.dagsSubmitted, r.doubledRuns, r.deadLettered.retriesExhausted]).toEqual([3, 0, 0]);
     // The cut-off attempt's job was accepted, then terminated: one call more than the 3 runs' 9.
-    expect(r.submitJobCalls.accepted).toBe(10);
+    expect([r.submitJobCalls.accepted, r.terminatedJobs]).toEqual([10, 1]);
   });
 
-  describe("S3 → SQS → an event source mapping (modelled)", () => {
+  describe.each(["async", "queue"] as const)("200 uploads in 10 s through the real inline path, %s delivery", (delivery) => {
+    const burst200 = { ...small, uploads: 200, delivery, mode: "inline" as const };
+
+    it("dead-letters nothing, doubles nothing, submits every run's 3 jobs once with no start job, and no invocation reaches its timeout", async () => {
+      const r = await burst(burst200);
+      expect(r.deadLettered).toEqual({ retriesExhausted: 0, tooOld: 0 });
+      expect([r.dagsSubmitted, r.doubledRuns, r.startJobVcpuSeconds, r.invocations.timedOut]).toEqual([200, 0, 0, 0]);
+      expect(r.submitJobCalls.accepted).toBe(200 * 3);
+      expect(r.lastDagSubmittedSeconds).toBeLessThan(1.5 * Math.max(r.floorSeconds, burst200.arrivalSeconds));
+    });
+
+    it("auto submits the default workflow's 3-call plans inline: the same burst as inline", async () => {
+      expect(await burst({ ...burst200, mode: "auto" })).toEqual(await burst(burst200));
+    });
+  });
+
+  describe("S3 → SQS → an event source mapping", () => {
     const queued = { ...small, delivery: "queue" as const };
 
-    it("the inline design: every run's DAG once, nothing dead-lettered, no throttled delivery, at most maxConcurrency invocations at once", async () => {
+    it("inline mode: every run's DAG once, nothing dead-lettered, no throttled delivery, at most maxConcurrency invocations at once", async () => {
       // All 40 at once: both pollers busy, never a third.
-      const r = await burst({ ...queued, design: "inline", arrivalSeconds: 0.01, queueMaxConcurrency: 2 });
+      const r = await burst({ ...queued, mode: "inline", arrivalSeconds: 0.01, queueMaxConcurrency: 2 });
       expect([r.dagsSubmitted, r.doubledRuns, r.invocations.throttledDeliveries, r.startJobVcpuSeconds]).toEqual([40, 0, 0, 0]);
       expect(r.deadLettered).toEqual({ retriesExhausted: 0, tooOld: 0 });
       expect(r.submitJobCalls.accepted).toBe(40 * 3);
@@ -83,7 +101,7 @@ describe("the burst model", () => {
 
     it("a message failed once comes back after the visibility timeout and its run is submitted once", async () => {
       // As the async test above: one SubmitJob a second for three runs, a 10 s budget cuts one off.
-      const r = await burst({ ...queued, uploads: 3, arrivalSeconds: 0.01, design: "inline", submitJobsPerSecond: 1, inlineBudgetSeconds: 10, queueBatchSize: 1, queueMaxConcurrency: 3 });
+      const r = await burst({ ...queued, uploads: 3, arrivalSeconds: 0.01, mode: "inline", submitJobsPerSecond: 1, functionTimeoutSeconds: 20, queueBatchSize: 1, queueMaxConcurrency: 3 });
       expect(r.invocations.failed).toBeGreaterThan(0);
       expect([r.dagsSubmitted, r.doubledRuns, r.deadLettered.retriesExhausted]).toEqual([3, 0, 0]);
       // The retry waits out the visibility timeout (360 s).
@@ -91,21 +109,21 @@ describe("the burst model", () => {
     });
 
     it("a standard queue's duplicate deliveries (here every message twice) submit nothing twice: the run's jobs are found by name", async () => {
-      const r = await burst({ ...queued, design: "inline", queueDuplicateRate: 1 });
+      const r = await burst({ ...queued, mode: "inline", queueDuplicateRate: 1 });
       expect([r.duplicateDeliveries, r.dagsSubmitted, r.doubledRuns]).toEqual([40, 40, 0]);
       expect(r.submitJobCalls.accepted).toBe(40 * 3);
     });
 
-    it("duplicates delivered to two pollers at once double a run unless the inline design claims the run id first", async () => {
-      const burstOfDuplicates = { ...queued, design: "inline" as const, arrivalSeconds: 0.01, queueBatchSize: 1, queueDuplicateRate: 1, queueMaxConcurrency: 10 };
-      const unclaimed = await burst({ ...burstOfDuplicates, inlineClaim: false });
+    it("duplicates delivered to two pollers at once double a run unless the idempotency store claims the run id first (the real handler and inline starter; only the store is swapped)", async () => {
+      const burstOfDuplicates = { ...queued, mode: "inline" as const, arrivalSeconds: 0.01, queueBatchSize: 1, queueDuplicateRate: 1, queueMaxConcurrency: 10 };
+      const unclaimed = await burst({ ...burstOfDuplicates, claim: false });
       expect(unclaimed.doubledRuns).toBeGreaterThan(0);
       const claimed = await burst(burstOfDuplicates);
       expect([claimed.duplicateDeliveries, claimed.dagsSubmitted, claimed.doubledRuns, claimed.deadLettered.retriesExhausted]).toEqual([40, 40, 0, 0]);
     });
 
     it("never runs more batches at once than the function's reserved concurrency, whatever the mapping's maximum", async () => {
-      const r = await burst({ ...queued, design: "inline", arrivalSeconds: 0.01, queueMaxConcurrency: 10, reservedConcurrency: 3 });
+      const r = await burst({ ...queued, mode: "inline", arrivalSeconds: 0.01, queueMaxConcurrency: 10, reservedConcurrency: 3 });
       expect(r.invocations.peakConcurrent).toBe(3);
       expect(r.dagsSubmitted).toBe(40);
     });
