@@ -24,6 +24,17 @@ import { parseTriggerSettings } from "./settings";
  */
 export const SUBMIT_JOB_RETRY = { retryMode: "adaptive", maxAttempts: 5 } as const;
 
+/**
+ * What bounds the inline submission's Batch calls in time, on top of the container's client settings: the
+ * invocation's budget stops the submitter only between calls and in its own backoffs (functions/inline.ts), so
+ * - no request may hang: the SDK's HTTP handler has no request timeout by default; 5 s, then a `TimeoutError`
+ *   (`throwOnRequestTimeout`: newer handlers only warn without it), which the submitter treats as a SubmitJob
+ *   that may have created its job (looked up by name);
+ * - the read and TerminateJob client retries at most twice itself (the container's 10 attempts back off inside
+ *   the SDK, past the budget): the submitter's own throttle backoff, which the budget bounds, does the rest.
+ */
+export const INLINE_CLIENT_BOUNDS = { maxAttempts: 3, requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true } } as const;
+
 /** The npm exports the factory `require()`s and passes in (so this module never imports them). */
 export interface TriggerModules {
   /** `require("@aws-sdk/client-batch").Batch` */
@@ -87,8 +98,8 @@ export function buildTriggerHandlerFromEnv(
     inline = orchestration.createInlineStarter({
       ...settings.inline,
       workflow: orchestration.workflow,
-      batch: new sdk.BatchClient({ ...BATCH_CLIENT_CONFIG, ...overrides.batch }),
-      submitBatch: new sdk.BatchClient({ ...SUBMIT_CLIENT_CONFIG, ...overrides.batch, maxAttempts: SUBMIT_CLIENT_CONFIG.maxAttempts }),
+      batch: new sdk.BatchClient({ ...BATCH_CLIENT_CONFIG, ...INLINE_CLIENT_BOUNDS, ...overrides.batch }),
+      submitBatch: new sdk.BatchClient({ ...SUBMIT_CLIENT_CONFIG, requestHandler: INLINE_CLIENT_BOUNDS.requestHandler, ...overrides.batch, maxAttempts: SUBMIT_CLIENT_CONFIG.maxAttempts }),
       commands: sdk,
       ...(overrides.log ? { log: overrides.log } : {}),
     });

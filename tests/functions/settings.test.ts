@@ -123,12 +123,15 @@ describe("parseTriggerSettings: orchestrator.mode (ORCHESTRATOR_MODE)", () => {
     );
   });
 
-  it("in inline mode, builds the submitter's two clients as the container does: reads and TerminateJob SDK-retried, SubmitJob never retried by the SDK", () => {
+  it("in inline mode, builds the submitter's two clients as the container does (reads and TerminateJob SDK-retried, SubmitJob never retried by the SDK), each request bounded to 5 s and the SDK's own retries to 3 attempts, so the budget holds", () => {
     const configs: unknown[] = [];
     const sdk = { ...BATCH_COMMANDS, BatchClient: class { send = () => Promise.reject(new Error("unused")); constructor(config: unknown) { configs.push(config); } } };
     const built: unknown[] = [];
     buildTriggerHandler(INLINE_ENV, { ...MODULES, batchSdk: sdk }, {}, { workflow: defaultWorkflow(), createInlineStarter: (deps) => (built.push(deps), createInlineStarter(deps)) });
-    expect(configs).toEqual([BATCH_CLIENT_CONFIG, SUBMIT_CLIENT_CONFIG]);
+    expect(configs).toEqual([
+      { ...BATCH_CLIENT_CONFIG, maxAttempts: 3, requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true } },
+      { ...SUBMIT_CLIENT_CONFIG, requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true } },
+    ]);
     expect(BATCH_CLIENT_CONFIG).toEqual({ retryMode: "adaptive", maxAttempts: 10 });
     expect(SUBMIT_CLIENT_CONFIG.maxAttempts).toBe(1);
     expect(built).toEqual([expect.objectContaining({ mode: "inline", workflow: defaultWorkflow(), commands: sdk })]);
