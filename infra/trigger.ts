@@ -81,13 +81,16 @@ export interface TriggerOrchestrationArgs {
 
 /**
  * Lambda: "The total size of the set [of environment variables] doesn't exceed 4 KB" (Lambda quotas, "Function
- * configuration, deployment, and execution"), counted over names and values.
+ * configuration, deployment, and execution"). What Lambda measures is the variables as one JSON object: its
+ * refusal reads "exceeded the 4KB limit. String measured: {"NAME":"value",…}" (quoted in
+ * github-aws-runners/terraform-aws-github-runner#3594), so quotes, colons, commas and the escaping of `"` in a
+ * JSON value (the job definitions', the tags') count too.
  */
 export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
 
-/** The variables' size as Lambda counts it: every name and value, in UTF-8 bytes. */
+/** The variables' size as Lambda measures it: their JSON object, in UTF-8 bytes. */
 export function environmentBytes(variables: Readonly<Record<string, string>>): number {
-  return Object.entries(variables).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  return Buffer.byteLength(JSON.stringify(variables));
 }
 
 /** How S3's events reach the trigger function (see {@link TriggerArgs.delivery}). */

@@ -57,11 +57,11 @@ describe("orchestrator.mode: inline, the trigger's environment", () => {
     });
   });
 
-  it("fits Lambda's 4 KB for the whole environment, names and values: 752 bytes, 305 of them inline's four variables", () => {
+  it("fits Lambda's 4 KB for the whole environment, as one JSON object: 845 bytes, 338 of them inline's four variables", () => {
     const v = vars();
     const inline = [TRIGGER_ENV.orchestratorMode, TRIGGER_ENV.processQueue, TRIGGER_ENV.jobDefinitions, TRIGGER_ENV.outputRoot];
     expect(Object.keys(v)).toHaveLength(10 + inline.length);
-    expect(environmentBytes(v)).toBe(752);
+    expect(environmentBytes(v)).toBe(845);
     expect(environmentBytes(Object.fromEntries(inline.map((k) => [k, v[k]!])))).toBe(305);
     expect(environmentBytes(v)).toBeLessThanOrEqual(LAMBDA_ENVIRONMENT_MAX_BYTES);
   });
@@ -69,7 +69,7 @@ describe("orchestrator.mode: inline, the trigger's environment", () => {
 
 // Lambda quotas ("Function configuration, deployment, and execution", docs.aws.amazon.com/lambda/latest/dg/
 // gettingstarted-limits.html): "Environment variables: 4 KB, for all environment variables associated with the
-// function, in aggregate". infra/trigger.ts counts names and values in UTF-8 bytes.
+// function, in aggregate". infra/trigger.ts measures them as Lambda does, one JSON object in UTF-8 bytes.
 describe("the trigger's environment check at Lambda's 4 KB", () => {
   // The Output's value (Output.promise, internal), its other promises observed: a failed apply rejects each of them.
   const settled = (output: pulumi.Output<unknown>): Promise<unknown> => {
@@ -77,11 +77,12 @@ describe("the trigger's environment check at Lambda's 4 KB", () => {
     for (const p of [o.isKnown, o.isSecret, o.allResources?.()]) p?.catch(() => undefined);
     return o.promise();
   };
-  // 4,096 bytes in all: "PIPELINE_STACK" (14) + a value of 4,082, or one byte more; one value an Output, as the
-  // process queue's ARN and the definitions' names are.
-  const of = (total: number) => ({ PIPELINE_STACK: "s", BIG: pulumi.output("é".repeat(Math.floor((total - 18) / 2)) + "x".repeat((total - 18) % 2)) });
+  // 4,096 bytes in all: {"PIPELINE_STACK":"s","BIG":"…"} is 31 bytes and a value of 4,065, or one byte more; one
+  // value an Output, as the process queue's ARN and the definitions' names are.
+  const of = (total: number) => ({ PIPELINE_STACK: "s", BIG: pulumi.output("é".repeat(Math.floor((total - 31) / 2)) + "x".repeat((total - 31) % 2)) });
 
-  it("sizes the probes as Lambda counts: a multi-byte character counts its UTF-8 bytes", async () => {
+  it("sizes the probes as Lambda measures: the JSON object's UTF-8 bytes (a multi-byte character its bytes, a quote its escape)", async () => {
+    expect(environmentBytes({ A: 'x"y' })).toBe('{"A":"x\\"y"}'.length);
     expect(environmentBytes(await settled(pulumi.all(of(4096))) as Record<string, string>)).toBe(4096);
     expect(environmentBytes(await settled(pulumi.all(of(4097))) as Record<string, string>)).toBe(4097);
   });
