@@ -62,7 +62,7 @@ describe("orchestrator.mode: inline, the trigger's environment", () => {
     const inline = [TRIGGER_ENV.orchestratorMode, TRIGGER_ENV.processQueue, TRIGGER_ENV.jobDefinitions, TRIGGER_ENV.outputRoot];
     expect(Object.keys(v)).toHaveLength(10 + inline.length);
     expect(environmentBytes(v)).toBe(845);
-    expect(environmentBytes(Object.fromEntries(inline.map((k) => [k, v[k]!])))).toBe(305);
+    expect(environmentBytes(Object.fromEntries(inline.map((k) => [k, v[k]!])))).toBe(338);
     expect(environmentBytes(v)).toBeLessThanOrEqual(LAMBDA_ENVIRONMENT_MAX_BYTES);
   });
 });
