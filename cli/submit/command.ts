@@ -8,7 +8,7 @@
  */
 import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { runJobNamePrefix, startJobNamePrefix } from "../../contract";
 import { computeRunId, startJobName } from "../../contract/run";
 import { awsCall, CLI_EXIT, CliError } from "../app/errors";
@@ -24,6 +24,8 @@ interface SubmitOptions {
   key?: string;
   watch?: boolean;
   json?: boolean;
+  /** Seconds `--watch` waits for the run to appear. */
+  appearTimeout: number;
 }
 
 /** What `--json` prints. */
@@ -36,7 +38,11 @@ export interface SubmitResult {
   runId: string;
 }
 
-/** How long `--watch` waits for the trigger to submit the start job (or, inline, the DAG) before giving up. */
+/**
+ * How long `--watch` waits by default for the trigger to submit the start job (or, inline, the DAG) before giving
+ * up: seconds after an upload, unless a burst's backlog waits in the trigger's queue (`trigger.delivery: queue`)
+ * or an inline attempt was withdrawn and is retried (up to TRIGGER_RETRY_WITHIN_SECONDS): `--appear-timeout`.
+ */
 export const START_JOB_WAIT_MS = 120_000;
 /** How often `--watch` looks for the run's jobs meanwhile. */
 const START_JOB_POLL_MS = 3_000;
@@ -105,7 +111,7 @@ async function submit(file: string, options: SubmitOptions, setup: CommandSetup)
   ]);
   ctx.term.out(`${lines.join("\n")}\n`);
   if (!options.watch) return CLI_EXIT.ok;
-  return followRun(runId, accessOf(deployed, ctx), ctx, { intervalMs: DEFAULT_INTERVAL_SECONDS * 1000, appear: startJobWait(deployed, runId), json: false });
+  return followRun(runId, accessOf(deployed, ctx), ctx, { intervalMs: DEFAULT_INTERVAL_SECONDS * 1000, appear: startJobWait(deployed, runId, options.appearTimeout * 1000), json: false });
 }
 
 /**
@@ -116,15 +122,16 @@ async function submit(file: string, options: SubmitOptions, setup: CommandSetup)
  * appears is the stack's mode, or with auto the plan's size, which the CLI does not know); after that the
  * trigger's log and the dead-letter queue say why (exit 1).
  */
-function startJobWait(deployed: DeployedStack, runId: string): AppearWait {
+function startJobWait(deployed: DeployedStack, runId: string, timeoutMs: number): AppearWait {
   const { startQueueArn, processQueueArn, triggerFunctionName } = deployed.outputs;
   return {
-    timeoutMs: START_JOB_WAIT_MS,
+    timeoutMs,
     pollMs: START_JOB_POLL_MS,
     note: `waiting for the trigger to submit ${startJobNamePrefix(runId)}… on ${startQueueArn} (or, inline, ${runJobNamePrefix(runId)}… on ${processQueueArn})`,
     gaveUp: () =>
       new CliError(
-        `the trigger has not submitted a start job or any job of run ${runId} after ${formatDuration(START_JOB_WAIT_MS)}: see the trigger's log (function ${triggerFunctionName}) and the dead-letter queue (\`batch-pipeline redrive --dry-run\`)`,
+        `the trigger has not submitted a start job or any job of run ${runId} after ${formatDuration(timeoutMs)}: see the trigger's log (function ${triggerFunctionName}) and the dead-letter queue (\`batch-pipeline redrive --dry-run\`); ` +
+          `with trigger.delivery: queue, a burst's backlog may still hold its event (the queue's ApproximateAgeOfOldestMessage): \`batch-pipeline watch ${runId}\` follows it once it appears, or pass --appear-timeout`,
         CLI_EXIT.failed,
       ),
   };
@@ -137,7 +144,17 @@ export function submitCommand(program: Command, setup: CommandSetup): void {
     .argument("<file>", "the file to upload")
     .option("--key <key>", "the object key (default: <trigger prefix><file name>); must be one the trigger starts a run for")
     .option("--watch", "then follow the run, as `batch-pipeline watch RUN` does")
+    .addOption(
+      new Option("--appear-timeout <seconds>", "with --watch: how long to wait for the trigger to submit the run (a backlog in the trigger's queue, or an inline attempt retried, can take minutes)")
+        .argParser(positiveSeconds)
+        .default(START_JOB_WAIT_MS / 1000),
+    )
     .option("--json", "print {bucket, key, versionId, eTag, sizeBytes, runId} as JSON")
     .addHelpText("after", "\nCtrl-C aborts the upload (a multipart upload is aborted too, so no parts stay billed) and exits 130.")
     .action(setup.action((file: string, options: SubmitOptions) => submit(file, options, setup)));
+}
+
+function positiveSeconds(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError("must be a whole number of seconds, at least 1");
+  return Number(value);
 }

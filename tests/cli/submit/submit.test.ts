@@ -288,7 +288,21 @@ describe("submit --watch", () => {
     expect(ctx.slept.reduce((a, b) => a + b, 0)).toBe(120_000);
     expect(listed(OUTPUTS.startQueueArn)).toHaveLength(41);
     expect(listed(OUTPUTS.processQueueArn)).toHaveLength(41);
-    expect(stderr.trimEnd().split("\n").at(-1)).toMatch(/^error: the trigger has not submitted a start job or any job of run [0-9a-f]{24} after 2m 00s: see the trigger's log \(function .*-trigger-fn-3c4d5e6\) and the dead-letter queue \(`batch-pipeline redrive --dry-run`\)$/);
+    expect(stderr.trimEnd().split("\n").at(-1)).toMatch(
+      /^error: the trigger has not submitted a start job or any job of run ([0-9a-f]{24}) after 2m 00s: see the trigger's log \(function .*-trigger-fn-3c4d5e6\) and the dead-letter queue \(`batch-pipeline redrive --dry-run`\); with trigger.delivery: queue, a burst's backlog may still hold its event \(the queue's ApproximateAgeOfOldestMessage\): `batch-pipeline watch \1` follows it once it appears, or pass --appear-timeout$/,
+    );
+  });
+
+  it("--appear-timeout waits that long instead (a backlog in the trigger's queue, an inline attempt retried), and refuses what is no whole number of seconds", async () => {
+    batch.on(ListJobsCommand).resolves({ jobSummaryList: [] });
+    const ctx = cliContext();
+    const { code, stderr } = await cli(["--stack", "dev", "submit", SMALL, "--watch", "--appear-timeout", "600"], ctx);
+    expect(code).toBe(1);
+    expect(ctx.slept.reduce((a, b) => a + b, 0)).toBe(600_000);
+    expect(stderr).toContain("after 10m 00s");
+    const bad = await cli(["--stack", "dev", "submit", SMALL, "--watch", "--appear-timeout", "0"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("option '--appear-timeout <seconds>' argument '0' is invalid. must be a whole number of seconds, at least 1");
   });
 
   it("with --json is refused: one JSON document or a live screen, not both", async () => {
