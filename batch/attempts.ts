@@ -35,11 +35,13 @@ export function rolledBackReason(runId: string, attempt: number, submitted: numb
 }
 
 /**
- * True for a job (its `statusReason`) the submitter withdrew because its own attempt's submission failed: not a
- * failure of the run, whose next attempt (the start job's retry, or the trigger's) submits the DAG again.
+ * True for a job (its `statusReason`) the submitter withdrew because its own attempt's submission of run `runId`
+ * failed ({@link rolledBackReason}, exactly): not a failure of the run, whose next attempt (the start job's retry,
+ * or the trigger's) submits the DAG again. Another run's reason, or a look-alike, is not.
  */
-export function isRolledBack(statusReason: string | undefined): boolean {
-  return statusReason !== undefined && statusReason.startsWith(TERMINATION_REASON_PREFIX) && statusReason.includes(`: ${ROLLED_BACK} after `);
+export function isRolledBack(statusReason: string | undefined, runId: string): boolean {
+  const head = `${TERMINATION_REASON_PREFIX} run ${runId} attempt `;
+  return statusReason !== undefined && statusReason.startsWith(head) && new RegExp(`^[1-9]\\d*: ${ROLLED_BACK} after \\d+ of \\d+ jobs$`).test(statusReason.slice(head.length));
 }
 
 /** A job of the plan and the Batch job that runs it. */

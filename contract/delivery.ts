@@ -56,11 +56,13 @@ export const TRIGGER_QUEUE = {
 } as const;
 
 /**
- * The longest the trigger waits before submitting a run again after its inline submission failed (and withdrew
- * what it had submitted), unless the event runs out of retries: asynchronous invocation retries a function error
- * "with a one-minute wait between the first two attempts, and two minutes between the second and third" (Lambda
- * developer guide, "How Lambda handles errors and retries with asynchronous invocation"); the queue delivery
- * receives the message again after its visibility timeout, 360 s. One more minute for the retry to submit. The CLI
- * shows such a run as still submitting for this long after its jobs were withdrawn.
+ * How long after an inline submission failed (and withdrew what it had submitted) the CLI still expects the
+ * trigger to submit the run again, unless the event ran out of retries. Asynchronous invocation retries a function
+ * error "with a one-minute wait between the first two attempts, and two minutes between the second and third"
+ * (Lambda developer guide, "How Lambda handles errors and retries with asynchronous invocation"), but a retry can
+ * itself be throttled (reserved concurrency) and kept for up to maximumEventAgeInSeconds; the queue delivery
+ * receives the message again after its visibility timeout, up to maxReceiveCount times, behind a burst's backlog.
+ * The bound: every receive the queue allows before dead-lettering, 5 × 360 s, plus a minute to submit. Past it
+ * the CLI shows the run FAILED (the dead-letter queue then holds its event, or a later retry replaces the jobs).
  */
-export const TRIGGER_RETRY_WITHIN_SECONDS = TRIGGER_QUEUE.visibilityTimeoutSeconds + 60;
+export const TRIGGER_RETRY_WITHIN_SECONDS = TRIGGER_QUEUE.maxReceiveCount * TRIGGER_QUEUE.visibilityTimeoutSeconds + 60;

@@ -20,7 +20,8 @@ interface RedriveOptions {
 
 /** Long errors are cut in text output; `--json` keeps them whole. */
 const MAX_DETAIL_CHARS = 240;
-const cut = (s: string) => (s.length > MAX_DETAIL_CHARS ? `${s.slice(0, MAX_DETAIL_CHARS - 1)}…` : s);
+/** An error or detail from the message or the Lambda (a decoded S3 key may be in it): shortened and escaped. */
+const cut = (s: string) => terminalText(s.length > MAX_DETAIL_CHARS ? `${s.slice(0, MAX_DETAIL_CHARS - 1)}…` : s);
 
 function parseMax(value: string | undefined): number {
   if (value === undefined) return Infinity;
@@ -31,7 +32,8 @@ function parseMax(value: string | undefined): number {
 
 /** `s3://b/k (version v)` for each object of the message, or what the body is. */
 function what(outcome: RedriveOutcome): string {
-  const objects = outcome.message.objects.map((o) => `s3://${o.bucket}/${terminalText(o.key)}${o.versionId ? ` (version ${o.versionId})` : ""}`);
+  // Everything here comes from the dead-lettered message (a forged event's too): escaped, as the key is.
+  const objects = outcome.message.objects.map((o) => terminalText(`s3://${o.bucket}/${o.key}${o.versionId ? ` (version ${o.versionId})` : ""}`));
   return objects.length > 0 ? objects.join(", ") : "no S3 object in the event";
 }
 
@@ -40,7 +42,7 @@ export function outcomeLine(outcome: RedriveOutcome, c: Colors): string {
   const { message } = outcome;
   const label = { replayed: c.green("replayed"), failed: c.red("failed  "), malformed: c.red("malformed"), "dry-run": c.yellow("would replay") }[outcome.result];
   const received = message.receiveCount !== undefined ? `, received ${fmtInt(message.receiveCount)}×` : "";
-  const head = `${label} ${message.messageId}: ${what(outcome)}${received}`;
+  const head = `${label} ${terminalText(message.messageId)}: ${what(outcome)}${received}`;
   switch (outcome.result) {
     case "replayed":
       return `${head}; deleted`;

@@ -8,6 +8,7 @@ import type { JobDetail, JobStatus } from "@aws-sdk/client-batch";
 import { START_JOB_ENV, TASK_ENV, TRIGGER_RETRY_WITHIN_SECONDS } from "../../contract";
 import { isTerminal } from "../../batch/calls";
 import { isRolledBack } from "../../batch/attempts";
+import { STEP_NAME_PATTERN } from "../../workflow/spec";
 
 /** Every job state, in the order a job passes through them. */
 export const JOB_STATES: readonly JobStatus[] = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"];
@@ -133,7 +134,8 @@ export function toRunJob(job: JobDetail, kind?: RunJob["kind"]): RunJob {
     jobId: job.jobId!,
     jobName: job.jobName!,
     kind: resolvedKind,
-    step: resolvedKind === "start" ? "start" : (env[TASK_ENV.step] ?? "?"),
+    // A step name as the spec allows it, else "?": the screen prints it and puts it in a `logs --step` command to paste.
+    step: resolvedKind === "start" ? "start" : STEP_NAME_PATTERN.test(env[TASK_ENV.step] ?? "") ? env[TASK_ENV.step]! : "?",
     status,
     ...(job.statusReason ? { statusReason: job.statusReason } : {}),
     ...(job.createdAt !== undefined ? { createdAt: job.createdAt } : {}),
@@ -241,7 +243,7 @@ export function snapshotOf(runId: string, startJobs: readonly RunJob[], dagJobs:
     // A run the trigger submits inline has no start job to retry: when its submission failed, the trigger withdrew
     // the DAG (every failed job says so) and submits it again within TRIGGER_RETRY_WITHIN_SECONDS, unless the event
     // ran out of retries (then it stays FAILED, and the dead-letter queue has it).
-    if (state === "FAILED" && starts.length === 0 && jobs.every((j) => j.status !== "FAILED" || isRolledBack(j.statusReason))) {
+    if (state === "FAILED" && starts.length === 0 && jobs.every((j) => j.status !== "FAILED" || isRolledBack(j.statusReason, runId))) {
       const withdrawnAt = Math.max(0, ...jobs.map((j) => j.stoppedAt ?? j.createdAt ?? 0));
       if (listedAt < withdrawnAt + TRIGGER_RETRY_WITHIN_SECONDS * 1000) state = "SUBMITTING";
     }

@@ -4,7 +4,7 @@
  * `status` prints it once, `watch` redraws it; colour comes in as {@link Colors} (identity when off), so
  * the plain form is the same text without escape codes.
  */
-import { runJobNamePrefix } from "../../contract";
+import { runJobNamePrefix, TRIGGER_RETRY_WITHIN_SECONDS } from "../../contract";
 import type { Colors } from "../app/context";
 import { colorState, fmtInt, formatBytes, formatDuration, formatTime, pad, progressBar, table, terminalText } from "../app/format";
 import { type ChildJob } from "./read";
@@ -180,9 +180,10 @@ export function renderStatus(snapshot: RunSnapshot, failures: readonly JobFailur
   const lines = [`${c.bold(`run ${snapshot.runId}`)}  ${colorState(snapshot.state, c)}${progress}`];
   const input = snapshot.input;
   if (input) {
-    lines.push(`input    s3://${input.bucket}/${terminalText(input.key)}`);
+    // From a job's environment (any job named like the run's, with no start job): escaped, as the key is.
+    lines.push(`input    ${terminalText(`s3://${input.bucket}/${input.key}`)}`);
     const size = input.sizeBytes === undefined ? "size unknown" : `${formatBytes(input.sizeBytes)} (${fmtInt(input.sizeBytes)} bytes)`;
-    lines.push(`         ${size}, ${input.versionId ? `version ${input.versionId}` : "unversioned"}`);
+    lines.push(`         ${size}, ${input.versionId ? `version ${terminalText(input.versionId)}` : "unversioned"}`);
   }
   if (snapshot.createdAt !== undefined) {
     const when = snapshot.stoppedAt !== undefined ? `took ${formatDuration(snapshot.stoppedAt - snapshot.createdAt)}, ended ${formatTime(snapshot.stoppedAt)}` : `${formatDuration(o.now - snapshot.createdAt)} ago`;
@@ -193,11 +194,18 @@ export function renderStatus(snapshot: RunSnapshot, failures: readonly JobFailur
   if (snapshot.startJobs.length > 1) lines.push(c.dim(`         ${snapshot.startJobs.length} start jobs for one object version (a repeated S3 event); only one submits the DAG`));
   if (snapshot.supersededIds.length > 0) {
     const n = snapshot.supersededIds.length;
-    lines.push(c.dim(`         ${n} job${n === 1 ? "" : "s"} of an earlier start attempt, replaced (not counted)`));
+    lines.push(c.dim(`         ${n} job${n === 1 ? "" : "s"} of an earlier attempt, replaced (not counted)`));
   }
   lines.push("");
-  if (snapshot.steps.length === 0) lines.push(c.dim(snapshot.state === "SUBMITTING" ? "no DAG jobs listed yet: the start job is planning and submitting them" : "no DAG jobs: the start job submitted none"));
-  else lines.push(...stepLines(snapshot, o));
+  const submitter = snapshot.startJobs.length > 0 ? "the start job" : "the trigger";
+  if (snapshot.steps.length === 0) lines.push(c.dim(snapshot.state === "SUBMITTING" ? `no DAG jobs listed yet: ${submitter} is planning and submitting them` : `no DAG jobs: ${submitter} submitted none`));
+  else {
+    lines.push(...stepLines(snapshot, o));
+    // A run the trigger submits inline whose attempt failed: its jobs were withdrawn, and Lambda retries it (model.ts).
+    if (snapshot.state === "SUBMITTING" && snapshot.startJobs.length === 0) {
+      lines.push(c.dim(`the trigger withdrew these jobs (its attempt to submit the run failed) and submits the run again when Lambda retries it, within ${formatDuration(TRIGGER_RETRY_WITHIN_SECONDS * 1000)}`));
+    }
+  }
   lines.push(...renderFailures(snapshot, failures, c, o.stack));
   return lines;
 }

@@ -11,6 +11,7 @@ import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCom
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { colors } from "../../../cli/app/context";
+import { outcomeLine } from "../../../cli/redrive/command";
 import { deadLetter, encode, FakeQueue, queueDeadLetter } from "../deadLetterQueueFake";
 import { cli, cliContext, OUTPUTS, type TestContext } from "../support";
 
@@ -277,5 +278,23 @@ describe("redrive", () => {
     expect(code).toBe(2);
     expect(stderr).toBe(`error: --max ${max}: must be a whole number of messages, at least 1\n`);
     expect(sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe("outcomeLine: what a dead-lettered message and the Lambda say reaches the terminal escaped", () => {
+  it("escapes the bucket, version, message id and the error (which carries a decoded S3 key)", () => {
+    const message = {
+      messageId: "m\u001b[2J",
+      receiptHandle: "r",
+      body: "{}",
+      objects: [{ bucket: "b\u001b]0;x\u0007", key: "k.csv", versionId: "v\u001b[31m" }],
+      error: "Error: run failed for s3://b/evil\u001b[2J.csv",
+      origin: "invocation" as const,
+    };
+    for (const result of ["dry-run", "failed"] as const) {
+      const line = outcomeLine({ message, result, detail: "Error: s3://b/evil\u001b[2J.csv" }, colors(false));
+      expect(line).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+      expect(line).toContain("\\x1b[2J");
+    }
   });
 });

