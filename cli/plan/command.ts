@@ -31,7 +31,7 @@ interface PlanOptions {
 export function planCommand(program: Command, setup: CommandSetup): void {
   program
     .command("plan")
-    .description("plan the stack's workflow (the default config's without --stack) for a sample input, as the start job would submit it; no AWS, no Pulumi CLI")
+    .description("plan the stack's workflow (the default config's without --stack) for a sample input, as AWS would submit it (by a start job or the trigger: the last line says which); no AWS, no Pulumi CLI")
     .addOption(new Option("--size <bytes>", "size of the sample input: bytes, or with a unit (500MB, 10GiB)").argParser(parseSize).default(DEFAULT_SAMPLE_BYTES, "1GiB"))
     .option("--key <key>", "key of the sample input (default: <trigger.prefix>sample.bin, or sample<trigger.suffix> with a suffix)")
     .option("--version-id <id>", `its S3 version id, for the run id the trigger gives that version (default: ${SAMPLE_VERSION_ID})`)
