@@ -25,6 +25,15 @@ export type RunOrchestrator = "container" | "inline";
 export const AUTO_INLINE_MAX_SUBMIT_JOBS = 20;
 
 /**
+ * The largest plan `inline` takes, in SubmitJob calls, for the workflow's largest input (checked at preview: stack/config
+ * `inlinePlanRule`). Sized by the invocation's 10 s undo reserve ({@link INLINE_CLEANUP_RESERVE_MS}): 100 TerminateJob
+ * calls four at a time take about 2.5 s at Batch's usual ~100 ms a call, leaving room for throttling; submitting
+ * them takes at least 2 s at the account's ~50 SubmitJob/s, well inside the 50 s budget. A larger plan belongs to a
+ * start job (`auto` or `container`), which has an hour.
+ */
+export const INLINE_MAX_SUBMIT_JOBS = 100;
+
+/**
  * The mode a stack's trigger runs in: `orchestrator.wait` needs a start job to wait in, so `auto` with it is
  * `container` (`inline` with it is refused by the config: stack/config `inlineWaitRule`).
  */

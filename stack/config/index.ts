@@ -59,6 +59,7 @@ export {
   unsafeKeyFilterCharacters,
 } from "./rules";
 export {
+  inlinePlanRule,
   inlineWaitRule,
   minimumWaitTimeoutSeconds,
   startJobTimeoutSeconds,

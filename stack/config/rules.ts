@@ -13,7 +13,7 @@ import { containerProblems, environmentProblems } from "../containerRules";
 import { retryOnProblems } from "../retryStrategy";
 import type { ConfigDraft } from "./schema";
 import { shellPlaceholderProblem, shellScriptIndex } from "../../workflow/spec";
-import { inlineWaitRule, placeholdersRule, specOf, stepOverridesRule, waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
+import { inlinePlanRule, inlineWaitRule, placeholdersRule, specOf, stepOverridesRule, waitTimeoutRule, workflowOverridesRule, workflowSpecRule } from "./workflowRules";
 
 /** One broken rule: the key path (relative to the schema that applies the rule) and the rule. */
 export interface ConfigIssue {
@@ -347,6 +347,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   workflowOverridesRule,
   waitTimeoutRule,
   inlineWaitRule,
+  inlinePlanRule,
   requiredQueuesRule,
   distinctPrioritiesRule,
   highAboveLowRule,

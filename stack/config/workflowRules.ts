@@ -3,7 +3,7 @@
  * ECS's container overrides for S3's longest key, and a waiting start job outlives the run. The spec is
  * parsed once per config ({@link workflowOf}) and handed on typed by the schema's transform.
  */
-import { CONTAINER_OVERRIDES_HEADROOM_CHARS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
+import { AUTO_INLINE_MAX_SUBMIT_JOBS, CONTAINER_OVERRIDES_HEADROOM_CHARS, INLINE_MAX_SUBMIT_JOBS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
 import { PlanError, planWorkflow, topologicalOrder } from "../../workflow/planner";
 import { containerOverridesLength, worstCaseInput } from "../../workflow/requestLimits";
 import { parseWorkflowSpec, RESERVED_PARAMETERS, unfilledPlaceholders, type WorkflowSpec, WorkflowSpecError } from "../../workflow/spec";
@@ -148,6 +148,31 @@ export function inlineWaitRule(cfg: ConfigDraft): ConfigIssue[] {
   const { mode, wait } = cfg.orchestrator;
   return mode === "inline" && wait
     ? [{ path: ["orchestrator", "wait"], message: "`orchestrator.mode: inline` runs no start job to wait in; use mode `container` (or `auto`, which then always takes a start job), or wait with `batch-pipeline watch`" }]
+    : [];
+}
+
+/**
+ * With `orchestrator.mode: inline` every run's plan is submitted within one invocation's budget, so the workflow's
+ * largest plan (for the largest input: size-derived widths at their `max`) needs at most `INLINE_MAX_SUBMIT_JOBS`
+ * SubmitJob calls; `auto` hands a large plan to a start job instead.
+ */
+export function inlinePlanRule(cfg: ConfigDraft): ConfigIssue[] {
+  if (cfg.orchestrator.mode !== "inline") return [];
+  const spec = specOf(cfg);
+  if (!spec) return [];
+  const names = Object.fromEntries(definitionKeys(cfg).map((k) => [k, `${k}-definition`]));
+  let calls: number;
+  try {
+    calls = planWorkflow(spec, { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions: names, jobQueue: "process-queue", stack: "stack" }).jobs.length;
+  } catch (e) {
+    if (e instanceof PlanError) return []; // workflowOverridesRule reports it
+    throw e;
+  }
+  return calls > INLINE_MAX_SUBMIT_JOBS
+    ? [{
+        path: ["orchestrator", "mode"],
+        message: `the workflow's largest plan (size-derived steps at their \`max\` width) needs ${calls} SubmitJob calls, more than the ${INLINE_MAX_SUBMIT_JOBS} an inline invocation's budget is sized for; use \`auto\` (a start job for plans over ${AUTO_INLINE_MAX_SUBMIT_JOBS} calls), \`container\`, or a lower \`max\` on the chunked steps`,
+      }]
     : [];
 }
 

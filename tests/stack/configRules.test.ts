@@ -28,6 +28,7 @@ import {
   triggerQueueConcurrencyRule,
   waitTimeoutRule,
   inlineWaitRule,
+  inlinePlanRule,
   workflowOf,
   workflowOverridesRule,
   workflowSpecRule,
@@ -45,6 +46,13 @@ const chain = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `s${i}
 const FARGATE_ON = { compute: { fargate: { enabled: true } } };
 
 type Case = [raw: Record<string, unknown>, expected: ConfigIssue[]];
+
+/** prepare → a chunked step with no `max` (up to 1,000,000 tasks) → merge. */
+const CHUNKED_BETWEEN = [
+  { name: "prepare", jobDefinition: "process" },
+  { name: "chunks", jobDefinition: "process", dependsOn: ["prepare"], width: { perChunkBytes: 1 } },
+  { name: "merge", jobDefinition: "process", dependsOn: ["chunks"] },
+];
 
 describe.each<[string, ConfigRule, Case[]]>([
   ["requiredQueuesRule", requiredQueuesRule, [
@@ -158,6 +166,18 @@ describe.each<[string, ConfigRule, Case[]]>([
       path: ["orchestrator", "wait"],
       message: "`orchestrator.mode: inline` runs no start job to wait in; use mode `container` (or `auto`, which then always takes a start job), or wait with `batch-pipeline watch`",
     }]],
+  ]],
+  ["inlinePlanRule", inlinePlanRule, [
+    [{ orchestrator: { mode: "inline" } }, []],
+    // One chunked step at its widest, 1,000,000 tasks: 100 arrays of 10,000, exactly INLINE_MAX_SUBMIT_JOBS.
+    [{ orchestrator: { mode: "inline" }, workflow: { steps: [{ name: "chunks", jobDefinition: "process", width: { perChunkBytes: 1 } }] } }, []],
+    // prepare → the same step → merge: 1 + 100 + 5 barriers (20 dependencies a job) + 1.
+    [{ orchestrator: { mode: "inline" }, workflow: { steps: CHUNKED_BETWEEN } }, [{
+      path: ["orchestrator", "mode"],
+      message: "the workflow's largest plan (size-derived steps at their `max` width) needs 107 SubmitJob calls, more than the 100 an inline invocation's budget is sized for; use `auto` (a start job for plans over 20 calls), `container`, or a lower `max` on the chunked steps",
+    }]],
+    [{ orchestrator: { mode: "auto" }, workflow: { steps: CHUNKED_BETWEEN } }, []],
+    [{ orchestrator: { mode: "inline" }, workflow: "nope" }, []],
   ]],
 ])("%s", (_name, rule, cases) => {
   it.each(cases)("given %j, finds %j", (raw, expected) => {
