@@ -5,7 +5,9 @@
  * model of AWS with its documented semantics. Each modelled parameter is below with its source, or marked as
  * an assumption.
  *
- *   npx tsx bench/burst.ts [--uploads 10000] [--seconds 60] [--only "SQS queue"]     (npm run bench:burst)
+ *   npx tsx bench/burst.ts [--uploads 10000] [--seconds 60] [--reserved 10] [--only "SQS queue"]     (npm run bench:burst)
+ *
+ * `--reserved N`: the function's reserved concurrency (`trigger.maxConcurrency`) in the asynchronous invocation rows.
  *
  * What it reports per mode and delivery: events dead-lettered, runs whose start job or DAG was submitted
  * twice, when the last DAG was fully submitted against the SubmitJob floor (the runs' SubmitJob calls / 50 per
@@ -482,11 +484,12 @@ if (require.main === module) {
    * (`queue`). `auto` submits the default workflow's 3-call plans inline, the same runs as `inline`: its rows
    * (`--only auto`) are not in the default table.
    */
+  const reserved = arg("reserved", DEFAULT_BURST.reservedConcurrency);
   const rows: { name: string; params: Partial<BurstParams> }[] = [
-    { name: "container, async invocation, reserved concurrency 10", params: { mode: "container", delivery: "async", reservedConcurrency: 10 } },
+    { name: `container, async invocation, reserved concurrency ${reserved}`, params: { mode: "container", delivery: "async", reservedConcurrency: reserved } },
     { name: "container, SQS queue, maximum concurrency 5", params: { mode: "container", delivery: "queue", queueMaxConcurrency: 5 } },
     ...(["inline", "auto"] as const).flatMap((mode) => [
-      { name: `${mode}, async invocation, reserved concurrency 10`, params: { mode, delivery: "async" as const, reservedConcurrency: 10 } },
+      { name: `${mode}, async invocation, reserved concurrency ${reserved}`, params: { mode, delivery: "async" as const, reservedConcurrency: reserved } },
       ...[2, 5, 10].map((queueMaxConcurrency) => ({ name: `${mode}, SQS queue, maximum concurrency ${queueMaxConcurrency}`, params: { mode, delivery: "queue" as const, queueMaxConcurrency } })),
     ]),
   ];

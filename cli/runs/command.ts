@@ -41,7 +41,7 @@ function parseOptions(opts: RunsOptions): { sinceMs: number; outcome?: RunOutcom
 export function runsCommand(program: Command, setup: CommandSetup): void {
   program
     .command("runs")
-    .description("list recent runs, newest first: run id, start, duration, tasks done and failed, state, input")
+    .description("list recent runs, newest first: run id, start, duration, tasks done and failed, state, input; runs the trigger submitted inline (no start job, orchestrator.mode inline or auto) are read from the process queue (--json: \"orchestrator\": \"inline\")")
     .option("--since <duration>", "runs begun in this last while: a number and m, h, d or w", "24h")
     .option("--status <outcome>", `only runs that ${Object.keys(RUN_OUTCOMES).join(", ")}`)
     .option("--limit <n>", `at most this many runs (each costs a few Batch calls; at most ${MAX_RUNS_LIMIT})`, String(DEFAULT_RUNS_LIMIT))
