@@ -5,6 +5,9 @@
  * for one workflow, already validated (as the stack validates it at preview).
  */
 import { inlineTriggerHandlerFactory } from "../../infra/triggerHandler";
+
+/** The container-mode factory, as infra/trigger.ts hands it over: re-exported so one compile builds every Lambda (lambdaBuild.ts). */
+export { triggerHandlerFactory } from "../../infra/triggerHandler";
 import { DEFAULT_WORKFLOW, defaultWorkflow, parseWorkflowSpec, type WorkflowSpec } from "../../workflow/spec";
 
 /** Steps of width 10 that all fan into `merge`: more than Batch's 20 dependencies a job, so a barrier tree. */

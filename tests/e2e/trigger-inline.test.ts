@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { readFileSync, symlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { TERMINATION_REASON_PREFIX } from "../../batch/attempts";
@@ -22,8 +22,8 @@ import { tooManyRequests } from "../support/batchSemantics";
 import { DEFAULT_WORKFLOW, defaultWorkflow, type WorkflowSpec } from "../../workflow/spec";
 import { FAN_IN_ARRAYS, FAN_IN_WORKFLOW, WIDE_WIDTH } from "./inlineLambdaProbe";
 import { type Invocation, invokeLambda, lambdaEnv, s3Event, sqsBatch, STACK, START_QUEUE } from "./lambda";
-import { lastJsonLine } from "./node";
-import { ROOT, runScript, setUpE2e } from "./setup";
+import { builtLambdas } from "./lambdaBuild";
+import { ROOT, setUpE2e } from "./setup";
 
 const PROCESS_QUEUE = "arn:aws:batch:eu-west-1:123456789012:job-queue/low";
 const JOB_DEFINITIONS = { process: "process-def", barrier: "barrier-def" };
@@ -38,16 +38,12 @@ const INLINE_ENV = {
 };
 const LAMBDAS = ["inlineDefault", "inlineWide", "inlineFanIn"] as const;
 type Lambda = (typeof LAMBDAS)[number];
-type Summary = { indexBytes: number; packages: unknown[]; zippedBytes: number };
 
-const e2e = setUpE2e("inline-", async (dir) => {
-  // Stand-in for the Lambda runtime's SDK and the Powertools layer (and what the probe's compile needs).
-  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
-  return lastJsonLine<Record<Lambda, Summary>>(await runScript("scripts/lambda-package.cjs", [dir, `tests/e2e/inlineLambdaProbe.ts#${LAMBDAS.join(",")}`], { cwd: ROOT }));
-});
+// The inline Lambdas of the one shared build (lambdaBuild.ts), beside the container one.
+const e2e = setUpE2e("inline-", () => builtLambdas());
 
 const invoke = (lambda: Lambda, event: unknown, opts: { env?: Record<string, string>; remainingMs?: number } = {}): Promise<Invocation> =>
-  invokeLambda(path.join(e2e.dir, lambda), event, e2e.stub.url, { ...INLINE_ENV, ...opts.env }, opts.remainingMs);
+  invokeLambda(path.join(e2e.built.dir, lambda), event, e2e.stub.url, { ...INLINE_ENV, ...opts.env }, opts.remainingMs);
 
 /** The plan the trigger makes for an event's object (s3Event's fields), planned here in-process. */
 function planFor(workflow: WorkflowSpec, runId: string, key: string, versionId: string, sizeBytes = 10): Plan {
@@ -100,9 +96,9 @@ function runOf(out: Invocation): { runId: string; status: string; orchestrator?:
 describe("the serialized inline trigger Lambda", () => {
   it("uploads the handler alone, planner and submitter with it, the workflow captured by value: no zod, npm packages loaded at run time", () => {
     for (const lambda of LAMBDAS) {
-      expect(e2e.built[lambda].packages).toEqual([]);
-      expect(e2e.built[lambda].zippedBytes).toBeLessThan(100 * 1024);
-      const code = readFileSync(path.join(e2e.dir, lambda, "__index.js"), "utf8");
+      expect(e2e.built.summaries[lambda].packages).toEqual([]);
+      expect(e2e.built.summaries[lambda].zippedBytes).toBeLessThan(100 * 1024);
+      const code = readFileSync(path.join(e2e.built.dir, lambda, "__index.js"), "utf8");
       expect([...new Set([...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]))].sort()).toEqual([
         "@aws-lambda-powertools/idempotency",
         "@aws-lambda-powertools/idempotency/dynamodb",
@@ -181,8 +177,8 @@ describe("the serialized inline trigger Lambda", () => {
     const event = s3Event({ key: "incoming/crashed.csv", versionId: "v1" });
     // The first invocation dies (killed as Lambda kills one at its timeout, or out of memory) while its
     // SubmitJob of `process` is in flight; Batch accepts it: prepare and process are in Batch, merge is not.
-    const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "scripts", "lambda-invoke.cjs"), path.join(e2e.dir, "inlineDefault")], {
-      cwd: e2e.dir,
+    const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, "scripts", "lambda-invoke.cjs"), path.join(e2e.built.dir, "inlineDefault")], {
+      cwd: e2e.built.dir,
       env: lambdaEnv(e2e.stub.url, INLINE_ENV),
       stdio: ["pipe", "ignore", "ignore"],
     });

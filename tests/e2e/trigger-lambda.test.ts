@@ -4,27 +4,27 @@
  * then loaded in a fresh Node process and invoked with S3 events. The real AWS SDK clients in that
  * process talk to a local AWS-compatible endpoint (AWS_ENDPOINT_URL), which records what they send.
  */
-import { readFileSync, symlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type Invocation, invokeLambda, s3Event, sqsBatch, STACK, START_QUEUE } from "./lambda";
-import { lastJsonLine } from "./node";
-import { ROOT, runScript, setUpE2e } from "./setup";
+import { builtLambdas } from "./lambdaBuild";
+import { setUpE2e } from "./setup";
 
-const e2e = setUpE2e("lambda-", async (dir) => {
-  const summary: { indexBytes: number; packages: { path: string }[]; zippedBytes: number } = lastJsonLine(await runScript("scripts/lambda-package.cjs", [dir], { cwd: ROOT }));
-  // Stand-in for the Lambda runtime's SDK and the Powertools layer: the same packages, resolved from here.
-  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
-  return summary;
+// The container-mode Lambda of the one shared build (lambdaBuild.ts); its node_modules stands in for the Lambda
+// runtime's SDK and the Powertools layer: the same packages, resolved from there.
+const e2e = setUpE2e("lambda-", async () => {
+  const built = await builtLambdas();
+  return { dir: path.join(built.dir, "triggerHandlerFactory"), ...built.summaries.triggerHandlerFactory };
 });
 
-const invoke = (event: unknown): Promise<Invocation> => invokeLambda(e2e.dir, event, e2e.stub.url);
+const invoke = (event: unknown): Promise<Invocation> => invokeLambda(e2e.built.dir, event, e2e.stub.url);
 
 describe("the serialized trigger Lambda", () => {
   it("uploads the handler alone: the SDK is in the runtime, Powertools in its layer", () => {
     expect(e2e.built.packages).toEqual([]);
     expect(e2e.built.zippedBytes).toBeLessThan(50 * 1024);
-    const code = readFileSync(path.join(e2e.dir, "__index.js"), "utf8");
+    const code = readFileSync(path.join(e2e.built.dir, "__index.js"), "utf8");
     // npm packages are loaded at run time, never inlined.
     expect(code).toContain('require("@aws-sdk/client-batch")');
     expect(code).toContain('require("@aws-lambda-powertools/idempotency")');
@@ -122,7 +122,7 @@ describe("the serialized trigger Lambda", () => {
       /^1 of 1 S3 record\(s\) failed: #0 s3:\/\/input-bucket\/incoming\/refused\.csv \(version v9\): start job start-[0-9a-f]{24}-refused-csv was not submitted: ClientException: Job definition start-def is INACTIVE$/,
     );
     // A bad environment fails the module load (the Lambda's init), naming the variable.
-    await expect(invokeLambda(e2e.dir, s3Event({ key: "incoming/y.csv", versionId: "v1" }), e2e.stub.url, { START_JOB_TAGS: '{"aws:owner":"x"}' })).rejects.toThrow(
+    await expect(invokeLambda(e2e.built.dir, s3Event({ key: "incoming/y.csv", versionId: "v1" }), e2e.stub.url, { START_JOB_TAGS: '{"aws:owner":"x"}' })).rejects.toThrow(
       /TriggerConfigError: Invalid S3 trigger environment: `START_JOB_TAGS`.*aws:owner/,
     );
   });
