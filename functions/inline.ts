@@ -92,7 +92,11 @@ export function createInlineStarter(deps: InlineDeps): InlineStarter {
     const budgetEnd = deadlineMs - INLINE_CLEANUP_RESERVE_MS;
     const hardEnd = deadlineMs - 1000;
     const budget = new AbortController();
-    const overrun = () => new InlineBudgetError(`run ${runId}: its ${plan.jobs.length} SubmitJob call(s) did not fit the invocation's budget (${Math.max(0, budgetEnd - now())} ms left)`);
+    const overrun = () =>
+      new InlineBudgetError(
+        `run ${runId}: its ${plan.jobs.length} SubmitJob call(s) did not fit the invocation's budget (${Math.max(0, budgetEnd - now())} ms left): ` +
+          "Batch throttled them, or an earlier attempt's jobs were still stopping; the event is retried",
+      );
     const cancelTimer = setTimer(Math.max(0, budgetEnd - now()), () => budget.abort(overrun()));
     // While submitting, no backoff past the budget; while undoing (the budget spent), none past the hard end.
     const sleep = (ms: number): Promise<void> => {
