@@ -78,8 +78,14 @@ class SlowFirst extends BaseSequencer {
     const { shuffle, seed } = this.ctx.config.sequence;
     // `--sequence.shuffle`: a seeded random order of files, as Vitest's own sequencer would give.
     if (shuffle) return shuffled(files, seed);
-    const rank = (spec: TestSpecification) =>
-      spec.project.name !== "shared" ? 2 : relative(ROOT, spec.moduleId).startsWith("tests/e2e/") ? 0 : 1;
+    // Of the two files that run the one shared Lambda build (tests/e2e/lambdaBuild.ts), the container one starts
+    // after the other end-to-end files, so its worker does not sit waiting while the inline one builds.
+    const rank = (spec: TestSpecification) => {
+      const file = relative(ROOT, spec.moduleId);
+      if (spec.project.name !== "shared") return 2;
+      if (file === "tests/e2e/trigger-lambda.test.ts") return 0.5;
+      return file.startsWith("tests/e2e/") ? 0 : 1;
+    };
     return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
   }
 }
