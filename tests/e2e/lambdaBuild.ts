@@ -47,7 +47,8 @@ function hashOf(paths: readonly string[]): string {
   return hash.digest("hex").slice(0, 16);
 }
 
-const LOCK_STALE_MS = 180_000;
+/** A lock older than this is a crashed builder's (a build takes about 10 s): taken over well within the e2e files' 120 s setup timeout. */
+const LOCK_STALE_MS = 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The built Lambdas: from the cache, or built now (or by the test file that holds the lock, waited for). */
