@@ -9,7 +9,7 @@
  *   environment entries and parameters, and the trigger's idempotency table;
  * - `log.ts`: the one logger interface (types only);
  * - `delivery.ts`: how S3's events reach the trigger (`trigger.delivery`), and each delivery's numbers;
- * - `errors.ts`: what keeps an error's fields in serialized code;
+ * - `errors.ts`: what keeps an error's fields in serialized code, and the name and message of anything thrown;
  * - `orchestration.ts`: who submits a run's DAG (`orchestrator.mode`) and the inline submission's bounds.
  *
  * Pure constants, types and functions: contract/ imports nothing but itself (no npm packages, no Node

@@ -12,8 +12,7 @@
 import type { Batch, SubmitJobCommandInput, SubmitJobCommandOutput } from "@aws-sdk/client-batch";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import type { Logger } from "../contract";
-import { keepErrorFields } from "../contract/errors";
-import { errorParts, errorSummary, toError, toNativeError } from "./errors";
+import { errorParts, errorSummary, keepErrorFields, toError, toNativeError } from "../contract/errors";
 import type { RecordIdempotency, StoredStartJob } from "./idempotency";
 import { type CreatedObject, FOREIGN_RECORD_REASONS, type IgnoredRecord, type IgnoreReason, type ParsedTriggerEvent, parseTriggerEvent } from "./objectEvents";
 import type { TriggerSettings } from "./settings";
@@ -147,7 +146,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
         inline = deps.inline ? await deps.inline(object, runId, probe.deadlineMs) : undefined;
       } catch (error) {
         // The planner's and the submitter's errors are serialized classes, not `instanceof Error`: Powertools
-        // would report them as an unknown error, losing why (functions/errors.ts toNativeError).
+        // would report them as an unknown error, losing why (contract/errors.ts toNativeError).
         throw toNativeError(error);
       }
       if (inline) {

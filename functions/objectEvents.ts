@@ -9,7 +9,7 @@ import type { InputObject } from "../contract";
 import { isPlainObject } from "../contract/codec";
 import { type KeyRejection, keyRejection, type TriggerKeyFilter } from "../contract/trigger";
 import { keepErrorFields } from "../contract/errors";
-import { errorParts } from "./errors";
+import { errorParts } from "../contract/errors";
 
 /** An object version a notification says was created. */
 export interface CreatedObject extends InputObject {

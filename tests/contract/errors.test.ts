@@ -1,8 +1,7 @@
-/** functions/errors.ts: the name and message of anything thrown, duck-typed, never "[object Object]". */
+/** contract/errors.ts: the name and message of anything thrown, duck-typed, never "[object Object]". */
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { describeError } from "../../contract/errors";
-import { errorParts, errorSummary, toError, toNativeError } from "../../functions/errors";
+import { describeError, errorParts, errorSummary, toError, toNativeError } from "../../contract/errors";
 
 describe("errorParts / errorSummary / toError", () => {
   it.each<[string, () => unknown, string]>([
