@@ -17,7 +17,7 @@ import type {
   SubmitJobCommand,
   TerminateJobCommand,
 } from "@aws-sdk/client-batch";
-import { silentLogger, type Logger } from "../contract";
+import { describeError, silentLogger, type Logger } from "../contract";
 
 /** The part of a Batch client the orchestrator uses; a `BatchClient` or a test stub. */
 export type BatchApi = Pick<BatchClient, "send">;
@@ -88,6 +88,11 @@ export function isTerminal(status: JobStatus | undefined): boolean {
 }
 
 export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The error a submission stops with once its signal is aborted (SIGTERM, the inline trigger's budget): the reason, described. */
+export function abortedError(signal: AbortSignal): Error {
+  return new Error(`aborted: ${describeError(signal.reason ?? "signal")}`);
+}
 
 /** True for Batch's HTTP 429 `TooManyRequestsException` and generic AWS throttling errors. */
 export function isThrottlingError(error: unknown): boolean {

@@ -7,6 +7,7 @@
 import type { JobDependency } from "@aws-sdk/client-batch";
 import { listRunJobs, TERMINATION_REASON_PREFIX, terminateOrThrow } from "./attempts";
 import {
+  abortedError,
   DEFAULT_MAX_ATTEMPTS,
   defaultSleep,
   isAmbiguousSubmitFailure,
@@ -17,7 +18,6 @@ import {
   type BatchApi,
   type BatchDeps,
 } from "./calls";
-import { describeError } from "../contract/errors";
 import { silentLogger } from "../contract/log";
 import type { Plan, PlannedJob } from "../workflow/planner";
 
@@ -106,7 +106,10 @@ export async function submitJob(job: PlannedJob, ids: ReadonlyMap<string, string
   }
 }
 
-/** A sleep that fails, and says it `stopped`, once `deps.signal` is aborted: before and after sleeping. */
+/**
+ * A sleep that fails, and says it `stopped`, once `deps.signal` is aborted (checked before and after sleeping), or
+ * when the caller's own sleep refuses to wait (the inline trigger's budget).
+ */
 function stopWhenAborted(deps: SubmitJobDeps): { sleep: (ms: number) => Promise<void>; stopped: boolean } {
   const sleep = deps.sleep ?? defaultSleep;
   const stop = {
@@ -115,7 +118,7 @@ function stopWhenAborted(deps: SubmitJobDeps): { sleep: (ms: number) => Promise<
       const check = () => {
         if (!deps.signal?.aborted) return;
         stop.stopped = true;
-        throw new Error(`aborted: ${describeError(deps.signal.reason ?? "signal")}`);
+        throw abortedError(deps.signal);
       };
       check();
       try {

@@ -19,7 +19,7 @@ import {
   type StopDeps,
   type SubmittedJob,
 } from "./attempts";
-import { summaryFields, terminateJobs } from "./calls";
+import { abortedError, summaryFields, terminateJobs } from "./calls";
 import { describeError } from "../contract/errors";
 import { silentLogger } from "../contract/log";
 import type { Plan, PlannedJob } from "../workflow/planner";
@@ -156,7 +156,7 @@ async function submitInDependencyOrder(plan: Plan, deps: SubmitPlanDeps, session
     let inFlight = 0;
     let failure: { error: unknown } | undefined;
     const pump = () => {
-      if (!failure && deps.signal?.aborted) failure = { error: new Error(`aborted: ${describeError(deps.signal.reason ?? "signal")}`) };
+      if (!failure && deps.signal?.aborted) failure = { error: abortedError(deps.signal) };
       if (failure) {
         if (inFlight === 0) reject(failure.error);
         return;

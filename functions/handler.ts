@@ -226,8 +226,7 @@ export function createTriggerHandler(deps: TriggerDeps): TriggerHandler {
       if (result.status === "rejected") failures[event]!.push({ ...where, error: toError(result.reason) });
       else if (result.value) {
         jobs.push(result.value);
-        const { status, jobId, jobName } = result.value;
-        const { orchestrator, jobs: dagJobs } = result.value;
+        const { status, jobId, jobName, orchestrator, jobs: dagJobs } = result.value;
         const what = orchestrator === "inline" ? "run's DAG" : "start job";
         log.info(status === "submitted" ? `${what} submitted` : `${what} already submitted for this object version`, {
           ...where,

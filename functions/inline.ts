@@ -7,7 +7,7 @@
  * Serialized BY VALUE into the inline Pulumi Lambda (built by infra/triggerHandler.ts) with what it imports: no
  * value imports of npm packages or Node builtins here or there, only `import type` (tests/architecture.test.ts).
  */
-import type { BatchApi, BatchCommands } from "../batch/calls";
+import { type BatchApi, type BatchCommands, defaultSleep } from "../batch/calls";
 import { submitPlan } from "../batch/submitter";
 import type { InputObject, Logger } from "../contract";
 import { INLINE_CLEANUP_RESERVE_MS, type OrchestratorMode, runOrchestrator } from "../contract/orchestration";
@@ -69,7 +69,7 @@ export class InlineBudgetError extends Error {
 
 export function createInlineStarter(deps: InlineDeps): InlineStarter {
   const now = deps.now ?? Date.now;
-  const pause = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const pause = deps.sleep ?? defaultSleep;
   const setTimer =
     deps.setTimer ??
     ((ms: number, fire: () => void) => {
