@@ -1,8 +1,8 @@
 /**
  * How S3's events reach the trigger function, and the numbers of each delivery: what the stack deploys
  * (infra/trigger.ts, stack config `trigger.delivery`) and the burst benchmark models (bench/burst.ts), each
- * once, with its source. Pure constants (see contract/index.ts); not imported by functions/, so none of it
- * is serialized into the Lambda.
+ * once, with its source. Pure constants (see contract/index.ts); the trigger's handler imports the timeout (its
+ * invocation's end without a Lambda context), so that much is serialized into the Lambda.
  */
 
 /**

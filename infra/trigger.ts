@@ -355,8 +355,8 @@ export class Trigger extends pulumi.ComponentResource {
 
 /**
  * The variables an inline or auto trigger reads besides the start job's (functions/settings.ts): the mode, the
- * process queue, the job definitions' names and the output root. Fails the preview when Lambda's 4 KB limit on the
- * whole environment would refuse them (many or long job definition names).
+ * process queue, the job definitions' names and the output root ({@link withinEnvironmentLimit} checks the whole
+ * environment's size).
  */
 function inlineEnvironment(orchestration: TriggerOrchestrationArgs): Record<string, pulumi.Input<string>> {
   const names = pulumi.all(Object.fromEntries(Object.entries(orchestration.jobDefinitions).map(([k, d]) => [k, d.name])));
