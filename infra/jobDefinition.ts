@@ -103,6 +103,14 @@ function pulumiRetryStrategy(strategy: RetryStrategy): aws.types.input.batch.Job
 }
 
 /**
+ * Job definition names by workflow key (`{ process: "<name>", barrier: "<name>" }`): what a run's DAG is submitted
+ * against, given to the start job, to an inline trigger and to the stack's outputs.
+ */
+export function jobDefinitionNamesOf(definitions: Readonly<Record<string, ContainerJobDefinition>>): pulumi.Output<Record<string, string>> {
+  return pulumi.all(Object.fromEntries(Object.entries(definitions).map(([key, d]) => [key, d.name])));
+}
+
+/**
  * A container job definition with its own log group (with retention), a retry strategy that survives
  * Spot reclamation, a timeout, and tag propagation. Submit it by `name` (latest active revision) or
  * `arnPrefix`: every change registers a new revision, so the revisioned `arn` goes stale.

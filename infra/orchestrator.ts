@@ -9,7 +9,7 @@ import { roleNaming } from "../stack/naming";
 
 export { sourceHash };
 import { assumeRolePolicy, type PolicyStatement, policyJson, runJobsStatements, submitJobStatements } from "./iam";
-import { ContainerJobDefinition, type Platform, SPOT_RECLAIMED_RULES } from "./jobDefinition";
+import { ContainerJobDefinition, jobDefinitionNamesOf, type Platform, SPOT_RECLAIMED_RULES } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
 
 /** Batch rejects job definitions over 24 KiB; leave room for the rest of the definition. */
@@ -146,9 +146,7 @@ export class Orchestrator extends pulumi.ComponentResource {
         environment: {
           [START_JOB_ENV.workflow]: workflow,
           [START_JOB_ENV.processQueue]: args.processQueue.arn,
-          [START_JOB_ENV.jobDefinitions]: pulumi
-            .all(Object.fromEntries(Object.entries(args.jobDefinitions).map(([k, d]) => [k, d.name])))
-            .apply(encodeJobDefinitions),
+          [START_JOB_ENV.jobDefinitions]: jobDefinitionNamesOf(args.jobDefinitions).apply(encodeJobDefinitions),
           [START_JOB_ENV.jobTags]: encodeTags(tags),
           [START_JOB_ENV.stack]: args.stack,
           ...(args.outputRoot !== undefined ? { [START_JOB_ENV.outputRoot]: args.outputRoot } : {}),

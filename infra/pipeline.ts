@@ -12,7 +12,7 @@ import { dockerfileOf } from "../stack/buildFolder";
 import { barrierJob, containerArgs, jobPolicyStatements, processEnvironment, triggerKeyFilter } from "../stack/model";
 import { roleNaming } from "../stack/naming";
 import { assumeRolePolicy, boundedRoles, type PolicyStatement, policyJson } from "./iam";
-import { ContainerJobDefinition, type Platform } from "./jobDefinition";
+import { ContainerJobDefinition, jobDefinitionNamesOf, type Platform } from "./jobDefinition";
 import { InputBucket } from "./inputBucket";
 import { lambdaExcludedPackages, powertoolsLayerParameter, powertoolsVersion } from "../stack/lambdaPackages";
 import { Observability } from "./observability";
@@ -282,7 +282,7 @@ export class Pipeline extends pulumi.ComponentResource {
 
   /** Job definition names by workflow key: what the orchestrator submits against. */
   get jobDefinitionNames(): pulumi.Output<Record<string, string>> {
-    return pulumi.all(Object.fromEntries(Object.entries(this.jobDefinitions).map(([k, d]) => [k, d.name])));
+    return jobDefinitionNamesOf(this.jobDefinitions);
   }
 
   /** Container log groups by job definition key, the start job's as `start`. */

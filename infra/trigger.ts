@@ -20,7 +20,7 @@ import { roleNaming } from "../stack/naming";
 import { QUEUE_POLLER_ACTIONS, queueConcurrencyProblem, queueMaxConcurrencyProblem } from "../stack/triggerRules";
 import { assumeRolePolicy, type PolicyStatement, policyJson, runJobsStatements, serviceAllows, submitJobStatements } from "./iam";
 import type { InputBucket } from "./inputBucket";
-import type { ContainerJobDefinition } from "./jobDefinition";
+import { type ContainerJobDefinition, jobDefinitionNamesOf } from "./jobDefinition";
 import type { JobQueue } from "./jobQueue";
 import { inlineTriggerHandlerFactory, triggerHandlerFactory } from "./triggerHandler";
 
@@ -359,11 +359,10 @@ export class Trigger extends pulumi.ComponentResource {
  * environment's size).
  */
 function inlineEnvironment(orchestration: TriggerOrchestrationArgs): Record<string, pulumi.Input<string>> {
-  const names = pulumi.all(Object.fromEntries(Object.entries(orchestration.jobDefinitions).map(([k, d]) => [k, d.name])));
   return {
     [TRIGGER_ENV.orchestratorMode]: orchestration.mode,
     [TRIGGER_ENV.processQueue]: orchestration.processQueue.arn,
-    [TRIGGER_ENV.jobDefinitions]: names.apply(encodeJobDefinitions),
+    [TRIGGER_ENV.jobDefinitions]: jobDefinitionNamesOf(orchestration.jobDefinitions).apply(encodeJobDefinitions),
     ...(orchestration.outputRoot !== undefined ? { [TRIGGER_ENV.outputRoot]: orchestration.outputRoot } : {}),
   };
 }
