@@ -4,7 +4,7 @@
  * parsed once per config ({@link workflowOf}) and handed on typed by the schema's transform.
  */
 import { AUTO_INLINE_MAX_SUBMIT_JOBS, CONTAINER_OVERRIDES_HEADROOM_CHARS, INLINE_MAX_SUBMIT_JOBS, MAX_CONTAINER_OVERRIDES_CHARS } from "../../contract";
-import { PlanError, planWorkflow, topologicalOrder } from "../../workflow/planner";
+import { type Plan, PlanError, planWorkflow, topologicalOrder } from "../../workflow/planner";
 import { containerOverridesLength, worstCaseInput } from "../../workflow/requestLimits";
 import { parseWorkflowSpec, RESERVED_PARAMETERS, unfilledPlaceholders, type WorkflowSpec, WorkflowSpecError } from "../../workflow/spec";
 import { PlatformCapability } from "@aws-sdk/client-batch";
@@ -60,6 +60,19 @@ export function workflowSpecRule(cfg: ConfigDraft): ConfigIssue[] {
   }
 }
 
+/** The placeholder a job definition key's name is in a plan made at preview (the real names come with `pulumi up`). */
+const placeholderName = (key: string) => `${key}-definition`;
+
+/**
+ * The workflow planned for the largest object a run can get ({@link worstCaseInput}: S3's longest key, the largest
+ * size, so size-derived steps at their widest), job definitions, queue, run id and stack as placeholders.
+ * @throws {PlanError}
+ */
+function worstCasePlan(spec: WorkflowSpec, definitions: Readonly<Record<string, unknown>>, outputRoot?: string): Plan {
+  const jobDefinitions = Object.fromEntries(definitionKeys({ jobDefinitions: definitions }).map((k) => [k, placeholderName(k)]));
+  return planWorkflow(spec, { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions, jobQueue: "process-queue", stack: "stack", ...(outputRoot !== undefined ? { outputRoot } : {}) });
+}
+
 /**
  * Plans the workflow for the largest object a run can get (a 1,024-byte key, S3's longest: see
  * {@link worstCaseInput}), so that a step whose SubmitJob request would exceed a Batch or ECS limit (the
@@ -70,11 +83,10 @@ export function workflowSpecRule(cfg: ConfigDraft): ConfigIssue[] {
  * override (the worst case; the orchestrator cannot see definitions' commands at run time).
  */
 export function worstCasePlanProblem(spec: WorkflowSpec, definitions: Readonly<Record<string, { command?: readonly string[] }>>, outputRoot?: string): string | undefined {
-  const keyOf = new Map(definitionKeys({ jobDefinitions: definitions }).map((k) => [`${k}-definition`, k]));
-  const names = Object.fromEntries([...keyOf].map(([name, key]) => [key, name]));
+  const keyOf = new Map(definitionKeys({ jobDefinitions: definitions }).map((k) => [placeholderName(k), k]));
   const prefix = "cannot run for an input key of 1,024 bytes (S3's longest): ";
   try {
-    const plan = planWorkflow(spec, { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions: names, jobQueue: "process-queue", stack: "stack", ...(outputRoot !== undefined ? { outputRoot } : {}) });
+    const plan = worstCasePlan(spec, definitions, outputRoot);
     for (const job of plan.jobs) {
       const command = definitions[keyOf.get(job.request.jobDefinition) ?? ""]?.command;
       if (job.request.containerOverrides?.command || !command) continue;
@@ -160,10 +172,9 @@ export function inlinePlanRule(cfg: ConfigDraft): ConfigIssue[] {
   if (cfg.orchestrator.mode !== "inline") return [];
   const spec = specOf(cfg);
   if (!spec) return [];
-  const names = Object.fromEntries(definitionKeys(cfg).map((k) => [k, `${k}-definition`]));
   let calls: number;
   try {
-    calls = planWorkflow(spec, { runId: "0".repeat(24), input: worstCaseInput(), jobDefinitions: names, jobQueue: "process-queue", stack: "stack" }).jobs.length;
+    calls = worstCasePlan(spec, cfg.jobDefinitions).jobs.length;
   } catch (e) {
     if (e instanceof PlanError) return []; // workflowOverridesRule reports it
     throw e;
