@@ -30,6 +30,8 @@ import { type JobFailure, countsText, renderFailures, renderStatus } from "./scr
 
 /** Seconds between polls unless `watch --interval` says otherwise (`submit --watch` too). */
 export const DEFAULT_INTERVAL_SECONDS = 15;
+/** How long a run with no job yet is waited for by default (`watch`, `submit --watch`): the trigger starts runs asynchronously. */
+export const DEFAULT_APPEAR_TIMEOUT_SECONDS = 120;
 /** Consecutive polls that may fail (throttled, 5xx, network) before following gives up. */
 export const MAX_FAILED_POLLS = 3;
 

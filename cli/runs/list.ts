@@ -12,6 +12,7 @@
  * finds: a start job listed or not.
  */
 import type { JobSummary } from "@aws-sdk/client-batch";
+import type { RunOrchestrator } from "../../contract/orchestration";
 import { type JobNameOfRun, runOfJobName } from "../../contract/run";
 import { withThrottleRetry } from "../../batch/calls";
 import type { StackOutputs } from "../stack/outputs";
@@ -25,14 +26,6 @@ export type RunOutcome = keyof typeof RUN_OUTCOMES;
 /** Runs read at once: enough to be quick, few enough that the account's Batch budget stays with the runs. */
 export const RUNS_CONCURRENCY = 4;
 
-/**
- * How a run was started, as Batch shows it: `container` when a start job of it is listed, `inline` when
- * only its DAG is (the trigger planned and submitted it: `orchestrator.mode` inline, or auto for a small
- * plan). A container run whose start job Batch no longer lists (it ended first, and Batch forgets finished
- * jobs) shows as `inline` too.
- */
-export type RunOrchestrator = "container" | "inline";
-
 /** One recent run. */
 export interface RecentRun {
   runId: string;
@@ -42,7 +35,12 @@ export interface RecentRun {
   stoppedAt?: number;
   key?: string;
   startJobs: number;
-  /** See {@link RunOrchestrator}. */
+  /**
+   * How the run was started (contract `RunOrchestrator`), as Batch shows it: `container` when a start job of it is
+   * listed, `inline` when only its DAG is (the trigger planned and submitted it: `orchestrator.mode` inline, or auto
+   * for a small plan). A container run whose start job Batch no longer lists (it ended first, and Batch forgets
+   * finished jobs) shows as `inline` too.
+   */
   orchestrator: RunOrchestrator;
   tasks: { total: number; done: number; failed: number };
 }

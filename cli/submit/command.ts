@@ -16,7 +16,7 @@ import { formatBytes, formatDuration, table, terminalText } from "../app/format"
 import { type DeployedStack, loadDeployedStack, stackAccount } from "../stack/outputs";
 import type { CommandSetup } from "../app/setup";
 import { accessOf } from "../runModel/access";
-import { type AppearWait, DEFAULT_INTERVAL_SECONDS, followRun } from "../runModel/follow";
+import { type AppearWait, DEFAULT_APPEAR_TIMEOUT_SECONDS, DEFAULT_INTERVAL_SECONDS, followRun } from "../runModel/follow";
 import { describeUploadShape, keyProblem, partBytesFor, S3_MAX_OBJECT_BYTES, uploadFile } from "./upload";
 import { progressReporter } from "./uploadProgress";
 
@@ -38,12 +38,6 @@ export interface SubmitResult {
   runId: string;
 }
 
-/**
- * How long `--watch` waits by default for the trigger to submit the start job (or, inline, the DAG) before giving
- * up: seconds after an upload, unless a burst's backlog waits in the trigger's queue (`trigger.delivery: queue`)
- * or an inline attempt was withdrawn and is retried (up to TRIGGER_RETRY_WITHIN_SECONDS): `--appear-timeout`.
- */
-export const START_JOB_WAIT_MS = 120_000;
 /** How often `--watch` looks for the run's jobs meanwhile. */
 const START_JOB_POLL_MS = 3_000;
 
@@ -117,10 +111,11 @@ async function submit(file: string, options: SubmitOptions, setup: CommandSetup)
 /**
  * The one wait for the run to appear (`followRun` then follows it as `watch` does): the trigger submits the
  * start job, or with `orchestrator.mode` inline the DAG itself, within seconds of the upload, and ListJobs is
- * eventually consistent, so the run is looked for every {@link START_JOB_POLL_MS} for up to
- * {@link START_JOB_WAIT_MS}, each look a read of the run (both queues listed by its names: which of the two
- * appears is the stack's mode, or with auto the plan's size, which the CLI does not know); after that the
- * trigger's log and the dead-letter queue say why (exit 1).
+ * eventually consistent, so the run is looked for every {@link START_JOB_POLL_MS} for up to `--appear-timeout`
+ * ({@link DEFAULT_APPEAR_TIMEOUT_SECONDS} by default: seconds after an upload, unless a burst's backlog waits in
+ * the trigger's queue or an inline attempt was withdrawn and is retried), each look a read of the run (both queues
+ * listed by its names: which of the two appears is the stack's mode, or with auto the plan's size, which the CLI
+ * does not know); after that the trigger's log and the dead-letter queue say why (exit 1).
  */
 function startJobWait(deployed: DeployedStack, runId: string, timeoutMs: number): AppearWait {
   const { startQueueArn, processQueueArn, triggerFunctionName } = deployed.outputs;
@@ -147,7 +142,7 @@ export function submitCommand(program: Command, setup: CommandSetup): void {
     .addOption(
       new Option("--appear-timeout <seconds>", "with --watch: how long to wait for the trigger to submit the run (a backlog in the trigger's queue, or an inline attempt retried, can take minutes)")
         .argParser(positiveSeconds)
-        .default(START_JOB_WAIT_MS / 1000),
+        .default(DEFAULT_APPEAR_TIMEOUT_SECONDS),
     )
     .option("--json", "print {bucket, key, versionId, eTag, sizeBytes, runId} as JSON")
     .addHelpText("after", "\nCtrl-C aborts the upload (a multipart upload is aborted too, so no parts stay billed) and exits 130.")

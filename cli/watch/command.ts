@@ -10,13 +10,11 @@ import type { Command } from "commander";
 import { CliError } from "../app/errors";
 import type { CommandSetup } from "../app/setup";
 import { runAccess } from "../runModel/access";
-import { DEFAULT_INTERVAL_SECONDS, followRun } from "../runModel/follow";
+import { DEFAULT_APPEAR_TIMEOUT_SECONDS, DEFAULT_INTERVAL_SECONDS, followRun } from "../runModel/follow";
 import { checkRunId } from "../runModel/read";
 
 /** The fastest `--interval` allowed: faster polling would spend the account's Batch budget on watching. */
 export const MIN_INTERVAL_SECONDS = 5;
-/** How long an unknown run is waited for by default (the trigger starts a run asynchronously). */
-export const DEFAULT_APPEAR_TIMEOUT_SECONDS = 120;
 
 function seconds(flag: string, text: string, min: number, why: string): number {
   const value = Number(text);
