@@ -17,13 +17,14 @@
  * Prints a markdown table: mode, measured ms (median / p95 over the runs), modelled scheduling, total.
  * No targets here or in the tests: it reports.
  */
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { encodeJobDefinitions, encodeWorkflow } from "../contract";
 import { DEFAULT_WORKFLOW } from "../workflow/spec";
 import { startAwsStub, type AwsStub } from "../tests/e2e/awsStub";
 import { lambdaEnv, s3Event, STACK } from "../tests/e2e/lambda";
+import { builtLambdas } from "../tests/e2e/lambdaBuild";
 import { awsEnv, lastJsonLine, ROOT, runNode } from "../tests/e2e/node";
 import { DEFAULT_BURST } from "./burst";
 
@@ -58,18 +59,15 @@ async function run(script: string, args: string[], env: Record<string, string | 
   return out.stdout;
 }
 
-/** Builds the two Lambdas and the orchestrator's bundle into `dir`. */
+/**
+ * The two Lambdas, from the end-to-end tests' one build (tests/e2e/lambdaBuild.ts: packaged as CallbackFunction
+ * would, cached by their sources), and the orchestrator's bundle, built into `dir`.
+ */
 async function build(dir: string): Promise<{ inline: string; container: string; orchestrator: string }> {
-  // Stand-in for the Lambda runtime's SDK and the Powertools layer (and what the probe's compile needs).
-  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
-  const inline = path.join(dir, "inline");
-  const container = path.join(dir, "container");
+  const lambdas = await builtLambdas();
   const orchestrator = path.join(dir, "orchestrator.js");
-  const pkg = path.join(ROOT, "scripts", "lambda-package.cjs");
-  await run(pkg, [inline, "tests/e2e/inlineLambdaProbe.ts#inlineDefault"], process.env, { cwd: ROOT });
-  await run(pkg, [container], process.env, { cwd: ROOT });
   await run(path.join(ROOT, "jobs", "build.mjs"), [], { ...process.env, ORCHESTRATOR_OUTFILE: orchestrator }, { cwd: ROOT });
-  return { inline, container, orchestrator };
+  return { inline: path.join(lambdas.dir, "inlineDefault"), container: path.join(lambdas.dir, "triggerHandlerFactory"), orchestrator };
 }
 
 const invokeScript = path.join(ROOT, "scripts", "lambda-invoke.cjs");
